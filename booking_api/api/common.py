@@ -1,0 +1,110 @@
+"""What every handler shares: the app's parts, the caller's language and identity, JSON errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
+from booking_api.container import Okienko
+from booking_api.errors import ERRORS, DomainError
+from booking_api.i18n import current_language, negotiate
+
+KIOSK_COOKIE = "okienko_device"
+
+
+def okienko(connection: HTTPConnection) -> Okienko:
+    return connection.app.state.okienko
+
+
+def language_of(connection: HTTPConnection, explicit: str | None = None) -> str:
+    """The caller's language: explicit choice, `?lang=`, Accept-Language, else the default."""
+    app = okienko(connection)
+    choice = explicit or connection.query_params.get("lang")
+    language = negotiate(choice, connection.headers.get("accept-language"), app.settings.default_language)
+    current_language.set(language)
+    return language
+
+
+def error_body(connection: HTTPConnection, error: DomainError, language: str | None = None) -> dict[str, str]:
+    language = language or language_of(connection)
+    message = okienko(connection).translator.format(language, error.message_id, **error.params)
+    return {"error": error.code, "message": message}
+
+
+def error_response(connection: HTTPConnection, error: DomainError, language: str | None = None) -> JSONResponse:
+    headers = {"Retry-After": "1"} if error.code == "busy" else None
+    return JSONResponse(error_body(connection, error, language), status_code=error.http_status, headers=headers)
+
+
+async def domain_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    return error_response(request, error, getattr(request.state, "language", None))
+
+
+async def http_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "malformed_request")
+    params = {"detail": str(error.detail)} if code == "malformed_request" else {}
+    domain = DomainError(code, **params)
+    body = error_body(request, domain)
+    return JSONResponse(body, status_code=error.status_code if error.status_code < 500 else 400)
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; `malformed_request` otherwise."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DomainError("malformed_request", detail=f"not JSON ({error.__class__.__name__})") from None
+    if not isinstance(body, dict):
+        raise DomainError("malformed_request", detail="a JSON object is expected")
+    return body
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return connection.cookies.get(KIOSK_COOKIE) or None
+
+
+async def identify(connection: HTTPConnection) -> Identity:
+    token = bearer_token(connection)
+    if not token:
+        raise DomainError("missing_token")
+    return await okienko(connection).auth.identify(token)
+
+
+async def require_kiosk(connection: HTTPConnection) -> DeviceIdentity:
+    identity = await identify(connection)
+    if not isinstance(identity, DeviceIdentity) or identity.kind != "kiosk":
+        raise DomainError("forbidden")
+    return identity
+
+
+async def require_staff(connection: HTTPConnection, *roles: str) -> StaffIdentity:
+    identity = await identify(connection)
+    if not isinstance(identity, StaffIdentity) or (roles and identity.role not in roles):
+        raise DomainError("forbidden")
+    return identity
+
+
+def base_url(connection: HTTPConnection) -> str:
+    configured = okienko(connection).settings.public_url
+    return (configured or str(connection.base_url)).rstrip("/")
+
+
+def field_error(detail: str) -> DomainError:
+    return DomainError("malformed_request", detail=detail)
+
+
+def assert_known_codes() -> None:  # imported by tests: every code has a status and a message
+    for code, (status, message) in ERRORS.items():
+        assert 400 <= status < 600 and message, code

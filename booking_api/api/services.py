@@ -1,0 +1,50 @@
+"""GET /api/v1/services: what a kiosk shows, what an integrator polls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api.api.common import language_of, okienko
+from booking_api.container import Okienko
+from booking_api.errors import DomainError
+from booking_api.office import OfficeSetup
+from booking_api.status import ServiceStatus, service_statuses
+
+
+async def statuses_for(app: Okienko, setup: OfficeSetup, language: str) -> list[ServiceStatus]:
+    minutes = {s.id: await app.estimator.service_minutes(s) for s in setup.services}
+    async with app.db.read() as conn:
+        return await service_statuses(conn, setup, app.clock.now(), minutes, language)
+
+
+def status_json(app: Okienko, status: ServiceStatus, language: str) -> dict[str, Any]:
+    state = status.availability
+    closed = None
+    if not state.open and state.reason:
+        error = DomainError(state.reason, **state.params)
+        closed = {"error": error.code, "message": app.translator.format(language, error.message_id, **error.params)}
+    service = status.service
+    return {
+        "code": service.code, "prefix": service.prefix, "name": service.name(language), "names": service.names,
+        "walk_in": service.walk_in, "open_now": state.open, "closed_reason": closed,
+        "waiting": status.waiting, "estimated_wait_minutes": status.estimated_wait_minutes,
+        "daily_limit": service.daily_limit, "issued_today": status.issued_today,
+        "closes_at": state.closes_at.isoformat() if state.closes_at else None,
+    }
+
+
+async def list_services(request: Request) -> Response:
+    app = okienko(request)
+    language = language_of(request)
+    setup = await app.offices.get(request.query_params.get("office") or None)
+    statuses = await statuses_for(app, setup, language)
+    return JSONResponse({
+        "office": {"code": setup.code, "name": setup.name},
+        "language": language,
+        "services": [status_json(app, status, language) for status in statuses],
+        "priority_categories": [{"code": c.code, "mark": c.mark, "name": c.name(language)}
+                                for c in setup.categories],
+    })

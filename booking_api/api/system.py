@@ -1,0 +1,39 @@
+"""Health, printer status, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api import __version__
+from booking_api.api.common import identify, language_of, okienko
+from booking_api.auth import DeviceIdentity
+from booking_api.openapi import openapi_document
+
+
+async def healthz(request: Request) -> Response:
+    app = okienko(request)
+    try:
+        async with app.db.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception as error:  # report, never crash the probe
+        return JSONResponse({"status": "error", "database": type(error).__name__}, status_code=503)
+    return JSONResponse({"status": "ok", "version": __version__, "database": app.db.dialect})
+
+
+async def list_printers(request: Request) -> Response:
+    """GET /api/v1/printers: staff see every kiosk's printer; a kiosk sees its own."""
+    app = okienko(request)
+    language_of(request)
+    identity = await identify(request)
+    if isinstance(identity, DeviceIdentity):
+        printers = await app.printing.statuses(identity.office_id, identity.id if identity.kind == "kiosk" else None)
+    else:
+        setup = await app.offices.get(request.query_params.get("office") or None)
+        printers = await app.printing.statuses(setup.id)
+    return JSONResponse({"printers": printers})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())

@@ -1,0 +1,85 @@
+"""The app, assembled explicitly in one factory: routes, middleware, lifespan, error handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from booking_api import pages
+from booking_api.api import agents, services, system, tickets
+from booking_api.api.common import domain_error_handler, http_error_handler
+from booking_api.clock import Clock
+from booking_api.container import Okienko
+from booking_api.errors import DomainError
+from booking_api.settings import Settings, ensure_secret_key, load_settings
+from kiosk.pages import kiosk_routes
+
+log = logging.getLogger("okienko")
+STATIC = Path(__file__).parent / "static"
+PRINTER_CHECK_SECONDS = 30.0
+
+
+def routes() -> list[Any]:
+    return [
+        Route("/", pages.index, methods=["GET"]),
+        Route("/healthz", system.healthz, methods=["GET"]),
+        Route("/openapi.json", system.openapi, methods=["GET"]),
+        Route("/api/v1/services", services.list_services, methods=["GET"]),
+        Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
+        Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),
+        Route("/api/v1/tickets/{ticket_id}/cancel", tickets.cancel_ticket, methods=["POST"]),
+        Route("/api/v1/printers", system.list_printers, methods=["GET"]),
+        Route("/t/{ticket_id}", pages.tracking_page, methods=["GET"]),
+        Route("/t/{ticket_id}/qr.svg", tickets.ticket_qr, methods=["GET"]),
+        WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
+        *kiosk_routes(),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               demo_links: list[dict[str, str]] | None = None, check_printers: bool = True) -> Starlette:
+    """Build the ASGI app; nothing happens at import time."""
+    settings = ensure_secret_key(settings or load_settings())
+    okienko = Okienko.build(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(_watch_printers(okienko)) if check_printers else None
+        try:
+            yield
+        finally:
+            if watcher:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await okienko.db.dispose()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        lifespan=lifespan,
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
+    )
+    app.state.okienko = okienko
+    app.state.demo_links = demo_links or []
+    return app
+
+
+async def _watch_printers(okienko: Okienko) -> None:
+    while True:
+        try:
+            await okienko.printing.check_printers()
+        except Exception:  # a printer check must never stop the server
+            log.exception("printer check failed")
+        await asyncio.sleep(PRINTER_CHECK_SECONDS)

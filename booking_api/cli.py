@@ -1,0 +1,255 @@
+"""The `okienko` command. Tokens go alone on stdout, messages on stderr, so scripts can capture them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from booking_api.i18n import _
+from booking_api.settings import Settings, SettingsError, ensure_secret_key, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
+
+
+class CommandError(Exception):
+    """A clear message for the person at the terminal; exit status 2."""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="okienko", description="Okienko: queues and appointments for public offices")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    _host_port(serve)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
+    demo = commands.add_parser("demo", help="a fresh demo office database, open at any hour, then serve")
+    _host_port(demo)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+
+    office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
+    load = office.add_parser("load", help="load (or reload) an office file into the database")
+    load.add_argument("file", type=Path)
+
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
+    add_user.add_argument("name")
+    add_user.add_argument("--role", required=True, choices=["clerk", "manager", "operator", "admin"])
+    add_user.add_argument("--office", default=None, help="office code (default: all offices)")
+
+    device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
+    add_device = device.add_parser("add", help="give a kiosk or board a token (printed on stdout)")
+    add_device.add_argument("kind", choices=["kiosk", "board"])
+    add_device.add_argument("name")
+    add_device.add_argument("--office", default=None, help="office code (default: the only office)")
+
+    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="create a bearer token for a staff user (printed on stdout)")
+    create.add_argument("user")
+
+    agent = commands.add_parser("print-agent", help="print a kiosk's tickets on a printer attached to this computer")
+    agent.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.5:8000")
+    agent.add_argument("--token", default=None, help="the kiosk's device token (default: $OKIENKO_DEVICE_TOKEN)")
+    agent.add_argument("--printer", required=True,
+                       help="printer as key=value pairs, e.g. 'kind=usb,usb_vendor=0x04b8,usb_product=0x0202' "
+                            "or 'kind=serial,device=/dev/ttyUSB0' or 'kind=file,path=/dev/usb/lp0'")
+    agent.add_argument("--journal", type=Path, default=Path("var/print-agent-journal.jsonl"))
+    return top
+
+
+def _host_port(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    command.add_argument("--port", type=int, default=None, help="port (default 8000)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        handler = HANDLERS[args.command]
+        return handler(args, settings) or 0
+    except (CommandError, SettingsError, ValueError) as error:
+        say(f"okienko: error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.migrate import upgrade
+
+    upgrade(settings)
+    say("the database schema is up to date")
+    return 0
+
+
+def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.office_config import OfficeFileError, read_office_file
+
+    try:
+        spec = read_office_file(args.file)
+    except OfficeFileError as error:
+        raise CommandError(str(error)) from None
+    _run(_load_office(settings, spec, None))
+    say(f"office {spec.code!r} loaded: {len(spec.services)} services, {len(spec.windows)} windows, "
+        f"{len(spec.devices)} devices")
+    return 0
+
+
+async def _with_db(settings: Settings, work: Any) -> Any:
+    from booking_api.db import Database
+
+    db = Database.from_settings(settings)
+    try:
+        async with db.engine.begin() as conn:
+            return await work(conn)
+    finally:
+        await db.dispose()
+
+
+async def _load_office(settings: Settings, spec: Any, always_open: bool | None) -> int:
+    from booking_api.office_config import load_office
+
+    return await _with_db(settings, lambda conn: load_office(conn, spec, always_open=always_open))
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise CommandError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.auth import add_user
+
+    password = _read_password()
+    _run(_with_db(settings, lambda conn: add_user(conn, args.name, args.role, password, args.office)))
+    say(f"user {args.name!r} added as {args.role}")
+    return 0
+
+
+def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.auth import issue_device_token
+
+    token = _run(_with_db(settings, lambda conn: issue_device_token(conn, args.office, args.kind, args.name)))
+    print(token, flush=True)
+    say(f"{args.kind} {args.name!r}: token above (shown once; a new `device add` replaces it)")
+    if args.kind == "kiosk":
+        say(f"sign the kiosk in by opening: <server>/kiosk/enroll?token={token}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.auth import issue_staff_token
+    from booking_api.clock import SystemClock
+
+    token = _run(_with_db(settings, lambda conn: issue_staff_token(conn, args.user, SystemClock().now())))
+    print(token, flush=True)
+    say(f"token for {args.user!r} above (shown once)")
+    return 0
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1,
+           demo_links: list[dict[str, str]] | None = None) -> int:
+    import uvicorn
+
+    from booking_api.app import create_app
+
+    host = host or settings.host
+    port = port or settings.port
+    if workers > 1:
+        if settings.is_sqlite:
+            raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
+        uvicorn.run("booking_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level, ws_per_message_deflate=False)
+        return 0
+    app = create_app(settings, demo_links=demo_links)
+    say(f"Okienko is at http://{host}:{port}/")
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, ws_per_message_deflate=False)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.migrate import upgrade
+
+    upgrade(settings)
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from booking_api.auth import issue_device_token
+    from booking_api.migrate import upgrade
+    from booking_api.office_config import read_office_file
+
+    if "DATABASE_URL" not in os.environ:
+        demo_db = Path(settings.data_dir) / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+        settings = dataclasses.replace(settings, database_url=f"sqlite:///{demo_db}")
+    settings = ensure_secret_key(settings)
+    upgrade(settings)
+    spec = read_office_file(DEMO_OFFICE)
+    _run(_load_office(settings, spec, True))
+    tokens = {name: _run(_with_db(settings, lambda conn, n=name: issue_device_token(conn, spec.code, "kiosk", n)))
+              for kind, name, _ in spec.devices if kind == "kiosk"}
+    links = [{"href": f"/kiosk/enroll?token={token}", "label": _("Kiosk (demo: signs this browser in as a kiosk)")}
+             for token in list(tokens.values())[:1]]
+    say("demo office loaded (open at any hour); kiosk sign-in links:")
+    for name, token in tokens.items():
+        say(f"  {name}: /kiosk/enroll?token={token}")
+    return _serve(settings, args.host, args.port, demo_links=links)
+
+
+def cmd_print_agent(args: argparse.Namespace, settings: Settings) -> int:
+    from printers.agent import run_agent
+    from printers.connections import PrinterConfig
+
+    token = args.token or os.environ.get("OKIENKO_DEVICE_TOKEN")
+    if not token:
+        raise CommandError("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")
+    printer = PrinterConfig.from_mapping(_pairs(args.printer))
+    say(f"print agent for {args.server}: printing on {printer.kind}")
+    _run(run_agent(args.server, token, printer, args.journal))
+    return 0
+
+
+def _pairs(text: str) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise CommandError(f"--printer: {part!r} is not key=value")
+        value = value.strip()
+        if value.isdigit():
+            mapping[key.strip()] = int(value)
+        elif value.lower() in ("true", "false"):
+            mapping[key.strip()] = value.lower() == "true"
+        else:
+            mapping[key.strip()] = value  # USB ids such as 0x04b8 are parsed by PrinterConfig
+    return mapping
+
+
+HANDLERS = {
+    "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "user": cmd_user,
+    "device": cmd_device, "token": cmd_token, "print-agent": cmd_print_agent,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The database connection: one async engine per process, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from booking_api.settings import Settings, async_url
+
+
+class Database:
+    """Owns the engine. `dialect` is "sqlite" or "postgresql"."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        options: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            _ensure_parent(self.url)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect == "sqlite":
+            _sqlite_pragmas(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Database":
+        return cls(settings.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def read(self) -> Any:
+        """A read-only transaction: `async with db.read() as conn`."""
+        return self.engine.begin()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def create_all(self) -> None:
+        """Create tables straight from the models (tests); production uses `okienko migrate`."""
+        from booking_api.models import metadata
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def drop_all(self) -> None:
+        from booking_api.models import metadata
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+
+
+def _ensure_parent(url: str) -> None:
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers; explicit BEGIN so writers can ask for BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("okienko_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def scalar(conn: AsyncConnection, statement: Any, **params: Any) -> Any:
+    return (await conn.execute(statement, params)).scalar()

@@ -1,0 +1,57 @@
+"""Domain errors: a stable code for machines, an HTTP status, and a message in the user's language.
+
+The message is an English msgid translated through the catalogs (booking_api/locale) at the
+edge, so domain code never knows which language the visitor reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from booking_api.i18n import _
+
+# code -> (HTTP status, English message). docs/api.md lists every code; a test checks both agree.
+ERRORS: dict[str, tuple[int, str]] = {
+    "malformed_request": (400, _("The request could not be read: {detail}")),
+    "unknown_language": (400, _("This language is not available.")),
+    "missing_token": (401, _("This device or user is not signed in: a bearer token is required.")),
+    "invalid_token": (401, _("The token is not valid. Ask the office administrator for a new one.")),
+    "forbidden": (403, _("This account is not allowed to do that.")),
+    "not_found": (404, _("Nothing was found at this address.")),
+    "ticket_not_found": (404, _("No such ticket. Check the address on your ticket.")),
+    "unknown_service": (404, _("There is no such service in this office.")),
+    "unknown_office": (404, _("There is no such office.")),
+    "unknown_priority": (400, _("There is no such priority category.")),
+    "method_not_allowed": (405, _("This address does not accept that method.")),
+    "invalid_transition": (409, _("Ticket {number} is {status} and cannot be {action} now.")),
+    "idempotency_conflict": (409, _("This request key was already used for a different request.")),
+    "service_closed_today": (409, _("{service} is not available today.")),
+    "service_not_open_yet": (409, _("{service} opens at {time}. Please come back then.")),
+    "service_cutoff_passed": (409, _("No more tickets for {service} today: tickets are issued until {time}.")),
+    "service_wait_past_closing": (409, _("No more tickets for {service} today: everyone waiting could not be served before closing at {time}.")),
+    "daily_limit_reached": (409, _("No more tickets for {service} today: the daily limit has been reached.")),
+    "booking_only": (409, _("{service} is by appointment only. Please book a visit online.")),
+    "busy": (503, _("The system is very busy. Please try again in a moment.")),
+}
+
+
+class DomainError(Exception):
+    """A rule of the office was not met; carries a stable code and message parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in ERRORS:
+            raise KeyError(f"undocumented error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def http_status(self) -> int:
+        return ERRORS[self.code][0]
+
+    @property
+    def message_id(self) -> str:
+        return ERRORS[self.code][1]
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code!r}, {self.params!r})"

@@ -1,0 +1,103 @@
+"""Opening hours, office days and the rules for when a service stops issuing tickets.
+
+All of it in the office's local time (Europe/Warsaw by default), so that the day's numbering
+starts at local midnight and the cut-off minute is right on the nights the clocks change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import holidays
+
+from booking_api.office import OfficeSetup, ServiceSetup
+
+
+def office_day(setup: OfficeSetup, now: datetime) -> date:
+    """The office's calendar day at `now` (local date, not UTC)."""
+    return now.astimezone(setup.timezone).date()
+
+
+def local_moment(setup: OfficeSetup, day: date, minute: int) -> datetime:
+    """The aware moment of `minute` after local midnight on `day` (24:00 is the next midnight)."""
+    if minute >= 24 * 60:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=setup.timezone)
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
+
+
+@lru_cache(maxsize=16)
+def _polish_holidays(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("PL", years=year))
+
+
+def closed_reason(setup: OfficeSetup, day: date) -> str | None:
+    """Why the whole office is closed on `day` ("holiday: <name>", "closure"), or None."""
+    if day in setup.closures:
+        return "closure"
+    if setup.closed_on_public_holidays:
+        name = _polish_holidays(day.year).get(day)
+        if name:
+            return f"holiday: {name}"
+    return None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a walk-in ticket can be issued now, and if not, why (an error code and its params)."""
+
+    open: bool
+    reason: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    closes_at: datetime | None = None
+
+
+def _today_ranges(setup: OfficeSetup, service: ServiceSetup, day: date) -> tuple[tuple[int, int], ...]:
+    if setup.always_open:
+        return ((0, 24 * 60),)
+    if closed_reason(setup, day):
+        return ()
+    return service.hours.get(day.weekday(), ())
+
+
+def availability(setup: OfficeSetup, service: ServiceSetup, now: datetime, estimated_wait_minutes: int,
+                 language: str = "pl") -> Availability:
+    """Can a walk-in ticket for `service` be issued at `now`?
+
+    Stops at the service's cut-off (closing minus `last_ticket_minutes_before_close`), and when the
+    estimated wait would run past closing, so that everyone given a ticket can be served. The daily
+    limit is enforced separately, inside the issuing transaction.
+    """
+    name = service.name(language)
+    if not service.walk_in:
+        return Availability(False, "booking_only", {"service": name})
+    local = now.astimezone(setup.timezone)
+    day = local.date()
+    ranges = _today_ranges(setup, service, day)
+    if not ranges:
+        return Availability(False, "service_closed_today", {"service": name})
+    minute = local.hour * 60 + local.minute
+    for opens, closes in ranges:
+        if minute < opens:
+            return Availability(False, "service_not_open_yet", {"service": name, "time": _hhmm(opens)})
+        if minute >= closes:
+            continue
+        closes_at = local_moment(setup, day, closes)
+        if setup.always_open:
+            return Availability(True, closes_at=closes_at)
+        cutoff = closes - service.last_ticket_minutes_before_close
+        if minute >= cutoff:
+            return Availability(False, "service_cutoff_passed", {"service": name, "time": _hhmm(cutoff)}, closes_at)
+        if now + timedelta(minutes=estimated_wait_minutes) > closes_at:
+            return Availability(False, "service_wait_past_closing", {"service": name, "time": _hhmm(closes)},
+                                closes_at)
+        return Availability(True, closes_at=closes_at)
+    last_close = ranges[-1][1]
+    cutoff = last_close - service.last_ticket_minutes_before_close
+    return Availability(False, "service_cutoff_passed", {"service": name, "time": _hhmm(cutoff)})
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"

@@ -1,0 +1,114 @@
+"""The one place for concurrency.
+
+Every counter and every "take the next one" runs inside `write_transaction`, takes its
+counters through `take_numbers` in a fixed (sorted) order, and turns a lock wait that runs
+too long into the domain error `busy`. UNIQUE constraints on the rows written behind the
+counters make any bug an error rather than a duplicate.
+
+- SQLite has one writer at a time anyway: writers of this process queue on an asyncio lock
+  (no busy-wait back-off under load) and then take the file lock with BEGIN IMMEDIATE, which
+  other processes respect.
+- PostgreSQL: each counter row is locked by the UPSERT that increments it and held until
+  commit, so several server processes serialise on the row, not on the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.db import Database
+from booking_api.errors import DomainError
+from booking_api.models import Counter
+
+LOCK_TIMEOUT_SECONDS = 10.0
+
+
+class Locks:
+    """Per-process lock state for one database."""
+
+    def __init__(self, db: Database, timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+        self.db = db
+        self.timeout = timeout
+        self._sqlite_writer = asyncio.Lock()
+
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; commits on success, rolls back on error, `busy` on lock timeout."""
+        if self.db.is_sqlite:
+            try:
+                await asyncio.wait_for(self._sqlite_writer.acquire(), self.timeout)
+            except TimeoutError:
+                raise DomainError("busy") from None
+            try:
+                async with self._transaction() as conn:
+                    yield conn
+            finally:
+                self._sqlite_writer.release()
+        else:
+            async with self._transaction() as conn:
+                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.timeout * 1000)}ms'")
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.db.engine.connect() as raw:
+                conn = await raw.execution_options(okienko_write=True)
+                async with conn.begin():
+                    yield conn
+        except (OperationalError, DBAPIError) as error:
+            if _is_lock_timeout(error):
+                raise DomainError("busy") from None
+            raise
+
+
+def _is_lock_timeout(error: Exception) -> bool:
+    text = str(error).lower()
+    return "database is locked" in text or "lock timeout" in text or "locknotavailable" in text
+
+
+async def take_numbers(
+    conn: AsyncConnection, amounts: Mapping[str, int], ceilings: Mapping[str, int | None] | None = None
+) -> dict[str, list[int]]:
+    """Advance named counters; returns the numbers granted to each, in order.
+
+    Guarantees: two transactions never receive the same number of the same counter; numbers
+    past a counter's ceiling are never granted (fewer, possibly none, are returned instead).
+    Counters are taken in sorted order so that two batches cannot deadlock.
+    """
+    ceilings = ceilings or {}
+    granted: dict[str, list[int]] = {}
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    table = Counter.__table__
+    for name in sorted(amounts):
+        amount = amounts[name]
+        if amount <= 0:
+            granted[name] = []
+            continue
+        statement = (
+            insert(table)
+            .values(name=name, value=amount)
+            .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + amount})
+            .returning(table.c.value)
+        )
+        last = (await conn.execute(statement)).scalar_one()
+        first = last - amount + 1
+        ceiling = ceilings.get(name)
+        if ceiling is not None and last > ceiling:
+            await conn.execute(sa.update(table).where(table.c.name == name).values(value=max(ceiling, first - 1)))
+            last = ceiling
+        granted[name] = list(range(first, last + 1))
+    return granted
+
+
+async def read_counter(conn: AsyncConnection, name: str) -> int:
+    table = Counter.__table__
+    value = (await conn.execute(sa.select(table.c.value).where(table.c.name == name))).scalar()
+    return int(value or 0)

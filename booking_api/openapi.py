@@ -1,0 +1,129 @@
+"""The OpenAPI 3 document of the JSON API, served at /openapi.json.
+
+Written out by hand, since it is the contract kiosks and integrators rely on; a test checks
+that every route of the app is documented here and every error code is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from booking_api import __version__
+from booking_api.errors import ERRORS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for status in statuses:
+        codes = sorted(code for code, (s, _m) in ERRORS.items() if s == status)
+        out[str(status)] = {"description": "Error codes: " + ", ".join(f"`{c}`" for c in codes),
+                            "content": {"application/json": {"schema": _ref("Error")}}}
+    return out
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": "pl, en, uk or ru; "
+              "otherwise Accept-Language, otherwise the office default", "schema": {"type": "string",
+                                                                                  "enum": ["pl", "en", "uk", "ru"]}}
+TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
+NULLABLE_STR = {"type": "string", "nullable": True}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error", "message"], "properties": {
+        "error": {"type": "string", "enum": sorted(ERRORS)},
+        "message": {"type": "string", "description": "in the request's language"}}},
+    "Service": {"type": "object", "properties": {
+        "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
+        "names": {"type": "object", "additionalProperties": {"type": "string"}},
+        "walk_in": {"type": "boolean"}, "open_now": {"type": "boolean"},
+        "closed_reason": {"allOf": [_ref("Error")], "nullable": True},
+        "waiting": {"type": "integer"}, "estimated_wait_minutes": {"type": "integer"},
+        "daily_limit": {"type": "integer", "nullable": True}, "issued_today": {"type": "integer"},
+        "closes_at": {"type": "string", "format": "date-time", "nullable": True}}},
+    "Priority": {"type": "object", "nullable": True, "properties": {
+        "code": {"type": "string"}, "mark": {"type": "string"}, "name": {"type": "string"}}},
+    "Ticket": {"type": "object", "required": ["id", "number", "service", "status", "position",
+                                              "estimated_wait_minutes", "issued_at", "track_url"], "properties": {
+        "id": {"type": "string", "description": "unguessable; holding it is enough to follow the ticket"},
+        "number": {"type": "string", "example": "A023"}, "service": {"type": "string"},
+        "service_name": {"type": "string"}, "service_name_pl": {"type": "string"},
+        "priority": _ref("Priority"),
+        "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "transferred",
+                                              "cancelled"]},
+        "status_text": {"type": "string"},
+        "position": {"type": "integer", "description": "people ahead in the queue"},
+        "estimated_wait_minutes": {"type": "integer"},
+        "issued_at": {"type": "string", "format": "date-time"}, "office_day": {"type": "string", "format": "date"},
+        "language": {"type": "string"}, "track_url": {"type": "string", "format": "uri"}}},
+    "IssuedTicket": {"allOf": [_ref("Ticket"), {"type": "object", "properties": {
+        "printed": {"type": "boolean"}, "replayed": {"type": "boolean"},
+        "print_problem": {"type": "object", "nullable": True, "properties": {
+            "error": {"type": "string", "enum": ["no_printer", "printer_offline", "paper_out",
+                                                 "printer_timeout", "printer_error", "agent_offline",
+                                                 "agent_pending"]},
+            "message": {"type": "string"}}}}}]},
+    "TicketRequest": {"type": "object", "required": ["service"], "properties": {
+        "service": {"type": "string", "description": "service code (or its prefix)"},
+        "language": {"type": "string", "enum": ["pl", "en", "uk", "ru"]},
+        "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}},
+    "Printer": {"type": "object", "properties": {
+        "kiosk": {"type": "string"}, "kind": {"type": "string"}, "attached_to_kiosk": {"type": "boolean"},
+        "status": {"type": "string", "enum": ["online", "paper_low", "paper_out", "offline", "unknown", "none"]},
+        "checked_at": NULLABLE_STR, "agent_connected": {"type": "boolean"}}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Okienko API", "version": __version__,
+                 "description": "Queue tickets, services and printers of an Okienko office. Errors are "
+                                "`{\"error\": code, \"message\": text}` in the request's language."},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "a kiosk's device token (`okienko device add kiosk NAME`) or a staff "
+                                      "token (`okienko token create USER`)"}}},
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database check", "responses": {
+                "200": _json({"type": "object"}, "ok"), "503": _json({"type": "object"}, "database unreachable")}}},
+            "/api/v1/services": {"get": {
+                "summary": "Services of the office with queue length, wait estimate and whether open now",
+                "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,
+                                            "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "office": {"type": "object"}, "language": {"type": "string"},
+                    "services": {"type": "array", "items": _ref("Service")},
+                    "priority_categories": {"type": "array", "items": _ref("Priority")}}}, "the services"),
+                    **_errors(404)}}},
+            "/api/v1/tickets": {"post": {
+                "summary": "Issue a ticket (kiosk token). Retrying with the same Idempotency-Key returns "
+                           "the same ticket (200, replayed: true).",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 100}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TicketRequest")}}},
+                "responses": {"201": _json(_ref("IssuedTicket"), "issued"),
+                              "200": _json(_ref("IssuedTicket"), "a retried request: the ticket issued before"),
+                              **_errors(400, 401, 403, 404, 409, 503)}}},
+            "/api/v1/tickets/{ticket_id}": {"get": {
+                "summary": "A ticket now: status, people ahead, estimated wait", "parameters": [TICKET_ID, LANG_PARAM],
+                "responses": {"200": _json(_ref("Ticket"), "the ticket"), **_errors(404)}}},
+            "/api/v1/tickets/{ticket_id}/cancel": {"post": {
+                "summary": "The visitor gives up their place", "parameters": [TICKET_ID, LANG_PARAM],
+                "responses": {"200": _json(_ref("Ticket"), "cancelled"), **_errors(404, 409)}}},
+            "/api/v1/printers": {"get": {
+                "summary": "Printer health of the office's kiosks (a kiosk token sees its own)",
+                "security": [{"bearer": []}], "parameters": [LANG_PARAM],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "printers": {"type": "array", "items": _ref("Printer")}}}, "printers"), **_errors(401, 403)}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
+                                                                                              "OpenAPI 3")}}},
+        },
+    }

@@ -1,0 +1,39 @@
+"""Server-rendered pages of the core: the start page and the visitor's tracking page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from booking_api.api.common import error_body, language_of, okienko
+from booking_api.api.tickets import load_ticket, ticket_view
+from booking_api.errors import DomainError
+from booking_api.i18n import current_language
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    app = okienko(request)
+    language = current_language.get()
+    html = app.templates.get_template(template).render(lang=language, request_path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def index(request: Request) -> Response:
+    language_of(request)
+    app = okienko(request)
+    setup = await app.offices.get()
+    return render(request, "index.html", office=setup, demo=request.app.state.demo_links)
+
+
+async def tracking_page(request: Request) -> Response:
+    """/t/{id}: the ticket followed on a phone (number, people ahead, wait, status)."""
+    try:
+        setup, ticket = await load_ticket(request)
+    except DomainError as error:
+        language_of(request)
+        return render(request, "error.html", status_code=404, error=error_body(request, error))
+    language = language_of(request, request.query_params.get("lang") or ticket["language"])
+    view = await ticket_view(request, setup, ticket, language)
+    return render(request, "ticket.html", office=setup, ticket=view)

@@ -1,0 +1,346 @@
+"""Issuing walk-in tickets: numbering, people ahead, the daily limit, idempotent retries.
+
+Requests that arrive together are issued together in one write transaction (group commit):
+the counter row is advanced once per service for the whole batch, so throughput does not hang
+on one commit per ticket, and each request still gets its own answer or its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.clock import Clock
+from booking_api.errors import DomainError
+from booking_api.estimates import Estimator, wait_minutes
+from booking_api.hours import availability, office_day
+from booking_api.locking import Locks, take_numbers
+from booking_api.models import IdempotencyKey, OPEN_TICKET_STATUSES, Ticket, TicketEvent
+from booking_api.office import OfficeSetup, ServiceSetup
+
+NUMBERS_PER_DAY = 999
+
+
+def format_number(prefix: str, seq: int) -> str:
+    """The printed number: prefix and three digits; after 999 it wraps to 001."""
+    return f"{prefix}{(seq - 1) % NUMBERS_PER_DAY + 1:03d}"
+
+
+def counter_name(office_id: int, day: date, prefix: str) -> str:
+    return f"tickets/{office_id}/{day.isoformat()}/{prefix}"
+
+
+def new_ticket_id() -> str:
+    """An unguessable id (128 bits): whoever holds it may follow the ticket."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    service_code: str
+    language: str
+    priority: str | None = None
+    device_id: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: dict[str, Any]          # the row as written
+    service: ServiceSetup
+    people_ahead: int
+    estimated_wait_minutes: int
+    replayed: bool = False          # an idempotent retry got the ticket issued before
+
+
+Outcome = IssuedTicket | DomainError
+
+
+async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Sequence[TicketRequest],
+                      now: datetime, minutes_per_visit: dict[int, float]) -> list[Outcome]:
+    """Issue tickets for `requests` inside the caller's write transaction, in arrival order.
+
+    Guarantees: numbers are consecutive per service in arrival order and never repeat within an
+    office day (UNIQUE on office, day, prefix, seq); a request repeated with the same
+    device and Idempotency-Key gets the ticket issued the first time; a service past its daily
+    limit, cut-off or closing refuses with its own error and consumes no number.
+    """
+    day = office_day(setup, now)
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    replays = await _replayed(conn, setup, requests, outcomes)
+    waiting = await _waiting_counts(conn, setup.id, day, {setup.service(r.service_code).id for r, o
+                                                          in zip(requests, outcomes) if o is None and _known(setup, r)})
+    accepted: dict[str, list[int]] = {}
+    planned: list[tuple[int, ServiceSetup, int, int]] = []
+    for index, request in enumerate(requests):
+        if outcomes[index] is not None or index in replays:
+            continue
+        try:
+            service = setup.service(request.service_code)
+            if request.priority is not None:
+                setup.category(request.priority)
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        prio = request.priority is not None and setup.priority_mode == "first"
+        counts = waiting.setdefault(service.id, [0, 0])
+        ahead = counts[1] if prio else counts[0] + counts[1]
+        wait = wait_minutes(setup, service, ahead, minutes_per_visit.get(service.id, service.average_service_minutes))
+        state = availability(setup, service, now, wait, request.language)
+        if not state.open:
+            outcomes[index] = DomainError(state.reason or "service_closed_today", **state.params)
+            continue
+        counts[1 if request.priority is not None else 0] += 1
+        accepted.setdefault(service.prefix, []).append(index)
+        planned.append((index, service, ahead, wait))
+    numbers = await _take(conn, setup, day, accepted)
+    rows, events, keys = [], [], []
+    for index, service, ahead, wait in planned:
+        request = requests[index]
+        seq = numbers.get(index)
+        if seq is None:
+            outcomes[index] = DomainError("daily_limit_reached", service=service.name(request.language))
+            continue
+        row = _ticket_row(setup, day, service, seq, request, now)
+        rows.append(row)
+        events.append({"office_id": setup.id, "ticket_id": row["id"], "kind": "issued", "at": now,
+                       "service_id": service.id, "window_id": None,
+                       "detail": {"number": row["number"], "priority": request.priority}})
+        if request.idempotency_key and request.device_id is not None:
+            keys.append({"device_id": request.device_id, "key": request.idempotency_key, "ticket_id": row["id"],
+                         "created_at": now})
+        outcomes[index] = IssuedTicket(row, service, ahead, wait)
+    if rows:
+        await conn.execute(sa.insert(Ticket.__table__), rows)
+        await conn.execute(sa.insert(TicketEvent.__table__), events)
+    if keys:
+        await conn.execute(sa.insert(IdempotencyKey.__table__), keys)
+    for index, first in replays.items():
+        outcomes[index] = _copy_outcome(outcomes[first], replayed=True)
+    return [o if o is not None else DomainError("busy") for o in outcomes]
+
+
+def _known(setup: OfficeSetup, request: TicketRequest) -> bool:
+    try:
+        setup.service(request.service_code)
+        return True
+    except DomainError:
+        return False
+
+
+def _copy_outcome(outcome: Outcome | None, *, replayed: bool) -> Outcome:
+    if isinstance(outcome, IssuedTicket):
+        return IssuedTicket(outcome.ticket, outcome.service, outcome.people_ahead, outcome.estimated_wait_minutes,
+                            replayed)
+    return outcome if outcome is not None else DomainError("busy")
+
+
+async def _replayed(conn: AsyncConnection, setup: OfficeSetup, requests: Sequence[TicketRequest],
+                    outcomes: list[Outcome | None]) -> dict[int, int]:
+    """Answer retried requests from their first ticket; returns in-batch duplicates (index -> first index)."""
+    keyed = [(i, r) for i, r in enumerate(requests) if r.idempotency_key and r.device_id is not None]
+    if not keyed:
+        return {}
+    first_seen: dict[tuple[int, str], int] = {}
+    duplicates: dict[int, int] = {}
+    for index, request in keyed:
+        key = (request.device_id, request.idempotency_key)
+        if key in first_seen:
+            duplicates[index] = first_seen[key]
+        else:
+            first_seen[key] = index
+    keys_t, tickets = IdempotencyKey.__table__, Ticket.__table__
+    found = await conn.execute(
+        sa.select(keys_t.c.device_id, keys_t.c.key, tickets)
+        .join(tickets, tickets.c.id == keys_t.c.ticket_id)
+        .where(sa.tuple_(keys_t.c.device_id, keys_t.c.key).in_(list(first_seen))))
+    for row in found.mappings():
+        index = first_seen[(row["device_id"], row["key"])]
+        ticket = {k: row[k] for k in tickets.c.keys()}
+        service = setup.service_by_id(ticket["service_id"])
+        if not _known(setup, requests[index]) or setup.service(requests[index].service_code).id != service.id:
+            outcomes[index] = DomainError("idempotency_conflict")
+        else:
+            people, wait = await people_ahead_and_wait(conn, setup, ticket, {})
+            outcomes[index] = IssuedTicket(ticket, service, people, wait, replayed=True)
+    return duplicates
+
+
+async def _waiting_counts(conn: AsyncConnection, office_id: int, day: date,
+                          service_ids: set[int]) -> dict[int, list[int]]:
+    """service id -> [waiting regular, waiting priority] for today."""
+    if not service_ids:
+        return {}
+    tickets = Ticket.__table__
+    is_priority = tickets.c.priority.is_not(None)
+    rows = await conn.execute(
+        sa.select(tickets.c.service_id, is_priority, sa.func.count())
+        .where(tickets.c.office_id == office_id, tickets.c.office_day == day, tickets.c.status == "waiting",
+               tickets.c.service_id.in_(sorted(service_ids)))
+        .group_by(tickets.c.service_id, is_priority))
+    counts: dict[int, list[int]] = {}
+    for service_id, priority, count in rows:
+        counts.setdefault(service_id, [0, 0])[1 if priority else 0] += count
+    return counts
+
+
+async def _take(conn: AsyncConnection, setup: OfficeSetup, day: date,
+                accepted: dict[str, list[int]]) -> dict[int, int]:
+    """Request index -> seq, for as many as the daily limits allow."""
+    limits = {s.prefix: s.daily_limit for s in setup.services}
+    names = {prefix: counter_name(setup.id, day, prefix) for prefix in accepted}
+    granted = await take_numbers(conn, {names[p]: len(ix) for p, ix in accepted.items()},
+                                 {names[p]: limits.get(p) for p in accepted})
+    result: dict[int, int] = {}
+    for prefix, indexes in accepted.items():
+        seqs = granted[names[prefix]]
+        if seqs and seqs[-1] > NUMBERS_PER_DAY:
+            seqs = await _skip_open_numbers(conn, setup, day, prefix, seqs, names[prefix], limits.get(prefix))
+        result.update(zip(indexes, seqs))
+    return result
+
+
+async def _skip_open_numbers(conn: AsyncConnection, setup: OfficeSetup, day: date, prefix: str,
+                             seqs: list[int], name: str, limit: int | None) -> list[int]:
+    """After 999 the number wraps to 001, but never onto a ticket of that number still open today."""
+    tickets = Ticket.__table__
+    open_numbers = set((await conn.execute(
+        sa.select(tickets.c.number).where(tickets.c.office_id == setup.id, tickets.c.office_day == day,
+                                          tickets.c.prefix == prefix,
+                                          tickets.c.status.in_(OPEN_TICKET_STATUSES)))).scalars())
+    if len(open_numbers) >= NUMBERS_PER_DAY - len(seqs):
+        raise DomainError("daily_limit_reached", service=prefix)
+    usable: list[int] = []
+    pending = list(seqs)
+    while pending:
+        seq = pending.pop(0)
+        number = format_number(prefix, seq)
+        if number in open_numbers:
+            more = (await take_numbers(conn, {name: 1}, {name: limit}))[name]
+            pending.extend(more)
+            continue
+        open_numbers.add(number)
+        usable.append(seq)
+    return usable
+
+
+def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, request: TicketRequest,
+                now: datetime) -> dict[str, Any]:
+    return {
+        "id": new_ticket_id(), "office_id": setup.id, "office_day": day, "service_id": service.id,
+        "prefix": service.prefix, "seq": seq, "number": format_number(service.prefix, seq),
+        "priority": request.priority, "language": request.language, "status": "waiting",
+        "device_id": request.device_id, "window_id": None, "issued_at": now, "queued_at": now,
+        "called_at": None, "started_at": None, "finished_at": None, "recalls": 0,
+    }
+
+
+async def people_ahead_and_wait(conn: AsyncConnection, setup: OfficeSetup, ticket: dict[str, Any],
+                                minutes_per_visit: dict[int, float]) -> tuple[int, int]:
+    """People ahead of a waiting ticket in its service's queue, and the estimated wait in minutes."""
+    service = setup.service_by_id(ticket["service_id"])
+    if ticket["status"] != "waiting":
+        return 0, 0
+    tickets = Ticket.__table__
+    same_moment = tickets.c.queued_at == ticket["queued_at"]
+    earlier = sa.or_(tickets.c.queued_at < ticket["queued_at"],
+                     sa.and_(same_moment, tickets.c.seq < ticket["seq"]),
+                     sa.and_(same_moment, tickets.c.seq == ticket["seq"], tickets.c.id < ticket["id"]))
+    if setup.priority_mode == "first":
+        if ticket["priority"] is not None:
+            ahead_rule = sa.and_(tickets.c.priority.is_not(None), earlier)
+        else:
+            ahead_rule = sa.or_(tickets.c.priority.is_not(None), earlier)
+    else:
+        ahead_rule = earlier
+    ahead = (await conn.execute(
+        sa.select(sa.func.count()).where(tickets.c.office_id == setup.id, tickets.c.office_day == ticket["office_day"],
+                                         tickets.c.service_id == service.id, tickets.c.status == "waiting",
+                                         ahead_rule))).scalar_one()
+    minutes = minutes_per_visit.get(service.id, service.average_service_minutes)
+    return int(ahead), wait_minutes(setup, service, int(ahead), minutes)
+
+
+class TicketIssuer:
+    """Front door for issuing: callers await their own ticket; concurrent callers share a batch.
+
+    Whoever finds no batch running takes every request waiting at that moment and issues them in
+    one transaction; the others wait for their answer. The work is shielded, so a caller that
+    goes away (client disconnect) does not cancel anyone else's ticket.
+    """
+
+    def __init__(self, locks: Locks, clock: Clock, estimator: Estimator, max_batch: int = 256) -> None:
+        self.locks = locks
+        self.clock = clock
+        self.estimator = estimator
+        self.max_batch = max_batch
+        self._pending: list[tuple[OfficeSetup, TicketRequest, asyncio.Future[Outcome]]] = []
+        self._lock = asyncio.Lock()
+
+    async def issue(self, setup: OfficeSetup, request: TicketRequest) -> IssuedTicket:
+        """Issue one ticket (or raise the DomainError that stops it)."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((setup, request, future))
+        while not future.done():
+            async with self._lock:
+                if future.done():
+                    break
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+                await asyncio.shield(asyncio.ensure_future(self._run(batch)))
+        outcome = future.result()
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    async def _run(self, batch: list[tuple[OfficeSetup, TicketRequest, asyncio.Future[Outcome]]]) -> None:
+        try:
+            by_office: dict[int, list[int]] = {}
+            for index, (setup, _, _) in enumerate(batch):
+                by_office.setdefault(setup.id, []).append(index)
+            for indexes in by_office.values():
+                await self._run_office([batch[i] for i in indexes])
+        except BaseException as error:  # never leave a caller waiting forever
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else DomainError("busy"))
+            if not isinstance(error, Exception):
+                raise
+
+    async def _run_office(self, batch: list[tuple[OfficeSetup, TicketRequest, asyncio.Future[Outcome]]]) -> None:
+        setup = batch[0][0]
+        requests = [request for _, request, _ in batch]
+        minutes = {}
+        for request in requests:
+            try:
+                service = setup.service(request.service_code)
+            except DomainError:
+                continue
+            minutes[service.id] = await self.estimator.service_minutes(service)
+        now = self.clock.now()
+        try:
+            async with self.locks.write_transaction() as conn:
+                outcomes = await issue_batch(conn, setup, requests, now, minutes)
+        except IntegrityError:
+            # Another process raced us on an idempotency key: issue one by one so that each
+            # request sees the winner's ticket instead of failing the whole batch.
+            if len(requests) == 1:
+                async with self.locks.write_transaction() as conn:
+                    outcomes = await issue_batch(conn, setup, requests, now, minutes)
+            else:
+                outcomes = []
+                for request in requests:
+                    try:
+                        async with self.locks.write_transaction() as conn:
+                            outcomes.extend(await issue_batch(conn, setup, [request], now, minutes))
+                    except IntegrityError:
+                        outcomes.append(DomainError("busy"))
+        for (_, _, future), outcome in zip(batch, outcomes):
+            if not future.done():
+                future.set_result(outcome)

@@ -1,0 +1,143 @@
+"""One settings object, read once: environment over a config file over defaults.
+
+Every key has a default and a description; `docs/configuration.md` lists them all and a
+test checks that the list and this module agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the key."""
+
+
+def _doc(text: str, env: str) -> dict[str, str]:
+    return {"doc": text, "env": env}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default="sqlite:///var/okienko.db",
+        metadata=_doc("Database: `sqlite:///path/to.db` (default, a file under ./var) or "
+                      "`postgresql://user@host:5432/db`; the async driver is chosen for you.", "DATABASE_URL"),
+    )
+    secret_key: str = field(
+        default="",
+        metadata=_doc("Key for signed cookies and keyed hashes. When empty a random key is made once "
+                      "and kept in `<data_dir>/secret.key`.", "OKIENKO_SECRET_KEY"),
+    )
+    data_dir: str = field(
+        default="var", metadata=_doc("Folder for the SQLite file, the secret key and local files.", "OKIENKO_DATA_DIR"))
+    timezone: str = field(
+        default="Europe/Warsaw", metadata=_doc("The offices' time zone (IANA name).", "OKIENKO_TIMEZONE"))
+    default_language: str = field(
+        default="pl", metadata=_doc("Language used when a request names none (pl, en, uk, ru).",
+                                    "OKIENKO_DEFAULT_LANGUAGE"))
+    office: str = field(
+        default="", metadata=_doc("Code of the office this server serves by default; empty: the only "
+                                  "(or first) office in the database.", "OKIENKO_OFFICE"))
+    public_url: str = field(
+        default="", metadata=_doc("Address visitors' phones reach the server at, used in QR codes "
+                                  "(e.g. `https://kolejka.example.gov.pl`); empty: taken from each request.",
+                                  "OKIENKO_PUBLIC_URL"))
+    host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on.", "OKIENKO_HOST"))
+    port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on.", "OKIENKO_PORT"))
+    print_timeout_seconds: float = field(
+        default=4.0, metadata=_doc("How long a ticket request waits for its printer before answering "
+                                   "`printed: false` (the ticket stays valid).", "OKIENKO_PRINT_TIMEOUT_SECONDS"))
+    kiosk_idle_seconds: int = field(
+        default=15, metadata=_doc("Seconds the kiosk shows a ticket before returning to its start screen.",
+                                  "OKIENKO_KIOSK_IDLE_SECONDS"))
+    estimate_sample_size: int = field(
+        default=20, metadata=_doc("How many recent service times the wait estimate is built from.",
+                                  "OKIENKO_ESTIMATE_SAMPLE_SIZE"))
+    log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver the app uses (aiosqlite or asyncpg)."""
+        return async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def async_url(url: str) -> str:
+    """Map the usual URL forms onto SQLAlchemy's async drivers."""
+    if url.startswith("sqlite:///") or url == "sqlite://":
+        return "sqlite+aiosqlite://" + url[len("sqlite:"):].removeprefix("//")
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return url
+    raise SettingsError(f"DATABASE_URL: unsupported database {url.split(':', 1)[0]!r}; "
+                        "use sqlite:///path.db or postgresql://user@host:5432/db")
+
+
+def setting_fields() -> list[dataclasses.Field]:
+    return list(dataclasses.fields(Settings))
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(value)
+        if kind in (float, "float"):
+            return float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+    return str(value)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
+    """Read settings once: environment variables win over the config file, which wins over defaults."""
+    environ = os.environ if environ is None else environ
+    path = config_file or environ.get("OKIENKO_CONFIG")
+    from_file: dict[str, Any] = {}
+    if path:
+        try:
+            from_file = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("okienko", {})
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise SettingsError(f"OKIENKO_CONFIG: cannot read {path}: {error}") from None
+    values: dict[str, Any] = {}
+    known = {f.name: f for f in setting_fields()}
+    unknown = set(from_file) - set(known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    for name, fld in known.items():
+        env_name = fld.metadata["env"]
+        if env_name in environ:
+            values[name] = _coerce(env_name, fld.type, environ[env_name])
+        elif name in from_file:
+            values[name] = _coerce(name, fld.type, from_file[name])
+    settings = Settings(**values)
+    async_url(settings.database_url)  # fail early on an unusable URL
+    if settings.default_language not in ("pl", "en", "uk", "ru"):
+        raise SettingsError("OKIENKO_DEFAULT_LANGUAGE: one of pl, en, uk, ru")
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one kept in the data folder."""
+    if settings.secret_key:
+        return settings
+    key_file = Path(settings.data_dir) / "secret.key"
+    if key_file.exists():
+        key = key_file.read_text().strip()
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+    return dataclasses.replace(settings, secret_key=key)

@@ -1,0 +1,1 @@
+"""The touchscreen kiosk: pick a service in your language, take a ticket, follow it on your phone."""

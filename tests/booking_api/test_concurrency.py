@@ -1,0 +1,62 @@
+"""Many kiosks at once, and more than one server process, never share a number."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+import sqlalchemy as sa
+
+from booking_api.models import Ticket
+from tests.conftest import open_office, warsaw
+
+pytestmark = pytest.mark.anyio
+TUESDAY = warsaw(2026, 12, 1, 9, 0)
+
+
+async def test_200_tickets_from_50_kiosks_get_200_distinct_numbers_in_order(database_url, tmp_path) -> None:
+    # Two independent app instances over one database stand for two server processes:
+    # separate connection pools, separate batching, one counter row.
+    first = await open_office(database_url, tmp_path, TUESDAY, always_open=True)
+    second = await open_office(database_url, tmp_path, TUESDAY, always_open=True)
+    first.kiosk_token = second.kiosk_token  # loading the office again gave the kiosk a new token
+    offices = [first, second]
+    gate = asyncio.Semaphore(50)
+    services = ["A", "F", "K", "I"]
+
+    async def kiosk(n: int) -> dict:
+        async with gate:
+            office = offices[n % 2]
+            response = await office.take(services[n % 4], key=f"kiosk-{n}")
+            assert response.status_code == 201, response.text
+            return response.json()
+
+    try:
+        tickets = await asyncio.gather(*(kiosk(n) for n in range(200)))
+        by_service: dict[str, list[str]] = defaultdict(list)
+        for ticket in tickets:
+            by_service[ticket["service"]].append(ticket["number"])
+        for service, numbers in by_service.items():
+            assert sorted(numbers) == [f"{service}{n:03d}" for n in range(1, 51)]
+        async with first.okienko.db.read() as conn:
+            rows = (await conn.execute(sa.select(Ticket.__table__.c.number, Ticket.__table__.c.issued_at,
+                                                 Ticket.__table__.c.seq))).all()
+        assert len(rows) == 200 and len({r.number for r in rows}) == 200
+    finally:
+        for office in offices:
+            await office.client.aclose()
+            await office.okienko.db.dispose()
+
+
+async def test_one_hot_service_from_64_kiosks(database_url, tmp_path) -> None:
+    office = await open_office(database_url, tmp_path, TUESDAY, always_open=True)
+    try:
+        answers = await asyncio.gather(*(office.take("K") for _ in range(120)))
+        numbers = [a.json()["number"] for a in answers]
+        positions = sorted(a.json()["position"] for a in answers)
+        assert sorted(numbers) == [f"K{n:03d}" for n in range(1, 121)]
+        assert positions == list(range(120))  # each saw exactly the people issued before it
+    finally:
+        await office.client.aclose()
+        await office.okienko.db.dispose()

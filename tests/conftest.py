@@ -1,0 +1,160 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from OKIENKO_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/test);
+a database of its own is created for the test session and dropped after. Where PostgreSQL is
+not reachable its tests are skipped, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from booking_api.app import create_app
+from booking_api.auth import issue_device_token
+from booking_api.clock import FixedClock
+from booking_api.models import metadata
+from booking_api.office_config import load_office, read_office_file
+from booking_api.settings import Settings, async_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
+WARSAW = ZoneInfo("Europe/Warsaw")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ADMIN_URL = os.environ.get("OKIENKO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def warsaw(*args: int) -> datetime:
+    """A moment given in office-local (Europe/Warsaw) wall time."""
+    return datetime(*args, tzinfo=WARSAW)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(async_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"okienko_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, sa.exc.DBAPIError) as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A clean, empty database of each kind, with the schema in place."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'okienko.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    asyncio.run(_reset_schema(url))
+    yield url
+
+
+async def drop_everything(url: str) -> None:
+    """Leave the database empty (no tables, no Alembic version) for tests that migrate it."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    finally:
+        await engine.dispose()
+
+
+async def _reset_schema(url: str) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Office:
+    """A running app over a real database, loaded with the demo office, seen through HTTP."""
+
+    app: Any
+    client: httpx.AsyncClient
+    clock: FixedClock
+    kiosk_token: str
+    settings: Settings
+
+    @property
+    def okienko(self) -> Any:
+        return self.app.state.okienko
+
+    def kiosk(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.kiosk_token}"}
+
+    async def take(self, service: str = "A", language: str = "pl", priority: str | None = None,
+                   key: str | None = None, token: str | None = None) -> httpx.Response:
+        headers = self.kiosk(token)
+        if key:
+            headers["Idempotency-Key"] = key
+        return await self.client.post("/api/v1/tickets", headers=headers,
+                                      json={"service": service, "language": language, "priority": priority})
+
+
+async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, always_open: bool = False,
+                      office_file: Path = DEMO_OFFICE, printer: dict[str, Any] | None = None) -> Office:
+    settings = Settings(database_url=database_url, data_dir=str(tmp_path), secret_key="test-secret",
+                        print_timeout_seconds=2.0)
+    clock = FixedClock(moment)
+    spec = read_office_file(office_file)
+    if printer is not None:
+        spec.devices = [(k, n, printer if n == "hall-1" else p) for k, n, p in spec.devices]
+    else:
+        spec.devices = [(k, n, {"kind": "none"} if k == "kiosk" else p) for k, n, p in spec.devices]
+    app = create_app(settings, clock=clock, check_printers=False)
+    async with app.state.okienko.db.engine.begin() as conn:
+        await load_office(conn, spec, always_open=always_open)
+        token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test")
+    return Office(app, client, clock, token, settings)
+
+
+@pytest.fixture
+async def office_factory(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
+    opened: list[Office] = []
+
+    async def make(moment: datetime, **options: Any) -> Office:
+        office = await open_office(database_url, tmp_path, moment, **options)
+        opened.append(office)
+        return office
+
+    yield make
+    for office in opened:
+        await office.client.aclose()
+        await office.okienko.db.dispose()

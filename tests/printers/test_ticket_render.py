@@ -1,0 +1,151 @@
+"""Tickets as the visitor sees them: render the real ESC/POS bytes, then decode them."""
+
+import dataclasses
+
+import pytest
+from escpos.printer import Dummy
+
+from printers.decode import decode
+from printers.render import can_print_as_text, render_ticket
+from printers.slip import TicketSlip
+
+UKRAINIAN_SERVICE = "Отримання посвідки: її видача, якщо є рішення"
+POLISH_SERVICE = "Odbiór karty pobytu, uzupełnienie braków"
+TRACK_URL = "https://okienko.example.pl/t/A023?k=Zp4Qx"
+
+
+def a_slip(**changes) -> TicketSlip:
+    slip = TicketSlip(
+        office_name="Mazowiecki Urząd Wojewódzki",
+        number="A023",
+        priority_label=None,
+        service_lines=[UKRAINIAN_SERVICE, POLISH_SERVICE],
+        issued_line="24.11.2026 08:15",
+        ahead_line="Przed Tobą / Перед вами: 4",
+        wait_line="Czas oczekiwania / Час очікування: ~25 min",
+        track_url=TRACK_URL,
+        footer_lines=["Proszę zachować bilet do końca wizyty.", "Źle się czujesz? Zgłoś się do ochrony."],
+    )
+    return dataclasses.replace(slip, **changes)
+
+
+def printed(decoded) -> str:
+    """The printed lines joined by spaces, so wrapped lines read as the caller wrote them."""
+    return " ".join(decoded.lines)
+
+
+def test_tm_t88v_ticket_shows_number_polish_and_ukrainian_qr_and_one_cut():
+    data = render_ticket(a_slip(), "TM-T88V")
+    decoded = decode(data, "TM-T88V")
+
+    assert data.startswith(b"\x1b@")
+    assert ("A023", 4, 4) in decoded.large_text
+    assert decoded.lines[0] == "Mazowiecki Urząd Wojewódzki"
+    assert UKRAINIAN_SERVICE in printed(decoded)
+    assert POLISH_SERVICE in printed(decoded)
+    assert "Przed Tobą / Перед вами: 4" in decoded.lines
+    assert "Czas oczekiwania / Час очікування: ~25 min" in decoded.lines
+    assert "Proszę zachować bilet do końca wizyty." in decoded.lines
+    assert "Źle się czujesz? Zgłoś się do ochrony." in decoded.lines
+    assert decoded.qr_data == [TRACK_URL]
+    assert decoded.images == 0
+    assert decoded.cuts == 1
+    assert data.endswith(b"\x1dV\x00")
+    assert "?" not in decoded.text.replace("czujesz?", "")
+    # CP852 for Polish, CP866 for Russian/Ukrainian letters, CP855 (і) and CP1251 on this profile.
+    assert set(decoded.code_pages) <= {"CP437", "CP852", "CP866", "CP855", "CP1251"}
+    assert {"CP852", "CP866"} <= set(decoded.code_pages)
+
+
+@pytest.mark.parametrize(
+    ("profile", "text", "code_pages"),
+    [
+        ("TM-T88V", "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ", {"CP852"}),
+        ("TM-T88IV", "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ", {"CP852"}),
+        ("TM-T20II", "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ", {"CP852"}),
+        ("TM-T88V", "Перед вами: 4", {"CP866"}),
+        ("TM-T88III", "Перед вами: 4", {"CP866"}),
+        ("TM-T88V", "Ґанок і їжак", {"CP1251"}),  # ґ: CP1251 is the first page that has it
+        ("TM-T20II", "Ґанок і їжак", {"CP1125"}),  # this profile lists CP1125 (n=44) before CP1251
+        ("TM-T88V", "Єва і Ігор", {"CP866", "CP855"}),  # і is not in CP866; CP855 (n=34) has it
+    ],
+)
+def test_code_page_switches_print_each_letter_as_itself(profile, text, code_pages):
+    decoded = decode(render_ticket(a_slip(office_name=text, footer_lines=[]), profile), profile)
+
+    assert decoded.lines[0] == text
+    assert code_pages <= set(decoded.code_pages)
+
+
+def test_tm_t88iii_draws_lines_it_has_no_code_page_for_and_never_prints_a_question_mark():
+    slip = a_slip(office_name="Urzad Wojewodzki", ahead_line="Перед вами: 4", footer_lines=["Dziekujemy"])
+    decoded = decode(render_ticket(slip, "TM-T88III"), "TM-T88III")
+
+    # "і" (Ukrainian) and "ł", "ó" (Polish) are in no code page of this profile.
+    assert UKRAINIAN_SERVICE not in printed(decoded)
+    assert POLISH_SERVICE not in printed(decoded)
+    assert "Czas oczekiwania" not in printed(decoded)
+    assert decoded.images == 3
+    assert all(width == 512 for width, _height in decoded.image_sizes)
+    assert "?" not in decoded.text
+    assert "Перед вами: 4" in decoded.lines  # CP866 is there
+    assert decoded.lines[:2] == ["Urzad Wojewodzki", "A023"]
+    assert decoded.qr_data == [TRACK_URL]
+    assert decoded.cuts == 1
+
+
+def test_priority_label_with_a_star_is_drawn_and_regular_lines_stay_text():
+    decoded = decode(render_ticket(a_slip(priority_label="★ Pierwszeństwo / Priority"), "TM-T88V"), "TM-T88V")
+
+    assert decoded.images == 1
+    assert "Pierwszeństwo" not in decoded.text
+    assert "?" not in decoded.text.replace("czujesz?", "")
+
+
+def test_qr_as_image_when_asked_or_when_the_profile_has_no_native_qr():
+    as_image = decode(render_ticket(a_slip(), "TM-T88V", qr_native=False), "TM-T88V")
+    no_native = decode(render_ticket(a_slip(), "POS-5890"), "POS-5890")
+
+    assert as_image.qr_data == [] and as_image.images == 1
+    assert no_native.qr_data == [] and no_native.images == 1
+    assert no_native.cuts == 0  # POS-5890 has no cutter
+    assert POLISH_SERVICE in printed(no_native)
+
+
+def test_narrow_paper_wraps_lines_and_narrows_images():
+    decoded = decode(render_ticket(a_slip(priority_label="★"), "TM-T88V", width_chars=32), "TM-T88V")
+
+    assert all(len(line) <= 32 for line in decoded.lines)
+    assert UKRAINIAN_SERVICE in printed(decoded)
+    assert decoded.image_sizes == [(384, decoded.image_sizes[0][1])]
+
+
+def test_long_number_is_narrowed_to_fit_but_stays_tall():
+    decoded = decode(render_ticket(a_slip(number="WALK-IN-0123"), "TM-T88V"), "TM-T88V")
+
+    assert ("WALK-IN-0123", 3, 4) in decoded.large_text
+
+
+def test_control_characters_from_the_caller_never_reach_the_printer():
+    decoded = decode(render_ticket(a_slip(office_name="Urząd\x1bd\x05\x1dV\x00"), "TM-T88V"), "TM-T88V")
+
+    assert decoded.lines[0] == "Urząd d  V"
+    assert decoded.cuts == 1
+
+
+def test_han_characters_are_drawn_instead_of_sent_as_gb18030():
+    printer = Dummy(profile="TM-T88V")
+
+    assert not can_print_as_text(printer, "签证")
+    assert decode(render_ticket(a_slip(footer_lines=["签证"]), "TM-T88V"), "TM-T88V").images == 1
+
+
+def test_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="unknown printer profile"):
+        render_ticket(a_slip(), "TM-NOPE")
+
+
+def test_rendering_does_not_change_the_shared_profile_data():
+    render_ticket(a_slip(), "default")
+
+    assert Dummy(profile="default").profile.profile_data["media"]["width"]["pixels"] == "Unknown"
