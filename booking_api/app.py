@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api import pages
 from booking_api.api import agents, services, system, tickets
-from booking_api.api.common import domain_error_handler, http_error_handler
+from booking_api.api.common import database_error_handler, domain_error_handler, http_error_handler
 from booking_api.clock import Clock
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         routes=routes(),
         middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
         lifespan=lifespan,
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler},
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
+                            SQLAlchemyError: database_error_handler},
     )
     app.state.okienko = okienko
     app.state.demo_links = demo_links or []

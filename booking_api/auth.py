@@ -23,6 +23,7 @@ from booking_api.models import Device, Office, StaffToken, User
 
 ROLES = ("clerk", "manager", "operator", "admin")
 DEVICE_KINDS = ("kiosk", "board")
+MAX_CACHED_TOKENS = 10_000
 _hasher = PasswordHasher()
 
 
@@ -61,19 +62,20 @@ class Authenticator:
     def __init__(self, db: Database, cache_seconds: float = 30.0) -> None:
         self.db = db
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Identity | None]] = {}
+        self._cache: dict[str, tuple[float, Identity]] = {}
 
     async def identify(self, token: str) -> Identity:
         """The device or staff member holding `token`; `invalid_token` otherwise."""
         digest = token_hash(token)
         cached = self._cache.get(digest)
         if cached and time.monotonic() - cached[0] < self.cache_seconds:
-            identity = cached[1]
-        else:
-            identity = await self._lookup(digest)
-            self._cache[digest] = (time.monotonic(), identity)
-        if identity is None:
+            return cached[1]
+        identity = await self._lookup(digest)
+        if identity is None:  # misses are not cached: random tokens must not grow memory
             raise DomainError("invalid_token")
+        if len(self._cache) >= MAX_CACHED_TOKENS:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic(), identity)
         return identity
 
     async def _lookup(self, digest: str) -> Identity | None:

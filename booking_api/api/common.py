@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -15,6 +16,7 @@ from booking_api.errors import ERRORS, DomainError
 from booking_api.i18n import current_language, negotiate
 
 KIOSK_COOKIE = "okienko_device"
+log = logging.getLogger("okienko.api")
 
 
 def okienko(connection: HTTPConnection) -> Okienko:
@@ -44,6 +46,12 @@ def error_response(connection: HTTPConnection, error: DomainError, language: str
 async def domain_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     return error_response(request, error, getattr(request.state, "language", None))
+
+
+async def database_error_handler(request: Request, error: Exception) -> Response:
+    """The database is unreachable or overloaded: 503 with Retry-After, logged, never a bare 500."""
+    log.error("database error on %s %s: %s", request.method, request.url.path, error)
+    return error_response(request, DomainError("busy"), getattr(request.state, "language", None))
 
 
 async def http_error_handler(request: Request, error: Exception) -> Response:

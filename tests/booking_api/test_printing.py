@@ -41,6 +41,10 @@ class PrinterListener:
                 self.jobs.append(b"".join(chunks))
 
     def close(self) -> None:
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass
         self.server.close()
         self.thread.join(timeout=2)
 
@@ -81,10 +85,7 @@ async def test_ticket_printed_to_a_device_file(office_factory, tmp_path: Path) -
 
 
 async def test_a_dead_printer_loses_no_ticket_and_makes_no_second_one(office_factory) -> None:
-    closed = socket.create_server(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()
-    office = await office_factory(TUESDAY, printer={"kind": "network", "host": "127.0.0.1", "port": port,
+    office = await office_factory(TUESDAY, printer={"kind": "network", "host": "127.0.0.1", "port": closed_port(),
                                                     "timeout_seconds": 1})
     first = await office.take("F", language="en", key="tap-1")
     body = first.json()
@@ -102,3 +103,30 @@ async def test_a_dead_printer_loses_no_ticket_and_makes_no_second_one(office_fac
     assert printers[0]["status"] == "offline"
     seen = (await office.client.get(f"/api/v1/tickets/{body['id']}")).json()
     assert seen["status"] == "waiting"
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: a printer that is switched off."""
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+async def test_printer_health_is_checked_and_visible(office_factory) -> None:
+    office = await office_factory(TUESDAY, printer={"kind": "network", "host": "127.0.0.1",
+                                                    "port": closed_port(), "timeout_seconds": 1})
+    await office.okienko.printing.check_printers()
+    printers = (await office.client.get("/api/v1/printers", headers=office.kiosk())).json()["printers"]
+    assert [(p["kiosk"], p["kind"], p["status"]) for p in printers] == [("hall-1", "network", "offline")]
+    assert printers[0]["checked_at"] is not None
+
+
+async def test_a_broken_database_is_a_503_not_a_500(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    await office.take("A")
+    async with office.okienko.db.engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TABLE idempotency_keys")
+    response = await office.take("A", key="k")
+    assert response.status_code == 503 and response.json()["error"] == "busy"
+    assert response.headers["retry-after"] == "1"
