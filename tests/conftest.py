@@ -75,28 +75,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         url = f"sqlite:///{tmp_path / 'okienko.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    asyncio.run(_reset_schema(url))
+    asyncio.run(drop_everything(url, recreate=True))
     yield url
 
 
-async def drop_everything(url: str) -> None:
-    """Leave the database empty (no tables, no Alembic version) for tests that migrate it."""
+async def drop_everything(url: str, *, recreate: bool = False) -> None:
+    """Leave the database empty (no tables, no Alembic version) for tests that migrate it,
+    or with the models' tables freshly made (`recreate`)."""
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.drop_all)
             await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    finally:
-        await engine.dispose()
-
-
-async def _reset_schema(url: str) -> None:
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
-            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-            await conn.run_sync(metadata.create_all)
+            if recreate:
+                await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()
 

@@ -77,13 +77,18 @@ class Socket:
         self.sent.append(json.loads(data))
 
 
-async def test_after_a_dropped_connection_a_job_is_settled_not_printed_twice(office_factory) -> None:
+async def agent_attached(office_factory):
+    """An office whose kiosk printer is on the kiosk computer; answers wait 0.2 s for the agent."""
     office = await office_factory(TUESDAY, printer=ATTACHED)
-    hub = office.okienko.agents
     office.okienko.printing.timeout_seconds = 0.2
-    first, second = Socket(), Socket()
     async with office.okienko.db.read() as conn:
         device_id = (await conn.execute(sa.text("SELECT id FROM devices WHERE name = 'hall-1'"))).scalar()
+    return office, office.okienko.agents, device_id
+
+
+async def test_after_a_dropped_connection_a_job_is_settled_not_printed_twice(office_factory) -> None:
+    office, hub, device_id = await agent_attached(office_factory)
+    first, second = Socket(), Socket()
     await hub.attach(device_id, first, {"type": "hello", "printed_ids": []})
     # The job goes out, the agent prints it, and the line drops before its ack arrives.
     ticket = (await office.take("F", language="en")).json()
@@ -99,12 +104,8 @@ async def test_after_a_dropped_connection_a_job_is_settled_not_printed_twice(off
 
 
 async def test_a_job_still_pending_after_reconnect_is_sent_again(office_factory) -> None:
-    office = await office_factory(TUESDAY, printer=ATTACHED)
-    hub = office.okienko.agents
-    office.okienko.printing.timeout_seconds = 0.2
+    office, hub, device_id = await agent_attached(office_factory)
     first, second = Socket(), Socket()
-    async with office.okienko.db.read() as conn:
-        device_id = (await conn.execute(sa.text("SELECT id FROM devices WHERE name = 'hall-1'"))).scalar()
     await hub.attach(device_id, first, {"type": "hello", "printed_ids": []})
     await office.take("F")
     hub.detach(device_id, first)
