@@ -21,6 +21,8 @@ from booking_api.pages import render
 
 STATIC = Path(__file__).parent / "static"
 ONE_YEAR = 365 * 24 * 3600
+# Everything the kiosk needs comes from this server: nothing inline, nothing from outside.
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
 async def kiosk_page(request: Request) -> Response:
@@ -31,13 +33,17 @@ async def kiosk_page(request: Request) -> Response:
     except DomainError as error:
         return render(request, "kiosk_signin.html", status_code=401, error=error_body(request, error))
     setup = await app.offices.by_id(kiosk.office_id)
+    # A shared kiosk starts in the office's language, whatever its browser is set to.
+    language = language_of(request, request.query_params.get("lang") or setup.default_language)
     statuses = await statuses_for(app, setup, language)
-    return render(
+    response = render(
         request, "kiosk.html", office=setup, kiosk=kiosk,
         services=[status_json(app, s, language) for s in statuses],
         priority_categories=[{"code": c.code, "mark": c.mark, "name": c.name(language)} for c in setup.categories],
         idle_seconds=app.settings.kiosk_idle_seconds,
     )
+    response.headers["Content-Security-Policy"] = CSP
+    return response
 
 
 async def enroll(request: Request) -> Response:

@@ -7,7 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.api.common import language_of, okienko
+from booking_api.api.common import bearer_token, identify, language_of, okienko
+from booking_api.auth import DeviceIdentity
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.office import OfficeSetup
@@ -36,10 +37,24 @@ def status_json(app: Okienko, status: ServiceStatus, language: str) -> dict[str,
     }
 
 
+async def office_of_caller(request: Request) -> OfficeSetup:
+    """`?office=`, else the signed-in device's office, else the server's default office."""
+    app = okienko(request)
+    code = request.query_params.get("office")
+    if not code and bearer_token(request):
+        try:
+            identity = await identify(request)
+        except DomainError:
+            identity = None
+        if isinstance(identity, DeviceIdentity):
+            return await app.offices.by_id(identity.office_id)
+    return await app.offices.get(code or None)
+
+
 async def list_services(request: Request) -> Response:
     app = okienko(request)
     language = language_of(request)
-    setup = await app.offices.get(request.query_params.get("office") or None)
+    setup = await office_of_caller(request)
     statuses = await statuses_for(app, setup, language)
     return JSONResponse({
         "office": {"code": setup.code, "name": setup.name},

@@ -96,14 +96,15 @@ async def _print(request: Request, setup: OfficeSetup, issued: Any, kiosk_id: in
 
 
 def _print_message(problem: str) -> str:
+    """The cause, briefly; the kiosk adds what to do (note the number, scan the QR code)."""
     return {
-        "no_printer": _("This kiosk has no printer. Please note your number or scan the QR code."),
-        "printer_offline": _("The printer is not working. Please note your number or scan the QR code."),
-        "paper_out": _("The printer is out of paper. Please note your number or scan the QR code."),
-        "printer_timeout": _("The printer did not answer. Please note your number or scan the QR code."),
-        "agent_offline": _("The printer is not connected. Please note your number or scan the QR code."),
-        "agent_pending": _("Printing is taking longer than usual. Please note your number or scan the QR code."),
-    }.get(problem, _("The ticket could not be printed. Please note your number or scan the QR code."))
+        "no_printer": _("This kiosk has no printer."),
+        "printer_offline": _("The printer is not working."),
+        "paper_out": _("The printer is out of paper."),
+        "printer_timeout": _("The printer did not answer."),
+        "agent_offline": _("The printer is not connected."),
+        "agent_pending": _("Printing is taking longer than usual."),
+    }.get(problem, _("The ticket could not be printed."))
 
 
 async def load_ticket(request: Request) -> tuple[OfficeSetup, dict[str, Any]]:

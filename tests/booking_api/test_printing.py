@@ -91,7 +91,7 @@ async def test_a_dead_printer_loses_no_ticket_and_makes_no_second_one(office_fac
     body = first.json()
     assert first.status_code == 201 and body["number"] == "F001" and body["printed"] is False
     assert body["print_problem"]["error"] == "printer_offline"
-    assert "note your number" in body["print_problem"]["message"]
+    assert body["print_problem"]["message"] == "The printer is not working."
     retry = (await office.take("F", language="en", key="tap-1")).json()
     assert retry["id"] == body["id"]
     assert (retry["printed"], retry["print_problem"]["error"]) == (False, "printer_offline")

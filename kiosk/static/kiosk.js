@@ -1,0 +1,454 @@
+/* Okienko kiosk: the touch screen in the hall.
+ *
+ * The server renders every element and every word (kiosk.html); this script switches between the
+ * start, priority and ticket screens, takes tickets and keeps the queue figures fresh. Words it
+ * shows come from the page's "kiosk-config" block, already translated: none are written here.
+ */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  const text = config.messages;
+
+  const POLL_MS = 10000;
+  const POLL_TIMEOUT_MS = 8000;
+  const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
+  const RETRY_DELAYS_MS = [600, 2000]; // retries reuse the Idempotency-Key, so never a second ticket
+  const DONE_GUARD_MS = 1000; // a double tap on a service must not land on "Done" and hide the ticket
+  const IDLE_RESET_MS = Math.max(60, config.idle_seconds * 4) * 1000;
+  const FRESH_PAGE_MS = 6 * 3600 * 1000; // reload now and then at a quiet moment: new code, no leaks
+  const loadedAt = Date.now();
+
+  const byId = (id) => document.getElementById(id);
+  const shell = document.querySelector(".shell");
+  const notice = byId("notice");
+  const state = {
+    screen: "start",
+    priority: null,
+    busy: false,
+    online: true,
+    stale: false, // the office's services changed: reload at the next quiet moment
+    lastActivity: Date.now(),
+    ticketShownAt: 0,
+    countdown: null,
+    noticeTimer: 0,
+  };
+
+  // ---- small helpers ------------------------------------------------------------------------
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  }
+
+  function setText(element, value) {
+    const next = String(value);
+    if (element.textContent !== next) element.textContent = next;
+  }
+
+  function minutesText(minutes) {
+    return minutes > 0 ? fill(text.about_minutes, { minutes }) : text.no_wait;
+  }
+
+  function sleep(ms) {
+    return new Promise((resolve) => window.setTimeout(resolve, ms));
+  }
+
+  // crypto.randomUUID exists only on https or localhost; a kiosk may use plain http in the LAN.
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function request(url, options, timeoutMs) {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), timeoutMs);
+    const headers = Object.assign({ Accept: "application/json" }, options.headers);
+    return fetch(url, Object.assign({ credentials: "same-origin", cache: "no-store" }, options,
+      { headers, signal: controller.signal })).finally(() => window.clearTimeout(timer));
+  }
+
+  function announce(message) {
+    const region = byId("announcer");
+    region.textContent = "";
+    // A fresh text node after a pause is announced even when the words repeat.
+    window.setTimeout(() => { region.textContent = message; }, 100);
+  }
+
+  function sentence(part) {
+    return /[.!?…]$/.test(part) ? part : part + ".";
+  }
+
+  // ---- screens ------------------------------------------------------------------------------
+
+  function show(screen, focusTarget) {
+    for (const name of ["start", "priority", "ticket"]) {
+      byId("screen-" + name).hidden = name !== screen;
+    }
+    shell.dataset.screen = screen;
+    state.screen = screen;
+    if (screen === "start") fitServices();
+    if (focusTarget) focusTarget.focus({ preventScroll: true });
+  }
+
+  // Long names in some languages can overfill the buttons: then all of them drop the Polish line
+  // ("is-tight") and, if that is not enough, show icons for the labels of the figures ("is-tighter").
+  function fitServices() {
+    const list = byId("services");
+    if (!list) return;
+    const buttons = Array.from(list.querySelectorAll(".service"));
+    const overfull = () => buttons.some((button) => button.scrollHeight > button.clientHeight + 1);
+    list.classList.remove("is-tight", "is-tighter");
+    for (const level of ["is-tight", "is-tighter"]) {
+      if (!overfull()) break;
+      list.classList.add(level);
+    }
+  }
+
+  function setPriority(category) {
+    state.priority = category;
+    const toggle = byId("priority-toggle");
+    if (toggle) toggle.setAttribute("aria-pressed", String(Boolean(category)));
+    byId("priority-banner").hidden = !category;
+    if (category) {
+      setText(byId("priority-banner-mark"), category.mark);
+      setText(byId("priority-banner-name"), category.name);
+    }
+    fitServices();
+  }
+
+  function a11yOn() {
+    return document.body.classList.contains("a11y");
+  }
+
+  function setA11y(on) {
+    document.body.classList.toggle("a11y", on);
+    byId("a11y-toggle").setAttribute("aria-pressed", String(on));
+    // The same visitor switching language keeps the mode they chose.
+    for (const link of document.querySelectorAll(".language")) {
+      link.href = "/kiosk/?lang=" + encodeURIComponent(link.dataset.lang) + (on ? "&a11y=1" : "");
+    }
+    fitServices();
+  }
+
+  function homeUrl() {
+    return "/kiosk/?lang=" + encodeURIComponent(config.home_lang);
+  }
+
+  /** Back to the start for the next visitor: office language, standard mode, no priority. */
+  async function goHome() {
+    stopCountdown();
+    closeNotice();
+    const fresh = config.lang !== config.home_lang || a11yOn() || state.stale
+      || Date.now() - loadedAt > FRESH_PAGE_MS;
+    resetInPlace();
+    if (!fresh || !state.online) return;
+    // Reload only when the server answers: a kiosk must never be left on a browser error page.
+    try {
+      const response = await request("/healthz", {}, 3000);
+      if (response.ok && state.screen === "start" && !state.busy) window.location.replace(homeUrl());
+    } catch (error) {
+      /* stay on the page as it is; the next quiet moment tries again */
+    }
+  }
+
+  function resetInPlace() {
+    setPriority(null);
+    setA11y(false);
+    show("start");
+    announce("");
+    state.lastActivity = Date.now();
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  }
+
+  // ---- queue figures ------------------------------------------------------------------------
+
+  function applyServices(services) {
+    const buttons = new Map(Array.from(document.querySelectorAll(".service"), (b) => [b.dataset.service, b]));
+    const walkIn = services.filter((service) => service.walk_in);
+    if (walkIn.length !== buttons.size || walkIn.some((service) => !buttons.has(service.code))) {
+      state.stale = true;
+    }
+    for (const service of walkIn) {
+      const button = buttons.get(service.code);
+      if (!button) continue;
+      const open = Boolean(service.open_now);
+      const stats = button.querySelector(".service-stats");
+      const closed = button.querySelector(".service-closed");
+      button.classList.toggle("is-closed", !open);
+      if (open) button.removeAttribute("aria-disabled");
+      else button.setAttribute("aria-disabled", "true");
+      button.setAttribute("aria-describedby", (open ? stats : closed).id);
+      stats.hidden = !open;
+      closed.hidden = open;
+      setText(button.querySelector('[data-field="waiting"]'), service.waiting);
+      setText(button.querySelector('[data-field="wait"]'), minutesText(service.estimated_wait_minutes));
+      setText(button.querySelector('[data-field="closed"]'),
+        service.closed_reason ? service.closed_reason.message : "");
+    }
+    fitServices();
+  }
+
+  function setOnline(online) {
+    state.online = online;
+    byId("connection").hidden = online;
+  }
+
+  async function refreshServices() {
+    const url = "/api/v1/services?lang=" + encodeURIComponent(config.lang)
+      + "&office=" + encodeURIComponent(config.office);
+    try {
+      const response = await request(url, {}, POLL_TIMEOUT_MS);
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      applyServices((await response.json()).services || []);
+      setOnline(true);
+    } catch (error) {
+      setOnline(false); // keep showing the last known figures
+    }
+  }
+
+  async function pollForever() {
+    await refreshServices();
+    window.setTimeout(pollForever, POLL_MS);
+  }
+
+  // ---- taking a ticket ----------------------------------------------------------------------
+
+  function setBusy(on) {
+    state.busy = on;
+    byId("busy").hidden = !on;
+    shell.inert = on; // no second tap and no tabbing away while the ticket is being issued
+    if (on) announce(text.busy);
+  }
+
+  async function errorMessage(response) {
+    try {
+      const body = await response.json();
+      if (body && body.message) return body.message;
+    } catch (error) {
+      /* not JSON: a proxy's error page */
+    }
+    return text.unreachable;
+  }
+
+  /** POST the ticket; on a network error, a timeout or a 5xx, try again with the SAME key. */
+  async function postTicket(body, key) {
+    for (let attempt = 0; ; attempt += 1) {
+      let response = null;
+      try {
+        response = await request("/api/v1/tickets", {
+          method: "POST",
+          body,
+          headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+        }, ISSUE_TIMEOUT_MS);
+        if (response.ok) return { ticket: await response.json() };
+        if (response.status < 500) return { message: await errorMessage(response) };
+      } catch (error) {
+        response = null; // the ticket may exist already: only the same key may ask again
+      }
+      if (attempt >= RETRY_DELAYS_MS.length) {
+        return { message: response ? await errorMessage(response) : text.unreachable };
+      }
+      await sleep(RETRY_DELAYS_MS[attempt]);
+    }
+  }
+
+  async function takeTicket(button) {
+    if (state.busy || state.screen !== "start" || button.getAttribute("aria-disabled") === "true") return;
+    setBusy(true);
+    const body = JSON.stringify({
+      service: button.dataset.service,
+      language: config.lang,
+      priority: state.priority ? state.priority.code : null,
+    });
+    let outcome;
+    try {
+      outcome = await postTicket(body, newKey());
+    } finally {
+      setBusy(false);
+    }
+    if (outcome.ticket) showTicket(outcome.ticket);
+    else showNotice(outcome.message);
+  }
+
+  function showTicket(ticket) {
+    const problem = ticket.print_problem;
+    // A replayed request reports what became of the first print, like any other answer.
+    const printed = Boolean(ticket.printed);
+
+    setText(byId("ticket-number"), ticket.number);
+    setText(byId("ticket-service"), ticket.service_name);
+    const polish = byId("ticket-service-pl");
+    setText(polish, ticket.service_name_pl || "");
+    polish.hidden = config.lang === "pl" || !ticket.service_name_pl || ticket.service_name_pl === ticket.service_name;
+    byId("ticket-priority").hidden = !ticket.priority;
+    if (ticket.priority) {
+      setText(byId("ticket-priority-mark"), ticket.priority.mark);
+      setText(byId("ticket-priority-name"), ticket.priority.name);
+    }
+    setText(byId("ticket-ahead"), ticket.position);
+    setText(byId("ticket-wait"), minutesText(ticket.estimated_wait_minutes));
+    byId("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
+    byId("print-ok").hidden = !printed;
+    byId("print-problem").hidden = printed;
+    setText(byId("print-problem-message"), !printed && problem ? problem.message : "");
+    byId("screen-ticket").classList.toggle("not-printed", !printed);
+
+    state.ticketShownAt = Date.now();
+    setPriority(null);
+    show("ticket", byId("ticket-title"));
+    const parts = [
+      text.your_number + ": " + ticket.number,
+      ticket.service_name,
+      text.people_ahead + ": " + ticket.position,
+      text.estimated_wait + ": " + minutesText(ticket.estimated_wait_minutes),
+    ];
+    if (printed) parts.push(text.printed);
+    else parts.push(problem ? problem.message : "", text.note_number);
+    announce(parts.filter(Boolean).map(sentence).join(" "));
+    // Someone without a printed slip needs time to write the number down or take a photo.
+    startCountdown(printed ? config.idle_seconds : config.idle_seconds * 2);
+  }
+
+  function startCountdown(seconds) {
+    stopCountdown();
+    const totalMs = seconds * 1000;
+    let deadline = Date.now() + totalMs;
+    const label = byId("countdown");
+    const bar = byId("countdown-bar");
+    const tick = () => {
+      const leftMs = Math.max(0, deadline - Date.now());
+      setText(label, fill(text.countdown, { seconds: Math.ceil(leftMs / 1000) }));
+      bar.style.transform = "scaleX(" + (leftMs / totalMs).toFixed(3) + ")";
+      if (leftMs <= 0) goHome();
+    };
+    state.countdown = {
+      timer: window.setInterval(tick, 250),
+      extend() { deadline = Date.now() + totalMs; tick(); },
+    };
+    tick();
+  }
+
+  function stopCountdown() {
+    if (state.countdown) window.clearInterval(state.countdown.timer);
+    state.countdown = null;
+  }
+
+  // ---- the error dialog ---------------------------------------------------------------------
+
+  function showNotice(message) {
+    setText(byId("notice-message"), message);
+    notice.showModal();
+    byId("notice-ok").focus();
+    state.noticeTimer = window.setTimeout(closeNotice, config.idle_seconds * 2000);
+    refreshServices(); // a "closed" answer usually means the figures on screen are old
+  }
+
+  function closeNotice() {
+    window.clearTimeout(state.noticeTimer);
+    if (notice.open) notice.close();
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------
+
+  function wire() {
+    for (const button of document.querySelectorAll(".service")) {
+      button.addEventListener("click", () => takeTicket(button));
+    }
+    for (const button of document.querySelectorAll(".category")) {
+      button.addEventListener("click", () => {
+        setPriority({ code: button.dataset.category, mark: button.dataset.mark, name: button.dataset.name });
+        show("start", byId("start-title"));
+      });
+    }
+    const priorityToggle = byId("priority-toggle");
+    if (priorityToggle) {
+      priorityToggle.addEventListener("click", () => {
+        if (state.priority || state.screen === "priority") {
+          setPriority(null);
+          show("start", byId("start-title"));
+        } else {
+          show("priority", byId("priority-title"));
+        }
+      });
+    }
+    byId("priority-back").addEventListener("click", () => show("start", byId("start-title")));
+    byId("priority-cancel").addEventListener("click", () => {
+      setPriority(null);
+      byId("start-title").focus({ preventScroll: true });
+    });
+    byId("a11y-toggle").addEventListener("click", () => setA11y(!a11yOn()));
+    byId("ticket-done").addEventListener("click", () => {
+      if (Date.now() - state.ticketShownAt >= DONE_GUARD_MS) goHome();
+    });
+    byId("notice-ok").addEventListener("click", closeNotice);
+    // After a refusal the same visitor may pick another matter: back to start, same language.
+    notice.addEventListener("close", () => {
+      window.clearTimeout(state.noticeTimer);
+      show("start", byId("start-title"));
+    });
+
+    // Links answer Enter only; on a kiosk the language buttons should answer Space as well.
+    for (const link of document.querySelectorAll(".language")) {
+      link.addEventListener("keydown", (event) => {
+        if (event.key === " ") {
+          event.preventDefault();
+          link.click();
+        }
+      });
+    }
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.screen === "priority") show("start", byId("start-title"));
+    });
+
+    // Any touch or key keeps the ticket on screen a while longer and counts as activity.
+    const activity = () => {
+      state.lastActivity = Date.now();
+      if (state.screen === "ticket" && state.countdown) state.countdown.extend();
+    };
+    document.addEventListener("pointerdown", activity, true);
+    document.addEventListener("keydown", activity, true);
+    window.addEventListener("resize", fitServices);
+    // Long presses must not open menus or select text on a public touch screen.
+    document.addEventListener("contextmenu", (event) => event.preventDefault());
+  }
+
+  function startClock() {
+    const time = byId("clock-time");
+    const date = byId("clock-date");
+    const format = (options) => {
+      try {
+        return new Intl.DateTimeFormat(config.lang, Object.assign({ timeZone: config.timezone }, options));
+      } catch (error) {
+        return new Intl.DateTimeFormat(config.lang, options); // unknown zone: the kiosk's own clock
+      }
+    };
+    const timeFormat = format({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    const dateFormat = format({ weekday: "long", day: "numeric", month: "long" });
+    const tick = () => {
+      const now = new Date();
+      setText(time, timeFormat.format(now));
+      time.dateTime = now.toISOString();
+      setText(date, dateFormat.format(now));
+    };
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  function watchIdle() {
+    window.setInterval(() => {
+      const dirty = state.screen !== "start" || state.priority || a11yOn() || state.stale
+        || config.lang !== config.home_lang;
+      const quiet = Date.now() - state.lastActivity > IDLE_RESET_MS;
+      if (dirty && quiet && state.screen !== "ticket" && !state.busy && !notice.open) goHome();
+    }, 5000);
+  }
+
+  setA11y(new URLSearchParams(window.location.search).get("a11y") === "1");
+  wire();
+  startClock();
+  watchIdle();
+  window.setTimeout(pollForever, POLL_MS);
+})();

@@ -1,0 +1,368 @@
+"""The kiosk touch page in a real headless Chromium against a real `okienko demo` server.
+
+What a visitor sees: the number and the service name in their language, a retried request that never
+makes a second ticket, closed matters that cannot be tapped, the accessibility mode with every
+control in the lower half of a portrait screen, and no overflow at 1920x1080 or 1080x1920.
+Screenshots go to /tmp/kiosk-shots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SHOTS = Path("/tmp/kiosk-shots")
+LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT = {"width": 1080, "height": 1920}
+CONTROLS = ".service, .language, #priority-toggle, #a11y-toggle"
+OpenKiosk = Callable[..., Page]  # kiosk(viewport, name="hall-1") -> a signed-in kiosk page
+
+# The WCAG contrast ratio of each visible element's text against the first opaque background behind it.
+CONTRASTS_JS = """(selector) => {
+  const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (; element; element = element.parentElement) {
+      const colour = rgb(getComputedStyle(element).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour;
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter((e) => e.getClientRects().length && e.textContent.trim())
+    .map((e) => {
+      const a = luminance(rgb(getComputedStyle(e).color)), b = luminance(background(e));
+      return [e.className || e.id || e.tagName, e.textContent.trim().slice(0, 30),
+              (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+    });
+}"""
+
+# Anything cut off: the page scrolls, or a button's content does not fit inside it.
+OVERFLOW_JS = """() => {
+  const root = document.documentElement, problems = [];
+  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
+  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
+  for (const e of document.querySelectorAll('.service, .category, .ticket, .print-note, .language, .button')) {
+    if (!e.getClientRects().length) continue;
+    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
+      const words = e.textContent.trim().replace(/\\s+/g, " ").slice(0, 30);
+      problems.push(`${e.className} "${words}" is cut off: ${e.scrollWidth}x${e.scrollHeight}`
+                    + ` in ${e.clientWidth}x${e.clientHeight}`);
+    }
+  }
+  return problems;
+}"""
+
+SMALL_TARGETS_JS = """() => [...document.querySelectorAll('button, a[href]')]
+  .filter((e) => e.getClientRects().length)
+  .map((e) => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
+  .filter(([, box]) => box.width < 44 || box.height < 44).map(([name]) => name)"""
+
+
+@dataclass
+class DemoServer:
+    url: str
+    enroll: dict[str, str]  # kiosk name -> sign-in path
+
+    def services(self, language: str = "en") -> dict[str, dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.url}/api/v1/services?lang={language}", timeout=5) as answer:
+            return {s["code"]: s for s in json.load(answer)["services"]}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`okienko demo` in a subprocess on a free port; its kiosk sign-in links read from stderr."""
+    data_dir = tmp_path_factory.mktemp("kiosk-demo")
+    port = free_port()
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
+    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
+    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert process.stderr is not None
+    # Keep reading, or the server blocks once the pipe is full of log lines.
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
+            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        enroll = dict(re.findall(r"^\s+([\w-]+): (/kiosk/enroll\?token=\S+)$", "".join(lines), re.MULTILINE))
+        assert {"hall-1", "hall-2"} <= enroll.keys(), "".join(lines)
+        yield DemoServer(url, enroll)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def kiosk(browser: Browser, demo_server: DemoServer) -> Iterator[OpenKiosk]:
+    """kiosk(viewport, name) -> a page signed in as that kiosk, in a browser set to Polish."""
+    contexts = []
+    script_errors: list[str] = []
+
+    def open_kiosk(viewport: dict[str, int], name: str = "hall-1") -> Page:
+        context = browser.new_context(viewport=viewport, locale="pl-PL", base_url=demo_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.goto(demo_server.enroll[name])
+        assert page.url.endswith("/kiosk/")
+        return page
+
+    yield open_kiosk
+    for context in contexts:
+        context.close()
+    assert script_errors == []
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(150)  # let the QR image and the countdown bar settle
+    page.screenshot(path=str(SHOTS / name))
+
+
+def test_a_ukrainian_visitor_takes_a_ticket(kiosk: OpenKiosk, demo_server: DemoServer) -> None:
+    page = kiosk(LANDSCAPE)
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+    page.locator('.language[lang="uk"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    expect(page.locator('.language[aria-current="true"]')).to_have_text("Українська")
+    waiting_before = demo_server.services()["A"]["waiting"]
+
+    page.locator('.service[data-service="A"]').click()
+
+    number = page.locator("#ticket-number")
+    expect(page.locator("#screen-ticket")).to_be_visible()
+    expect(number).to_have_text(re.compile(r"^A\d{3}$"))
+    expect(page.locator("#ticket-service")).to_have_text(demo_server.services("uk")["A"]["name"])
+    expect(page.locator("#ticket-service-pl")).to_have_text("Złożenie wniosku o pobyt")
+    expect(page.locator("#print-ok")).to_be_visible()  # hall-1 prints (into a file in the demo)
+    expect(page.locator("#ticket-qr")).to_have_js_property("complete", True)
+    assert page.locator("#ticket-qr").evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#announcer")).to_contain_text(number.inner_text())
+    assert demo_server.services()["A"]["waiting"] == waiting_before + 1
+
+
+def test_a_retry_after_a_lost_answer_and_a_double_tap_make_one_ticket(kiosk: OpenKiosk,
+                                                                       demo_server: DemoServer) -> None:
+    page = kiosk(LANDSCAPE)
+    waiting_before = demo_server.services()["F"]["waiting"]
+    keys: list[str] = []
+    issued: list[dict[str, Any]] = []
+
+    def lose_first_answer(route: Route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        answer = route.fetch()  # the server issues the ticket...
+        if len(keys) == 1:
+            issued.append(answer.json())
+            route.abort("connectionreset")  # ...but the kiosk never hears of it
+        else:
+            route.fulfill(response=answer)
+
+    page.route("**/api/v1/tickets", lose_first_answer)
+    page.locator('.service[data-service="F"]').dblclick()
+
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^F\d{3}$"), timeout=8000)
+    assert len(keys) == 2 and keys[0] == keys[1], keys
+    assert page.locator("#ticket-number").inner_text() == issued[0]["number"]
+    assert demo_server.services()["F"]["waiting"] == waiting_before + 1
+
+
+def test_closed_matters_refusals_and_a_lost_connection(kiosk: OpenKiosk) -> None:
+    page = kiosk(LANDSCAPE)
+    page.clock.install()
+    page.reload()
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+
+    def close_a(route: Route) -> None:
+        body = route.fetch().json()
+        for service in body["services"]:
+            if service["code"] == "A":
+                service.update(open_now=False, closed_reason={"error": "service_cutoff_passed",
+                                                               "message": "No more tickets for A today."})
+            if service["code"] == "K":
+                service["waiting"] = 42
+        route.fulfill(json=body)
+
+    page.route("**/api/v1/services?*", close_a)
+    page.clock.run_for(10_000)  # the next poll
+    closed = page.locator('.service[data-service="A"]')
+    expect(closed).to_have_attribute("aria-disabled", "true")
+    expect(closed).to_contain_text("No more tickets for A today.")
+    expect(page.locator('.service[data-service="K"] [data-field="waiting"]')).to_have_text("42")
+    closed.click(force=True)
+    page.wait_for_timeout(300)
+    assert posted == [] and page.locator("#screen-ticket").is_hidden()
+
+    page.unroute("**/api/v1/services?*")
+    page.route("**/api/v1/services?*", lambda route: route.abort("connectionrefused"))
+    page.clock.run_for(10_000)
+    expect(page.locator("#connection")).to_be_visible()
+    expect(page.locator('.service[data-service="K"] [data-field="waiting"]')).to_have_text("42")  # last state kept
+
+    message = "No more tickets for Fingerprints today: the daily limit has been reached."
+    page.route("**/api/v1/tickets", lambda route: route.fulfill(
+        status=409, json={"error": "daily_limit_reached", "message": message}))
+    page.locator('.service[data-service="F"]').click()
+    dialog = page.locator("#notice")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(message)
+    expect(page.locator("#notice-ok")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#screen-start")).to_be_visible()
+
+
+def test_a_visitor_with_priority_gets_a_marked_ticket(kiosk: OpenKiosk) -> None:
+    page = kiosk(PORTRAIT)
+    toggle = page.locator("#priority-toggle")
+    toggle.click()
+    expect(page.locator("#screen-priority")).to_be_visible()
+    page.locator('.category[data-category="disability"]').click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#priority-banner")).to_contain_text("Osoba z niepełnosprawnością")
+    with page.expect_request("**/api/v1/tickets") as request:
+        page.locator('.service[data-service="K"]').click()
+    assert request.value.post_data_json == {"service": "K", "language": "pl", "priority": "disability"}
+    expect(page.locator("#ticket-priority")).to_be_visible()
+    expect(page.locator("#ticket-priority-mark")).to_have_text("N")
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^K\d{3}$"))
+
+
+def test_accessibility_mode_puts_every_control_in_the_lower_half(kiosk: OpenKiosk) -> None:
+    page = kiosk(PORTRAIT)
+    page.clock.install()
+    half = PORTRAIT["height"] / 2
+    tops = [box["y"] for box in page.locator(CONTROLS).evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().toJSON())")]
+    assert min(tops) < half  # the standard layout uses the whole screen
+
+    toggle = page.locator("#a11y-toggle")
+    toggle.click()
+    expect(page.locator("body")).to_have_class(re.compile(r"\ba11y\b"))
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    boxes = page.locator(CONTROLS).evaluate_all("els => els.map(e => e.getBoundingClientRect().toJSON())")
+    assert len(boxes) >= 8 and all(box["y"] >= half for box in boxes), boxes
+    low = [c for c in page.evaluate(CONTRASTS_JS, ".lead, .service-name, .stat-label, .stat-value, .language, "
+                                                  ".toolbar .button, .office-name, .clock-time") if c[2] < 7]
+    assert low == [], low  # AAA in this mode
+
+    # The same visitor keeps the mode in another language; the next visitor starts afresh.
+    page.locator('.language[lang="ru"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.locator("body")).to_have_class(re.compile(r"\ba11y\b"))
+    for _ in range(12):  # by keyboard alone: Tab to the first matter, Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('.service')"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^[A-Z]\d{3}$"))
+    expect(page.locator("#ticket-done")).to_be_visible()
+    assert page.locator("#ticket-done").bounding_box()["y"] >= half
+    page.clock.fast_forward(1100)  # "Done" ignores taps in the first second (a double tap on a matter)
+    page.locator("#ticket-done").click()
+    page.wait_for_url("**/kiosk/?lang=pl")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\ba11y\b"))
+    expect(page.locator("#screen-start")).to_be_visible()
+
+
+@pytest.mark.parametrize(("viewport", "name", "accessible"), [
+    (LANDSCAPE, "hall-1", False), (PORTRAIT, "hall-2", False), (PORTRAIT, "hall-1", True), (LANDSCAPE, "hall-2", True),
+], ids=["1920x1080", "1080x1920-no-printer", "1080x1920-accessible", "1920x1080-accessible-no-printer"])
+def test_layout_fits_reads_and_reaches(kiosk: OpenKiosk, viewport: dict[str, int], name: str, accessible: bool) -> None:
+    page = kiosk(viewport, name)
+    page.goto("/kiosk/?lang=uk" + ("&a11y=1" if accessible else ""))
+    size = f"{viewport['width']}x{viewport['height']}" + ("-a11y" if accessible else "")
+    minimum = 7 if accessible else 4.5
+    text = (".lead, h1, .service-name, .service-name-pl, .stat-label, .stat-value, .language, .toolbar .button, "
+            ".office-name, .clock-time, .clock-date")
+    assert page.evaluate(OVERFLOW_JS) == []
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    assert [c for c in page.evaluate(CONTRASTS_JS, text) if c[2] < minimum] == []
+    shoot(page, f"start-{size}.png")
+
+    page.locator(".service").first.click()
+    expect(page.locator("#screen-ticket")).to_be_visible()
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^[A-Z]\d{3}$"))
+    if name == "hall-2":  # no printer: the problem is said, and the number must be noted
+        expect(page.locator("#print-problem")).to_be_visible()
+        expect(page.locator("#print-problem-message")).not_to_be_empty()
+        expect(page.locator("#screen-ticket")).to_have_class(re.compile(r"\bnot-printed\b"))
+    expect(page.locator("#countdown")).to_contain_text(re.compile(r"\d+"))
+    assert page.evaluate(OVERFLOW_JS) == []
+    ticket_text = (".ticket-label, .ticket-number, .ticket-service, .ticket-facts dt, .ticket-facts dd, "
+                   ".print-note p, .countdown")
+    assert [c for c in page.evaluate(CONTRASTS_JS, ticket_text) if c[2] < minimum] == []
+    shoot(page, f"ticket-{size}.png")
+
+
+def test_the_ticket_screen_goes_back_to_the_start_by_itself(kiosk: OpenKiosk) -> None:
+    page = kiosk(PORTRAIT)
+    page.clock.install()
+    page.reload()
+    idle = json.loads(page.locator("#kiosk-config").inner_text())["idle_seconds"]
+    page.locator(".service").first.click()
+    expect(page.locator("#countdown")).to_contain_text(str(idle))
+    page.clock.run_for(idle * 1000 + 500)
+    expect(page.locator("#screen-start")).to_be_visible()
+    expect(page.locator("#screen-ticket")).to_be_hidden()
