@@ -131,7 +131,7 @@ async def test_closed_on_holidays_closures_and_weekends(office_factory, day) -> 
     response = await office.take("K", language="pl")
     assert response.status_code == 409
     assert response.json() == {"error": "service_closed_today",
-                               "message": "Odbiór karty pobytu jest dziś niedostępny."}
+                               "message": "Usługa „Odbiór karty pobytu” jest dziś niedostępna."}
 
 
 async def test_daily_limit(office_factory, tmp_path) -> None:
