@@ -59,6 +59,8 @@ class Translator:
         for key, labels in (("status", STATUS_LABELS), ("action", ACTION_LABELS)):
             if key in params and params[key] in labels:
                 params[key] = self.gettext(language, labels[params[key]])
+        if isinstance(params.get("detail"), str):  # details are msgids too, where they come from us
+            params["detail"] = self.gettext(language, params["detail"])
         return self.gettext(language, message).format(**params)
 
     # Jinja's i18n extension calls these with the language of the page being rendered.

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
 from booking_api.errors import ERRORS, DomainError
-from booking_api.i18n import current_language, negotiate
+from booking_api.i18n import _, current_language, negotiate
 
 KIOSK_COOKIE = "okienko_device"
 log = logging.getLogger("okienko.api")
@@ -69,9 +69,9 @@ async def read_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DomainError("malformed_request", detail=f"not JSON ({error.__class__.__name__})") from None
+        raise DomainError("malformed_request", detail=_("the body is not valid JSON")) from None
     if not isinstance(body, dict):
-        raise DomainError("malformed_request", detail="a JSON object is expected")
+        raise DomainError("malformed_request", detail=_("the body must be a JSON object"))
     return body
 
 

@@ -63,12 +63,12 @@ async def create_ticket(request: Request) -> Response:
     service = body.get("service")
     priority = body.get("priority")
     if not isinstance(service, str) or not service.strip():
-        raise field_error("`service` must be a service code, e.g. \"A\"")
+        raise field_error(_("the field “service” must be a service code, e.g. “A”"))
     if priority is not None and not isinstance(priority, str):
-        raise field_error("`priority` must be a category code or null")
+        raise field_error(_("the field “priority” must be a priority category code or null"))
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
-        raise field_error(f"Idempotency-Key must have 1 to {MAX_KEY_LENGTH} characters")
+        raise field_error(_("the Idempotency-Key header must have 1 to 100 characters"))
     setup = await app.offices.by_id(kiosk.office_id)
     issued = await app.issuer.issue(setup, TicketRequest(service.strip(), language, priority or None,
                                                          kiosk.id, key))

@@ -68,7 +68,7 @@ async def test_unknown_ticket_and_address(office_factory) -> None:
     missing = await office.client.get("/api/v1/tickets/not-a-ticket?lang=pl")
     assert missing.status_code == 404
     assert missing.json() == {"error": "ticket_not_found",
-                              "message": "Nie ma takiego biletu. Proszę sprawdzić adres strony podany na bilecie."}
+                              "message": "Nie ma takiego biletu. Proszę ponownie zeskanować kod QR z biletu."}
     assert (await office.client.get("/api/v1/nothing")).json()["error"] == "not_found"
     assert (await office.client.delete("/api/v1/services")).status_code == 405
 
