@@ -11,8 +11,6 @@ from typing import Any, AsyncIterator
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -68,7 +66,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
         lifespan=lifespan,
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
                             SQLAlchemyError: database_error_handler},

@@ -23,7 +23,9 @@ class Database:
             _ensure_parent(self.url)
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+            # A lock wait that runs past 10 s becomes the domain error `busy` (see locking.py).
+            options.update(pool_size=20, max_overflow=20,
+                           connect_args={"server_settings": {"lock_timeout": "10000"}})
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)

@@ -52,8 +52,7 @@ class Locks:
             finally:
                 self._sqlite_writer.release()
         else:
-            async with self._transaction() as conn:
-                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.timeout * 1000)}ms'")
+            async with self._transaction() as conn:  # lock_timeout is set per connection (db.py)
                 yield conn
 
     @asynccontextmanager

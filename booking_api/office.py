@@ -164,9 +164,9 @@ class OfficeDirectory:
         return setup
 
     async def by_id(self, office_id: int) -> OfficeSetup:
-        for _, setup in self._cache.values():
+        for key, (_, setup) in list(self._cache.items()):
             if setup.id == office_id:
-                return setup
+                return await self.get(key)  # refreshed like any other read
         async with self.db.read() as conn:
             code = (await conn.execute(sa.select(Office.__table__.c.code)
                                        .where(Office.__table__.c.id == office_id))).scalar()

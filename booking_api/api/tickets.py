@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api.api.common import (base_url, field_error, language_of, okienko, read_json, require_kiosk)
 from booking_api.errors import DomainError
-from booking_api.i18n import LANGUAGES, _
+from booking_api.i18n import LANGUAGES, _, current_language
 from booking_api.lifecycle import transition
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
@@ -52,14 +52,15 @@ def _status_message(status: str) -> str:
 async def create_ticket(request: Request) -> Response:
     """POST /api/v1/tickets: a kiosk issues a ticket (retries with the same Idempotency-Key are safe)."""
     app = okienko(request)
-    language_of(request)
+    language = language_of(request)
     kiosk = await require_kiosk(request)
     body = await read_json(request)
-    language = body.get("language") or language_of(request)
-    if language not in LANGUAGES:
-        raise DomainError("unknown_language")
+    if body.get("language") is not None:
+        if body["language"] not in LANGUAGES:
+            raise DomainError("unknown_language")
+        language = body["language"]
+        current_language.set(language)
     request.state.language = language
-    language_of(request, language)
     service = body.get("service")
     priority = body.get("priority")
     if not isinstance(service, str) or not service.strip():
@@ -90,6 +91,8 @@ async def create_ticket(request: Request) -> Response:
 
 async def _print(request: Request, setup: OfficeSetup, issued: Any, kiosk_id: int, body: dict[str, Any]) -> PrintOutcome:
     app = okienko(request)
+    if await app.printing.printer_for(kiosk_id) is None:
+        return PrintOutcome(False, "no_printer")
     slip = build_slip(setup, app.translator, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
                       body["track_url"])
     return await app.printing.print_slip(setup.id, kiosk_id, issued.ticket["id"], slip)
