@@ -15,12 +15,14 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from booking_api import pages
-from booking_api.api import agents, services, system, tickets
+from booking_api.api import agents, clerks, live_ws, services, system, tickets
 from booking_api.api.common import database_error_handler, domain_error_handler, http_error_handler
 from booking_api.clock import Clock
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.settings import Settings, ensure_secret_key, load_settings
+from console.pages import console_routes
+from display_board.pages import board_routes
 from kiosk.pages import kiosk_routes
 
 log = logging.getLogger("okienko")
@@ -37,11 +39,23 @@ def routes() -> list[Any]:
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),
         Route("/api/v1/tickets/{ticket_id}/cancel", tickets.cancel_ticket, methods=["POST"]),
+        Route("/api/v1/tickets/{ticket_id}/{action}", clerks.ticket_action, methods=["POST"]),
+        Route("/api/v1/windows/{window}", clerks.get_window, methods=["GET"]),
+        Route("/api/v1/windows/{window}/sign-in", clerks.sign_in_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/pause", clerks.pause_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/call-next", clerks.call_next_visitor, methods=["POST"]),
+        Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
+        Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
         Route("/t/{ticket_id}", pages.tracking_page, methods=["GET"]),
         Route("/t/{ticket_id}/qr.svg", tickets.ticket_qr, methods=["GET"]),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
+        WebSocketRoute("/ws/board", live_ws.board_socket),
+        WebSocketRoute("/ws/ticket/{ticket_id}", live_ws.ticket_socket),
         *kiosk_routes(),
+        *console_routes(),
+        *board_routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -55,9 +69,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(_watch_printers(okienko)) if check_printers else None
+        await okienko.live.start(okienko.current_seq)
         try:
             yield
         finally:
+            await okienko.live.stop()
             if watcher:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -16,6 +16,8 @@ from booking_api.settings import Settings, SettingsError, ensure_secret_key, loa
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
+DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"))
+DEMO_PASSWORD = "okienko-demo"
 
 
 class CommandError(Exception):
@@ -194,7 +196,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from booking_api.auth import issue_device_token
+    from booking_api.auth import add_user, issue_device_token
     from booking_api.migrate import upgrade
     from booking_api.office_config import read_office_file
 
@@ -207,13 +209,21 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings)
     spec = read_office_file(DEMO_OFFICE)
     _run(_load_office(settings, spec, True))
-    tokens = {name: _run(_with_db(settings, lambda conn, n=name: issue_device_token(conn, spec.code, "kiosk", n)))
-              for kind, name, _ in spec.devices if kind == "kiosk"}
-    links = [{"href": f"/kiosk/enroll?token={token}", "label": _("Kiosk (demo: signs this browser in as a kiosk)")}
-             for token in list(tokens.values())[:1]]
-    say("demo office loaded (open at any hour); kiosk sign-in links:")
-    for name, token in tokens.items():
-        say(f"  {name}: /kiosk/enroll?token={token}")
+    tokens = {(kind, name): _run(_with_db(settings, lambda conn, k=kind, n=name: issue_device_token(conn, spec.code, k, n)))
+              for kind, name, _ in spec.devices}
+    for username, role in DEMO_STAFF:
+        _run(_with_db(settings, lambda conn, u=username, r=role: add_user(conn, u, r, DEMO_PASSWORD, spec.code)))
+    kiosk = next(token for (kind, _name), token in tokens.items() if kind == "kiosk")
+    board = next(token for (kind, _name), token in tokens.items() if kind == "board")
+    links = [
+        {"href": f"/kiosk/enroll?token={kiosk}", "label": _("Kiosk (demo: signs this browser in as a kiosk)")},
+        {"href": f"/board/enroll?token={board}", "label": _("Hall board (demo: signs this browser in as a board)")},
+        {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
+    ]
+    say("demo office loaded (open at any hour); sign-in links:")
+    for (kind, name), token in tokens.items():
+        say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
+    say(f"  clerk console: /console/login  users {', '.join(u for u, _ in DEMO_STAFF)}, password {DEMO_PASSWORD}")
     return _serve(settings, args.host, args.port, demo_links=links)
 
 

@@ -11,6 +11,8 @@ from booking_api.auth import Authenticator
 from booking_api.clock import Clock, SystemClock
 from booking_api.db import Database
 from booking_api.estimates import Estimator
+from booking_api.events import current_seq, events_after
+from booking_api.live import LiveHub, broker_for
 from booking_api.i18n import LANGUAGES, Translator
 from booking_api.locking import Locks
 from booking_api.office import OfficeDirectory
@@ -20,7 +22,8 @@ from booking_api.queueing import TicketIssuer
 from booking_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [ROOT / "booking_api" / "templates", ROOT / "kiosk" / "templates", ROOT / "display_board" / "templates"]
+TEMPLATE_DIRS = [ROOT / "booking_api" / "templates", ROOT / "kiosk" / "templates", ROOT / "console" / "templates",
+                 ROOT / "display_board" / "templates"]
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Okienko:
     translator: Translator
     agents: AgentHub
     printing: PrintService
+    live: LiveHub
     templates: jinja2.Environment
 
     @classmethod
@@ -46,13 +50,25 @@ class Okienko:
         estimator = Estimator(db, clock, settings.estimate_sample_size)
         translator = Translator()
         agents = AgentHub(db, clock)
+        offices = OfficeDirectory(db, settings.office)
+
+        async def load_events(office_id: int, after_seq: int) -> list[dict]:
+            setup = await offices.by_id(office_id)
+            async with db.read() as conn:
+                return await events_after(conn, setup, after_seq, clock.now())
+
+        live = LiveHub(broker_for(settings.broker_url, settings.database_url), load_events)
         return cls(
-            settings=settings, clock=clock, db=db, locks=locks,
-            offices=OfficeDirectory(db, settings.office), estimator=estimator,
-            issuer=TicketIssuer(locks, clock, estimator), auth=Authenticator(db), translator=translator,
-            agents=agents, printing=PrintService(db, clock, agents, settings.print_timeout_seconds),
+            settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
+            issuer=TicketIssuer(locks, clock, estimator, live.publish), auth=Authenticator(db),
+            translator=translator, agents=agents,
+            printing=PrintService(db, clock, agents, settings.print_timeout_seconds), live=live,
             templates=_templates(translator),
         )
+
+    async def current_seq(self, office_id: int) -> int:
+        async with self.db.read() as conn:
+            return await current_seq(conn, office_id)
 
 
 def _templates(translator: Translator) -> jinja2.Environment:

@@ -21,6 +21,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "ticket_not_found": (404, _("No such ticket. Please scan the QR code on your ticket again.")),
     "unknown_service": (404, _("There is no such service in this office.")),
     "unknown_office": (404, _("There is no such office.")),
+    "unknown_window": (404, _("There is no window {window} in this office.")),
     "unknown_priority": (400, _("There is no such priority category.")),
     "method_not_allowed": (405, _("This address does not accept that method.")),
     "invalid_transition": (409, _("Ticket {number} is {status} and cannot be {action} now.")),
@@ -31,6 +32,15 @@ ERRORS: dict[str, tuple[int, str]] = {
     "service_wait_past_closing": (409, _("No more tickets for {service} today: the people already waiting will take until closing at {time}.")),
     "daily_limit_reached": (409, _("No more tickets for {service} today: the daily limit has been reached.")),
     "booking_only": (409, _("{service} is by appointment only. Please book a visit online.")),
+    "current_ticket_open": (409, _("Ticket {number} is still called to this window: start serving it or mark it as not present first.")),
+    "not_at_this_window": (409, _("Ticket {number} was called to another window.")),
+    "recall_first": (409, _("Call ticket {number} again first: it can be marked as not present after {count} recall(s).")),
+    "window_taken": (409, _("Window {window} is already taken by another clerk.")),
+    "window_not_held": (409, _("You are not signed in at window {window}. Choose your window again.")),
+    "window_paused": (409, _("Window {window} is paused. Resume it to call the next visitor.")),
+    "login_failed": (401, _("Wrong user name or password.")),
+    "account_locked": (429, _("Too many failed sign-ins. Try again in {minutes} min or ask an administrator.")),
+    "csrf_failed": (403, _("This page has expired. Reload it and try again.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

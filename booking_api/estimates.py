@@ -13,9 +13,11 @@ from booking_api.clock import Clock
 from booking_api.db import Database
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup, ServiceSetup
+from booking_api.windows import staffed_windows
 
 MIN_SAMPLES = 5
 LOOKBACK = timedelta(days=14)
+STAFFED_REFRESH_SECONDS = 5.0
 
 
 class Estimator:
@@ -27,6 +29,7 @@ class Estimator:
         self.sample_size = sample_size
         self.refresh_seconds = refresh_seconds
         self._minutes: dict[int, tuple[float, float]] = {}
+        self._staffed: dict[int, tuple[float, frozenset[int]]] = {}
 
     async def service_minutes(self, service: ServiceSetup) -> float:
         """Median minutes of the service's recent finished visits; the configured average until
@@ -47,15 +50,27 @@ class Estimator:
         self._minutes[service.id] = (time.monotonic(), minutes)
         return minutes
 
+    async def staffed_windows(self, office_id: int) -> frozenset[int]:
+        """Windows with a clerk signed in and not paused (cached briefly)."""
+        cached = self._staffed.get(office_id)
+        if cached and time.monotonic() - cached[0] < STAFFED_REFRESH_SECONDS:
+            return cached[1]
+        async with self.db.read() as conn:
+            staffed = frozenset(await staffed_windows(conn, office_id, self.clock.now()))
+        self._staffed[office_id] = (time.monotonic(), staffed)
+        return staffed
+
     def forget(self, service_id: int | None = None) -> None:
+        self._staffed.clear()
         if service_id is None:
             self._minutes.clear()
         else:
             self._minutes.pop(service_id, None)
 
 
-def wait_minutes(setup: OfficeSetup, service: ServiceSetup, people_ahead: int, minutes_per_visit: float) -> int:
+def wait_minutes(setup: OfficeSetup, service: ServiceSetup, people_ahead: int, minutes_per_visit: float,
+                 staffed: frozenset[int] = frozenset()) -> int:
     """Minutes until a visitor with `people_ahead` is called: the people ahead shared among the
     windows open for the service (at least one), each taking `minutes_per_visit`."""
-    windows = max(1, setup.open_windows_for(service.id))
+    windows = max(1, setup.open_windows_for(service.id, staffed))
     return math.ceil(people_ahead * minutes_per_visit / windows)

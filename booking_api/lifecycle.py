@@ -1,7 +1,9 @@
-"""The ticket lifecycle: waiting → called (→ recalled) → serving → done | no_show | transferred | cancelled.
+"""The ticket lifecycle: waiting → called (→ recalled) → serving → done | no_show | cancelled.
 
-Each transition is one conditional UPDATE (it only happens from the states it may happen
-from), recorded as an event with its moment. Anything else is `invalid_transition` (409).
+A transfer ends the visit at one window and puts the ticket, with its number, back to
+waiting in another service's queue (recorded as a `transferred` event). Each transition is one
+conditional UPDATE (it only happens from the states it may happen from), recorded as an event
+with its moment by the caller (events.record). Anything else is `invalid_transition` (409).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.errors import DomainError
-from booking_api.models import Ticket, TicketEvent
+from booking_api.models import Ticket
 
 # action -> (states it may start from, state it leads to, timestamp column it sets)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str | None]] = {
@@ -22,19 +24,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str, str | None]] = {
     "start": (frozenset({"called"}), "serving", "started_at"),
     "finish": (frozenset({"serving"}), "done", "finished_at"),
     "no_show": (frozenset({"called"}), "no_show", "finished_at"),
-    "transfer": (frozenset({"called", "serving"}), "transferred", "finished_at"),
+    "transfer": (frozenset({"called", "serving"}), "waiting", None),  # joins the new service's queue
     "cancel": (frozenset({"waiting", "called"}), "cancelled", "finished_at"),
 }
 EVENT_KINDS = {"call": "called", "recall": "recalled", "start": "started", "finish": "finished",
                "no_show": "no_show", "transfer": "transferred", "cancel": "cancelled"}
 
 
-async def transition(conn: AsyncConnection, ticket_id: str, action: str, now: datetime, *,
-                     window_id: int | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Move a ticket by `action`; returns the updated row.
+async def transition_row(conn: AsyncConnection, ticket_id: str, action: str, now: datetime, *,
+                         window_id: int | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Move a ticket by `action`; returns the updated row (the caller records the event).
 
     Guarantees: a ticket moves only along the lifecycle, and two concurrent moves of one ticket
-    cannot both succeed (the UPDATE is conditional on the state read by neither).
+    cannot both succeed (the UPDATE is conditional on the state it starts from).
     """
     allowed, target, stamp = TRANSITIONS[action]
     tickets = Ticket.__table__
@@ -45,6 +47,7 @@ async def transition(conn: AsyncConnection, ticket_id: str, action: str, now: da
         values["window_id"] = window_id
     if action == "recall":
         values["recalls"] = tickets.c.recalls + 1
+    values.update(extra or {})
     result = await conn.execute(
         sa.update(tickets).where(tickets.c.id == ticket_id, tickets.c.status.in_(sorted(allowed)))
         .values(**values).returning(*tickets.c))
@@ -55,7 +58,4 @@ async def transition(conn: AsyncConnection, ticket_id: str, action: str, now: da
         if current is None:
             raise DomainError("ticket_not_found")
         raise DomainError("invalid_transition", number=current.number, status=current.status, action=action)
-    await conn.execute(sa.insert(TicketEvent.__table__).values(
-        office_id=row["office_id"], ticket_id=ticket_id, kind=EVENT_KINDS[action], at=now,
-        service_id=row["service_id"], window_id=row["window_id"], detail=detail or {}))
     return dict(row)

@@ -51,6 +51,9 @@ class Office(SQLModel, table=True):
     closed_on_public_holidays: bool = True
     priority_mode: str = Field(default="first", max_length=20)
     ticket_footer: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    recalls_before_no_show: int = Field(default=1, description="recalls needed before no-show is allowed")
+    transfer_position: str = Field(default="end", max_length=20, description="end | original")
+    ticker: str = Field(default="", max_length=500, description="the hall board's ticker line")
 
 
 class Service(SQLModel, table=True):
@@ -84,13 +87,18 @@ class ServiceHours(SQLModel, table=True):
 
 class Window(SQLModel, table=True):
     __tablename__ = "windows"
-    __table_args__ = (sa.UniqueConstraint("office_id", "number"),)
+    __table_args__ = (sa.UniqueConstraint("office_id", "number"),
+                      sa.UniqueConstraint("clerk_session_id", name="uq_windows_clerk_session_id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="offices.id", index=True)
     number: str = Field(max_length=10)
     name: str = Field(default="", max_length=100)
     is_open: bool = True
     active: bool = True
+    paused: bool = False
+    clerk_session_id: Optional[str] = Field(default=None, max_length=64,
+                                            description="the signed-in clerk holding the window")
+    held_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class WindowService(SQLModel, table=True):
@@ -145,6 +153,19 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     office_id: Optional[int] = Field(default=None, foreign_key="offices.id")
     disabled: bool = False
+    failed_logins: int = 0
+    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in clerk's browser; the cookie's SHA-256 is the id."""
+
+    __tablename__ = "staff_sessions"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StaffToken(SQLModel, table=True):
@@ -193,16 +214,19 @@ class Ticket(SQLModel, table=True):
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     recalls: int = 0
+    appointment_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime,
+                                               description="a booked visit's slot start (online booking)")
 
 
 class TicketEvent(SQLModel, table=True):
     """Append-only facts: every transition of every ticket, with its moment."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (sa.Index("ix_ticket_events_office", "office_id", "id"),)
+    __table_args__ = (sa.UniqueConstraint("office_id", "seq", name="uq_ticket_events_office_id_seq"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="offices.id")
-    ticket_id: str = Field(foreign_key="tickets.id", index=True, max_length=32)
+    seq: int = Field(description="office-wide, in commit order: what boards follow")
+    ticket_id: Optional[str] = Field(default=None, foreign_key="tickets.id", index=True, max_length=32)
     kind: str = Field(max_length=20)
     at: datetime = Field(sa_type=UTCDateTime)
     service_id: Optional[int] = Field(default=None, foreign_key="services.id")

@@ -66,6 +66,9 @@ class OfficeSetup:
     closed_on_public_holidays: bool
     priority_mode: str
     ticket_footer: dict[str, str]
+    recalls_before_no_show: int
+    transfer_position: str
+    ticker: str
     services: tuple[ServiceSetup, ...]
     windows: tuple[WindowSetup, ...]
     categories: tuple[CategorySetup, ...]
@@ -90,8 +93,24 @@ class OfficeSetup:
                 return category
         raise DomainError("unknown_priority")
 
-    def open_windows_for(self, service_id: int) -> int:
-        return sum(1 for w in self.windows if w.is_open and service_id in w.service_ids)
+    def open_windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> int:
+        """Windows serving the service: those with a clerk now, or, before any clerk has
+        signed in to one of them, all that are configured for it."""
+        serving = [w for w in self.windows if w.is_open and service_id in w.service_ids]
+        with_clerk = [w for w in serving if w.id in staffed]
+        return len(with_clerk or serving)
+
+    def window_id(self, number: str) -> int:
+        for window in self.windows:
+            if window.number == number:
+                return window.id
+        raise DomainError("unknown_window", window=number)
+
+    def window_number(self, window_id: int | None) -> str | None:
+        for window in self.windows:
+            if window.id == window_id:
+                return window.number
+        return None
 
 
 async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSetup:
@@ -141,6 +160,8 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        default_language=office["default_language"], always_open=office["always_open"],
                        closed_on_public_holidays=office["closed_on_public_holidays"],
                        priority_mode=office["priority_mode"], ticket_footer=dict(office["ticket_footer"] or {}),
+                       recalls_before_no_show=office["recalls_before_no_show"],
+                       transfer_position=office["transfer_position"], ticker=office["ticker"],
                        services=services, windows=windows, categories=categories, closures=closures)
 
 

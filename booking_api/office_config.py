@@ -51,6 +51,8 @@ class OfficeSpec:
     default_language: str = "pl"
     closed_on_public_holidays: bool = True
     priority_mode: str = "first"
+    recalls_before_no_show: int = 1
+    transfer_position: str = "end"
     ticket_footer: dict[str, str] = field(default_factory=dict)
     closures: list[tuple[date, str]] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
@@ -85,6 +87,10 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
     spec.priority_mode = str(office.get("priority_mode", "first"))
     if spec.priority_mode not in ("first", "none"):
         raise OfficeFileError("office.priority_mode: 'first' or 'none'")
+    spec.recalls_before_no_show = int(_number(office, "recalls_before_no_show", "office", 1))
+    spec.transfer_position = str(office.get("transfer_position", "end"))
+    if spec.transfer_position not in ("end", "original"):
+        raise OfficeFileError("office.transfer_position: 'end' or 'original'")
     spec.ticket_footer = {str(k): str(v) for k, v in office.get("ticket_footer", {}).items()}
     for index, value in enumerate(office.get("closures", [])):
         try:
@@ -193,7 +199,8 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
     office_id = await _upsert(conn, Office, {"code": spec.code}, {
         "name": spec.name, "timezone": spec.timezone, "default_language": spec.default_language,
         "closed_on_public_holidays": spec.closed_on_public_holidays, "priority_mode": spec.priority_mode,
-        "ticket_footer": spec.ticket_footer,
+        "ticket_footer": spec.ticket_footer, "recalls_before_no_show": spec.recalls_before_no_show,
+        "transfer_position": spec.transfer_position,
         **({} if always_open is None else {"always_open": always_open}),
     })
     service_ids: dict[str, int] = {}

@@ -33,6 +33,7 @@ LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": "
               "otherwise Accept-Language, otherwise the office default", "schema": {"type": "string",
                                                                                   "enum": ["pl", "en", "uk", "ru"]}}
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
+WINDOW = {"name": "window", "in": "path", "required": True, "schema": {"type": "string"}, "example": "7"}
 NULLABLE_STR = {"type": "string", "nullable": True}
 
 SCHEMAS: dict[str, Any] = {
@@ -73,6 +74,14 @@ SCHEMAS: dict[str, Any] = {
         "service": {"type": "string", "description": "service code (or its prefix)"},
         "language": {"type": "string", "enum": ["pl", "en", "uk", "ru"]},
         "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}},
+    "WindowState": {"type": "object", "properties": {
+        "window": {"type": "string"}, "paused": {"type": "boolean"},
+        "ticket": {"allOf": [_ref("Ticket")], "nullable": True},
+        "queues": {"type": "array", "items": {"type": "object", "properties": {
+            "service": {"type": "string"}, "name": {"type": "string"}, "waiting": {"type": "integer"},
+            "longest_wait_minutes": {"type": "integer"}}}},
+        "transfer_to": {"type": "array", "items": {"type": "object"}},
+        "recalls_before_no_show": {"type": "integer"}}},
     "Printer": {"type": "object", "properties": {
         "kiosk": {"type": "string"}, "kind": {"type": "string"}, "attached_to_kiosk": {"type": "boolean"},
         "status": {"type": "string", "enum": ["online", "paper_low", "paper_out", "offline", "unknown", "none"]},
@@ -87,6 +96,9 @@ def openapi_document() -> dict[str, Any]:
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
+                        "description": "the clerk console's session (sign in at /console/login); changes also "
+                                       "need the X-CSRF-Token header"},
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "a kiosk's device token (`okienko device add kiosk NAME`) or a staff "
                                       "token (`okienko token create USER`)"}}},
@@ -123,6 +135,50 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"bearer": []}], "parameters": [LANG_PARAM],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "printers": {"type": "array", "items": _ref("Printer")}}}, "printers"), **_errors(401, 403)}}},
+            "/api/v1/tickets/{ticket_id}/{action}": {"post": {
+                "summary": "A clerk's action on a ticket: recall, start, finish, no-show, or transfer "
+                           "(body {\"service\": code}: the ticket keeps its number and joins that queue)",
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [TICKET_ID, LANG_PARAM, {"name": "action", "in": "path", "required": True, "schema": {
+                    "type": "string", "enum": ["recall", "start", "finish", "no-show", "transfer"]}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"service": {"type": "string"}}}}}},
+                "responses": {"200": _json(_ref("Ticket"), "the ticket after the action"),
+                              **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/windows/{window}": {"get": {
+                "summary": "The clerk's window: ticket in hand, queues, pause state (renews the clerk's hold)",
+                "security": [{"bearer": []}, {"session": []}], "parameters": [WINDOW, LANG_PARAM],
+                "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/windows/{window}/sign-in": {"post": {
+                "summary": "Sit at this window (one clerk per window)", "security": [{"bearer": []}, {"session": []}],
+                "parameters": [WINDOW, LANG_PARAM],
+                "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/windows/{window}/sign-out": {"post": {
+                "summary": "Leave the window", "security": [{"bearer": []}, {"session": []}],
+                "parameters": [WINDOW], "responses": {"204": {"description": "left"}, **_errors(401, 403)}}},
+            "/api/v1/windows/{window}/pause": {"post": {
+                "summary": "Pause or resume the window", "security": [{"bearer": []}, {"session": []}],
+                "parameters": [WINDOW, LANG_PARAM],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["paused"], "properties": {"paused": {"type": "boolean"}}}}}},
+                "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(400, 401, 403, 409)}}},
+            "/api/v1/windows/{window}/call-next": {"post": {
+                "summary": "Call the next visitor (order: priority, the window's service order, booked "
+                           "appointments due now, waiting time). A ticket being served is finished first.",
+                "security": [{"bearer": []}, {"session": []}], "parameters": [WINDOW, LANG_PARAM],
+                "responses": {"200": _json(_ref("Ticket"), "the called ticket"),
+                              "204": {"description": "nobody waits for this window's services"},
+                              **_errors(401, 403, 404, 409, 503)}}},
+            "/api/v1/board": {"get": {
+                "summary": "The board snapshot (the first message of /ws/board; docs/live.md)",
+                "security": [{"bearer": []}, {"session": []}],
+                "responses": {"200": _json({"type": "object"}, "snapshot"), **_errors(401, 403)}}},
+            "/api/v1/board/ticker": {"put": {
+                "summary": "Set the hall board's running line (manager)", "security": [{"bearer": []}, {"session": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"], "properties": {"text": {"type": "string",
+                                                                                     "maxLength": 500}}}}}},
+                "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

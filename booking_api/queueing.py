@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,8 @@ from booking_api.errors import DomainError
 from booking_api.estimates import Estimator, wait_minutes
 from booking_api.hours import availability, office_day
 from booking_api.locking import Locks, take_numbers
-from booking_api.models import IdempotencyKey, Ticket, TicketEvent
+from booking_api.events import record
+from booking_api.models import IdempotencyKey, Ticket
 from booking_api.office import OfficeSetup, ServiceSetup
 
 NUMBERS_PER_DAY = 999
@@ -64,13 +65,15 @@ Outcome = IssuedTicket | DomainError
 
 
 async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Sequence[TicketRequest],
-                      now: datetime, minutes_per_visit: dict[int, float]) -> list[Outcome]:
+                      now: datetime, minutes_per_visit: dict[int, float],
+                      staffed: frozenset[int] = frozenset()) -> tuple[list[Outcome], list[dict[str, Any]]]:
     """Issue tickets for `requests` inside the caller's write transaction, in arrival order.
 
     Guarantees: numbers are consecutive per service in arrival order and never repeat within an
     office day (UNIQUE on office, day, prefix, seq); a request repeated with the same
     device and Idempotency-Key gets the ticket issued the first time; a service past its daily
-    limit, cut-off or closing refuses with its own error and consumes no number.
+    limit, cut-off or closing refuses with its own error and consumes no number. Returns each
+    request's outcome and the events to publish once the transaction has committed.
     """
     day = office_day(setup, now)
     outcomes: list[Outcome | None] = [None] * len(requests)
@@ -92,7 +95,8 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
         prio = request.priority is not None and setup.priority_mode == "first"
         counts = waiting.setdefault(service.id, [0, 0])
         ahead = counts[1] if prio else counts[0] + counts[1]
-        wait = wait_minutes(setup, service, ahead, minutes_per_visit.get(service.id, service.average_service_minutes))
+        wait = wait_minutes(setup, service, ahead, minutes_per_visit.get(service.id, service.average_service_minutes),
+                            staffed)
         state = availability(setup, service, now, wait, request.language)
         if not state.open:
             outcomes[index] = DomainError(state.reason or "service_closed_today", **state.params)
@@ -110,21 +114,21 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
             continue
         row = _ticket_row(setup, day, service, seq, request, now)
         rows.append(row)
-        events.append({"office_id": setup.id, "ticket_id": row["id"], "kind": "issued", "at": now,
-                       "service_id": service.id, "window_id": None,
+        events.append({"ticket_id": row["id"], "kind": "issued", "service_id": service.id,
                        "detail": {"number": row["number"], "priority": request.priority}})
         if request.idempotency_key and request.device_id is not None:
             keys.append({"device_id": request.device_id, "key": request.idempotency_key, "ticket_id": row["id"],
                          "created_at": now})
         outcomes[index] = IssuedTicket(row, service, ahead, wait)
+    published: list[dict[str, Any]] = []
     if rows:
         await conn.execute(sa.insert(Ticket.__table__), rows)
-        await conn.execute(sa.insert(TicketEvent.__table__), events)
+        published = await record(conn, setup, events, now)
     if keys:
         await conn.execute(sa.insert(IdempotencyKey.__table__), keys)
     for index, first in replays.items():
         outcomes[index] = _copy_outcome(outcomes[first], replayed=True)
-    return [o if o is not None else DomainError("busy") for o in outcomes]
+    return [o if o is not None else DomainError("busy") for o in outcomes], published
 
 
 def _known(setup: OfficeSetup, request: TicketRequest) -> bool:
@@ -247,7 +251,8 @@ def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, 
 
 
 async def people_ahead_and_wait(conn: AsyncConnection, setup: OfficeSetup, ticket: dict[str, Any],
-                                minutes_per_visit: dict[int, float]) -> tuple[int, int]:
+                                minutes_per_visit: dict[int, float],
+                                staffed: frozenset[int] = frozenset()) -> tuple[int, int]:
     """People ahead of a waiting ticket in its service's queue, and the estimated wait in minutes."""
     service = setup.service_by_id(ticket["service_id"])
     if ticket["status"] != "waiting":
@@ -269,7 +274,7 @@ async def people_ahead_and_wait(conn: AsyncConnection, setup: OfficeSetup, ticke
                                          tickets.c.service_id == service.id, tickets.c.status == "waiting",
                                          ahead_rule))).scalar_one()
     minutes = minutes_per_visit.get(service.id, service.average_service_minutes)
-    return int(ahead), wait_minutes(setup, service, int(ahead), minutes)
+    return int(ahead), wait_minutes(setup, service, int(ahead), minutes, staffed)
 
 
 class TicketIssuer:
@@ -280,10 +285,12 @@ class TicketIssuer:
     goes away (client disconnect) does not cancel anyone else's ticket.
     """
 
-    def __init__(self, locks: Locks, clock: Clock, estimator: Estimator, max_batch: int = 256) -> None:
+    def __init__(self, locks: Locks, clock: Clock, estimator: Estimator,
+                 publish: Callable[[list[dict[str, Any]]], Awaitable[None]], max_batch: int = 256) -> None:
         self.locks = locks
         self.clock = clock
         self.estimator = estimator
+        self.publish = publish
         self.max_batch = max_batch
         self._pending: list[tuple[OfficeSetup, TicketRequest, asyncio.Future[Outcome]]] = []
         self._lock = asyncio.Lock()
@@ -327,24 +334,25 @@ class TicketIssuer:
             except DomainError:
                 continue
             minutes[service.id] = await self.estimator.service_minutes(service)
+        staffed = await self.estimator.staffed_windows(setup.id)
         now = self.clock.now()
+        events: list[dict[str, Any]] = []
         try:
             async with self.locks.write_transaction() as conn:
-                outcomes = await issue_batch(conn, setup, requests, now, minutes)
+                outcomes, events = await issue_batch(conn, setup, requests, now, minutes, staffed)
         except IntegrityError:
             # Another process raced us on an idempotency key: issue one by one so that each
             # request sees the winner's ticket instead of failing the whole batch.
-            if len(requests) == 1:
-                async with self.locks.write_transaction() as conn:
-                    outcomes = await issue_batch(conn, setup, requests, now, minutes)
-            else:
-                outcomes = []
-                for request in requests:
-                    try:
-                        async with self.locks.write_transaction() as conn:
-                            outcomes.extend(await issue_batch(conn, setup, [request], now, minutes))
-                    except IntegrityError:
-                        outcomes.append(DomainError("busy"))
+            outcomes = []
+            for request in requests:
+                try:
+                    async with self.locks.write_transaction() as conn:
+                        one, more = await issue_batch(conn, setup, [request], now, minutes, staffed)
+                    outcomes.extend(one)
+                    events.extend(more)
+                except IntegrityError:
+                    outcomes.append(DomainError("busy"))
         for (_, _, future), outcome in zip(batch, outcomes):
             if not future.done():
                 future.set_result(outcome)
+        await self.publish(events)

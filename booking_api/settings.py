@@ -60,6 +60,10 @@ class Settings:
     estimate_sample_size: int = field(
         default=20, metadata=_doc("How many recent service times the wait estimate is built from.",
                                   "OKIENKO_ESTIMATE_SAMPLE_SIZE"))
+    broker_url: str = field(
+        default="memory", metadata=_doc("How live events reach every server process: `memory` (one process), "
+                                        "`redis://host:6379/0`, or `postgresql` (NOTIFY on the application "
+                                        "database).", "OKIENKO_BROKER_URL"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
 
     @property

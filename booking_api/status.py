@@ -25,7 +25,8 @@ class ServiceStatus:
 
 
 async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
-                           minutes_per_visit: dict[int, float], language: str) -> list[ServiceStatus]:
+                           minutes_per_visit: dict[int, float], language: str,
+                           staffed: frozenset[int] = frozenset()) -> list[ServiceStatus]:
     """For every service: people waiting, the wait a new ticket would have, and whether one can be taken."""
     day = office_day(setup, now)
     tickets, counters = Ticket.__table__, Counter.__table__
@@ -39,7 +40,8 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
     result = []
     for service in setup.services:
         count = int(waiting.get(service.id, 0))
-        wait = wait_minutes(setup, service, count, minutes_per_visit.get(service.id, service.average_service_minutes))
+        wait = wait_minutes(setup, service, count, minutes_per_visit.get(service.id, service.average_service_minutes),
+                            staffed)
         state = availability(setup, service, now, wait, language)
         done = int(issued.get(service.prefix, 0))
         if state.open and service.daily_limit is not None and done >= service.daily_limit:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from booking_api.app import create_app
-from booking_api.auth import issue_device_token
+from booking_api.auth import add_user, issue_device_token, issue_staff_token
 from booking_api.clock import FixedClock
 from booking_api.models import metadata
 from booking_api.office_config import load_office, read_office_file
@@ -110,6 +110,20 @@ class Office:
     def kiosk(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.kiosk_token}"}
 
+    async def clerk(self, window: str = "1", username: str | None = None) -> dict[str, str]:
+        """A clerk with a staff token, signed in at `window`; returns the headers to act with."""
+        username = username or f"clerk-{window}-{secrets.token_hex(3)}"
+        async with self.okienko.db.engine.begin() as conn:
+            await add_user(conn, username, "clerk", "correct horse battery")
+            token = await issue_staff_token(conn, username, self.clock.now())
+        headers = {"Authorization": f"Bearer {token}"}
+        response = await self.client.post(f"/api/v1/windows/{window}/sign-in", headers=headers)
+        assert response.status_code == 200, response.text
+        return headers
+
+    async def press(self, headers: dict[str, str], path: str, **body: Any) -> httpx.Response:
+        return await self.client.post(path, headers=headers, json=body or None)
+
     async def take(self, service: str = "A", language: str = "pl", priority: str | None = None,
                    key: str | None = None, token: str | None = None) -> httpx.Response:
         headers = self.kiosk(token)
@@ -134,7 +148,14 @@ async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, al
         await load_office(conn, spec, always_open=always_open)
         token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test")
+    await app.state.okienko.live.start(app.state.okienko.current_seq)
     return Office(app, client, clock, token, settings)
+
+
+async def close_office(office: "Office") -> None:
+    await office.client.aclose()
+    await office.okienko.live.stop()
+    await office.okienko.db.dispose()
 
 
 @pytest.fixture
@@ -148,5 +169,4 @@ async def office_factory(database_url: str, tmp_path: Path) -> AsyncIterator[Any
 
     yield make
     for office in opened:
-        await office.client.aclose()
-        await office.okienko.db.dispose()
+        await close_office(office)

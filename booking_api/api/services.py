@@ -17,8 +17,9 @@ from booking_api.status import ServiceStatus, service_statuses
 
 async def statuses_for(app: Okienko, setup: OfficeSetup, language: str) -> list[ServiceStatus]:
     minutes = {s.id: await app.estimator.service_minutes(s) for s in setup.services}
+    staffed = await app.estimator.staffed_windows(setup.id)
     async with app.db.read() as conn:
-        return await service_statuses(conn, setup, app.clock.now(), minutes, language)
+        return await service_statuses(conn, setup, app.clock.now(), minutes, language, staffed)
 
 
 def status_json(app: Okienko, status: ServiceStatus, language: str) -> dict[str, Any]:

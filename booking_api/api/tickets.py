@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api.api.common import (base_url, field_error, language_of, okienko, read_json, require_kiosk)
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
-from booking_api.lifecycle import transition
+from booking_api.calling import act
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
 from booking_api.printing import PrintOutcome, build_slip
@@ -126,8 +126,9 @@ async def load_ticket(request: Request) -> tuple[OfficeSetup, dict[str, Any]]:
 async def ticket_view(request: Request, setup: OfficeSetup, ticket: dict[str, Any], language: str) -> dict[str, Any]:
     app = okienko(request)
     minutes = {ticket["service_id"]: await app.estimator.service_minutes(setup.service_by_id(ticket["service_id"]))}
+    staffed = await app.estimator.staffed_windows(setup.id)
     async with app.db.read() as conn:
-        ahead, wait = await people_ahead_and_wait(conn, setup, ticket, minutes)
+        ahead, wait = await people_ahead_and_wait(conn, setup, ticket, minutes, staffed)
     return ticket_json(base_url(request), setup, ticket, ahead, wait, language, app.translator)
 
 
@@ -144,8 +145,9 @@ async def cancel_ticket(request: Request) -> Response:
     setup, ticket = await load_ticket(request)
     language = language_of(request)
     async with app.locks.write_transaction() as conn:
-        updated = await transition(conn, ticket["id"], "cancel", app.clock.now(), detail={"by": "visitor"})
-    return JSONResponse(await ticket_view(request, setup, updated, language))
+        moved = await act(conn, setup, ticket["id"], "cancel", app.clock.now())
+    await app.live.publish(moved.events)
+    return JSONResponse(await ticket_view(request, setup, moved.ticket, language))
 
 
 async def ticket_qr(request: Request) -> Response:

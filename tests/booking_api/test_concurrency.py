@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking_api.models import Ticket
-from tests.conftest import open_office, warsaw
+from tests.conftest import close_office, open_office, warsaw
 
 pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
@@ -45,8 +45,7 @@ async def test_200_tickets_from_50_kiosks_get_200_distinct_numbers_in_order(data
         assert len(rows) == 200 and len({r.number for r in rows}) == 200
     finally:
         for office in offices:
-            await office.client.aclose()
-            await office.okienko.db.dispose()
+            await close_office(office)
 
 
 async def test_one_hot_service_from_64_kiosks(database_url, tmp_path) -> None:
@@ -58,5 +57,4 @@ async def test_one_hot_service_from_64_kiosks(database_url, tmp_path) -> None:
         assert sorted(numbers) == [f"K{n:03d}" for n in range(1, 121)]
         assert positions == list(range(120))  # each saw exactly the people issued before it
     finally:
-        await office.client.aclose()
-        await office.okienko.db.dispose()
+        await close_office(office)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from booking_api.models import Device, Service, Window
 from booking_api.office import read_setup
 from booking_api.office_config import OfficeFileError, load_office, parse_office, read_office_file
-from tests.conftest import DEMO_OFFICE, open_office, warsaw
+from tests.conftest import DEMO_OFFICE, close_office, open_office, warsaw
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,5 +74,4 @@ async def test_reloading_keeps_ids_and_tokens_and_switches_off_what_was_removed(
         assert (await office.client.get(f"/api/v1/tickets/{first['id']}")).json()["number"] == "I001"
         assert (await office.take("I")).json()["number"] == "I002"
     finally:
-        await office.client.aclose()
-        await office.okienko.db.dispose()
+        await close_office(office)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from booking_api.lifecycle import transition
 from booking_api.models import Counter, Ticket
 from booking_api.queueing import counter_name, format_number
 from tests.conftest import warsaw
@@ -195,14 +194,16 @@ async def test_concurrent_retries_with_one_key_make_one_ticket(office_factory) -
 async def test_estimate_learns_from_real_service_times(office_factory) -> None:
     office = await office_factory(TUESDAY_MORNING)
     app = office.okienko
+    clerk = await office.clerk("1")  # window 1 serves A only
     for _ in range(6):  # six visits of 2 minutes each, not the configured 20
         ticket = (await office.take("A")).json()
-        async with app.locks.write_transaction() as conn:
-            await transition(conn, ticket["id"], "call", app.clock.now())
-            await transition(conn, ticket["id"], "start", app.clock.now())
+        assert (await office.press(clerk, "/api/v1/windows/1/call-next")).json()["number"] == ticket["number"]
+        await office.press(clerk, f"/api/v1/tickets/{ticket['id']}/start")
         office.clock.advance(minutes=2)
-        async with app.locks.write_transaction() as conn:
-            await transition(conn, ticket["id"], "finish", app.clock.now())
+        await office.press(clerk, f"/api/v1/tickets/{ticket['id']}/finish")
+    for window in ("2", "3", "4", "10"):  # the other windows serving A are staffed too
+        await office.clerk(window)
+    await office.client.get("/api/v1/windows/1", headers=clerk)  # the console's heartbeat keeps window 1
     app.estimator.forget()
     for _ in range(10):
         await office.take("A")
@@ -239,10 +240,11 @@ async def test_tickets_are_kept_with_every_transition_timestamped(office_factory
     office = await office_factory(TUESDAY_MORNING)
     ticket = (await office.take("K")).json()
     app = office.okienko
-    for action in ("call", "recall", "start", "finish"):
+    clerk = await office.clerk("8")
+    for path in ("/api/v1/windows/8/call-next", f"/api/v1/tickets/{ticket['id']}/recall",
+                 f"/api/v1/tickets/{ticket['id']}/start", f"/api/v1/tickets/{ticket['id']}/finish"):
         office.clock.advance(minutes=1)
-        async with app.locks.write_transaction() as conn:
-            await transition(conn, ticket["id"], action, app.clock.now())
+        assert (await office.press(clerk, path)).status_code == 200
     async with app.db.read() as conn:
         row = (await conn.execute(sa.select(Ticket.__table__).where(Ticket.__table__.c.id == ticket["id"])))\
             .mappings().one()

@@ -1,0 +1,156 @@
+"""The clerk's buttons as API: take a window, call next, recall, start, finish, no-show, transfer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api.api.common import language_of, okienko, read_json
+from booking_api.api.staff_auth import Clerk, require_clerk
+from booking_api.api.tickets import ticket_json
+from booking_api.calling import Moved, act, call_next, open_ticket_at
+from booking_api.container import Okienko
+from booking_api.errors import DomainError
+from booking_api.hours import office_day
+from booking_api.models import Ticket
+from booking_api.office import OfficeSetup
+from booking_api.windows import set_paused, take_window, window_of, leave_window
+
+ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show", "transfer": "transfer"}
+
+
+async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
+    return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+
+
+async def window_state(app: Okienko, setup: OfficeSetup, window_id: int, language: str) -> dict[str, Any]:
+    """What the console shows for one window: its ticket in hand and its queues."""
+    now = app.clock.now()
+    tickets = Ticket.__table__
+    window = next(w for w in setup.windows if w.id == window_id)
+    async with app.db.read() as conn:
+        current = await open_ticket_at(conn, window_id)
+        rows = (await conn.execute(
+            sa.select(tickets.c.service_id, sa.func.count(), sa.func.min(tickets.c.queued_at))
+            .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
+                   tickets.c.status == "waiting", tickets.c.service_id.in_(window.service_ids))
+            .group_by(tickets.c.service_id))).all()
+        paused = (await conn.execute(sa.text("SELECT paused FROM windows WHERE id = :w"), {"w": window_id})).scalar()
+    waiting = {service_id: (count, oldest) for service_id, count, oldest in rows}
+    queues = []
+    for service_id in window.service_ids:
+        service = setup.service_by_id(service_id)
+        count, oldest = waiting.get(service_id, (0, None))
+        queues.append({"service": service.code, "name": service.name(language), "waiting": int(count),
+                       "longest_wait_minutes": _minutes(now, oldest)})
+    ticket = None
+    if current:
+        ticket = ticket_json("", setup, current, 0, 0, language, app.translator)
+        ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
+                      recalls=current["recalls"],
+                      can_mark_no_show=current["status"] == "called" and
+                      current["recalls"] >= setup.recalls_before_no_show)
+        ticket.pop("track_url", None)
+    return {"window": window.number, "paused": bool(paused), "ticket": ticket, "queues": queues,
+            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
+            "recalls_before_no_show": setup.recalls_before_no_show}
+
+
+def _minutes(now: datetime, since: datetime | None) -> int:
+    return int((now - since).total_seconds() // 60) if since else 0
+
+
+def _iso(moment: datetime | None, setup: OfficeSetup) -> str | None:
+    return moment.astimezone(setup.timezone).isoformat() if moment else None
+
+
+async def _publish(app: Okienko, moved: Moved | None) -> None:
+    if moved and moved.events:
+        await app.live.publish(moved.events)
+
+
+async def sign_in_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    async with app.locks.write_transaction() as conn:
+        row = await take_window(conn, setup, request.path_params["window"], clerk.session_key, app.clock.now())
+    app.estimator.forget()
+    return JSONResponse(await window_state(app, setup, row["id"], language))
+
+
+async def sign_out_window(request: Request) -> Response:
+    app = okienko(request)
+    clerk = await require_clerk(request)
+    async with app.locks.write_transaction() as conn:
+        await leave_window(conn, clerk.session_key)
+    app.estimator.forget()
+    return Response(status_code=204)
+
+
+async def pause_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/pause {"paused": true|false}."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    body = await read_json(request)
+    if not isinstance(body.get("paused"), bool):
+        raise DomainError("malformed_request", detail="the field “paused” must be true or false")
+    setup = await _setup_for(app, clerk)
+    async with app.locks.write_transaction() as conn:
+        row = await set_paused(conn, setup, request.path_params["window"], clerk.session_key, body["paused"],
+                               app.clock.now())
+    app.estimator.forget()
+    return JSONResponse(await window_state(app, setup, row["id"], language))
+
+
+async def get_window(request: Request) -> Response:
+    """GET /api/v1/windows/{window}: the console's view (renews the clerk's hold)."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    async with app.locks.write_transaction() as conn:
+        row = await window_of(conn, setup, request.path_params["window"], clerk.session_key, app.clock.now())
+    return JSONResponse(await window_state(app, setup, row["id"], language))
+
+
+async def call_next_visitor(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/call-next → 200 with the ticket, 204 when nobody waits."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    now = app.clock.now()
+    async with app.locks.write_transaction() as conn:
+        window = await window_of(conn, setup, request.path_params["window"], clerk.session_key, now)
+        if window["paused"]:
+            raise DomainError("window_paused", window=window["number"])
+        moved = await call_next(conn, setup, window["id"], now)
+    await _publish(app, moved)
+    if moved is None or moved.ticket is None or moved.ticket["status"] != "called":
+        return Response(status_code=204)
+    return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))
+
+
+async def ticket_action(request: Request) -> Response:
+    """POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer (clerk)."""
+    app, language = okienko(request), language_of(request)
+    action = ACTIONS.get(request.path_params["action"])
+    if action is None:
+        raise DomainError("not_found")
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    body = await read_json(request) if action == "transfer" else {}
+    service = body.get("service")
+    if action == "transfer" and not isinstance(service, str):
+        raise DomainError("malformed_request", detail="the field “service” must be a service code, e.g. “A”")
+    now = app.clock.now()
+    async with app.locks.write_transaction() as conn:
+        moved = await act(conn, setup, request.path_params["ticket_id"], action, now, service_code=service,
+                          recalls_before_no_show=setup.recalls_before_no_show,
+                          transfer_position=setup.transfer_position)
+    await _publish(app, moved)
+    return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))

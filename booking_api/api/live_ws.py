@@ -1,0 +1,181 @@
+"""Boards and phones, live: WebSockets that start with a snapshot and then follow the events.
+
+Message types are listed in docs/live.md (a test checks the list against this module's
+MESSAGE_TYPES).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from booking_api.api.common import identify, language_of, okienko, read_json
+from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
+from booking_api.api.tickets import load_ticket, ticket_view
+from booking_api.auth import DeviceIdentity, StaffIdentity
+from booking_api.boards import board_message, board_snapshot
+from booking_api.container import Okienko
+from booking_api.errors import DomainError
+from booking_api.events import record
+from booking_api.office import OfficeSetup
+from booking_api.live import Subscriber
+
+MESSAGE_TYPES = {
+    "board": ("snapshot", "event"),
+    "ticket": ("ticket",),
+}
+EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show", "transferred", "cancelled",
+               "ticker")
+TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
+NOT_ALLOWED = 4403
+TICKET_REFRESH_SECONDS = 1.0
+
+
+async def board_office(connection: HTTPConnection) -> OfficeSetup:
+    """A board device, or signed-in staff, may watch its office's board."""
+    app = okienko(connection)
+    if connection.cookies.get(SESSION_COOKIE) and not connection.headers.get("authorization"):
+        clerk = await require_clerk(connection)
+        return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    identity = await identify(connection)
+    if isinstance(identity, DeviceIdentity):
+        return await app.offices.by_id(identity.office_id)
+    if isinstance(identity, StaffIdentity):
+        return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())
+    raise DomainError("forbidden")
+
+
+async def read_snapshot(app: Okienko, setup: OfficeSetup) -> dict[str, Any]:
+    """One consistent read: on PostgreSQL a repeatable-read transaction, on SQLite a WAL read."""
+    async with app.db.engine.connect() as raw:
+        conn = raw
+        if app.db.dialect == "postgresql":
+            conn = await raw.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            return await board_snapshot(conn, setup, app.clock.now())
+
+
+async def get_board(request: Request) -> Response:
+    """GET /api/v1/board: the snapshot the board's WebSocket sends first."""
+    language_of(request)
+    setup = await board_office(request)
+    return JSONResponse(await read_snapshot(okienko(request), setup))
+
+
+async def set_ticker(request: Request) -> Response:
+    """PUT /api/v1/board/ticker {"text": "..."} (manager): the hall board's running line."""
+    app = okienko(request)
+    language_of(request)
+    clerk = await require_clerk(request, "manager", "admin")
+    body = await read_json(request)
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > 500:
+        raise DomainError("malformed_request", detail="the field “text” must be text of at most 500 characters")
+    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    async with app.locks.write_transaction() as conn:
+        await conn.execute(_offices().update().where(_offices().c.id == setup.id).values(ticker=text))
+        events = await record(conn, setup, [{"ticket_id": None, "kind": "ticker", "service_id": None,
+                                             "detail": {"text": text}}], app.clock.now())
+    app.offices.invalidate()
+    await app.live.publish(events)
+    return JSONResponse({"text": text})
+
+
+def _offices() -> Any:
+    from booking_api.models import Office
+
+    return Office.__table__
+
+
+def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str]:
+    """One shared function per office, so the hub encodes each event once for all its boards."""
+    timezone = setup.timezone
+    return app.live.views.setdefault(
+        ("board", setup.id), lambda event: json.dumps(board_message(event, timezone), ensure_ascii=False))
+
+
+async def board_socket(websocket: WebSocket) -> None:
+    """/ws/board: a snapshot, then every event in sequence order."""
+    app = okienko(websocket)
+    try:
+        setup = await board_office(websocket)
+    except DomainError:
+        await websocket.close(code=NOT_ALLOWED)
+        return
+    await websocket.accept()
+    subscriber = app.live.subscribe(setup.id, board_view(app, setup))
+    try:
+        snapshot = await read_snapshot(app, setup)
+        app.live.snapshot_taken(subscriber, snapshot["seq"])
+        await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
+        await _follow(websocket, subscriber, websocket.send_text)
+    finally:
+        app.live.unsubscribe(subscriber)
+
+
+async def _follow(websocket: WebSocket, subscriber: Subscriber, send: Callable[[str], Awaitable[None]]) -> None:
+    """Send queued messages until the client leaves or falls too far behind."""
+    async def pump() -> None:
+        while True:
+            await send(await subscriber.next_message())
+
+    async def listen() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+
+    tasks = [asyncio.ensure_future(pump()), asyncio.ensure_future(listen()),
+             asyncio.ensure_future(subscriber.dropped.wait())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+    if subscriber.dropped.is_set():
+        with contextlib.suppress(Exception):
+            await websocket.close(code=TOO_SLOW)
+
+
+async def ticket_socket(websocket: WebSocket) -> None:
+    """/ws/ticket/{id}: the visitor's phone; the ticket now, and again whenever its queue moves."""
+    app = okienko(websocket)
+    try:
+        setup, ticket = await load_ticket(websocket)  # type: ignore[arg-type]
+    except DomainError:
+        await websocket.close(code=NOT_ALLOWED)
+        return
+    language = language_of(websocket, websocket.query_params.get("lang") or ticket["language"])
+    await websocket.accept()
+    watched = {"service": setup.service_by_id(ticket["service_id"]).code}
+
+    def concerns(event: dict[str, Any]) -> str | None:
+        if event.get("ticket_id") == ticket["id"] or event.get("service") == watched["service"]:
+            return "refresh"
+        return None
+
+    subscriber = app.live.subscribe(setup.id, concerns)
+
+    async def send_view(_message: str = "") -> None:
+        _setup, current = await load_ticket(websocket)  # type: ignore[arg-type]
+        view = await ticket_view(websocket, setup, current, language)  # type: ignore[arg-type]
+        watched["service"] = view["service"]
+        await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
+        await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)  # several moves in a burst make one update
+
+    try:
+        app.live.snapshot_taken(subscriber, await app.current_seq(setup.id))
+        await send_view()
+        await _follow(websocket, subscriber, send_view)
+    finally:
+        app.live.unsubscribe(subscriber)

@@ -1,0 +1,139 @@
+"""What a clerk does at a window: call the next visitor, call again, serve, finish, transfer.
+
+Call next picks, among the services this window serves, by one documented order:
+
+1. priority tickets first (when the office's `priority_mode` is "first");
+2. the window's own service order (the order of `services` in the office file);
+3. booked appointments due now (their slot has started or starts within the grace period);
+4. waiting time: who joined the queue first (then the lower number).
+
+Two clerks pressing at the same moment never receive the same ticket: on PostgreSQL the
+candidate row is locked with FOR UPDATE SKIP LOCKED, on SQLite writers are serialised, and in
+both the move is a conditional UPDATE that only succeeds from "waiting".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.errors import DomainError
+from booking_api.events import record
+from booking_api.hours import office_day
+from booking_api.lifecycle import TRANSITIONS, transition_row
+from booking_api.models import Ticket, WindowService
+from booking_api.office import OfficeSetup
+
+APPOINTMENT_GRACE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A ticket after a clerk's action, and the events to publish once committed."""
+
+    ticket: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def next_ticket_query(setup: OfficeSetup, window_id: int, now: datetime) -> Any:
+    """The documented call-next order, as one query (first row = the next visitor)."""
+    tickets, links = Ticket.__table__, WindowService.__table__
+    order = []
+    if setup.priority_mode == "first":
+        order.append(sa.case((tickets.c.priority.is_not(None), 0), else_=1))
+    order.append(links.c.position)
+    due = sa.and_(tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= now + APPOINTMENT_GRACE)
+    order.append(sa.case((due, 0), else_=1))
+    order.extend([tickets.c.queued_at, tickets.c.seq])
+    return (sa.select(tickets.c.id)
+            .join(links, sa.and_(links.c.service_id == tickets.c.service_id, links.c.window_id == window_id))
+            .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
+                   tickets.c.status == "waiting")
+            .order_by(*order).limit(1))
+
+
+async def open_ticket_at(conn: AsyncConnection, window_id: int) -> dict[str, Any] | None:
+    """The ticket called to or being served at this window, if any."""
+    tickets = Ticket.__table__
+    row = (await conn.execute(sa.select(tickets).where(tickets.c.window_id == window_id,
+                                                       tickets.c.status.in_(("called", "serving")))
+                              .order_by(tickets.c.called_at.desc()).limit(1))).mappings().first()
+    return dict(row) if row else None
+
+
+async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Moved | None:
+    """Call the next visitor to `window_id`; None when nobody waits for its services.
+
+    A ticket being served at the window is finished first; a ticket only called (not yet
+    started) must be started or marked as not present before the next call.
+    """
+    current = await open_ticket_at(conn, window_id)
+    events: list[dict[str, Any]] = []
+    if current and current["status"] == "called":
+        raise DomainError("current_ticket_open", number=current["number"])
+    if current:
+        finished = await transition_row(conn, current["id"], "finish", now)
+        events += await record(conn, setup, [_event(finished, "finish")], now)
+    query = next_ticket_query(setup, window_id, now)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=Ticket.__table__, skip_locked=True)
+    for _attempt in range(3):
+        ticket_id = (await conn.execute(query)).scalar()
+        if ticket_id is None:
+            return Moved(current, events) if current and events else None
+        try:
+            called = await transition_row(conn, ticket_id, "call", now, window_id=window_id)
+        except DomainError:
+            continue  # taken between our read and our update; look again
+        events += await record(conn, setup, [_event(called, "call")], now)
+        return Moved(called, events)
+    raise DomainError("busy")
+
+
+async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action: str, now: datetime, *,
+              window_id: int | None = None, service_code: str | None = None,
+              recalls_before_no_show: int = 0, transfer_position: str = "end") -> Moved:
+    """recall, start, finish, no_show or transfer one ticket (the clerk's buttons)."""
+    if action not in TRANSITIONS or action == "call":
+        raise DomainError("malformed_request", detail=action)
+    current = await _ticket(conn, setup, ticket_id)
+    if window_id is not None and current["window_id"] not in (None, window_id):
+        raise DomainError("not_at_this_window", number=current["number"])
+    if action == "no_show" and current["status"] == "called" and current["recalls"] < recalls_before_no_show:
+        raise DomainError("recall_first", number=current["number"], count=recalls_before_no_show)
+    extra: dict[str, Any] = {}
+    if action == "transfer":
+        if not service_code:
+            raise DomainError("malformed_request", detail="the field “service” is required for a transfer")
+        target = setup.service(service_code)
+        extra = {"service_id": target.id, "status": "waiting", "window_id": None, "called_at": None,
+                 "started_at": None, "finished_at": None, "recalls": 0,
+                 "queued_at": now if transfer_position == "end" else current["issued_at"]}
+        detail = {"from": setup.service_by_id(current["service_id"]).code, "to": target.code}
+    else:
+        detail = {}
+    moved = await transition_row(conn, ticket_id, action, now, extra=extra)
+    events = await record(conn, setup, [_event(moved, action, detail, window_id=current["window_id"])], now)
+    return Moved(moved, events)
+
+
+async def _ticket(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
+    tickets = Ticket.__table__
+    row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id,
+                                                       tickets.c.office_id == setup.id))).mappings().first()
+    if row is None:
+        raise DomainError("ticket_not_found")
+    return dict(row)
+
+
+def _event(ticket: dict[str, Any], action: str, detail: dict[str, Any] | None = None, *,
+           window_id: int | None = None) -> dict[str, Any]:
+    from booking_api.lifecycle import EVENT_KINDS
+
+    return {"ticket_id": ticket["id"], "kind": EVENT_KINDS[action], "service_id": ticket["service_id"],
+            "window_id": window_id if window_id is not None else ticket["window_id"],
+            "detail": {"number": ticket["number"], **(detail or {})}}

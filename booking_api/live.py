@@ -1,0 +1,315 @@
+"""Live updates: events cross server processes through a broker and reach boards and phones.
+
+Every event that boards or phones care about is a `ticket_events` row with an office-wide
+sequence number, taken in the same transaction as the change (so commit order is sequence
+order). After commit the event is published on the office's channel: in memory for one
+process, through Redis or PostgreSQL NOTIFY for several. Each process's hub delivers events to
+its own WebSocket subscribers strictly in sequence order; a gap (a message lost while a broker
+reconnected, or two processes publishing out of order) is filled from the database, which holds
+every event. Each subscriber has a bounded queue: one that stops reading is dropped and
+reconnects to a fresh snapshot, so it never slows the others or grows memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Awaitable, Callable, Protocol
+
+import sqlalchemy as sa
+
+from booking_api.db import Database
+from booking_api.models import TicketEvent
+
+log = logging.getLogger("okienko.live")
+CHANNEL_PREFIX = "okienko:office:"
+QUEUE_LIMIT = 64
+GAP_WAIT_SECONDS = 0.3
+SWEEP_SECONDS = 5.0
+
+Handler = Callable[[str, str], None]
+
+
+class Broker(Protocol):
+    async def start(self, handler: Handler) -> None: ...
+    async def publish(self, channel: str, message: str) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class MemoryBroker:
+    """One process: publishing is delivering."""
+
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+
+    async def publish(self, channel: str, message: str) -> None:
+        if self._handler:
+            self._handler(channel, message)
+
+    async def stop(self) -> None:
+        self._handler = None
+
+
+class RedisBroker:
+    """Several processes through Redis pub/sub (reconnects by itself)."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._client = redis.from_url(url)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._task = asyncio.create_task(self._listen(handler))
+
+    async def _listen(self, handler: Handler) -> None:
+        delay = 0.2
+        while True:
+            try:
+                async with self._client.pubsub() as pubsub:
+                    await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                    delay = 0.2
+                    async for message in pubsub.listen():
+                        if message.get("type") == "pmessage":
+                            handler(_text(message["channel"]), _text(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the broker went away: the sweep fills any gap
+                log.warning("redis subscription lost (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._client.publish(channel, message)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._client.aclose()
+
+
+class PostgresBroker:
+    """Several processes through PostgreSQL LISTEN/NOTIFY on the application database."""
+
+    NOTIFY_CHANNEL = "okienko_events"
+
+    def __init__(self, url: str) -> None:
+        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        self._listener: Any = None
+        self._sender: Any = None
+        self._handler: Handler | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+        self._task = asyncio.create_task(self._keep_listening())
+
+    async def _keep_listening(self) -> None:
+        import asyncpg
+
+        delay = 0.2
+        while True:
+            try:
+                self._listener = await asyncpg.connect(self.dsn)
+                lost = asyncio.Event()
+                self._listener.add_termination_listener(lambda _conn: lost.set())
+                await self._listener.add_listener(self.NOTIFY_CHANNEL, self._on_notify)
+                delay = 0.2
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("postgres listener lost (%s); retrying in %.1fs", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        channel, _, message = payload.partition("\n")
+        if self._handler:
+            self._handler(channel, message)
+
+    async def publish(self, channel: str, message: str) -> None:
+        import asyncpg
+
+        if self._sender is None or self._sender.is_closed():
+            self._sender = await asyncpg.connect(self.dsn)
+        await self._sender.execute("SELECT pg_notify($1, $2)", self.NOTIFY_CHANNEL, f"{channel}\n{message}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for connection in (self._listener, self._sender):
+            if connection is not None and not connection.is_closed():
+                await connection.close()
+
+
+def broker_for(url: str, database_url: str) -> Broker:
+    """"memory", "redis://…", or "postgresql" (the application database)."""
+    if url in ("", "memory"):
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBroker(url)
+    if url.startswith("postgres"):
+        return PostgresBroker(database_url if url == "postgresql" else url)
+    raise ValueError(f"OKIENKO_BROKER_URL: unknown broker {url!r} (memory, redis://…, postgresql)")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Subscriber:
+    """One WebSocket's outgoing queue; `dropped` once it could not keep up.
+
+    Registered before its snapshot is read, so no event falls between the two; `next_message`
+    skips what the snapshot (at `after_seq`) already contains.
+    """
+
+    def __init__(self, office_id: int, wants: Callable[[dict[str, Any]], str | None]) -> None:
+        self.office_id = office_id
+        self.wants = wants
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = asyncio.Event()
+        self.after_seq = 0
+
+    def offer(self, event: dict[str, Any], message: str | None) -> None:
+        if message is None or self.dropped.is_set() or event["seq"] <= self.after_seq:
+            return
+        try:
+            self.queue.put_nowait((event["seq"], message))
+        except asyncio.QueueFull:
+            self.dropped.set()
+
+    async def next_message(self) -> str:
+        while True:
+            seq, message = await self.queue.get()
+            if seq > self.after_seq:
+                return message
+
+
+class _OfficeStream:
+    def __init__(self) -> None:
+        self.last_seq: int | None = None
+        self.waiting: dict[int, dict[str, Any]] = {}
+        self.subscribers: set[Subscriber] = set()
+        self.filling = False
+
+
+Loader = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
+
+
+class LiveHub:
+    """This process's end of the live stream: publish after commit, deliver in order."""
+
+    def __init__(self, broker: Broker, load_events: Loader) -> None:
+        self.broker = broker
+        self.load_events = load_events
+        self._offices: dict[int, _OfficeStream] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._current_seq: Callable[[int], Awaitable[int]] | None = None
+        self.views: dict[Any, Callable[[dict[str, Any]], str]] = {}  # shared encoders, see `_accept`
+
+    async def start(self, current_seq: Callable[[int], Awaitable[int]]) -> None:
+        self._current_seq = current_seq
+        await self.broker.start(self._on_message)
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def stop(self) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.broker.stop()
+
+    async def publish(self, events: list[dict[str, Any]]) -> None:
+        """Send committed events to every process (this one included)."""
+        for event in events:
+            try:
+                await self.broker.publish(f"{CHANNEL_PREFIX}{event['office_id']}", json.dumps(event))
+            except Exception as error:  # the sweep will fill the gap from the database
+                log.warning("publish failed (%s)", error)
+
+    def subscribe(self, office_id: int, wants: Callable[[dict[str, Any]], str | None]) -> Subscriber:
+        subscriber = Subscriber(office_id, wants)
+        self._offices.setdefault(office_id, _OfficeStream()).subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        stream = self._offices.get(subscriber.office_id)
+        if stream:
+            stream.subscribers.discard(subscriber)
+            if not stream.subscribers:  # nobody listens: the next one starts from its own snapshot
+                del self._offices[subscriber.office_id]
+
+    def subscriber_count(self) -> int:
+        return sum(len(stream.subscribers) for stream in self._offices.values())
+
+    def _on_message(self, channel: str, message: str) -> None:
+        if not channel.startswith(CHANNEL_PREFIX):
+            return
+        event = json.loads(message)
+        stream = self._offices.get(event["office_id"])
+        if stream is None or not stream.subscribers:
+            return
+        self._accept(event["office_id"], stream, [event])
+
+    def _accept(self, office_id: int, stream: _OfficeStream, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if stream.last_seq is None or event["seq"] > stream.last_seq:
+                stream.waiting[event["seq"]] = event
+        if stream.last_seq is None:
+            return  # a first snapshot is being read; it says where the stream starts
+        while stream.last_seq is not None and stream.last_seq + 1 in stream.waiting:
+            event = stream.waiting.pop(stream.last_seq + 1)
+            stream.last_seq = event["seq"]
+            encoded: dict[Any, str | None] = {}  # one encoding per kind of view, not per subscriber
+            for subscriber in list(stream.subscribers):
+                if subscriber.wants not in encoded:
+                    encoded[subscriber.wants] = subscriber.wants(event)
+                subscriber.offer(event, encoded[subscriber.wants])
+        if stream.waiting and not stream.filling:
+            stream.filling = True
+            asyncio.get_running_loop().create_task(self._fill_gap(office_id, stream))
+
+    async def _fill_gap(self, office_id: int, stream: _OfficeStream) -> None:
+        try:
+            await asyncio.sleep(GAP_WAIT_SECONDS)  # an out-of-order message usually arrives by then
+            if stream.waiting and stream.last_seq is not None:
+                self._accept(office_id, stream, await self.load_events(office_id, stream.last_seq))
+        except Exception as error:
+            log.warning("gap fill failed (%s)", error)
+        finally:
+            stream.filling = False
+
+    async def _sweep(self) -> None:
+        """Catch events whose broker message never arrived (broker restart, network blip)."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            for office_id, stream in list(self._offices.items()):
+                if not stream.subscribers or stream.last_seq is None or self._current_seq is None:
+                    continue
+                try:
+                    if await self._current_seq(office_id) > stream.last_seq:
+                        self._accept(office_id, stream, await self.load_events(office_id, stream.last_seq))
+                except Exception as error:
+                    log.warning("sweep failed (%s)", error)
+
+    def snapshot_taken(self, subscriber: Subscriber, seq: int) -> None:
+        """The subscriber's snapshot holds everything up to `seq`; the first snapshot of an
+        office in this process also tells the stream where it starts."""
+        subscriber.after_seq = seq
+        stream = self._offices.setdefault(subscriber.office_id, _OfficeStream())
+        if stream.last_seq is None:
+            stream.last_seq = seq
+            for stale in [s for s in stream.waiting if s <= seq]:
+                del stream.waiting[stale]
+            self._accept(subscriber.office_id, stream, [])

@@ -1,0 +1,106 @@
+"""Console pages: sign-in form, the console itself, sign-out.
+
+Sign-in posts a plain form (no JavaScript needed); the session cookie is HttpOnly and
+SameSite=Strict, and the console's own requests carry the session's CSRF token in a header.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from booking_api.api.common import error_body, language_of, okienko
+from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
+from booking_api.errors import DomainError
+from booking_api.pages import render
+from booking_api.staff import SESSION_LENGTH, sign_in, sign_out
+from booking_api.windows import leave_window
+
+STATIC = Path(__file__).parent / "static"
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {key: values[0] for key, values in parse_qs(body).items()}
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    return origin is None or origin.rstrip("/") == str(request.base_url).rstrip("/")
+
+
+async def login_page(request: Request) -> Response:
+    language_of(request)
+    return _secured(render(request, "console_login.html", error=None, username=""))
+
+
+async def login(request: Request) -> Response:
+    app = okienko(request)
+    language = language_of(request)
+    form = await _form(request)
+    username = form.get("username", "").strip()
+    try:
+        if not _same_origin(request):
+            raise DomainError("csrf_failed")
+        async with app.locks.write_transaction() as conn:
+            cookie, _session = await sign_in(conn, username, form.get("password", ""), app.clock.now())
+    except DomainError as error:
+        status = 429 if error.code == "account_locked" else 403 if error.code == "csrf_failed" else 401
+        return _secured(render(request, "console_login.html", status_code=status,
+                               error=error_body(request, error, language), username=username))
+    response = RedirectResponse(f"/console/?lang={language}", status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LENGTH.total_seconds()), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    app = okienko(request)
+    language = language_of(request)
+    try:
+        clerk = await require_clerk(request)
+    except DomainError:
+        return RedirectResponse(f"/console/login?lang={language}", status_code=303)
+    async with app.locks.write_transaction() as conn:
+        await leave_window(conn, clerk.session_key)
+        await sign_out(conn, clerk.session_key)
+    app.estimator.forget()
+    response = RedirectResponse(f"/console/login?lang={language}", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def console_page(request: Request) -> Response:
+    app = okienko(request)
+    language = language_of(request)
+    try:
+        clerk = await require_clerk(request)
+    except DomainError:
+        return RedirectResponse(f"/console/login?lang={language}", status_code=303)
+    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    windows = [{"number": w.number,
+                "services": [setup.service_by_id(s).name(language) for s in w.service_ids]} for w in setup.windows]
+    return _secured(render(request, "console.html", office=setup, clerk=clerk, windows=windows,
+                           csrf_token=clerk.csrf_token or ""))
+
+
+def _secured(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def console_routes() -> list[Route | Mount]:
+    return [
+        Route("/console/", console_page, methods=["GET"]),
+        Route("/console/login", login_page, methods=["GET"]),
+        Route("/console/login", login, methods=["POST"]),
+        Route("/console/logout", logout, methods=["POST"]),
+        Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
+    ]

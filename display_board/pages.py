@@ -1,0 +1,93 @@
+"""Board pages: the hall board, the display above a window, sign-in, and the spoken call.
+
+A board signs in once by opening /board/enroll?token=<device token> (from
+`okienko device add board NAME`); the token goes into an HttpOnly cookie, as for kiosks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from booking_api.announcements import announcement
+from booking_api.api.common import KIOSK_COOKIE, error_body, language_of, okienko
+from booking_api.api.live_ws import board_office
+from booking_api.errors import DomainError
+from booking_api.pages import render
+from display_board.speech import SpeechUnavailable, announcement_wav
+
+STATIC = Path(__file__).parent / "static"
+ONE_YEAR = 365 * 24 * 3600
+CSP = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
+NUMBER = re.compile(r"^[A-Z]{1,2}\d{3}$")
+WINDOW = re.compile(r"^[A-Za-z0-9]{1,10}$")
+
+
+async def hall_board(request: Request) -> Response:
+    return await _board_page(request, "board_hall.html")
+
+
+async def window_display(request: Request) -> Response:
+    return await _board_page(request, "board_window.html", window=request.path_params["number"])
+
+
+async def _board_page(request: Request, template: str, **context: object) -> Response:
+    language_of(request, request.query_params.get("lang") or "pl")
+    try:
+        setup = await board_office(request)
+    except DomainError as error:
+        return render(request, "board_signin.html", status_code=401, error=error_body(request, error))
+    if "window" in context and context["window"] not in [w.number for w in setup.windows]:
+        return render(request, "board_signin.html", status_code=404,
+                      error=error_body(request, DomainError("unknown_window", window=context["window"])))
+    response = render(request, template, office=setup, **context)
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+async def enroll(request: Request) -> Response:
+    token = request.query_params.get("token", "")
+    language_of(request)
+    try:
+        identity = await okienko(request).auth.identify(token) if token else None
+    except DomainError:
+        identity = None
+    if identity is None or getattr(identity, "kind", None) != "board":
+        return render(request, "board_signin.html", status_code=401,
+                      error=error_body(request, DomainError("invalid_token")))
+    response = RedirectResponse("/board/", status_code=303)
+    response.set_cookie(KIOSK_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+async def spoken_call(request: Request) -> Response:
+    """GET /board/announcement.wav?number=A023&window=7: chime, then the call in Polish and English."""
+    language_of(request)
+    await board_office(request)
+    number = request.query_params.get("number", "")
+    window = request.query_params.get("window", "")
+    if not NUMBER.match(number) or not WINDOW.match(window):
+        raise DomainError("malformed_request", detail="number and window are required, e.g. number=A023&window=7")
+    sentences = tuple((lang, announcement(number, window, lang)) for lang in ("pl", "en"))
+    try:
+        audio = await asyncio.to_thread(announcement_wav, sentences)
+    except SpeechUnavailable:
+        return Response(status_code=204)  # the board plays its chime and flashes the call
+    return Response(audio, media_type="audio/wav", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def board_routes() -> list[Route | Mount]:
+    return [
+        Route("/board/", hall_board, methods=["GET"]),
+        Route("/board/window/{number}", window_display, methods=["GET"]),
+        Route("/board/enroll", enroll, methods=["GET"]),
+        Route("/board/announcement.wav", spoken_call, methods=["GET"]),
+        Mount("/board/static", app=StaticFiles(directory=STATIC), name="board-static"),
+    ]

@@ -1,0 +1,157 @@
+"""The live stream: in order, nothing missed, across processes, and a slow reader never holds others up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pytest
+
+from booking_api.live import LiveHub, MemoryBroker, PostgresBroker, RedisBroker, broker_for, QUEUE_LIMIT
+from tests.conftest import IN_CI, POSTGRES_ADMIN_URL
+
+pytestmark = pytest.mark.anyio
+REDIS_URL = os.environ.get("OKIENKO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def event(seq: int, office_id: int = 1, **extra) -> dict:
+    return {"office_id": office_id, "seq": seq, "kind": "called", "number": f"A{seq:03d}", "window": "7",
+            "ticket_id": f"t{seq}", **extra}
+
+
+class Store:
+    """What the database holds: every event, so a hub can fill a gap."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    async def after(self, office_id: int, seq: int) -> list[dict]:
+        return [e for e in self.events if e["office_id"] == office_id and e["seq"] > seq]
+
+    async def current(self, office_id: int) -> int:
+        return max((e["seq"] for e in self.events if e["office_id"] == office_id), default=0)
+
+
+async def started_hub(broker, store: Store) -> LiveHub:
+    hub = LiveHub(broker, store.after)
+    await hub.start(store.current)
+    return hub
+
+
+def board(event: dict) -> str:
+    return json.dumps({"seq": event["seq"], "number": event["number"]})
+
+
+async def drain(subscriber, count: int) -> list[int]:
+    return [json.loads(await asyncio.wait_for(subscriber.next_message(), 3))["seq"] for _ in range(count)]
+
+
+async def test_events_arrive_in_order_even_when_published_out_of_order() -> None:
+    store = Store()
+    hub = await started_hub(MemoryBroker(), store)
+    subscriber = hub.subscribe(1, board)
+    hub.snapshot_taken(subscriber, 0)
+    store.events = [event(1), event(2), event(3)]
+    await hub.publish([store.events[1], store.events[0], store.events[2]])
+    assert await drain(subscriber, 3) == [1, 2, 3]
+    await hub.stop()
+
+
+async def test_a_lost_message_is_filled_from_the_database() -> None:
+    store = Store()
+    hub = await started_hub(MemoryBroker(), store)
+    subscriber = hub.subscribe(1, board)
+    hub.snapshot_taken(subscriber, 0)
+    store.events = [event(1), event(2), event(3)]
+    await hub.publish([store.events[0], store.events[2]])  # 2 never reached the broker
+    assert await drain(subscriber, 3) == [1, 2, 3]
+    await hub.stop()
+
+
+async def test_a_new_subscriber_gets_only_what_its_snapshot_lacks() -> None:
+    store = Store()
+    hub = await started_hub(MemoryBroker(), store)
+    first = hub.subscribe(1, board)
+    hub.snapshot_taken(first, 0)
+    store.events = [event(1), event(2)]
+    await hub.publish(store.events)
+    second = hub.subscribe(1, board)
+    hub.snapshot_taken(second, 2)  # its snapshot already shows 1 and 2
+    store.events.append(event(3))
+    await hub.publish([store.events[2]])
+    assert await drain(first, 3) == [1, 2, 3]
+    assert await drain(second, 1) == [3]
+    await hub.stop()
+
+
+async def test_a_subscriber_that_stops_reading_is_dropped_and_others_go_on() -> None:
+    store = Store()
+    hub = await started_hub(MemoryBroker(), store)
+    stuck, reader = hub.subscribe(1, board), hub.subscribe(1, board)
+    hub.snapshot_taken(stuck, 0)
+    hub.snapshot_taken(reader, 0)
+    total = QUEUE_LIMIT + 10
+    store.events = [event(n) for n in range(1, total + 1)]
+    received = []
+    for item in store.events:
+        await hub.publish([item])
+        received += await drain(reader, 1)
+    assert received == list(range(1, total + 1))
+    assert stuck.dropped.is_set() and stuck.queue.qsize() == QUEUE_LIMIT
+    await hub.stop()
+
+
+async def test_events_of_other_offices_are_not_delivered() -> None:
+    store = Store()
+    hub = await started_hub(MemoryBroker(), store)
+    subscriber = hub.subscribe(1, board)
+    hub.snapshot_taken(subscriber, 0)
+    store.events = [event(1, office_id=2), event(1)]
+    await hub.publish(store.events)
+    assert await drain(subscriber, 1) == [1]
+    assert subscriber.queue.empty()
+    await hub.stop()
+
+
+async def _across_processes(make_broker) -> None:
+    """Two hubs on two brokers stand for two server processes."""
+    store = Store()
+    publisher = await started_hub(make_broker(), store)
+    listener = await started_hub(make_broker(), store)
+    subscriber = listener.subscribe(1, board)
+    listener.snapshot_taken(subscriber, 0)
+    await asyncio.sleep(0.3)  # let the subscription settle
+    store.events = [event(n) for n in range(1, 6)]
+    await publisher.publish(store.events)
+    assert await drain(subscriber, 5) == [1, 2, 3, 4, 5]
+    await publisher.stop()
+    await listener.stop()
+
+
+async def test_events_cross_processes_through_redis() -> None:
+    import redis.asyncio as redis
+
+    probe = redis.from_url(REDIS_URL)
+    try:
+        await probe.ping()
+    except Exception as error:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true: {error}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+    finally:
+        await probe.aclose()
+    await _across_processes(lambda: RedisBroker(REDIS_URL))
+
+
+@pytest.mark.postgres
+async def test_events_cross_processes_through_postgresql(postgres_url: str) -> None:
+    await _across_processes(lambda: PostgresBroker(postgres_url))
+
+
+def test_broker_choice() -> None:
+    assert isinstance(broker_for("memory", ""), MemoryBroker)
+    assert isinstance(broker_for("redis://127.0.0.1:6379/0", ""), RedisBroker)
+    assert isinstance(broker_for("postgresql", POSTGRES_ADMIN_URL), PostgresBroker)
+    with pytest.raises(ValueError, match="unknown broker"):
+        broker_for("kafka://x", "")

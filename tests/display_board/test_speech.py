@@ -1,0 +1,33 @@
+"""Announcements are real speech, made offline: a chime, then Polish, then English."""
+
+from __future__ import annotations
+
+import array
+import io
+import wave
+
+from booking_api.announcements import announcement
+from display_board.speech import announcement_wav
+
+
+def _samples(wav_bytes: bytes) -> tuple[int, array.array]:
+    with wave.open(io.BytesIO(wav_bytes)) as handle:
+        assert (handle.getnchannels(), handle.getsampwidth()) == (1, 2)
+        return handle.getframerate(), array.array("h", handle.readframes(handle.getnframes()))
+
+
+def test_a_call_is_spoken_after_a_chime() -> None:
+    sentences = (("pl", announcement("A023", "7", "pl")), ("en", announcement("A023", "7", "en")))
+    rate, samples = _samples(announcement_wav(sentences))
+    seconds = len(samples) / rate
+    assert 3.0 < seconds < 12.0
+    chime_end = int(rate * 0.7)
+    speech = samples[int(rate * 1.0):]
+    assert max(abs(s) for s in samples[:chime_end]) > 3000          # the chime sounds
+    assert sum(1 for s in speech if abs(s) > 1000) > rate * 0.5     # then more than half a second of voice
+
+
+def test_the_polish_sentence_takes_longer_than_the_chime_alone() -> None:
+    rate, short = _samples(announcement_wav((("pl", "A."),)))
+    _, long = _samples(announcement_wav((("pl", announcement("K999", "12", "pl")),)))
+    assert len(long) - len(short) > rate * 1.5
