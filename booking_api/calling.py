@@ -48,7 +48,7 @@ def next_ticket_query(setup: OfficeSetup, window_id: int, now: datetime) -> Any:
     order.append(links.c.position)
     due = sa.and_(tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= now + APPOINTMENT_GRACE)
     order.append(sa.case((due, 0), else_=1))
-    order.extend([tickets.c.queued_at, tickets.c.seq])
+    order.extend([tickets.c.queued_at, tickets.c.seq, tickets.c.id])
     return (sa.select(tickets.c.id)
             .join(links, sa.and_(links.c.service_id == tickets.c.service_id, links.c.window_id == window_id))
             .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),

@@ -59,6 +59,7 @@ SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "transferred",
                                               "cancelled"]},
         "status_text": {"type": "string"},
+        "window": {"type": "string", "nullable": True, "description": "where to go, once called"},
         "position": {"type": "integer", "description": "people ahead in the queue"},
         "estimated_wait_minutes": {"type": "integer"},
         "issued_at": {"type": "string", "format": "date-time"}, "office_day": {"type": "string", "format": "date"},

@@ -39,22 +39,24 @@ class StaffSessionInfo:
     csrf_token: str
 
 
-async def sign_in(conn: AsyncConnection, username: str, password: str, now: datetime) -> tuple[str, StaffSessionInfo]:
-    """Check the password; returns the cookie value and the session. `login_failed` or
-    `account_locked` otherwise."""
+async def sign_in(conn: AsyncConnection, username: str, password: str,
+                  now: datetime) -> tuple[str, StaffSessionInfo] | DomainError:
+    """Check the password; returns the cookie value and the session, or the error to show
+    (`login_failed`, `account_locked`). The error is returned, not raised, so that the caller
+    commits the failure count before answering."""
     users = User.__table__
     user = (await conn.execute(sa.select(users).where(users.c.username == username))).mappings().first()
     if user is None or user["disabled"]:
         _verify(_DUMMY_HASH, password)
-        raise DomainError("login_failed")
+        return DomainError("login_failed")
     if user["locked_until"] is not None and user["locked_until"] > now:
-        raise DomainError("account_locked", minutes=max(1, int((user["locked_until"] - now).total_seconds() // 60)))
+        return DomainError("account_locked", minutes=max(1, int((user["locked_until"] - now).total_seconds() // 60)))
     if not _verify(user["password_hash"], password):
         failures = user["failed_logins"] + 1
         locked = now + LOCKOUT if failures >= MAX_FAILURES else None
         await conn.execute(sa.update(users).where(users.c.id == user["id"])
                            .values(failed_logins=0 if locked else failures, locked_until=locked))
-        raise DomainError("account_locked", minutes=int(LOCKOUT.total_seconds() // 60)) if locked \
+        return DomainError("account_locked", minutes=int(LOCKOUT.total_seconds() // 60)) if locked \
             else DomainError("login_failed")
     await conn.execute(sa.update(users).where(users.c.id == user["id"]).values(failed_logins=0, locked_until=None))
     cookie = secrets.token_urlsafe(32)

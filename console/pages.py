@@ -49,7 +49,10 @@ async def login(request: Request) -> Response:
         if not _same_origin(request):
             raise DomainError("csrf_failed")
         async with app.locks.write_transaction() as conn:
-            cookie, _session = await sign_in(conn, username, form.get("password", ""), app.clock.now())
+            outcome = await sign_in(conn, username, form.get("password", ""), app.clock.now())
+        if isinstance(outcome, DomainError):
+            raise outcome
+        cookie, _session = outcome
     except DomainError as error:
         status = 429 if error.code == "account_locked" else 403 if error.code == "csrf_failed" else 401
         return _secured(render(request, "console_login.html", status_code=status,

@@ -8,6 +8,7 @@ not reachable its tests are skipped, except under CI=true, where they fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from booking_api.app import create_app
@@ -156,6 +158,22 @@ async def close_office(office: "Office") -> None:
     await office.client.aclose()
     await office.okienko.live.stop()
     await office.okienko.db.dispose()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The app behind a real uvicorn on a free loopback port (for WebSockets); yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                           ws_per_message_deflate=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture

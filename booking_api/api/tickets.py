@@ -34,6 +34,7 @@ def ticket_json(app_base: str, setup: OfficeSetup, ticket: dict[str, Any], peopl
         "id": ticket["id"], "number": ticket["number"], "service": service.code,
         "service_name": service.name(language), "service_name_pl": service.name("pl"), "priority": priority,
         "status": ticket["status"], "status_text": translator.format(language, _status_message(ticket["status"])),
+        "window": setup.window_number(ticket["window_id"]) if ticket["status"] in ("called", "serving") else None,
         "position": people_ahead, "estimated_wait_minutes": wait,
         "issued_at": ticket["issued_at"].astimezone(setup.timezone).isoformat(),
         "office_day": ticket["office_day"].isoformat(), "language": ticket["language"],

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from booking_api.models import PrintJob
 from printers.agent import run_agent
 from printers.connections import PrinterConfig
 from printers.decode import decode
-from tests.conftest import warsaw
+from tests.conftest import serving, warsaw
 
 pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
 ATTACHED = {"kind": "usb", "usb_vendor": 0x04B8, "usb_product": 0x0202, "profile": "TM-T88V",
             "attached_to_kiosk": True}
-
-
-@contextlib.asynccontextmanager
-async def serving(app):
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def wait_for(predicate, seconds: float = 5.0) -> None:

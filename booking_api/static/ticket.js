@@ -1,0 +1,60 @@
+// The visitor's phone: follows the ticket over /ws/ticket/<id> and says loudly when it is called.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("ticket-config").textContent);
+  var texts = config.texts;
+  var lastStatus = null;
+  var delay = 500;
+
+  function byId(id) { return document.getElementById(id); }
+
+  function alertVisitor() {
+    if (navigator.vibrate) { navigator.vibrate([400, 200, 400, 200, 800]); }
+    try {  // a short two-tone signal, made here: nothing is fetched
+      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      [880, 660].forEach(function (frequency, i) {
+        var tone = audio.createOscillator();
+        var gain = audio.createGain();
+        tone.frequency.value = frequency;
+        gain.gain.value = 0.3;
+        tone.connect(gain).connect(audio.destination);
+        tone.start(audio.currentTime + i * 0.4);
+        tone.stop(audio.currentTime + i * 0.4 + 0.35);
+      });
+    } catch (ignored) { /* no sound on this phone: the banner and vibration remain */ }
+  }
+
+  function show(ticket) {
+    byId("status").textContent = ticket.status_text;
+    byId("status").className = "status status-" + ticket.status;
+    byId("service").textContent = ticket.service_name;
+    byId("position").textContent = ticket.position;
+    byId("wait").textContent = texts.minutes.replace("{minutes}", ticket.estimated_wait_minutes);
+    byId("facts").hidden = ticket.status !== "waiting";
+    var called = ticket.status === "called";
+    byId("called").hidden = !called;
+    if (called && ticket.window) {
+      byId("called-window").textContent = texts.go_to_window.replace("{window}", ticket.window);
+      document.title = texts.your_turn + ": " + ticket.window;
+    }
+    if (called && lastStatus !== "called") { alertVisitor(); }
+    lastStatus = ticket.status;
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/ticket/" + encodeURIComponent(config.id) +
+                               "?lang=" + encodeURIComponent(config.lang));
+    socket.onopen = function () { delay = 500; byId("connection").hidden = true; };
+    socket.onmessage = function (message) {
+      var data = JSON.parse(message.data);
+      if (data.type === "ticket") { show(data.ticket); }
+    };
+    socket.onclose = function () {
+      byId("connection").hidden = false;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  connect();
+}());
