@@ -1,0 +1,149 @@
+"""Two real server processes on one PostgreSQL, events crossing through Redis and through NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import DEMO_OFFICE, IN_CI, drop_everything
+
+pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
+REDIS_URL = os.environ.get("OKIENKO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def okienko(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    done = subprocess.run([sys.executable, "-m", "booking_api.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def open_all_week(office: str) -> str:
+    """The demo office, open round the clock every day (tests must not depend on the hour)."""
+    all_day = ", ".join(f'{day} = "00:00-24:00"' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    office = re.sub(r"^hours = \{.*\}$", f"hours = {{ {all_day} }}", office, flags=re.M)
+    office = re.sub(r"^last_ticket_minutes_before_close = \d+$", "last_ticket_minutes_before_close = 0", office,
+                    flags=re.M)
+    return office.replace("closed_on_public_holidays = true", "closed_on_public_holidays = false") \
+        .replace('closures = ["2026-12-31"]', "closures = []")
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["redis", "postgresql"])
+def two_servers(request, postgres_url: str, tmp_path: Path):
+    broker = REDIS_URL if request.param == "redis" else "postgresql"
+    if request.param == "redis" and not redis_reachable():
+        if IN_CI:
+            pytest.fail("Redis is required under CI=true")
+        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    asyncio.run(drop_everything(postgres_url))
+    env = {**os.environ, "DATABASE_URL": postgres_url, "OKIENKO_DATA_DIR": str(tmp_path),
+           "OKIENKO_BROKER_URL": broker, "OKIENKO_LOG_LEVEL": "warning", "OKIENKO_SECRET_KEY": "test"}
+    okienko(env, "migrate")
+    office_file = tmp_path / "office.toml"
+    office_file.write_text(open_all_week(DEMO_OFFICE.read_text(encoding="utf-8")), encoding="utf-8")
+    okienko(env, "office", "load", str(office_file))
+    tokens = {"kiosk": okienko(env, "device", "add", "kiosk", "hall-1"),
+              "board": okienko(env, "device", "add", "board", "hall")}
+    okienko(env, "user", "add", "anna", "--role", "clerk", stdin="correct horse battery\n")
+    okienko(env, "user", "add", "jan", "--role", "clerk", stdin="correct horse battery\n")
+    for name in ("anna", "jan"):
+        tokens[name] = okienko(env, "token", "create", name)
+    # A second token each: a clerk's token holds one window, so two desks need two tokens.
+    tokens["anna-9"] = okienko(env, "token", "create", "anna")
+    tokens["jan-12"] = okienko(env, "token", "create", "jan")
+    ports = [free_port(), free_port()]
+    servers = [subprocess.Popen([sys.executable, "-m", "booking_api.cli", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for port in ports]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        yield [f"http://127.0.0.1:{port}" for port in ports], tokens
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
+            if server.stderr:
+                server.stderr.close()
+
+
+async def test_a_board_on_one_process_sees_calls_made_on_the_other(two_servers) -> None:
+    (first, second), tokens = two_servers
+    bearer = lambda name: {"Authorization": f"Bearer {tokens[name]}"}  # noqa: E731
+    async with httpx.AsyncClient() as http:
+        ticket = await http.post(f"{first}/api/v1/tickets", headers=bearer("kiosk"), json={"service": "K"})
+        assert ticket.status_code == 201, ticket.text
+        ticket = ticket.json()
+        assert (await http.post(f"{second}/api/v1/windows/8/sign-in", headers=bearer("anna"))).status_code == 200
+        async with connect(first.replace("http", "ws") + "/ws/board", additional_headers=bearer("board")) as board:
+            snapshot = json.loads(await board.recv())
+            call = await http.post(f"{second}/api/v1/windows/8/call-next", headers=bearer("anna"))
+            assert call.json()["number"] == ticket["number"]
+            while True:
+                event = json.loads(await asyncio.wait_for(board.recv(), 5))
+                if event.get("kind") == "called":
+                    break
+            assert (event["number"], event["window"], event["seq"] > snapshot["seq"]) == (ticket["number"], "8", True)
+
+
+async def test_four_windows_on_two_processes_call_each_ticket_once(two_servers) -> None:
+    (first, second), tokens = two_servers
+    kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+    async with httpx.AsyncClient() as http:
+        issued = [(await http.post(f"{first}/api/v1/tickets", headers=kiosk, json={"service": "K"})).json()["number"]
+                  for _ in range(30)]
+        desks = [(first, "anna", "7"), (second, "jan", "8"), (first, "anna", "9"), (second, "jan", "12")]
+        headers = {}
+        for base, name, window in desks:
+            token = tokens[name] if window in ("7", "8") else tokens[f"{name}-{window}"]
+            headers[window] = {"Authorization": f"Bearer {token}"}
+            answer = await http.post(f"{base}/api/v1/windows/{window}/sign-in", headers=headers[window])
+            assert answer.status_code == 200, answer.text
+        called: list[str] = []
+
+        async def desk(base: str, window: str) -> None:
+            while True:
+                answer = await http.post(f"{base}/api/v1/windows/{window}/call-next", headers=headers[window])
+                if answer.status_code == 204:
+                    return
+                assert answer.status_code == 200, answer.text
+                ticket = answer.json()
+                called.append(ticket["number"])
+                await http.post(f"{base}/api/v1/tickets/{ticket['id']}/start", headers=headers[window])
+
+        await asyncio.gather(*(desk(base, window) for base, _name, window in desks))
+    assert sorted(called) == issued and len(set(called)) == len(issued)
+

@@ -1,0 +1,311 @@
+"""The hall board and a window display in a real headless Chromium against a real `okienko demo`.
+
+What the hall sees: a call shown large the moment a clerk makes it, the waiting counts moving,
+the number above the window, a board that catches up with a call made while its connection was
+down (and shows nothing stale), and spoken calls that never cut each other off.
+Screenshots go to /tmp/board-shots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SHOTS = Path("/tmp/board-shots")
+LANDSCAPE = {"width": 1920, "height": 1080}
+PORTRAIT = {"width": 1080, "height": 1920}
+
+# Anything cut off: the page scrolls, or a number does not fit in its box.
+OVERFLOW_JS = """() => {
+  const root = document.documentElement, problems = [];
+  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
+  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
+  for (const e of document.querySelectorAll('.call, .calls-row, .waiting-service, .window-number, .board-header')) {
+    if (!e.getClientRects().length) continue;
+    const box = e.getBoundingClientRect();
+    if (box.bottom > innerHeight + 1 || box.right > innerWidth + 1) problems.push(`${e.className} is off screen`);
+    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)
+      problems.push(`${e.className} "${e.textContent.trim().slice(0, 20)}" is cut off`);
+  }
+  return problems;
+}"""
+
+
+def short_wav(seconds: float = 0.3) -> bytes:
+    """A short silent WAV: stands in for the spoken call so the queue test takes a second, not a minute."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(8000)
+        handle.writeframes(b"\0\0" * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+@dataclass
+class DemoServer:
+    url: str
+    board_enroll: str
+    kiosk_token: str
+    clerk_token: str
+    manager_token: str
+
+    def api(self, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            text = answer.read()
+            return json.loads(text) if text else None
+
+    def take_ticket(self, service: str = "A") -> dict[str, Any]:
+        return self.api("POST", "/api/v1/tickets", self.kiosk_token, {"service": service, "language": "pl"})
+
+    def call_next(self, window: str) -> dict[str, Any]:
+        self.api("POST", f"/api/v1/windows/{window}/sign-in", self.clerk_token)
+        return self.api("POST", f"/api/v1/windows/{window}/call-next", self.clerk_token)
+
+
+@dataclass
+class Gate:
+    """Lets the board's WebSocket through to the server, or turns it away (a network break)."""
+    open: bool = True
+    sockets: list[WebSocketRoute] = field(default_factory=list)
+
+    def __call__(self, ws: WebSocketRoute) -> None:
+        if self.open:
+            ws.connect_to_server()
+            self.sockets.append(ws)
+        else:
+            ws.close(code=1011, reason="network down (test)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[DemoServer]:
+    """`okienko demo` in a subprocess on a free port; sign-in links from stderr, a clerk token from the CLI."""
+    data_dir = tmp_path_factory.mktemp("board-demo")
+    port = free_port()
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
+    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
+    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert process.stderr is not None
+    # Keep reading, or the server blocks once the pipe is full of log lines.
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
+            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        log = "".join(lines)
+        board = re.search(r"board \S+: (/board/enroll\?token=\S+)", log)
+        kiosk = re.search(r"kiosk \S+: /kiosk/enroll\?token=(\S+)", log)
+        assert board and kiosk, log
+        staff = {}
+        for user in ("urzednik", "kierownik"):
+            made = subprocess.run([sys.executable, "-m", "booking_api.cli", "token", "create", user],
+                                  env={**env, "DATABASE_URL": f"sqlite:///{data_dir}/demo.db"}, cwd=data_dir,
+                                  capture_output=True, text=True, timeout=30, check=True)
+            token = re.search(r"^([\w-]{30,})$", made.stdout + made.stderr, re.MULTILINE)
+            assert token, made.stdout + made.stderr
+            staff[user] = token.group(1)
+        yield DemoServer(url, board.group(1), kiosk.group(1), staff["urzednik"], staff["kierownik"])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    made = browser.new_context(viewport=LANDSCAPE)
+    yield made
+    made.close()
+
+
+def waiting(page: Page, service: str) -> Any:
+    return page.locator(f'.waiting-service[data-service="{service}"] [data-count]')
+
+
+def screenshot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(100)
+    problems = page.evaluate(OVERFLOW_JS)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")  # a flash shown at its end
+    assert problems == [], (name, problems)
+
+
+def test_the_board_shows_calls_live_and_catches_up_after_a_break(demo_server: DemoServer,
+                                                                  context: BrowserContext) -> None:
+    errors: list[str] = []
+    spoken: list[tuple[str, str]] = []
+    real_answers: list[tuple[int, str]] = []
+
+    def announcement(route: Route) -> None:
+        query = dict(re.findall(r"(\w+)=([^&]+)", route.request.url.partition("?")[2]))
+        spoken.append((query["number"], query["window"]))
+        if len(spoken) == 1:  # the first is fetched from the real server: speech, or 204 without it
+            answer = route.fetch()
+            real_answers.append((answer.status, answer.headers.get("content-type", "")))
+        route.fulfill(status=200, body=short_wav(), content_type="audio/wav")
+
+    gate = Gate()
+    context.route_web_socket(re.compile(r".*/ws/board$"), gate)
+    context.route("**/board/announcement.wav?*", announcement)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(demo_server.url + demo_server.board_enroll)
+    expect(page).to_have_url(re.compile(r"/board/$"))
+
+    # A fresh board: nothing called yet, counts from the snapshot, a discreet offer of sound.
+    expect(page.locator("#current-number")).to_have_text("—")
+    expect(waiting(page, "A")).to_have_text("0")
+    page.get_by_role("button", name="Click to enable sound").click()
+    expect(page.locator("#sound-prompt")).to_be_hidden()
+
+    demo_server.take_ticket("A")
+    expect(waiting(page, "A")).to_have_text("1")
+
+    with page.expect_request("**/board/announcement.wav?*") as spoken_request:
+        first = demo_server.call_next("3")
+    assert first["number"] == "A001"
+    assert "number=A001&window=3" in spoken_request.value.url
+    expect(page.locator("#current-number")).to_have_text("A001")
+    expect(page.locator("#current-window")).to_have_text("3")
+    expect(page.locator("#current-call")).to_have_class(re.compile(r"\bflash\b"))
+    expect(waiting(page, "A")).to_have_text("0")
+    page.wait_for_function("() => window.okienkoBoard.announcements[0].endedAt !== null")
+    assert real_answers[0][0] == 204 or real_answers[0] == (200, "audio/wav"), real_answers
+
+    # The display above window 3 shows the number; another window shows a dash.
+    above = context.new_page()
+    above.goto(f"{demo_server.url}/board/window/3")
+    expect(above.locator("#window-number")).to_have_text("A001")
+    expect(above.locator(".window-title")).to_contain_text("3")
+    expect(above.locator("#sound-prompt")).to_be_hidden()  # a window display is silent unless asked
+    screenshot(above, "window-1920x1080")
+    above.set_viewport_size(PORTRAIT)
+    screenshot(above, "window-1080x1920")
+    above.goto(f"{demo_server.url}/board/window/5")
+    expect(above.locator("#window-number")).to_have_text("—")
+    above.close()
+
+    # The network drops; a call is made meanwhile; the board catches up once it is back.
+    gate.open = False
+    page.evaluate("window.okienkoBoard.socket.close()")
+    expect(page.locator("#connection")).to_be_visible()
+    demo_server.take_ticket("A")
+    demo_server.take_ticket("A")
+    second = demo_server.call_next("1")
+    assert second["number"] == "A002"
+    page.wait_for_timeout(700)  # a reconnect attempt or two is turned away
+    expect(page.locator("#current-number")).to_have_text("A001")
+    gate.open = True
+    expect(page.locator("#current-number")).to_have_text("A002", timeout=8000)
+    expect(page.locator("#current-window")).to_have_text("1")
+    expect(page.locator("#connection")).to_be_hidden()
+    expect(page.locator(".calls-row").first).to_have_text(re.compile(r"A001\s*→\s*3"))
+    expect(waiting(page, "A")).to_have_text("1")
+    assert page.evaluate("window.okienkoBoard.state.windows['3'].number") == "A001"
+
+    # Calls in quick succession are spoken one after another, in order, never over each other.
+    demo_server.take_ticket("A")
+    demo_server.take_ticket("A")
+    for window in ("2", "4", "10"):
+        demo_server.call_next(window)
+    page.wait_for_function("() => window.okienkoBoard.announcements.filter((a) => a.endedAt).length >= 5",
+                           timeout=10000)
+    log = page.evaluate("window.okienkoBoard.announcements")
+    assert [(a["number"], a["window"]) for a in log] == [
+        ("A001", "3"), ("A002", "1"), ("A003", "2"), ("A004", "4"), ("A005", "10")]
+    assert [a["result"] for a in log] == ["played"] * 5, log
+    for earlier, later in zip(log, log[1:]):
+        assert later["startedAt"] >= earlier["endedAt"], log
+    assert spoken == [(a["number"], a["window"]) for a in log]
+    expect(page.locator("#current-number")).to_have_text("A005")
+
+    line = "Dziś urząd czynny do 15:00 · Today the office closes at 15:00"
+    demo_server.api("PUT", "/api/v1/board/ticker", demo_server.manager_token, {"text": line})
+    expect(page.locator("#ticker")).to_have_text(line)
+
+    screenshot(page, "hall-1920x1080")
+    page.set_viewport_size(PORTRAIT)
+    screenshot(page, "hall-1080x1920")
+    assert errors == []
+
+
+def test_sound_off_still_flashes_the_call(demo_server: DemoServer, context: BrowserContext) -> None:
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    page.goto(demo_server.url + demo_server.board_enroll)
+    page.goto(f"{demo_server.url}/board/?sound=off&lang=en")
+    expect(page.locator("#sound-prompt")).to_be_hidden()
+    expect(page.locator(".waiting-service")).to_have_count(5)
+    before = page.locator("#current-number").text_content()
+    demo_server.take_ticket("F")
+    called = demo_server.call_next("5")["number"]
+    assert called != before
+    expect(page.locator("#current-number")).to_have_text(called)
+    expect(page.locator("#current-call")).to_have_class(re.compile(r"\bflash\b"))
+    assert not [url for url in requested if "announcement.wav" in url]
