@@ -5,15 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from booking_api.api.common import error_body, language_of, okienko
+from booking_api.api.common import KIOSK_COOKIE, error_body, language_of, okienko
 from booking_api.api.tickets import load_ticket, ticket_view
 from booking_api.errors import DomainError
 from booking_api.i18n import current_language
 
 # The tracking page runs on visitors' phones: its own script and socket, nothing else.
 TICKET_CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+
+
+DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+async def enroll_device(request: Request, kind: str, home: str, signin_template: str) -> Response:
+    """Sign this browser in as a kiosk or board: the token moves from the address bar into an
+    HttpOnly, SameSite=Strict cookie for a year, so the screen works every day unattended."""
+    token = request.query_params.get("token", "")
+    language_of(request)
+    try:
+        identity = await okienko(request).auth.identify(token) if token else None
+    except DomainError:
+        identity = None
+    if identity is None or getattr(identity, "kind", None) != kind:
+        return render(request, signin_template, status_code=401,
+                      error=error_body(request, DomainError("invalid_token")))
+    response = RedirectResponse(home, status_code=303)
+    response.set_cookie(KIOSK_COOKIE, token, max_age=DEVICE_COOKIE_SECONDS, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

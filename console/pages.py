@@ -63,18 +63,22 @@ async def login(request: Request) -> Response:
     return response
 
 
+def _to_sign_in(language: str) -> Response:
+    return RedirectResponse(f"/console/login?lang={language}", status_code=303)
+
+
 async def logout(request: Request) -> Response:
     app = okienko(request)
     language = language_of(request)
     try:
         clerk = await require_clerk(request)
     except DomainError:
-        return RedirectResponse(f"/console/login?lang={language}", status_code=303)
+        return _to_sign_in(language)
     async with app.locks.write_transaction() as conn:
         await leave_window(conn, clerk.session_key)
         await sign_out(conn, clerk.session_key)
     app.estimator.forget()
-    response = RedirectResponse(f"/console/login?lang={language}", status_code=303)
+    response = _to_sign_in(language)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -85,7 +89,7 @@ async def console_page(request: Request) -> Response:
     try:
         clerk = await require_clerk(request)
     except DomainError:
-        return RedirectResponse(f"/console/login?lang={language}", status_code=303)
+        return _to_sign_in(language)
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
     windows = [{"number": w.number,
                 "services": [setup.service_by_id(s).name(language) for s in w.service_ids]} for w in setup.windows]

@@ -11,19 +11,18 @@ import re
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.announcements import announcement
-from booking_api.api.common import KIOSK_COOKIE, error_body, language_of, okienko
+from booking_api.api.common import error_body, language_of, okienko
 from booking_api.api.live_ws import board_office
 from booking_api.errors import DomainError
-from booking_api.pages import render
+from booking_api.pages import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
 
 STATIC = Path(__file__).parent / "static"
-ONE_YEAR = 365 * 24 * 3600
 CSP = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
 NUMBER = re.compile(r"^[A-Z]{1,2}\d{3}$")
 WINDOW = re.compile(r"^[A-Za-z0-9]{1,10}$")
@@ -52,19 +51,8 @@ async def _board_page(request: Request, template: str, **context: object) -> Res
 
 
 async def enroll(request: Request) -> Response:
-    token = request.query_params.get("token", "")
-    language_of(request)
-    try:
-        identity = await okienko(request).auth.identify(token) if token else None
-    except DomainError:
-        identity = None
-    if identity is None or getattr(identity, "kind", None) != "board":
-        return render(request, "board_signin.html", status_code=401,
-                      error=error_body(request, DomainError("invalid_token")))
-    response = RedirectResponse("/board/", status_code=303)
-    response.set_cookie(KIOSK_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return response
+    """Sign this browser in as a board (/board/enroll?token=…)."""
+    return await enroll_device(request, "board", "/board/", "board_signin.html")
 
 
 async def spoken_call(request: Request) -> Response:

@@ -10,17 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.common import KIOSK_COOKIE, error_body, language_of, okienko, require_kiosk
+from booking_api.api.common import error_body, language_of, okienko, require_kiosk
 from booking_api.api.services import status_json, statuses_for
 from booking_api.errors import DomainError
-from booking_api.pages import render
+from booking_api.pages import enroll_device, render
 
 STATIC = Path(__file__).parent / "static"
-ONE_YEAR = 365 * 24 * 3600
 # Everything the kiosk needs comes from this server: nothing inline, nothing from outside.
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
@@ -47,20 +46,8 @@ async def kiosk_page(request: Request) -> Response:
 
 
 async def enroll(request: Request) -> Response:
-    """Sign this browser in as a kiosk; the token leaves the address bar at once."""
-    token = request.query_params.get("token", "")
-    language_of(request)
-    try:
-        identity = await okienko(request).auth.identify(token) if token else None
-    except DomainError:
-        identity = None
-    if identity is None or getattr(identity, "kind", None) != "kiosk":
-        error = DomainError("invalid_token")
-        return render(request, "kiosk_signin.html", status_code=401, error=error_body(request, error))
-    response = RedirectResponse("/kiosk/", status_code=303)
-    response.set_cookie(KIOSK_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return response
+    """Sign this browser in as a kiosk (/kiosk/enroll?token=…)."""
+    return await enroll_device(request, "kiosk", "/kiosk/", "kiosk_signin.html")
 
 
 def kiosk_routes() -> list[Route | Mount]:
