@@ -101,7 +101,7 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
     if action not in TRANSITIONS or action == "call":
         raise DomainError("malformed_request", detail=action)
     current = await _ticket(conn, setup, ticket_id)
-    if window_id is not None and current["window_id"] not in (None, window_id):
+    if window_id is not None and current["window_id"] != window_id and current["status"] != "waiting":
         raise DomainError("not_at_this_window", number=current["number"])
     if action == "no_show" and current["status"] == "called" and current["recalls"] < recalls_before_no_show:
         raise DomainError("recall_first", number=current["number"], count=recalls_before_no_show)

@@ -59,6 +59,16 @@ async def set_paused(conn: AsyncConnection, setup: OfficeSetup, number: str, ses
     return dict(row)
 
 
+async def held_window(conn: AsyncConnection, session_id: str) -> int:
+    """The id of the window this session sits at; `window_not_held` when none."""
+    windows = Window.__table__
+    window_id = (await conn.execute(sa.select(windows.c.id).where(windows.c.clerk_session_id == session_id)))\
+        .scalar()
+    if window_id is None:
+        raise DomainError("window_not_held", window="—")
+    return int(window_id)
+
+
 async def leave_window(conn: AsyncConnection, session_id: str) -> None:
     windows = Window.__table__
     await conn.execute(sa.update(windows).where(windows.c.clerk_session_id == session_id)

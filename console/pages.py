@@ -68,10 +68,12 @@ def _to_sign_in(language: str) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """A plain form POST: the session's CSRF token comes as the form field `csrf_token`."""
     app = okienko(request)
     language = language_of(request)
+    form = await _form(request)
     try:
-        clerk = await require_clerk(request)
+        clerk = await require_clerk(request, csrf_token=form.get("csrf_token", ""))
     except DomainError:
         return _to_sign_in(language)
     async with app.locks.write_transaction() as conn:

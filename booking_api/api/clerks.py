@@ -18,7 +18,7 @@ from booking_api.errors import DomainError
 from booking_api.hours import office_day
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
-from booking_api.windows import set_paused, take_window, window_of, leave_window
+from booking_api.windows import held_window, leave_window, set_paused, take_window, window_of
 
 ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show", "transfer": "transfer"}
 
@@ -149,7 +149,10 @@ async def ticket_action(request: Request) -> Response:
         raise DomainError("malformed_request", detail="the field “service” must be a service code, e.g. “A”")
     now = app.clock.now()
     async with app.locks.write_transaction() as conn:
-        moved = await act(conn, setup, request.path_params["ticket_id"], action, now, service_code=service,
+        # A clerk acts on tickets at their own window; managers may act anywhere.
+        window_id = None if clerk.role in ("manager", "admin") else await held_window(conn, clerk.session_key)
+        moved = await act(conn, setup, request.path_params["ticket_id"], action, now, window_id=window_id,
+                          service_code=service,
                           recalls_before_no_show=setup.recalls_before_no_show,
                           transfer_position=setup.transfer_position)
     await _publish(app, moved)

@@ -27,8 +27,9 @@ class Clerk:
     csrf_token: str | None
 
 
-async def require_clerk(connection: HTTPConnection, *roles: str) -> Clerk:
-    """The signed-in staff member; for cookie sessions, changes need the X-CSRF-Token header."""
+async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str | None = None) -> Clerk:
+    """The signed-in staff member; for cookie sessions, changes need the session's CSRF token
+    (the X-CSRF-Token header, or `csrf_token` from a plain form)."""
     roles = roles or CLERK_ROLES
     app = okienko(connection)
     cookie = connection.cookies.get(SESSION_COOKIE)
@@ -39,7 +40,7 @@ async def require_clerk(connection: HTTPConnection, *roles: str) -> Clerk:
             raise DomainError("missing_token")
         method = connection.scope.get("method", "GET")
         if method not in SAFE_METHODS:
-            sent = connection.headers.get("x-csrf-token", "")
+            sent = connection.headers.get("x-csrf-token") or csrf_token or ""
             if not hmac.compare_digest(sent, session.csrf_token):
                 raise DomainError("csrf_failed")
         clerk = Clerk(session.user_id, session.username, session.role, session.office_id, session.session_id,

@@ -178,3 +178,33 @@ async def test_staff_sign_in_locks_after_five_failures_and_needs_csrf(office_fac
         csrf = (await conn.execute(sa.text("SELECT csrf_token FROM staff_sessions"))).scalar()
     with_csrf = await office.client.post("/api/v1/windows/1/sign-in", headers={"X-CSRF-Token": csrf})
     assert with_csrf.status_code == 200 and with_csrf.json()["window"] == "1"
+
+
+async def test_a_clerk_acts_only_on_tickets_at_their_own_window(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    await office.take("K")
+    at_seven, at_eight = await office.clerk("7"), await office.clerk("8")
+    ticket = await call(office, at_seven, "7")
+    other = await office.client.post(f"/api/v1/tickets/{ticket['id']}/start?lang=en", headers=at_eight)
+    assert other.status_code == 409
+    assert other.json() == {"error": "not_at_this_window", "message": f"Ticket {ticket['number']} was called to "
+                                                                      "another window."}
+    assert (await office.press(at_seven, f"/api/v1/tickets/{ticket['id']}/start")).status_code == 200
+
+
+async def test_signing_out_by_plain_form_frees_the_window(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    from booking_api.auth import add_user
+
+    async with office.okienko.db.engine.begin() as conn:
+        await add_user(conn, "ewa", "clerk", "correct horse battery")
+    await office.client.post("/console/login", data={"username": "ewa", "password": "correct horse battery"})
+    async with office.okienko.db.read() as conn:
+        csrf = (await conn.execute(sa.text("SELECT csrf_token FROM staff_sessions"))).scalar()
+    assert (await office.client.post("/api/v1/windows/4/sign-in", headers={"X-CSRF-Token": csrf})).status_code == 200
+    forged = await office.client.post("/console/logout", data={"csrf_token": "wrong"})
+    assert forged.status_code == 303 and (await office.client.get("/console/")).status_code == 200
+    signed_out = await office.client.post("/console/logout", data={"csrf_token": csrf})
+    assert signed_out.status_code == 303
+    assert (await office.client.get("/console/")).headers["location"].startswith("/console/login")
+    await office.clerk("4")  # asserts that another clerk can take the window again

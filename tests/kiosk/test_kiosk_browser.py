@@ -131,7 +131,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
                         break
             except OSError:
                 time.sleep(0.1)
-        enroll = dict(re.findall(r"^\s+([\w-]+): (/kiosk/enroll\?token=\S+)$", "".join(lines), re.MULTILINE))
+        enroll = dict(re.findall(r"^\s+kiosk ([\w-]+): (/kiosk/enroll\?token=\S+)$", "".join(lines), re.MULTILINE))
         assert {"hall-1", "hall-2"} <= enroll.keys(), "".join(lines)
         yield DemoServer(url, enroll)
     finally:

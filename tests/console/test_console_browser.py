@@ -1,0 +1,247 @@
+"""The clerk console in a real headless Chromium against a real `okienko demo` server.
+
+A clerk's morning, with the keyboard only: sign in, sit at window 1, call, start, finish, call
+again, recall, mark not present, transfer to another service; the waiting count follows a ticket
+taken at the kiosk without a reload; a second clerk cannot take the same window until the first
+signs out. Screenshots go to /tmp/console-shots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SHOTS = Path("/tmp/console-shots")
+SMALL = {"width": 1366, "height": 768}
+LARGE = {"width": 1920, "height": 1080}
+PASSWORD = "okienko-demo"
+
+# Anything cut off: the page scrolls, or a control's content does not fit inside it.
+OVERFLOW_JS = """() => {
+  const root = document.documentElement, problems = [];
+  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
+  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
+  for (const e of document.querySelectorAll('button, .ticket-number, .ticket-service, .queue-table')) {
+    if (!e.getClientRects().length) continue;
+    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
+      problems.push(`"${e.textContent.trim().replace(/\\s+/g, " ").slice(0, 30)}" is cut off`);
+    }
+  }
+  return problems;
+}"""
+
+
+@dataclass
+class DemoServer:
+    url: str
+    kiosk_token: str
+
+    def take_ticket(self, service: str = "A") -> dict[str, object]:
+        """What a visitor does at the kiosk: one ticket, through the kiosk's API."""
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/tickets", method="POST",
+            data=json.dumps({"service": service, "language": "pl"}).encode(),
+            headers={"Authorization": f"Bearer {self.kiosk_token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.load(answer)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[DemoServer]:
+    """`okienko demo` in a subprocess on a free port; the kiosk token read from its stderr."""
+    data_dir = tmp_path_factory.mktemp("console-demo")
+    port = free_port()
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
+    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
+    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert process.stderr is not None
+    # Keep reading, or the server blocks once the pipe is full of log lines.
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
+            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        tokens = re.findall(r"kiosk [\w-]+: /kiosk/enroll\?token=(\S+)", "".join(lines))
+        assert tokens, "".join(lines)
+        yield DemoServer(url, tokens[0])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser: Browser, server: DemoServer, username: str, errors: list[str]) -> tuple[BrowserContext, Page]:
+    """A clerk signs in through the form, in English, and lands on the window chooser."""
+    context = browser.new_context(viewport=SMALL, base_url=server.url, locale="en-GB")
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium logs every 4xx answer (the 409 of a taken window) as a console error: only script errors count.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.goto("/console/login?lang=en")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url(re.compile(r"/console/\?lang=en$"))
+    expect(page.locator("#chooser")).to_be_visible()
+    return context, page
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
+
+
+def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_server: DemoServer) -> None:
+    for _ in range(3):
+        demo_server.take_ticket("A")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "urzednik", errors)
+    shoot(page, "chooser-1366x768.png")
+
+    # The chooser puts the focus on the first window (no window remembered yet); Enter takes it.
+    first = page.locator('.window-choice[data-window="1"]')
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    desk = page.locator("#desk")
+    expect(desk).to_be_visible()
+    expect(page.locator("#window-badge")).to_contain_text("1")
+    queue_a = page.locator('#queue-rows tr[data-service="A"] .queue-waiting')
+    expect(queue_a).to_have_text("3")
+    page.evaluate("window.notReloaded = true")
+
+    number = page.locator("#ticket-number")
+    status = page.locator("#ticket-status")
+    call, no_show = page.locator("#action-call"), page.locator("#action-no-show")
+    expect(call).to_contain_text("N")
+
+    page.keyboard.press("n")
+    expect(number).to_have_text("A001")
+    expect(status).to_have_text("Called")
+    expect(call).to_be_disabled()  # called but not started: the server would refuse the next call
+    expect(queue_a).to_have_text("2")
+
+    page.keyboard.press("s")
+    expect(status).to_have_text("Being served")
+    timer = page.locator("#ticket-timer")
+    expect(timer).to_have_text(re.compile(r"^0:0\d$"))
+    expect(timer).not_to_have_text("0:00", timeout=3000)  # it runs, second by second
+    shoot(page, "serving-1366x768.png")
+    assert page.evaluate(OVERFLOW_JS) == []
+
+    page.keyboard.press("f")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("A001")
+
+    page.keyboard.press("n")
+    expect(number).to_have_text("A002")
+    expect(no_show).to_be_disabled()  # not present only after the visitor was called again
+    page.keyboard.press("x")
+    expect(number).to_have_text("A002")
+    page.keyboard.press("r")
+    expect(page.locator("#ticket-recalls")).to_have_text("1")
+    expect(no_show).to_be_enabled()
+    page.keyboard.press("x")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+
+    page.keyboard.press("n")
+    expect(number).to_have_text("A003")
+    page.keyboard.press("t")
+    dialog = page.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".transfer-choice").first).to_be_focused()
+    shoot(page, "transfer-1366x768.png")
+    dialog.locator('.transfer-choice[data-service="K"]').click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("A003")
+    expect(queue_a).to_have_text("0")
+
+    # A visitor takes a ticket at the kiosk: the count moves over the WebSocket, long before the 15 s poll.
+    demo_server.take_ticket("A")
+    expect(queue_a).to_have_text("1", timeout=5000)
+    assert page.evaluate("window.notReloaded") is True
+
+    page.set_viewport_size(LARGE)
+    page.keyboard.press("n")
+    expect(number).to_have_text("A004")
+    shoot(page, "called-1920x1080.png")
+    assert page.evaluate(OVERFLOW_JS) == []
+    page.set_viewport_size(SMALL)
+    shoot(page, "called-1366x768.png")
+
+    # A second clerk cannot sit at the same window…
+    other_context, other = sign_in(browser, demo_server, "urzedniczka", errors)
+    other.locator('.window-choice[data-window="1"]').click()
+    expect(other.locator("#error")).to_contain_text("already taken")
+    expect(other.locator("#chooser")).to_be_visible()
+    shoot(other, "taken-1366x768.png")
+
+    # …until the first signs out (a plain form, no script needed), which frees it.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/console/login\?lang=en$"))
+    other.locator('.window-choice[data-window="1"]').click()
+    expect(other.locator("#desk")).to_be_visible()
+    expect(other.locator("#error")).to_be_empty()
+
+    other_context.close()
+    context.close()
+    assert errors == []
