@@ -10,7 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -188,3 +195,87 @@ async def office_factory(database_url: str, tmp_path: Path) -> AsyncIterator[Any
     yield make
     for office in opened:
         await close_office(office)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def require_chromium() -> Path:
+    """Debian's Chromium; browser tests skip without it, except under CI=true."""
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
+    return CHROMIUM
+
+
+@dataclass
+class Demo:
+    """A running `okienko demo`: its address and the sign-in links it printed."""
+
+    url: str
+    log: list[str]
+    data_dir: Path
+
+    def links(self, kind: str) -> dict[str, str]:
+        """Device name -> enrolment path, e.g. {"hall-1": "/kiosk/enroll?token=…"}."""
+        found = re.findall(rf"^\s+{kind} ([\w-]+): (/\w+/enroll\?token=\S+)$", "".join(self.log), re.MULTILINE)
+        assert found, "".join(self.log)
+        return dict(found)
+
+    def token(self, kind: str, name: str | None = None) -> str:
+        links = self.links(kind)
+        return links[name or next(iter(links))].split("token=", 1)[1]
+
+    def staff_token(self, username: str) -> str:
+        """A bearer token for one of the demo's staff (`okienko token create`)."""
+        env = {**os.environ, "OKIENKO_DATA_DIR": str(self.data_dir),
+               "DATABASE_URL": f"sqlite:///{self.data_dir}/demo.db"}
+        made = subprocess.run([sys.executable, "-m", "booking_api.cli", "token", "create", username], env=env,
+                              cwd=self.data_dir, capture_output=True, text=True, timeout=30, check=True)
+        return made.stdout.strip()
+
+
+@contextlib.contextmanager
+def running_demo(data_dir: Path) -> Iterator[Demo]:
+    """`okienko demo` in a subprocess on a free port, waited for; stopped afterwards."""
+    port = free_port()
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
+    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
+    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert process.stderr is not None
+    # Keep reading, or the server blocks once the pipe is full of log lines.
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
+            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        yield Demo(url, lines, data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        process.stderr.close()

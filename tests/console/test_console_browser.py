@@ -9,13 +9,7 @@ signs out. Screenshots go to /tmp/console-shots/ for a person to look at.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +18,10 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.conftest import CHROMIUM_ARGS, require_chromium, running_demo
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SHOTS = Path("/tmp/console-shots")
 SMALL = {"width": 1366, "height": 768}
 LARGE = {"width": 1920, "height": 1080}
@@ -65,59 +57,16 @@ class DemoServer:
             return json.load(answer)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required under CI=true")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[DemoServer]:
-    """`okienko demo` in a subprocess on a free port; the kiosk token read from its stderr."""
-    data_dir = tmp_path_factory.mktemp("console-demo")
-    port = free_port()
-    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
-    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert process.stderr is not None
-    # Keep reading, or the server blocks once the pipe is full of log lines.
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
-    reader.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
-            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        tokens = re.findall(r"kiosk [\w-]+: /kiosk/enroll\?token=(\S+)", "".join(lines))
-        assert tokens, "".join(lines)
-        yield DemoServer(url, tokens[0])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
-        process.stderr.close()
+    """`okienko demo` in a subprocess; its first kiosk's token for taking tickets."""
+    with running_demo(tmp_path_factory.mktemp("console-demo")) as demo:
+        yield DemoServer(demo.url, demo.token("kiosk"))
 
 
 @pytest.fixture(scope="module")

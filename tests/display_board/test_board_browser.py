@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 import wave
 from dataclasses import dataclass, field
@@ -26,13 +20,11 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect, sync_playwright
 
+from tests.conftest import CHROMIUM_ARGS as BASE_ARGS, require_chromium, running_demo
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_ARGS = [*BASE_ARGS, "--autoplay-policy=no-user-gesture-required"]  # boards play sound unattended
 SHOTS = Path("/tmp/board-shots")
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -103,69 +95,17 @@ class Gate:
             ws.close(code=1011, reason="network down (test)")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required under CI=true")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium); browser tests skipped")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[DemoServer]:
-    """`okienko demo` in a subprocess on a free port; sign-in links from stderr, a clerk token from the CLI."""
-    data_dir = tmp_path_factory.mktemp("board-demo")
-    port = free_port()
-    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
-    env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert process.stderr is not None
-    # Keep reading, or the server blocks once the pipe is full of log lines.
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
-    reader.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, "okienko demo exited:\n" + "".join(lines)
-            assert time.monotonic() < deadline, "okienko demo did not answer /healthz:\n" + "".join(lines)
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        log = "".join(lines)
-        board = re.search(r"board \S+: (/board/enroll\?token=\S+)", log)
-        kiosk = re.search(r"kiosk \S+: /kiosk/enroll\?token=(\S+)", log)
-        assert board and kiosk, log
-        staff = {}
-        for user in ("urzednik", "kierownik"):
-            made = subprocess.run([sys.executable, "-m", "booking_api.cli", "token", "create", user],
-                                  env={**env, "DATABASE_URL": f"sqlite:///{data_dir}/demo.db"}, cwd=data_dir,
-                                  capture_output=True, text=True, timeout=30, check=True)
-            token = re.search(r"^([\w-]{30,})$", made.stdout + made.stderr, re.MULTILINE)
-            assert token, made.stdout + made.stderr
-            staff[user] = token.group(1)
-        yield DemoServer(url, board.group(1), kiosk.group(1), staff["urzednik"], staff["kierownik"])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
-        process.stderr.close()
+    """`okienko demo` in a subprocess: the board's sign-in link, a kiosk token, a clerk's and a manager's."""
+    with running_demo(tmp_path_factory.mktemp("board-demo")) as demo:
+        yield DemoServer(demo.url, demo.links("board")["hall"], demo.token("kiosk"), demo.staff_token("urzednik"),
+                         demo.staff_token("kierownik"))
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +160,7 @@ def test_the_board_shows_calls_live_and_catches_up_after_a_break(demo_server: De
     # A fresh board: nothing called yet, counts from the snapshot, a discreet offer of sound.
     expect(page.locator("#current-number")).to_have_text("—")
     expect(waiting(page, "A")).to_have_text("0")
-    page.get_by_role("button", name="Click to enable sound").click()
+    page.locator("#sound-on").click()  # the label is in the board's language
     expect(page.locator("#sound-prompt")).to_be_hidden()
 
     demo_server.take_ticket("A")
