@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.errors import DomainError
+from booking_api.i18n import _
 from booking_api.events import record
 from booking_api.hours import office_day
 from booking_api.lifecycle import TRANSITIONS, transition_row
@@ -108,7 +109,7 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
     extra: dict[str, Any] = {}
     if action == "transfer":
         if not service_code:
-            raise DomainError("malformed_request", detail="the field “service” is required for a transfer")
+            raise DomainError("malformed_request", detail=_("the field “service” is required for a transfer"))
         target = setup.service(service_code)
         extra = {"service_id": target.id, "status": "waiting", "window_id": None, "called_at": None,
                  "started_at": None, "finished_at": None, "recalls": 0,

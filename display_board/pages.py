@@ -19,6 +19,7 @@ from booking_api.announcements import announcement
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.api.live_ws import board_office
 from booking_api.errors import DomainError
+from booking_api.i18n import _
 from booking_api.pages import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
 
@@ -62,7 +63,7 @@ async def spoken_call(request: Request) -> Response:
     number = request.query_params.get("number", "")
     window = request.query_params.get("window", "")
     if not NUMBER.match(number) or not WINDOW.match(window):
-        raise DomainError("malformed_request", detail="number and window are required, e.g. number=A023&window=7")
+        raise DomainError("malformed_request", detail=_("number and window are required, e.g. number=A023&window=7"))
     sentences = tuple((lang, announcement(number, window, lang)) for lang in ("pl", "en"))
     try:
         audio = await asyncio.to_thread(announcement_wav, sentences)

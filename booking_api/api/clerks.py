@@ -15,6 +15,7 @@ from booking_api.api.tickets import ticket_json
 from booking_api.calling import Moved, act, call_next, open_ticket_at
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
+from booking_api.i18n import _
 from booking_api.hours import office_day
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
@@ -73,15 +74,20 @@ async def _publish(app: Okienko, moved: Moved | None) -> None:
         await app.live.publish(moved.events)
 
 
-async def sign_in_window(request: Request) -> Response:
-    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+async def _change_window(request: Request, change: Any) -> Response:
+    """Run `change(conn, setup, number, session_key, now)` for the clerk; answer the window's state."""
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
     async with app.locks.write_transaction() as conn:
-        row = await take_window(conn, setup, request.path_params["window"], clerk.session_key, app.clock.now())
-    app.estimator.forget()
+        row = await change(conn, setup, request.path_params["window"], clerk.session_key, app.clock.now())
+    app.estimator.forget()  # staffed windows count in the wait estimate
     return JSONResponse(await window_state(app, setup, row["id"], language))
+
+
+async def sign_in_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+    return await _change_window(request, take_window)
 
 
 async def sign_out_window(request: Request) -> Response:
@@ -95,17 +101,11 @@ async def sign_out_window(request: Request) -> Response:
 
 async def pause_window(request: Request) -> Response:
     """POST /api/v1/windows/{window}/pause {"paused": true|false}."""
-    app, language = okienko(request), language_of(request)
-    clerk = await require_clerk(request)
     body = await read_json(request)
     if not isinstance(body.get("paused"), bool):
-        raise DomainError("malformed_request", detail="the field “paused” must be true or false")
-    setup = await _setup_for(app, clerk)
-    async with app.locks.write_transaction() as conn:
-        row = await set_paused(conn, setup, request.path_params["window"], clerk.session_key, body["paused"],
-                               app.clock.now())
-    app.estimator.forget()
-    return JSONResponse(await window_state(app, setup, row["id"], language))
+        raise DomainError("malformed_request", detail=_("the field “paused” must be true or false"))
+    return await _change_window(request, lambda conn, setup, number, session, now:
+                                set_paused(conn, setup, number, session, body["paused"], now))
 
 
 async def get_window(request: Request) -> Response:
@@ -146,7 +146,7 @@ async def ticket_action(request: Request) -> Response:
     body = await read_json(request) if action == "transfer" else {}
     service = body.get("service")
     if action == "transfer" and not isinstance(service, str):
-        raise DomainError("malformed_request", detail="the field “service” must be a service code, e.g. “A”")
+        raise DomainError("malformed_request", detail=_("the field “service” must be a service code, e.g. “A”"))
     now = app.clock.now()
     async with app.locks.write_transaction() as conn:
         # A clerk acts on tickets at their own window; managers may act anywhere.

@@ -22,6 +22,7 @@ from booking_api.auth import DeviceIdentity, StaffIdentity
 from booking_api.boards import board_message, board_snapshot
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
+from booking_api.i18n import _
 from booking_api.events import record
 from booking_api.office import OfficeSetup
 from booking_api.live import Subscriber
@@ -76,7 +77,7 @@ async def set_ticker(request: Request) -> Response:
     body = await read_json(request)
     text = body.get("text")
     if not isinstance(text, str) or len(text) > 500:
-        raise DomainError("malformed_request", detail="the field “text” must be text of at most 500 characters")
+        raise DomainError("malformed_request", detail=_("the field “text” must be text of at most 500 characters"))
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
     async with app.locks.write_transaction() as conn:
         await conn.execute(_offices().update().where(_offices().c.id == setup.id).values(ticker=text))
