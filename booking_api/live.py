@@ -7,7 +7,9 @@ process, through Redis or PostgreSQL NOTIFY for several. Each process's hub deli
 its own WebSocket subscribers strictly in sequence order; a gap (a message lost while a broker
 reconnected, or two processes publishing out of order) is filled from the database, which holds
 every event. Each subscriber has a bounded queue: one that stops reading is dropped and
-reconnects to a fresh snapshot, so it never slows the others or grows memory.
+reconnects to a fresh snapshot, so it never slows the others or grows memory. Messages go out
+directly from the delivery loop to every connection that can take them, without a task switch
+per client.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import types
+from collections import deque
 from typing import Any, Awaitable, Callable, Protocol
 
 import sqlalchemy as sa
@@ -48,8 +52,8 @@ class MemoryBroker:
         self._handler = handler
 
     async def publish(self, channel: str, message: str) -> None:
-        if self._handler:
-            self._handler(channel, message)
+        if self._handler:  # delivered after the publisher's request has answered, not inside it
+            asyncio.get_running_loop().call_soon(self._handler, channel, message)
 
     async def stop(self) -> None:
         self._handler = None
@@ -167,33 +171,90 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class Subscriber:
-    """One WebSocket's outgoing queue; `dropped` once it could not keep up.
+Sender = Callable[[str], Awaitable[None]]
 
-    Registered before its snapshot is read, so no event falls between the two; `next_message`
-    skips what the snapshot (at `after_seq`) already contains.
+
+class Subscriber:
+    """One client's end of the stream; `dropped` once it could not keep up.
+
+    A message goes out at once, within the hub's delivery loop, when the client's connection can
+    take it (its send completes without waiting); no task switch per client, which is what keeps
+    a call reaching thousands of boards quickly. A client whose connection cannot take more keeps
+    a backlog of at most QUEUE_LIMIT messages, sent in order by a task of its own, and is dropped
+    past that. Until `start` (its snapshot is out) everything waits in the backlog, and what the
+    snapshot already holds (seq <= after_seq) is skipped.
     """
 
-    def __init__(self, office_id: int, wants: Callable[[dict[str, Any]], str | None]) -> None:
+    def __init__(self, office_id: int, wants: Callable[[dict[str, Any]], str | None], send: Sender) -> None:
         self.office_id = office_id
         self.wants = wants
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_LIMIT)
+        self.send = send
         self.dropped = asyncio.Event()
         self.after_seq = 0
+        self._backlog: deque[tuple[int, str]] | None = deque()
+        self._task: asyncio.Task[None] | None = None
 
     def offer(self, event: dict[str, Any], message: str | None) -> None:
         if message is None or self.dropped.is_set() or event["seq"] <= self.after_seq:
             return
+        if self._backlog is not None:
+            if len(self._backlog) >= QUEUE_LIMIT:
+                self.dropped.set()
+            else:
+                self._backlog.append((event["seq"], message))
+            return
+        self._send_now(message)
+
+    def _send_now(self, message: str) -> None:
+        sending = self.send(message)
         try:
-            self.queue.put_nowait((event["seq"], message))
-        except asyncio.QueueFull:
+            waiting_on = sending.send(None)  # type: ignore[attr-defined]
+        except StopIteration:
+            return  # sent, without waiting
+        except Exception:
+            self.dropped.set()
+            return
+        self._backlog = deque()  # the connection is full: later messages queue behind this one
+        self._task = asyncio.get_running_loop().create_task(self._catch_up(_resume(sending, waiting_on)))
+
+    def start(self, after_seq: int) -> None:
+        """The snapshot (at `after_seq`) has been sent: send what came meanwhile, then go live."""
+        self.after_seq = after_seq
+        self._task = asyncio.get_running_loop().create_task(self._catch_up(None))
+
+    async def _catch_up(self, pending: Awaitable[Any] | None) -> None:
+        try:
+            if pending is not None:
+                await pending
+            while self._backlog:
+                seq, message = self._backlog.popleft()
+                if seq > self.after_seq:
+                    await self.send(message)
+            self._backlog = None
+        except Exception:
             self.dropped.set()
 
-    async def next_message(self) -> str:
-        while True:
-            seq, message = await self.queue.get()
-            if seq > self.after_seq:
-                return message
+    def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+
+@types.coroutine
+def _resume(coroutine: Any, waiting_on: Any) -> Any:
+    """Finish, inside a task, a coroutine that was started by hand and had to wait."""
+    while True:
+        try:
+            value = yield waiting_on
+        except BaseException as error:
+            try:
+                waiting_on = coroutine.throw(error)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waiting_on = coroutine.send(value)
+            except StopIteration as done:
+                return done.value
 
 
 class _OfficeStream:
@@ -238,12 +299,13 @@ class LiveHub:
             except Exception as error:  # the sweep will fill the gap from the database
                 log.warning("publish failed (%s)", error)
 
-    def subscribe(self, office_id: int, wants: Callable[[dict[str, Any]], str | None]) -> Subscriber:
-        subscriber = Subscriber(office_id, wants)
+    def subscribe(self, office_id: int, wants: Callable[[dict[str, Any]], str | None], send: Sender) -> Subscriber:
+        subscriber = Subscriber(office_id, wants, send)
         self._offices.setdefault(office_id, _OfficeStream()).subscribers.add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        subscriber.close()
         stream = self._offices.get(subscriber.office_id)
         if stream:
             stream.subscribers.discard(subscriber)
@@ -304,9 +366,9 @@ class LiveHub:
                     log.warning("sweep failed (%s)", error)
 
     def snapshot_taken(self, subscriber: Subscriber, seq: int) -> None:
-        """The subscriber's snapshot holds everything up to `seq`; the first snapshot of an
-        office in this process also tells the stream where it starts."""
-        subscriber.after_seq = seq
+        """The subscriber's snapshot, holding everything up to `seq`, has been sent; the first
+        snapshot of an office in this process also tells the stream where it starts."""
+        subscriber.start(seq)
         stream = self._offices.setdefault(subscriber.office_id, _OfficeStream())
         if stream.last_seq is None:
             stream.last_seq = seq

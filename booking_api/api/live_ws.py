@@ -36,6 +36,7 @@ EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show",
 TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
 NOT_ALLOWED = 4403
 TICKET_REFRESH_SECONDS = 1.0
+CLOSE_WAIT_SECONDS = 1.0
 
 
 async def board_office(connection: HTTPConnection) -> OfficeSetup:
@@ -110,22 +111,18 @@ async def board_socket(websocket: WebSocket) -> None:
         await websocket.close(code=NOT_ALLOWED)
         return
     await websocket.accept()
-    subscriber = app.live.subscribe(setup.id, board_view(app, setup))
+    subscriber = app.live.subscribe(setup.id, board_view(app, setup), websocket.send_text)
     try:
         snapshot = await read_snapshot(app, setup)
-        app.live.snapshot_taken(subscriber, snapshot["seq"])
         await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
-        await _follow(websocket, subscriber, websocket.send_text)
+        app.live.snapshot_taken(subscriber, snapshot["seq"])
+        await _follow(websocket, subscriber)
     finally:
         app.live.unsubscribe(subscriber)
 
 
-async def _follow(websocket: WebSocket, subscriber: Subscriber, send: Callable[[str], Awaitable[None]]) -> None:
-    """Send queued messages until the client leaves or falls too far behind."""
-    async def pump() -> None:
-        while True:
-            await send(await subscriber.next_message())
-
+async def _follow(websocket: WebSocket, subscriber: Subscriber, *also: Awaitable[Any]) -> None:
+    """Keep the connection until the client leaves or falls too far behind."""
     async def listen() -> None:
         with contextlib.suppress(WebSocketDisconnect):
             while True:
@@ -133,10 +130,10 @@ async def _follow(websocket: WebSocket, subscriber: Subscriber, send: Callable[[
                 if message["type"] == "websocket.disconnect":
                     return
 
-    tasks = [asyncio.ensure_future(pump()), asyncio.ensure_future(listen()),
-             asyncio.ensure_future(subscriber.dropped.wait())]
+    tasks = [asyncio.ensure_future(listen()), asyncio.ensure_future(subscriber.dropped.wait()),
+             *(asyncio.ensure_future(work) for work in also)]
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
@@ -144,8 +141,9 @@ async def _follow(websocket: WebSocket, subscriber: Subscriber, send: Callable[[
             with contextlib.suppress(BaseException):
                 await task
     if subscriber.dropped.is_set():
+        # A connection that stopped reading may never take the close frame: do not wait on it.
         with contextlib.suppress(Exception):
-            await websocket.close(code=TOO_SLOW)
+            await asyncio.wait_for(websocket.close(code=TOO_SLOW), CLOSE_WAIT_SECONDS)
 
 
 async def ticket_socket(websocket: WebSocket) -> None:
@@ -159,24 +157,31 @@ async def ticket_socket(websocket: WebSocket) -> None:
     language = language_of(websocket, websocket.query_params.get("lang") or ticket["language"])
     await websocket.accept()
     watched = {"service": setup.service_by_id(ticket["service_id"]).code}
+    moved = asyncio.Event()
 
     def concerns(event: dict[str, Any]) -> str | None:
         if event.get("ticket_id") == ticket["id"] or event.get("service") == watched["service"]:
-            return "refresh"
+            return "moved"
         return None
 
-    subscriber = app.live.subscribe(setup.id, concerns)
+    async def note(_message: str) -> None:
+        moved.set()
 
-    async def send_view(_message: str = "") -> None:
-        _setup, current = await load_ticket(websocket)  # type: ignore[arg-type]
-        view = await ticket_view(websocket, setup, current, language)  # type: ignore[arg-type]
-        watched["service"] = view["service"]
-        await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
-        await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)  # several moves in a burst make one update
+    async def send_views() -> None:
+        """One fresh view per burst of moves: read the ticket again, send it, wait a moment."""
+        while True:
+            await moved.wait()
+            moved.clear()
+            _setup, current = await load_ticket(websocket)  # type: ignore[arg-type]
+            view = await ticket_view(websocket, setup, current, language)  # type: ignore[arg-type]
+            watched["service"] = view["service"]
+            await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
+            await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)
 
+    subscriber = app.live.subscribe(setup.id, concerns, note)
     try:
         app.live.snapshot_taken(subscriber, await app.current_seq(setup.id))
-        await send_view()
-        await _follow(websocket, subscriber, send_view)
+        moved.set()  # the first message: the ticket as it is now
+        await _follow(websocket, subscriber, send_views())
     finally:
         app.live.unsubscribe(subscriber)
