@@ -90,6 +90,8 @@ async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, n
             called = await transition_row(conn, ticket_id, "call", now, window_id=window_id)
         except DomainError:
             continue  # taken between our read and our update; look again
+        for finished in events:  # the call replaces it on every board: one message to boards, not two
+            finished["for_boards"] = False
         events += await record(conn, setup, [_event(called, "call")], now)
         return Moved(called, events)
     raise DomainError("busy")

@@ -95,11 +95,16 @@ def _offices() -> Any:
     return Office.__table__
 
 
-def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str]:
+def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str | None]:
     """One shared function per office, so the hub encodes each event once for all its boards."""
     timezone = setup.timezone
-    return app.live.views.setdefault(
-        ("board", setup.id), lambda event: json.dumps(board_message(event, timezone), ensure_ascii=False))
+
+    def encode(event: dict[str, Any]) -> str | None:
+        if not event.get("for_boards", True):
+            return None
+        return json.dumps(board_message(event, timezone), ensure_ascii=False)
+
+    return app.live.views.setdefault(("board", setup.id), encode)
 
 
 async def board_socket(websocket: WebSocket) -> None:
