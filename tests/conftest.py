@@ -279,3 +279,40 @@ def running_demo(data_dir: Path) -> Iterator[Demo]:
             process.wait()
         reader.join(timeout=5)
         process.stderr.close()
+
+
+# Anything cut off: the page scrolls, an element leaves the screen, or its content does not fit.
+_OVERFLOW_JS = """(selectors) => {
+  const root = document.documentElement, problems = [];
+  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
+  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
+  for (const e of document.querySelectorAll(selectors)) {
+    if (!e.getClientRects().length) continue;
+    const box = e.getBoundingClientRect(), words = e.textContent.trim().replace(/\\s+/g, " ").slice(0, 30);
+    if (box.bottom > innerHeight + 1 || box.right > innerWidth + 1) problems.push(`${e.className} is off screen`);
+    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
+      problems.push(`${e.className} "${words}" is cut off: ${e.scrollWidth}x${e.scrollHeight}`
+                    + ` in ${e.clientWidth}x${e.clientHeight}`);
+    }
+  }
+  return problems;
+}"""
+
+
+def overflow_problems(page: Any, selectors: str) -> list[str]:
+    """What a person would see cut off on the page, for the elements matching `selectors`."""
+    return page.evaluate(_OVERFLOW_JS, selectors)
+
+
+@contextlib.contextmanager
+def launched_chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(require_chromium()),
+                                             args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()

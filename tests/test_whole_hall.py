@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.conftest import CHROMIUM_ARGS, Demo, require_chromium, running_demo
+from tests.conftest import Demo, launched_chromium, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +28,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(require_chromium()),
-                                              args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"])
+    with launched_chromium("--autoplay-policy=no-user-gesture-required") as launched:
         yield launched
-        launched.close()
 
 
 def test_a_call_reaches_the_board_and_the_phone_and_the_board_catches_up(demo: Demo, browser: Browser) -> None:

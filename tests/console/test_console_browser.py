@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import CHROMIUM_ARGS, require_chromium, running_demo
+from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -27,19 +27,8 @@ SMALL = {"width": 1366, "height": 768}
 LARGE = {"width": 1920, "height": 1080}
 PASSWORD = "okienko-demo"
 
-# Anything cut off: the page scrolls, or a control's content does not fit inside it.
-OVERFLOW_JS = """() => {
-  const root = document.documentElement, problems = [];
-  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
-  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
-  for (const e of document.querySelectorAll('button, .ticket-number, .ticket-service, .queue-table')) {
-    if (!e.getClientRects().length) continue;
-    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
-      problems.push(`"${e.textContent.trim().replace(/\\s+/g, " ").slice(0, 30)}" is cut off`);
-    }
-  }
-  return problems;
-}"""
+EXTRA_ARGS: tuple[str, ...] = ()
+CUT_OFF_CHECKED = "button, .ticket-number, .ticket-service, .queue-table"
 
 
 @dataclass
@@ -71,10 +60,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with launched_chromium(*EXTRA_ARGS) as launched:
+        yield launched
 
 
 def sign_in(browser: Browser, server: DemoServer, username: str, errors: list[str]) -> tuple[BrowserContext, Page]:
@@ -134,7 +121,7 @@ def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_serve
     expect(timer).to_have_text(re.compile(r"^0:0\d$"))
     expect(timer).not_to_have_text("0:00", timeout=3000)  # it runs, second by second
     shoot(page, "serving-1366x768.png")
-    assert page.evaluate(OVERFLOW_JS) == []
+    assert overflow_problems(page, CUT_OFF_CHECKED) == []
 
     page.keyboard.press("f")
     expect(page.locator("#ticket-empty")).to_be_visible()
@@ -173,7 +160,7 @@ def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_serve
     page.keyboard.press("n")
     expect(number).to_have_text("A004")
     shoot(page, "called-1920x1080.png")
-    assert page.evaluate(OVERFLOW_JS) == []
+    assert overflow_problems(page, CUT_OFF_CHECKED) == []
     page.set_viewport_size(SMALL)
     shoot(page, "called-1366x768.png")
 

@@ -18,31 +18,18 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
 
-from tests.conftest import CHROMIUM_ARGS as BASE_ARGS, require_chromium, running_demo
+from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [*BASE_ARGS, "--autoplay-policy=no-user-gesture-required"]  # boards play sound unattended
+EXTRA_ARGS = ("--autoplay-policy=no-user-gesture-required",)  # boards play sound unattended
 SHOTS = Path("/tmp/board-shots")
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 
-# Anything cut off: the page scrolls, or a number does not fit in its box.
-OVERFLOW_JS = """() => {
-  const root = document.documentElement, problems = [];
-  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
-  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
-  for (const e of document.querySelectorAll('.call, .calls-row, .waiting-service, .window-number, .board-header')) {
-    if (!e.getClientRects().length) continue;
-    const box = e.getBoundingClientRect();
-    if (box.bottom > innerHeight + 1 || box.right > innerWidth + 1) problems.push(`${e.className} is off screen`);
-    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)
-      problems.push(`${e.className} "${e.textContent.trim().slice(0, 20)}" is cut off`);
-  }
-  return problems;
-}"""
+CUT_OFF_CHECKED = ".call, .calls-row, .waiting-service, .window-number, .board-header"
 
 
 def short_wav(seconds: float = 0.3) -> bytes:
@@ -110,10 +97,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+    with launched_chromium(*EXTRA_ARGS) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -130,7 +115,7 @@ def waiting(page: Page, service: str) -> Any:
 def screenshot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(100)
-    problems = page.evaluate(OVERFLOW_JS)
+    problems = overflow_problems(page, CUT_OFF_CHECKED)
     page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")  # a flash shown at its end
     assert problems == [], (name, problems)
 

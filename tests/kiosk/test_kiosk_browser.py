@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.conftest import CHROMIUM_ARGS, require_chromium, running_demo
+from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -50,21 +50,8 @@ CONTRASTS_JS = """(selector) => {
     });
 }"""
 
-# Anything cut off: the page scrolls, or a button's content does not fit inside it.
-OVERFLOW_JS = """() => {
-  const root = document.documentElement, problems = [];
-  if (root.scrollWidth > innerWidth) problems.push(`page is ${root.scrollWidth}px wide`);
-  if (root.scrollHeight > innerHeight) problems.push(`page is ${root.scrollHeight}px high`);
-  for (const e of document.querySelectorAll('.service, .category, .ticket, .print-note, .language, .button')) {
-    if (!e.getClientRects().length) continue;
-    if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
-      const words = e.textContent.trim().replace(/\\s+/g, " ").slice(0, 30);
-      problems.push(`${e.className} "${words}" is cut off: ${e.scrollWidth}x${e.scrollHeight}`
-                    + ` in ${e.clientWidth}x${e.clientHeight}`);
-    }
-  }
-  return problems;
-}"""
+EXTRA_ARGS: tuple[str, ...] = ()
+CUT_OFF_CHECKED = ".service, .category, .ticket, .print-note, .language, .button"
 
 SMALL_TARGETS_JS = """() => [...document.querySelectorAll('button, a[href]')]
   .filter((e) => e.getClientRects().length)
@@ -98,10 +85,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with launched_chromium(*EXTRA_ARGS) as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -287,7 +272,7 @@ def test_layout_fits_reads_and_reaches(kiosk: OpenKiosk, viewport: dict[str, int
     minimum = 7 if accessible else 4.5
     text = (".lead, h1, .service-name, .service-name-pl, .stat-label, .stat-value, .language, .toolbar .button, "
             ".office-name, .clock-time, .clock-date")
-    assert page.evaluate(OVERFLOW_JS) == []
+    assert overflow_problems(page, CUT_OFF_CHECKED) == []
     assert page.evaluate(SMALL_TARGETS_JS) == []
     assert [c for c in page.evaluate(CONTRASTS_JS, text) if c[2] < minimum] == []
     shoot(page, f"start-{size}.png")
@@ -300,7 +285,7 @@ def test_layout_fits_reads_and_reaches(kiosk: OpenKiosk, viewport: dict[str, int
         expect(page.locator("#print-problem-message")).not_to_be_empty()
         expect(page.locator("#screen-ticket")).to_have_class(re.compile(r"\bnot-printed\b"))
     expect(page.locator("#countdown")).to_contain_text(re.compile(r"\d+"))
-    assert page.evaluate(OVERFLOW_JS) == []
+    assert overflow_problems(page, CUT_OFF_CHECKED) == []
     ticket_text = (".ticket-label, .ticket-number, .ticket-service, .ticket-facts dt, .ticket-facts dd, "
                    ".print-note p, .countdown")
     assert [c for c in page.evaluate(CONTRASTS_JS, ticket_text) if c[2] < minimum] == []
