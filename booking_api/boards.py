@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from booking_api.events import current_seq, waiting_counts
+from booking_api.events import current_seq, record, waiting_counts
 from booking_api.hours import office_day
-from booking_api.models import Ticket, TicketEvent
+from booking_api.models import Office, Ticket, TicketEvent
 from booking_api.office import OfficeSetup
 
 LAST_CALLS = 12
@@ -52,6 +52,14 @@ async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetim
         "services": [{"code": s.code, "prefix": s.prefix, "names": s.names, "waiting": waiting.get(s.code, 0)}
                      for s in setup.services if s.walk_in],
     }
+
+
+async def set_ticker(conn: AsyncConnection, setup: OfficeSetup, text: str, now: datetime) -> list[dict[str, Any]]:
+    """Change the hall board's running line; returns the `ticker` event to publish after commit."""
+    offices = Office.__table__
+    await conn.execute(sa.update(offices).where(offices.c.id == setup.id).values(ticker=text))
+    return await record(conn, setup, [{"ticket_id": None, "kind": "ticker", "service_id": None,
+                                       "detail": {"text": text}}], now)
 
 
 def board_message(event: dict[str, Any], timezone: Any) -> dict[str, Any]:

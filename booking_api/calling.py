@@ -26,7 +26,7 @@ from booking_api.i18n import _
 from booking_api.events import record
 from booking_api.hours import office_day
 from booking_api.lifecycle import TRANSITIONS, transition_row
-from booking_api.models import Ticket, WindowService
+from booking_api.models import Ticket, Window, WindowService
 from booking_api.office import OfficeSetup
 
 APPOINTMENT_GRACE = timedelta(minutes=5)
@@ -66,6 +66,45 @@ async def open_ticket_at(conn: AsyncConnection, window_id: int) -> dict[str, Any
     return dict(row) if row else None
 
 
+def can_mark_no_show(setup: OfficeSetup, ticket: dict[str, Any]) -> bool:
+    """A called ticket may be marked as not present once it was called again often enough."""
+    return ticket["status"] == "called" and ticket["recalls"] >= setup.recalls_before_no_show
+
+
+@dataclass(frozen=True)
+class QueueAtWindow:
+    service_id: int
+    waiting: int
+    longest_wait_minutes: int
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a clerk sees at a window: paused or not, the ticket in hand, the queues it serves."""
+
+    paused: bool
+    current: dict[str, Any] | None
+    queues: list[QueueAtWindow]
+
+
+async def desk(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Desk:
+    tickets, windows = Ticket.__table__, Window.__table__
+    window = next(w for w in setup.windows if w.id == window_id)
+    rows = (await conn.execute(
+        sa.select(tickets.c.service_id, sa.func.count(), sa.func.min(tickets.c.queued_at))
+        .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
+               tickets.c.status == "waiting", tickets.c.service_id.in_(window.service_ids))
+        .group_by(tickets.c.service_id))).all()
+    waiting = {service_id: (count, oldest) for service_id, count, oldest in rows}
+    queues = []
+    for service_id in window.service_ids:
+        count, oldest = waiting.get(service_id, (0, None))
+        minutes = int((now - oldest).total_seconds() // 60) if oldest else 0
+        queues.append(QueueAtWindow(service_id, int(count), minutes))
+    paused = (await conn.execute(sa.select(windows.c.paused).where(windows.c.id == window_id))).scalar()
+    return Desk(bool(paused), await open_ticket_at(conn, window_id), queues)
+
+
 async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Moved | None:
     """Call the next visitor to `window_id`; None when nobody waits for its services.
 
@@ -98,16 +137,15 @@ async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, n
 
 
 async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action: str, now: datetime, *,
-              window_id: int | None = None, service_code: str | None = None,
-              recalls_before_no_show: int = 0, transfer_position: str = "end") -> Moved:
+              window_id: int | None = None, service_code: str | None = None) -> Moved:
     """recall, start, finish, no_show or transfer one ticket (the clerk's buttons)."""
     if action not in TRANSITIONS or action == "call":
         raise DomainError("malformed_request", detail=action)
     current = await _ticket(conn, setup, ticket_id)
     if window_id is not None and current["window_id"] != window_id and current["status"] != "waiting":
         raise DomainError("not_at_this_window", number=current["number"])
-    if action == "no_show" and current["status"] == "called" and current["recalls"] < recalls_before_no_show:
-        raise DomainError("recall_first", number=current["number"], count=recalls_before_no_show)
+    if action == "no_show" and current["status"] == "called" and not can_mark_no_show(setup, current):
+        raise DomainError("recall_first", number=current["number"], count=setup.recalls_before_no_show)
     extra: dict[str, Any] = {}
     if action == "transfer":
         if not service_code:
@@ -115,7 +153,7 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
         target = setup.service(service_code)
         extra = {"service_id": target.id, "status": "waiting", "window_id": None, "called_at": None,
                  "started_at": None, "finished_at": None, "recalls": 0,
-                 "queued_at": now if transfer_position == "end" else current["issued_at"]}
+                 "queued_at": now if setup.transfer_position == "end" else current["issued_at"]}
         detail = {"from": setup.service_by_id(current["service_id"]).code, "to": target.code}
     else:
         detail = {}

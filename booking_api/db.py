@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from booking_api.settings import Settings, async_url
 
@@ -45,19 +45,6 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-    async def create_all(self) -> None:
-        """Create tables straight from the models (tests); production uses `okienko migrate`."""
-        from booking_api.models import metadata
-
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-
-    async def drop_all(self) -> None:
-        from booking_api.models import metadata
-
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
-
 
 def _ensure_parent(url: str) -> None:
     path = url.split("///", 1)[-1].split("?", 1)[0]
@@ -82,7 +69,3 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get("okienko_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-async def scalar(conn: AsyncConnection, statement: Any, **params: Any) -> Any:
-    return (await conn.execute(statement, params)).scalar()

@@ -22,10 +22,7 @@ import types
 from collections import deque
 from typing import Any, Awaitable, Callable, Protocol
 
-import sqlalchemy as sa
 
-from booking_api.db import Database
-from booking_api.models import TicketEvent
 
 log = logging.getLogger("okienko.live")
 CHANNEL_PREFIX = "okienko:office:"
@@ -92,10 +89,7 @@ class RedisBroker:
         await self._client.publish(channel, message)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await _cancelled(self._task)
         await self._client.aclose()
 
 
@@ -147,13 +141,18 @@ class PostgresBroker:
         await self._sender.execute("SELECT pg_notify($1, $2)", self.NOTIFY_CHANNEL, f"{channel}\n{message}")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await _cancelled(self._task)
         for connection in (self._listener, self._sender):
             if connection is not None and not connection.is_closed():
                 await connection.close()
+
+
+async def _cancelled(task: asyncio.Task[Any] | None) -> None:
+    """Stop a background task and wait until it has."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def broker_for(url: str, database_url: str) -> Broker:
@@ -285,10 +284,7 @@ class LiveHub:
         self._sweeper = asyncio.create_task(self._sweep())
 
     async def stop(self) -> None:
-        if self._sweeper:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await _cancelled(self._sweeper)
         await self.broker.stop()
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
@@ -312,8 +308,6 @@ class LiveHub:
             if not stream.subscribers:  # nobody listens: the next one starts from its own snapshot
                 del self._offices[subscriber.office_id]
 
-    def subscriber_count(self) -> int:
-        return sum(len(stream.subscribers) for stream in self._offices.values())
 
     def _on_message(self, channel: str, message: str) -> None:
         if not channel.startswith(CHANNEL_PREFIX):

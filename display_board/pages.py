@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.announcements import announcement
-from booking_api.api.common import error_body, language_of, okienko
+from booking_api.api.common import error_body, language_of
 from booking_api.api.live_ws import board_office
 from booking_api.errors import DomainError
 from booking_api.i18n import _

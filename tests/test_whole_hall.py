@@ -8,7 +8,6 @@ and the board catches up by itself.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Iterator
 
 import pytest

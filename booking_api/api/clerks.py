@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api.common import language_of, okienko, read_json
 from booking_api.api.staff_auth import Clerk, require_clerk
 from booking_api.api.tickets import ticket_json
-from booking_api.calling import Moved, act, call_next, open_ticket_at
+from booking_api.calling import Moved, act, call_next, can_mark_no_show, desk
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _
-from booking_api.hours import office_day
-from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
 from booking_api.windows import held_window, leave_window, set_paused, take_window, window_of
 
@@ -30,39 +27,23 @@ async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
 
 async def window_state(app: Okienko, setup: OfficeSetup, window_id: int, language: str) -> dict[str, Any]:
     """What the console shows for one window: its ticket in hand and its queues."""
-    now = app.clock.now()
-    tickets = Ticket.__table__
-    window = next(w for w in setup.windows if w.id == window_id)
     async with app.db.read() as conn:
-        current = await open_ticket_at(conn, window_id)
-        rows = (await conn.execute(
-            sa.select(tickets.c.service_id, sa.func.count(), sa.func.min(tickets.c.queued_at))
-            .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
-                   tickets.c.status == "waiting", tickets.c.service_id.in_(window.service_ids))
-            .group_by(tickets.c.service_id))).all()
-        paused = (await conn.execute(sa.text("SELECT paused FROM windows WHERE id = :w"), {"w": window_id})).scalar()
-    waiting = {service_id: (count, oldest) for service_id, count, oldest in rows}
+        state = await desk(conn, setup, window_id, app.clock.now())
     queues = []
-    for service_id in window.service_ids:
-        service = setup.service_by_id(service_id)
-        count, oldest = waiting.get(service_id, (0, None))
-        queues.append({"service": service.code, "name": service.name(language), "waiting": int(count),
-                       "longest_wait_minutes": _minutes(now, oldest)})
+    for queue in state.queues:
+        service = setup.service_by_id(queue.service_id)
+        queues.append({"service": service.code, "name": service.name(language), "waiting": queue.waiting,
+                       "longest_wait_minutes": queue.longest_wait_minutes})
     ticket = None
-    if current:
+    if state.current:
+        current = state.current
         ticket = ticket_json("", setup, current, 0, 0, language, app.translator)
         ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
-                      recalls=current["recalls"],
-                      can_mark_no_show=current["status"] == "called" and
-                      current["recalls"] >= setup.recalls_before_no_show)
+                      recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current))
         ticket.pop("track_url", None)
-    return {"window": window.number, "paused": bool(paused), "ticket": ticket, "queues": queues,
+    return {"window": setup.window_number(window_id), "paused": state.paused, "ticket": ticket, "queues": queues,
             "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
             "recalls_before_no_show": setup.recalls_before_no_show}
-
-
-def _minutes(now: datetime, since: datetime | None) -> int:
-    return int((now - since).total_seconds() // 60) if since else 0
 
 
 def _iso(moment: datetime | None, setup: OfficeSetup) -> str | None:
@@ -152,8 +133,6 @@ async def ticket_action(request: Request) -> Response:
         # A clerk acts on tickets at their own window; managers may act anywhere.
         window_id = None if clerk.role in ("manager", "admin") else await held_window(conn, clerk.session_key)
         moved = await act(conn, setup, request.path_params["ticket_id"], action, now, window_id=window_id,
-                          service_code=service,
-                          recalls_before_no_show=setup.recalls_before_no_show,
-                          transfer_position=setup.transfer_position)
+                          service_code=service)
     await _publish(app, moved)
     return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))

@@ -19,11 +19,10 @@ from booking_api.api.common import identify, language_of, okienko, read_json
 from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.api.tickets import load_ticket, ticket_view
 from booking_api.auth import DeviceIdentity, StaffIdentity
-from booking_api.boards import board_message, board_snapshot
+from booking_api.boards import board_message, board_snapshot, set_ticker as set_ticker_line
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _
-from booking_api.events import record
 from booking_api.office import OfficeSetup
 from booking_api.live import Subscriber
 
@@ -81,18 +80,10 @@ async def set_ticker(request: Request) -> Response:
         raise DomainError("malformed_request", detail=_("the field “text” must be text of at most 500 characters"))
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
     async with app.locks.write_transaction() as conn:
-        await conn.execute(_offices().update().where(_offices().c.id == setup.id).values(ticker=text))
-        events = await record(conn, setup, [{"ticket_id": None, "kind": "ticker", "service_id": None,
-                                             "detail": {"text": text}}], app.clock.now())
+        events = await set_ticker_line(conn, setup, text, app.clock.now())
     app.offices.invalidate()
     await app.live.publish(events)
     return JSONResponse({"text": text})
-
-
-def _offices() -> Any:
-    from booking_api.models import Office
-
-    return Office.__table__
 
 
 def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str | None]:
