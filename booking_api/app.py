@@ -15,12 +15,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from booking_api import pages
-from booking_api.api import agents, clerks, live_ws, services, system, tickets
+from booking_api.api import agents, bookings, clerks, live_ws, services, system, tickets
 from booking_api.api.common import database_error_handler, domain_error_handler, http_error_handler
 from booking_api.clock import Clock
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.settings import Settings, ensure_secret_key, load_settings
+from booking_site.pages import booking_routes
 from console.pages import console_routes
 from display_board.pages import board_routes
 from kiosk.pages import kiosk_routes
@@ -28,6 +29,7 @@ from kiosk.pages import kiosk_routes
 log = logging.getLogger("okienko")
 STATIC = Path(__file__).parent / "static"
 PRINTER_CHECK_SECONDS = 30.0
+BOOKING_SWEEP_SECONDS = 30.0
 
 
 def routes() -> list[Any]:
@@ -45,6 +47,17 @@ def routes() -> list[Any]:
         Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/pause", clerks.pause_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/call-next", clerks.call_next_visitor, methods=["POST"]),
+        Route("/api/v1/slots", bookings.list_slots, methods=["GET"]),
+        Route("/api/v1/bookings", bookings.create_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{booking_id}/confirm", bookings.confirm_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{code}", bookings.get_booking, methods=["GET"]),
+        Route("/api/v1/bookings/{code}/calendar.ics", bookings.booking_calendar_file, methods=["GET"]),
+        Route("/api/v1/bookings/{code}/cancel", bookings.cancel_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{code}/reschedule", bookings.reschedule_booking, methods=["POST"]),
+        Route("/api/v1/waiting-list", bookings.join_waiting_list, methods=["POST"]),
+        Route("/api/v1/waiting-list/{entry_id}/leave", bookings.leave_waiting_list, methods=["POST"]),
+        Route("/api/v1/check-in", bookings.check_in, methods=["POST"]),
+        Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
@@ -56,6 +69,7 @@ def routes() -> list[Any]:
         *kiosk_routes(),
         *console_routes(),
         *board_routes(),
+        *booking_routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -68,16 +82,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(_watch_printers(okienko)) if check_printers else None
+        workers = [asyncio.create_task(okienko.outbox.run()),
+                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))]
+        if check_printers:
+            workers.append(asyncio.create_task(_watch_printers(okienko)))
         await okienko.live.start(okienko.current_seq)
         try:
             yield
         finally:
             await okienko.live.stop()
-            if watcher:
-                watcher.cancel()
+            for worker in workers:
+                worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                    await worker
             await okienko.db.dispose()
 
     app = Starlette(

@@ -2,10 +2,12 @@
 
 Call next picks, among the services this window serves, by one documented order:
 
-1. priority tickets first (when the office's `priority_mode` is "first");
-2. the window's own service order (the order of `services` in the office file);
-3. booked appointments due now (their slot has started or starts within the grace period);
-4. waiting time: who joined the queue first (then the lower number).
+1. booked visits that are due (checked in at the kiosk, and their slot starts within
+   `call_booked_minutes_before` or has started), when the office's `booked_order` is "first";
+2. priority tickets (when the office's `priority_mode` is "first");
+3. the window's own service order (the order of `services` in the office file);
+4. due booked visits, when `booked_order` is "service" (ahead of walk-ins of their own service);
+5. waiting time: who joined the queue first (then the lower number).
 
 Two clerks pressing at the same moment never receive the same ticket: on PostgreSQL the
 candidate row is locked with FOR UPDATE SKIP LOCKED, on SQLite writers are serialised, and in
@@ -26,11 +28,8 @@ from booking_api.i18n import _
 from booking_api.events import record
 from booking_api.hours import office_day
 from booking_api.lifecycle import TRANSITIONS, transition_row
-from booking_api.models import Ticket, Window, WindowService
+from booking_api.models import Booking, Ticket, Window, WindowService
 from booking_api.office import OfficeSetup
-
-APPOINTMENT_GRACE = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class Moved:
@@ -43,12 +42,16 @@ class Moved:
 def next_ticket_query(setup: OfficeSetup, window_id: int, now: datetime) -> Any:
     """The documented call-next order, as one query (first row = the next visitor)."""
     tickets, links = Ticket.__table__, WindowService.__table__
-    order = []
+    policy = setup.booking_policy
+    due = sa.and_(tickets.c.appointment_at.is_not(None),
+                  tickets.c.appointment_at <= now + timedelta(minutes=policy.call_booked_minutes_before))
+    booked_first = policy.booked_order == "first"
+    order = [sa.case((due, 0), else_=1)] if booked_first else []
     if setup.priority_mode == "first":
         order.append(sa.case((tickets.c.priority.is_not(None), 0), else_=1))
     order.append(links.c.position)
-    due = sa.and_(tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= now + APPOINTMENT_GRACE)
-    order.append(sa.case((due, 0), else_=1))
+    if not booked_first:
+        order.append(sa.case((due, 0), else_=1))
     order.extend([tickets.c.queued_at, tickets.c.seq, tickets.c.id])
     return (sa.select(tickets.c.id)
             .join(links, sa.and_(links.c.service_id == tickets.c.service_id, links.c.window_id == window_id))
@@ -80,11 +83,26 @@ class QueueAtWindow:
 
 @dataclass(frozen=True)
 class Desk:
-    """What a clerk sees at a window: paused or not, the ticket in hand, the queues it serves."""
+    """What a clerk sees at a window: paused or not, the ticket in hand, the queues it serves, and
+    the booking the ticket in hand was checked in from (its person, to check against the document)."""
 
     paused: bool
     current: dict[str, Any] | None
     queues: list[QueueAtWindow]
+    booking: dict[str, Any] | None = None
+
+
+async def booking_of_ticket(conn: AsyncConnection, setup: OfficeSetup, ticket: dict[str, Any]) -> dict[str, Any] | None:
+    """The booking a ticket was checked in from, or None for a walk-in ticket."""
+    if ticket.get("appointment_at") is None:
+        return None
+    bookings = Booking.__table__
+    # The booking's day is its slot's local day, the ticket's appointment: the (office, day) index finds it.
+    row = (await conn.execute(sa.select(bookings).where(
+        bookings.c.office_id == setup.id,
+        bookings.c.office_day == ticket["appointment_at"].astimezone(setup.timezone).date(),
+        bookings.c.ticket_id == ticket["id"]))).mappings().first()
+    return dict(row) if row else None
 
 
 async def desk(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Desk:
@@ -102,7 +120,9 @@ async def desk(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: d
         minutes = int((now - oldest).total_seconds() // 60) if oldest else 0
         queues.append(QueueAtWindow(service_id, int(count), minutes))
     paused = (await conn.execute(sa.select(windows.c.paused).where(windows.c.id == window_id))).scalar()
-    return Desk(bool(paused), await open_ticket_at(conn, window_id), queues)
+    current = await open_ticket_at(conn, window_id)
+    booking = await booking_of_ticket(conn, setup, current) if current else None
+    return Desk(bool(paused), current, queues, booking)
 
 
 async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Moved | None:

@@ -107,8 +107,12 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
     except OfficeFileError as error:
         raise CommandError(str(error)) from None
     _run(_load_office(settings, spec, None))
+    flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
     say(f"office {spec.code!r} loaded: {len(spec.services)} services, {len(spec.windows)} windows, "
         f"{len(spec.devices)} devices")
+    if flagged:
+        say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
+            "(GET /api/v1/staff/bookings?flagged=1)")
     return 0
 
 
@@ -121,6 +125,15 @@ async def _with_db(settings: Settings, work: Any) -> Any:
             return await work(conn)
     finally:
         await db.dispose()
+
+
+async def _flag_closed_days(conn: Any, office_code: str) -> int:
+    """Bookings on a day the new file closes are flagged at once (the server's sweeper would too)."""
+    from booking_api.booking_changes import flag_closed_days
+    from booking_api.clock import SystemClock
+    from booking_api.office import read_setup
+
+    return await flag_closed_days(conn, await read_setup(conn, office_code), SystemClock().now())
 
 
 async def _load_office(settings: Settings, spec: Any, always_open: bool | None) -> int:

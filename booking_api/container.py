@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from booking_api.auth import Authenticator
+from booking_api.booking_mail import Notifier
 from booking_api.clock import Clock, SystemClock
 from booking_api.db import Database
 from booking_api.estimates import Estimator
@@ -16,14 +17,17 @@ from booking_api.live import LiveHub, broker_for
 from booking_api.i18n import LANGUAGES, Translator
 from booking_api.locking import Locks
 from booking_api.office import OfficeDirectory
+from booking_api.online_booking import OnlineBooking
+from booking_api.outbox import OutboxSender
 from booking_api.print_agents import AgentHub
 from booking_api.printing import PrintService
 from booking_api.queueing import TicketIssuer
 from booking_api.settings import Settings
+from booking_api.transports import transports_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / "booking_api" / "templates", ROOT / "kiosk" / "templates", ROOT / "console" / "templates",
-                 ROOT / "display_board" / "templates"]
+                 ROOT / "display_board" / "templates", ROOT / "booking_site" / "templates"]
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Okienko:
     agents: AgentHub
     printing: PrintService
     live: LiveHub
+    outbox: OutboxSender
+    booking: OnlineBooking
     templates: jinja2.Environment
 
     @classmethod
@@ -58,11 +64,18 @@ class Okienko:
                 return await events_after(conn, setup, after_seq, clock.now())
 
         live = LiveHub(broker_for(settings.broker_url, settings.database_url), load_events)
+        transports = transports_for(settings)
+        outbox = OutboxSender(db, locks, clock, transports, settings.outbox_poll_seconds)
+        notifier = Notifier(translator, settings.public_url or f"http://{settings.host}:{settings.port}",
+                            settings.mail_from, settings.mail_from_name, can_sms="sms" in transports)
+        booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
+                                live.publish, settings.slots_cache_seconds)
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             issuer=TicketIssuer(locks, clock, estimator, live.publish), auth=Authenticator(db),
             translator=translator, agents=agents,
             printing=PrintService(db, clock, agents, settings.print_timeout_seconds), live=live,
+            outbox=outbox, booking=booking,
             templates=_templates(translator),
         )
 

@@ -33,6 +33,20 @@ def _polish_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("PL", years=year))
 
 
+# The holidays package names Polish holidays in these languages; Russian readers get English.
+_HOLIDAY_LANGUAGES = {"pl": "pl", "uk": "uk", "en": "en_US", "ru": "en_US"}
+
+
+@lru_cache(maxsize=64)
+def _named_holidays(year: int, language: str) -> dict[date, str]:
+    return dict(holidays.country_holidays("PL", years=year, language=_HOLIDAY_LANGUAGES.get(language, "en_US")))
+
+
+def holiday_name(day: date, language: str) -> str | None:
+    """The public holiday on `day` in the visitor's language (English where the package has none)."""
+    return _named_holidays(day.year, language).get(day)
+
+
 def closed_reason(setup: OfficeSetup, day: date) -> str | None:
     """Why the whole office is closed on `day` ("holiday: <name>", "closure"), or None."""
     if day in setup.closures:

@@ -54,6 +54,8 @@ class Office(SQLModel, table=True):
     recalls_before_no_show: int = Field(default=1, description="recalls needed before no-show is allowed")
     transfer_position: str = Field(default="end", max_length=20, description="end | original")
     ticker: str = Field(default="", max_length=500, description="the hall board's ticker line")
+    booking_policy: dict = Field(default_factory=dict, sa_type=sa.JSON,
+                                 description="online booking rules of the office (bookings.BookingPolicy)")
 
 
 class Service(SQLModel, table=True):
@@ -73,6 +75,8 @@ class Service(SQLModel, table=True):
     walk_in: bool = True
     sort_order: int = 0
     active: bool = True
+    booking: dict = Field(default_factory=dict, sa_type=sa.JSON,
+                          description="the service's slot schedule (slots.SlotSchedule); empty: not bookable")
 
 
 class ServiceHours(SQLModel, table=True):
@@ -255,6 +259,132 @@ class PrintJob(SQLModel, table=True):
     attempts: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
     printed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+ACTIVE_BOOKING_STATUSES = ("held", "confirmed")
+
+
+class Booking(SQLModel, table=True):
+    """A visitor's booked slot, bound to one person. Never deleted; its status tells its story.
+
+    `held` (waiting for the one-time code, until `hold_expires_at`) -> `confirmed` -> `checked_in`
+    or `no_show`; `held` -> `expired`; `confirmed` -> `cancelled`. Two partial UNIQUE indexes make a
+    bug an error, not an over-booking: one active booking per place of a slot, and one active
+    booking per person per service.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.UniqueConstraint("office_id", "code", name="uq_bookings_office_id_code"),
+        sa.Index("ix_bookings_slot", "service_id", "starts_at", "status"),
+        sa.Index("ix_bookings_office_day", "office_id", "office_day", "status"),
+        sa.Index("uq_bookings_slot_place", "service_id", "starts_at", "place", unique=True,
+                 sqlite_where=sa.text("status IN ('held', 'confirmed')"),
+                 postgresql_where=sa.text("status IN ('held', 'confirmed')")),
+        sa.Index("uq_bookings_person_service", "service_id", "person_key", unique=True,
+                 sqlite_where=sa.text("status IN ('held', 'confirmed')"),
+                 postgresql_where=sa.text("status IN ('held', 'confirmed')")),
+    )
+    id: str = Field(primary_key=True, max_length=32, description="the hold's id, used to confirm it")
+    office_id: int = Field(foreign_key="offices.id")
+    service_id: int = Field(foreign_key="services.id")
+    office_day: date = Field(description="the slot's local day")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    place: int = Field(description="which of the slot's places (1..places) this booking holds")
+    status: str = Field(default="held", max_length=20)
+    code: str = Field(max_length=8, description="the 6-character booking code typed at the kiosk")
+    secret_hash: str = Field(max_length=64, description="SHA-256 of the manage link's secret")
+    person_key: str = Field(max_length=64, description="keyed hash of name + date of birth + document")
+    person_name: str = Field(max_length=200)
+    birth_date: date
+    document_hash: str = Field(max_length=64, description="keyed hash of the travel document number")
+    document_masked: str = Field(max_length=40)
+    email: str = Field(max_length=254)
+    phone: str = Field(default="", max_length=20)
+    language: str = Field(default="pl", max_length=8)
+    confirm_code_hash: Optional[str] = Field(default=None, max_length=64)
+    confirm_attempts: int = 0
+    hold_expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    sequence: int = Field(default=0, description="iCalendar SEQUENCE: raised on every move or cancel")
+    flag: Optional[str] = Field(default=None, max_length=40, description="for the office to handle, e.g. day_closed")
+    waitlist_entry_id: Optional[int] = Field(default=None, foreign_key="waitlist_entries.id")
+    ticket_id: Optional[str] = Field(default=None, foreign_key="tickets.id", max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime,
+                                         description="when it was cancelled, expired, checked in or missed")
+
+
+class BookingEvent(SQLModel, table=True):
+    """Append-only facts of every booking's life: held, confirmed, moved, cancelled, expired,
+    checked_in, no_show, offered, flagged. Statistics read these."""
+
+    __tablename__ = "booking_events"
+    __table_args__ = (sa.Index("ix_booking_events_office_at", "office_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="offices.id")
+    booking_id: str = Field(foreign_key="bookings.id", index=True, max_length=32)
+    kind: str = Field(max_length=20)
+    at: datetime = Field(sa_type=UTCDateTime)
+    detail: dict = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """A person waiting for a freed place of a service, in the order they joined."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        sa.Index("ix_waitlist_service_status", "service_id", "status", "joined_at"),
+        sa.Index("uq_waitlist_person_service", "service_id", "person_key", unique=True,
+                 sqlite_where=sa.text("status IN ('waiting', 'offered')"),
+                 postgresql_where=sa.text("status IN ('waiting', 'offered')")),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="offices.id")
+    service_id: int = Field(foreign_key="services.id")
+    status: str = Field(default="waiting", max_length=20, description="waiting | offered | booked | lapsed | left")
+    person_key: str = Field(max_length=64)
+    person_name: str = Field(max_length=200)
+    birth_date: date
+    document_hash: str = Field(max_length=64)
+    document_masked: str = Field(max_length=40)
+    email: str = Field(max_length=254)
+    phone: str = Field(default="", max_length=20)
+    language: str = Field(default="pl", max_length=8)
+    joined_at: datetime = Field(sa_type=UTCDateTime)
+    secret_hash: str = Field(max_length=64, description="SHA-256 of the secret that lets the person leave")
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Requests counted per key (a hashed client address or contact) and fixed time window."""
+
+    __tablename__ = "rate_limit_hits"
+    key: str = Field(primary_key=True, max_length=100)
+    window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    hits: int = 0
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the same transaction as the change it reports (transactional
+    outbox): it is sent after commit, retried until it goes, and never sent twice."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+    id: str = Field(primary_key=True, max_length=32)
+    office_id: int = Field(foreign_key="offices.id")
+    channel: str = Field(max_length=10, description="email | sms")
+    recipient: str = Field(max_length=254)
+    subject: str = Field(default="", max_length=300)
+    body: str = Field(sa_type=sa.Text)
+    calendar: Optional[bytes] = Field(default=None, sa_type=sa.LargeBinary, description="an .ics attachment")
+    calendar_method: Optional[str] = Field(default=None, max_length=10)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    sent_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    last_error: Optional[str] = Field(default=None, max_length=300)
 
 
 metadata = SQLModel.metadata

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from booking_api.booking_rules import BookingPolicy, SlotSchedule
 from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.models import (Closure, Office, PriorityCategory, Service, ServiceHours, Window,
@@ -32,6 +33,7 @@ class ServiceSetup:
     walk_in: bool
     hours: dict[int, tuple[tuple[int, int], ...]]
     window_ids: tuple[int, ...]
+    booking: SlotSchedule | None = None
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("pl") or self.code
@@ -73,6 +75,7 @@ class OfficeSetup:
     windows: tuple[WindowSetup, ...]
     categories: tuple[CategorySetup, ...]
     closures: frozenset[date] = field(default_factory=frozenset)
+    booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
 
     def service(self, code: str) -> ServiceSetup:
         """The service by code (or by prefix); `unknown_service` when there is none."""
@@ -145,7 +148,8 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                      average_service_minutes=s["average_service_minutes"], daily_limit=s["daily_limit"],
                      last_ticket_minutes_before_close=s["last_ticket_minutes_before_close"], walk_in=s["walk_in"],
                      hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
-                     window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids))
+                     window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
+                     booking=SlotSchedule.from_mapping(s["booking"]))
         for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid, services_t.c.active)
                                      .order_by(services_t.c.sort_order))).mappings())
     cats_t = PriorityCategory.__table__
@@ -162,7 +166,8 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        priority_mode=office["priority_mode"], ticket_footer=dict(office["ticket_footer"] or {}),
                        recalls_before_no_show=office["recalls_before_no_show"],
                        transfer_position=office["transfer_position"], ticker=office["ticker"],
-                       services=services, windows=windows, categories=categories, closures=closures)
+                       services=services, windows=windows, categories=categories, closures=closures,
+                       booking_policy=BookingPolicy.from_mapping(office["booking_policy"]))
 
 
 class OfficeDirectory:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from printers.connections import PrinterConfig
+from booking_api.booking_rules import BookingPolicy, SlotSchedule
 from booking_api.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 
@@ -41,6 +42,7 @@ class ServiceSpec:
     last_ticket_minutes_before_close: int = 15
     walk_in: bool = True
     hours: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    booking: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class OfficeSpec:
     windows: list[tuple[str, str, list[str]]] = field(default_factory=list)
     priorities: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     devices: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    booking_policy: dict[str, Any] = field(default_factory=dict)
 
 
 def read_office_file(path: str | Path) -> OfficeSpec:
@@ -97,6 +100,7 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
             spec.closures.append((date.fromisoformat(str(value)), ""))
         except ValueError:
             raise OfficeFileError(f"office.closures[{index}]: {value!r} is not a date (YYYY-MM-DD)") from None
+    spec.booking_policy = _booking_policy(office.get("booking", {}), "office.booking")
     spec.services = [_service(item, f"service[{i}]") for i, item in enumerate(raw.get("service", []))]
     if not spec.services:
         raise OfficeFileError("the office has no [[service]]")
@@ -143,7 +147,67 @@ def _service(item: dict[str, Any], where: str) -> ServiceSpec:
             raise OfficeFileError(f"{where}.hours: {day!r} is not one of {', '.join(WEEKDAYS)}")
         service.hours[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.hours.{day}")
                                               for part in str(ranges).split(",") if part.strip()]
+    if "booking" in item:
+        service.booking = _slot_schedule(item["booking"], f"{where}.booking")
     return service
+
+
+def _booking_policy(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise OfficeFileError(f"{where}: expected a table")
+    policy = BookingPolicy()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(policy, key):
+            raise OfficeFileError(f"{where}.{key}: unknown key")
+        default = getattr(policy, key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise OfficeFileError(f"{where}.{key}: expected true or false")
+            values[key] = value
+        elif isinstance(default, int):
+            values[key] = int(_number(raw, key, where, default))
+        else:
+            values[key] = str(value)
+    if values.get("booked_order", "first") not in ("first", "service"):
+        raise OfficeFileError(f"{where}.booked_order: 'first' or 'service'")
+    return BookingPolicy(**values).to_mapping()
+
+
+def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise OfficeFileError(f"{where}: expected a table")
+    known = {"slot_minutes", "places", "days", "breaks", "horizon_days", "first_day", "release_time", "what_to_bring"}
+    for key in raw:
+        if key not in known:
+            raise OfficeFileError(f"{where}.{key}: unknown key")
+    slot_minutes = int(_number(raw, "slot_minutes", where, 15))
+    places = int(_number(raw, "places", where, 1))
+    if slot_minutes < 5 or places < 1:
+        raise OfficeFileError(f"{where}: slot_minutes must be at least 5 and places at least 1")
+    days: dict[int, list[tuple[int, int]]] = {}
+    for day, ranges in dict(raw.get("days", {})).items():
+        if day not in WEEKDAYS:
+            raise OfficeFileError(f"{where}.days: {day!r} is not one of {', '.join(WEEKDAYS)}")
+        days[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.days.{day}")
+                                     for part in str(ranges).split(",") if part.strip()]
+    if not days:
+        raise OfficeFileError(f"{where}.days: at least one day with hours")
+    breaks = [_range(str(text).strip(), f"{where}.breaks[{i}]") for i, text in enumerate(raw.get("breaks", []))]
+    release = _RANGE.match(f"{raw.get('release_time', '06:00')}-23:59")
+    if not release or int(release.group(1)) > 23 or int(release.group(2)) > 59:
+        raise OfficeFileError(f"{where}.release_time: HH:MM, got {raw.get('release_time')!r}")
+    bring = {str(k): str(v) for k, v in dict(raw.get("what_to_bring", {})).items()}
+    missing = [language for language in LANGUAGES if bring and not bring.get(language)]
+    if missing:
+        raise OfficeFileError(f"{where}.what_to_bring: missing {', '.join(missing)}")
+    schedule = SlotSchedule(
+        slot_minutes=slot_minutes, places=places, days={d: tuple(r) for d, r in days.items()},
+        breaks=tuple(breaks), horizon_days=int(_number(raw, "horizon_days", where, 30)),
+        first_day=int(_number(raw, "first_day", where, 1)),
+        release_minute=int(release.group(1)) * 60 + int(release.group(2)),
+        what_to_bring=bring)
+    return schedule.to_mapping()
 
 
 def _range(text: str, where: str) -> tuple[int, int]:
@@ -200,7 +264,7 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
         "name": spec.name, "timezone": spec.timezone, "default_language": spec.default_language,
         "closed_on_public_holidays": spec.closed_on_public_holidays, "priority_mode": spec.priority_mode,
         "ticket_footer": spec.ticket_footer, "recalls_before_no_show": spec.recalls_before_no_show,
-        "transfer_position": spec.transfer_position,
+        "transfer_position": spec.transfer_position, "booking_policy": spec.booking_policy,
         **({} if always_open is None else {"always_open": always_open}),
     })
     service_ids: dict[str, int] = {}
@@ -210,7 +274,7 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
             "prefix": service.prefix, "names": service.names, "active": True, "sort_order": order,
             "average_service_minutes": service.average_service_minutes, "daily_limit": service.daily_limit,
             "last_ticket_minutes_before_close": service.last_ticket_minutes_before_close,
-            "walk_in": service.walk_in,
+            "walk_in": service.walk_in, "booking": service.booking,
         })
         hours = ServiceHours.__table__
         await conn.execute(sa.delete(hours).where(hours.c.service_id == service_ids[service.code]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking_api import __version__
+from booking_api import __version__, openapi_booking
 from booking_api.errors import ERRORS
 
 
@@ -39,7 +39,9 @@ NULLABLE_STR = {"type": "string", "nullable": True}
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string", "enum": sorted(ERRORS)},
-        "message": {"type": "string", "description": "in the request's language"}}},
+        "message": {"type": "string", "description": "in the request's language"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "invalid_details: what is wrong with each form field"}}},
     "Service": {"type": "object", "properties": {
         "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
         "names": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -96,7 +98,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Okienko API", "version": __version__,
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -164,8 +166,9 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "required": ["paused"], "properties": {"paused": {"type": "boolean"}}}}}},
                 "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(400, 401, 403, 409)}}},
             "/api/v1/windows/{window}/call-next": {"post": {
-                "summary": "Call the next visitor (order: priority, the window's service order, booked "
-                           "appointments due now, waiting time). A ticket being served is finished first.",
+                "summary": "Call the next visitor (order: checked-in bookings due now when booked_order is "
+                           "'first', priority, the window's service order, waiting time; docs/api.md). A ticket "
+                           "being served is finished first.",
                 "security": [{"bearer": []}, {"session": []}], "parameters": [WINDOW, LANG_PARAM],
                 "responses": {"200": _json(_ref("Ticket"), "the called ticket"),
                               "204": {"description": "nobody waits for this window's services"},
@@ -180,6 +183,7 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "required": ["text"], "properties": {"text": {"type": "string",
                                                                                      "maxLength": 500}}}}}},
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
+            **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

@@ -56,11 +56,16 @@ def build_slip(setup: OfficeSetup, translator: Translator, ticket: dict[str, Any
     names = list(dict.fromkeys(service.name(lang) for lang in both))
     issued = ticket["issued_at"].astimezone(setup.timezone)
     footer = [setup.ticket_footer[lang] for lang in both if setup.ticket_footer.get(lang)]
+    ahead_line = line(_("People ahead: {count}"), count=people_ahead)
+    wait_line = line(_("Estimated wait: about {minutes} min"), minutes=wait)
+    if ticket.get("appointment_at"):  # a checked-in booking is called at its slot, not by the queue
+        slot = ticket["appointment_at"].astimezone(setup.timezone).strftime("%H:%M")
+        ahead_line = line(_("Booked visit: {time}"), time=slot)
+        wait_line = line(_("You will be called at about that time."))
     return TicketSlip(
         office_name=setup.name, number=ticket["number"], priority_label=priority, service_lines=names,
         issued_line=issued.strftime("%d.%m.%Y %H:%M"),
-        ahead_line=line(_("People ahead: {count}"), count=people_ahead),
-        wait_line=line(_("Estimated wait: about {minutes} min"), minutes=wait),
+        ahead_line=ahead_line, wait_line=wait_line,
         track_url=track_url, footer_lines=list(dict.fromkeys(footer)),
     )
 

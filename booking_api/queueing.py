@@ -50,6 +50,7 @@ class TicketRequest:
     priority: str | None = None
     device_id: int | None = None
     idempotency_key: str | None = None
+    appointment_at: datetime | None = None   # a checked-in booking's slot: served at that time
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,14 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
         wait = wait_minutes(setup, service, ahead, minutes_per_visit.get(service.id, service.average_service_minutes),
                             staffed)
         state = availability(setup, service, now, wait, request.language)
-        if not state.open:
+        if request.appointment_at is None and not state.open:  # a booking is its own permission
             outcomes[index] = DomainError(state.reason or "service_closed_today", **state.params)
             continue
         counts[1 if request.priority is not None else 0] += 1
         accepted.setdefault(service.prefix, []).append(index)
         planned.append((index, service, ahead, wait))
-    numbers = await _take(conn, setup, day, accepted)
+    booked_only = all(r.appointment_at is not None for r in requests)
+    numbers = await _take(conn, setup, day, accepted, limited=not booked_only)
     rows, events, keys = [], [], []
     for index, service, ahead, wait in planned:
         request = requests[index]
@@ -196,9 +198,9 @@ async def _waiting_counts(conn: AsyncConnection, office_id: int, day: date,
 
 
 async def _take(conn: AsyncConnection, setup: OfficeSetup, day: date,
-                accepted: dict[str, list[int]]) -> dict[int, int]:
-    """Request index -> seq, for as many as the daily limits allow."""
-    limits = {s.prefix: s.daily_limit for s in setup.services}
+                accepted: dict[str, list[int]], limited: bool = True) -> dict[int, int]:
+    """Request index -> seq, for as many as the daily limits allow (booked check-ins are not limited)."""
+    limits = {s.prefix: s.daily_limit if limited else None for s in setup.services}
     names = {prefix: counter_name(setup.id, day, prefix) for prefix in accepted}
     granted = await take_numbers(conn, {names[p]: len(ix) for p, ix in accepted.items()},
                                  {names[p]: limits.get(p) for p in accepted})
@@ -247,6 +249,7 @@ def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, 
         "priority": request.priority, "language": request.language, "status": "waiting",
         "device_id": request.device_id, "window_id": None, "issued_at": now, "queued_at": now,
         "called_at": None, "started_at": None, "finished_at": None, "recalls": 0,
+        "appointment_at": request.appointment_at,
     }
 
 

@@ -64,6 +64,30 @@ class Settings:
         default="memory", metadata=_doc("How live events reach every server process: `memory` (one process), "
                                         "`redis://host:6379/0`, or `postgresql` (NOTIFY on the application "
                                         "database).", "OKIENKO_BROKER_URL"))
+    smtp_host: str = field(
+        default="", metadata=_doc("SMTP server for booking emails; empty: emails are written as .eml files to "
+                                  "`<data_dir>/mail` (the demo).", "OKIENKO_SMTP_HOST"))
+    smtp_port: int = field(default=25, metadata=_doc("SMTP port.", "OKIENKO_SMTP_PORT"))
+    smtp_security: str = field(
+        default="none", metadata=_doc("`none`, `starttls` or `tls` (implicit TLS, usually port 465).",
+                                      "OKIENKO_SMTP_SECURITY"))
+    smtp_user: str = field(default="", metadata=_doc("SMTP user name; empty: no login.", "OKIENKO_SMTP_USER"))
+    smtp_password: str = field(default="", metadata=_doc("SMTP password.", "OKIENKO_SMTP_PASSWORD"))
+    mail_from: str = field(
+        default="okienko@localhost", metadata=_doc("Sender address of booking emails.", "OKIENKO_MAIL_FROM"))
+    mail_from_name: str = field(
+        default="Okienko", metadata=_doc("Sender name of booking emails.", "OKIENKO_MAIL_FROM_NAME"))
+    sms_gateway_url: str = field(
+        default="", metadata=_doc("SMS gateway that takes a JSON POST `{\"to\", \"text\"}`; empty: no SMS.",
+                                  "OKIENKO_SMS_GATEWAY_URL"))
+    sms_gateway_token: str = field(
+        default="", metadata=_doc("Bearer token for the SMS gateway.", "OKIENKO_SMS_GATEWAY_TOKEN"))
+    outbox_poll_seconds: float = field(
+        default=5.0, metadata=_doc("How often each server process looks for notifications to send (it also "
+                                   "sends at once after a booking change).", "OKIENKO_OUTBOX_POLL_SECONDS"))
+    slots_cache_seconds: float = field(
+        default=1.0, metadata=_doc("How long a slot listing is served from memory before it is counted again "
+                                   "(bookings always check the real count).", "OKIENKO_SLOTS_CACHE_SECONDS"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
 
     @property
@@ -129,6 +153,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
     async_url(settings.database_url)  # fail early on an unusable URL
     if settings.default_language not in ("pl", "en", "uk", "ru"):
         raise SettingsError("OKIENKO_DEFAULT_LANGUAGE: one of pl, en, uk, ru")
+    if settings.smtp_security not in ("none", "starttls", "tls"):
+        raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
     return settings
 
 

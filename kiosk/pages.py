@@ -16,11 +16,14 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api.api.common import error_body, language_of, okienko, require_kiosk
 from booking_api.api.services import status_json, statuses_for
+from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH
 from booking_api.errors import DomainError
 from booking_api.pages import enroll_device, render
 
 STATIC = Path(__file__).parent / "static"
 # Everything the kiosk needs comes from this server: nothing inline, nothing from outside.
+# The camera that scans a booking's QR code needs no source here: its MediaStream is given to the
+# <video> as srcObject, never fetched, and camera access is allowed to the page's own origin.
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
@@ -40,6 +43,8 @@ async def kiosk_page(request: Request) -> Response:
         services=[status_json(app, s, language) for s in statuses],
         priority_categories=[{"code": c.code, "mark": c.mark, "name": c.name(language)} for c in setup.categories],
         idle_seconds=app.settings.kiosk_idle_seconds,
+        bookable=any(service.booking is not None for service in setup.services),
+        code_alphabet=CODE_ALPHABET, code_length=CODE_LENGTH,
     )
     response.headers["Content-Security-Policy"] = CSP
     return response

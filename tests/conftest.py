@@ -143,9 +143,10 @@ class Office:
 
 
 async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, always_open: bool = False,
-                      office_file: Path = DEMO_OFFICE, printer: dict[str, Any] | None = None) -> Office:
+                      office_file: Path = DEMO_OFFICE, printer: dict[str, Any] | None = None,
+                      **settings_extra: Any) -> Office:
     settings = Settings(database_url=database_url, data_dir=str(tmp_path), secret_key="test-secret",
-                        print_timeout_seconds=2.0)
+                        print_timeout_seconds=2.0, **settings_extra)
     clock = FixedClock(moment)
     spec = read_office_file(office_file)
     if printer is not None:
@@ -244,14 +245,24 @@ class Demo:
         return made.stdout.strip()
 
 
+# `okienko demo` with another office file in place of config/demo-office.toml (same staff, tokens, links).
+_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import booking_api.cli as cli; "
+                     "cli.DEMO_OFFICE = Path(sys.argv[1]); sys.exit(cli.main(['demo']))")
+
+
 @contextlib.contextmanager
-def running_demo(data_dir: Path) -> Iterator[Demo]:
-    """`okienko demo` in a subprocess on a free port, waited for; stopped afterwards."""
+def running_demo(data_dir: Path, office_file: Path | None = None) -> Iterator[Demo]:
+    """`okienko demo` in a subprocess on a free port, waited for; stopped afterwards.
+
+    `office_file` runs the demo with that office instead of the demo office (e.g. one that can be
+    booked for today)."""
     port = free_port()
     env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "demo"], cwd=data_dir, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "booking_api.cli", "demo"] if office_file is None else \
+        [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
+    process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
     lines: list[str] = []
     assert process.stderr is not None
     # Keep reading, or the server blocks once the pipe is full of log lines.

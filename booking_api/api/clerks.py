@@ -39,11 +39,20 @@ async def window_state(app: Okienko, setup: OfficeSetup, window_id: int, languag
         current = state.current
         ticket = ticket_json("", setup, current, 0, 0, language, app.translator)
         ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
-                      recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current))
+                      recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current),
+                      booking=_booked_person(state.booking, setup))
         ticket.pop("track_url", None)
     return {"window": setup.window_number(window_id), "paused": state.paused, "ticket": ticket, "queues": queues,
             "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
             "recalls_before_no_show": setup.recalls_before_no_show}
+
+
+def _booked_person(booking: dict[str, Any] | None, setup: OfficeSetup) -> dict[str, Any] | None:
+    """Who booked the visit, for the clerk to check against the document in hand (masked number only)."""
+    if booking is None:
+        return None
+    return {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
+            "document": booking["document_masked"], "starts_at": _iso(booking["starts_at"], setup)}
 
 
 def _iso(moment: datetime | None, setup: OfficeSetup) -> str | None:

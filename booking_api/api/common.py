@@ -14,6 +14,7 @@ from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _, current_language, negotiate
+from booking_api.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
 log = logging.getLogger("okienko.api")
@@ -32,14 +33,24 @@ def language_of(connection: HTTPConnection, explicit: str | None = None) -> str:
     return language
 
 
-def error_body(connection: HTTPConnection, error: DomainError, language: str | None = None) -> dict[str, str]:
+def error_body(connection: HTTPConnection, error: DomainError, language: str | None = None) -> dict[str, Any]:
+    """`{"error", "message"}`, plus `fields` (a message per bad form field) where the error has them."""
     language = language or language_of(connection)
-    message = okienko(connection).translator.format(language, error.message_id, **error.params)
-    return {"error": error.code, "message": message}
+    translator = okienko(connection).translator
+    body: dict[str, Any] = {"error": error.code, "message": translator.format(language, error.message_id,
+                                                                             **error.params)}
+    fields = error.params.get("fields")
+    if isinstance(fields, dict):
+        body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}
+    return body
 
 
 def error_response(connection: HTTPConnection, error: DomainError, language: str | None = None) -> JSONResponse:
-    headers = {"Retry-After": "1"} if error.code == "busy" else None
+    headers = None
+    if error.code == "busy":
+        headers = {"Retry-After": "1"}
+    elif "retry_after" in error.params:
+        headers = {"Retry-After": str(error.params["retry_after"])}
     return JSONResponse(error_body(connection, error, language), status_code=error.http_status, headers=headers)
 
 

@@ -39,6 +39,8 @@ def ticket_json(app_base: str, setup: OfficeSetup, ticket: dict[str, Any], peopl
         "issued_at": ticket["issued_at"].astimezone(setup.timezone).isoformat(),
         "office_day": ticket["office_day"].isoformat(), "language": ticket["language"],
         "track_url": f"{app_base}/t/{ticket['id']}",
+        "appointment_at": ticket["appointment_at"].astimezone(setup.timezone).isoformat()
+        if ticket.get("appointment_at") else None,
     }
 
 
@@ -74,13 +76,20 @@ async def create_ticket(request: Request) -> Response:
     setup = await app.offices.by_id(kiosk.office_id)
     issued = await app.issuer.issue(setup, TicketRequest(service.strip(), language, priority or None,
                                                          kiosk.id, key))
+    return await issued_response(request, setup, issued, kiosk.id, language)
+
+
+async def issued_response(request: Request, setup: OfficeSetup, issued: Any, kiosk_id: int,
+                          language: str) -> JSONResponse:
+    """A kiosk's new ticket, printed (or why not): 201, or 200 for an idempotent replay."""
+    app = okienko(request)
     base = base_url(request)
     body_out = ticket_json(base, setup, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
                            language, app.translator)
     if issued.replayed:  # the first answer was lost: tell what happened to its print
         outcome = await app.printing.outcome_of(issued.ticket["id"])
     else:
-        outcome = await _print(request, setup, issued, kiosk.id, body_out)
+        outcome = await _print(request, setup, issued, kiosk_id, body_out)
     body_out["printed"] = outcome.printed
     body_out["print_problem"] = None if outcome.printed else {
         "error": outcome.problem,

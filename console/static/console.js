@@ -25,6 +25,8 @@
     ticketStatus: $("ticket-status"), ticketPriority: $("ticket-priority"), ticketNumber: $("ticket-number"),
     ticketService: $("ticket-service"), calledAt: $("ticket-called-at"), timerLabel: $("ticket-timer-label"),
     timer: $("ticket-timer"), recalls: $("ticket-recalls"), actions: $("actions"), pauseLabel: $("pause-label"),
+    booking: $("ticket-booking"), bookingName: $("booking-name"), bookingBirthDate: $("booking-birth-date"),
+    bookingDocument: $("booking-document"), bookingStartsAt: $("booking-starts-at"),
     noShowHint: $("no-show-hint"), queueRows: $("queue-rows"), liveState: $("live-state"), liveDot: $("live-dot"),
     dialog: $("transfer-dialog"), transferNumber: $("transfer-number"), transferServices: $("transfer-services"),
   };
@@ -227,6 +229,23 @@
     return match ? match[1] : "";
   }
 
+  // A date of birth to compare with a document: the month in words, never 04/12 read either way.
+  const birthDateFormat = new Intl.DateTimeFormat(config.lang, {dateStyle: "long", timeZone: "UTC"});
+
+  function birthDate(iso) {
+    const [year, month, day] = (iso || "").split("-").map(Number);
+    return year && month && day ? birthDateFormat.format(Date.UTC(year, month - 1, day)) : (iso || "");
+  }
+
+  function renderBooking(booking) {
+    view.booking.hidden = !booking;
+    view.ticket.classList.toggle("is-booked", Boolean(booking));
+    view.bookingName.textContent = booking ? booking.name : "";
+    view.bookingBirthDate.textContent = booking ? birthDate(booking.birth_date) : "";
+    view.bookingDocument.textContent = booking ? booking.document : "";
+    view.bookingStartsAt.textContent = booking ? clockTime(booking.starts_at) : "";
+  }
+
   function render(windowState) {
     state = windowState;
     stateAt = Date.now();
@@ -251,6 +270,7 @@
       view.timerLabel.textContent = ticket.status === "serving" ? text.servingFor : text.sinceCalled;
       view.recalls.textContent = String(ticket.recalls || 0);
     }
+    renderBooking(ticket ? ticket.booking : null);
     tick();
     renderQueues();
     renderButtons();

@@ -1,8 +1,9 @@
 /* Okienko kiosk: the touch screen in the hall.
  *
  * The server renders every element and every word (kiosk.html); this script switches between the
- * start, priority and ticket screens, takes tickets and keeps the queue figures fresh. Words it
- * shows come from the page's "kiosk-config" block, already translated: none are written here.
+ * start, priority, booking and ticket screens, takes tickets, checks booked visitors in and keeps
+ * the queue figures fresh. Words it shows come from the page's "kiosk-config" block, already
+ * translated: none are written here.
  */
 (function () {
   "use strict";
@@ -17,6 +18,7 @@
   const DONE_GUARD_MS = 1000; // a double tap on a service must not land on "Done" and hide the ticket
   const IDLE_RESET_MS = Math.max(60, config.idle_seconds * 4) * 1000;
   const FRESH_PAGE_MS = 6 * 3600 * 1000; // reload now and then at a quiet moment: new code, no leaks
+  const SCAN_EVERY_MS = 250; // a camera frame four times a second is enough for a QR code held still
   const loadedAt = Date.now();
 
   const byId = (id) => document.getElementById(id);
@@ -32,7 +34,10 @@
     ticketShownAt: 0,
     countdown: null,
     noticeTimer: 0,
+    scan: null, // the camera while it looks for a booking's QR code: {stream, timer}
   };
+  const codeInput = byId("booking-code"); // null where the office takes no bookings
+  let qrDetector = null; // a BarcodeDetector, once a camera and QR support are known to be there
 
   // ---- small helpers ------------------------------------------------------------------------
 
@@ -43,6 +48,12 @@
   function setText(element, value) {
     const next = String(value);
     if (element.textContent !== next) element.textContent = next;
+  }
+
+  /** "10:20" from "2026-12-03T10:20:00+01:00": the office's wall time, as the server sent it. */
+  function wallTime(iso) {
+    const match = /T(\d{2}:\d{2})/.exec(iso || "");
+    return match ? match[1] : "";
   }
 
   function minutesText(minutes) {
@@ -84,11 +95,14 @@
   // ---- screens ------------------------------------------------------------------------------
 
   function show(screen, focusTarget) {
-    for (const name of ["start", "priority", "ticket"]) {
-      byId("screen-" + name).hidden = name !== screen;
+    if (screen !== "booking") stopScanning();
+    for (const name of ["start", "priority", "booking", "ticket"]) {
+      const section = byId("screen-" + name);
+      if (section) section.hidden = name !== screen;
     }
     shell.dataset.screen = screen;
     state.screen = screen;
+    setLanguageLinks();
     if (screen === "start") fitServices();
     if (focusTarget) focusTarget.focus({ preventScroll: true });
   }
@@ -126,11 +140,31 @@
   function setA11y(on) {
     document.body.classList.toggle("a11y", on);
     byId("a11y-toggle").setAttribute("aria-pressed", String(on));
-    // The same visitor switching language keeps the mode they chose.
-    for (const link of document.querySelectorAll(".language")) {
-      link.href = "/kiosk/?lang=" + encodeURIComponent(link.dataset.lang) + (on ? "&a11y=1" : "");
-    }
+    placeBookingButton();
+    setLanguageLinks();
     fitServices();
+  }
+
+  // In accessibility mode every control sits in the lower half, which the matters already fill. On a
+  // portrait screen "I have a booking" moves into the toolbar then (on a landscape one kiosk.css
+  // gives it a cell of the matters' grid), and back under the matters after.
+  const haveBooking = byId("have-booking");
+  const haveBookingHome = haveBooking ? [haveBooking.parentElement, haveBooking.nextSibling] : null;
+  const portrait = window.matchMedia("(orientation: portrait)");
+  function placeBookingButton() {
+    if (!haveBooking) return;
+    if (a11yOn() && portrait.matches) document.querySelector(".toolbar-actions").prepend(haveBooking);
+    else if (haveBooking.parentElement !== haveBookingHome[0]) {
+      haveBookingHome[0].insertBefore(haveBooking, haveBookingHome[1]);
+    }
+  }
+
+  // The same visitor switching language keeps the mode they chose, and the code screen they are on.
+  function setLanguageLinks() {
+    for (const link of document.querySelectorAll(".language")) {
+      link.href = "/kiosk/?lang=" + encodeURIComponent(link.dataset.lang) + (a11yOn() ? "&a11y=1" : "")
+        + (state.screen === "booking" ? "&screen=booking" : "");
+    }
   }
 
   function homeUrl() {
@@ -157,6 +191,7 @@
   function resetInPlace() {
     setPriority(null);
     setA11y(false);
+    clearCode();
     show("start");
     announce("");
     state.lastActivity = Date.now();
@@ -288,6 +323,9 @@
       setText(byId("ticket-priority-mark"), ticket.priority.mark);
       setText(byId("ticket-priority-name"), ticket.priority.name);
     }
+    const bookedAt = wallTime(ticket.appointment_at);
+    byId("ticket-booked").hidden = !bookedAt;
+    setText(byId("ticket-booked-text"), bookedAt ? fill(text.booked_at, { time: bookedAt }) : "");
     setText(byId("ticket-ahead"), ticket.position);
     setText(byId("ticket-wait"), minutesText(ticket.estimated_wait_minutes));
     byId("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
@@ -302,6 +340,7 @@
     const parts = [
       text.your_number + ": " + ticket.number,
       ticket.service_name,
+      bookedAt ? fill(text.booked_at, { time: bookedAt }) : "",
       text.people_ahead + ": " + ticket.position,
       text.estimated_wait + ": " + minutesText(ticket.estimated_wait_minutes),
     ];
@@ -334,6 +373,243 @@
   function stopCountdown() {
     if (state.countdown) window.clearInterval(state.countdown.timer);
     state.countdown = null;
+  }
+
+  // ---- checking in with a booking code ------------------------------------------------------
+
+  /** What was typed or scanned, as the server stores codes: upper case letters and digits only. */
+  function cleanCode(value) {
+    return String(value).toUpperCase().replace(/[^A-Z0-9]/g, "");
+  }
+
+  function codeChanged() {
+    byId("booking-submit").disabled = codeInput.value.length !== config.code_length;
+    codeInput.removeAttribute("aria-invalid");
+    byId("booking-error").hidden = true;
+  }
+
+  // Typing on a keyboard: keep the caret where it was, drop what cannot be in a code.
+  function onCodeInput() {
+    const typed = codeInput.value;
+    const cleaned = cleanCode(typed).slice(0, config.code_length);
+    if (cleaned !== typed) {
+      const caret = Math.min(cleanCode(typed.slice(0, codeInput.selectionStart || 0)).length, cleaned.length);
+      codeInput.value = cleaned;
+      codeInput.setSelectionRange(caret, caret);
+    }
+    codeChanged();
+  }
+
+  function spelled(code) {
+    return code.split("").join(" ");
+  }
+
+  function typeKey(key) {
+    if (codeInput.value.length >= config.code_length) return;
+    codeInput.value += key;
+    codeChanged();
+    announce(spelled(codeInput.value));
+  }
+
+  function deleteKey() {
+    codeInput.value = codeInput.value.slice(0, -1);
+    codeChanged();
+    announce(spelled(codeInput.value));
+  }
+
+  function clearCode() {
+    if (!codeInput) return;
+    stopScanning();
+    codeInput.value = "";
+    codeChanged();
+  }
+
+  function openBooking() {
+    if (state.busy) return;
+    clearCode();
+    show("booking", codeInput);
+  }
+
+  function showBookingError(message) {
+    byId("booking-error").hidden = false;
+    setText(byId("booking-error-message"), message);
+    codeInput.setAttribute("aria-invalid", "true");
+    codeInput.focus({ preventScroll: true });
+    announce(message);
+  }
+
+  async function postCheckIn(code) {
+    try {
+      const response = await request("/api/v1/check-in", {
+        method: "POST",
+        body: JSON.stringify({ code, language: config.lang }),
+        headers: { "Content-Type": "application/json" },
+      }, ISSUE_TIMEOUT_MS);
+      if (response.ok) return { ticket: await response.json() };
+      return { message: await errorMessage(response) };
+    } catch (error) {
+      // No retry: a check-in that did go through answers a second try with "already checked in".
+      return { message: text.unreachable };
+    }
+  }
+
+  async function checkIn(event) {
+    if (event) event.preventDefault();
+    const code = codeInput.value;
+    if (state.busy || state.screen !== "booking" || code.length !== config.code_length) return;
+    stopScanning();
+    setBusy(true);
+    let outcome;
+    try {
+      outcome = await postCheckIn(code);
+    } finally {
+      setBusy(false);
+    }
+    if (state.screen !== "booking") return; // sent back to the start meanwhile
+    if (outcome.ticket) {
+      clearCode(); // the next visitor must not find this code on the screen
+      showTicket(outcome.ticket);
+    } else {
+      showBookingError(outcome.message); // the code stays, to be corrected
+    }
+  }
+
+  // ---- the camera, where the browser can read QR codes ------------------------------------
+
+  async function prepareScanning() {
+    const button = byId("booking-scan");
+    const media = navigator.mediaDevices; // only on https or localhost
+    if (!button || !("BarcodeDetector" in window) || !media || !media.getUserMedia) return;
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (!formats.includes("qr_code")) return;
+      const devices = await media.enumerateDevices();
+      if (!devices.some((device) => device.kind === "videoinput")) return;
+      qrDetector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      button.hidden = false;
+    } catch (error) {
+      /* no scanning here: typing always works */
+    }
+  }
+
+  function setScanning(on) {
+    byId("booking-scanner").hidden = !on;
+    byId("code-keys").hidden = on;
+    byId("booking-scan").hidden = on || !qrDetector;
+    shell.classList.toggle("is-scanning", on);
+  }
+
+  async function startScanning() {
+    if (!qrDetector || state.scan || state.busy || state.screen !== "booking") return;
+    byId("booking-error").hidden = true;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false });
+    } catch (error) {
+      qrDetector = null; // refused or gone: typing only, without a button that fails again
+      byId("booking-scan").hidden = true;
+      showBookingError(text.camera_unavailable);
+      return;
+    }
+    if (state.screen !== "booking" || state.scan) {
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    const scan = { stream, timer: 0 };
+    state.scan = scan;
+    const video = byId("booking-video");
+    video.srcObject = stream;
+    setScanning(true);
+    byId("booking-scan-stop").focus({ preventScroll: true });
+    video.play().catch(() => { /* a muted preview plays without a gesture; if not, frames still come */ });
+    const look = async () => {
+      if (state.scan !== scan) return;
+      let found = "";
+      try {
+        if (video.readyState >= 2) {
+          const codes = await qrDetector.detect(video);
+          found = codes.map((code) => cleanCode(code.rawValue || ""))
+            .find((code) => code.length === config.code_length) || "";
+        }
+      } catch (error) {
+        /* a frame that could not be read: try the next one */
+      }
+      if (state.scan !== scan) return;
+      if (!found) {
+        scan.timer = window.setTimeout(look, SCAN_EVERY_MS);
+        return;
+      }
+      stopScanning();
+      codeInput.value = found;
+      codeChanged();
+      checkIn();
+    };
+    look();
+  }
+
+  function stopScanning() {
+    const scan = state.scan;
+    if (!scan) return;
+    state.scan = null;
+    window.clearTimeout(scan.timer);
+    scan.stream.getTracks().forEach((track) => track.stop());
+    byId("booking-video").srcObject = null;
+    setScanning(false);
+  }
+
+  /** A key pressed on a keyboard, as a character of a code; on a Cyrillic layout, the Latin letter
+   *  printed on the same key. */
+  function codeCharacter(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1) return "";
+    const typed = event.key.toUpperCase();
+    if (/^[A-Z0-9]$/.test(typed)) return typed;
+    const place = /^(?:Key([A-Z])|Digit(\d)|Numpad(\d))$/.exec(event.code || "");
+    return place ? place[1] || place[2] || place[3] : "";
+  }
+
+  function wireBooking() {
+    if (!codeInput) return;
+    byId("have-booking").addEventListener("click", openBooking);
+    byId("booking-back").addEventListener("click", () => {
+      clearCode();
+      show("start", byId("start-title"));
+    });
+    byId("booking-form").addEventListener("submit", checkIn);
+    codeInput.addEventListener("input", onCodeInput);
+    for (const key of document.querySelectorAll(".code-key")) {
+      // The on-screen keys leave the focus in the field, where a keyboard's keys also land.
+      key.addEventListener("mousedown", (event) => event.preventDefault());
+      key.addEventListener("click", () => (key.dataset.key ? typeKey(key.dataset.key) : deleteKey()));
+    }
+    byId("booking-scan").addEventListener("click", startScanning);
+    byId("booking-scan-stop").addEventListener("click", () => {
+      stopScanning();
+      codeInput.focus({ preventScroll: true });
+    });
+    document.addEventListener("keydown", (event) => {
+      if (state.screen !== "booking" || state.busy) return;
+      if (event.key === "Escape") {
+        if (state.scan) {
+          stopScanning();
+          codeInput.focus({ preventScroll: true });
+        } else {
+          clearCode();
+          show("start", byId("start-title"));
+        }
+        return;
+      }
+      const character = codeCharacter(event);
+      // In the field the browser types Latin keys itself; elsewhere, or on another layout, we do.
+      if (!character || (event.target === codeInput && event.key.toUpperCase() === character)) return;
+      event.preventDefault();
+      if (event.target === codeInput) {
+        codeInput.setRangeText(character, codeInput.selectionStart, codeInput.selectionEnd, "end");
+        onCodeInput();
+      } else {
+        typeKey(character);
+      }
+    });
+    prepareScanning();
   }
 
   // ---- the error dialog ---------------------------------------------------------------------
@@ -380,6 +656,7 @@
       byId("start-title").focus({ preventScroll: true });
     });
     byId("a11y-toggle").addEventListener("click", () => setA11y(!a11yOn()));
+    wireBooking();
     byId("ticket-done").addEventListener("click", () => {
       if (Date.now() - state.ticketShownAt >= DONE_GUARD_MS) goHome();
     });
@@ -411,6 +688,10 @@
     document.addEventListener("pointerdown", activity, true);
     document.addEventListener("keydown", activity, true);
     window.addEventListener("resize", fitServices);
+    portrait.addEventListener("change", () => {
+      placeBookingButton();
+      fitServices();
+    });
     // Long presses must not open menus or select text on a public touch screen.
     document.addEventListener("contextmenu", (event) => event.preventDefault());
   }
@@ -446,8 +727,10 @@
     }, 5000);
   }
 
-  setA11y(new URLSearchParams(window.location.search).get("a11y") === "1");
+  const query = new URLSearchParams(window.location.search);
+  setA11y(query.get("a11y") === "1");
   wire();
+  if (codeInput && query.get("screen") === "booking") openBooking(); // a language switch on the code screen
   startClock();
   watchIdle();
   window.setTimeout(pollForever, POLL_MS);

@@ -36,8 +36,9 @@ async def test_call_next_follows_the_documented_order(office_factory) -> None:
     while (ticket := await call(office, clerk, "3")) is not None:
         order.append(ticket["number"])
         await office.press(clerk, f"/api/v1/tickets/{ticket['id']}/start")
-    # priority first; then the window's own order (A before B); within A the booked visit due now.
-    assert order == [b_priority["number"], a2["number"], a1["number"], b1["number"]]
+    # the checked-in booking due now (booked_order = "first"), then priority, then the window's own
+    # order (A before B), then waiting time.
+    assert order == [a2["number"], b_priority["number"], a1["number"], b1["number"]]
 
 
 async def test_a_called_ticket_must_be_started_or_missed_before_the_next(office_factory) -> None:

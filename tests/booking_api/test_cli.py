@@ -6,10 +6,16 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
+from booking_api.db import Database
+from booking_api.models import Booking, Service
+from booking_api.settings import Settings
 from tests.conftest import DEMO_OFFICE, drop_everything
 
 
@@ -56,3 +62,43 @@ def test_bad_arguments_are_refused_by_the_parser(tmp_path: Path) -> None:
     env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path)}
     result = okienko("user", "add", "x", "--role", "king", env=env)
     assert result.returncode == 2 and "invalid choice: 'king'" in result.stderr
+
+
+def test_reloading_an_office_that_closes_a_booked_day_flags_the_booking(cli_env: dict[str, str],
+                                                                        tmp_path: Path) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    day = date.today() + timedelta(days=10)
+    starts = datetime.combine(day, time(10, 0), tzinfo=ZoneInfo("Europe/Warsaw"))
+
+    async def add_booking() -> None:
+        db = Database.from_settings(Settings(database_url=cli_env["DATABASE_URL"]))
+        try:
+            async with db.engine.begin() as conn:
+                service = (await conn.execute(sa.select(Service.__table__).where(Service.__table__.c.code == "A"))
+                           ).mappings().one()
+                await conn.execute(sa.insert(Booking.__table__).values(
+                    id="cli-booking", office_id=service["office_id"], service_id=service["id"], office_day=day,
+                    starts_at=starts, ends_at=starts + timedelta(minutes=20), place=1, status="confirmed",
+                    code="KM3QDA", secret_hash="x", person_key="p", person_name="Olena Kovalenko",
+                    birth_date=date(1990, 4, 12), document_hash="d", document_masked="FE****56",
+                    email="olena@example.com", phone="", language="uk", confirm_attempts=0, sequence=0,
+                    created_at=starts - timedelta(days=20)))
+        finally:
+            await db.dispose()
+
+    async def flag() -> str | None:
+        db = Database.from_settings(Settings(database_url=cli_env["DATABASE_URL"]))
+        try:
+            async with db.read() as conn:
+                return (await conn.execute(sa.select(Booking.__table__.c.flag))).scalar_one()
+        finally:
+            await db.dispose()
+
+    asyncio.run(add_booking())
+    office_file = tmp_path / "office.toml"
+    office_file.write_text(DEMO_OFFICE.read_text(encoding="utf-8").replace(
+        'closures = ["2026-12-31"]', f'closures = ["2026-12-31", "{day.isoformat()}"]'), encoding="utf-8")
+    reloaded = okienko("office", "load", str(office_file), env=cli_env)
+    assert reloaded.returncode == 0 and "1 booking(s) fall on days that are now closed" in reloaded.stderr
+    assert asyncio.run(flag()) == "day_closed"

@@ -37,6 +37,13 @@ def test_the_example_production_file_is_valid() -> None:
     ({"hours": {"someday": "08:00-15:00"}}, "'someday' is not one of"),
     ({"names": {"pl": "X"}}, "service[0].names: missing en, uk, ru"),
     ({"daily_limit": "many"}, "service[0].daily_limit"),
+    ({"booking": {"days": {"mon": "08:00-12:00"}, "slots": 3}}, "service[0].booking.slots: unknown key"),
+    ({"booking": {"days": {}}}, "service[0].booking.days: at least one day with hours"),
+    ({"booking": {"days": {"mon": "8-12"}}}, "service[0].booking.days.mon: '8-12' is not HH:MM-HH:MM"),
+    ({"booking": {"days": {"mon": "08:00-12:00"}, "slot_minutes": 2}}, "slot_minutes must be at least 5"),
+    ({"booking": {"days": {"mon": "08:00-12:00"}, "release_time": "6am"}}, "service[0].booking.release_time"),
+    ({"booking": {"days": {"mon": "08:00-12:00"}, "what_to_bring": {"pl": "x"}}},
+     "service[0].booking.what_to_bring: missing en, uk, ru"),
 ])
 def test_mistakes_are_named(change: dict, words: str) -> None:
     service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"},
@@ -44,6 +51,18 @@ def test_mistakes_are_named(change: dict, words: str) -> None:
     service.update(change)
     with pytest.raises(OfficeFileError, match=words.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
         parse_office({"office": {"code": "x", "name": "X"}, "service": [service]})
+
+
+@pytest.mark.parametrize("booking, words", [
+    ({"hold_minutes": "ten"}, "office.booking.hold_minutes"),
+    ({"waitlist": "yes"}, "office.booking.waitlist: expected true or false"),
+    ({"booked_order": "last"}, "office.booking.booked_order: 'first' or 'service'"),
+    ({"holdminutes": 5}, "office.booking.holdminutes: unknown key"),
+])
+def test_booking_policy_mistakes_are_named(booking: dict, words: str) -> None:
+    service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"}}
+    with pytest.raises(OfficeFileError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        parse_office({"office": {"code": "x", "name": "X", "booking": booking}, "service": [service]})
 
 
 def test_window_with_unknown_service_is_named() -> None:

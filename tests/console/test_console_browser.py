@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.kiosk.test_kiosk_checkin_browser import DemoServer as KioskDemo
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +36,7 @@ CUT_OFF_CHECKED = "button, .ticket-number, .ticket-service, .queue-table"
 class DemoServer:
     url: str
     kiosk_token: str
+    data_dir: Path
 
     def take_ticket(self, service: str = "A") -> dict[str, object]:
         """What a visitor does at the kiosk: one ticket, through the kiosk's API."""
@@ -55,7 +57,7 @@ def chromium_path() -> Path:
 def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[DemoServer]:
     """`okienko demo` in a subprocess; its first kiosk's token for taking tickets."""
     with running_demo(tmp_path_factory.mktemp("console-demo")) as demo:
-        yield DemoServer(demo.url, demo.token("kiosk"))
+        yield DemoServer(demo.url, demo.token("kiosk"), demo.data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -179,5 +181,40 @@ def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_serve
     expect(other.locator("#error")).to_be_empty()
 
     other_context.close()
+    context.close()
+    assert errors == []
+
+
+def test_the_clerk_sees_who_booked_the_visit_in_hand(browser: Browser, demo_server: DemoServer) -> None:
+    kiosk = KioskDemo(demo_server.url, demo_server.data_dir, {}, demo_server.kiosk_token)
+    booked = kiosk.book(minutes_ahead=3, name="Olena Kovalenko")  # due: called before any walk-in
+    ticket = kiosk.check_in_answer(booked.code, "uk")
+    demo_server.take_ticket("A")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", errors)
+    page.locator('.window-choice[data-window="2"]').click()
+    expect(page.locator("#desk")).to_be_visible()
+
+    page.keyboard.press("n")
+    expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+    card = page.locator("#ticket-booking")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Booked visit: check the document")
+    expect(page.locator("#booking-name")).to_have_text("Olena Kovalenko")
+    expect(page.locator("#booking-birth-date")).to_have_text("April 12, 1990")  # never 04/12/1990
+    expect(page.locator("#booking-document")).to_have_text("FE****56")
+    expect(page.locator("#booking-starts-at")).to_have_text(booked.at)
+    shoot(page, "booked-1366x768.png")
+    assert overflow_problems(page, CUT_OFF_CHECKED + ", .ticket-booking") == []
+    page.set_viewport_size(LARGE)
+    shoot(page, "booked-1920x1080.png")
+    assert overflow_problems(page, CUT_OFF_CHECKED + ", .ticket-booking") == []
+
+    page.keyboard.press("s")
+    expect(page.locator("#ticket-status")).to_have_text("Being served")
+    expect(card).to_be_visible()  # still there while serving
+    page.keyboard.press("n")  # the walk-in: nobody booked
+    expect(page.locator("#ticket-number")).not_to_have_text(ticket["number"])
+    expect(card).to_be_hidden()
     context.close()
     assert errors == []

@@ -1,0 +1,245 @@
+"""Online booking endpoints: slots, holds, confirmation, the booking's own page data, changes,
+the waiting list, and the kiosk's check-in. Thin: the rules live in booking_api/bookings.py and
+its neighbours."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api.api.common import field_error, language_of, okienko, read_json, require_kiosk, require_staff
+from booking_api.api.tickets import issued_response
+from booking_api.booking_mail import calendar_uid
+from booking_api.errors import DomainError
+from booking_api.i18n import LANGUAGES, _, current_language
+from booking_api.office import OfficeSetup
+from booking_api.people import mask_email
+from booking_api.bookings import bookings_of_day
+
+PERSON_FIELDS = ("name", "birth_date", "document_number", "phone", "email")
+_encoded: dict[int, tuple[Any, bytes]] = {}
+
+
+async def _setup(request: Request) -> OfficeSetup:
+    return await okienko(request).offices.get(request.query_params.get("office") or None)
+
+
+def _language(request: Request, body: dict[str, Any] | None = None) -> str:
+    choice = (body or {}).get("language")
+    if choice is not None and choice not in LANGUAGES:
+        raise DomainError("unknown_language")
+    language = language_of(request, choice)
+    current_language.set(language)
+    request.state.language = language
+    return language
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise field_error(_("“{name}” must be a date as YYYY-MM-DD").format(name=name)) from None
+
+
+def _moment(setup: OfficeSetup, value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise field_error(_("the field “start” must be a slot's start time from the slot list")) from None
+    return moment.replace(tzinfo=setup.timezone) if moment.tzinfo is None else moment
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def list_slots(request: Request) -> Response:
+    """GET /api/v1/slots?service=A&from=YYYY-MM-DD&to=YYYY-MM-DD: bookable slots and their free places."""
+    app = okienko(request)
+    language = _language(request)
+    service_code = request.query_params.get("service")
+    if not service_code:
+        raise field_error(_("the query parameter “service” is required, e.g. ?service=A"))
+    setup = await _setup(request)
+    service = setup.service(service_code)
+    listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
+                                             _day(request.query_params.get("to"), "to"), language)
+    cached = _encoded.get(id(listing))
+    if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
+        if len(_encoded) > 512:
+            _encoded.clear()
+        cached = (listing, JSONResponse(listing).body)
+        _encoded[id(listing)] = cached
+    return Response(cached[1], media_type="application/json", headers={"Cache-Control": "public, max-age=1"})
+
+
+def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> dict[str, Any]:
+    """What the person sees of their booking (never the document number itself)."""
+    service = setup.service_by_id(booking["service_id"])
+    policy = setup.booking_policy
+    return {
+        "code": booking["code"], "status": booking["status"],
+        "service": service.code, "service_name": service.name(language),
+        "start": booking["starts_at"].astimezone(setup.timezone).isoformat(),
+        "end": booking["ends_at"].astimezone(setup.timezone).isoformat(), "timezone": setup.timezone.key,
+        "office": setup.name,
+        "person": {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
+                   "document": booking["document_masked"]},
+        "email": mask_email(booking["email"]),
+        "what_to_bring": service.booking.bring(language) if service.booking else "",
+        "change_until": (booking["starts_at"] - timedelta(hours=policy.change_until_hours))
+        .astimezone(setup.timezone).isoformat(),
+        "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
+    }
+
+
+async def create_booking(request: Request) -> Response:
+    """POST /api/v1/bookings: hold a slot for a person; the one-time code goes to their email (and SMS)."""
+    app = okienko(request)
+    body = await read_json(request)
+    language = _language(request, body)
+    setup = await _setup(request)
+    if not isinstance(body.get("service"), str):
+        raise field_error(_("the field “service” must be a service code, e.g. “A”"))
+    starts_at = _moment(setup, body.get("start"))
+    details = {name: body.get(name) for name in PERSON_FIELDS}
+    held = await app.booking.hold(setup, body["service"], starts_at, details, language=language,
+                                  client=_client(request))
+    booking = held.booking
+    return JSONResponse({
+        "id": booking["id"], "status": "held", "sent_to": held.sent_to,
+        "expires_at": booking["hold_expires_at"].astimezone(setup.timezone).isoformat(),
+        "start": booking["starts_at"].astimezone(setup.timezone).isoformat(),
+        "confirm_url": f"/api/v1/bookings/{booking['id']}/confirm",
+    }, status_code=202)
+
+
+async def confirm_booking(request: Request) -> Response:
+    """POST /api/v1/bookings/{id}/confirm {"code"}: the one-time code turns the hold into a booking."""
+    app = okienko(request)
+    body = await read_json(request)
+    language = _language(request, body)
+    code = body.get("code")
+    if not isinstance(code, (str, int)) or not str(code).strip():
+        raise field_error(_("the field “code” must be the code from the email"))
+    setup = await _setup(request)
+    confirmed = await app.booking.confirm(setup, request.path_params["booking_id"], str(code))
+    out = booking_json(setup, confirmed.booking, confirmed.booking["language"] or language)
+    out["secret"] = confirmed.secret
+    out["manage_url"] = app.booking.notifier.manage_url(confirmed.booking, confirmed.secret)
+    return JSONResponse(out, status_code=201)
+
+
+def _secret(request: Request, body: dict[str, Any] | None = None) -> str:
+    secret = (body or {}).get("secret") or request.query_params.get("secret") or request.headers.get("x-booking-secret")
+    if not isinstance(secret, str) or not secret:
+        raise DomainError("booking_not_found")
+    return secret
+
+
+async def get_booking(request: Request) -> Response:
+    """GET /api/v1/bookings/{code}?secret=...: the booking, for whoever holds its link."""
+    app = okienko(request)
+    language = _language(request)
+    setup = await _setup(request)
+    booking = await app.booking.find(setup, request.path_params["code"], _secret(request))
+    return JSONResponse(booking_json(setup, booking, language))
+
+
+async def booking_calendar_file(request: Request) -> Response:
+    """GET /api/v1/bookings/{code}/calendar.ics?secret=...: REQUEST while active, CANCEL once cancelled."""
+    app = okienko(request)
+    _language(request)
+    setup = await _setup(request)
+    booking = await app.booking.find(setup, request.path_params["code"], _secret(request))
+    service = setup.service_by_id(booking["service_id"])
+    method = "CANCEL" if booking["status"] == "cancelled" else "REQUEST"
+    body = app.booking.notifier.calendar(setup, service, booking, method, app.clock.now())
+    return Response(body, media_type=f"text/calendar; charset=utf-8; method={method}",
+                    headers={"Content-Disposition": f'attachment; filename="booking-{booking["code"]}.ics"'})
+
+
+async def cancel_booking(request: Request) -> Response:
+    """POST /api/v1/bookings/{code}/cancel {"secret"}."""
+    return await _change(request, lambda app, setup, code, secret, body, language:
+                         app.booking.cancel(setup, code, secret))
+
+
+async def reschedule_booking(request: Request) -> Response:
+    """POST /api/v1/bookings/{code}/reschedule {"secret", "start"}."""
+    return await _change(request, lambda app, setup, code, secret, body, language:
+                         app.booking.reschedule(setup, code, secret, _moment(setup, body.get("start")), language))
+
+
+async def _change(request: Request, change: Any) -> Response:
+    body = await read_json(request)
+    language = _language(request, body)
+    setup = await _setup(request)
+    booking = await change(okienko(request), setup, request.path_params["code"], _secret(request, body), body,
+                           language)
+    return JSONResponse(booking_json(setup, booking, language))
+
+
+async def join_waiting_list(request: Request) -> Response:
+    """POST /api/v1/waiting-list: wait for a freed place of a service (where the office runs a list)."""
+    app = okienko(request)
+    body = await read_json(request)
+    language = _language(request, body)
+    setup = await _setup(request)
+    if not isinstance(body.get("service"), str):
+        raise field_error(_("the field “service” must be a service code, e.g. “A”"))
+    entry, position, secret = await app.booking.join_waitlist(
+        setup, body["service"], {name: body.get(name) for name in PERSON_FIELDS}, language=language,
+        client=_client(request))
+    return JSONResponse({"id": entry["id"], "position": position, "secret": secret,
+                         "service": body["service"], "email": mask_email(entry["email"])}, status_code=201)
+
+
+async def leave_waiting_list(request: Request) -> Response:
+    """POST /api/v1/waiting-list/{entry_id}/leave {"secret"}."""
+    app = okienko(request)
+    body = await read_json(request)
+    _language(request, body)
+    setup = await _setup(request)
+    try:
+        entry_id = int(request.path_params["entry_id"])
+    except ValueError:
+        raise DomainError("not_found") from None
+    await app.booking.leave_waitlist(setup, entry_id, str(body.get("secret") or ""))
+    return JSONResponse({"left": True})
+
+
+async def check_in(request: Request) -> Response:
+    """POST /api/v1/check-in {"code"} (kiosk): the booking becomes a ticket, printed like any other."""
+    app = okienko(request)
+    kiosk = await require_kiosk(request)
+    body = await read_json(request)
+    language = _language(request, body)
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise field_error(_("the field “code” must be the booking code"))
+    setup = await app.offices.by_id(kiosk.office_id)
+    issued, _booking = await app.booking.check_in(setup, code, language=language, device_id=kiosk.id)
+    return await issued_response(request, setup, issued, kiosk.id, language)
+
+
+async def staff_bookings(request: Request) -> Response:
+    """GET /api/v1/staff/bookings?day=YYYY-MM-DD: the day's bookings for the desk and how many of each
+    status (confirmed, checked_in, no_show, cancelled): staff only."""
+    app = okienko(request)
+    language = _language(request)
+    staff = await require_staff(request)
+    setup = await app.offices.by_id(staff.office_id) if staff.office_id else await _setup(request)
+    day = _day(request.query_params.get("day"), "day") or app.clock.now().astimezone(setup.timezone).date()
+    async with app.db.read() as conn:
+        rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return JSONResponse({"day": day.isoformat(), "counts": counts, "bookings": [
+        {**booking_json(setup, row, language), "email": row["email"], "phone": row["phone"]} for row in rows]})

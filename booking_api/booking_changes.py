@@ -1,0 +1,155 @@
+"""Changes to a confirmed booking (cancel, move) and the sweeps that keep bookings honest.
+
+A freed place returns to the calendar at once, or, where the office runs a waiting list, is
+offered first to the person at its head. Every change raises the booking's SEQUENCE and sends a
+calendar update, so the visitor's calendar follows. Moving keeps the booking's code, its person
+and its calendar UID: a booking cannot be handed to someone else.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.booking_mail import Notifier
+from booking_api.bookings import expire_stale_holds, record, slot_lock, take_place
+from booking_api.errors import DomainError
+from booking_api.hours import closed_reason
+from booking_api.locking import take_numbers
+from booking_api.models import Booking, WaitlistEntry
+from booking_api.office import OfficeSetup
+from booking_api.slots import check_bookable, schedule_of
+from booking_api.waitlist import lapse, offer_freed_place
+
+
+def _check_changeable(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> None:
+    if booking["status"] != "confirmed":
+        raise DomainError("booking_not_active")
+    deadline = booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
+    if now >= deadline:
+        raise DomainError("too_late_to_change", hours=setup.booking_policy.change_until_hours)
+
+
+async def cancel(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], *, secret_key: str,
+                 now: datetime, notifier: Notifier) -> dict[str, Any]:
+    """Cancel a confirmed booking (until the office's deadline); its place is freed or offered on."""
+    _check_changeable(setup, booking, now)
+    table = Booking.__table__
+    service = setup.service_by_id(booking["service_id"])
+    await take_lock(conn, booking)
+    booking = {**booking, "status": "cancelled", "ended_at": now, "sequence": booking["sequence"] + 1}
+    done = await conn.execute(sa.update(table).where(table.c.id == booking["id"], table.c.status == "confirmed")
+                              .values(status="cancelled", ended_at=now, sequence=booking["sequence"]))
+    if done.rowcount != 1:
+        raise DomainError("booking_not_active")
+    await record(conn, booking, "cancelled", now)
+    await notifier.cancelled(conn, setup, service, booking, now)
+    await offer_freed_place(conn, setup, service, booking["starts_at"], secret_key=secret_key, now=now,
+                            notifier=notifier)
+    return booking
+
+
+async def take_lock(conn: AsyncConnection, booking: dict[str, Any]) -> None:
+    """Lock the booking's slot before offering its place on (the same lock bookings take)."""
+    await take_numbers(conn, {slot_lock(booking["service_id"], booking["starts_at"]): 1})
+
+
+async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], starts_at: datetime, *,
+                     secret_key: str, now: datetime, notifier: Notifier, language: str) -> dict[str, Any]:
+    """Move a confirmed booking to another slot of its service (until the office's deadline).
+
+    The new place is taken before the old one is freed, both slots locked in a fixed order.
+    """
+    _check_changeable(setup, booking, now)
+    service = setup.service_by_id(booking["service_id"])
+    slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
+    if slot.starts_at == booking["starts_at"]:
+        raise DomainError("same_slot")
+    old_start = booking["starts_at"]
+    place = await take_place(conn, service, slot, now, extra_locks=(slot_lock(service.id, old_start),))
+    table = Booking.__table__
+    moved = {**booking, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "office_day": slot.day,
+             "place": place, "sequence": booking["sequence"] + 1, "flag": None}
+    done = await conn.execute(sa.update(table).where(table.c.id == booking["id"], table.c.status == "confirmed")
+                              .values(starts_at=slot.starts_at, ends_at=slot.ends_at, office_day=slot.day,
+                                      place=place, sequence=moved["sequence"], flag=None))
+    if done.rowcount != 1:
+        raise DomainError("booking_not_active")
+    await record(conn, moved, "moved", now, before=old_start.isoformat())
+    await notifier.moved(conn, setup, service, moved, now)
+    await offer_freed_place(conn, setup, service, old_start, secret_key=secret_key, now=now, notifier=notifier)
+    return moved
+
+
+async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, now: datetime,
+                notifier: Notifier) -> dict[str, int]:
+    """The periodic clean-up of one office, safe to run in several processes at once.
+
+    - holds past their time expire; a lapsed waiting-list offer goes to the next person;
+    - confirmed bookings not checked in by the end of their check-in window become no-shows;
+    - confirmed bookings on a day that has since closed are flagged for the office;
+    - personal data of bookings finished longer than `retention_days` ago is erased.
+    """
+    table = Booking.__table__
+    stale = (await conn.execute(sa.select(table.c.service_id, table.c.starts_at).where(
+        table.c.office_id == setup.id, table.c.status == "held", table.c.hold_expires_at <= now))).all()
+    if stale:  # the slots' locks before their rows, as every writer does
+        await take_numbers(conn, {slot_lock(service_id, starts_at): 1 for service_id, starts_at in stale})
+    expired = await expire_stale_holds(conn, now, office_id=setup.id)
+    for booking in expired:
+        if booking["waitlist_entry_id"] is not None:
+            await lapse(conn, booking["waitlist_entry_id"])
+            await offer_freed_place(conn, setup, setup.service_by_id(booking["service_id"]), booking["starts_at"],
+                                    secret_key=secret_key, now=now, notifier=notifier)
+    late = now - timedelta(minutes=setup.booking_policy.check_in_late_minutes)
+    missed = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id, table.c.status == "confirmed",
+                                                        table.c.starts_at < late))).mappings().all()
+    for booking in missed:
+        await conn.execute(sa.update(table).where(table.c.id == booking["id"], table.c.status == "confirmed")
+                           .values(status="no_show", ended_at=now))
+        await record(conn, dict(booking), "no_show", now)
+    flagged = await flag_closed_days(conn, setup, now)
+    erased = await erase_personal_data(conn, setup, now)
+    return {"expired": len(expired), "no_show": len(missed), "flagged": flagged, "erased": erased}
+
+
+ERASED = {"person_name": "", "email": "", "phone": "", "document_masked": "", "document_hash": "",
+          "person_key": "", "birth_date": date(1900, 1, 1)}
+
+
+async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
+    """Pseudonymise bookings and waiting-list entries ended more than `retention_days` ago (GDPR).
+
+    What is kept (service, slot, status, events) is enough for statistics, not for knowing who came.
+    """
+    before = now - timedelta(days=setup.booking_policy.retention_days)
+    table, entries = Booking.__table__, WaitlistEntry.__table__
+    done = await conn.execute(sa.update(table).where(
+        table.c.office_id == setup.id, table.c.ended_at < before, table.c.person_key != "",
+        table.c.status.in_(("cancelled", "expired", "checked_in", "no_show"))).values(**ERASED))
+    await conn.execute(sa.update(entries).where(
+        entries.c.office_id == setup.id, entries.c.joined_at < before, entries.c.person_key != "",
+        entries.c.status.in_(("booked", "lapsed", "left"))).values(**ERASED))
+    return done.rowcount or 0
+
+
+async def flag_closed_days(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
+    """Flag confirmed bookings on days that are now closed (a holiday or closure set after booking).
+
+    They are never dropped: the office decides (moves them, or lets the visitors know).
+    """
+    table = Booking.__table__
+    unflagged = sa.and_(table.c.office_id == setup.id, table.c.status == "confirmed", table.c.flag.is_(None),
+                        table.c.starts_at > now)
+    days = (await conn.execute(sa.select(table.c.office_day).where(unflagged).distinct())).scalars().all()
+    closed = [day for day in days if closed_reason(setup, day)]
+    if not closed:
+        return 0
+    rows = (await conn.execute(sa.select(table).where(unflagged, table.c.office_day.in_(closed)))).mappings().all()
+    for booking in rows:
+        await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(flag="day_closed"))
+        await record(conn, dict(booking), "flagged", now, reason="day_closed")
+    return len(rows)

@@ -1,0 +1,122 @@
+"""What a booking tells its person: the one-time code, the confirmation, a move, a cancellation.
+
+Written to the outbox in the booking's own transaction, in the language the person booked in.
+No document number ever goes into an email or SMS (GDPR): only the name, the service and time,
+the booking code and links.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_date, format_time
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.i18n import Translator, _
+from booking_api.office import OfficeSetup, ServiceSetup
+from booking_api.outbox import enqueue
+from calendar_sync.ics import booking_calendar
+
+
+def calendar_uid(booking: dict[str, Any]) -> str:
+    """Stable for the booking's whole life, so moves and cancellations update the same entry."""
+    return f"{booking['id']}@okienko"
+
+
+class Notifier:
+    def __init__(self, translator: Translator, base_url: str, sender: str, sender_name: str,
+                 can_sms: bool = False) -> None:
+        self.translator = translator
+        self.base_url = base_url.rstrip("/")
+        self.sender = sender
+        self.sender_name = sender_name
+        self.can_sms = can_sms
+
+    def _t(self, language: str, message: str, **params: Any) -> str:
+        return self.translator.format(language, message, **params)
+
+    def when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
+        local = booking["starts_at"].astimezone(setup.timezone)
+        language = booking["language"]
+        return f"{format_date(local.date(), format='full', locale=language)}, {format_time(local, 'HH:mm', locale=language)}"
+
+    def manage_url(self, booking: dict[str, Any], secret: str) -> str:
+        return f"{self.base_url}/book/manage/{booking['code']}?secret={secret}&lang={booking['language']}"
+
+    def calendar(self, setup: OfficeSetup, service: ServiceSetup, booking: dict[str, Any], method: str,
+                 now: datetime, url: str | None = None) -> bytes:
+        language = booking["language"]
+        schedule = service.booking
+        lines = [self._t(language, _("Booking code: {code}"), code=booking["code"])]
+        if schedule and schedule.bring(language):
+            lines.append(self._t(language, _("What to bring: {items}"), items=schedule.bring(language)))
+        return booking_calendar(
+            uid=calendar_uid(booking), sequence=booking["sequence"], method=method, start=booking["starts_at"],
+            end=booking["ends_at"], tz=setup.timezone, summary=f"{service.name(language)} — {setup.name}",
+            description="\n".join(lines), location=setup.name, organizer_email=self.sender,
+            organizer_name=setup.name, attendee_email=booking["email"], stamp=now, url=url)
+
+    async def one_time_code(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                            booking: dict[str, Any], code: str, now: datetime, *, sms: bool, offer: bool) -> None:
+        language = booking["language"]
+        until = format_time(booking["hold_expires_at"].astimezone(setup.timezone), "HH:mm", locale=language)
+        params = {"code": code, "service": service.name(language), "when": self.when(setup, booking),
+                  "until": until, "office": setup.name}
+        if offer:
+            subject = self._t(language, _("A place is free for you: {service}"), **params)
+            body = self._t(language, _("Hello,\n\nA place has become free for you: {service}, {when}, {office}.\n\n"
+                                       "To take it, enter this code by {until}: {code}\n"), **params)
+            body += f"\n{self.base_url}/book/confirm/{booking['id']}?lang={language}\n"
+        else:
+            subject = self._t(language, _("Your confirmation code: {code}"), **params)
+            body = self._t(language, _("Hello,\n\nTo confirm your booking ({service}, {when}, {office}), enter this "
+                                       "code by {until}: {code}\n\nIf you did not book this, ignore this message: "
+                                       "the place is released by itself.\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now)
+        if sms:
+            text = self._t(language, _("{office}: your code {code} (valid until {until})."),
+                           office=setup.code.upper(), code=code, until=until)
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
+
+    async def confirmed(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                        booking: dict[str, Any], secret: str, now: datetime) -> None:
+        language = booking["language"]
+        link = self.manage_url(booking, secret)
+        schedule = service.booking
+        params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking),
+                  "office": setup.name, "name": booking["person_name"], "link": link,
+                  "bring": schedule.bring(language) if schedule else ""}
+        subject = self._t(language, _("Booking {code} confirmed: {service}, {when}"), **params)
+        body = self._t(language, _("Hello {name},\n\nYour visit is booked.\n\nService: {service}\nWhen: {when}\n"
+                                   "Where: {office}\nBooking code: {code}\n\nOn the day, type the booking code at "
+                                   "the ticket machine (or scan the QR code on the booking page) and bring your "
+                                   "travel document: the booking is valid only for you.\n\nWhat to bring: {bring}\n\n"
+                                   "To cancel or move the visit: {link}\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now, calendar=self.calendar(setup, service, booking, "REQUEST", now, link),
+                      calendar_method="REQUEST")
+
+    async def moved(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                    booking: dict[str, Any], now: datetime) -> None:
+        language = booking["language"]
+        params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking),
+                  "office": setup.name}
+        subject = self._t(language, _("Booking {code} moved: {service}, {when}"), **params)
+        body = self._t(language, _("Hello,\n\nYour visit has been moved.\n\nService: {service}\nNew time: {when}\n"
+                                   "Where: {office}\nBooking code: {code} (unchanged)\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now, calendar=self.calendar(setup, service, booking, "REQUEST", now),
+                      calendar_method="REQUEST")
+
+    async def cancelled(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                        booking: dict[str, Any], now: datetime) -> None:
+        language = booking["language"]
+        params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking)}
+        subject = self._t(language, _("Booking {code} cancelled"), **params)
+        body = self._t(language, _("Hello,\n\nYour visit ({service}, {when}) has been cancelled. Booking code "
+                                   "{code} is no longer valid.\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now, calendar=self.calendar(setup, service, booking, "CANCEL", now),
+                      calendar_method="CANCEL")

@@ -1,0 +1,73 @@
+"""The rules of online booking, as configured per office and per service (configuration as data).
+
+The office file's `[office.booking]` becomes a `BookingPolicy`, each `[service.booking]` a
+`SlotSchedule`; both are stored as JSON with their rows and read into the office snapshot.
+docs/office-config.md documents every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SlotSchedule:
+    """One service's bookable slots: weekly hours, breaks, slot length, places, horizon and release."""
+
+    slot_minutes: int
+    places: int
+    days: dict[int, tuple[tuple[int, int], ...]]   # weekday (0 = Monday) -> (opens, closes) minutes
+    breaks: tuple[tuple[int, int], ...] = ()
+    horizon_days: int = 30
+    first_day: int = 1
+    release_minute: int = 6 * 60
+    what_to_bring: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> "SlotSchedule | None":
+        """The schedule stored with the service; None when the service takes no bookings."""
+        if not raw or not raw.get("days"):
+            return None
+        return cls(slot_minutes=int(raw["slot_minutes"]), places=int(raw["places"]),
+                   days={int(day): tuple((int(a), int(b)) for a, b in ranges) for day, ranges in raw["days"].items()},
+                   breaks=tuple((int(a), int(b)) for a, b in raw.get("breaks", ())),
+                   horizon_days=int(raw.get("horizon_days", 30)), first_day=int(raw.get("first_day", 1)),
+                   release_minute=int(raw.get("release_minute", 6 * 60)),
+                   what_to_bring={str(k): str(v) for k, v in dict(raw.get("what_to_bring", {})).items()})
+
+    def to_mapping(self) -> dict[str, Any]:
+        raw = asdict(self)
+        raw["days"] = {str(day): [list(r) for r in ranges] for day, ranges in self.days.items()}
+        raw["breaks"] = [list(b) for b in self.breaks]
+        return raw
+
+    def bring(self, language: str) -> str:
+        return self.what_to_bring.get(language) or self.what_to_bring.get("pl", "")
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    """An office's rules for holds, changes, check-in, the waiting list and rate limits."""
+
+    hold_minutes: int = 10                 # an unconfirmed hold frees its place after this
+    code_attempts: int = 5                 # wrong one-time codes before the hold is dropped
+    change_until_hours: int = 24           # cancel or move up to this long before the slot
+    check_in_early_minutes: int = 30       # the kiosk accepts a booking this long before its slot
+    check_in_late_minutes: int = 15        # ... and this long after its start; later it is a no-show
+    call_booked_minutes_before: int = 5    # call-next serves a booked ticket from this long before its slot
+    booked_order: str = "first"            # "first": due booked tickets before everyone; "service": within the window's order
+    waitlist: bool = False                 # freed places are offered to the service's waiting list first
+    waitlist_offer_minutes: int = 120      # how long one person's offer is held
+    per_address_per_hour: int = 20         # booking attempts per client address
+    per_contact_per_day: int = 5           # booking attempts per email or phone
+    sms: bool = False                      # send the code by SMS too (needs an SMS gateway in the settings)
+    retention_days: int = 90               # personal data of finished bookings is erased after this (GDPR)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> "BookingPolicy":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in dict(raw or {}).items() if k in known})
+
+    def to_mapping(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,66 @@
+"""On the day: a booking's code, typed or scanned at the kiosk, becomes a ticket called at its slot.
+
+The ticket belongs to the booking's service, carries the slot's start as `appointment_at`, and
+call-next serves it from `call_booked_minutes_before` the slot (see calling.py). A booking is
+checked in once: the conditional UPDATE from "confirmed" and the ticket are one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from babel.dates import format_date, format_time
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.bookings import normalise_code, record
+from booking_api.errors import DomainError
+from booking_api.models import Booking, Ticket
+from booking_api.office import OfficeSetup
+from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch
+
+
+async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now: datetime, language: str,
+                   device_id: int | None, minutes_per_visit: dict[int, float],
+                   staffed: frozenset[int]) -> tuple[IssuedTicket, list[dict[str, Any]], dict[str, Any]]:
+    """Turn the booking with `code` into a ticket; returns the ticket, its events and the booking.
+
+    Refuses with `booking_not_found`, `booking_not_active` (cancelled, expired, missed),
+    `already_checked_in`, `check_in_wrong_day`, `check_in_too_early` or `check_in_too_late`.
+    """
+    table = Booking.__table__
+    booking = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id,
+                                                         table.c.code == normalise_code(code)))).mappings().first()
+    if booking is None:
+        raise DomainError("booking_not_found")
+    if booking["status"] == "checked_in":
+        number = (await conn.execute(sa.select(Ticket.__table__.c.number)
+                                     .where(Ticket.__table__.c.id == booking["ticket_id"]))).scalar()
+        raise DomainError("already_checked_in", number=number or "")
+    if booking["status"] != "confirmed":
+        raise DomainError("booking_not_active")
+    policy = setup.booking_policy
+    local = booking["starts_at"].astimezone(setup.timezone)
+    opens = booking["starts_at"] - timedelta(minutes=policy.check_in_early_minutes)
+    if local.date() != now.astimezone(setup.timezone).date() and now < opens:
+        raise DomainError("check_in_wrong_day", day=format_date(local.date(), format="long", locale=language),
+                          time=format_time(local, "HH:mm", locale=language))
+    if now < opens:
+        raise DomainError("check_in_too_early", time=format_time(local, "HH:mm", locale=language),
+                          opens=format_time(opens.astimezone(setup.timezone), "HH:mm", locale=language))
+    if now > booking["starts_at"] + timedelta(minutes=policy.check_in_late_minutes):
+        raise DomainError("check_in_too_late", time=format_time(local, "HH:mm", locale=language))
+    service = setup.service_by_id(booking["service_id"])
+    request = TicketRequest(service_code=service.code, language=language, device_id=device_id,
+                            appointment_at=booking["starts_at"])
+    outcomes, events = await issue_batch(conn, setup, [request], now, minutes_per_visit, staffed)
+    issued = outcomes[0]
+    if isinstance(issued, DomainError):
+        raise issued
+    done = await conn.execute(sa.update(table).where(table.c.id == booking["id"], table.c.status == "confirmed")
+                              .values(status="checked_in", ticket_id=issued.ticket["id"], ended_at=now))
+    if done.rowcount != 1:
+        raise DomainError("booking_not_active")
+    await record(conn, dict(booking), "checked_in", now, ticket=issued.ticket["number"])
+    return issued, events, dict(booking)

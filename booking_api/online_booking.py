@@ -1,0 +1,222 @@
+"""The front door of online booking for handlers, the CLI and tests: one transaction per step.
+
+It counts rate limits in their own transaction (a refused attempt still counts), turns a lost
+race on a UNIQUE index into the visitor's error, wakes the outbox after every commit that wrote
+a message, and serves slot listings from a short-lived cache (what bots poll), while every
+booking checks the real count under the slot's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from booking_api import booking_changes, bookings, checkin, waitlist
+from booking_api.booking_mail import Notifier
+from booking_api.bookings import Confirmed, Held
+from booking_api.clock import Clock
+from booking_api.db import Database
+from booking_api.errors import DomainError
+from booking_api.estimates import Estimator
+from booking_api.hours import holiday_name
+from booking_api.locking import Locks
+from booking_api.models import ACTIVE_BOOKING_STATUSES, Booking
+from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
+from booking_api.outbox import OutboxSender
+from booking_api.people import Person, check_person, contact_key
+from booking_api.queueing import IssuedTicket
+from booking_api.rate_limits import forget_old, hit
+from booking_api.slots import next_release, plan, schedule_of
+
+log = logging.getLogger("okienko.booking")
+
+
+class OnlineBooking:
+    def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, estimator: Estimator,
+                 notifier: Notifier, outbox: OutboxSender, secret_key: str, publish: Any,
+                 cache_seconds: float = 1.0) -> None:
+        self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
+        self.estimator, self.notifier, self.outbox = estimator, notifier, outbox
+        self.secret_key = secret_key
+        self.publish = publish
+        self.cache_seconds = cache_seconds
+        self._listings: dict[tuple[int, int, date, date, str], tuple[float, dict[str, Any]]] = {}
+
+    # --- slots -------------------------------------------------------------------------------
+    async def slot_listing(self, setup: OfficeSetup, service: ServiceSetup, first: date | None, last: date | None,
+                           language: str = "pl") -> dict[str, Any]:
+        """Bookable days and slots with their free places; the same object while it is cached."""
+        schedule = schedule_of(service, language)
+        now = self.clock.now()
+        today = now.astimezone(setup.timezone).date()
+        first = first or today
+        last = last or first + timedelta(days=schedule.horizon_days + 1)
+        key = (setup.id, service.id, first, last, language)
+        cached = self._listings.get(key)
+        if cached and time.monotonic() < cached[0]:
+            return cached[1]
+        days = plan(setup, schedule, first, last, now)
+        taken = await self._taken(service.id, days, now)
+        listing = {
+            "service": service.code, "timezone": setup.timezone.key, "from": first.isoformat(),
+            "to": last.isoformat(), "places_per_slot": schedule.places, "slot_minutes": schedule.slot_minutes,
+            "next_release_at": next_release(setup, schedule, now).isoformat(),
+            "days": [{"date": d.day.isoformat(), "closed": d.closed,
+                      "holiday": holiday_name(d.day, language) if d.closed and d.closed != "closure" else None,
+                      "slots": [{"start": s.starts_at.isoformat(), "end": s.ends_at.isoformat(), "places": s.places,
+                                 "free": max(0, s.places - taken.get(s.starts_at, 0))} for s in d.slots]}
+                     for d in days],
+        }
+        if len(self._listings) > 512:
+            self._listings.clear()
+        self._listings[key] = (time.monotonic() + self.cache_seconds, listing)
+        return listing
+
+    async def _taken(self, service_id: int, days: list[Any], now: datetime) -> dict[datetime, int]:
+        if not days:
+            return {}
+        table = Booking.__table__
+        live = sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now)
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(table.c.starts_at, sa.func.count()).where(
+                    table.c.service_id == service_id, table.c.office_day >= days[0].day,
+                    table.c.office_day <= days[-1].day, table.c.status.in_(ACTIVE_BOOKING_STATUSES), live)
+                .group_by(table.c.starts_at))
+            return {start: int(count) for start, count in rows}
+
+    def _changed(self, service_id: int) -> None:
+        for key in [k for k in self._listings if k[1] == service_id]:
+            self._listings.pop(key, None)
+        self.outbox.wake()
+
+    # --- booking -----------------------------------------------------------------------------
+    async def _limit(self, setup: OfficeSetup, client: str, contacts: list[str]) -> None:
+        policy, now = setup.booking_policy, self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            await hit(conn, f"addr:{client}"[:100], policy.per_address_per_hour, timedelta(hours=1), now)
+            for contact in contacts:
+                if contact:
+                    await hit(conn, f"contact:{contact_key(self.secret_key, contact)}", policy.per_contact_per_day,
+                              timedelta(days=1), now)
+
+    async def _applicant(self, setup: OfficeSetup, service_code: str, details: dict[str, Any],
+                         client: str) -> tuple[ServiceSetup, Person, datetime]:
+        """The service and the checked person of a booking or waiting-list request, counted for rate limits."""
+        service = setup.service(service_code)
+        now = self.clock.now()
+        person = check_person(details, now.astimezone(setup.timezone).date())
+        await self._limit(setup, client, [person.email, person.phone])
+        return service, person, now
+
+    async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
+                   language: str, client: str) -> Held:
+        """Hold a place for the person in `details` and send the one-time code (see bookings.hold)."""
+        service, person, now = await self._applicant(setup, service_code, details, client)
+        try:
+            async with self.locks.write_transaction() as conn:
+                held = await bookings.hold(conn, setup, service, starts_at, person, language=language,
+                                           secret_key=self.secret_key, now=now, notifier=self.notifier)
+        except IntegrityError as error:
+            raise _lost_race(error, service.name(language)) from None
+        self._changed(service.id)
+        return held
+
+    async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
+        async with self.locks.write_transaction() as conn:
+            outcome = await bookings.confirm(conn, setup, booking_id, code, now=self.clock.now(),
+                                             notifier=self.notifier)
+        if isinstance(outcome, DomainError):
+            raise outcome
+        self._changed(outcome.booking["service_id"])
+        return outcome
+
+    async def find(self, setup: OfficeSetup, code: str, secret: str) -> dict[str, Any]:
+        async with self.db.read() as conn:
+            return await bookings.find(conn, setup, code, secret)
+
+    async def cancel(self, setup: OfficeSetup, code: str, secret: str) -> dict[str, Any]:
+        async with self.locks.write_transaction() as conn:
+            booking = await bookings.find(conn, setup, code, secret)
+            done = await booking_changes.cancel(conn, setup, booking, secret_key=self.secret_key,
+                                                now=self.clock.now(), notifier=self.notifier)
+        self._changed(done["service_id"])
+        return done
+
+    async def reschedule(self, setup: OfficeSetup, code: str, secret: str, starts_at: datetime,
+                         language: str) -> dict[str, Any]:
+        async with self.locks.write_transaction() as conn:
+            booking = await bookings.find(conn, setup, code, secret)
+            done = await booking_changes.reschedule(conn, setup, booking, starts_at, secret_key=self.secret_key,
+                                                    now=self.clock.now(), notifier=self.notifier, language=language)
+        self._changed(done["service_id"])
+        return done
+
+    async def join_waitlist(self, setup: OfficeSetup, service_code: str, details: dict[str, Any], *, language: str,
+                            client: str) -> tuple[dict[str, Any], int, str]:
+        service, person, now = await self._applicant(setup, service_code, details, client)
+        try:
+            async with self.locks.write_transaction() as conn:
+                return await waitlist.join(conn, setup, service, person, language=language,
+                                           secret_key=self.secret_key, now=now)
+        except IntegrityError:
+            raise DomainError("already_waiting", service=service.name(language)) from None
+
+    async def leave_waitlist(self, setup: OfficeSetup, entry_id: int, secret: str) -> None:
+        async with self.locks.write_transaction() as conn:
+            await waitlist.leave(conn, setup, entry_id, secret)
+
+    # --- on the day --------------------------------------------------------------------------
+    async def check_in(self, setup: OfficeSetup, code: str, *, language: str,
+                       device_id: int | None) -> tuple[IssuedTicket, dict[str, Any]]:
+        """The kiosk's "I have a booking": a ticket for the booking's service, called at its slot."""
+        service_minutes: dict[int, float] = {}
+        for service in setup.services:
+            if service.booking is not None:
+                service_minutes[service.id] = await self.estimator.service_minutes(service)
+        staffed = await self.estimator.staffed_windows(setup.id)
+        async with self.locks.write_transaction() as conn:
+            issued, events, booking = await checkin.check_in(
+                conn, setup, code, now=self.clock.now(), language=language, device_id=device_id,
+                minutes_per_visit=service_minutes, staffed=staffed)
+        await self.publish(events)
+        return issued, booking
+
+    async def sweep(self) -> dict[str, int]:
+        """Expire holds, pass lapsed offers on, mark no-shows, flag bookings on closed days."""
+        totals: dict[str, int] = {}
+        async with self.db.read() as conn:
+            codes = (await conn.execute(sa.text("SELECT code FROM offices"))).scalars().all()
+        for code in codes:
+            setup = await self.offices.get(code)
+            async with self.locks.write_transaction() as conn:
+                counts = await booking_changes.sweep(conn, setup, secret_key=self.secret_key, now=self.clock.now(),
+                                                     notifier=self.notifier)
+                await forget_old(conn, self.clock.now())
+            for name, value in counts.items():
+                totals[name] = totals.get(name, 0) + value
+            for service in setup.services:
+                self._changed(service.id)
+        return totals
+
+    async def run_sweeper(self, every_seconds: float = 30.0) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception as error:  # keep sweeping after a database hiccup
+                log.warning("booking sweep failed: %s", error)
+            await asyncio.sleep(every_seconds)
+
+
+def _lost_race(error: IntegrityError, service_name: str) -> DomainError:
+    """Another process won a race the lock did not cover (the person's second hold)."""
+    text = str(error.orig)
+    if "person" in text or "person_key" in text:
+        return DomainError("already_booked", service=service_name)
+    return DomainError("slot_full")

@@ -1,0 +1,145 @@
+"""Bookable slots: a service's weekly schedule turned into concrete visits.
+
+A slot is a local wall-clock time on an office day (Europe/Warsaw by default) with a number of
+places (how many people the windows take at once). Days on which the office is closed (Polish
+public holidays, including 24 December since 2025, and the office's own closure days) have no
+slots. Local times that do not exist on the night the clocks go forward are skipped; on the night
+they go back, the slot keeps its wall time (the first of the two) and a true length.
+
+When a day can be booked follows the office's release rule: day D opens at `release_time` on
+day D - `horizon_days`, and never before `first_day` days from today, so everyone knows when
+to look and a month of slots is never released at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator
+
+from booking_api.booking_rules import SlotSchedule
+from booking_api.errors import DomainError
+from booking_api.hours import closed_reason
+from booking_api.office import OfficeSetup, ServiceSetup
+
+MAX_RANGE_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime   # aware, in the office's time zone
+    ends_at: datetime
+    places: int
+
+    @property
+    def day(self) -> date:
+        return self.starts_at.date()
+
+
+def schedule_of(service: ServiceSetup, language: str = "pl") -> SlotSchedule:
+    """The service's schedule, or `not_bookable` when it takes no bookings."""
+    if service.booking is None:
+        raise DomainError("not_bookable", service=service.name(language))
+    return service.booking
+
+
+def slots_on(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> list[Slot]:
+    """Every slot of `day` by the schedule, ignoring closures and the booking horizon."""
+    slots = []
+    for opens, closes in schedule.days.get(day.weekday(), ()):
+        start = opens
+        while start + schedule.slot_minutes <= closes:
+            end = start + schedule.slot_minutes
+            if not any(start < b_end and b_start < end for b_start, b_end in schedule.breaks):
+                moment = _wall_time(setup, day, start)
+                if moment is not None:
+                    ends = (moment.astimezone(timezone.utc) + timedelta(minutes=schedule.slot_minutes))
+                    slots.append(Slot(moment, ends.astimezone(setup.timezone), schedule.places))
+            start = end
+    return slots
+
+
+def _wall_time(setup: OfficeSetup, day: date, minute: int) -> datetime | None:
+    """The aware moment of a local wall time, or None when the clocks skip it."""
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
+    round_trip = local.astimezone(timezone.utc).astimezone(setup.timezone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return local
+
+
+def release_moment(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> datetime:
+    """When `day` opens for booking: `release_time` on the day `horizon_days` before it."""
+    opens_day = day - timedelta(days=schedule.horizon_days)
+    minute = schedule.release_minute
+    return datetime.combine(opens_day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
+
+
+def bookable_days(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> tuple[date, date]:
+    """The first and last day that can be booked at `now` (the last may be before the first)."""
+    today = now.astimezone(setup.timezone).date()
+    last = today + timedelta(days=schedule.horizon_days)
+    if now < release_moment(setup, schedule, last):
+        last -= timedelta(days=1)
+    return today + timedelta(days=schedule.first_day), last
+
+
+def next_release(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> datetime:
+    """The next moment a new day opens for booking."""
+    _, last = bookable_days(setup, schedule, now)
+    return release_moment(setup, schedule, last + timedelta(days=1))
+
+
+def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime, now: datetime) -> Slot:
+    """The slot starting at `starts_at`, if it can be booked at `now`.
+
+    Raises `closed_day` (holiday or closure), `outside_horizon` (too soon, already past or not
+    released yet) or `no_such_slot` (not a start time of the schedule).
+    """
+    local = starts_at.astimezone(setup.timezone)
+    day = local.date()
+    first, last = bookable_days(setup, schedule, now)
+    if not first <= day <= last or starts_at <= now:
+        raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
+    if closed_reason(setup, day):
+        raise DomainError("closed_day", day=day.isoformat())
+    for slot in slots_on(setup, schedule, day):
+        if slot.starts_at == local:
+            return slot
+    raise DomainError("no_such_slot")
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    closed: str | None          # "holiday: <name>", "closure" or None
+    slots: tuple[Slot, ...]
+
+
+def plan(setup: OfficeSetup, schedule: SlotSchedule, first: date, last: date, now: datetime) -> list[DayPlan]:
+    """The bookable days between `first` and `last` (inclusive) at `now`, each with its slots.
+
+    Days outside the horizon are left out; closed days are listed with their reason and no slots.
+    """
+    if last < first:
+        raise DomainError("bad_date_range")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise DomainError("date_range_too_long", days=MAX_RANGE_DAYS)
+    lowest, highest = bookable_days(setup, schedule, now)
+    days = []
+    for day in _days(max(first, lowest), min(last, highest)):
+        reason = closed_reason(setup, day)
+        if reason:
+            days.append(DayPlan(day, reason, ()))
+            continue
+        slots = tuple(s for s in slots_on(setup, schedule, day) if s.starts_at > now)
+        if slots or schedule.days.get(day.weekday()):
+            days.append(DayPlan(day, None, slots))
+    return days
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)

@@ -1,0 +1,108 @@
+"""The waiting list: freed places go first to the people waiting for that service, in the order
+they joined, each offer held for a set time; where the office turns it on.
+
+An offer is an ordinary hold, made for the person at the head of the list and confirmed with the
+one-time code sent to them; if it lapses, the next person gets it; with nobody left, the place
+returns to the calendar.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from booking_api.booking_mail import Notifier
+from booking_api.bookings import active_booking_of, digest, hold
+from booking_api.errors import DomainError
+from booking_api.models import WaitlistEntry
+from booking_api.office import OfficeSetup, ServiceSetup
+from booking_api.people import Person, document_hash, mask_document, person_key
+from booking_api.slots import schedule_of
+
+
+async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, person: Person, *, language: str,
+               secret_key: str, now: datetime) -> tuple[dict[str, Any], int, str]:
+    """Put the person on the service's waiting list; returns the entry, its position and its secret.
+
+    Refuses with `waitlist_off`, `already_booked` or `already_waiting`.
+    """
+    schedule_of(service, language)
+    if not setup.booking_policy.waitlist:
+        raise DomainError("waitlist_off")
+    key = person_key(secret_key, person)
+    if await active_booking_of(conn, service.id, key):
+        raise DomainError("already_booked", service=service.name(language))
+    table = WaitlistEntry.__table__
+    waiting = (await conn.execute(sa.select(table.c.id).where(
+        table.c.service_id == service.id, table.c.person_key == key,
+        table.c.status.in_(("waiting", "offered"))))).first()
+    if waiting:
+        raise DomainError("already_waiting", service=service.name(language))
+    secret = secrets.token_urlsafe(24)
+    row = {"office_id": setup.id, "service_id": service.id, "status": "waiting", "person_key": key,
+           "person_name": person.name, "birth_date": person.birth_date,
+           "document_hash": document_hash(secret_key, person.document_number),
+           "document_masked": mask_document(person.document_number), "email": person.email, "phone": person.phone,
+           "language": language, "joined_at": now, "secret_hash": digest(secret)}
+    # A concurrent join of the same person fails on the partial UNIQUE index (the caller maps it).
+    row["id"] = (await conn.execute(sa.insert(table).values(**row).returning(table.c.id))).scalar_one()
+    return row, await position(conn, row), secret
+
+
+async def position(conn: AsyncConnection, entry: dict[str, Any]) -> int:
+    table = WaitlistEntry.__table__
+    ahead = (await conn.execute(sa.select(sa.func.count()).where(
+        table.c.service_id == entry["service_id"], table.c.status == "waiting",
+        table.c.joined_at <= entry["joined_at"], table.c.id <= entry["id"]))).scalar_one()
+    return int(ahead)
+
+
+async def leave(conn: AsyncConnection, setup: OfficeSetup, entry_id: int, secret: str) -> None:
+    table = WaitlistEntry.__table__
+    row = (await conn.execute(sa.select(table).where(table.c.id == entry_id, table.c.office_id == setup.id)
+                              )).mappings().first()
+    if row is None or row["secret_hash"] != digest(secret or ""):
+        raise DomainError("not_found")
+    await conn.execute(sa.update(table).where(table.c.id == entry_id, table.c.status == "waiting")
+                       .values(status="left"))
+
+
+async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, starts_at: datetime,
+                            *, secret_key: str, now: datetime, notifier: Notifier) -> dict[str, Any] | None:
+    """Offer a place just freed (inside the transaction that freed it) to the first person waiting.
+
+    Returns the offer (a hold) or None when the list is off or empty: the place is then free
+    for anyone. People who have meanwhile booked the service are passed over and taken off.
+    """
+    policy = setup.booking_policy
+    if not policy.waitlist or starts_at <= now:
+        return None
+    table = WaitlistEntry.__table__
+    while True:
+        entry = (await conn.execute(sa.select(table).where(table.c.service_id == service.id,
+                                                           table.c.status == "waiting")
+                                    .order_by(table.c.joined_at, table.c.id).limit(1))).mappings().first()
+        if entry is None:
+            return None
+        if await active_booking_of(conn, service.id, entry["person_key"]):
+            await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="booked"))
+            continue
+        person = Person(name=entry["person_name"], birth_date=entry["birth_date"], document_number="",
+                        email=entry["email"], phone=entry["phone"])
+        held = await hold(conn, setup, service, starts_at, person, language=entry["language"],
+                          secret_key=secret_key, now=now, notifier=notifier, waitlist_entry_id=entry["id"],
+                          hold_minutes=policy.waitlist_offer_minutes, known_person_key=entry["person_key"],
+                          known_document=(entry["document_hash"], entry["document_masked"]))
+        await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="offered"))
+        return held.booking
+
+
+async def lapse(conn: AsyncConnection, entry_id: int) -> None:
+    """An offer was not taken in time: the person leaves the list (they may join again)."""
+    table = WaitlistEntry.__table__
+    await conn.execute(sa.update(table).where(table.c.id == entry_id, table.c.status == "offered")
+                       .values(status="lapsed"))

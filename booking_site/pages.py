@@ -1,0 +1,188 @@
+"""The public booking pages: /book (service, day, time, the person, the code), the code step on its
+own for a waiting-list offer, the booking's own page (print, calendar, cancel, move), its QR code.
+
+Thin, like the API handlers: the rules live in booking_api (slots, bookings, people); these pages
+render what the visitor needs to start, and booking.js talks to the JSON API for every step.
+Every word is in the templates (gettext), so the catalogs pick it up with the other pages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from babel.dates import format_date, format_time
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from booking_api.api.bookings import booking_json
+from booking_api.api.common import error_body, language_of, okienko
+from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code
+from booking_api.errors import DomainError
+from booking_api.i18n import LANGUAGES
+from booking_api.office import OfficeSetup
+from booking_api.pages import render
+from booking_api.people import FIELD_MESSAGES
+
+STATIC = Path(__file__).parent / "static"
+# Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+BOOKING_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+MAX_ID_LENGTH = 64
+CHANGES = ("moved", "cancelled")
+
+
+def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    response = render(request, template, status_code=status_code, languages=_languages(request), **context)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"  # the manage page holds a person's details
+    return response
+
+
+def _languages(request: Request) -> list[dict[str, Any]]:
+    """This same page in each language, keeping the rest of its address (a manage link's secret)."""
+    kept = {name: value for name, value in request.query_params.items() if name != "lang"}
+    current = getattr(request.state, "language", None)
+    return [{"code": code, "name": name, "href": f"{request.url.path}?{urlencode({**kept, 'lang': code})}",
+             "current": code == current} for code, name in LANGUAGES.items()]
+
+
+def _language(request: Request, preferred: str | None = None) -> str:
+    language = language_of(request, request.query_params.get("lang") or preferred)
+    request.state.language = language
+    return language
+
+
+async def _setup(request: Request) -> OfficeSetup:
+    return await okienko(request).offices.get(request.query_params.get("office") or None)
+
+
+def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **extra: Any) -> dict[str, Any]:
+    """What booking.js needs: the API's addresses, today's date, and the field problems in words."""
+    app = okienko(request)
+    return {
+        "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
+        "today": app.clock.now().astimezone(setup.timezone).date().isoformat(),
+        "field_messages": {problem: app.translator.gettext(language, message)
+                           for problem, message in FIELD_MESSAGES.items()},
+        **extra,
+    }
+
+
+def _missing(request: Request, error: DomainError) -> Response:
+    """A friendly page for a wrong or old link: what happened and where to book again."""
+    _language(request)
+    return _page(request, "book_missing.html", status_code=error.http_status, error=error_body(request, error))
+
+
+async def book_page(request: Request) -> Response:
+    """GET /book?service=A&lang=uk: choose a matter, a day, a time; give the person's details."""
+    try:
+        setup = await _setup(request)
+    except DomainError as error:
+        return _missing(request, error)
+    language = _language(request)
+    bookable = [s for s in setup.services if s.booking is not None]
+    chosen_code = request.query_params.get("service")
+    chosen = next((s for s in bookable if chosen_code in (s.code, s.prefix)), None)
+    if chosen is None and len(bookable) == 1:
+        chosen = bookable[0]
+    services = [{"code": s.code, "name": s.name(language), "name_pl": s.name("pl"),
+                 "bring": s.booking.bring(language) if s.booking else ""} for s in bookable]
+    service = next((s for s in services if chosen and s["code"] == chosen.code), None)
+    config = _config(request, setup, language, "book", service=service["code"] if service else None,
+                     service_name=service["name"] if service else None)
+    return _page(request, "book.html", office=setup, services=services, service=service,
+                 unknown_service=bool(chosen_code) and chosen is None,
+                 waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
+                 config=config)
+
+
+async def confirm_page(request: Request) -> Response:
+    """GET /book/confirm/{booking_id}: the code step alone (the link in a waiting-list offer)."""
+    booking_id = request.path_params["booking_id"]
+    try:
+        setup = await _setup(request)
+        if len(booking_id) > MAX_ID_LENGTH:
+            raise DomainError("booking_not_found")
+    except DomainError as error:
+        return _missing(request, error)
+    language = _language(request)
+    return _page(request, "book_confirm.html", office=setup,
+                 config=_config(request, setup, language, "confirm", booking_id=booking_id))
+
+
+def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], secret: str,
+                 language: str) -> dict[str, Any]:
+    """The booking as its page shows it: the API's view, with dates in words and its links."""
+    app = okienko(request)
+    shown = booking_json(setup, booking, language)
+    starts = booking["starts_at"].astimezone(setup.timezone)
+    ends = booking["ends_at"].astimezone(setup.timezone)
+    change_until = (booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
+                    ).astimezone(setup.timezone)
+    office = request.query_params.get("office")
+    query = urlencode({"secret": secret, "lang": language, **({"office": office} if office else {})})
+    return {
+        **shown,
+        "service_name_pl": setup.service_by_id(booking["service_id"]).name("pl"),
+        "date": format_date(starts.date(), format="full", locale=language),
+        "time": f"{format_time(starts, 'HH:mm', locale=language)}–{format_time(ends, 'HH:mm', locale=language)}",
+        "change_until_text": f"{format_date(change_until.date(), format='long', locale=language)}, "
+                             f"{format_time(change_until, 'HH:mm', locale=language)}",
+        "changeable": booking["status"] == "confirmed" and app.clock.now() < change_until,
+        "manage_path": f"/book/manage/{booking['code']}?{query}",
+        "calendar_path": f"/api/v1/bookings/{booking['code']}/calendar.ics?{query}",
+        "qr_path": f"/book/qr/{booking['code']}.svg",
+    }
+
+
+async def manage_page(request: Request) -> Response:
+    """GET /book/manage/{code}?secret=…: the booking (also the confirmation), to print, cancel or move."""
+    app = okienko(request)
+    secret = request.query_params.get("secret", "")
+    try:
+        setup = await _setup(request)
+        if not secret:
+            raise DomainError("booking_not_found")
+        booking = await app.booking.find(setup, request.path_params["code"], secret)
+    except DomainError as error:
+        return _missing(request, error)
+    language = _language(request, booking["language"])
+    view = booking_view(request, setup, booking, secret, language)
+    changed = request.query_params.get("changed")
+    config = _config(request, setup, language, "manage", service=view["service"],
+                     booking={"code": view["code"], "secret": secret, "start": view["start"],
+                              "path": view["manage_path"]})
+    return _page(request, "book_manage.html", office=setup, booking=view, config=config,
+                 done=request.query_params.get("done") == "1", changed=changed if changed in CHANGES else None)
+
+
+async def booking_qr(request: Request) -> Response:
+    """GET /book/qr/{code}.svg: the booking code alone as a QR code, for the kiosk's scanner."""
+    code = normalise_code(request.path_params["code"])
+    if not BOOKING_CODE.match(code):
+        raise DomainError("not_found")
+    image = qrcode.make(code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def booking_routes() -> list[Route | Mount]:
+    return [
+        Route("/book", book_page, methods=["GET"]),
+        Route("/book/confirm/{booking_id}", confirm_page, methods=["GET"]),
+        Route("/book/manage/{code}", manage_page, methods=["GET"]),
+        Route("/book/qr/{code}.svg", booking_qr, methods=["GET"]),
+        Mount("/book/static", app=StaticFiles(directory=STATIC), name="booking-static"),
+    ]

@@ -1,0 +1,1 @@
+"""Calendar files for booking confirmations."""

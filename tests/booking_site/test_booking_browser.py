@@ -1,0 +1,513 @@
+"""The public booking pages in a real headless Chromium against real `okienko demo` servers.
+
+What a visitor does: books a slot in Ukrainian, confirms it with the code from the email (read
+from the demo's mail folder) and checks in at the kiosk the same day; sees what is wrong with a
+field, in their language, while typing; moves and cancels a booking from its manage link; joins
+the waiting list when nothing is free. The pages fit a phone (390x844) and a desk-top screen
+(1920x1080). Screenshots go to /tmp/booking-shots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from booking_api.bookings import CODE_ALPHABET
+from booking_api.i18n import Translator
+from booking_api.people import FIELD_MESSAGES
+from tests.conftest import Demo, launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.kiosk.test_kiosk_browser import CONTRASTS_JS
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/booking-shots")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1920, "height": 1080}
+CUT_OFF_CHECKED = (".step, .card, .choice, .day, .time, .button, .languages a, .pass-code, .facts dd, "
+                   ".field-error, .notice, .banner, h1, h2")
+TEXT_CHECKED = (".choice-name, .choice-name-pl, .day-name, .day-date, .day-free, .time-start, .time-free, label, .hint, "
+                ".field-error, .note, .button, .pass-code, .pass-status, .facts dt, .facts dd, .languages a, h1, h2")
+SMALL_TARGETS_JS = """() => [...document.querySelectorAll('button, a[href], input')]
+  .filter((e) => e.getClientRects().length && e.getBoundingClientRect().left >= 0)
+  .map((e) => [e.id || e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
+  .filter(([, box]) => box.width < 44 || box.height < 44).map(([name]) => name)"""
+CODE = re.compile(f"^[{CODE_ALPHABET}]{{6}}$")
+
+# An office that can be booked for today at any hour (the demo office books from tomorrow), so a
+# booking made in the test can be checked in at the kiosk straight away.
+TODAY_OFFICE = """
+[office]
+code = "today"
+name = "Urząd Wojewódzki — punkt testowy"
+timezone = "Europe/Warsaw"
+default_language = "pl"
+closed_on_public_holidays = false
+
+[office.booking]
+hold_minutes = 10
+change_until_hours = 0
+check_in_early_minutes = 30
+check_in_late_minutes = 15
+waitlist = false
+per_address_per_hour = 50
+
+[[service]]
+code = "A"
+prefix = "A"
+names = { pl = "Złożenie wniosku o pobyt", en = "Filing a residence application", uk = "Подання заяви на перебування", ru = "Подача заявления на пребывание" }
+average_service_minutes = 20
+hours = { mon = "00:00-24:00", tue = "00:00-24:00", wed = "00:00-24:00", thu = "00:00-24:00", fri = "00:00-24:00", sat = "00:00-24:00", sun = "00:00-24:00" }
+
+[service.booking]
+slot_minutes = 15
+places = 2
+days = { mon = "00:00-24:00", tue = "00:00-24:00", wed = "00:00-24:00", thu = "00:00-24:00", fri = "00:00-24:00", sat = "00:00-24:00", sun = "00:00-24:00" }
+horizon_days = 7
+first_day = 0
+release_time = "00:00"
+what_to_bring = { pl = "Paszport.", en = "Passport.", uk = "Паспорт.", ru = "Паспорт." }
+
+[[window]]
+number = "1"
+services = ["A"]
+
+[[kiosk]]
+name = "hall-1"
+[kiosk.printer]
+kind = "none"
+
+[[board]]
+name = "hall"
+"""
+
+
+@dataclass
+class Server:
+    """A running demo seen as the visitor's mailbox and the JSON API."""
+
+    demo: Demo
+
+    @property
+    def url(self) -> str:
+        return self.demo.url
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def mails_to(self, address: str) -> list[email.message.EmailMessage]:
+        found = []
+        folder = self.demo.data_dir / "mail"
+        for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() else ():
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == address:
+                found.append(message)
+        return found
+
+    def one_time_code(self, address: str, already: int = 0) -> str:
+        """The code in the newest email to `address`, once there are more than `already` of them."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            mails = self.mails_to(address)
+            if len(mails) > already:
+                body = mails[-1].get_body(("plain",))  # None while the file is still being written
+                found = re.search(r": (\d{6})\s", body.get_content()) if body is not None else None
+                if found:
+                    return found.group(1)
+            time.sleep(0.1)
+        raise AssertionError(f"no email with a code to {address} in {self.demo.data_dir / 'mail'}")
+
+    def slots(self, service: str) -> dict[str, Any]:
+        status, listing = self.api("GET", f"/api/v1/slots?service={service}")
+        assert status == 200, listing
+        return listing
+
+    def book(self, service: str, start: str, person: dict[str, str], language: str = "en") -> dict[str, Any]:
+        """A confirmed booking made through the API, as the page would; its JSON (with the secret)."""
+        status, held = self.api("POST", "/api/v1/bookings",
+                                {"service": service, "start": start, "language": language, **person})
+        assert status == 202, held
+        code = self.one_time_code(person["email"])
+        status, confirmed = self.api("POST", f"/api/v1/bookings/{held['id']}/confirm", {"code": code})
+        assert status == 201, confirmed
+        return confirmed
+
+
+def person(tag: str, name: str = "Olena Kovalenko") -> dict[str, str]:
+    """Details of a distinct person (one booking per person and service)."""
+    return {"name": name, "birth_date": "1990-04-02", "document_number": f"FE{zlib.crc32(tag.encode()) % 10**7:07d}",
+            "phone": "", "email": f"{tag}@example.com"}
+
+
+def free_start_after(server: Server, service: str, hours: int) -> str:
+    """The first free slot starting more than `hours` from now (past the office's change deadline)."""
+    listing = server.slots(service)
+    after = datetime.now().astimezone() + timedelta(hours=hours)
+    for day in listing["days"]:
+        for slot in day["slots"]:
+            if slot["free"] and datetime.fromisoformat(slot["start"]) > after:
+                return slot["start"]
+    raise AssertionError(f"no free slot of {service} after {hours} h")
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    return require_chromium()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Server]:
+    """The demo office (books from tomorrow, has a waiting list)."""
+    with running_demo(tmp_path_factory.mktemp("booking-demo")) as demo:
+        yield Server(demo)
+
+
+@pytest.fixture(scope="module")
+def today_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Server]:
+    """An office whose only service can be booked for any time today."""
+    folder = tmp_path_factory.mktemp("booking-today")
+    office = folder / "today-office.toml"
+    office.write_text(TODAY_OFFICE, encoding="utf-8")
+    with running_demo(folder, office_file=office) as demo:
+        yield Server(demo)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    with launched_chromium() as launched:
+        yield launched
+
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[OpenPage]:
+    """open_page(server, path, viewport=PHONE, locale=...) -> a page; no script may fail on it."""
+    contexts = []
+    errors: list[str] = []
+
+    def open_it(server: Server, path: str, viewport: dict[str, int] = PHONE, locale: str = "pl-PL") -> Page:
+        context = browser.new_context(viewport=viewport, locale=locale, base_url=server.url, has_touch=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        # Chromium logs every 4xx answer (a refused code, a missing favicon) as a console error.
+        page.on("console", lambda message: errors.append(message.text)
+                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+        page.goto(path)
+        return page
+
+    yield open_it
+    for context in contexts:
+        context.close()
+    assert errors == []
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(100)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def choose_first_slot(page: Page) -> str:
+    """Tap the first day with free places and its first free time; the slot's start."""
+    page.locator("button.day").first.tap()
+    expect(page.locator("#step-time")).to_be_visible()
+    first_time = page.locator("button.time").first
+    start = first_time.get_attribute("data-start")
+    first_time.tap()
+    expect(page.locator("#step-person")).to_be_visible()
+    return start or ""
+
+
+def fill_person(page: Page, details: dict[str, str]) -> None:
+    for field in ("name", "birth_date", "document_number", "email", "phone"):
+        if details.get(field):
+            page.locator(f"#{field}").fill(details[field])
+
+
+def test_book_in_ukrainian_confirm_with_the_emailed_code_and_check_in_at_the_kiosk(
+        open_page: OpenPage, today_server: Server) -> None:
+    page = open_page(today_server, "/book?lang=uk", locale="uk-UA")
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    expect(page.locator('.languages a[aria-current="true"]')).to_have_text("Українська")
+    # The office's only bookable matter is chosen already; its days come from the slot list.
+    expect(page.locator('.choice[aria-current="true"]')).to_contain_text("Подання заяви на перебування")
+    start = choose_first_slot(page)
+    expect(page.locator("#slot-chosen")).to_contain_text(start[11:16])
+
+    visitor = {**person("olena-uk", "Олена Коваленко"), "phone": "+380 67 123 4567"}
+    fill_person(page, visitor)
+    page.locator("#person-submit").tap()
+    expect(page.locator("#step-code")).to_be_visible()
+    expect(page.locator("#step-person")).to_be_hidden()
+    expect(page.locator("#code-sent")).to_contain_text("o***@example.com")
+    expect(page.locator("#code")).to_have_attribute("autocomplete", "one-time-code")
+    expect(page.locator("#code")).to_have_attribute("inputmode", "numeric")
+
+    page.locator("#code").fill(today_server.one_time_code(visitor["email"]))
+    page.locator("#code-submit").tap()
+    page.wait_for_url(re.compile(r"/book/manage/\w{6}\?secret=[^&]+&lang=uk&done=1$"))
+    code = page.locator("#booking-code").inner_text()
+    assert CODE.match(code), code
+    expect(page.locator("#booking-name")).to_have_text("Олена Коваленко")
+    expect(page.locator("#booking-document")).to_have_text(re.compile(r"^FE\*+\d{2}$"))
+    expect(page.locator("#booking-birth-date")).to_have_text("1990-04-02")
+    expect(page.locator("#booking-time")).to_contain_text(start[11:16])
+    expect(page.locator("#booking-bring")).to_have_text("Паспорт.")
+    expect(page.locator(".pass-qr")).to_have_js_property("complete", True)
+    assert page.locator(".pass-qr").evaluate("img => img.naturalWidth") > 0
+    calendar = page.request.get(page.locator("#calendar-link").get_attribute("href") or "")
+    assert calendar.status == 200 and "BEGIN:VCALENDAR" in calendar.text()
+    secret = re.search(r"secret=([^&]+)", page.url).group(1)  # type: ignore[union-attr]
+    status, booking = today_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")
+    assert (status, booking["status"], booking["start"]) == (200, "confirmed", start)
+    shoot(page, "confirmed-uk-390x844.png")
+
+    # On the day, at the kiosk: "I have a booking", the code, and a ticket like any other.
+    kiosk = open_page(today_server, today_server.demo.links("kiosk")["hall-1"], viewport=DESKTOP)
+    kiosk.locator('.language[lang="uk"]').click()
+    kiosk.locator("#have-booking").click()
+    kiosk.locator("#booking-code").fill(code)
+    kiosk.locator("#booking-submit").click()
+    expect(kiosk.locator("#screen-ticket")).to_be_visible()
+    expect(kiosk.locator("#ticket-number")).to_have_text(re.compile(r"^A\d{3}$"))
+    status, booking = today_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")
+    assert booking["status"] == "checked_in"
+
+
+def test_the_form_says_what_is_wrong_in_ukrainian_as_you_type(open_page: OpenPage, demo_server: Server) -> None:
+    page = open_page(demo_server, "/book?service=A&lang=uk", locale="uk-UA")
+    choose_first_slot(page)
+    wrong_email = Translator().gettext("uk", FIELD_MESSAGES["email_invalid"])
+    status, refused = demo_server.api("POST", "/api/v1/bookings", {
+        "service": "A", "start": "2030-01-02T10:00:00+01:00", "language": "uk",
+        **person("refused"), "email": "olena@example"})
+    assert status == 422 and refused["fields"] == {"email": wrong_email}  # the page and the API agree
+
+    field = page.locator("#email")
+    field.press_sequentially("olena@example", delay=20)
+    expect(page.locator("#email-error")).to_have_text(wrong_email)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()  # said while typing, not only after leaving the field
+    field.press_sequentially(".com", delay=20)
+    expect(page.locator("#email-error")).to_have_text("")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+
+    page.locator("#name").press_sequentially("Олена 2", delay=20)
+    expect(page.locator("#name-error")).to_have_text(Translator().gettext("uk", FIELD_MESSAGES["name_invalid"]))
+    page.locator("#name").fill("Олена Коваленко")
+    expect(page.locator("#name-error")).to_have_text("")
+    page.locator("#phone").fill("12")
+    page.locator("#phone").blur()
+    expect(page.locator("#phone-error")).to_have_text(Translator().gettext("uk", FIELD_MESSAGES["phone_invalid"]))
+
+    # Sending says what is missing, next to each field, and takes the visitor to the first one.
+    page.locator("#phone").fill("")
+    page.locator("#person-submit").tap()
+    expect(page.locator("#form-notice")).to_be_visible()
+    expect(page.locator("#birth_date-error")).to_have_text(
+        Translator().gettext("uk", FIELD_MESSAGES["birth_date_invalid"]))
+    expect(page.locator("#document_number-error")).to_have_text(
+        Translator().gettext("uk", FIELD_MESSAGES["document_invalid"]))
+    expect(page.locator("#phone-error")).to_have_text("")  # optional
+    expect(page.locator("#birth_date")).to_be_focused()
+    assert page.locator("#email-error").get_attribute("aria-live") == "polite"
+
+
+def test_refusals_are_said_where_they_belong(open_page: OpenPage, demo_server: Server) -> None:
+    page = open_page(demo_server, "/book?service=A&lang=en", locale="en-GB")
+    choose_first_slot(page)
+    fill_person(page, person("refusals"))
+    answers = [
+        (429, {"error": "rate_limited", "message": "Too many attempts. Please try again in 60 min."}),
+        (409, {"error": "slot_full", "message": "This time has just been taken. Please choose another one."}),
+    ]
+    page.route("**/api/v1/bookings?*", lambda route: route.fulfill(status=answers[0][0], json=answers.pop(0)[1]))
+
+    page.locator("#person-submit").tap()  # too many attempts: said at the form, details kept
+    expect(page.locator("#form-notice")).to_have_text("Too many attempts. Please try again in 60 min.")
+    expect(page.locator("#step-person")).to_be_visible()
+    page.locator("#person-submit").tap()  # the time was taken meanwhile: back to the times, with the reason
+    expect(page.locator("#day-notice")).to_have_text("This time has just been taken. Please choose another one.")
+    expect(page.locator("#step-person")).to_be_hidden()
+    expect(page.locator("#step-time")).to_be_visible()
+    expect(page.locator("#day-title")).to_be_focused()
+    page.locator("button.time").nth(1).tap()
+    expect(page.locator("#day-notice")).to_be_hidden()
+    expect(page.locator("#email")).to_have_value(person("refusals")["email"])
+
+
+def test_a_manage_link_moves_and_cancels_the_booking(open_page: OpenPage, demo_server: Server) -> None:
+    start = free_start_after(demo_server, "F", 30)  # the demo allows changes until 24 h before
+    booking = demo_server.book("F", start, person("manage-me"))
+    code, secret = booking["code"], booking["secret"]
+    page = open_page(demo_server, f"/book/manage/{code}?secret={secret}&lang=en", locale="en-GB")
+    expect(page.locator("#booking-code")).to_have_text(code)
+    expect(page.locator("#booking-status")).to_have_text("Booked")
+    expect(page.locator("#booking-time")).to_contain_text(start[11:16])
+
+    page.locator("#move-start").tap()
+    expect(page.locator("#step-move")).to_be_visible()
+    page.locator("button.day").nth(1).tap()
+    new_time = page.locator("button.time").nth(2)
+    new_start = new_time.get_attribute("data-start") or ""
+    new_time.tap()
+    expect(page.locator("#move-summary")).to_contain_text(new_start[11:16])
+    page.locator("#move-submit").tap()
+    page.wait_for_url(re.compile(r"changed=moved$"))
+    expect(page.locator(".banner")).to_contain_text("moved")
+    expect(page.locator("#booking-time")).to_contain_text(new_start[11:16])
+    assert demo_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")[1]["start"] == new_start
+
+    dialog = page.locator("#cancel-dialog")
+    page.locator("#cancel-start").tap()
+    expect(dialog).to_be_visible()
+    page.locator("#cancel-keep").tap()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#cancel-start")).to_be_focused()
+    expect(page.locator("#booking-status")).to_have_text("Booked")
+    page.locator("#cancel-start").tap()
+    page.locator("#cancel-confirm").tap()
+    page.wait_for_url(re.compile(r"changed=cancelled$"))
+    expect(page.locator("#booking-status")).to_have_text("Cancelled")
+    expect(page.locator("#cancel-start")).to_have_count(0)
+    expect(page.locator("#calendar-link")).to_have_count(0)
+    assert demo_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")[1]["status"] == "cancelled"
+
+    # A wrong or shortened link: a page that says so, not an error dump.
+    answer = page.goto(f"/book/manage/{code}?secret=not-the-secret&lang=en")
+    assert answer is not None and answer.status == 404
+    expect(page.locator("h1")).to_have_text("Booking not found")
+    expect(page.locator('[role="alert"]')).to_contain_text("No booking with this code")
+
+
+def test_the_code_step_alone_confirms_an_offered_place(open_page: OpenPage, demo_server: Server) -> None:
+    """/book/confirm/<id> is where a waiting-list offer's email leads: the code, then the booking."""
+    visitor = person("offered")
+    status, held = demo_server.api("POST", "/api/v1/bookings", {
+        "service": "A", "start": free_start_after(demo_server, "A", 30), "language": "pl", **visitor})
+    assert status == 202, held
+    code = demo_server.one_time_code(visitor["email"])
+    page = open_page(demo_server, f"/book/confirm/{held['id']}?lang=pl")
+    expect(page.locator("#step-code")).to_be_visible()
+    wrong = "000000" if code != "000000" else "111111"
+    page.locator("#code").fill(wrong)
+    page.locator("#code").press("Enter")
+    expect(page.locator("#code-error")).to_contain_text("4")  # attempts left
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+    page.locator("#code").fill(code)
+    page.locator("#code").press("Enter")
+    page.wait_for_url(re.compile(r"/book/manage/\w{6}\?secret=.+&lang=pl&done=1$"))
+    expect(page.locator("#booking-name")).to_have_text(visitor["name"])
+
+    page.goto("/book/confirm/no-such-hold?lang=pl")
+    page.locator("#code").fill("123456")
+    page.locator("#code-submit").tap()
+    expect(page.locator("#code-error")).not_to_be_empty()
+    expect(page.locator("#code")).to_be_disabled()
+    expect(page.locator("#start-again")).to_be_focused()
+
+
+def test_when_nothing_is_free_the_waiting_list_is_offered(open_page: OpenPage, demo_server: Server) -> None:
+    def all_taken(route: Route) -> None:
+        listing = route.fetch().json()
+        for day in listing["days"]:
+            for slot in day["slots"]:
+                slot["free"] = 0
+        route.fulfill(json=listing)
+
+    page = open_page(demo_server, "/book?service=F&lang=en", locale="en-GB")
+    page.route("**/api/v1/slots?*", all_taken)
+    page.reload()
+    expect(page.locator("#days-status")).to_have_text("All places in the coming days are taken.")
+    expect(page.locator("button.day")).to_have_count(0)
+    expect(page.locator("#waitlist-offer")).to_be_visible()
+    page.locator("#waitlist-start").tap()
+    expect(page.locator("#person-title")).to_contain_text("Join the waiting list")
+    fill_person(page, person("waiting"))
+    with page.expect_request("**/api/v1/waiting-list?*") as sent:
+        page.locator("#person-submit").tap()
+    assert sent.value.post_data_json["service"] == "F" and "start" not in sent.value.post_data_json
+    expect(page.locator("#step-waitlisted")).to_be_visible()
+    expect(page.locator("#waitlisted-text")).to_contain_text("w***@example.com")
+    expect(page.locator("#waitlisted-text")).to_contain_text("number 1")
+
+    # An office without a waiting list says so; the offer goes away.
+    page.route("**/api/v1/waiting-list?*", lambda route: route.fulfill(
+        status=409, json={"error": "waitlist_off", "message": "This office has no waiting list."}))
+    page.reload()
+    page.locator("#waitlist-start").tap()
+    fill_person(page, person("no-list"))
+    page.locator("#person-submit").tap()
+    expect(page.locator("#day-notice")).to_have_text("This office has no waiting list.")
+    expect(page.locator("#waitlist-offer")).to_have_count(0)
+    expect(page.locator("#step-person")).to_be_hidden()
+    page.unroute_all(behavior="wait")  # the list is fetched again: let that finish before the page closes
+
+
+def check_layout(page: Page, viewport: dict[str, int], name: str) -> None:
+    """Nothing cut off or too small to tap, text readable. A phone page may scroll down (never
+    sideways): there it is checked as a whole, in a window as tall as the page."""
+    if viewport is PHONE:
+        page.set_viewport_size({"width": viewport["width"],
+                                "height": page.evaluate("document.documentElement.scrollHeight")})
+    problems = overflow_problems(page, CUT_OFF_CHECKED)
+    page.set_viewport_size(viewport)
+    shoot(page, f"{name}-{viewport['width']}x{viewport['height']}.png")
+    assert problems == [], name
+    assert page.evaluate(SMALL_TARGETS_JS) == [], name
+    assert [c for c in page.evaluate(CONTRASTS_JS, TEXT_CHECKED) if c[2] < 4.5] == [], name
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390x844", "1920x1080"])
+def test_pages_fit_a_phone_and_a_desktop_screen(open_page: OpenPage, demo_server: Server,
+                                               viewport: dict[str, int]) -> None:
+    size = f"{viewport['width']}"
+    page = open_page(demo_server, "/book?lang=ru", viewport=viewport, locale="ru-RU")
+    check_layout(page, viewport, "services")
+    page.locator(".choice").first.tap()
+    expect(page.locator("button.day").first).to_be_visible()
+    choose_first_slot(page)
+    page.locator("#email").fill("nie-email")
+    page.locator("#email").blur()
+    expect(page.locator("#email-error")).not_to_be_empty()
+    check_layout(page, viewport, "form")
+
+    fill_person(page, person(f"layout-{size}", "Ольга Петрова"))
+    page.locator("#person-submit").tap()
+    expect(page.locator("#step-code")).to_be_visible()
+    page.locator("#code").fill("000000")
+    page.locator("#code-submit").tap()
+    expect(page.locator("#code-error")).not_to_be_empty()  # wrong code: attempts left
+    check_layout(page, viewport, "code")
+
+    booking = demo_server.book("A", free_start_after(demo_server, "A", 30), person(f"layout-manage-{size}"), "ru")
+    page.goto(f"/book/manage/{booking['code']}?secret={booking['secret']}&lang=ru&done=1")
+    expect(page.locator(".pass-qr")).to_have_js_property("complete", True)
+    check_layout(page, viewport, "manage")
+    page.locator("#move-start").tap()
+    page.locator("button.day").first.tap()
+    page.locator("button.time").first.tap()
+    expect(page.locator("#move-submit")).to_be_focused()
+    check_layout(page, viewport, "move")
