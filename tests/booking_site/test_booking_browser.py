@@ -390,7 +390,7 @@ def test_a_manage_link_moves_and_cancels_the_booking(open_page: OpenPage, demo_s
     page.locator("#cancel-start").tap()
     page.locator("#cancel-confirm").tap()
     page.wait_for_url(re.compile(r"changed=cancelled$"))
-    expect(page.locator("#booking-status")).to_have_text("Cancelled")
+    expect(page.locator("#booking-status")).to_have_text("Visit cancelled")
     expect(page.locator("#cancel-start")).to_have_count(0)
     expect(page.locator("#calendar-link")).to_have_count(0)
     assert demo_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")[1]["status"] == "cancelled"
