@@ -185,7 +185,7 @@ async def confirm(conn: AsyncConnection, setup: OfficeSetup, booking_id: str, co
         return DomainError("booking_not_found")
     booking = dict(row)
     if booking["status"] == "confirmed":
-        return DomainError("already_confirmed", code=booking["code"])
+        return DomainError("already_confirmed", booking=booking["code"])
     if booking["status"] != "held" or booking["hold_expires_at"] <= now:
         if booking["status"] == "held":
             await expire_stale_holds(conn, now, id=booking_id)
@@ -237,3 +237,18 @@ async def bookings_of_day(conn: AsyncConnection, setup: OfficeSetup, day: Any, *
         query = query.where(table.c.office_day == day)
     rows = await conn.execute(query.order_by(table.c.starts_at, table.c.place))
     return [dict(row) for row in rows.mappings()]
+
+
+async def pending_hold(conn: AsyncConnection, setup: OfficeSetup, booking_id: str, now: datetime) -> dict[str, Any]:
+    """A hold still waiting for its code (what the code page shows); `code_expired` or
+    `booking_not_found` otherwise, `already_confirmed` once it went through."""
+    table = Booking.__table__
+    row = (await conn.execute(sa.select(table).where(table.c.id == booking_id, table.c.office_id == setup.id)
+                              )).mappings().first()
+    if row is None:
+        raise DomainError("booking_not_found")
+    if row["status"] == "confirmed":
+        raise DomainError("already_confirmed", booking=row["code"])
+    if row["status"] != "held" or row["hold_expires_at"] <= now:
+        raise DomainError("code_expired")
+    return dict(row)

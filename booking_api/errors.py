@@ -52,7 +52,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_details": (422, _("Some details are not right. Please check the marked fields.")),
     "rate_limited": (429, _("Too many attempts. Please try again in {minutes} min.")),
     "booking_not_found": (404, _("No booking with this code. Please check the code and try again.")),
-    "already_confirmed": (409, _("This booking is already confirmed. Its code is {code}.")),
+    "already_confirmed": (409, _("This booking is already confirmed. Its code is {booking}.")),
     "code_expired": (410, _("The time to confirm has passed and the place was released. Please book again.")),
     "wrong_code": (422, _("Wrong code. Attempts left: {attempts}.")),
     "booking_not_active": (409, _("This booking is no longer active.")),

@@ -25,12 +25,12 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api.api.bookings import booking_json
 from booking_api.api.common import error_body, language_of, okienko
-from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code
+from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
-from booking_api.people import FIELD_MESSAGES
+from booking_api.people import FIELD_MESSAGES, mask_email
 
 STATIC = Path(__file__).parent / "static"
 # Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
@@ -117,7 +117,19 @@ async def confirm_page(request: Request) -> Response:
     except DomainError as error:
         return _missing(request, error)
     language = _language(request)
-    return _page(request, "book_confirm.html", office=setup,
+    app = okienko(request)
+    try:
+        async with app.db.read() as conn:
+            held = await pending_hold(conn, setup, booking_id, app.clock.now())
+    except DomainError as error:
+        return _missing(request, error)
+    service = setup.service_by_id(held["service_id"])
+    starts = held["starts_at"].astimezone(setup.timezone)
+    offer = {"service": service.name(language), "email": mask_email(held["email"]),
+             "when": f"{format_date(starts.date(), format='full', locale=language)}, "
+                     f"{format_time(starts, 'HH:mm', locale=language)}",
+             "until": format_time(held["hold_expires_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
+    return _page(request, "book_confirm.html", office=setup, offer=offer,
                  config=_config(request, setup, language, "confirm", booking_id=booking_id))
 
 

@@ -102,6 +102,8 @@ async def test_a_visitor_books_confirms_and_gets_code_calendar_and_link(office_f
     assert confirmed.status_code == 201
     booking = confirmed.json()
     assert re.fullmatch(r"[A-Z0-9]{6}", booking["code"])
+    again = await office.client.post(f"/api/v1/bookings/{held.json()['id']}/confirm", json={"code": code})
+    assert again.status_code == 409 and booking["code"] in again.json()["message"]
     assert booking["person"] == {"name": "Olena Kovalenko", "birth_date": "1990-04-12", "document": "FE****56"}
     assert booking["start"] == SLOT and booking["status"] == "confirmed"
     assert "Паспорт" in booking["what_to_bring"]
