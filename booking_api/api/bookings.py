@@ -98,14 +98,20 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
     }
 
 
-async def create_booking(request: Request) -> Response:
-    """POST /api/v1/bookings: hold a slot for a person; the one-time code goes to their email (and SMS)."""
-    app = okienko(request)
+async def _applicant_request(request: Request) -> tuple[dict[str, Any], str, OfficeSetup]:
+    """The body, language and office of a booking or waiting-list request naming a service."""
     body = await read_json(request)
     language = _language(request, body)
     setup = await _setup(request)
     if not isinstance(body.get("service"), str):
         raise field_error(_("the field “service” must be a service code, e.g. “A”"))
+    return body, language, setup
+
+
+async def create_booking(request: Request) -> Response:
+    """POST /api/v1/bookings: hold a slot for a person; the one-time code goes to their email (and SMS)."""
+    app = okienko(request)
+    body, language, setup = await _applicant_request(request)
     starts_at = _moment(setup, body.get("start"))
     details = {name: body.get(name) for name in PERSON_FIELDS}
     held = await app.booking.hold(setup, body["service"], starts_at, details, language=language,
@@ -188,11 +194,7 @@ async def _change(request: Request, change: Any) -> Response:
 async def join_waiting_list(request: Request) -> Response:
     """POST /api/v1/waiting-list: wait for a freed place of a service (where the office runs a list)."""
     app = okienko(request)
-    body = await read_json(request)
-    language = _language(request, body)
-    setup = await _setup(request)
-    if not isinstance(body.get("service"), str):
-        raise field_error(_("the field “service” must be a service code, e.g. “A”"))
+    body, language, setup = await _applicant_request(request)
     entry, position, secret = await app.booking.join_waitlist(
         setup, body["service"], {name: body.get(name) for name in PERSON_FIELDS}, language=language,
         client=_client(request))

@@ -29,10 +29,10 @@ from playwright.sync_api import Browser, Page, Route, expect
 from booking_api.bookings import CODE_ALPHABET
 from booking_api.models import Booking, Office, Service
 from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.kiosk.test_kiosk_browser import shoot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/kiosk-shots")
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 CUT_OFF_CHECKED = (".have-booking, .service, .language, .button, .booking-code, .booking-error, .code-key, "
@@ -160,11 +160,6 @@ def kiosk(browser: Browser, demo_server: DemoServer) -> Iterator[OpenKiosk]:
         context.close()
     assert script_errors == []
 
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SHOTS / name))
 
 
 def tap_code(page: Page, code: str) -> None:
