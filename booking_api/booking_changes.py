@@ -69,7 +69,7 @@ async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[st
     if slot.starts_at == booking["starts_at"]:
         raise DomainError("same_slot")
     old_start = booking["starts_at"]
-    place = await take_place(conn, service, slot, now, extra_locks=(slot_lock(service.id, old_start),))
+    place, _left = await take_place(conn, service, slot, now, extra_locks=(slot_lock(service.id, old_start),))
     table = Booking.__table__
     moved = {**booking, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "office_day": slot.day,
              "place": place, "sequence": booking["sequence"] + 1, "flag": None}

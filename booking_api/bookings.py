@@ -40,6 +40,7 @@ ACTIVE = ACTIVE_BOOKING_STATUSES
 class Held:
     booking: dict[str, Any]
     sent_to: dict[str, str]     # channel -> masked address
+    slot_now_full: bool = False  # this hold took the slot's last place
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ async def expire_stale_holds(conn: AsyncConnection, now: datetime, **where: Any)
 
 
 async def take_place(conn: AsyncConnection, service: ServiceSetup, slot: Slot, now: datetime,
-                     extra_locks: tuple[str, ...] = ()) -> int:
-    """Lock the slot and return its lowest free place; `slot_full` when none is left.
+                     extra_locks: tuple[str, ...] = ()) -> tuple[int, int]:
+    """Lock the slot and return its lowest free place and how many stay free after it is taken;
+    `slot_full` when none is left.
 
     Lock order, everywhere: slot counter rows (sorted), then booking rows.
     """
@@ -100,7 +102,7 @@ async def take_place(conn: AsyncConnection, service: ServiceSetup, slot: Slot, n
     free = [place for place in range(1, slot.places + 1) if place not in taken]
     if not free:
         raise DomainError("slot_full")
-    return free[0]
+    return free[0], len(free) - 1
 
 
 async def active_booking_of(conn: AsyncConnection, service_id: int, key: str) -> dict[str, Any] | None:
@@ -135,7 +137,7 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     hashed, masked = known_document or (document_hash(secret_key, person.document_number),
                                         mask_document(person.document_number))
     # Slot lock first, booking rows after: every writer takes them in this order (no deadlocks).
-    place = await take_place(conn, service, slot, now)
+    place, left = await take_place(conn, service, slot, now)
     await expire_stale_holds(conn, now, service_id=service.id, person_key=key)
     if await active_booking_of(conn, service.id, key):
         raise DomainError("already_booked", service=service.name(language))
@@ -160,7 +162,7 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     sent_to = {"email": mask_email(person.email)}
     if sms:
         sent_to["sms"] = mask_phone(person.phone)
-    return Held(row, sent_to)
+    return Held(row, sent_to, slot_now_full=left == 0)
 
 
 def _known_slot(setup: OfficeSetup, service: ServiceSetup, starts_at: datetime) -> Slot:

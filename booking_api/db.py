@@ -24,7 +24,9 @@ class Database:
             options["connect_args"] = {"timeout": 30}
         else:
             # A lock wait that runs past 10 s becomes the domain error `busy` (see locking.py).
-            options.update(pool_size=20, max_overflow=20,
+            # Connections are kept open (no overflow to open and close under load): opening one
+            # costs PostgreSQL a new backend just when it is busiest.
+            options.update(pool_size=40, max_overflow=0, pool_timeout=10,
                            connect_args={"server_settings": {"lock_timeout": "10000"}})
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect == "sqlite":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -111,3 +111,28 @@ async def read_counter(conn: AsyncConnection, name: str) -> int:
     table = Counter.__table__
     value = (await conn.execute(sa.select(table.c.value).where(table.c.name == name))).scalar()
     return int(value or 0)
+
+
+class KeyedGate:
+    """A per-process queue per key (e.g. one slot) in front of the database lock.
+
+    Requests for the same key wait here, holding no database connection, so a crowd racing
+    for one slot cannot use up the connection pool that kiosks and clerks need; the database
+    lock behind it still decides between server processes. Each key carries a small state
+    dict while anyone waits on it (e.g. "found full at"), so a queue can be answered at once.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[Any, tuple[asyncio.Lock, list[int], dict[str, Any]]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Any) -> AsyncIterator[dict[str, Any]]:
+        lock, users, state = self._keys.setdefault(key, (asyncio.Lock(), [0], {}))
+        users[0] += 1
+        try:
+            async with lock:
+                yield state
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._keys.pop(key, None)

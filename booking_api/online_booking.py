@@ -2,8 +2,14 @@
 
 It counts rate limits in their own transaction (a refused attempt still counts), turns a lost
 race on a UNIQUE index into the visitor's error, wakes the outbox after every commit that wrote
-a message, and serves slot listings from a short-lived cache (what bots poll), while every
-booking checks the real count under the slot's lock.
+a message, and serves slot listings from a short-lived cache (what bots poll; one request
+recounts when it expires), while every booking checks the real count under the slot's lock.
+
+A crowd racing for one slot is kept off the database and the connection pool: a slot this
+process saw full in the last `cache_seconds` is refused from memory; at most ADMITTED_HOLDS
+attempts are worked on at once, the rest wait parked; an unlocked count refuses most of those
+that find the slot full; and those with a chance queue per slot in memory (KeyedGate) before
+they take the slot's row lock.
 """
 
 from __future__ import annotations
@@ -25,16 +31,17 @@ from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.estimates import Estimator
 from booking_api.hours import holiday_name
-from booking_api.locking import Locks
+from booking_api.locking import KeyedGate, Locks
 from booking_api.models import ACTIVE_BOOKING_STATUSES, Booking
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
 from booking_api.people import Person, check_person, contact_key
 from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import forget_old, hit
-from booking_api.slots import next_release, plan, schedule_of
+from booking_api.slots import Slot, check_bookable, next_release, plan, schedule_of
 
 log = logging.getLogger("okienko.booking")
+ADMITTED_HOLDS = 4   # booking attempts worked on at once per process; the rest wait, parked
 
 
 class OnlineBooking:
@@ -47,6 +54,12 @@ class OnlineBooking:
         self.publish = publish
         self.cache_seconds = cache_seconds
         self._listings: dict[tuple[int, int, date, date, str], tuple[float, dict[str, Any]]] = {}
+        self._refreshing: dict[tuple[int, int, date, date, str], asyncio.Future[dict[str, Any]]] = {}
+        self._slot_gate = KeyedGate()
+        self._seen_full: dict[tuple[int, datetime], float] = {}
+        # A rush of booking attempts queues here, parked, instead of filling the event loop: the
+        # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns.
+        self._admission = asyncio.Semaphore(ADMITTED_HOLDS)
 
     # --- slots -------------------------------------------------------------------------------
     async def slot_listing(self, setup: OfficeSetup, service: ServiceSetup, first: date | None, last: date | None,
@@ -61,9 +74,30 @@ class OnlineBooking:
         cached = self._listings.get(key)
         if cached and time.monotonic() < cached[0]:
             return cached[1]
+        refreshing = self._refreshing.get(key)
+        if refreshing is not None:  # one request counts; the others get the last listing or wait for it
+            return cached[1] if cached else await asyncio.shield(refreshing)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._refreshing[key] = future
+        try:
+            listing = await self._count_listing(setup, service, schedule, first, last, language, now)
+        except BaseException as error:
+            future.set_exception(error if isinstance(error, Exception) else DomainError("busy"))
+            future.exception()  # retrieved: whoever waits gets it, nobody else is warned
+            raise
+        finally:
+            self._refreshing.pop(key, None)
+        future.set_result(listing)
+        if len(self._listings) > 512:
+            self._listings.clear()
+        self._listings[key] = (time.monotonic() + self.cache_seconds, listing)
+        return listing
+
+    async def _count_listing(self, setup: OfficeSetup, service: ServiceSetup, schedule: Any, first: date,
+                             last: date, language: str, now: datetime) -> dict[str, Any]:
         days = plan(setup, schedule, first, last, now)
         taken = await self._taken(service.id, days, now)
-        listing = {
+        return {
             "service": service.code, "timezone": setup.timezone.key, "from": first.isoformat(),
             "to": last.isoformat(), "places_per_slot": schedule.places, "slot_minutes": schedule.slot_minutes,
             "next_release_at": next_release(setup, schedule, now).isoformat(),
@@ -73,10 +107,6 @@ class OnlineBooking:
                                  "free": max(0, s.places - taken.get(s.starts_at, 0))} for s in d.slots]}
                      for d in days],
         }
-        if len(self._listings) > 512:
-            self._listings.clear()
-        self._listings[key] = (time.monotonic() + self.cache_seconds, listing)
-        return listing
 
     async def _taken(self, service_id: int, days: list[Any], now: datetime) -> dict[datetime, int]:
         if not days:
@@ -91,14 +121,25 @@ class OnlineBooking:
                 .group_by(table.c.starts_at))
             return {start: int(count) for start, count in rows}
 
+    def _freed(self, service_id: int) -> None:
+        """Places of the service may have come free (cancel, move, expired holds)."""
+        for key in [k for k in self._seen_full if k[0] == service_id]:
+            self._seen_full.pop(key, None)
+        self._changed(service_id)
+
     def _changed(self, service_id: int) -> None:
-        for key in [k for k in self._listings if k[1] == service_id]:
-            self._listings.pop(key, None)
+        """After a commit that changed bookings of a service: its listings are due for a recount
+        (one request counts, the others get the previous listing meanwhile) and its messages go now."""
+        for key, (_, listing) in list(self._listings.items()):
+            if key[1] == service_id:
+                self._listings[key] = (0.0, listing)
         self.outbox.wake()
 
     # --- booking -----------------------------------------------------------------------------
     async def _limit(self, setup: OfficeSetup, client: str, contacts: list[str]) -> None:
         policy, now = setup.booking_policy, self.clock.now()
+        if policy.per_address_per_hour <= 0 and policy.per_contact_per_day <= 0:
+            return
         async with self.locks.write_transaction() as conn:
             await hit(conn, f"addr:{client}"[:100], policy.per_address_per_hour, timedelta(hours=1), now)
             for contact in contacts:
@@ -109,24 +150,78 @@ class OnlineBooking:
     async def _applicant(self, setup: OfficeSetup, service_code: str, details: dict[str, Any],
                          client: str) -> tuple[ServiceSetup, Person, datetime]:
         """The service and the checked person of a booking or waiting-list request, counted for rate limits."""
-        service = setup.service(service_code)
-        now = self.clock.now()
-        person = check_person(details, now.astimezone(setup.timezone).date())
+        service, person, now = self._checked(setup, service_code, details)
         await self._limit(setup, client, [person.email, person.phone])
         return service, person, now
+
+    def _checked(self, setup: OfficeSetup, service_code: str,
+                 details: dict[str, Any]) -> tuple[ServiceSetup, Person, datetime]:
+        service = setup.service(service_code)
+        now = self.clock.now()
+        return service, check_person(details, now.astimezone(setup.timezone).date()), now
 
     async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
                    language: str, client: str) -> Held:
         """Hold a place for the person in `details` and send the one-time code (see bookings.hold)."""
-        service, person, now = await self._applicant(setup, service_code, details, client)
-        try:
-            async with self.locks.write_transaction() as conn:
-                held = await bookings.hold(conn, setup, service, starts_at, person, language=language,
-                                           secret_key=self.secret_key, now=now, notifier=self.notifier)
-        except IntegrityError as error:
-            raise _lost_race(error, service.name(language)) from None
+        service, person, now = self._checked(setup, service_code, details)
+        slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
+        self._refuse_if_seen_full(service.id, slot)   # a crowd's retries: no database, no queue
+        async with self._admission:
+            self._refuse_if_seen_full(service.id, slot)   # it may have filled up while this one queued
+            await self._limit(setup, client, [person.email, person.phone])
+            return await self._hold(setup, service, slot, person, language=language)
+
+    async def _hold(self, setup: OfficeSetup, service: ServiceSetup, slot: Slot, person: Person, *,
+                    language: str) -> Held:
+        starts_at = slot.starts_at
+        # Most of a crowd finds the slot full: say so from a plain count, without queueing on its lock.
+        await self._refuse_if_full(service.id, slot, self.clock.now())
+        arrived = time.monotonic()
+        async with self._slot_gate.hold((service.id, slot.starts_at)) as gate:
+            # Found full by someone served after this request arrived: it may be told so at once.
+            if gate.get("full_at", -1.0) >= arrived:
+                raise DomainError("slot_full")
+            try:
+                await self._refuse_if_full(service.id, slot, self.clock.now())
+                async with self.locks.write_transaction() as conn:
+                    held = await bookings.hold(conn, setup, service, starts_at, person, language=language,
+                                               secret_key=self.secret_key, now=self.clock.now(),
+                                               notifier=self.notifier)
+            except IntegrityError as error:
+                raise _lost_race(error, service.name(language)) from None
+            except DomainError as error:
+                if error.code == "slot_full":
+                    gate["full_at"] = time.monotonic()
+                raise
+            if held.slot_now_full:
+                gate["full_at"] = time.monotonic()
+                self._saw_full((service.id, slot.starts_at))
         self._changed(service.id)
         return held
+
+    def _refuse_if_seen_full(self, service_id: int, slot: Slot) -> None:
+        """`slot_full` for a slot this process saw full less than `cache_seconds` ago, without asking
+        the database: as stale as a listing can be (a place freed since is forgotten at once here)."""
+        if time.monotonic() - self._seen_full.get((service_id, slot.starts_at), -1e9) < self.cache_seconds:
+            raise DomainError("slot_full")
+
+    async def _refuse_if_full(self, service_id: int, slot: Slot, now: datetime) -> None:
+        """`slot_full` when every place is taken at this moment (the lock re-counts before a hold)."""
+        key = (service_id, slot.starts_at)
+        table = Booking.__table__
+        live = sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now)
+        async with self.db.read() as conn:
+            taken = (await conn.execute(sa.select(sa.func.count()).where(
+                table.c.service_id == service_id, table.c.starts_at == slot.starts_at,
+                table.c.status.in_(ACTIVE_BOOKING_STATUSES), live))).scalar_one()
+        if taken >= slot.places:
+            self._saw_full(key)
+            raise DomainError("slot_full")
+
+    def _saw_full(self, key: tuple[int, datetime]) -> None:
+        if len(self._seen_full) > 4096:
+            self._seen_full.clear()
+        self._seen_full[key] = time.monotonic()
 
     async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
         async with self.locks.write_transaction() as conn:
@@ -146,7 +241,7 @@ class OnlineBooking:
             booking = await bookings.find(conn, setup, code, secret)
             done = await booking_changes.cancel(conn, setup, booking, secret_key=self.secret_key,
                                                 now=self.clock.now(), notifier=self.notifier)
-        self._changed(done["service_id"])
+        self._freed(done["service_id"])
         return done
 
     async def reschedule(self, setup: OfficeSetup, code: str, secret: str, starts_at: datetime,
@@ -155,7 +250,7 @@ class OnlineBooking:
             booking = await bookings.find(conn, setup, code, secret)
             done = await booking_changes.reschedule(conn, setup, booking, starts_at, secret_key=self.secret_key,
                                                     now=self.clock.now(), notifier=self.notifier, language=language)
-        self._changed(done["service_id"])
+        self._freed(done["service_id"])
         return done
 
     async def join_waitlist(self, setup: OfficeSetup, service_code: str, details: dict[str, Any], *, language: str,
@@ -202,7 +297,7 @@ class OnlineBooking:
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             for service in setup.services:
-                self._changed(service.id)
+                self._freed(service.id)
         return totals
 
     async def run_sweeper(self, every_seconds: float = 30.0) -> None:
