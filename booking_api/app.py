@@ -32,21 +32,41 @@ PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 
 
-def routes() -> list[Any]:
-    return [
+PARTS = ("all", "hall", "public")
+
+
+def routes(part: str = "all") -> list[Any]:
+    """The app's routes; `part` serves only the hall's (kiosks, clerks, boards, printers) or only the
+    public's (booking, the visitor's phone), so that a booking rush cannot slow the hall down
+    (`okienko serve --part`, docs/configuration.md)."""
+    common = [
         Route("/", pages.index, methods=["GET"]),
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
+    ]
+    hall = [
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
-        Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),
-        Route("/api/v1/tickets/{ticket_id}/cancel", tickets.cancel_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}/{action}", clerks.ticket_action, methods=["POST"]),
         Route("/api/v1/windows/{window}", clerks.get_window, methods=["GET"]),
         Route("/api/v1/windows/{window}/sign-in", clerks.sign_in_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/pause", clerks.pause_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/call-next", clerks.call_next_visitor, methods=["POST"]),
+        Route("/api/v1/check-in", bookings.check_in, methods=["POST"]),
+        Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
+        Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
+        Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
+        Route("/api/v1/printers", system.list_printers, methods=["GET"]),
+        WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
+        WebSocketRoute("/ws/board", live_ws.board_socket),
+        *kiosk_routes(),
+        *console_routes(),
+        *board_routes(),
+    ]
+    public = [
+        Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),
+        Route("/api/v1/tickets/{ticket_id}/cancel", tickets.cancel_ticket, methods=["POST"]),
         Route("/api/v1/slots", bookings.list_slots, methods=["GET"]),
         Route("/api/v1/bookings", bookings.create_booking, methods=["POST"]),
         Route("/api/v1/bookings/{booking_id}/confirm", bookings.confirm_booking, methods=["POST"]),
@@ -56,22 +76,13 @@ def routes() -> list[Any]:
         Route("/api/v1/bookings/{code}/reschedule", bookings.reschedule_booking, methods=["POST"]),
         Route("/api/v1/waiting-list", bookings.join_waiting_list, methods=["POST"]),
         Route("/api/v1/waiting-list/{entry_id}/leave", bookings.leave_waiting_list, methods=["POST"]),
-        Route("/api/v1/check-in", bookings.check_in, methods=["POST"]),
-        Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
-        Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
-        Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
-        Route("/api/v1/printers", system.list_printers, methods=["GET"]),
         Route("/t/{ticket_id}", pages.tracking_page, methods=["GET"]),
         Route("/t/{ticket_id}/qr.svg", tickets.ticket_qr, methods=["GET"]),
-        WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
-        WebSocketRoute("/ws/board", live_ws.board_socket),
         WebSocketRoute("/ws/ticket/{ticket_id}", live_ws.ticket_socket),
-        *kiosk_routes(),
-        *console_routes(),
-        *board_routes(),
         *booking_routes(),
-        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
+    chosen = {"all": hall + public, "hall": hall, "public": public}[part]
+    return [*common, *chosen, Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -98,7 +109,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             await okienko.db.dispose()
 
     app = Starlette(
-        routes=routes(),
+        routes=routes(settings.serve_part),
         lifespan=lifespan,
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
                             SQLAlchemyError: database_error_handler},

@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     _host_port(serve)
     serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
+    serve.add_argument("--part", choices=("all", "hall", "public"),
+                       help="serve only the hall's routes or only the public's (OKIENKO_SERVE_PART)")
     demo = commands.add_parser("demo", help="a fresh demo office database, open at any hour, then serve")
     _host_port(demo)
     commands.add_parser("migrate", help="bring the database schema up to date")
@@ -205,6 +207,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from booking_api.migrate import upgrade
 
     upgrade(settings)
+    if args.part:
+        os.environ["OKIENKO_SERVE_PART"] = args.part   # worker processes read their settings again
+        settings = dataclasses.replace(settings, serve_part=args.part)
     return _serve(settings, args.host, args.port, args.workers)
 
 

@@ -88,6 +88,11 @@ class Settings:
     slots_cache_seconds: float = field(
         default=1.0, metadata=_doc("How long a slot listing is served from memory before it is counted again "
                                    "(bookings always check the real count).", "OKIENKO_SLOTS_CACHE_SECONDS"))
+    serve_part: str = field(
+        default="all", metadata=_doc("What this server process answers: `all`; `hall` (kiosks, clerks, boards, "
+                                     "printers, check-in); or `public` (the booking site and API, the visitor's "
+                                     "phone). Run one of each behind a proxy so that a booking rush cannot "
+                                     "slow the hall down.", "OKIENKO_SERVE_PART"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
 
     @property
@@ -153,6 +158,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
     async_url(settings.database_url)  # fail early on an unusable URL
     if settings.default_language not in ("pl", "en", "uk", "ru"):
         raise SettingsError("OKIENKO_DEFAULT_LANGUAGE: one of pl, en, uk, ru")
+    if settings.serve_part not in ("all", "hall", "public"):
+        raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
     if settings.smtp_security not in ("none", "starttls", "tls"):
         raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
     return settings

@@ -119,3 +119,14 @@ def test_every_route_is_listed_in_the_api_docs() -> None:
     for route in routes():
         if isinstance(route, (Route, WebSocketRoute)) and not isinstance(route, Mount):
             assert route.path in doc, route.path
+
+
+def test_a_hall_process_and_a_public_process_split_the_routes() -> None:
+    hall = {route.path for route in routes("hall")}
+    public = {route.path for route in routes("public")}
+    everything = {route.path for route in routes()}
+    assert "/api/v1/tickets" in hall and "/kiosk/" in hall and "/api/v1/check-in" in hall
+    assert "/api/v1/slots" not in hall and "/book" not in hall
+    assert "/api/v1/slots" in public and "/book" in public and "/t/{ticket_id}" in public
+    assert "/api/v1/tickets" not in public and "/kiosk/" not in public
+    assert hall | public == everything
