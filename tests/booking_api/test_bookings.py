@@ -382,3 +382,19 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next_person(office_factory
     taken = await office.client.post(f"/api/v1/bookings/{booking_id}/confirm",
                                      json={"code": re.search(r"\b(\d{6})\b", text_of(offer)).group(1)})
     assert taken.status_code == 201 and taken.json()["person"]["name"] == "Maria Bondar"
+
+
+async def test_a_full_slot_is_bookable_again_the_moment_a_place_is_cancelled(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    start = "2026-12-03T08:00:00+01:00"   # service F: 3 places
+
+    def someone(index: int) -> dict[str, Any]:
+        return {**PERSON, "name": f"Person {chr(65 + index)}", "document_number": f"FS{index:06d}",
+                "email": f"f{index}@example.com", "phone": f"+48 500 000 00{index}"}
+
+    booked = [await book(office, start=start, person=someone(i), service="F") for i in range(3)]
+    refused = await office.client.post("/api/v1/bookings", json={"service": "F", "start": start, **someone(3)})
+    assert refused.status_code == 409 and refused.json()["error"] == "slot_full"
+    await office.client.post(f"/api/v1/bookings/{booked[0]['code']}/cancel", json={"secret": booked[0]["secret"]})
+    again = await office.client.post("/api/v1/bookings", json={"service": "F", "start": start, **someone(3)})
+    assert again.status_code == 202

@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
+from booking_api.locking import KeyedGate
 from booking_api.models import Ticket
 from tests.conftest import close_office, open_office, warsaw
 
@@ -58,3 +59,22 @@ async def test_one_hot_service_from_64_kiosks(database_url, tmp_path) -> None:
         assert positions == list(range(120))  # each saw exactly the people issued before it
     finally:
         await close_office(office)
+
+
+async def test_a_keyed_gate_lets_one_in_per_key_and_shares_what_it_found() -> None:
+    gate = KeyedGate()
+    inside: list[str] = []
+    order: list[str] = []
+
+    async def visitor(name: str, key: str) -> None:
+        async with gate.hold(key) as state:
+            inside.append(name)
+            assert len([n for n in inside if n[0] == key]) == 1   # alone with its key
+            order.append(f"{name}:{state.get('full', False)}")
+            await asyncio.sleep(0.01)
+            state["full"] = True
+            inside.remove(name)
+
+    await asyncio.gather(*(visitor(f"{key}{i}", key) for key in "ab" for i in range(3)))
+    assert [entry for entry in order if entry.startswith("a")] == ["a0:False", "a1:True", "a2:True"]
+    assert gate._keys == {}   # nothing kept once nobody waits
