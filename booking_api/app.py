@@ -81,7 +81,9 @@ def routes(part: str = "all") -> list[Any]:
         WebSocketRoute("/ws/ticket/{ticket_id}", live_ws.ticket_socket),
         *booking_routes(),
     ]
-    chosen = {"all": hall + public, "hall": hall, "public": public}[part]
+    # The public routes first: `/api/v1/tickets/{id}/cancel` must match before the clerks'
+    # `/api/v1/tickets/{id}/{action}`.
+    chosen = {"all": public + hall, "hall": hall, "public": public}[part]
     return [*common, *chosen, Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
 
 
