@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: online booking (slot listings, holds, confirmations) and a kiosk during a booking rush.
 
-    .venv/bin/python bench/booking.py [--only race,slot-reads,rush] [--runs 3] [--json booking.json]
+    .venv/bin/python bench/booking.py [--only race,slot-reads,rush] [--rush-split] [--runs 3] [--json booking.json]
 
 Runs, one after the other on this machine:
 
@@ -17,7 +17,8 @@ Runs, one after the other on this machine:
                        connections, one `okienko serve` process
   rush                 a kiosk takes a ticket every 100 ms (POST /api/v1/tickets), first alone, then while
                        slot reads and booking holds of one service are sent as fast as one `okienko serve`
-                       answers them
+                       answers them; with --rush-split, two processes on the same database instead:
+                       `okienko serve --part hall` for the kiosk, `--part public` for the reads and holds
 
 Prints a Markdown table per scenario, writes JSON with --json, and exits 1 when a target is missed or
 a check fails (2 when a scenario could not run at all). bench/README.md says how it measures.
@@ -639,6 +640,7 @@ class Server:
     url: str = ""                 # the database, for the checks afterwards
     token: str = ""               # the kiosk's
     mail_dir: Path | None = None
+    part: str = ""                # `okienko serve --part` ("" = not given: every route)
 
 
 @dataclass
@@ -700,6 +702,9 @@ class Meter:
     def end(self) -> dict[str, float]:
         cpu = self.meter.end()
         self.per_process = self.meter.per_process
+        parts = [key for key in cpu if key.startswith("server:")]
+        if parts:                  # several server processes (rush --rush-split): `server` is their sum
+            cpu["server"] = round(sum(cpu[key] for key in parts), 1)
         if self.postgres:
             self.note_foreign_backends()
             ours = self.per_process.get("postgres", {})
@@ -729,6 +734,7 @@ class Runner:
         self.args = args
         self.workdir = Path(args.workdir or tempfile.mkdtemp(prefix="okienko-bench-booking-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.clients: list[subprocess.Popen] = []      # of the current run, started by client()
 
     # --- servers -----------------------------------------------------------------------------
 
@@ -744,9 +750,11 @@ class Runner:
             await conn.close()
 
     async def start_okienko(self, folder: Path, database: str, workers: int, log: Any,
-                            processes: list[subprocess.Popen]) -> Server:
-        """A fresh database with the benchmark office and a kiosk token, then `okienko serve`
-        (appended to `processes` at once, so that it is stopped whatever happens next)."""
+                            processes: list[subprocess.Popen], parts: tuple[str, ...] = ("",)) -> list[Server]:
+        """A fresh database with the benchmark office and a kiosk token, then one `okienko serve`
+        per entry of `parts` (`--part PART`, "" for none), each on its own port and all on that
+        database, started one after the other; each is appended to `processes` at once, so that it
+        is stopped whatever happens next."""
         if database == "sqlite":
             path = folder / "bench.db"
             for suffix in ("", "-wal", "-shm"):
@@ -756,11 +764,10 @@ class Runner:
             await self.pg_recreate()
             url = self.args.pg_url
         shutil.rmtree(folder / "var", ignore_errors=True)
-        port = common.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("OKIENKO_") and k != "DATABASE_URL"}
         # The working tree's packages, also those added since the venv's editable install was made.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-        env.update(DATABASE_URL=url, OKIENKO_DATA_DIR=str(folder / "var"), OKIENKO_PORT=str(port),
+        env.update(DATABASE_URL=url, OKIENKO_DATA_DIR=str(folder / "var"),
                    OKIENKO_LOG_LEVEL="warning", OKIENKO_SECRET_KEY="bench-" + "x" * 32)
         if self.args.slots_cache is not None:
             env["OKIENKO_SLOTS_CACHE_SECONDS"] = str(self.args.slots_cache)
@@ -772,7 +779,6 @@ class Runner:
             subprocess.run([*okienko, *step], env=env, cwd=folder, check=True, stdout=log, stderr=log)
         token = subprocess.run([*okienko, "device", "add", "kiosk", "hall-1"], env=env, cwd=folder, check=True,
                                stdout=subprocess.PIPE, stderr=log, text=True).stdout.strip()
-        command = [*okienko, "serve"] + (["--workers", str(workers)] if workers > 1 else [])
         if self.args.probes:       # a sitecustomize.py that installs them, for `serve` only
             hook = folder / "probes"
             shutil.rmtree(hook, ignore_errors=True)
@@ -780,14 +786,25 @@ class Runner:
             (hook / "sitecustomize.py").write_text(PROBE_HOOK)
             env["PYTHONPATH"] = os.pathsep.join([str(hook), str(Path(__file__).resolve().parent), env["PYTHONPATH"]])
             env["BENCH_PROBE_DIR"] = str(hook / "out")
-        process = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-        processes.append(process)
-        common.wait_ready(port, process)
-        return Server(process, port, url, token, folder / "var" / "mail")
+        servers = []
+        for part in parts:
+            port = common.free_port()
+            command = [*okienko, "serve"] + (["--workers", str(workers)] if workers > 1 else []) + (
+                ["--part", part] if part else [])
+            process = subprocess.Popen(command, env={**env, "OKIENKO_PORT": str(port)}, cwd=folder, stdout=log,
+                                       stderr=subprocess.STDOUT)
+            processes.append(process)
+            common.wait_ready(port, process)
+            servers.append(Server(process, port, url, token, folder / "var" / "mail", part))
+        return servers
 
-    def meter(self, server: subprocess.Popen, clients: list[subprocess.Popen], database: str | None) -> Meter:
+    def meter(self, server: subprocess.Popen, clients: list[subprocess.Popen], database: str | None,
+              parts: dict[str, subprocess.Popen] | None = None) -> Meter:
+        """`parts`: several server processes, measured one by one as `server:<part>` (summed as `server`)."""
+        servers = {f"server:{part}": (lambda process=process: common.tree(process.pid))
+                   for part, process in (parts or {}).items()} or {"server": lambda: common.tree(server.pid)}
         return Meter(common.CpuMeter({
-            "server": lambda: common.tree(server.pid),
+            **servers,
             "client": lambda: [p for c in clients for p in common.tree(c.pid)],
             **({"postgres": common.postgres_processes} if database == "postgresql" else {}),
         }), database == "postgresql", self.args.pg_url.rpartition("/")[2].split("?", 1)[0])
@@ -796,7 +813,9 @@ class Runner:
         spec_path, out = folder / f"{role}.json", folder / f"{role}-out.json"
         out.unlink(missing_ok=True)
         spec_path.write_text(json.dumps({**spec, "out": str(out)}))
-        return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), f"_{role}", str(spec_path)]), out
+        process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), f"_{role}", str(spec_path)])
+        self.clients.append(process)
+        return process, out
 
     async def wait_clients(self, clients: list[subprocess.Popen], seconds: float, result: Result) -> None:
         deadline = time.monotonic() + seconds
@@ -816,6 +835,7 @@ class Runner:
         folder.mkdir(parents=True, exist_ok=True)
         log = open(folder / "server.log", "wb")
         processes: list[subprocess.Popen] = []
+        self.clients = []
         try:
             if scenario == "race":
                 await self.race(folder, log, result, processes)
@@ -826,12 +846,13 @@ class Runner:
         except Exception as error:  # a scenario that cannot run fails the benchmark, not the others
             result.failures.append(f"could not run: {error!r}")
         finally:
-            for process in processes[1:]:          # clients first: whatever happened, none stays
-                if process.poll() is None:
+            for process in processes:              # clients first: whatever happened, none stays
+                if process in self.clients and process.poll() is None:
                     process.kill()
                     process.wait(10)
-            if processes:                          # then the server, as `okienko serve` is stopped
-                common.stop_process(processes[0])
+            for process in processes:              # then the server(s), as `okienko serve` is stopped
+                if process not in self.clients:
+                    common.stop_process(process)
             log.close()
         if self.args.probes and (folder / "probes" / "out").is_dir():
             result.figures["probes"] = read_probes(folder / "probes" / "out")
@@ -844,7 +865,7 @@ class Runner:
         database = None
         if scenario == "slot-reads":
             database = args.database
-            server = await self.start_okienko(folder, database, 1, log, processes)
+            [server] = await self.start_okienko(folder, database, 1, log, processes)
             result.server = f"okienko serve, 1 process, {database}"
         else:
             port = common.free_port()
@@ -904,19 +925,34 @@ class Runner:
 
     async def rush(self, folder: Path, log: Any, result: Result, processes: list[subprocess.Popen]) -> None:
         args = self.args
-        server = await self.start_okienko(folder, args.database, 1, log, processes)
-        result.server = f"okienko serve, 1 process, {args.database}"
+        if args.rush_split:
+            # Two processes on one database: the kiosk talks to the hall's, the hammer to the public's.
+            hall, public = await self.start_okienko(folder, args.database, 1, log, processes, ("hall", "public"))
+            servers = [hall, public]
+            result.server = f"okienko serve --part hall + --part public, 2 processes, {args.database}"
+            for server, path, wrong in ((hall, f"/api/v1/slots?service={READ_SERVICE}", "GET"),
+                                        (public, "/api/v1/tickets", "POST")):
+                raw = (get_request(path, server.port) if wrong == "GET"
+                       else post_request(path, server.port, b'{"service":"T","language":"pl"}', server.token))
+                status, body = common.http_once(server.port, raw)
+                if status != 404:           # the split is real: neither process answers the other's routes
+                    raise RuntimeError(f"--part {server.part} answered {wrong} {path} with {status}, not 404")
+        else:
+            [hall] = servers = await self.start_okienko(folder, args.database, 1, log, processes)
+            public = hall
+            result.server = f"okienko serve, 1 process, {args.database}"
+        result.figures["servers"] = {s.part or "all": {"port": s.port, "pid": s.process.pid} for s in servers}
         path = week_path()
-        reads_raw = get_request(path, server.port)
+        reads_raw = get_request(path, public.port)
         first = office_today() + dt.timedelta(days=1)
         all_days = get_request(f"/api/v1/slots?service={READ_SERVICE}&from={first}"
-                               f"&to={first + dt.timedelta(days=READ_HORIZON_DAYS - 1)}", server.port)
-        status, body = common.http_once(server.port, all_days)
+                               f"&to={first + dt.timedelta(days=READ_HORIZON_DAYS - 1)}", public.port)
+        status, body = common.http_once(public.port, all_days)
         if status != 200:
             raise RuntimeError(f"the slot listing answered {status}: {body[:300]!r}")
         slots = [s["start"] for day in json.loads(body)["days"] for s in day["slots"]]
-        status, body = common.http_once(server.port, post_request(
-            "/api/v1/tickets", server.port, b'{"service":"T","language":"pl"}', server.token))
+        status, body = common.http_once(hall.port, post_request(
+            "/api/v1/tickets", hall.port, b'{"service":"T","language":"pl"}', hall.token))
         if status != 201:
             raise RuntimeError(f"the first ticket got {status}: {body[:300]!r}")
         result.figures.update(path=path, hold_slots=len(slots), places_per_slot=args.places)
@@ -925,17 +961,18 @@ class Runner:
         start_at = kiosk_at + args.kiosk_alone
         warm_at, stop_at = start_at + args.warmup, start_at + args.warmup + args.duration
         hammer, hammer_out = self.client(folder, "hammer", {
-            "port": server.port, "start_at": start_at, "warm_at": warm_at, "stop_at": stop_at, "grace_seconds": 15.0,
+            "port": public.port, "start_at": start_at, "warm_at": warm_at, "stop_at": stop_at, "grace_seconds": 15.0,
             "first_person": 1, "streams": [
                 {"kind": "reads", "connections": args.rush_readers, "expect": 200,
                  "request": reads_raw.decode("latin-1")},
                 {"kind": "holds", "connections": args.rush_holders, "expect": 202, "service": READ_SERVICE,
                  "slots": slots}]})
         kiosk, kiosk_out = self.client(folder, "kiosk", {
-            "port": server.port, "token": server.token, "service": TICKET_SERVICE, "interval": args.kiosk_interval,
+            "port": hall.port, "token": hall.token, "service": TICKET_SERVICE, "interval": args.kiosk_interval,
             "start_at": kiosk_at, "stop_at": stop_at})
         processes += [hammer, kiosk]
-        meter = self.meter(server.process, [hammer, kiosk], args.database)
+        meter = self.meter(hall.process, [hammer, kiosk], args.database,
+                           {"hall": hall.process, "public": public.process} if args.rush_split else None)
         await asyncio.sleep(max(0.0, warm_at - time.perf_counter()))
         meter.begin()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
@@ -947,9 +984,9 @@ class Runner:
         for kind in ("reads", "holds"):
             result.figures[kind] = self.kind_figures(data["kinds"][kind], args.duration)
         answered = sum(sum(data["kinds"][k]["statuses"].values()) for k in ("reads", "holds"))
-        if answered:
-            result.figures["server_cpu_us_per_request"] = round(result.cpu["server"] / 100.0 * args.duration
-                                                                / answered * 1e6)
+        if answered:       # split: the public process's CPU only (it alone answers the hammer)
+            result.figures["server_cpu_us_per_request"] = round(
+                result.cpu.get("server:public", result.cpu["server"]) / 100.0 * args.duration / answered * 1e6)
         result.figures["client_problems"] = data["problems"]
         alone_until, measured = args.kiosk_alone, (warm_at - kiosk_at, stop_at - kiosk_at)
         records = kiosk_data["records"]
@@ -962,10 +999,11 @@ class Runner:
                                    "sent": len(loaded), "connections": kiosk_data["connections"],
                                    "max_late_ms": round(max((r[3] for r in records), default=0) / 1000, 1),
                                    "samples": kiosk_data["samples"]}
-        common.stop_process(server.process)
+        for server in servers:
+            common.stop_process(server.process)
         tickets_201 = sum(1 for r in records if r[2] == 201) + 1       # + the first ticket above
         holds_202 = int(data["kinds"]["holds"]["all_statuses"].get("202", 0))
-        result.check = await self.check_rush(server.url, holds_202, tickets_201)
+        result.check = await self.check_rush(hall.url, holds_202, tickets_201)
         kiosk = result.figures["kiosk"]
         if kiosk["p99_ms"] is None or kiosk["p99_ms"] >= 100:
             result.failures.append(f"kiosk p99 {kiosk['p99_ms']} ms is not below 100 ms")
@@ -975,7 +1013,7 @@ class Runner:
 
     async def race(self, folder: Path, log: Any, result: Result, processes: list[subprocess.Popen]) -> None:
         args = self.args
-        server = await self.start_okienko(folder, "postgresql", args.race_workers, log, processes)
+        [server] = await self.start_okienko(folder, "postgresql", args.race_workers, log, processes)
         result.server = f"okienko serve --workers {args.race_workers}, postgresql"
         day = office_today() + dt.timedelta(days=1)
         status, body = common.http_once(server.port, get_request(
@@ -1143,7 +1181,10 @@ def fmt(value: Any, digits: int = 1) -> str:
 
 
 def cpu_cell(r: Result) -> str:
-    cell = " / ".join(fmt(r.cpu.get(k), 0) if k in r.cpu else "—" for k in ("server", "postgres", "client"))
+    parts = [k for k in r.cpu if k.startswith("server:")]       # rush --rush-split: hall + public
+    cell = " / ".join(
+        (" + ".join(f"{k[7:]} {fmt(r.cpu[k], 0)}" for k in parts) if k == "server" and parts
+         else fmt(r.cpu.get(k), 0) if k in r.cpu else "—") for k in ("server", "postgres", "client"))
     other = r.cpu.get("other", 0) + r.cpu.get("unaccounted", 0)
     return cell + (f" ⚠ other {other:.0f}" if r.disturbed else "")
 
@@ -1218,6 +1259,8 @@ HEADLINES: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
              "kiosk_alone_p99_ms": lambda f: f["kiosk_alone"]["p99_ms"], "reads_per_s": lambda f: f["reads"]["per_s"],
              "holds_per_s": lambda f: f["holds"]["per_s"]},
 }
+# CPU (% of a core) of the measured window, by the Result's cpu key (server:hall, server:public only when split)
+CPU_HEADLINES = {"rush": ("server", "server:hall", "server:public", "postgres")}
 
 
 def medians(results: list[Result]) -> dict[str, dict[str, Any]]:
@@ -1237,6 +1280,11 @@ def medians(results: list[Result]) -> dict[str, dict[str, Any]]:
             if values:
                 out[scenario][name] = {"median": statistics.median(values), "min": min(values), "max": max(values),
                                        "runs": len(values)}
+        for key in CPU_HEADLINES.get(scenario, ()):
+            values = [r.cpu[key] for r in runs if key in r.cpu]
+            if values:
+                out[scenario][f"cpu_{key.replace(':', '_')}_pct"] = {
+                    "median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
     return out
 
 
@@ -1278,6 +1326,7 @@ def install_probes() -> None:
                                         ("p50_ms", values[len(values) // 2]),
                                         ("p99_ms", values[min(len(values) - 1, int(len(values) * 0.99))]),
                                         ("max_ms", values[-1]))}}
+        out["part"] = os.environ.get("OKIENKO_SERVE_PART", "all")   # `serve --part` sets it
         Path(folder, f"{os.getpid()}.json").write_text(json.dumps(out, indent=1))
         sys.exit(0)
 
@@ -1382,7 +1431,8 @@ def probe_lines(result: Result) -> list[str]:
     lines = []
     for pid, probe in (result.figures.get("probes") or {}).items():
         counts = ", ".join(f"{k} {v:,}" for k, v in probe["counts"].items())
-        lines.append(f"- {result.scenario} #{result.run}, server process {pid}: {counts}")
+        lines.append(f"- {result.scenario} #{result.run}, server process {pid} ({probe.get('part', 'all')}): "
+                     f"{counts}")
         for name, t in probe["timings"].items():
             lines.append(f"  - {name}: {t['n']:,} × p50 {t['p50_ms']:,} ms, p99 {t['p99_ms']:,} ms, "
                          f"max {t['max_ms']:,} ms")
@@ -1432,6 +1482,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed of --race-pick random")
     parser.add_argument("--rush-readers", type=int, default=32, help="connections reading the week's slots")
     parser.add_argument("--rush-holders", type=int, default=32, help="connections sending holds")
+    parser.add_argument("--rush-split", action="store_true",
+                        help="rush on two server processes sharing the database: `okienko serve --part hall` for "
+                             "the kiosk, `okienko serve --part public` for the readers and holders (PostgreSQL)")
     parser.add_argument("--kiosk-interval", type=float, default=0.1, help="seconds between the kiosk's tickets")
     parser.add_argument("--kiosk-alone", type=float, default=5.0, help="seconds the kiosk runs before the hammer")
     parser.add_argument("--disturbed-limit", type=float, default=15.0,
@@ -1453,6 +1506,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(filter(None, args.only.split(","))) - set(SCENARIOS)
     if unknown or not chosen:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {', '.join(SCENARIOS)}")
+    if args.rush_split and "rush" in chosen and args.database == "sqlite":
+        parser.error("--rush-split: two server processes need PostgreSQL (--database postgresql)")
     if not 1 <= args.race_slots <= (24 - 8) * 60 // RACE_SLOT_MINUTES:
         parser.error("--race-slots: 1 to 192 (5-minute slots from 08:00)")
 
