@@ -163,11 +163,12 @@ class OnlineBooking:
     async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
                    language: str, client: str) -> Held:
         """Hold a place for the person in `details` and send the one-time code (see bookings.hold)."""
+        # A crowd's retries for a slot seen full: answered before any other work, no database, no queue.
+        self._refuse_if_seen_full(setup.service(service_code).id, starts_at)
         service, person, now = self._checked(setup, service_code, details)
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
-        self._refuse_if_seen_full(service.id, slot)   # a crowd's retries: no database, no queue
         async with self._admission:
-            self._refuse_if_seen_full(service.id, slot)   # it may have filled up while this one queued
+            self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
             await self._limit(setup, client, [person.email, person.phone])
             return await self._hold(setup, service, slot, person, language=language)
 
@@ -199,10 +200,11 @@ class OnlineBooking:
         self._changed(service.id)
         return held
 
-    def _refuse_if_seen_full(self, service_id: int, slot: Slot) -> None:
+    def _refuse_if_seen_full(self, service_id: int, starts_at: datetime) -> None:
         """`slot_full` for a slot this process saw full less than `cache_seconds` ago, without asking
-        the database: as stale as a listing can be (a place freed since is forgotten at once here)."""
-        if time.monotonic() - self._seen_full.get((service_id, slot.starts_at), -1e9) < self.cache_seconds:
+        the database: as stale as a listing can be (a place freed here is forgotten at once).
+        Aware datetimes hash by their moment, so any UTC offset of the same start finds it."""
+        if time.monotonic() - self._seen_full.get((service_id, starts_at), -1e9) < self.cache_seconds:
             raise DomainError("slot_full")
 
     async def _refuse_if_full(self, service_id: int, slot: Slot, now: datetime) -> None:
@@ -219,9 +221,18 @@ class OnlineBooking:
             raise DomainError("slot_full")
 
     def _saw_full(self, key: tuple[int, datetime]) -> None:
+        """Remember a full slot, and show it full in this process's cached listings at once, so
+        that visitors stop trying it (the listing itself is recounted when it expires)."""
         if len(self._seen_full) > 4096:
             self._seen_full.clear()
+        first_time = key not in self._seen_full
         self._seen_full[key] = time.monotonic()
+        if first_time:
+            service_id, starts_at = key
+            start = starts_at.isoformat()
+            for listing_key, (expires, listing) in list(self._listings.items()):
+                if listing_key[1] == service_id:
+                    self._listings[listing_key] = (expires, _shown_full(listing, start))
 
     async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
         async with self.locks.write_transaction() as conn:
@@ -307,6 +318,15 @@ class OnlineBooking:
             except Exception as error:  # keep sweeping after a database hiccup
                 log.warning("booking sweep failed: %s", error)
             await asyncio.sleep(every_seconds)
+
+
+def _shown_full(listing: dict[str, Any], start: str) -> dict[str, Any]:
+    """A copy of the listing with the slot starting at `start` (its ISO text) shown without places."""
+    if not any(slot["start"] == start and slot["free"] for day in listing["days"] for slot in day["slots"]):
+        return listing
+    days = [{**day, "slots": [{**slot, "free": 0} if slot["start"] == start else slot for slot in day["slots"]]}
+            for day in listing["days"]]
+    return {**listing, "days": days}
 
 
 def _lost_race(error: IntegrityError, service_name: str) -> DomainError:
