@@ -25,11 +25,19 @@ from booking_api.slots import check_bookable, schedule_of
 from booking_api.waitlist import lapse, offer_freed_place
 
 
+def change_deadline(setup: OfficeSetup, booking: dict[str, Any]) -> datetime:
+    """Until when the visitor may cancel or move the booking (the office's `change_until_hours`)."""
+    return booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
+
+
+def can_change(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> bool:
+    return booking["status"] == "confirmed" and now < change_deadline(setup, booking)
+
+
 def _check_changeable(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> None:
     if booking["status"] != "confirmed":
         raise DomainError("booking_not_active")
-    deadline = booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
-    if now >= deadline:
+    if not can_change(setup, booking, now):
         raise DomainError("too_late_to_change", hours=setup.booking_policy.change_until_hours)
 
 

@@ -57,6 +57,14 @@ class Notifier:
             description="\n".join(lines), location=setup.name, organizer_email=self.sender,
             organizer_name=setup.name, attendee_email=booking["email"], stamp=now, url=url)
 
+    async def _calendar_email(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                              booking: dict[str, Any], subject: str, body: str, method: str, now: datetime,
+                              url: str | None = None) -> None:
+        """An email carrying the booking's calendar entry (REQUEST or CANCEL)."""
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now, calendar=self.calendar(setup, service, booking, method, now, url),
+                      calendar_method=method)
+
     async def one_time_code(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                             booking: dict[str, Any], code: str, now: datetime, *, sms: bool, offer: bool) -> None:
         language = booking["language"]
@@ -94,9 +102,7 @@ class Notifier:
                                    "the ticket machine (or scan the QR code on the booking page) and bring your "
                                    "travel document: the booking is valid only for you.\n\nWhat to bring: {bring}\n\n"
                                    "To cancel or move the visit: {link}\n"), **params)
-        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
-                      body=body, now=now, calendar=self.calendar(setup, service, booking, "REQUEST", now, link),
-                      calendar_method="REQUEST")
+        await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now, link)
 
     async def moved(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                     booking: dict[str, Any], now: datetime) -> None:
@@ -106,9 +112,7 @@ class Notifier:
         subject = self._t(language, _("Booking {code} moved: {service}, {when}"), **params)
         body = self._t(language, _("Hello,\n\nYour visit has been moved.\n\nService: {service}\nNew time: {when}\n"
                                    "Where: {office}\nBooking code: {code} (unchanged)\n"), **params)
-        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
-                      body=body, now=now, calendar=self.calendar(setup, service, booking, "REQUEST", now),
-                      calendar_method="REQUEST")
+        await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now)
 
     async def cancelled(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                         booking: dict[str, Any], now: datetime) -> None:
@@ -117,6 +121,4 @@ class Notifier:
         subject = self._t(language, _("Booking {code} cancelled"), **params)
         body = self._t(language, _("Hello,\n\nYour visit ({service}, {when}) has been cancelled. Booking code "
                                    "{code} is no longer valid.\n"), **params)
-        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
-                      body=body, now=now, calendar=self.calendar(setup, service, booking, "CANCEL", now),
-                      calendar_method="CANCEL")
+        await self._calendar_email(conn, setup, service, booking, subject, body, "CANCEL", now)

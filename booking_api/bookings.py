@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.booking_mail import Notifier
 from booking_api.errors import DomainError
 from booking_api.locking import take_numbers
-from booking_api.models import ACTIVE_BOOKING_STATUSES, Booking, BookingEvent, WaitlistEntry
+from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.people import Person, document_hash, mask_document, mask_email, mask_phone, person_key
 from booking_api.slots import Slot, check_bookable, schedule_of
@@ -33,7 +33,6 @@ from booking_api.slots import Slot, check_bookable, schedule_of
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud or typed on a kiosk is not mistaken.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
-ACTIVE = ACTIVE_BOOKING_STATUSES
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,32 @@ async def take_place(conn: AsyncConnection, service: ServiceSetup, slot: Slot, n
     if not free:
         raise DomainError("slot_full")
     return free[0], len(free) - 1
+
+
+def occupying(now: datetime) -> Any:
+    """The bookings that take a place at `now`: confirmed ones, and holds not yet expired (an
+    expired hold still marked `held` frees its place at once, before anyone sweeps it)."""
+    table = Booking.__table__
+    return sa.and_(table.c.status.in_(ACTIVE),
+                   sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now))
+
+
+async def places_taken(conn: AsyncConnection, service_id: int, first: date, last: date,
+                       now: datetime) -> dict[datetime, int]:
+    """Places taken per slot start of the service on the days `first`..`last` (no lock: a listing)."""
+    table = Booking.__table__
+    rows = await conn.execute(sa.select(table.c.starts_at, sa.func.count()).where(
+        table.c.service_id == service_id, table.c.office_day >= first, table.c.office_day <= last,
+        occupying(now)).group_by(table.c.starts_at))
+    return {start: int(count) for start, count in rows}
+
+
+async def is_full(conn: AsyncConnection, service_id: int, slot: Slot, now: datetime) -> bool:
+    """Every place of the slot taken at `now` (no lock: a hint; `take_place` decides under the lock)."""
+    table = Booking.__table__
+    taken = (await conn.execute(sa.select(sa.func.count()).where(
+        table.c.service_id == service_id, table.c.starts_at == slot.starts_at, occupying(now)))).scalar_one()
+    return taken >= slot.places
 
 
 async def active_booking_of(conn: AsyncConnection, service_id: int, key: str) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ from booking_api.errors import DomainError
 from booking_api.estimates import Estimator
 from booking_api.hours import holiday_name
 from booking_api.locking import KeyedGate, Locks
-from booking_api.models import ACTIVE_BOOKING_STATUSES, Booking
+from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
 from booking_api.people import Person, check_person, contact_key
@@ -111,15 +111,8 @@ class OnlineBooking:
     async def _taken(self, service_id: int, days: list[Any], now: datetime) -> dict[datetime, int]:
         if not days:
             return {}
-        table = Booking.__table__
-        live = sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now)
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(table.c.starts_at, sa.func.count()).where(
-                    table.c.service_id == service_id, table.c.office_day >= days[0].day,
-                    table.c.office_day <= days[-1].day, table.c.status.in_(ACTIVE_BOOKING_STATUSES), live)
-                .group_by(table.c.starts_at))
-            return {start: int(count) for start, count in rows}
+            return await bookings.places_taken(conn, service_id, days[0].day, days[-1].day, now)
 
     def _freed(self, service_id: int) -> None:
         """Places of the service may have come free (cancel, move, expired holds)."""
@@ -209,15 +202,10 @@ class OnlineBooking:
 
     async def _refuse_if_full(self, service_id: int, slot: Slot, now: datetime) -> None:
         """`slot_full` when every place is taken at this moment (the lock re-counts before a hold)."""
-        key = (service_id, slot.starts_at)
-        table = Booking.__table__
-        live = sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now)
         async with self.db.read() as conn:
-            taken = (await conn.execute(sa.select(sa.func.count()).where(
-                table.c.service_id == service_id, table.c.starts_at == slot.starts_at,
-                table.c.status.in_(ACTIVE_BOOKING_STATUSES), live))).scalar_one()
-        if taken >= slot.places:
-            self._saw_full(key)
+            full = await bookings.is_full(conn, service_id, slot, now)
+        if full:
+            self._saw_full((service_id, slot.starts_at))
             raise DomainError("slot_full")
 
     def _saw_full(self, key: tuple[int, datetime]) -> None:
@@ -298,7 +286,7 @@ class OnlineBooking:
         """Expire holds, pass lapsed offers on, mark no-shows, flag bookings on closed days."""
         totals: dict[str, int] = {}
         async with self.db.read() as conn:
-            codes = (await conn.execute(sa.text("SELECT code FROM offices"))).scalars().all()
+            codes = (await conn.execute(sa.select(Office.__table__.c.code))).scalars().all()
         for code in codes:
             setup = await self.offices.get(code)
             async with self.locks.write_transaction() as conn:

@@ -8,6 +8,7 @@ returns to the calendar.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime
 from typing import Any
@@ -65,7 +66,7 @@ async def leave(conn: AsyncConnection, setup: OfficeSetup, entry_id: int, secret
     table = WaitlistEntry.__table__
     row = (await conn.execute(sa.select(table).where(table.c.id == entry_id, table.c.office_id == setup.id)
                               )).mappings().first()
-    if row is None or row["secret_hash"] != digest(secret or ""):
+    if row is None or not hmac.compare_digest(row["secret_hash"], digest(secret or "")):
         raise DomainError("not_found")
     await conn.execute(sa.update(table).where(table.c.id == entry_id, table.c.status == "waiting")
                        .values(status="left"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.api.bookings import booking_json
+from booking_api.booking_changes import can_change, change_deadline
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
@@ -140,8 +140,7 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
     shown = booking_json(setup, booking, language)
     starts = booking["starts_at"].astimezone(setup.timezone)
     ends = booking["ends_at"].astimezone(setup.timezone)
-    change_until = (booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
-                    ).astimezone(setup.timezone)
+    change_until = change_deadline(setup, booking).astimezone(setup.timezone)
     office = request.query_params.get("office")
     query = urlencode({"secret": secret, "lang": language, **({"office": office} if office else {})})
     return {
@@ -151,7 +150,7 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
         "time": f"{format_time(starts, 'HH:mm', locale=language)}–{format_time(ends, 'HH:mm', locale=language)}",
         "change_until_text": f"{format_date(change_until.date(), format='long', locale=language)}, "
                              f"{format_time(change_until, 'HH:mm', locale=language)}",
-        "changeable": booking["status"] == "confirmed" and app.clock.now() < change_until,
+        "changeable": can_change(setup, booking, app.clock.now()),
         "manage_path": f"/book/manage/{booking['code']}?{query}",
         "calendar_path": f"/api/v1/bookings/{booking['code']}/calendar.ics?{query}",
         "qr_path": f"/book/qr/{booking['code']}.svg",

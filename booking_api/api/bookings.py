@@ -4,7 +4,7 @@ its neighbours."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api.api.common import field_error, language_of, okienko, read_json, require_kiosk, require_staff
 from booking_api.api.tickets import issued_response
+from booking_api.booking_changes import change_deadline
 from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
@@ -81,7 +82,6 @@ async def list_slots(request: Request) -> Response:
 def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> dict[str, Any]:
     """What the person sees of their booking (never the document number itself)."""
     service = setup.service_by_id(booking["service_id"])
-    policy = setup.booking_policy
     return {
         "code": booking["code"], "status": booking["status"],
         "service": service.code, "service_name": service.name(language),
@@ -92,8 +92,7 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
                    "document": booking["document_masked"]},
         "email": mask_email(booking["email"]),
         "what_to_bring": service.booking.bring(language) if service.booking else "",
-        "change_until": (booking["starts_at"] - timedelta(hours=policy.change_until_hours))
-        .astimezone(setup.timezone).isoformat(),
+        "change_until": change_deadline(setup, booking).astimezone(setup.timezone).isoformat(),
         "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
     }
 
