@@ -23,6 +23,9 @@ class SlotSchedule:
     first_day: int = 1
     release_minute: int = 6 * 60
     what_to_bring: dict[str, str] = field(default_factory=dict)
+    release_mode: str | None = None        # "first_come" | "draw"; None: the office's
+    draw_minutes: int | None = None        # the draw's entry window; None: the office's
+    case_number: bool = False              # a booking needs the case number (follow-up visits)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "SlotSchedule | None":
@@ -34,7 +37,10 @@ class SlotSchedule:
                    breaks=tuple((int(a), int(b)) for a, b in raw.get("breaks", ())),
                    horizon_days=int(raw.get("horizon_days", 30)), first_day=int(raw.get("first_day", 1)),
                    release_minute=int(raw.get("release_minute", 6 * 60)),
-                   what_to_bring={str(k): str(v) for k, v in dict(raw.get("what_to_bring", {})).items()})
+                   what_to_bring={str(k): str(v) for k, v in dict(raw.get("what_to_bring", {})).items()},
+                   release_mode=raw.get("release_mode"),
+                   draw_minutes=None if raw.get("draw_minutes") is None else int(raw["draw_minutes"]),
+                   case_number=bool(raw.get("case_number", False)))
 
     def to_mapping(self) -> dict[str, Any]:
         raw = asdict(self)
@@ -63,6 +69,14 @@ class BookingPolicy:
     per_contact_per_day: int = 5           # booking attempts per email or phone
     sms: bool = False                      # send the code by SMS too (needs an SMS gateway in the settings)
     retention_days: int = 90               # personal data of finished bookings is erased after this (GDPR)
+    release_mode: str = "first_come"       # "first_come" | "draw": how a newly released day is given out
+    draw_minutes: int = 60                 # a draw's entry window, from the day's release moment
+    freed_places: str = "random"           # "random": back at a random moment within freed_delay_minutes;
+                                           # "next_release": with the next day's release
+    freed_delay_minutes: int = 60
+    listings_per_address_per_minute: int = 120   # slot listings per client address
+    case_number_pattern: str = r"^[A-Z]{2,6}(-[IVX]{1,4})?(-[A-Z]{1,4})?\.\d{4}\.\d{1,7}\.\d{4}$"
+    case_list: bool = False                # refuse case numbers that are not in the loaded list of open cases
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "BookingPolicy":
@@ -71,3 +85,10 @@ class BookingPolicy:
 
     def to_mapping(self) -> dict[str, Any]:
         return asdict(self)
+
+    def release_mode_of(self, schedule: SlotSchedule) -> str:
+        """How the service's days are released: its own setting, else the office's."""
+        return schedule.release_mode or self.release_mode
+
+    def draw_minutes_of(self, schedule: SlotSchedule) -> int:
+        return schedule.draw_minutes if schedule.draw_minutes is not None else self.draw_minutes

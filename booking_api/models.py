@@ -284,6 +284,9 @@ class Booking(SQLModel, table=True):
         sa.Index("uq_bookings_person_service", "service_id", "person_key", unique=True,
                  sqlite_where=sa.text("status IN ('held', 'confirmed')"),
                  postgresql_where=sa.text("status IN ('held', 'confirmed')")),
+        sa.Index("uq_bookings_case_service", "service_id", "case_key", unique=True,
+                 sqlite_where=sa.text("status IN ('held', 'confirmed') AND case_key IS NOT NULL"),
+                 postgresql_where=sa.text("status IN ('held', 'confirmed') AND case_key IS NOT NULL")),
     )
     id: str = Field(primary_key=True, max_length=32, description="the hold's id, used to confirm it")
     office_id: int = Field(foreign_key="offices.id")
@@ -300,6 +303,8 @@ class Booking(SQLModel, table=True):
     birth_date: date
     document_hash: str = Field(max_length=64, description="keyed hash of the travel document number")
     document_masked: str = Field(max_length=40)
+    document_country: str = Field(default="", max_length=2, description="ISO 3166 code of the issuing country")
+    case_key: Optional[str] = Field(default=None, max_length=64, description="keyed hash of the case number")
     email: str = Field(max_length=254)
     phone: str = Field(default="", max_length=20)
     language: str = Field(default="pl", max_length=8)
@@ -349,11 +354,108 @@ class WaitlistEntry(SQLModel, table=True):
     birth_date: date
     document_hash: str = Field(max_length=64)
     document_masked: str = Field(max_length=40)
+    document_country: str = Field(default="", max_length=2)
+    case_key: Optional[str] = Field(default=None, max_length=64)
     email: str = Field(max_length=254)
     phone: str = Field(default="", max_length=20)
     language: str = Field(default="pl", max_length=8)
     joined_at: datetime = Field(sa_type=UTCDateTime)
     secret_hash: str = Field(max_length=64, description="SHA-256 of the secret that lets the person leave")
+
+
+class WithheldPlace(SQLModel, table=True):
+    """A place freed by a cancellation, an expired hold or a lapsed offer, kept out of the calendar
+    until `release_at`: a moment nobody who freed it can know, so a booking cannot be passed on
+    by cancelling it while a buyer books."""
+
+    __tablename__ = "withheld_places"
+    __table_args__ = (sa.UniqueConstraint("service_id", "starts_at", "place", name="uq_withheld_places_slot_place"),
+                      sa.Index("ix_withheld_places_release", "office_id", "release_at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="offices.id")
+    service_id: int = Field(foreign_key="services.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    place: int
+    freed_at: datetime = Field(sa_type=UTCDateTime)
+    release_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Draw(SQLModel, table=True):
+    """The draw that releases one day of a service: entries during [opens_at, closes_at), then
+    places allocated in an order derived from `seed`, whose SHA-256 (`commitment`) is public
+    before the window opens. Runs once (`status` open -> done, under the draw's lock)."""
+
+    __tablename__ = "draws"
+    __table_args__ = (sa.UniqueConstraint("service_id", "office_day", name="uq_draws_service_day"),
+                      sa.Index("ix_draws_office_status", "office_id", "status", "closes_at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="offices.id")
+    service_id: int = Field(foreign_key="services.id")
+    office_day: date = Field(description="the day whose places are drawn")
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="open", max_length=20, description="open | done")
+    seed: str = Field(max_length=64, description="secret until the draw has run, then published")
+    commitment: str = Field(max_length=64, description="SHA-256 of the seed, published in advance")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    ran_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    places: int = Field(default=0, description="free places when the draw ran")
+    entries: int = Field(default=0, description="confirmed entries when the draw ran")
+    result: list = Field(default_factory=list, sa_type=sa.JSON,
+                         description="the published order: ticket, preferences and outcome per entry")
+
+
+class DrawEntry(SQLModel, table=True):
+    """A person's entry into a draw, confirmed by a one-time code like a hold; one per person
+    (and per case number) in each draw."""
+
+    __tablename__ = "draw_entries"
+    __table_args__ = (
+        sa.Index("ix_draw_entries_draw_status", "draw_id", "status"),
+        sa.Index("uq_draw_entries_person", "draw_id", "person_key", unique=True,
+                 sqlite_where=sa.text("status IN ('pending', 'entered')"),
+                 postgresql_where=sa.text("status IN ('pending', 'entered')")),
+        sa.Index("uq_draw_entries_case", "draw_id", "case_key", unique=True,
+                 sqlite_where=sa.text("status IN ('pending', 'entered') AND case_key IS NOT NULL"),
+                 postgresql_where=sa.text("status IN ('pending', 'entered') AND case_key IS NOT NULL")),
+    )
+    id: str = Field(primary_key=True, max_length=32, description="unguessable; used to confirm the entry")
+    office_id: int = Field(foreign_key="offices.id")
+    draw_id: int = Field(foreign_key="draws.id")
+    service_id: int = Field(foreign_key="services.id")
+    status: str = Field(default="pending", max_length=20,
+                        description="pending | entered | won | not_drawn | expired | withdrawn")
+    person_key: str = Field(max_length=64)
+    person_name: str = Field(max_length=200)
+    birth_date: date
+    document_hash: str = Field(max_length=64)
+    document_masked: str = Field(max_length=40)
+    document_country: str = Field(default="", max_length=2)
+    case_key: Optional[str] = Field(default=None, max_length=64)
+    email: str = Field(max_length=254)
+    phone: str = Field(default="", max_length=20)
+    language: str = Field(default="pl", max_length=8)
+    preferences: list = Field(default_factory=list, sa_type=sa.JSON,
+                              description="up to three [from, to] local minute ranges, in order; empty: any time")
+    confirm_code_hash: Optional[str] = Field(default=None, max_length=64)
+    confirm_attempts: int = 0
+    pending_expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    secret_hash: str = Field(default="", max_length=64, description="SHA-256 of the receipt that shows the entry")
+    ticket: Optional[str] = Field(default=None, max_length=64, description="the public keyed hash in the draw's list")
+    rank: Optional[int] = Field(default=None, description="place in the drawn order, from 1")
+    booking_id: Optional[str] = Field(default=None, foreign_key="bookings.id", max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    entered_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class OpenCase(SQLModel, table=True):
+    """A case number the office has open (loaded from its CSV), stored only as a keyed hash, so
+    that follow-up visits for made-up cases are refused."""
+
+    __tablename__ = "open_cases"
+    office_id: int = Field(foreign_key="offices.id", primary_key=True)
+    case_key: str = Field(primary_key=True, max_length=64)
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class RateLimitHit(SQLModel, table=True):

@@ -25,6 +25,8 @@ from booking_api.models import (Closure, Device, Office, PriorityCategory, Servi
 
 LANGUAGES = ("pl", "en", "uk", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RELEASE_MODES = ("first_come", "draw")
+MAX_DRAW_MINUTES = 7 * 24 * 60
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
@@ -171,13 +173,23 @@ def _booking_policy(raw: Any, where: str) -> dict[str, Any]:
             values[key] = str(value)
     if values.get("booked_order", "first") not in ("first", "service"):
         raise OfficeFileError(f"{where}.booked_order: 'first' or 'service'")
+    _release_mode(values.get("release_mode"), f"{where}.release_mode")
+    if "draw_minutes" in values:
+        _draw_minutes(values, where)
+    if values.get("freed_places", "random") not in ("random", "next_release"):
+        raise OfficeFileError(f"{where}.freed_places: 'random' or 'next_release'")
+    try:
+        re.compile(values.get("case_number_pattern", ""))
+    except re.error as error:
+        raise OfficeFileError(f"{where}.case_number_pattern: not a regular expression ({error})") from None
     return BookingPolicy(**values).to_mapping()
 
 
 def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise OfficeFileError(f"{where}: expected a table")
-    known = {"slot_minutes", "places", "days", "breaks", "horizon_days", "first_day", "release_time", "what_to_bring"}
+    known = {"slot_minutes", "places", "days", "breaks", "horizon_days", "first_day", "release_time", "what_to_bring",
+             "release_mode", "draw_minutes", "case_number"}
     for key in raw:
         if key not in known:
             raise OfficeFileError(f"{where}.{key}: unknown key")
@@ -206,8 +218,30 @@ def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
         breaks=tuple(breaks), horizon_days=int(_number(raw, "horizon_days", where, 30)),
         first_day=int(_number(raw, "first_day", where, 1)),
         release_minute=int(release.group(1)) * 60 + int(release.group(2)),
-        what_to_bring=bring)
+        what_to_bring=bring, release_mode=_release_mode(raw.get("release_mode"), f"{where}.release_mode"),
+        draw_minutes=None if "draw_minutes" not in raw else _draw_minutes(raw, where),
+        case_number=_flag(raw, "case_number", where))
     return schedule.to_mapping()
+
+
+def _release_mode(value: Any, where: str) -> str | None:
+    if value is not None and value not in RELEASE_MODES:
+        raise OfficeFileError(f"{where}: one of {', '.join(RELEASE_MODES)}")
+    return value
+
+
+def _draw_minutes(raw: dict[str, Any], where: str) -> int:
+    minutes = int(_number(raw, "draw_minutes", where, 60))
+    if not 1 <= minutes <= MAX_DRAW_MINUTES:
+        raise OfficeFileError(f"{where}.draw_minutes: from 1 to {MAX_DRAW_MINUTES} (one week)")
+    return minutes
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise OfficeFileError(f"{where}.{key}: expected true or false")
+    return value
 
 
 def _range(text: str, where: str) -> tuple[int, int]:
