@@ -1,7 +1,8 @@
 """Changes to a confirmed booking (cancel, move) and the sweeps that keep bookings honest.
 
-A freed place returns to the calendar at once, or, where the office runs a waiting list, is
-offered first to the person at its head. Every change raises the booking's SEQUENCE and sends a
+A freed place is offered first to the person at the head of the waiting list, where the office
+runs one; otherwise (or with nobody waiting) it is withheld and returns to the calendar at a
+random moment (booking_api/withheld.py), so cancel-and-rebook cannot hand it to a buyer. Every change raises the booking's SEQUENCE and sends a
 calendar update, so the visitor's calendar follows. Moving keeps the booking's code, its person
 and its calendar UID: a booking cannot be handed to someone else.
 """
@@ -22,7 +23,8 @@ from booking_api.locking import take_numbers
 from booking_api.models import Booking, WaitlistEntry
 from booking_api.office import OfficeSetup
 from booking_api.slots import check_bookable, schedule_of
-from booking_api.waitlist import lapse, offer_freed_place
+from booking_api.withheld import forget_released
+from booking_api.waitlist import lapse, pass_on_freed_place
 
 
 def change_deadline(setup: OfficeSetup, booking: dict[str, Any]) -> datetime:
@@ -55,8 +57,8 @@ async def cancel(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, A
         raise DomainError("booking_not_active")
     await record(conn, booking, "cancelled", now)
     await notifier.cancelled(conn, setup, service, booking, now)
-    await offer_freed_place(conn, setup, service, booking["starts_at"], secret_key=secret_key, now=now,
-                            notifier=notifier)
+    await pass_on_freed_place(conn, setup, service, booking["starts_at"], booking["place"], secret_key=secret_key,
+                              now=now, notifier=notifier)
     return booking
 
 
@@ -77,7 +79,8 @@ async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[st
     if slot.starts_at == booking["starts_at"]:
         raise DomainError("same_slot")
     old_start = booking["starts_at"]
-    place, _left = await take_place(conn, service, slot, now, extra_locks=(slot_lock(service.id, old_start),))
+    place, _left = await take_place(conn, setup, service, slot, now,
+                                    extra_locks=(slot_lock(service.id, old_start),))
     table = Booking.__table__
     moved = {**booking, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "office_day": slot.day,
              "place": place, "sequence": booking["sequence"] + 1, "flag": None}
@@ -88,7 +91,8 @@ async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[st
         raise DomainError("booking_not_active")
     await record(conn, moved, "moved", now, before=old_start.isoformat())
     await notifier.moved(conn, setup, service, moved, now)
-    await offer_freed_place(conn, setup, service, old_start, secret_key=secret_key, now=now, notifier=notifier)
+    await pass_on_freed_place(conn, setup, service, old_start, booking["place"], secret_key=secret_key, now=now,
+                              notifier=notifier)
     return moved
 
 
@@ -96,7 +100,10 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
                 notifier: Notifier) -> dict[str, int]:
     """The periodic clean-up of one office, safe to run in several processes at once.
 
-    - holds past their time expire; a lapsed waiting-list offer goes to the next person;
+    - holds past their time expire; their places (a lapsed waiting-list offer's too) go to the
+      next person waiting, else are withheld until a moment nobody can know;
+    - withheld places whose moment has come are forgotten (they are free again: `released`
+      counts them, and the caller recounts those services' listings);
     - confirmed bookings not checked in by the end of their check-in window become no-shows;
     - confirmed bookings on a day that has since closed are flagged for the office;
     - personal data of bookings finished longer than `retention_days` ago is erased.
@@ -108,10 +115,8 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
         await take_numbers(conn, {slot_lock(service_id, starts_at): 1 for service_id, starts_at in stale})
     expired = await expire_stale_holds(conn, now, office_id=setup.id)
     for booking in expired:
-        if booking["waitlist_entry_id"] is not None:
-            await lapse(conn, booking["waitlist_entry_id"])
-            await offer_freed_place(conn, setup, setup.service_by_id(booking["service_id"]), booking["starts_at"],
-                                    secret_key=secret_key, now=now, notifier=notifier)
+        await pass_on_ended_hold(conn, setup, booking, secret_key=secret_key, now=now, notifier=notifier)
+    released = await forget_released(conn, now, office_id=setup.id)
     late = now - timedelta(minutes=setup.booking_policy.check_in_late_minutes)
     missed = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id, table.c.status == "confirmed",
                                                         table.c.starts_at < late))).mappings().all()
@@ -121,7 +126,19 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
         await record(conn, dict(booking), "no_show", now)
     flagged = await flag_closed_days(conn, setup, now)
     erased = await erase_personal_data(conn, setup, now)
-    return {"expired": len(expired), "no_show": len(missed), "flagged": flagged, "erased": erased}
+    return {"expired": len(expired), "no_show": len(missed), "flagged": flagged, "erased": erased,
+            "released": len(released)}
+
+
+async def pass_on_ended_hold(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], *, secret_key: str,
+                             now: datetime, notifier: Notifier) -> None:
+    """The place of a hold that ended unconfirmed (expired, or dropped after wrong codes), under
+    its slot's lock: a lapsed waiting-list offer takes its person off the list; the place goes to
+    the next person waiting, else it is withheld."""
+    if booking["waitlist_entry_id"] is not None:
+        await lapse(conn, booking["waitlist_entry_id"])
+    await pass_on_freed_place(conn, setup, setup.service_by_id(booking["service_id"]), booking["starts_at"],
+                              booking["place"], secret_key=secret_key, now=now, notifier=notifier)
 
 
 ERASED = {"person_name": "", "email": "", "phone": "", "document_masked": "", "document_hash": "",

@@ -6,8 +6,11 @@ Guarantees:
   partial UNIQUE index on (service, start, place) over active bookings backs it;
 - a person (name + date of birth + document number) has at most one active booking per
   service (checked under the lock, backed by a partial UNIQUE index);
-- an unconfirmed hold frees its place when it expires, whoever looks first (the next booking of
-  that slot, or the sweeper).
+- an unconfirmed hold keeps its place until it is expired (by the sweeper, the next booking of
+  that slot, the same person's next hold, or a confirmation that comes too late or after the
+  last wrong code); its place is then passed on, never simply freed: to the waiting list, or
+  withheld until a moment nobody can know (booking_api/withheld.py), so the next booker of the
+  slot never gets it at once.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +32,11 @@ from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, Booki
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.people import Person, document_hash, mask_document, mask_email, mask_phone, person_key
 from booking_api.slots import Slot, check_bookable, schedule_of
+from booking_api.withheld import forget_released, occupied_places, withhold
+
+# What becomes of the place of a hold that ended unconfirmed (the waiting list, else withheld);
+# called in the same transaction, under the slot's lock.
+PassOn = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud or typed on a kiosk is not mistaken.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -73,60 +81,73 @@ async def record(conn: AsyncConnection, booking: dict[str, Any], kind: str, now:
 
 
 async def expire_stale_holds(conn: AsyncConnection, now: datetime, **where: Any) -> list[dict[str, Any]]:
-    """Mark holds past their time as expired (filtered by column values); returns them."""
+    """Mark holds past their time as expired (filtered by column values); returns those this call
+    expired, whose places the caller must pass on."""
     table = Booking.__table__
     conditions = [table.c.status == "held", table.c.hold_expires_at <= now]
     conditions += [table.c[column] == value for column, value in where.items()]
     rows = (await conn.execute(sa.select(table).where(*conditions))).mappings().all()
+    expired = []
     for row in rows:
-        await conn.execute(sa.update(table).where(table.c.id == row["id"], table.c.status == "held")
-                           .values(status="expired", ended_at=now, confirm_code_hash=None))
-        await record(conn, dict(row), "expired", now)
-    return [dict(row) for row in rows]
+        done = await conn.execute(sa.update(table).where(table.c.id == row["id"], table.c.status == "held")
+                                  .values(status="expired", ended_at=now, confirm_code_hash=None))
+        if done.rowcount == 1:   # another transaction may have expired it first: its place is passed on once
+            await record(conn, dict(row), "expired", now)
+            expired.append(dict(row))
+    return expired
 
 
-async def take_place(conn: AsyncConnection, service: ServiceSetup, slot: Slot, now: datetime,
+async def withhold_ended_hold(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any],
+                              now: datetime) -> None:
+    """The place of a hold that ended unconfirmed, where the waiting list cannot be asked (inside a
+    booking of the same slot): withheld until a moment nobody can know, never handed to the booker
+    at hand. A lapsed waiting-list offer takes its person off the list."""
+    if booking["waitlist_entry_id"] is not None:
+        entries = WaitlistEntry.__table__
+        await conn.execute(sa.update(entries).where(entries.c.id == booking["waitlist_entry_id"],
+                                                    entries.c.status == "offered").values(status="lapsed"))
+    if booking["starts_at"] > now:
+        await withhold(conn, setup, setup.service_by_id(booking["service_id"]), booking["starts_at"],
+                       booking["place"], now)
+
+
+async def take_place(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, slot: Slot, now: datetime,
                      extra_locks: tuple[str, ...] = ()) -> tuple[int, int]:
     """Lock the slot and return its lowest free place and how many stay free after it is taken;
-    `slot_full` when none is left.
+    `slot_full` when none is left. Holds of the slot past their time are expired here and their
+    places withheld (not given to this booker); withheld places whose moment came are forgotten.
 
     Lock order, everywhere: slot counter rows (sorted), then booking rows.
     """
     await take_numbers(conn, {name: 1 for name in (slot_lock(service.id, slot.starts_at), *extra_locks)})
-    await expire_stale_holds(conn, now, service_id=service.id, starts_at=slot.starts_at)
-    table = Booking.__table__
-    taken = set((await conn.execute(sa.select(table.c.place).where(
-        table.c.service_id == service.id, table.c.starts_at == slot.starts_at,
-        table.c.status.in_(ACTIVE)))).scalars())
+    await forget_released(conn, now, service_id=service.id, starts_at=slot.starts_at)
+    for expired in await expire_stale_holds(conn, now, service_id=service.id, starts_at=slot.starts_at):
+        await withhold_ended_hold(conn, setup, expired, now)
+    occupied = occupied_places(now, service.id, starts_at=slot.starts_at)
+    taken = set((await conn.execute(sa.select(occupied.c.place))).scalars())
     free = [place for place in range(1, slot.places + 1) if place not in taken]
     if not free:
         raise DomainError("slot_full")
     return free[0], len(free) - 1
 
 
-def occupying(now: datetime) -> Any:
-    """The bookings that take a place at `now`: confirmed ones, and holds not yet expired (an
-    expired hold still marked `held` frees its place at once, before anyone sweeps it)."""
-    table = Booking.__table__
-    return sa.and_(table.c.status.in_(ACTIVE),
-                   sa.or_(table.c.status == "confirmed", table.c.hold_expires_at > now))
-
-
 async def places_taken(conn: AsyncConnection, service_id: int, first: date, last: date,
                        now: datetime) -> dict[datetime, int]:
-    """Places taken per slot start of the service on the days `first`..`last` (no lock: a listing)."""
-    table = Booking.__table__
-    rows = await conn.execute(sa.select(table.c.starts_at, sa.func.count()).where(
-        table.c.service_id == service_id, table.c.office_day >= first, table.c.office_day <= last,
-        occupying(now)).group_by(table.c.starts_at))
+    """Places taken per slot start of the service on the days `first`..`last` (no lock: a listing).
+
+    The bounds are taken a day wider on each side in UTC, whatever the office's time zone: a
+    start outside the days is never looked up."""
+    since = datetime.combine(first - timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    until = datetime.combine(last + timedelta(days=2), datetime.min.time(), tzinfo=timezone.utc)
+    occupied = occupied_places(now, service_id, between=(since, until))
+    rows = await conn.execute(sa.select(occupied.c.starts_at, sa.func.count()).group_by(occupied.c.starts_at))
     return {start: int(count) for start, count in rows}
 
 
 async def is_full(conn: AsyncConnection, service_id: int, slot: Slot, now: datetime) -> bool:
     """Every place of the slot taken at `now` (no lock: a hint; `take_place` decides under the lock)."""
-    table = Booking.__table__
-    taken = (await conn.execute(sa.select(sa.func.count()).where(
-        table.c.service_id == service_id, table.c.starts_at == slot.starts_at, occupying(now)))).scalar_one()
+    occupied = occupied_places(now, service_id, starts_at=slot.starts_at)
+    taken = (await conn.execute(sa.select(sa.func.count()).select_from(occupied))).scalar_one()
     return taken >= slot.places
 
 
@@ -162,8 +183,9 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     hashed, masked = known_document or (document_hash(secret_key, person.document_number),
                                         mask_document(person.document_number))
     # Slot lock first, booking rows after: every writer takes them in this order (no deadlocks).
-    place, left = await take_place(conn, service, slot, now)
-    await expire_stale_holds(conn, now, service_id=service.id, person_key=key)
+    place, left = await take_place(conn, setup, service, slot, now)
+    for expired in await expire_stale_holds(conn, now, service_id=service.id, person_key=key):
+        await withhold_ended_hold(conn, setup, expired, now)
     if await active_booking_of(conn, service.id, key):
         raise DomainError("already_booked", service=service.name(language))
     code = await _unused_code(conn, setup.id)
@@ -198,14 +220,18 @@ def _known_slot(setup: OfficeSetup, service: ServiceSetup, starts_at: datetime) 
 
 
 async def confirm(conn: AsyncConnection, setup: OfficeSetup, booking_id: str, code: str, *, now: datetime,
-                  notifier: Notifier) -> Confirmed | DomainError:
+                  notifier: Notifier, pass_on: PassOn | None = None) -> Confirmed | DomainError:
     """Confirm a hold with its one-time code.
 
-    Returns the confirmed booking, or the error to show (`wrong_code`, `code_expired`,
-    `booking_not_found`): a wrong code is counted, and after the office's limit the hold is
-    dropped, so the count must be committed even though the visitor sees an error.
+    Returns the confirmed booking, or the error to show (`wrong_code`, `code_attempts_used`,
+    `code_expired`, `booking_not_found`): a wrong code is counted by one atomic UPDATE, so
+    concurrent wrong codes never exceed the office's `code_attempts`; the last one drops the hold
+    and no code (not even the right one) confirms it afterwards. The count must be committed even
+    though the visitor sees an error. The place of a hold dropped or expired here goes to
+    `pass_on` (by default it is withheld).
     """
     table = Booking.__table__
+    limit = setup.booking_policy.code_attempts
     row = (await conn.execute(sa.select(table).where(table.c.id == booking_id, table.c.office_id == setup.id)
                               )).mappings().first()
     if row is None:
@@ -215,24 +241,36 @@ async def confirm(conn: AsyncConnection, setup: OfficeSetup, booking_id: str, co
         return DomainError("already_confirmed", booking=booking["code"])
     if booking["status"] != "held" or booking["hold_expires_at"] <= now:
         if booking["status"] == "held":
-            await expire_stale_holds(conn, now, id=booking_id)
-        return DomainError("code_expired")
+            await take_numbers(conn, {slot_lock(booking["service_id"], booking["starts_at"]): 1})
+            for expired in await expire_stale_holds(conn, now, id=booking_id):
+                await (pass_on or _withhold(setup, now))(conn, expired)
+        return _ended(booking, limit)
     typed = "".join(ch for ch in str(code) if ch.isdigit())
     if not hmac.compare_digest(digest(booking_id, typed), booking["confirm_code_hash"] or ""):
-        attempts = booking["confirm_attempts"] + 1
-        left = setup.booking_policy.code_attempts - attempts
-        values: dict[str, Any] = {"confirm_attempts": attempts}
-        if left <= 0:
-            values.update(status="expired", ended_at=now, confirm_code_hash=None)
-            await record(conn, booking, "expired", now, reason="wrong_codes")
-        await conn.execute(sa.update(table).where(table.c.id == booking_id).values(**values))
-        return DomainError("wrong_code", attempts=max(left, 0)) if left > 0 else DomainError("code_expired")
+        # The slot's lock before the booking's row, as every writer takes them.
+        await take_numbers(conn, {slot_lock(booking["service_id"], booking["starts_at"]): 1})
+        counted = (await conn.execute(sa.update(table).where(table.c.id == booking_id, table.c.status == "held")
+                                      .values(confirm_attempts=table.c.confirm_attempts + 1)
+                                      .returning(table.c.confirm_attempts))).scalar_one_or_none()
+        if counted is None:   # dropped by a concurrent wrong code meanwhile
+            return DomainError("code_attempts_used")
+        left = limit - counted
+        if left > 0:
+            return DomainError("wrong_code", attempts=left)
+        await conn.execute(sa.update(table).where(table.c.id == booking_id, table.c.status == "held")
+                           .values(status="expired", ended_at=now, confirm_code_hash=None))
+        await record(conn, booking, "expired", now, reason="wrong_codes")
+        await (pass_on or _withhold(setup, now))(conn, {**booking, "status": "expired"})
+        return DomainError("code_attempts_used")
     secret = secrets.token_urlsafe(24)
     booking.update(status="confirmed", confirmed_at=now, confirm_code_hash=None, hold_expires_at=None,
                    secret_hash=digest(secret))
-    await conn.execute(sa.update(table).where(table.c.id == booking_id, table.c.status == "held").values(
+    done = await conn.execute(sa.update(table).where(
+        table.c.id == booking_id, table.c.status == "held", table.c.confirm_attempts < limit).values(
         status="confirmed", confirmed_at=now, confirm_code_hash=None, hold_expires_at=None,
         secret_hash=booking["secret_hash"]))
+    if done.rowcount != 1:   # the last wrong code of a concurrent request dropped it first
+        return DomainError("code_attempts_used")
     await record(conn, booking, "confirmed", now)
     if booking["waitlist_entry_id"] is not None:
         entries = WaitlistEntry.__table__
@@ -240,6 +278,17 @@ async def confirm(conn: AsyncConnection, setup: OfficeSetup, booking_id: str, co
                            .values(status="booked"))
     await notifier.confirmed(conn, setup, setup.service_by_id(booking["service_id"]), booking, secret, now)
     return Confirmed(booking, secret)
+
+
+def _ended(booking: dict[str, Any], limit: int) -> DomainError:
+    """Why a hold can no longer be confirmed: its wrong codes, or its time."""
+    return DomainError("code_attempts_used" if booking["confirm_attempts"] >= limit else "code_expired")
+
+
+def _withhold(setup: OfficeSetup, now: datetime) -> PassOn:
+    async def withhold_place(conn: AsyncConnection, booking: dict[str, Any]) -> None:
+        await withhold_ended_hold(conn, setup, booking, now)
+    return withhold_place
 
 
 async def find(conn: AsyncConnection, setup: OfficeSetup, code: str, secret: str) -> dict[str, Any]:
@@ -277,5 +326,5 @@ async def pending_hold(conn: AsyncConnection, setup: OfficeSetup, booking_id: st
     if row["status"] == "confirmed":
         raise DomainError("already_confirmed", booking=row["code"])
     if row["status"] != "held" or row["hold_expires_at"] <= now:
-        raise DomainError("code_expired")
+        raise _ended(dict(row), setup.booking_policy.code_attempts)
     return dict(row)

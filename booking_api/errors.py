@@ -54,6 +54,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "booking_not_found": (404, _("No booking with this code. Please check the code and try again.")),
     "already_confirmed": (409, _("This booking is already confirmed. Its code is {booking}.")),
     "code_expired": (410, _("The time to confirm has passed and the place was released. Please book again.")),
+    "code_attempts_used": (410, _("Too many wrong codes: the place was released. Please book again.")),
     "wrong_code": (422, _("Wrong code. Attempts left: {attempts}.")),
     "booking_not_active": (409, _("This booking is no longer active.")),
     "too_late_to_change": (409, _("A booking can be cancelled or moved until {hours} hours before the visit.")),

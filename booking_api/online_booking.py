@@ -223,10 +223,20 @@ class OnlineBooking:
                     self._listings[listing_key] = (expires, _shown_full(listing, start))
 
     async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
+        now = self.clock.now()
+        ended_in: list[int] = []
+
+        async def pass_on(conn: Any, ended: dict[str, Any]) -> None:
+            ended_in.append(ended["service_id"])
+            await booking_changes.pass_on_ended_hold(conn, setup, ended, secret_key=self.secret_key, now=now,
+                                                     notifier=self.notifier)
+
         async with self.locks.write_transaction() as conn:
-            outcome = await bookings.confirm(conn, setup, booking_id, code, now=self.clock.now(),
-                                             notifier=self.notifier)
+            outcome = await bookings.confirm(conn, setup, booking_id, code, now=now, notifier=self.notifier,
+                                             pass_on=pass_on)
         if isinstance(outcome, DomainError):
+            for service_id in ended_in:   # a waiting-list offer may be on its way
+                self._changed(service_id)
             raise outcome
         self._changed(outcome.booking["service_id"])
         return outcome

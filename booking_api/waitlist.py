@@ -2,8 +2,9 @@
 they joined, each offer held for a set time; where the office turns it on.
 
 An offer is an ordinary hold, made for the person at the head of the list and confirmed with the
-one-time code sent to them; if it lapses, the next person gets it; with nobody left, the place
-returns to the calendar.
+one-time code sent to them; if it lapses, the next person gets it; with nobody left (or no list),
+the place is withheld and returns to the calendar at a moment nobody can know
+(booking_api/withheld.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from booking_api.models import WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.people import Person, document_hash, mask_document, person_key
 from booking_api.slots import schedule_of
+from booking_api.withheld import withhold
 
 
 async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, person: Person, *, language: str,
@@ -100,6 +102,21 @@ async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: 
                           known_document=(entry["document_hash"], entry["document_masked"]))
         await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="offered"))
         return held.booking
+
+
+async def pass_on_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                              starts_at: datetime, place: int, *, secret_key: str, now: datetime,
+                              notifier: Notifier) -> dict[str, Any] | None:
+    """Where a place just freed goes (inside the transaction that freed it, under the slot's
+    lock): an offer to the first person waiting, else withheld until its release moment, so the
+    place never comes free at a moment the person who freed it knows. Returns the offer, if any."""
+    if starts_at <= now:
+        return None
+    offer = await offer_freed_place(conn, setup, service, starts_at, secret_key=secret_key, now=now,
+                                    notifier=notifier)
+    if offer is None:
+        await withhold(conn, setup, service, starts_at, place, now)
+    return offer
 
 
 async def lapse(conn: AsyncConnection, entry_id: int) -> None:
