@@ -28,12 +28,23 @@ from booking_api.waitlist import lapse, pass_on_freed_place
 
 
 def change_deadline(setup: OfficeSetup, booking: dict[str, Any]) -> datetime:
-    """Until when the visitor may cancel or move the booking (the office's `change_until_hours`)."""
+    """Until when the visitor may move the booking (the office's `change_until_hours`)."""
     return booking["starts_at"] - timedelta(hours=setup.booking_policy.change_until_hours)
 
 
+def cancel_deadline(booking: dict[str, Any]) -> datetime:
+    """Until when the visitor may cancel: until the visit starts (the place is passed on, never
+    freed at a moment they choose, so a late cancel cannot hand it to anyone)."""
+    return booking["starts_at"]
+
+
 def can_change(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> bool:
+    """The booking may still be moved to another time."""
     return booking["status"] == "confirmed" and now < change_deadline(setup, booking)
+
+
+def can_cancel(booking: dict[str, Any], now: datetime) -> bool:
+    return booking["status"] == "confirmed" and now < cancel_deadline(booking)
 
 
 def _check_changeable(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> None:
@@ -43,10 +54,18 @@ def _check_changeable(setup: OfficeSetup, booking: dict[str, Any], now: datetime
         raise DomainError("too_late_to_change", hours=setup.booking_policy.change_until_hours)
 
 
+def _check_cancellable(booking: dict[str, Any], now: datetime) -> None:
+    if booking["status"] != "confirmed":
+        raise DomainError("booking_not_active")
+    if not can_cancel(booking, now):
+        raise DomainError("too_late_to_cancel")
+
+
 async def cancel(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], *, secret_key: str,
                  now: datetime, notifier: Notifier) -> dict[str, Any]:
-    """Cancel a confirmed booking (until the office's deadline); its place is freed or offered on."""
-    _check_changeable(setup, booking, now)
+    """Cancel a confirmed booking (until its visit starts); its place is offered to the waiting
+    list or withheld until a moment nobody can know."""
+    _check_cancellable(booking, now)
     table = Booking.__table__
     service = setup.service_by_id(booking["service_id"])
     await take_lock(conn, booking)

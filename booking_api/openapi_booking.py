@@ -37,7 +37,9 @@ SCHEMAS: dict[str, Any] = {
         "service": STR, "service_name": STR, "start": TIME, "end": TIME, "timezone": STR, "office": STR,
         "person": {"type": "object", "properties": {"name": STR, "birth_date": STR,
                                                     "document": {"type": "string", "description": "masked"}}},
-        "email": {"type": "string", "description": "masked"}, "what_to_bring": STR, "change_until": TIME,
+        "email": {"type": "string", "description": "masked"}, "what_to_bring": STR,
+        "change_until": {**TIME, "description": "moving is possible until this moment"},
+        "cancel_until": {**TIME, "description": "cancelling is possible until this moment (the visit's start)"},
         "flag": {"type": "string", "nullable": True, "description": "day_closed: the office closed that day"},
         "calendar_uid": STR, "sequence": {"type": "integer"}}},
 }
@@ -87,7 +89,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "responses": {"200": {"description": "RFC 5545", "content": {"text/calendar": {"schema": STR}}},
                           **errors(404)}}},
         "/api/v1/bookings/{code}/cancel": {"post": {
-            "summary": "Cancel (until change_until); the place returns or goes to the waiting list",
+            "summary": "Cancel (until cancel_until); the place goes to the waiting list or is withheld until a random moment",
             "parameters": [CODE, OFFICE, lang], "requestBody": body(secret_body),
             "responses": {"200": json(ref("Booking"), "cancelled"), **errors(400, 404, 409)}}},
         "/api/v1/bookings/{code}/reschedule": {"post": {

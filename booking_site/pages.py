@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.api.bookings import booking_json
-from booking_api.booking_changes import can_change, change_deadline
+from booking_api.booking_changes import can_cancel, can_change, cancel_deadline, change_deadline
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
@@ -141,6 +141,8 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
     starts = booking["starts_at"].astimezone(setup.timezone)
     ends = booking["ends_at"].astimezone(setup.timezone)
     change_until = change_deadline(setup, booking).astimezone(setup.timezone)
+    cancel_until = cancel_deadline(booking).astimezone(setup.timezone)
+    now = app.clock.now()
     office = request.query_params.get("office")
     query = urlencode({"secret": secret, "lang": language, **({"office": office} if office else {})})
     return {
@@ -150,7 +152,10 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
         "time": f"{format_time(starts, 'HH:mm', locale=language)}–{format_time(ends, 'HH:mm', locale=language)}",
         "change_until_text": f"{format_date(change_until.date(), format='long', locale=language)}, "
                              f"{format_time(change_until, 'HH:mm', locale=language)}",
-        "changeable": can_change(setup, booking, app.clock.now()),
+        "cancel_until_text": f"{format_date(cancel_until.date(), format='long', locale=language)}, "
+                             f"{format_time(cancel_until, 'HH:mm', locale=language)}",
+        "movable": can_change(setup, booking, now),
+        "cancellable": can_cancel(booking, now),
         "manage_path": f"/book/manage/{booking['code']}?{query}",
         "calendar_path": f"/api/v1/bookings/{booking['code']}/calendar.ics?{query}",
         "qr_path": f"/book/qr/{booking['code']}.svg",

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api.api.common import field_error, language_of, okienko, read_json, require_kiosk, require_staff
 from booking_api.api.tickets import issued_response
-from booking_api.booking_changes import change_deadline
+from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
@@ -93,6 +93,7 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
         "email": mask_email(booking["email"]),
         "what_to_bring": service.booking.bring(language) if service.booking else "",
         "change_until": change_deadline(setup, booking).astimezone(setup.timezone).isoformat(),
+        "cancel_until": cancel_deadline(booking).astimezone(setup.timezone).isoformat(),
         "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
     }
 

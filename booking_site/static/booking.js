@@ -487,6 +487,7 @@
     }));
 
     const moveStart = byId("move-start");
+    if (!moveStart) return; // too late to move, still time to cancel
     moveStart.addEventListener("click", () => {
       const opening = byId("step-move").hidden;
       show(byId("step-move"), opening);

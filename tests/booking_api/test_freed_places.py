@@ -80,6 +80,17 @@ async def test_release_moments_differ(office_factory: Any) -> None:
     assert len(moments) == 2 and moments[0] != moments[1]   # random: two draws never meet
 
 
+async def test_a_place_cancelled_just_before_its_visit_comes_back_before_it_starts(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    await set_policy(office, waitlist=False)
+    booked = await book(office, start=START, person=someone(0), service="F")
+    office.clock.set(warsaw(2026, 12, 3, 7, 50))
+    cancel = await office.client.post(f"/api/v1/bookings/{booked['code']}/cancel", json={"secret": booked["secret"]})
+    assert cancel.status_code == 200
+    [row] = await withheld(office)
+    assert office.clock.now() < row["release_at"] <= datetime.fromisoformat(START)
+
+
 async def test_with_a_waiting_list_the_first_person_waiting_gets_the_freed_place(office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
     booked = await full_slot(office)
