@@ -103,8 +103,11 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
         raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
     if closed_reason(setup, day):
         raise DomainError("closed_day", day=day.isoformat())
+    # The exact instant, not the wall time: on the night the clocks go back, 02:30+01:00 is not
+    # the listed 02:30+02:00 (aware datetimes in one zone compare by wall time).
+    moment = starts_at.astimezone(timezone.utc)
     for slot in slots_on(setup, schedule, day):
-        if slot.starts_at == local:
+        if slot.starts_at.astimezone(timezone.utc) == moment:
             return slot
     raise DomainError("no_such_slot")
 
