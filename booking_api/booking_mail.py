@@ -2,7 +2,8 @@
 
 Written to the outbox in the booking's own transaction, in the language the person booked in.
 No document number ever goes into an email or SMS (GDPR): only the name, the service and time,
-the booking code and links.
+the booking code and links. The manage link's secret is only in the email's text, never in the
+calendar entry (calendars are synced, shared and shown to others: the entry has no URL).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Notifier:
                                    "the ticket machine (or scan the QR code on the booking page) and bring your "
                                    "travel document: the booking is valid only for you.\n\nWhat to bring: {bring}\n\n"
                                    "To cancel or move the visit: {link}\n"), **params)
-        await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now, link)
+        await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now)
 
     async def moved(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                     booking: dict[str, Any], now: datetime) -> None:

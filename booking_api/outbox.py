@@ -39,6 +39,7 @@ class Message:
     body: str
     calendar: bytes | None = None
     calendar_method: str | None = None
+    created_at: datetime | None = None   # the email's Date: when the change it reports happened
 
 
 class Transport(Protocol):
@@ -153,4 +154,5 @@ class OutboxSender:
 
 def _message(row: Any) -> Message:
     return Message(id=row["id"], channel=row["channel"], recipient=row["recipient"], subject=row["subject"],
-                   body=row["body"], calendar=row["calendar"], calendar_method=row["calendar_method"])
+                   body=row["body"], calendar=row["calendar"], calendar_method=row["calendar_method"],
+                   created_at=row["created_at"])

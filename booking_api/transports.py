@@ -1,8 +1,9 @@
 """How outbox messages leave the server: SMTP (or a folder of .eml files), and an SMS gateway.
 
 Email goes out as text with, where there is one, the booking's calendar entry as a
-`text/calendar; method=REQUEST|CANCEL` part (what Google and Outlook act on) and as an .ics
-attachment. With no SMTP server configured (the demo), emails are written to a folder instead.
+`text/calendar; method=REQUEST|CANCEL` part (what Google and Outlook act on) and as a
+`text/calendar` .ics attachment. Every email has a `Date:` (RFC 5322 requires one): the moment
+the message was written, with the change it reports. With no SMTP server configured (the demo), emails are written to a folder instead.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import asyncio
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from datetime import datetime, timezone
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 import httpx
@@ -26,12 +28,13 @@ def email_of(message: Message, sender: str, sender_name: str) -> EmailMessage:
     mail["From"] = formataddr((sender_name, sender))
     mail["To"] = message.recipient
     mail["Subject"] = message.subject
+    mail["Date"] = format_datetime((message.created_at or datetime.now(timezone.utc)).astimezone(timezone.utc))
     mail["Message-ID"] = make_msgid(idstring=message.id, domain=sender.partition("@")[2] or "okienko.invalid")
     mail.set_content(message.body)
     if message.calendar:
         method = message.calendar_method or "REQUEST"
         mail.add_alternative(message.calendar.decode("utf-8"), subtype="calendar", params={"method": method})
-        mail.add_attachment(message.calendar, maintype="application", subtype="ics",
+        mail.add_attachment(message.calendar.decode("utf-8"), subtype="calendar", params={"method": method},
                             filename="invite.ics" if method == "REQUEST" else "cancel.ics")
     return mail
 

@@ -6,6 +6,7 @@ import asyncio
 import email
 import re
 from email import policy as email_policy
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -117,3 +118,31 @@ async def test_the_code_also_goes_by_sms_where_the_office_turns_it_on(office_fac
     assert len(received) == 1 and received[0]["to"] == "+48600700800"
     assert re.search(r"\b\d{6}\b", received[0]["text"])
     assert "FE123456" not in received[0]["text"]
+
+
+async def test_emails_have_a_date_and_a_text_calendar_without_the_manage_secret(office_factory: Any,
+                                                                                smtp_server: Any) -> None:
+    controller, inbox = smtp_server
+    office = await office_factory(TUESDAY, smtp_host="127.0.0.1", smtp_port=controller.port,
+                                  mail_from="rezerwacje@urzad.test")
+    held = await office.client.post("/api/v1/bookings", json={"service": "A", "start": SLOT, "language": "en",
+                                                               **PERSON})
+    await office.okienko.outbox.deliver_due()
+    assert parsedate_to_datetime(inbox.messages[0]["Date"]) == TUESDAY   # when it was written
+    confirmed = await office.client.post(f"/api/v1/bookings/{held.json()['id']}/confirm",
+                                         json={"code": code_in(inbox.messages[0])})
+    secret = confirmed.json()["secret"]
+    await office.okienko.outbox.deliver_due()
+    confirmation = inbox.messages[1]
+    assert parsedate_to_datetime(confirmation["Date"]) == TUESDAY
+    assert secret in confirmation.get_body(preferencelist=("plain",)).get_content()   # the link is in the text
+    [attachment] = [part for part in confirmation.iter_attachments() if part.get_filename() == "invite.ics"]
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "REQUEST"
+    calendars = [part.get_content() for part in confirmation.walk() if part.get_content_type() == "text/calendar"]
+    assert len(calendars) == 2 and all("BEGIN:VCALENDAR" in text for text in calendars)
+    unfolded = [text.replace("\r\n ", "") for text in calendars]
+    assert not any(secret in text for text in unfolded)
+    ics = await office.client.get(f"/api/v1/bookings/{confirmed.json()['code']}/calendar.ics",
+                                  params={"secret": secret})
+    assert secret not in ics.text.replace("\r\n ", "")
