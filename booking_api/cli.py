@@ -195,12 +195,19 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         if settings.is_sqlite:
             raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
         uvicorn.run("booking_api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level, ws_per_message_deflate=False)
+                    **server_options(settings))
         return 0
     app = create_app(settings, demo_links=demo_links)
     say(f"Okienko is at http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, ws_per_message_deflate=False)
+    uvicorn.run(app, host=host, port=port, **server_options(settings))
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What `serve` tells uvicorn, whatever the number of workers: which peers may say, in
+    `X-Forwarded-For`, whom they forward (`trusted_proxies`); anyone else is taken at its own address."""
+    return {"log_level": settings.log_level, "ws_per_message_deflate": False, "proxy_headers": True,
+            "forwarded_allow_ips": [ip.strip() for ip in settings.trusted_proxies.split(",") if ip.strip()]}
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -51,6 +51,13 @@ class Settings:
                                   "OKIENKO_PUBLIC_URL"))
     host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on.", "OKIENKO_HOST"))
     port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on.", "OKIENKO_PORT"))
+    trusted_proxies: str = field(
+        default="127.0.0.1,::1",
+        metadata=_doc("Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: addresses or "
+                      "networks, comma-separated (`*`: any peer; only when nothing but the proxy can reach the "
+                      "server). A request from any other peer counts at its own address (rate limits) and its "
+                      "forwarded headers are ignored. `okienko serve` passes it to the server.",
+                      "OKIENKO_TRUSTED_PROXIES"))
     print_timeout_seconds: float = field(
         default=4.0, metadata=_doc("How long a ticket request waits for its printer before answering "
                                    "`printed: false` (the ticket stays valid).", "OKIENKO_PRINT_TIMEOUT_SECONDS"))
