@@ -37,7 +37,7 @@ from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
 from booking_api.people import Person, check_person, contact_key
 from booking_api.queueing import IssuedTicket
-from booking_api.rate_limits import forget_old, hit
+from booking_api.rate_limits import ListingCounter, forget_old, hit_all
 from booking_api.slots import Slot, check_bookable, next_release, plan, schedule_of
 
 log = logging.getLogger("okienko.booking")
@@ -60,13 +60,18 @@ class OnlineBooking:
         # A rush of booking attempts queues here, parked, instead of filling the event loop: the
         # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns.
         self._admission = asyncio.Semaphore(ADMITTED_HOLDS)
+        self._listings_per_client = ListingCounter()
 
     # --- slots -------------------------------------------------------------------------------
     async def slot_listing(self, setup: OfficeSetup, service: ServiceSetup, first: date | None, last: date | None,
-                           language: str = "pl") -> dict[str, Any]:
-        """Bookable days and slots with their free places; the same object while it is cached."""
-        schedule = schedule_of(service, language)
+                           language: str = "pl", client: str | None = None) -> dict[str, Any]:
+        """Bookable days and slots with their free places; the same object while it is cached.
+
+        Counted per `client` address and minute in this process (`listings_per_address_per_minute`)."""
         now = self.clock.now()
+        if client is not None:
+            self._listings_per_client.hit(client, setup.booking_policy.listings_per_address_per_minute, now)
+        schedule = schedule_of(service, language)
         today = now.astimezone(setup.timezone).date()
         first = first or today
         last = last or first + timedelta(days=schedule.horizon_days + 1)
@@ -130,15 +135,16 @@ class OnlineBooking:
 
     # --- booking -----------------------------------------------------------------------------
     async def _limit(self, setup: OfficeSetup, client: str, contacts: list[str]) -> None:
+        """Count one attempt for the client's address and each contact, in one statement of its own
+        transaction (a refused attempt still counts); `rate_limited` past any limit."""
         policy, now = setup.booking_policy, self.clock.now()
         if policy.per_address_per_hour <= 0 and policy.per_contact_per_day <= 0:
             return
+        limits = [(f"addr:{client}"[:100], policy.per_address_per_hour, timedelta(hours=1))]
+        limits += [(f"contact:{contact_key(self.secret_key, contact)}", policy.per_contact_per_day, timedelta(days=1))
+                   for contact in contacts if contact]
         async with self.locks.write_transaction() as conn:
-            await hit(conn, f"addr:{client}"[:100], policy.per_address_per_hour, timedelta(hours=1), now)
-            for contact in contacts:
-                if contact:
-                    await hit(conn, f"contact:{contact_key(self.secret_key, contact)}", policy.per_contact_per_day,
-                              timedelta(days=1), now)
+            await hit_all(conn, limits, now)
 
     async def _applicant(self, setup: OfficeSetup, service_code: str, details: dict[str, Any],
                          client: str) -> tuple[ServiceSetup, Person, datetime]:
@@ -155,14 +161,22 @@ class OnlineBooking:
 
     async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
                    language: str, client: str) -> Held:
-        """Hold a place for the person in `details` and send the one-time code (see bookings.hold)."""
-        # A crowd's retries for a slot seen full: answered before any other work, no database, no queue.
-        self._refuse_if_seen_full(setup.service(service_code).id, starts_at)
-        service, person, now = self._checked(setup, service_code, details)
+        """Hold a place for the person in `details` and send the one-time code (see bookings.hold).
+
+        Every attempt counts against the address and contact limits first, whatever its answer
+        (too early, not a slot, full): a script learns nothing for free. Details that do not
+        pass the checks count for the address alone. The count is one statement; after it, a
+        crowd's retries for a slot seen full are answered from memory, without queueing."""
+        try:
+            service, person, now = self._checked(setup, service_code, details)
+        except DomainError:
+            await self._limit(setup, client, [])
+            raise
+        await self._limit(setup, client, [person.email, person.phone])
+        self._refuse_if_seen_full(service.id, starts_at)
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
         async with self._admission:
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
-            await self._limit(setup, client, [person.email, person.phone])
             return await self._hold(setup, service, slot, person, language=language)
 
     async def _hold(self, setup: OfficeSetup, service: ServiceSetup, slot: Slot, person: Person, *,

@@ -31,19 +31,54 @@ async def hit(conn: AsyncConnection, key: str, limit: int, window: timedelta, no
 
     A limit of 0 switches the check off.
     """
-    if limit <= 0:
+    await hit_all(conn, [(key, limit, window)], now)
+
+
+async def hit_all(conn: AsyncConnection, limits: list[tuple[str, int, timedelta]], now: datetime) -> None:
+    """Count one attempt for each (key, limit, window) in one statement (a booking attempt counts
+    for its address and its contacts at once, in one round trip); `rate_limited` with the longest
+    wait once any is past its limit. Every key is counted, even when another one refuses."""
+    counted = {key: (limit, window, window_start(now, window)) for key, limit, window in limits if limit > 0}
+    if not counted:
         return
-    start = window_start(now, window)
     table = RateLimitHit.__table__
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(table).values(key=key, window_start=start, hits=1)
+    # Keys in a fixed order: two processes counting the same keys lock their rows in the same order.
+    statement = (insert(table).values([{"key": key, "window_start": counted[key][2], "hits": 1}
+                                       for key in sorted(counted)])
                  .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start],
                                         set_={"hits": table.c.hits + 1})
-                 .returning(table.c.hits))
-    hits = (await conn.execute(statement)).scalar_one()
-    if hits > limit:
-        retry = max(1, int((start + window - now).total_seconds()) + 1)
+                 .returning(table.c.key, table.c.hits))
+    retry = 0
+    for key, hits in (await conn.execute(statement)).all():
+        limit, window, start = counted[key]
+        if hits > limit:
+            retry = max(retry, max(1, int((start + window - now).total_seconds()) + 1))
+    if retry:
         raise DomainError("rate_limited", retry_after=retry, minutes=max(1, (retry + 59) // 60))
+
+
+class ListingCounter:
+    """Slot listings per client address and minute, counted in this process's memory only: a
+    listing is a cached read, so a bot polling one process is slowed there at no cost to the
+    database. With several server processes each counts its own share (documented)."""
+
+    def __init__(self) -> None:
+        self._minute = -1
+        self._counts: dict[str, int] = {}
+
+    def hit(self, client: str, limit: int, now: datetime) -> None:
+        """Count one listing for `client`; `rate_limited` (retry at the next minute) past `limit`."""
+        if limit <= 0:
+            return
+        minute = int((now - EPOCH).total_seconds() // 60)
+        if minute != self._minute:
+            self._minute, self._counts = minute, {}
+        count = self._counts.get(client, 0) + 1
+        self._counts[client] = count
+        if count > limit:
+            retry = max(1, 60 - int((now - EPOCH).total_seconds()) % 60)
+            raise DomainError("rate_limited", retry_after=retry, minutes=1)
 
 
 async def forget_old(conn: AsyncConnection, now: datetime, older_than: timedelta = timedelta(days=2)) -> int:

@@ -69,7 +69,8 @@ async def list_slots(request: Request) -> Response:
     setup = await _setup(request)
     service = setup.service(service_code)
     listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
-                                             _day(request.query_params.get("to"), "to"), language)
+                                             _day(request.query_params.get("to"), "to"), language,
+                                             client=_client(request))
     cached = _encoded.get(id(listing))
     if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
         if len(_encoded) > 512:
