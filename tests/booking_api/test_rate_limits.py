@@ -3,13 +3,20 @@ are limited per address; behind a proxy, only trusted proxies may name the clien
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
+import httpx
 import pytest
 
 from tests.booking_api.test_bookings import PERSON, TUESDAY, book
 from tests.booking_api.test_freed_places import set_policy, someone
+from tests.conftest import DEMO_OFFICE, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -62,3 +69,64 @@ async def test_slot_listings_are_limited_per_address_and_minute(office_factory: 
     await set_policy(office, listings_per_address_per_minute=0)   # 0: off
     answers = [await office.client.get("/api/v1/slots", params=params) for _ in range(10)]
     assert {a.status_code for a in answers} == {200}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Any]:
+    """`okienko serve` in its own process on SQLite, with OKIENKO_TRUSTED_PROXIES as asked; the
+    office allows two booking attempts per address and hour."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(trusted: str | None) -> str:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/okienko-{len(started)}.db",
+               "OKIENKO_DATA_DIR": str(tmp_path), "OKIENKO_LOG_LEVEL": "warning", "OKIENKO_SECRET_KEY": "test"}
+        env.pop("OKIENKO_TRUSTED_PROXIES", None)
+        if trusted is not None:
+            env["OKIENKO_TRUSTED_PROXIES"] = trusted
+        office = DEMO_OFFICE.read_text(encoding="utf-8").replace("per_address_per_hour = 20", "per_address_per_hour = 2")
+        office_file = tmp_path / "office.toml"
+        office_file.write_text(office, encoding="utf-8")
+        for args in (["migrate"], ["office", "load", str(office_file)]):
+            done = subprocess.run([sys.executable, "-m", "booking_api.cli", *args], env=env, capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+        port = free_port()
+        started.append(subprocess.Popen([sys.executable, "-m", "booking_api.cli", "serve", "--port", str(port)],
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return f"http://127.0.0.1:{port}"
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    yield start
+    for server in started:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def attempts(base: str, forwarded_for: list[str]) -> list[str]:
+    """One booking attempt (refused: long past) per address claimed in X-Forwarded-For."""
+    async with httpx.AsyncClient() as http:
+        answers = [await http.post(f"{base}/api/v1/bookings", headers={"X-Forwarded-For": address},
+                                   json={"service": "A", "start": "2020-01-06T10:00:00+01:00", **PERSON,
+                                         "email": f"p{index}@example.com", "phone": ""})
+                   for index, address in enumerate(forwarded_for)]
+    return [answer.json()["error"] for answer in answers]
+
+
+@pytest.mark.parametrize("trusted", [None, "127.0.0.1"])
+async def test_a_trusted_proxy_names_the_client(served: Any, trusted: str | None) -> None:
+    base = served(trusted)   # None: the default, loopback only
+    errors = await attempts(base, ["203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.9"])
+    assert errors == ["outside_horizon", "outside_horizon", "rate_limited", "outside_horizon"]
+
+
+async def test_an_untrusted_peer_is_counted_at_its_own_address(served: Any) -> None:
+    base = served("10.9.9.9")   # loopback, where the test connects from, is not a trusted proxy
+    errors = await attempts(base, ["203.0.113.7", "198.51.100.9", "192.0.2.44"])
+    assert errors == ["outside_horizon", "outside_horizon", "rate_limited"]
