@@ -115,7 +115,22 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
     if flagged:
         say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
             "(GET /api/v1/staff/bookings?flagged=1)")
+    _warn_saturday_holidays(spec)
     return 0
+
+
+def _warn_saturday_holidays(spec: Any) -> None:
+    """A public holiday on a Saturday gives staff another day off (Labour Code art. 130 §2): say so
+    for the next 12 months while no closure in its month stands for it (docs/office-config.md)."""
+    from datetime import date
+
+    from booking_api.hours import saturday_holidays_without_substitute
+
+    if not spec.closed_on_public_holidays:
+        return
+    for day, name in saturday_holidays_without_substitute([closed for closed, _ in spec.closures], date.today()):
+        say(f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
+            f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures")
 
 
 async def _with_db(settings: Settings, work: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 import holidays
 
@@ -45,6 +45,33 @@ def _named_holidays(year: int, language: str) -> dict[date, str]:
 def holiday_name(day: date, language: str) -> str | None:
     """The public holiday on `day` in the visitor's language (English where the package has none)."""
     return _named_holidays(day.year, language).get(day)
+
+
+def saturday_holidays_without_substitute(closures: Iterable[date], today: date) -> list[tuple[date, str]]:
+    """Public holidays from `today` to a year on that fall on a Saturday and for which the office
+    has not closed a substitute day (Labour Code art. 130 §2: staff get another day off, which the
+    employer chooses within the settlement period), with their Polish names.
+
+    Covered means: `closures` holds a working day (Monday to Friday, not itself a public holiday)
+    in the holiday's calendar month (the usual one-month settlement period); each such closure
+    covers one Saturday holiday of its month."""
+    until = today.replace(year=today.year + 1) if not (today.month == 2 and today.day == 29) \
+        else date(today.year + 1, 2, 28)
+    found = sorted((day, name) for year in range(today.year, until.year + 1)
+                   for day, name in _named_holidays(year, "pl").items()
+                   if today <= day <= until and day.weekday() == 5)
+    spare: dict[tuple[int, int], int] = {}
+    for day in set(closures):
+        if day.weekday() < 5 and day not in _polish_holidays(day.year):
+            spare[(day.year, day.month)] = spare.get((day.year, day.month), 0) + 1
+    uncovered = []
+    for day, name in found:
+        month = (day.year, day.month)
+        if spare.get(month, 0) > 0:
+            spare[month] -= 1
+        else:
+            uncovered.append((day, name))
+    return uncovered
 
 
 def closed_reason(setup: OfficeSetup, day: date) -> str | None:

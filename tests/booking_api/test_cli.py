@@ -102,3 +102,42 @@ def test_reloading_an_office_that_closes_a_booked_day_flags_the_booking(cli_env:
     reloaded = okienko("office", "load", str(office_file), env=cli_env)
     assert reloaded.returncode == 0 and "1 booking(s) fall on days that are now closed" in reloaded.stderr
     assert asyncio.run(flag()) == "day_closed"
+
+
+def test_saturday_holidays_need_a_substitute_day_closed_in_their_month() -> None:
+    from booking_api.hours import saturday_holidays_without_substitute as uncovered
+
+    today = date(2026, 12, 2)
+    assert uncovered([], today) == [(date(2026, 12, 26), "Boże Narodzenie (drugi dzień)"),
+                                    (date(2027, 5, 1), "Święto Państwowe")]
+    assert uncovered([date(2026, 12, 31)], today) == [(date(2027, 5, 1), "Święto Państwowe")]
+    # A Saturday, a holiday or another month stand for nothing; a working day of May does.
+    assert uncovered([date(2027, 5, 8), date(2027, 5, 3), date(2027, 6, 1), date(2026, 12, 31)], today) == \
+        [(date(2027, 5, 1), "Święto Państwowe")]
+    assert uncovered([date(2027, 5, 4), date(2026, 12, 31)], today) == []
+    assert uncovered([], date(2027, 12, 26))[0] == (date(2028, 1, 1), "Nowy Rok")   # across the new year
+
+
+def test_office_load_warns_of_saturday_holidays_with_their_dates(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from booking_api.hours import _polish_holidays, saturday_holidays_without_substitute
+
+    assert okienko("migrate", env=cli_env).returncode == 0
+    office_file = tmp_path / "office.toml"
+    text = DEMO_OFFICE.read_text(encoding="utf-8")
+    office_file.write_text(text.replace('closures = ["2026-12-31"]', "closures = []"), encoding="utf-8")
+    loaded = okienko("office", "load", str(office_file), env=cli_env)
+    expected = saturday_holidays_without_substitute([], date.today())
+    warnings = [line for line in loaded.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
+                        f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures"
+                        for day, name in expected]
+    substitutes = []
+    for day, _name in expected:   # the first working day of each such month
+        spare = day.replace(day=1)
+        while spare.weekday() >= 5 or spare in _polish_holidays(spare.year) or spare in substitutes:
+            spare += timedelta(days=1)
+        substitutes.append(spare)
+    closures = ", ".join(f'"{day.isoformat()}"' for day in substitutes)
+    office_file.write_text(text.replace('closures = ["2026-12-31"]', f"closures = [{closures}]"), encoding="utf-8")
+    reloaded = okienko("office", "load", str(office_file), env=cli_env)
+    assert reloaded.returncode == 0 and "warning:" not in reloaded.stderr
