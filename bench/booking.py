@@ -572,8 +572,8 @@ def office_toml(race_slots: int, race_places: int, read_places: int) -> str:
         "[office]", 'code = "bench"', 'name = "Benchmark office"', f'timezone = "{OFFICE_TZ}"',
         "closed_on_public_holidays = false", 'priority_mode = "first"', "",
         "[office.booking]",
-        "# 0 switches both limits off: every client of the benchmark is 127.0.0.1 and books many times.",
-        "per_address_per_hour = 0", "per_contact_per_day = 0", "",
+        "# 0 switches the limits off: every client of the benchmark is 127.0.0.1 and books and lists many times.",
+        "per_address_per_hour = 0", "per_contact_per_day = 0", "listings_per_address_per_minute = 0", "",
         # T: walk-in tickets for the kiosk of the rush scenario.
         *service(TICKET_SERVICE, []),
         # R: the race. Only tomorrow can be booked (horizon 1 day, released at midnight): exactly
