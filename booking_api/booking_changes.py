@@ -121,8 +121,8 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
 
     - holds past their time expire; their places (a lapsed waiting-list offer's too) go to the
       next person waiting, else are withheld until a moment nobody can know;
-    - withheld places whose moment has come are forgotten (they are free again: `released`
-      counts them, and the caller recounts those services' listings);
+    - withheld places whose moment has come are forgotten (`released` counts them; they count
+      as free from that moment anyway, and the caller recounts the listings after every sweep);
     - confirmed bookings not checked in by the end of their check-in window become no-shows;
     - confirmed bookings on a day that has since closed are flagged for the office;
     - personal data of bookings finished longer than `retention_days` ago is erased.
@@ -146,7 +146,7 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
     flagged = await flag_closed_days(conn, setup, now)
     erased = await erase_personal_data(conn, setup, now)
     return {"expired": len(expired), "no_show": len(missed), "flagged": flagged, "erased": erased,
-            "released": len(released)}
+            "released": released}
 
 
 async def pass_on_ended_hold(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], *, secret_key: str,

@@ -319,7 +319,7 @@ class OnlineBooking:
                 await forget_old(conn, self.clock.now())
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
-            for service in setup.services:
+            for service in setup.services:   # holds passed on, withheld places back: recount
                 self._freed(service.id)
         return totals
 

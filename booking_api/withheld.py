@@ -75,12 +75,10 @@ async def withhold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSe
     return release_at
 
 
-async def forget_released(conn: AsyncConnection, now: datetime, **where: Any) -> list[int]:
-    """Delete withheld places whose moment has come (filtered by column values); returns the
-    services whose places came back, so their listings can be recounted."""
+async def forget_released(conn: AsyncConnection, now: datetime, **where: Any) -> int:
+    """Delete withheld places whose moment has come (filtered by column values); returns how many.
+
+    Only tidying: a place counts as free from its `release_at` whether or not its row is gone."""
     table = WithheldPlace.__table__
     conditions = [table.c.release_at <= now, *(table.c[column] == value for column, value in where.items())]
-    services = (await conn.execute(sa.select(table.c.service_id).where(*conditions).distinct())).scalars().all()
-    if services:
-        await conn.execute(sa.delete(table).where(*conditions))
-    return list(services)
+    return (await conn.execute(sa.delete(table).where(*conditions))).rowcount or 0

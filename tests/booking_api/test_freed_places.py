@@ -143,6 +143,21 @@ async def test_an_expired_hold_is_never_handed_to_the_next_booker_of_its_slot(of
     assert (await hold(office, someone(3))).status_code == 202
 
 
+async def test_a_booker_finding_an_expired_hold_in_the_slot_gets_another_place_and_it_is_withheld(
+        office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    await set_policy(office, waitlist=False)
+    await book(office, start=START, person=someone(0), service="F")
+    assert (await hold(office, someone(1))).status_code == 202   # left to expire
+    office.clock.advance(minutes=10)
+    assert (await hold(office, someone(2))).status_code == 202   # the slot's third place
+    [row] = await withheld(office)   # the expired hold's place, passed on under the slot's lock
+    assert row["release_at"] > office.clock.now()
+    assert await free_places(office, START, "F") == 0
+    office.okienko.booking._seen_full.clear()
+    assert (await hold(office, someone(3))).json()["error"] == "slot_full"
+
+
 async def test_next_release_mode_brings_the_place_back_with_the_next_release(office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
     await set_policy(office, waitlist=False, freed_places="next_release")
