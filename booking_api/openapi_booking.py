@@ -62,7 +62,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
                            {"name": "to", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}, "description": "at most 62 days"},
                            OFFICE, lang],
-            "responses": {"200": json(ref("SlotListing"), "the slots"), **errors(400, 404, 409)}}},
+            "responses": {"200": json(ref("SlotListing"), "the slots"), **errors(400, 404, 409, 429)}}},
         "/api/v1/bookings": {"post": {
             "summary": "Hold a slot for a person; a one-time code goes to their email (and SMS where configured). "
                        "The hold frees itself after the office's hold_minutes.",

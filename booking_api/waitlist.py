@@ -78,8 +78,9 @@ async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: 
                             *, secret_key: str, now: datetime, notifier: Notifier) -> dict[str, Any] | None:
     """Offer a place just freed (inside the transaction that freed it) to the first person waiting.
 
-    Returns the offer (a hold) or None when the list is off or empty: the place is then free
-    for anyone. People who have meanwhile booked the service are passed over and taken off.
+    Returns the offer (a hold) or None when the list is off or empty: the caller then withholds
+    the place (`pass_on_freed_place`). People who have meanwhile booked the service are passed
+    over and taken off.
     """
     policy = setup.booking_policy
     if not policy.waitlist or starts_at <= now:
