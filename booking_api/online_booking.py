@@ -5,7 +5,12 @@ race on a UNIQUE index into the visitor's error, wakes the outbox after every co
 a message, and serves slot listings from a short-lived cache (what bots poll; one request
 recounts when it expires), while every booking checks the real count under the slot's lock.
 
-A crowd racing for one slot is kept off the database and the connection pool: a slot this
+Every booking attempt is first counted against the rate limits (one statement; refused
+attempts count too, so a script polling for a release or a full slot spends its allowance), and
+slot listings are counted per address and minute in memory. Where the office switches the
+limits off (the benchmarks do), that costs nothing.
+
+A crowd racing for one slot is kept off the slot's lock and the connection pool: a slot this
 process saw full in the last `cache_seconds` is refused from memory; at most ADMITTED_HOLDS
 attempts are worked on at once, the rest wait parked; an unlocked count refuses most of those
 that find the slot full; and those with a chance queue per slot in memory (KeyedGate) before
