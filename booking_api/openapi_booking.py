@@ -29,6 +29,11 @@ SCHEMAS: dict[str, Any] = {
         "name": {"type": "string", "description": "full name as in the travel document"},
         "birth_date": {"type": "string", "format": "date"},
         "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash"},
+        "document_country": {"type": "string", "description": "the document's issuing country, ISO 3166-1 "
+                             "alpha-2 (e.g. UA); with the number, what makes the same person. Optional (\"\": unknown)"},
+        "case_number": {"type": "string", "description": "the case number (znak sprawy), required by services "
+                        "with case_number = true; upper-cased, spaces removed, matched against the office's pattern; "
+                        "stored as a keyed hash"},
         "phone": {"type": "string", "description": "with country code; 9 digits alone are taken as Polish"},
         "email": {"type": "string", "format": "email"}, "language": {"type": "string",
                                                                      "enum": ["pl", "en", "uk", "ru"]}}},

@@ -20,7 +20,7 @@ from booking_api.office import OfficeSetup
 from booking_api.people import mask_email
 from booking_api.bookings import bookings_of_day
 
-PERSON_FIELDS = ("name", "birth_date", "document_number", "phone", "email")
+PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
 _encoded: dict[int, tuple[Any, bytes]] = {}
 
 

@@ -31,7 +31,7 @@ async def test_the_desk_shows_the_booked_person_of_the_ticket_in_hand(office_fac
     ticket = desk.json()["ticket"]
     assert ticket["number"] == booked_number
     assert ticket["booking"] == {"name": PERSON["name"], "birth_date": PERSON["birth_date"],
-                                 "document": "FE****56", "starts_at": SLOT}
+                                 "document": "FE****56", "document_country": "", "starts_at": SLOT}
     assert "123456" not in desk.text  # the clerk checks the document in hand; the number is never sent
 
     # Still there while serving; the next visitor, a walk-in, has no booking.
