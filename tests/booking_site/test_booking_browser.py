@@ -155,7 +155,7 @@ class Server:
 def person(tag: str, name: str = "Olena Kovalenko") -> dict[str, str]:
     """Details of a distinct person (one booking per person and service)."""
     return {"name": name, "birth_date": "1990-04-02", "document_number": f"FE{zlib.crc32(tag.encode()) % 10**7:07d}",
-            "phone": "", "email": f"{tag}@example.com"}
+            "phone": "", "email": f"{tag}@example.com", "document_country": "UA"}
 
 
 def free_start_after(server: Server, service: str, hours: int) -> str:
@@ -244,6 +244,8 @@ def fill_person(page: Page, details: dict[str, str]) -> None:
     for field in ("name", "birth_date", "document_number", "email", "phone"):
         if details.get(field):
             page.locator(f"#{field}").fill(details[field])
+    if details.get("document_country"):
+        page.locator("#document_country").select_option(details["document_country"])
 
 
 def test_book_in_ukrainian_confirm_with_the_emailed_code_and_check_in_at_the_kiosk(
@@ -257,6 +259,9 @@ def test_book_in_ukrainian_confirm_with_the_emailed_code_and_check_in_at_the_kio
     expect(page.locator("#slot-chosen")).to_contain_text(start[11:16])
 
     visitor = {**person("olena-uk", "Олена Коваленко"), "phone": "+380 67 123 4567"}
+    # The issuing country, named in the visitor's language, the most common ones first.
+    expect(page.locator("#document_country option").nth(1)).to_have_text("Україна")
+    expect(page.locator("#document_country option").nth(2)).to_have_text("Білорусь")
     fill_person(page, visitor)
     page.locator("#person-submit").tap()
     expect(page.locator("#step-code")).to_be_visible()
