@@ -125,7 +125,7 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
 
 
 ERASED = {"person_name": "", "email": "", "phone": "", "document_masked": "", "document_hash": "",
-          "person_key": "", "birth_date": date(1900, 1, 1)}
+          "person_key": "", "birth_date": date(1900, 1, 1), "document_country": "", "case_key": None}
 
 
 async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:

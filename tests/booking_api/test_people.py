@@ -182,3 +182,19 @@ def test_case_numbers_are_read_from_a_named_column_or_the_first() -> None:
     assert case_numbers_in_csv("name;znak_sprawy\nAnna;wsc-i.1.2.2024\n") == ["WSC-I.1.2.2024"]
     assert case_numbers_in_csv("WSC.6151.1.2024\nWSC.6151.2.2024\n\n") == ["WSC.6151.1.2024", "WSC.6151.2.2024"]
     assert case_numbers_in_csv("") == []
+
+
+def test_a_lost_race_on_the_case_index_is_told_as_the_case_already_booked() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from booking_api.online_booking import _lost_race
+
+    postgres = IntegrityError("INSERT", {}, Exception(
+        'duplicate key value violates unique constraint "uq_bookings_case_service"\nDETAIL: Key (service_id, '
+        'case_key)=(2, ab) already exists.'))
+    sqlite = IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: bookings.service_id, bookings.case_key"))
+    person = IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: bookings.service_id, "
+                                                    "bookings.person_key"))
+    assert _lost_race(postgres, "Fingerprints").code == "case_already_booked"
+    assert _lost_race(sqlite, "Fingerprints").code == "case_already_booked"
+    assert _lost_race(person, "Fingerprints").code == "already_booked"

@@ -471,6 +471,30 @@ def test_when_nothing_is_free_the_waiting_list_is_offered(open_page: OpenPage, d
     page.unroute_all(behavior="wait")  # the list is fetched again: let that finish before the page closes
 
 
+def test_a_follow_up_visit_is_booked_with_the_case_number(open_page: OpenPage, demo_server: Server) -> None:
+    page = open_page(demo_server, "/book?service=B&lang=en", locale="en-GB")
+    choose_first_slot(page)
+    expect(page.locator("#case_number-hint")).to_contain_text("WSC-II-S.6151.12345.2024")
+    visitor = person("case-follow-up")
+    fill_person(page, visitor)
+    case = page.locator("#case_number")
+    case.fill("12345/2024")
+    case.blur()  # said on leaving the field (the form grows: then the button is tapped where it is)
+    expect(page.locator("#case_number-error")).not_to_be_empty()
+    page.locator("#person-submit").tap()
+    expect(page.locator("#form-notice")).to_be_visible()
+    expect(page.locator("#case_number-error")).to_have_text(
+        "This is not a case number of this office. Copy it exactly as in the letter from the office.")
+    expect(case).to_be_focused()
+    case.fill("wsc-ii-s.6151.4242.2026")
+    expect(page.locator("#case_number-error")).to_have_text("")
+    with page.expect_request("**/api/v1/bookings?*") as sent:
+        page.locator("#person-submit").tap()
+    assert sent.value.post_data_json["case_number"] == "wsc-ii-s.6151.4242.2026"
+    assert sent.value.post_data_json["document_country"] == "UA"
+    expect(page.locator("#step-code")).to_be_visible()
+
+
 def check_layout(page: Page, viewport: dict[str, int], name: str) -> None:
     """Nothing cut off or too small to tap, text readable. A phone page may scroll down (never
     sideways): there it is checked as a whole, in a window as tall as the page."""
