@@ -245,7 +245,9 @@
     view.ticket.classList.toggle("is-booked", Boolean(booking));
     view.bookingName.textContent = booking ? booking.name : "";
     view.bookingBirthDate.textContent = booking ? birthDate(booking.birth_date) : "";
-    view.bookingDocument.textContent = booking ? booking.document : "";
+    // The issuing country beside the number, where the visitor gave it: the clerk compares both.
+    view.bookingDocument.textContent = booking
+      ? [booking.document, booking.document_country].filter(Boolean).join(" · ") : "";
     view.bookingStartsAt.textContent = booking ? clockTime(booking.starts_at) : "";
     // A new visitor in hand: the last one's check and number go.
     const ticketId = booking && state && state.ticket ? state.ticket.id : null;
