@@ -30,7 +30,8 @@ SCHEMAS: dict[str, Any] = {
         "birth_date": {"type": "string", "format": "date"},
         "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash"},
         "document_country": {"type": "string", "description": "the document's issuing country, ISO 3166-1 "
-                             "alpha-2 (e.g. UA); with the number, what makes the same person. Optional (\"\": unknown)"},
+                             "alpha-2 (e.g. UA); with the number, what makes the same person. "
+                             "Optional (\"\": unknown)"},
         "case_number": {"type": "string", "description": "the case number (znak sprawy), required by services "
                         "with case_number = true; upper-cased, spaces removed, matched against the office's pattern; "
                         "stored as a keyed hash"},

@@ -164,7 +164,8 @@ async def document_check(request: Request) -> Response:
     if not isinstance(typed, str) or not typed.strip() or len(typed) > 60:
         raise DomainError("malformed_request", detail=_("the field “document_number” must be the document's number"))
     if not isinstance(country, str) or len(country) > 2:
-        raise DomainError("malformed_request", detail=_("the field “document_country” must be a country code, e.g. “UA”"))
+        raise DomainError("malformed_request",
+                          detail=_("the field “document_country” must be a country code, e.g. “UA”"))
     async with app.locks.write_transaction() as conn:
         window_id = None if clerk.role in ("manager", "admin") else await held_window(conn, clerk.session_key)
         matched = await check_document(conn, setup, request.path_params["ticket_id"], typed,

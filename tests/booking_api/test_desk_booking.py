@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from booking_api.auth import add_user, issue_staff_token
 from booking_api.models import BookingEvent
 
 from tests.booking_api.test_bookings import PERSON, SLOT, TUESDAY, book
@@ -96,3 +97,15 @@ async def test_the_clerk_checks_the_document_in_hand_against_the_booking(office_
     assert empty.status_code == 400
     anonymous = await office.client.post(check, json={"document_number": "FE123456"})
     assert anonymous.status_code == 401
+
+    # A manager may check at any window.
+    async with office.okienko.db.engine.begin() as conn:
+        await add_user(conn, "kierowniczka", "manager", "correct horse battery")
+        token = await issue_staff_token(conn, "kierowniczka", office.clock.now())
+    manager = await office.press({"Authorization": f"Bearer {token}"}, check, document_number="FE123456")
+    assert manager.status_code == 200 and manager.json()["matched"] is True
+    async with office.okienko.db.read() as conn:
+        table = BookingEvent.__table__
+        last = (await conn.execute(sa.select(table.c.detail).where(table.c.kind == "document_checked")
+                                   .order_by(table.c.id.desc()).limit(1))).scalar_one()
+    assert last == {"matched": True, "by": "kierowniczka"}
