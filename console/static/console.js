@@ -28,7 +28,7 @@
     booking: $("ticket-booking"), bookingName: $("booking-name"), bookingBirthDate: $("booking-birth-date"),
     bookingDocument: $("booking-document"), bookingStartsAt: $("booking-starts-at"),
     checkForm: $("document-check"), checkNumber: $("document-check-number"), checkSubmit: $("document-check-submit"),
-    checkResult: $("document-check-result"),
+    checkResult: $("document-check-result"), checkCountry: $("document-check-country"),
     noShowHint: $("no-show-hint"), queueRows: $("queue-rows"), liveState: $("live-state"), liveDot: $("live-dot"),
     dialog: $("transfer-dialog"), transferNumber: $("transfer-number"), transferServices: $("transfer-services"),
   };
@@ -254,6 +254,8 @@
     if (ticketId !== checkedTicket) {
       checkedTicket = ticketId;
       view.checkNumber.value = "";
+      view.checkCountry.hidden = !(booking && booking.document_country);
+      view.checkCountry.value = booking && booking.document_country ? booking.document_country : "";
       showCheck(null, "");
     }
   }
@@ -279,7 +281,8 @@
     view.checkSubmit.disabled = true;
     try {
       const answer = await api("POST", `/api/v1/tickets/${encodeURIComponent(ticket.id)}/document-check`,
-                               {document_number: number});
+                               {document_number: number,
+                                document_country: view.checkCountry.hidden ? "" : view.checkCountry.value});
       if (checkedTicket === ticket.id) showCheck(answer.matched, answer.message);
     } catch (failure) {
       handleFailure(failure);
@@ -608,6 +611,7 @@
     checkDocument();
   });
   view.checkNumber.addEventListener("input", () => showCheck(null, ""));
+  view.checkCountry.addEventListener("change", () => showCheck(null, ""));
 
   // Signing out is a plain form; with the script running it goes as a request carrying the CSRF
   // header too, which the server requires of every POST from a signed-in session.

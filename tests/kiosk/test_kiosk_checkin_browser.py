@@ -78,7 +78,7 @@ class DemoServer:
     kiosk_token: str  # hall-1's, for asking the API what it answers
 
     def book(self, *, minutes_ahead: int = 10, name: str = "Olena Kovalenko",
-             document_number: str | None = None) -> Booked:
+             document_number: str | None = None, document_country: str = "") -> Booked:
         """A confirmed booking of service A whose slot starts in `minutes_ahead` minutes (made with
         `document_number`, hashed with the demo's secret key, where given)."""
         hashed = secrets.token_hex(32)
@@ -103,6 +103,7 @@ class DemoServer:
                     ends_at=starts_at + timedelta(minutes=20), place=place, status="confirmed", code=code,
                     secret_hash="", person_key=secrets.token_hex(32), person_name=name,
                     birth_date=date(1990, 4, 12), document_hash=hashed, document_masked="FE****56",
+                    document_country=document_country,
                     email="olena@example.com", phone="", language="uk", confirm_attempts=0, sequence=0,
                     created_at=now, confirmed_at=now))
         finally:
