@@ -131,7 +131,10 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "parameters": [{"name": "day", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}},
                            {"name": "flagged", "in": "query", "required": False, "schema": {"type": "string",
-                                                                                          "enum": ["1"]}}, lang],
+                                                                                          "enum": ["1"]}},
+                           {"name": "name", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "only bookings whose name has every word given, in any order, "
+                                           "whatever the case, accents or letters such as Ł, ß, ø"}, lang],
             "responses": {"200": json({"type": "object", "properties": {
                 "day": STR, "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "bookings": {"type": "array", "items": ref("Booking")}}}, "bookings"),

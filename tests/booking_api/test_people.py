@@ -198,3 +198,23 @@ def test_a_lost_race_on_the_case_index_is_told_as_the_case_already_booked() -> N
     assert _lost_race(postgres, "Fingerprints").code == "case_already_booked"
     assert _lost_race(sqlite, "Fingerprints").code == "case_already_booked"
     assert _lost_race(person, "Fingerprints").code == "already_booked"
+
+
+async def test_the_desk_finds_a_name_as_the_visitor_spells_it(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    await book(office, SLOT, person={**stranger(1), "name": "Łukasz Żółtowski"})
+    await book(office, SLOT, person={**stranger(2), "name": "Søren Straße"})
+    await book(office, SLOT, person=stranger(3))
+    clerk = await office.clerk("1")
+
+    async def found(name: str) -> list[str]:
+        listed = await office.client.get("/api/v1/staff/bookings", params={"day": "2026-12-03", "name": name},
+                                         headers=clerk)
+        assert listed.status_code == 200
+        return [booking["person"]["name"] for booking in listed.json()["bookings"]]
+
+    assert await found("zoltowski lukasz") == ["Łukasz Żółtowski"]     # surname first, no Polish letters
+    assert await found("ŁUK") == ["Łukasz Żółtowski"]
+    assert await found("strasse soren") == ["Søren Straße"]
+    assert await found("nowak") == ["Anna Nowak D"]
+    assert len(await found("")) == 3
