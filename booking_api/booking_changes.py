@@ -161,7 +161,7 @@ async def pass_on_ended_hold(conn: AsyncConnection, setup: OfficeSetup, booking:
 
 
 ERASED = {"person_name": "", "email": "", "phone": "", "document_masked": "", "document_hash": "",
-          "person_key": "", "birth_date": date(1900, 1, 1)}
+          "person_key": "", "birth_date": date(1900, 1, 1), "document_country": "", "case_key": None}
 
 
 async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:

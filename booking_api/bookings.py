@@ -4,8 +4,9 @@ Guarantees:
 - a slot's places are never over-booked and no place is sold twice: every change to a slot
   takes the slot's lock (`locking.take_numbers` on its counter row) before counting, and the
   partial UNIQUE index on (service, start, place) over active bookings backs it;
-- a person (name + date of birth + document number) has at most one active booking per
-  service (checked under the lock, backed by a partial UNIQUE index);
+- a person (their travel document: issuing country + number, whatever the name's spelling) has
+  at most one active booking per service, and so has a case number where the service asks for
+  one (both checked under the lock, backed by partial UNIQUE indexes);
 - an unconfirmed hold keeps its place until it is expired (by the sweeper, the next booking of
   that slot, the same person's next hold, or a confirmation that comes too late or after the
   last wrong code); its place is then passed on, never simply freed: to the waiting list, or
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
+from booking_api.cases import active_booking_of_case, check_open_case
 from booking_api.errors import DomainError
 from booking_api.locking import take_numbers
 from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, WaitlistEntry
@@ -171,10 +173,14 @@ async def _unused_code(conn: AsyncConnection, office_id: int) -> str:
 async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, starts_at: datetime,
                person: Person, *, language: str, secret_key: str, now: datetime, notifier: Notifier,
                waitlist_entry_id: int | None = None, hold_minutes: int | None = None,
-               known_person_key: str | None = None, known_document: tuple[str, str] | None = None) -> Held:
+               known_person_key: str | None = None, known_document: tuple[str, str] | None = None,
+               case_key: str | None = None) -> Held:
     """Hold a place of the slot at `starts_at` for `person` and send them a one-time code.
 
-    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `already_booked` or `slot_full`.
+    `case_key` (the keyed hash of a case number, `people.case_key`) binds the booking to a case:
+    one active booking per case and service.
+    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `already_booked`,
+    `case_already_booked`, `unknown_case` (where the office keeps a list of open cases) or `slot_full`.
     """
     schedule = schedule_of(service, language)
     slot = check_bookable(setup, schedule, starts_at, now) if waitlist_entry_id is None else \
@@ -188,6 +194,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
         await withhold_ended_hold(conn, setup, expired, now)
     if await active_booking_of(conn, service.id, key):
         raise DomainError("already_booked", service=service.name(language))
+    if case_key is not None:
+        await _check_case(conn, setup, service, case_key, now, language, offer=waitlist_entry_id is not None)
     code = await _unused_code(conn, setup.id)
     one_time = f"{secrets.randbelow(1_000_000):06d}"
     booking_id = secrets.token_urlsafe(16)
@@ -196,7 +204,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
         "id": booking_id, "office_id": setup.id, "service_id": service.id, "office_day": slot.day,
         "starts_at": slot.starts_at, "ends_at": slot.ends_at, "place": place, "status": "held", "code": code,
         "secret_hash": "", "person_key": key, "person_name": person.name, "birth_date": person.birth_date,
-        "document_hash": hashed, "document_masked": masked, "email": person.email, "phone": person.phone,
+        "document_hash": hashed, "document_masked": masked, "document_country": person.document_country,
+        "case_key": case_key, "email": person.email, "phone": person.phone,
         "language": language, "confirm_code_hash": digest(booking_id, one_time), "confirm_attempts": 0,
         "hold_expires_at": now + timedelta(minutes=minutes), "sequence": 0, "flag": None,
         "waitlist_entry_id": waitlist_entry_id, "ticket_id": None, "created_at": now, "confirmed_at": None,
@@ -210,6 +219,17 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     if sms:
         sent_to["sms"] = mask_phone(person.phone)
     return Held(row, sent_to, slot_now_full=left == 0)
+
+
+async def _check_case(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, key: str, now: datetime,
+                      language: str, *, offer: bool) -> None:
+    """Under the slot's lock: the case has no other active booking of the service, and (for a
+    new booking, where the office keeps the list) it is an open case."""
+    if not offer:
+        await check_open_case(conn, setup, key)
+    await expire_stale_holds(conn, now, service_id=service.id, case_key=key)
+    if await active_booking_of_case(conn, service.id, key):
+        raise DomainError("case_already_booked", service=service.name(language))
 
 
 def _known_slot(setup: OfficeSetup, service: ServiceSetup, starts_at: datetime) -> Slot:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from booking_api.errors import DomainError
 from booking_api.i18n import _
 from booking_api.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
@@ -44,6 +45,14 @@ def parser() -> argparse.ArgumentParser:
     office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
     load = office.add_parser("load", help="load (or reload) an office file into the database")
     load.add_argument("file", type=Path)
+
+    cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
+                                                                                              required=True)
+    load_cases = cases.add_parser("load", help="load open case numbers from a CSV (stored only as keyed hashes)")
+    load_cases.add_argument("file", type=Path, help="CSV: a column case_number or znak_sprawy, else the first one")
+    load_cases.add_argument("--office", default=None, help="office code (default: the only office)")
+    load_cases.add_argument("--replace", action="store_true",
+                            help="the list becomes exactly this file (cases not in it are closed)")
 
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
     add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
@@ -157,6 +166,35 @@ async def _load_office(settings: Settings, spec: Any, always_open: bool | None) 
     from booking_api.office_config import load_office
 
     return await _with_db(settings, lambda conn: load_office(conn, spec, always_open=always_open))
+
+
+def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the office's open cases; prints counts only, never a case number."""
+    from booking_api.cases import case_numbers_in_csv, load_open_cases
+    from booking_api.clock import SystemClock
+    from booking_api.office import read_setup
+
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
+    numbers = case_numbers_in_csv(text)
+    settings = ensure_secret_key(settings)
+
+    async def load(conn: Any) -> tuple[str, dict[str, int]]:
+        setup = await read_setup(conn, args.office)
+        counts = await load_open_cases(conn, setup.id, numbers, secret_key=settings.secret_key,
+                                       now=SystemClock().now(), replace=args.replace)
+        return setup.code, counts
+
+    try:
+        office_code, counts = _run(_with_db(settings, load))
+    except DomainError:
+        raise CommandError(f"no such office: {args.office}" if args.office else "no office loaded yet") from None
+    say(f"office {office_code!r}: {len(numbers)} case number(s) read, {counts['read']} distinct; "
+        f"{counts['added']} added, {counts['already_there']} already there, {counts['removed']} removed; "
+        f"{counts['total']} open case(s) in the list")
+    return 0
 
 
 def _read_password() -> str:
@@ -297,7 +335,8 @@ def _pairs(text: str) -> dict[str, Any]:
 
 
 HANDLERS = {
-    "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "user": cmd_user,
+    "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
+    "user": cmd_user,
     "device": cmd_device, "token": cmd_token, "print-agent": cmd_print_agent,
 }
 

@@ -323,7 +323,8 @@ class Booking(SQLModel, table=True):
 
 class BookingEvent(SQLModel, table=True):
     """Append-only facts of every booking's life: held, confirmed, moved, cancelled, expired,
-    checked_in, no_show, offered, flagged. Statistics read these."""
+    checked_in, no_show, offered, flagged, document_checked (the desk's check: matched, by whom). Statistics
+    read these."""
 
     __tablename__ = "booking_events"
     __table_args__ = (sa.Index("ix_booking_events_office_at", "office_id", "at"),)

@@ -40,7 +40,7 @@ from booking_api.locking import KeyedGate, Locks
 from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
-from booking_api.people import Person, check_person, contact_key
+from booking_api.people import Person, case_key, check_applicant, contact_key
 from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import ListingCounter, forget_old, hit_all
 from booking_api.slots import Slot, check_bookable, next_release, plan, schedule_of
@@ -152,17 +152,23 @@ class OnlineBooking:
             await hit_all(conn, limits, now)
 
     async def _applicant(self, setup: OfficeSetup, service_code: str, details: dict[str, Any],
-                         client: str) -> tuple[ServiceSetup, Person, datetime]:
-        """The service and the checked person of a booking or waiting-list request, counted for rate limits."""
-        service, person, now = self._checked(setup, service_code, details)
+                         client: str) -> tuple[ServiceSetup, Person, str | None, datetime]:
+        """The service, the checked person and case key of a booking or waiting-list request,
+        counted for rate limits."""
+        service, person, case, now = self._checked(setup, service_code, details)
         await self._limit(setup, client, [person.email, person.phone])
-        return service, person, now
+        return service, person, case, now
 
     def _checked(self, setup: OfficeSetup, service_code: str,
-                 details: dict[str, Any]) -> tuple[ServiceSetup, Person, datetime]:
+                 details: dict[str, Any]) -> tuple[ServiceSetup, Person, str | None, datetime]:
+        """The service, the person and, where the service asks for one, the case number's keyed hash."""
         service = setup.service(service_code)
         now = self.clock.now()
-        return service, check_person(details, now.astimezone(setup.timezone).date()), now
+        pattern = setup.booking_policy.case_number_pattern if service.booking and service.booking.case_number \
+            else None
+        person, case_number = check_applicant(details, now.astimezone(setup.timezone).date(), pattern)
+        case = case_key(self.secret_key, case_number) if case_number else None
+        return service, person, case, now
 
     async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
                    language: str, client: str) -> Held:
@@ -173,7 +179,7 @@ class OnlineBooking:
         pass the checks count for the address alone. The count is one statement; after it, a
         crowd's retries for a slot seen full are answered from memory, without queueing."""
         try:
-            service, person, now = self._checked(setup, service_code, details)
+            service, person, case, now = self._checked(setup, service_code, details)
         except DomainError:
             await self._limit(setup, client, [])
             raise
@@ -182,10 +188,10 @@ class OnlineBooking:
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
         async with self._admission:
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
-            return await self._hold(setup, service, slot, person, language=language)
+            return await self._hold(setup, service, slot, person, language=language, case=case)
 
     async def _hold(self, setup: OfficeSetup, service: ServiceSetup, slot: Slot, person: Person, *,
-                    language: str) -> Held:
+                    language: str, case: str | None = None) -> Held:
         starts_at = slot.starts_at
         # Most of a crowd finds the slot full: say so from a plain count, without queueing on its lock.
         await self._refuse_if_full(service.id, slot, self.clock.now())
@@ -199,7 +205,7 @@ class OnlineBooking:
                 async with self.locks.write_transaction() as conn:
                     held = await bookings.hold(conn, setup, service, starts_at, person, language=language,
                                                secret_key=self.secret_key, now=self.clock.now(),
-                                               notifier=self.notifier)
+                                               notifier=self.notifier, case_key=case)
             except IntegrityError as error:
                 raise _lost_race(error, service.name(language)) from None
             except DomainError as error:
@@ -283,11 +289,11 @@ class OnlineBooking:
 
     async def join_waitlist(self, setup: OfficeSetup, service_code: str, details: dict[str, Any], *, language: str,
                             client: str) -> tuple[dict[str, Any], int, str]:
-        service, person, now = await self._applicant(setup, service_code, details, client)
+        service, person, case, now = await self._applicant(setup, service_code, details, client)
         try:
             async with self.locks.write_transaction() as conn:
                 return await waitlist.join(conn, setup, service, person, language=language,
-                                           secret_key=self.secret_key, now=now)
+                                           secret_key=self.secret_key, now=now, case_key=case)
         except IntegrityError:
             raise DomainError("already_waiting", service=service.name(language)) from None
 
@@ -347,8 +353,10 @@ def _shown_full(listing: dict[str, Any], start: str) -> dict[str, Any]:
 
 
 def _lost_race(error: IntegrityError, service_name: str) -> DomainError:
-    """Another process won a race the lock did not cover (the person's second hold)."""
+    """Another process won a race the lock did not cover (the person's or the case's second hold)."""
     text = str(error.orig)
+    if "case_key" in text or "uq_bookings_case" in text:
+        return DomainError("case_already_booked", service=service_name)
     if "person" in text or "person_key" in text:
         return DomainError("already_booked", service=service_name)
     return DomainError("slot_full")

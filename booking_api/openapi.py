@@ -148,6 +148,19 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "properties": {"service": {"type": "string"}}}}}},
                 "responses": {"200": _json(_ref("Ticket"), "the ticket after the action"),
                               **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/tickets/{ticket_id}/document-check": {"post": {
+                "summary": "The desk's document check: is the document number typed or scanned the one the "
+                           "ticket's booking was made with? (clerk at the ticket's window, or a manager; recorded "
+                           "as a `document_checked` booking event, without the number)",
+                "security": [{"bearer": []}, {"session": []}], "parameters": [TICKET_ID, LANG_PARAM],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["document_number"], "properties": {
+                        "document_number": {"type": "string", "description": "any case, spaces or dashes"},
+                        "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional"}}}}}},
+                "responses": {"200": _json({"type": "object", "required": ["matched", "message"], "properties": {
+                    "matched": {"type": "boolean"},
+                    "message": {"type": "string", "description": "what the clerk should do, in their language"}}},
+                    "the outcome"), **_errors(400, 401, 403, 404, 409)}}},
             "/api/v1/windows/{window}": {"get": {
                 "summary": "The clerk's window: ticket in hand, queues, pause state (renews the clerk's hold)",
                 "security": [{"bearer": []}, {"session": []}], "parameters": [WINDOW, LANG_PARAM],

@@ -29,6 +29,12 @@ SCHEMAS: dict[str, Any] = {
         "name": {"type": "string", "description": "full name as in the travel document"},
         "birth_date": {"type": "string", "format": "date"},
         "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash"},
+        "document_country": {"type": "string", "description": "the document's issuing country, ISO 3166-1 "
+                             "alpha-2 (e.g. UA); with the number, what makes the same person. "
+                             "Optional (\"\": unknown)"},
+        "case_number": {"type": "string", "description": "the case number (znak sprawy), required by services "
+                        "with case_number = true; upper-cased, spaces removed, matched against the office's pattern; "
+                        "stored as a keyed hash"},
         "phone": {"type": "string", "description": "with country code; 9 digits alone are taken as Polish"},
         "email": {"type": "string", "format": "email"}, "language": {"type": "string",
                                                                      "enum": ["pl", "en", "uk", "ru"]}}},
@@ -127,7 +133,10 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "parameters": [{"name": "day", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}},
                            {"name": "flagged", "in": "query", "required": False, "schema": {"type": "string",
-                                                                                          "enum": ["1"]}}, lang],
+                                                                                          "enum": ["1"]}},
+                           {"name": "name", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "only bookings whose name has every word given, in any order, "
+                                           "whatever the case, accents or letters such as Ł, ß, ø"}, lang],
             "responses": {"200": json({"type": "object", "properties": {
                 "day": STR, "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "bookings": {"type": "array", "items": ref("Booking")}}}, "bookings"),

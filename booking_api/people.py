@@ -1,9 +1,13 @@
 """The person a booking belongs to: checked, normalised, and kept only as much as the desk needs.
 
-A booking is bound to name + date of birth + travel document number. Matching ("is this the
-same person?") uses a keyed hash (HMAC-SHA-256 with the server's secret key) of the normalised
-details, so a leaked database does not list document numbers; the desk sees the name, the date
-of birth and the document number masked, enough to check the document in hand.
+"The same person" is the travel document: its number (normalised: case, spaces and dashes do
+not count) and its issuing country, not the spelling of the name, so the same document under
+another spelling, another alphabet or with the surname first is still one person. Matching
+uses a keyed hash (HMAC-SHA-256 with the server's secret key), so a leaked database does not
+list document numbers; the desk sees the name, the date of birth and the document number
+masked, enough to check the document in hand, and can check the number typed or scanned
+against the booking (`document_matches`). Case numbers (znak sprawy) of follow-up visits are
+checked against the office's pattern and kept only as keyed hashes too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+
+import babel
 
 from booking_api.errors import DomainError
 from booking_api.i18n import _
@@ -32,7 +39,16 @@ FIELD_MESSAGES: dict[str, str] = {
     "document_invalid": _("The document number has 5 to 20 letters and digits."),
     "phone_invalid": _("Give a phone number with the country code, e.g. +48 600 700 800."),
     "email_invalid": _("Give a valid email address: the confirmation code is sent there."),
+    "country_invalid": _("Choose the country that issued your travel document."),
+    "case_number_missing": _("Give the case number (znak sprawy) from the letter from the office."),
+    "case_number_invalid": _("This is not a case number of this office. Copy it exactly as in the letter from the office."),
+    "unknown_case": _("We cannot find this case number. Check it against the letter from the office."),
 }
+
+# Shown first in the country list: the documents this office sees most.
+COMMON_COUNTRIES = ("UA", "BY", "RU", "GE", "IN", "VN")
+# Babel's territories that are not ISO 3166-1 countries issuing documents (Kosovo, XK, stays).
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
 
 
 @dataclass(frozen=True)
@@ -42,10 +58,37 @@ class Person:
     document_number: str
     email: str
     phone: str
+    document_country: str = ""   # ISO 3166-1 alpha-2 of the issuing country; "": not given (older clients)
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes a travel document may come from (and XK, Kosovo)."""
+    return frozenset(code for code in babel.Locale("en").territories
+                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
+
+
+@lru_cache(maxsize=16)
+def countries(language: str) -> tuple[tuple[str, str], ...]:
+    """(code, name in `language`) for every country: the common ones first, then the rest by name."""
+    names = babel.Locale.parse(language).territories
+    english = babel.Locale("en").territories
+    rest = sorted((code for code in country_codes() if code not in COMMON_COUNTRIES),
+                  key=lambda code: _sort_key(names.get(code) or english[code]))
+    return tuple((code, names.get(code) or english[code]) for code in (*COMMON_COUNTRIES, *rest))
+
+
+def _sort_key(name: str) -> tuple[str, str]:
+    return (_folded_name(name), name)
+
+
+def normalise_country(text: str) -> str:
+    return str(text or "").strip().upper()
 
 
 def check_person(raw: dict[str, object], today: date) -> Person:
-    """The person's details, normalised; `invalid_details` with a problem per field otherwise."""
+    """The person's details, normalised; `invalid_details` with a problem per field otherwise.
+    The document's country may be left out ("": unknown), for clients older than the field."""
     problems: dict[str, str] = {}
     name = " ".join(str(raw.get("name") or "").split())
     if not name:
@@ -62,6 +105,9 @@ def check_person(raw: dict[str, object], today: date) -> Person:
     document = normalise_document(str(raw.get("document_number") or ""))
     if not _DOCUMENT.match(document):
         problems["document_number"] = "document_invalid"
+    country = normalise_country(str(raw.get("document_country") or ""))
+    if country and country not in country_codes():
+        problems["document_country"] = "country_invalid"
     phone = normalise_phone(str(raw.get("phone") or ""))
     if phone and not _PHONE.match(phone):
         problems["phone"] = "phone_invalid"
@@ -71,11 +117,53 @@ def check_person(raw: dict[str, object], today: date) -> Person:
     if problems:
         raise DomainError("invalid_details", fields=problems)
     assert birth is not None
-    return Person(name=name, birth_date=birth, document_number=document, email=email, phone=phone)
+    return Person(name=name, birth_date=birth, document_number=document, email=email, phone=phone,
+                  document_country=country)
+
+
+def check_case_number(raw: object, pattern: str) -> str:
+    """The case number (znak sprawy) normalised (upper case, no spaces), matching the office's
+    `case_number_pattern`; `invalid_details` with a problem on `case_number` otherwise."""
+    case_number = normalise_case_number(str(raw or ""))
+    if not case_number:
+        raise DomainError("invalid_details", fields={"case_number": "case_number_missing"})
+    if len(case_number) > 60 or not re.fullmatch(pattern, case_number):
+        raise DomainError("invalid_details", fields={"case_number": "case_number_invalid"})
+    return case_number
+
+
+def check_applicant(raw: dict[str, object], today: date,
+                    case_pattern: str | None = None) -> tuple[Person, str | None]:
+    """The person (`check_person`) and, where `case_pattern` is given (the service asks for the
+    case number), the normalised case number; every field's problem at once otherwise."""
+    problems: dict[str, str] = {}
+    person: Person | None = None
+    case_number: str | None = None
+    try:
+        person = check_person(raw, today)
+    except DomainError as error:
+        problems.update(error.params["fields"])
+    if case_pattern is not None:
+        try:
+            case_number = check_case_number(raw.get("case_number"), case_pattern)
+        except DomainError as error:
+            problems.update(error.params["fields"])
+    if problems or person is None:
+        raise DomainError("invalid_details", fields=problems)
+    return person, case_number
+
+
+def normalise_case_number(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def case_key(secret_key: str, case_number: str) -> str:
+    """The keyed hash a case number is kept as (bookings, entries and the office's open cases)."""
+    return keyed_hash(secret_key, "case", normalise_case_number(case_number))
 
 
 def normalise_document(text: str) -> str:
-    return re.sub(r"[\s\-]", "", text).upper()
+    return re.sub(r"[\s\-‐‑‒–—]", "", text).upper()
 
 
 def normalise_phone(text: str) -> str:
@@ -88,10 +176,21 @@ def normalise_phone(text: str) -> str:
     return digits
 
 
+# Letters NFKD does not take apart: without these, "Łukasz" and "Lukasz" would be two names.
+_FOLDS = str.maketrans({"ł": "l", "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "ı": "i",
+                        "ħ": "h", "ŧ": "t", "þ": "th", "ŀ": "l", "ĸ": "k", "ŋ": "n", "ſ": "s"})
+
+
 def _folded_name(name: str) -> str:
-    """The name as matching sees it: case, accents and spacing do not make another person."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    """The name as comparing and searching see it: case, accents, Ł/ß/ø-like letters and spacing
+    do not make another name."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLDS))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def folded_name(name: str) -> str:
+    """The name folded for comparing and searching (see `_folded_name`)."""
+    return _folded_name(name)
 
 
 def keyed_hash(secret_key: str, *parts: str) -> str:
@@ -99,13 +198,21 @@ def keyed_hash(secret_key: str, *parts: str) -> str:
 
 
 def person_key(secret_key: str, person: Person) -> str:
-    """Equal for the same name, date of birth and document, whatever the spelling of case or accents."""
-    return keyed_hash(secret_key, "person", _folded_name(person.name), person.birth_date.isoformat(),
-                      person.document_number)
+    """Equal for the same travel document (issuing country + normalised number), whatever name
+    it is given under: one person, one active booking per service."""
+    return keyed_hash(secret_key, "person", person.document_country, normalise_document(person.document_number))
 
 
 def document_hash(secret_key: str, document_number: str) -> str:
+    """The keyed hash of the document number alone (normalised as `normalise_document`), which
+    the desk's check compares with."""
     return keyed_hash(secret_key, "document", normalise_document(document_number))
+
+
+def document_matches(secret_key: str, stored_hash: str, typed: str) -> bool:
+    """Whether a number typed or scanned at the desk is the booking's document number."""
+    typed_number = normalise_document(typed)
+    return bool(typed_number) and hmac.compare_digest(document_hash(secret_key, typed_number), stored_hash)
 
 
 def contact_key(secret_key: str, contact: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
 from booking_api.bookings import active_booking_of, digest, hold
+from booking_api.cases import active_booking_of_case, check_open_case
 from booking_api.errors import DomainError
 from booking_api.models import WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
@@ -28,10 +29,12 @@ from booking_api.withheld import withhold
 
 
 async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, person: Person, *, language: str,
-               secret_key: str, now: datetime) -> tuple[dict[str, Any], int, str]:
+               secret_key: str, now: datetime, case_key: str | None = None) -> tuple[dict[str, Any], int, str]:
     """Put the person on the service's waiting list; returns the entry, its position and its secret.
+    `case_key` (a case number's keyed hash) goes with the entry to the booking it may become.
 
-    Refuses with `waitlist_off`, `already_booked` or `already_waiting`.
+    Refuses with `waitlist_off`, `already_booked`, `case_already_booked`, `unknown_case` or
+    `already_waiting`.
     """
     schedule_of(service, language)
     if not setup.booking_policy.waitlist:
@@ -39,6 +42,10 @@ async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     key = person_key(secret_key, person)
     if await active_booking_of(conn, service.id, key):
         raise DomainError("already_booked", service=service.name(language))
+    if case_key is not None:
+        await check_open_case(conn, setup, case_key)
+        if await active_booking_of_case(conn, service.id, case_key):
+            raise DomainError("case_already_booked", service=service.name(language))
     table = WaitlistEntry.__table__
     waiting = (await conn.execute(sa.select(table.c.id).where(
         table.c.service_id == service.id, table.c.person_key == key,
@@ -49,7 +56,8 @@ async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     row = {"office_id": setup.id, "service_id": service.id, "status": "waiting", "person_key": key,
            "person_name": person.name, "birth_date": person.birth_date,
            "document_hash": document_hash(secret_key, person.document_number),
-           "document_masked": mask_document(person.document_number), "email": person.email, "phone": person.phone,
+           "document_masked": mask_document(person.document_number), "document_country": person.document_country,
+           "case_key": case_key, "email": person.email, "phone": person.phone,
            "language": language, "joined_at": now, "secret_hash": digest(secret)}
     # A concurrent join of the same person fails on the partial UNIQUE index (the caller maps it).
     row["id"] = (await conn.execute(sa.insert(table).values(**row).returning(table.c.id))).scalar_one()
@@ -79,8 +87,8 @@ async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: 
     """Offer a place just freed (inside the transaction that freed it) to the first person waiting.
 
     Returns the offer (a hold) or None when the list is off or empty: the caller then withholds
-    the place (`pass_on_freed_place`). People who have meanwhile booked the service are passed
-    over and taken off.
+    the place (`pass_on_freed_place`). People who have meanwhile booked the service (or whose
+    case has) are passed over and taken off.
     """
     policy = setup.booking_policy
     if not policy.waitlist or starts_at <= now:
@@ -92,15 +100,17 @@ async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: 
                                     .order_by(table.c.joined_at, table.c.id).limit(1))).mappings().first()
         if entry is None:
             return None
-        if await active_booking_of(conn, service.id, entry["person_key"]):
+        if await active_booking_of(conn, service.id, entry["person_key"]) or (
+                entry["case_key"] and await active_booking_of_case(conn, service.id, entry["case_key"])):
             await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="booked"))
             continue
         person = Person(name=entry["person_name"], birth_date=entry["birth_date"], document_number="",
-                        email=entry["email"], phone=entry["phone"])
+                        email=entry["email"], phone=entry["phone"], document_country=entry["document_country"])
         held = await hold(conn, setup, service, starts_at, person, language=entry["language"],
                           secret_key=secret_key, now=now, notifier=notifier, waitlist_entry_id=entry["id"],
                           hold_minutes=policy.waitlist_offer_minutes, known_person_key=entry["person_key"],
-                          known_document=(entry["document_hash"], entry["document_masked"]))
+                          known_document=(entry["document_hash"], entry["document_masked"]),
+                          case_key=entry["case_key"])
         await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="offered"))
         return held.booking
 

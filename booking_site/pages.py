@@ -30,13 +30,14 @@ from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
-from booking_api.people import FIELD_MESSAGES, mask_email
+from booking_api.people import FIELD_MESSAGES, countries, mask_email
 
 STATIC = Path(__file__).parent / "static"
 # Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 BOOKING_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 MAX_ID_LENGTH = 64
+CASE_NUMBER_EXAMPLE = "WSC-II-S.6151.12345.2024"   # shown where it fits the office's case_number_pattern
 CHANGES = ("moved", "cancelled")
 
 
@@ -97,14 +98,27 @@ async def book_page(request: Request) -> Response:
     if chosen is None and len(bookable) == 1:
         chosen = bookable[0]
     services = [{"code": s.code, "name": s.name(language), "name_pl": s.name("pl"),
-                 "bring": s.booking.bring(language) if s.booking else ""} for s in bookable]
+                 "bring": s.booking.bring(language) if s.booking else "",
+                 "case_number": bool(s.booking and s.booking.case_number)} for s in bookable]
     service = next((s for s in services if chosen and s["code"] == chosen.code), None)
+    pattern = setup.booking_policy.case_number_pattern
+    asks_case = bool(service and service["case_number"])
     config = _config(request, setup, language, "book", service=service["code"] if service else None,
-                     service_name=service["name"] if service else None)
+                     service_name=service["name"] if service else None,
+                     case_number_pattern=pattern if asks_case else None)
     return _page(request, "book.html", office=setup, services=services, service=service,
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
+                 countries=countries(language), case_number=asks_case,
+                 case_example=CASE_NUMBER_EXAMPLE if _fits(pattern, CASE_NUMBER_EXAMPLE) else "",
                  config=config)
+
+
+def _fits(pattern: str, text: str) -> bool:
+    try:
+        return re.fullmatch(pattern, text) is not None
+    except re.error:
+        return False
 
 
 async def confirm_page(request: Request) -> Response:

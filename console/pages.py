@@ -18,6 +18,7 @@ from booking_api.api.common import error_body, language_of, okienko
 from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.errors import DomainError
 from booking_api.pages import render
+from booking_api.people import countries
 from booking_api.staff import SESSION_LENGTH, sign_in, sign_out
 from booking_api.windows import leave_window
 
@@ -96,7 +97,7 @@ async def console_page(request: Request) -> Response:
     windows = [{"number": w.number,
                 "services": [setup.service_by_id(s).name(language) for s in w.service_ids]} for w in setup.windows]
     return _secured(render(request, "console.html", office=setup, clerk=clerk, windows=windows,
-                           csrf_token=clerk.csrf_token or ""))
+                           csrf_token=clerk.csrf_token or "", countries=countries(language)))
 
 
 def _secured(response: Response) -> Response:

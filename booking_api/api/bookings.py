@@ -17,10 +17,10 @@ from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
 from booking_api.office import OfficeSetup
-from booking_api.people import mask_email
+from booking_api.people import folded_name, mask_email
 from booking_api.bookings import bookings_of_day
 
-PERSON_FIELDS = ("name", "birth_date", "document_number", "phone", "email")
+PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
 _encoded: dict[int, tuple[Any, bytes]] = {}
 
 
@@ -231,9 +231,14 @@ async def check_in(request: Request) -> Response:
     return await issued_response(request, setup, issued, kiosk.id, language)
 
 
+def _has_words(name_words: list[str], searched: list[str]) -> bool:
+    """Every word searched starts a word of the name (folded both: `lukasz zol` finds Łukasz Żółtowski)."""
+    return all(any(word.startswith(part) for word in name_words) for part in searched)
+
+
 async def staff_bookings(request: Request) -> Response:
-    """GET /api/v1/staff/bookings?day=YYYY-MM-DD: the day's bookings for the desk and how many of each
-    status (confirmed, checked_in, no_show, cancelled): staff only."""
+    """GET /api/v1/staff/bookings?day=YYYY-MM-DD[&name=…]: the day's bookings for the desk and how many
+    of each status (confirmed, checked_in, no_show, cancelled): staff only."""
     app = okienko(request)
     language = _language(request)
     staff = await require_staff(request)
@@ -241,6 +246,9 @@ async def staff_bookings(request: Request) -> Response:
     day = _day(request.query_params.get("day"), "day") or app.clock.now().astimezone(setup.timezone).date()
     async with app.db.read() as conn:
         rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
+    searched = folded_name(request.query_params.get("name") or "").split()
+    if searched:  # the desk looks a visitor up as they spell it: any order, case, accents, Ł or ß
+        rows = [row for row in rows if _has_words(folded_name(row["person_name"]).split(), searched)]
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1

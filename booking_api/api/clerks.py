@@ -13,6 +13,7 @@ from booking_api.api.staff_auth import Clerk, require_clerk
 from booking_api.api.tickets import ticket_json
 from booking_api.calling import Moved, act, call_next, can_mark_no_show, desk
 from booking_api.container import Okienko
+from booking_api.desk_checks import check_document
 from booking_api.errors import DomainError
 from booking_api.i18n import _
 from booking_api.office import OfficeSetup
@@ -52,7 +53,8 @@ def _booked_person(booking: dict[str, Any] | None, setup: OfficeSetup) -> dict[s
     if booking is None:
         return None
     return {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
-            "document": booking["document_masked"], "starts_at": _iso(booking["starts_at"], setup)}
+            "document": booking["document_masked"], "document_country": booking.get("document_country") or "",
+            "starts_at": _iso(booking["starts_at"], setup)}
 
 
 def _iso(moment: datetime | None, setup: OfficeSetup) -> str | None:
@@ -145,3 +147,29 @@ async def ticket_action(request: Request) -> Response:
                           service_code=service)
     await _publish(app, moved)
     return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))
+
+
+DOCUMENT_MATCHES = _("The document matches the booking.")
+DOCUMENT_DIFFERS = _("The document does NOT match the booking. Do not serve: ask for the document used when booking.")
+
+
+async def document_check(request: Request) -> Response:
+    """POST /api/v1/tickets/{id}/document-check {"document_number", "document_country"?}: does the
+    document in hand match the booking behind the ticket? (clerk at its window, or a manager)"""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    body = await read_json(request)
+    typed, country = body.get("document_number"), body.get("document_country") or ""
+    if not isinstance(typed, str) or not typed.strip() or len(typed) > 60:
+        raise DomainError("malformed_request", detail=_("the field “document_number” must be the document's number"))
+    if not isinstance(country, str) or len(country) > 2:
+        raise DomainError("malformed_request",
+                          detail=_("the field “document_country” must be a country code, e.g. “UA”"))
+    async with app.locks.write_transaction() as conn:
+        window_id = None if clerk.role in ("manager", "admin") else await held_window(conn, clerk.session_key)
+        matched = await check_document(conn, setup, request.path_params["ticket_id"], typed,
+                                       secret_key=app.settings.secret_key, checked_by=clerk.username,
+                                       now=app.clock.now(), document_country=country, window_id=window_id)
+    message = DOCUMENT_MATCHES if matched else DOCUMENT_DIFFERS
+    return JSONResponse({"matched": matched, "message": app.translator.gettext(language, message)})

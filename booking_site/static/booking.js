@@ -14,7 +14,9 @@
   const REQUEST_TIMEOUT_MS = 20000;
   const TYPING_PAUSE_MS = 700; // a new problem is shown when typing pauses; a fixed one clears at once
   const SLOT_ERRORS = ["slot_full", "no_such_slot", "outside_horizon", "closed_day", "same_slot"];
-  const FIELDS = ["name", "birth_date", "document_number", "email", "phone"];
+  // The case number only where the service asks for it (the page has its field then).
+  const FIELDS = ["name", "birth_date", "document_number", "document_country", "case_number", "email", "phone"]
+    .filter((name) => byId(name));
 
   // ---- small helpers ------------------------------------------------------------------------
 
@@ -241,6 +243,12 @@
     return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
   }
 
+  // The office's pattern, where the browser reads it as Python does; the server checks it anyway.
+  const casePattern = (() => {
+    try { return config.case_number_pattern ? new RegExp(config.case_number_pattern) : null; }
+    catch (ignored) { return null; }
+  })();
+
   const lowestBirthDate = `${String(Number(config.today.slice(0, 4)) - 120).padStart(4, "0")}-01-01`;
 
   const checks = {
@@ -255,6 +263,14 @@
     },
     document_number(value) {
       return DOCUMENT.test(value.replace(/[\s-]/g, "").toUpperCase()) ? null : "document_invalid";
+    },
+    document_country(value) {
+      return value ? null : "country_invalid";
+    },
+    case_number(value) {
+      const number = value.replace(/\s+/g, "").toUpperCase();
+      if (!number) return "case_number_missing";
+      return casePattern && !casePattern.test(number) ? "case_number_invalid" : null;
     },
     email(value) {
       const email = value.trim();

@@ -27,6 +27,8 @@
     timer: $("ticket-timer"), recalls: $("ticket-recalls"), actions: $("actions"), pauseLabel: $("pause-label"),
     booking: $("ticket-booking"), bookingName: $("booking-name"), bookingBirthDate: $("booking-birth-date"),
     bookingDocument: $("booking-document"), bookingStartsAt: $("booking-starts-at"),
+    checkForm: $("document-check"), checkNumber: $("document-check-number"), checkSubmit: $("document-check-submit"),
+    checkResult: $("document-check-result"), checkCountry: $("document-check-country"),
     noShowHint: $("no-show-hint"), queueRows: $("queue-rows"), liveState: $("live-state"), liveDot: $("live-dot"),
     dialog: $("transfer-dialog"), transferNumber: $("transfer-number"), transferServices: $("transfer-services"),
   };
@@ -44,6 +46,7 @@
   let pollTimer = null;
   let refreshTimer = null;
   let statusTimer = null;
+  let checkedTicket = null;  // the ticket whose document check is shown
 
   const format = (message, params) =>
     message.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
@@ -242,8 +245,51 @@
     view.ticket.classList.toggle("is-booked", Boolean(booking));
     view.bookingName.textContent = booking ? booking.name : "";
     view.bookingBirthDate.textContent = booking ? birthDate(booking.birth_date) : "";
-    view.bookingDocument.textContent = booking ? booking.document : "";
+    // The issuing country beside the number, where the visitor gave it: the clerk compares both.
+    view.bookingDocument.textContent = booking
+      ? [booking.document, booking.document_country].filter(Boolean).join(" · ") : "";
     view.bookingStartsAt.textContent = booking ? clockTime(booking.starts_at) : "";
+    // A new visitor in hand: the last one's check and number go.
+    const ticketId = booking && state && state.ticket ? state.ticket.id : null;
+    if (ticketId !== checkedTicket) {
+      checkedTicket = ticketId;
+      view.checkNumber.value = "";
+      view.checkCountry.hidden = !(booking && booking.document_country);
+      view.checkCountry.value = booking && booking.document_country ? booking.document_country : "";
+      showCheck(null, "");
+    }
+  }
+
+  // ---- the desk's document check ---------------------------------------------------------
+
+  function showCheck(matched, message) {
+    view.checkResult.hidden = !message;
+    view.checkResult.textContent = message;
+    view.checkResult.classList.toggle("is-match", matched === true);
+    view.checkResult.classList.toggle("is-mismatch", matched === false);
+  }
+
+  async function checkDocument() {
+    const number = view.checkNumber.value.trim();
+    const ticket = state && state.ticket;
+    if (!ticket || !ticket.booking) return;
+    if (!number) {
+      showCheck(null, text.typeDocument);
+      view.checkNumber.focus();
+      return;
+    }
+    view.checkSubmit.disabled = true;
+    try {
+      const answer = await api("POST", `/api/v1/tickets/${encodeURIComponent(ticket.id)}/document-check`,
+                               {document_number: number,
+                                document_country: view.checkCountry.hidden ? "" : view.checkCountry.value});
+      if (checkedTicket === ticket.id) showCheck(answer.matched, answer.message);
+    } catch (failure) {
+      handleFailure(failure);
+    } finally {
+      view.checkSubmit.disabled = false;
+      view.checkNumber.select();  // the next scan replaces it
+    }
   }
 
   function render(windowState) {
@@ -559,6 +605,13 @@
   });
 
   view.leave.addEventListener("click", leaveWindow);
+
+  view.checkForm.addEventListener("submit", (event) => {
+    event.preventDefault();  // Enter (a scanner ends with it) or the button
+    checkDocument();
+  });
+  view.checkNumber.addEventListener("input", () => showCheck(null, ""));
+  view.checkCountry.addEventListener("change", () => showCheck(null, ""));
 
   // Signing out is a plain form; with the script running it goes as a request carrying the CSRF
   // header too, which the server requires of every POST from a signed-in session.

@@ -141,3 +141,38 @@ def test_office_load_warns_of_saturday_holidays_with_their_dates(cli_env: dict[s
     office_file.write_text(text.replace('closures = ["2026-12-31"]', f"closures = [{closures}]"), encoding="utf-8")
     reloaded = okienko("office", "load", str(office_file), env=cli_env)
     assert reloaded.returncode == 0 and "warning:" not in reloaded.stderr
+
+
+def test_open_cases_are_loaded_as_keyed_hashes_only(cli_env: dict[str, str], tmp_path: Path) -> None:
+    okienko("migrate", env=cli_env)
+    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    export = tmp_path / "open-cases.csv"
+    export.write_text("lp;znak_sprawy;nazwisko\n1;WSC-II-S.6151.98765.2024;Kowalenko\n"
+                      "2;wsc-ii-s.6151.55555.2025;Nowak\n3;WSC-II-S.6151.98765.2024;Kowalenko\n", encoding="utf-8")
+    loaded = okienko("cases", "load", str(export), env=cli_env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "3 case number(s) read, 2 distinct; 2 added" in loaded.stderr and "2 open case(s)" in loaded.stderr
+    assert "98765" not in loaded.stderr + loaded.stdout and "55555" not in loaded.stderr + loaded.stdout
+
+    export.write_text("case_number\nWSC-II-S.6151.11111.2025\n", encoding="utf-8")
+    again = okienko("cases", "load", str(export), "--office", "demo", env=cli_env)
+    assert "1 added" in again.stderr and "3 open case(s)" in again.stderr
+    replaced = okienko("cases", "load", str(export), "--replace", env=cli_env)
+    assert "1 already there, 2 removed; 1 open case(s)" in replaced.stderr
+
+    async def stored() -> list[str]:
+        db = Database.from_settings(Settings(database_url=cli_env["DATABASE_URL"]))
+        try:
+            async with db.engine.begin() as conn:
+                return list((await conn.execute(sa.text("SELECT case_key FROM open_cases"))).scalars())
+        finally:
+            await db.dispose()
+
+    keys = asyncio.run(stored())
+    assert len(keys) == 1 and len(keys[0]) == 64 and "11111" not in keys[0]
+    if cli_env["DATABASE_URL"].startswith("sqlite"):  # the file itself holds no case number
+        database_file = Path(cli_env["DATABASE_URL"].split("///", 1)[1])
+        raw = b"".join(p.read_bytes() for p in database_file.parent.glob(database_file.name + "*"))
+        assert b"98765" not in raw and b"11111" not in raw and b"55555" not in raw
+    wrong_office = okienko("cases", "load", str(export), "--office", "nowhere", env=cli_env)
+    assert wrong_office.returncode == 2 and "no such office: nowhere" in wrong_office.stderr

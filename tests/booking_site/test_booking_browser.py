@@ -155,7 +155,7 @@ class Server:
 def person(tag: str, name: str = "Olena Kovalenko") -> dict[str, str]:
     """Details of a distinct person (one booking per person and service)."""
     return {"name": name, "birth_date": "1990-04-02", "document_number": f"FE{zlib.crc32(tag.encode()) % 10**7:07d}",
-            "phone": "", "email": f"{tag}@example.com"}
+            "phone": "", "email": f"{tag}@example.com", "document_country": "UA"}
 
 
 def free_start_after(server: Server, service: str, hours: int) -> str:
@@ -244,6 +244,8 @@ def fill_person(page: Page, details: dict[str, str]) -> None:
     for field in ("name", "birth_date", "document_number", "email", "phone"):
         if details.get(field):
             page.locator(f"#{field}").fill(details[field])
+    if details.get("document_country"):
+        page.locator("#document_country").select_option(details["document_country"])
 
 
 def test_book_in_ukrainian_confirm_with_the_emailed_code_and_check_in_at_the_kiosk(
@@ -257,6 +259,9 @@ def test_book_in_ukrainian_confirm_with_the_emailed_code_and_check_in_at_the_kio
     expect(page.locator("#slot-chosen")).to_contain_text(start[11:16])
 
     visitor = {**person("olena-uk", "Олена Коваленко"), "phone": "+380 67 123 4567"}
+    # The issuing country, named in the visitor's language, the most common ones first.
+    expect(page.locator("#document_country option").nth(1)).to_have_text("Україна")
+    expect(page.locator("#document_country option").nth(2)).to_have_text("Білорусь")
     fill_person(page, visitor)
     page.locator("#person-submit").tap()
     expect(page.locator("#step-code")).to_be_visible()
@@ -464,6 +469,30 @@ def test_when_nothing_is_free_the_waiting_list_is_offered(open_page: OpenPage, d
     expect(page.locator("#waitlist-offer")).to_have_count(0)
     expect(page.locator("#step-person")).to_be_hidden()
     page.unroute_all(behavior="wait")  # the list is fetched again: let that finish before the page closes
+
+
+def test_a_follow_up_visit_is_booked_with_the_case_number(open_page: OpenPage, demo_server: Server) -> None:
+    page = open_page(demo_server, "/book?service=B&lang=en", locale="en-GB")
+    choose_first_slot(page)
+    expect(page.locator("#case_number-hint")).to_contain_text("WSC-II-S.6151.12345.2024")
+    visitor = person("case-follow-up")
+    fill_person(page, visitor)
+    case = page.locator("#case_number")
+    case.fill("12345/2024")
+    case.blur()  # said on leaving the field (the form grows: then the button is tapped where it is)
+    expect(page.locator("#case_number-error")).not_to_be_empty()
+    page.locator("#person-submit").tap()
+    expect(page.locator("#form-notice")).to_be_visible()
+    expect(page.locator("#case_number-error")).to_have_text(
+        "This is not a case number of this office. Copy it exactly as in the letter from the office.")
+    expect(case).to_be_focused()
+    case.fill("wsc-ii-s.6151.4242.2026")
+    expect(page.locator("#case_number-error")).to_have_text("")
+    with page.expect_request("**/api/v1/bookings?*") as sent:
+        page.locator("#person-submit").tap()
+    assert sent.value.post_data_json["case_number"] == "wsc-ii-s.6151.4242.2026"
+    assert sent.value.post_data_json["document_country"] == "UA"
+    expect(page.locator("#step-code")).to_be_visible()
 
 
 def check_layout(page: Page, viewport: dict[str, int], name: str) -> None:

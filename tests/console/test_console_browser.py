@@ -187,7 +187,8 @@ def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_serve
 
 def test_the_clerk_sees_who_booked_the_visit_in_hand(browser: Browser, demo_server: DemoServer) -> None:
     kiosk = KioskDemo(demo_server.url, demo_server.data_dir, {}, demo_server.kiosk_token)
-    booked = kiosk.book(minutes_ahead=3, name="Olena Kovalenko")  # due: called before any walk-in
+    booked = kiosk.book(minutes_ahead=3, name="Olena Kovalenko", document_number="FE123456",
+                        document_country="UA")  # due: called before any walk-in
     ticket = kiosk.check_in_answer(booked.code, "uk")
     demo_server.take_ticket("A")
     errors: list[str] = []
@@ -202,17 +203,38 @@ def test_the_clerk_sees_who_booked_the_visit_in_hand(browser: Browser, demo_serv
     expect(card).to_contain_text("Booked visit: check the document")
     expect(page.locator("#booking-name")).to_have_text("Olena Kovalenko")
     expect(page.locator("#booking-birth-date")).to_have_text("April 12, 1990")  # never 04/12/1990
-    expect(page.locator("#booking-document")).to_have_text("FE****56")
+    expect(page.locator("#booking-document")).to_have_text("FE****56 · UA")
     expect(page.locator("#booking-starts-at")).to_have_text(booked.at)
+
+    # The document in hand, typed (or scanned: a scanner types and presses Enter) and checked.
+    number, result = page.locator("#document-check-number"), page.locator("#document-check-result")
+    number.fill("FE 123457")
+    number.press("Enter")
+    expect(result).to_have_text("The document does NOT match the booking. Do not serve: ask for the document "
+                                "used when booking.")
+    expect(result).to_have_class(re.compile(r"\bis-mismatch\b"))
+    expect(page.locator("#ticket-status")).to_have_text(re.compile("Called"))  # typing "F" (finish) was no shortcut
+    country = page.locator("#document-check-country")
+    expect(country).to_have_value("UA")   # as booked; the clerk may pick what the document in hand says
+    number.fill("fe-123456")
+    country.select_option("BY")
+    number.press("Enter")
+    expect(result).to_have_class(re.compile(r"\bis-mismatch\b"))
+    country.select_option("UA")
+    page.locator("#document-check-submit").click()
+    expect(result).to_have_text("The document matches the booking.")
+    expect(result).to_have_class(re.compile(r"\bis-match\b"))
     shoot(page, "booked-1366x768.png")
     assert overflow_problems(page, CUT_OFF_CHECKED + ", .ticket-booking") == []
     page.set_viewport_size(LARGE)
     shoot(page, "booked-1920x1080.png")
     assert overflow_problems(page, CUT_OFF_CHECKED + ", .ticket-booking") == []
 
+    page.locator("#document-check-number").blur()
     page.keyboard.press("s")
     expect(page.locator("#ticket-status")).to_have_text("Being served")
     expect(card).to_be_visible()  # still there while serving
+    expect(page.locator("#document-check-result")).to_have_text("The document matches the booking.")
     page.keyboard.press("n")  # the walk-in: nobody booked
     expect(page.locator("#ticket-number")).not_to_have_text(ticket["number"])
     expect(card).to_be_hidden()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import secrets
 import urllib.error
@@ -28,6 +29,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from booking_api.bookings import CODE_ALPHABET
 from booking_api.models import Booking, Office, Service
+from booking_api.people import document_hash
 from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
 from tests.kiosk.test_kiosk_browser import shoot
 
@@ -75,8 +77,14 @@ class DemoServer:
     enroll: dict[str, str]  # kiosk name -> sign-in path
     kiosk_token: str  # hall-1's, for asking the API what it answers
 
-    def book(self, *, minutes_ahead: int = 10, name: str = "Olena Kovalenko") -> Booked:
-        """A confirmed booking of service A whose slot starts in `minutes_ahead` minutes."""
+    def book(self, *, minutes_ahead: int = 10, name: str = "Olena Kovalenko",
+             document_number: str | None = None, document_country: str = "") -> Booked:
+        """A confirmed booking of service A whose slot starts in `minutes_ahead` minutes (made with
+        `document_number`, hashed with the demo's secret key, where given)."""
+        hashed = secrets.token_hex(32)
+        if document_number:
+            key = os.environ.get("OKIENKO_SECRET_KEY") or (self.data_dir / "secret.key").read_text().strip()
+            hashed = document_hash(key, document_number)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
         now = datetime.now(timezone.utc).replace(microsecond=0)
         starts_at = now + timedelta(minutes=minutes_ahead)
@@ -94,7 +102,8 @@ class DemoServer:
                     office_day=starts_at.astimezone(zone).date(), starts_at=starts_at,
                     ends_at=starts_at + timedelta(minutes=20), place=place, status="confirmed", code=code,
                     secret_hash="", person_key=secrets.token_hex(32), person_name=name,
-                    birth_date=date(1990, 4, 12), document_hash=secrets.token_hex(32), document_masked="FE****56",
+                    birth_date=date(1990, 4, 12), document_hash=hashed, document_masked="FE****56",
+                    document_country=document_country,
                     email="olena@example.com", phone="", language="uk", confirm_attempts=0, sequence=0,
                     created_at=now, confirmed_at=now))
         finally:
