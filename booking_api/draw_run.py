@@ -102,7 +102,10 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
     await conn.execute(sa.update(entries_table).where(entries_table.c.draw_id == draw_id,
                                                       entries_table.c.status == "pending")
                        .values(status="expired", confirm_code_hash=None))
-    entries = [dict(row) for row in (await conn.execute(sa.select(entries_table).where(
+    needed = [entries_table.c[name] for name in (
+        "id", "person_key", "person_name", "birth_date", "document_hash", "document_masked", "document_country",
+        "case_key", "email", "phone", "language", "preferences", "secret_hash", "ticket")]
+    entries = [dict(row) for row in (await conn.execute(sa.select(*needed).where(
         entries_table.c.draw_id == draw_id, entries_table.c.status == "entered"))).mappings()]
     free = await _free_places(conn, service.id, slots, now)
     places = sum(len(p) for p in free.values())
