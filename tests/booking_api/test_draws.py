@@ -428,3 +428,11 @@ def test_the_demo_opens_a_draw_window_for_fingerprints_when_it_starts() -> None:
     assert (code, day, opens) == ("F", date(2027, 1, 4), warsaw(2026, 12, 2, 6, 20))
     assert (fingerprints["release_minute"], fingerprints["horizon_days"]) == (6 * 60 + 20, 33)
     assert (fingerprints["release_mode"], fingerprints["draw_minutes"]) == ("draw", 3)
+
+
+async def test_two_entries_of_one_person_at_once_give_one_entry(office: Office) -> None:
+    draw = await the_draw(office)
+    office.clock.set(DURING)
+    answers = await asyncio.gather(*(enter(office, draw["id"], person(1)) for _ in range(4)))
+    assert sorted(answer.status_code for answer in answers) == [202, 409, 409, 409]
+    assert {answer.json()["error"] for answer in answers if answer.status_code == 409} == {"already_entered"}
