@@ -385,3 +385,15 @@ async def withdraw_entry(conn: AsyncConnection, setup: OfficeSetup, entry_id: st
         raise _window_error(setup, draw)
     return {**entry, "status": "withdrawn"}
 
+
+
+async def erase_old_entries(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
+    """Pseudonymise entries made more than `retention_days` ago whose draw is over (GDPR): what is
+    kept (status, rank, ticket) still checks the published result, not who entered."""
+    table = DrawEntry.__table__
+    done = await conn.execute(sa.update(table).where(
+        table.c.office_id == setup.id, table.c.created_at < now - timedelta(days=setup.booking_policy.retention_days),
+        table.c.person_key != "", table.c.status.not_in(("pending", "entered"))).values(
+        person_key="", person_name="", birth_date=date(1900, 1, 1), document_hash="", document_masked="",
+        email="", phone=""))
+    return done.rowcount or 0
