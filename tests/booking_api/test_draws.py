@@ -333,7 +333,7 @@ async def test_every_draw_route_and_its_errors(office: Office) -> None:
     assert first_come == {"service": "A", "release_mode": "first_come", "draws": []}
     missing_service = await client.get("/api/v1/draws")
     assert missing_service.status_code == 400
-    for bad in ("999999", "abc"):
+    for bad in ("999999", "abc", "99999999999999999999", "-1"):
         got = await client.get(f"/api/v1/draws/{bad}")
         assert (got.status_code, got.json()["error"]) == (404, "draw_not_found")
         posted = await enter(office, bad, person(1))
