@@ -30,7 +30,7 @@ from booking_api.booking_mail import Notifier
 from booking_api.cases import active_booking_of_case, check_open_case
 from booking_api.errors import DomainError
 from booking_api.locking import take_numbers
-from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, WaitlistEntry
+from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, Draw, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.people import Person, document_hash, mask_document, mask_email, mask_phone, person_key
 from booking_api.slots import Slot, check_bookable, schedule_of
@@ -153,6 +153,18 @@ async def is_full(conn: AsyncConnection, service_id: int, slot: Slot, now: datet
     return taken >= slot.places
 
 
+async def refuse_if_draw_pending(conn: AsyncConnection, setup: OfficeSetup, service_id: int, day: date) -> None:
+    """`draw_pending` while the draw of the service's `day` has not run: until then its places
+    belong to the draw, not to whoever is first (call it under the slot's lock: the draw takes
+    every slot lock of its day, so a hold waits for a running draw and then sees it done)."""
+    table = Draw.__table__
+    closes_at = (await conn.execute(sa.select(table.c.closes_at).where(
+        table.c.service_id == service_id, table.c.office_day == day, table.c.status != "done"))).scalar()
+    if closes_at is not None:
+        raise DomainError("draw_pending", day=day.isoformat(),
+                          time=closes_at.astimezone(setup.timezone).strftime("%Y-%m-%d %H:%M"))
+
+
 async def active_booking_of(conn: AsyncConnection, service_id: int, key: str) -> dict[str, Any] | None:
     table = Booking.__table__
     row = (await conn.execute(sa.select(table).where(table.c.service_id == service_id, table.c.person_key == key,
@@ -179,8 +191,9 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
 
     `case_key` (the keyed hash of a case number, `people.case_key`) binds the booking to a case:
     one active booking per case and service.
-    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `already_booked`,
-    `case_already_booked`, `unknown_case` (where the office keeps a list of open cases) or `slot_full`.
+    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `draw_pending` (a draw day whose
+    draw has not run), `already_booked`, `case_already_booked`, `unknown_case` (where the office
+    keeps a list of open cases) or `slot_full`.
     """
     schedule = schedule_of(service, language)
     slot = check_bookable(setup, schedule, starts_at, now) if waitlist_entry_id is None else \
@@ -190,6 +203,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                                         mask_document(person.document_number))
     # Slot lock first, booking rows after: every writer takes them in this order (no deadlocks).
     place, left = await take_place(conn, setup, service, slot, now)
+    if waitlist_entry_id is None:
+        await refuse_if_draw_pending(conn, setup, service.id, slot.day)
     for expired in await expire_stale_holds(conn, now, service_id=service.id, person_key=key):
         await withhold_ended_hold(conn, setup, expired, now)
     if await active_booking_of(conn, service.id, key):
