@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from booking_api.i18n import Translator
 
 from tests.booking_api.test_bookings import TUESDAY, book
 from tests.conftest import warsaw
@@ -30,7 +31,8 @@ async def test_a_visitor_may_cancel_until_the_visit_starts_but_move_only_until_t
     moved = await office.client.post(f"/api/v1/bookings/{booking['code']}/reschedule",
                                      json={"secret": booking["secret"], "start": "2026-12-04T09:00:00+01:00"})
     assert moved.status_code == 409 and moved.json()["error"] == "too_late_to_change"
-    assert moved.json()["message"] == "A booking can be moved until 24 hours before the visit."
+    assert moved.json()["message"] == Translator().gettext(
+        "pl", "A booking can be moved until {hours} hours before the visit.").format(hours=24)
     cancelled = await office.client.post(f"/api/v1/bookings/{booking['code']}/cancel",
                                          json={"secret": booking["secret"]})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
@@ -47,7 +49,7 @@ async def test_cancelling_ends_when_the_visit_starts(office_factory: Any) -> Non
     office.clock.set(warsaw(2026, 12, 3, 10, 0))
     late = await office.client.post(f"/api/v1/bookings/{booking['code']}/cancel", json={"secret": booking["secret"]})
     assert late.status_code == 409 and late.json()["error"] == "too_late_to_cancel"
-    assert late.json()["message"] == "The visit has already started: it can no longer be cancelled."
+    assert late.json()["message"] == Translator().gettext("pl", "The visit has already started: it can no longer be cancelled.")
     page = await office.client.get(f"/book/manage/{booking['code']}",
                                    params={"secret": booking["secret"], "lang": "en"})
     assert 'id="cancel-start"' not in page.text

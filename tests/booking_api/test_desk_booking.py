@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from booking_api.auth import add_user, issue_staff_token
 from booking_api.models import BookingEvent
+from booking_api.i18n import Translator
 
 from tests.booking_api.test_bookings import PERSON, SLOT, TUESDAY, book
 from tests.conftest import warsaw
@@ -67,11 +68,12 @@ async def test_the_clerk_checks_the_document_in_hand_against_the_booking(office_
     # Scanned or typed any way: the same number matches.
     matches = await office.press(clerk, check, document_number=" fe-123 456 ")
     assert matches.status_code == 200
-    assert matches.json() == {"matched": True, "message": "The document matches the booking."}
+    assert matches.json() == {"matched": True,
+                              "message": Translator().gettext("pl", "The document matches the booking.")}
     other = await office.press(clerk, check, document_number="FE123457")
     assert other.status_code == 200 and other.json()["matched"] is False
-    assert other.json()["message"] == ("The document does NOT match the booking. Do not serve: ask for the "
-                                         "document used when booking.")
+    assert other.json()["message"] == Translator().gettext("pl", "The document does NOT match the booking. Do not "
+                                                                 "serve: ask for the document used when booking.")
     wrong_country = await office.press(clerk, check, document_number="FE123456", document_country="BY")
     assert wrong_country.json()["matched"] is False
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking_api.models import Booking, Office as OfficeRow, WithheldPlace
+from booking_api.i18n import Translator
 from tests.booking_api.test_bookings import PERSON, TUESDAY, book, free_places, last_mail_to, one_time_code, text_of
 from tests.conftest import Office, warsaw
 
@@ -183,7 +184,7 @@ async def test_the_last_wrong_code_says_the_attempts_ran_out_and_withholds_the_p
                for _ in range(5)]
     assert [a.json()["error"] for a in answers] == ["wrong_code"] * 4 + ["code_attempts_used"]
     assert answers[-1].status_code == 410
-    assert answers[-1].json()["message"] == "Too many wrong codes: the place was released. Please book again."
+    assert answers[-1].json()["message"] == Translator().gettext("pl", "Too many wrong codes: the place was released. Please book again.")
     right = await office.client.post(f"/api/v1/bookings/{held['id']}/confirm", json={"code": code})
     assert right.json()["error"] == "code_attempts_used"
     assert len(await withheld(office)) == 1
