@@ -72,6 +72,7 @@ def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **ex
     return {
         "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
         "today": app.clock.now().astimezone(setup.timezone).date().isoformat(),
+        "timezone": str(setup.timezone),
         "field_messages": {problem: app.translator.gettext(language, message)
                            for problem, message in FIELD_MESSAGES.items()},
         **extra,
@@ -99,12 +100,14 @@ async def book_page(request: Request) -> Response:
     services = [{"code": s.code, "name": s.name(language), "name_pl": s.name("pl"),
                  "bring": s.booking.bring(language) if s.booking else ""} for s in bookable]
     service = next((s for s in services if chosen and s["code"] == chosen.code), None)
+    # A service released by draw: its drawn days get the draw panel (draw.js) instead of the times.
+    draws = bool(chosen and chosen.booking and setup.booking_policy.release_mode_of(chosen.booking) == "draw")
     config = _config(request, setup, language, "book", service=service["code"] if service else None,
-                     service_name=service["name"] if service else None)
+                     service_name=service["name"] if service else None, draws=draws)
     return _page(request, "book.html", office=setup, services=services, service=service,
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
-                 config=config)
+                 draws=draws, case_number=bool(draws and chosen and chosen.booking.case_number), config=config)
 
 
 async def confirm_page(request: Request) -> Response:
@@ -190,8 +193,11 @@ async def booking_qr(request: Request) -> Response:
 
 
 def booking_routes() -> list[Route | Mount]:
+    from booking_site.draw_pages import draw_routes  # it builds on this module's helpers
+
     return [
         Route("/book", book_page, methods=["GET"]),
+        *draw_routes(),
         Route("/book/confirm/{booking_id}", confirm_page, methods=["GET"]),
         Route("/book/manage/{code}", manage_page, methods=["GET"]),
         Route("/book/qr/{code}.svg", booking_qr, methods=["GET"]),
