@@ -50,8 +50,9 @@ async def draw_public_page(request: Request) -> Response:
         return _missing(request, error)
     language = _language(request)
     ticket = request.query_params.get("ticket", "")[:64]
+    names = {service.code: service.name(language) for service in setup.services}
     config = _config(request, setup, language, "draw-public", draw_id=int(draw_id), poll_seconds=POLL_SECONDS,
-                     ticket=ticket.lower() if ticket.isalnum() else "")
+                     ticket=ticket.lower() if ticket.isalnum() else "", service_names=names)
     return _page(request, "book_draw_public.html", office=setup, config=config)
 
 

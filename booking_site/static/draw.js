@@ -105,6 +105,7 @@
   }
 
   function enter() {
+    byId("steps").classList.add("is-entering");
     shared.showPerson("draw");
     byId("slot-chosen").textContent = `${config.service_name}: ${dayInWords(shownDraw.day)}`;
   }
@@ -330,9 +331,12 @@
 
   function renderRecord(draw) {
     show(byId("record"), true);
-    byId("record-service").textContent = draw.service_name || draw.service;
+    byId("record-service").textContent = draw.service_name || (config.service_names || {})[draw.service] || draw.service;
     byId("record-day").textContent = dayInWords(draw.day);
-    byId("record-window").textContent = windowWords(draw);
+    const sameDay = dateOf(draw.opens_at) === dateOf(draw.closes_at);
+    byId("record-window").textContent = fill(text.window_range, {
+      opens: moment(draw.opens_at), closes: sameDay ? timeOf(draw.closes_at) : moment(draw.closes_at),
+    });
     byId("record-status").textContent = text[`public_status_${draw.status}`] || draw.status;
     byId("record-places").textContent = draw.status === "done" || draw.places ? String(draw.places) : "—";
     byId("record-entries").textContent = String(draw.entries ?? "—");
