@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from booking_api import pages
-from booking_api.api import agents, bookings, clerks, live_ws, services, system, tickets
+from booking_api.api import agents, bookings, clerks, draws, live_ws, services, system, tickets
 from booking_api.api.common import database_error_handler, domain_error_handler, http_error_handler
 from booking_api.clock import Clock
 from booking_api.container import Okienko
@@ -74,6 +74,12 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/bookings/{code}/calendar.ics", bookings.booking_calendar_file, methods=["GET"]),
         Route("/api/v1/bookings/{code}/cancel", bookings.cancel_booking, methods=["POST"]),
         Route("/api/v1/bookings/{code}/reschedule", bookings.reschedule_booking, methods=["POST"]),
+        Route("/api/v1/draws", draws.list_draws, methods=["GET"]),
+        Route("/api/v1/draws/{draw_id}", draws.get_draw, methods=["GET"]),
+        Route("/api/v1/draws/{draw_id}/entries", draws.enter_draw, methods=["POST"]),
+        Route("/api/v1/draw-entries/{entry_id}", draws.get_entry, methods=["GET"]),
+        Route("/api/v1/draw-entries/{entry_id}/confirm", draws.confirm_entry, methods=["POST"]),
+        Route("/api/v1/draw-entries/{entry_id}/withdraw", draws.withdraw_entry, methods=["POST"]),
         Route("/api/v1/waiting-list", bookings.join_waiting_list, methods=["POST"]),
         Route("/api/v1/waiting-list/{entry_id}/leave", bookings.leave_waiting_list, methods=["POST"]),
         Route("/t/{ticket_id}", pages.tracking_page, methods=["GET"]),

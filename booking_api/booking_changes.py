@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
-from booking_api.bookings import expire_stale_holds, record, slot_lock, take_place
+from booking_api.bookings import expire_stale_holds, record, refuse_if_draw_pending, slot_lock, take_place
 from booking_api.errors import DomainError
 from booking_api.hours import closed_reason
 from booking_api.locking import take_numbers
@@ -78,6 +78,7 @@ async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[st
         raise DomainError("same_slot")
     old_start = booking["starts_at"]
     place, _left = await take_place(conn, service, slot, now, extra_locks=(slot_lock(service.id, old_start),))
+    await refuse_if_draw_pending(conn, setup, service.id, slot.day)
     table = Booking.__table__
     moved = {**booking, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "office_day": slot.day,
              "place": place, "sequence": booking["sequence"] + 1, "flag": None}

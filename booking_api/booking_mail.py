@@ -90,6 +90,12 @@ class Notifier:
 
     async def confirmed(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                         booking: dict[str, Any], secret: str, now: datetime) -> None:
+        message = self.confirmed_message(setup, service, booking, secret, now)
+        await enqueue(conn, office_id=setup.id, now=now, **message)
+
+    def confirmed_message(self, setup: OfficeSetup, service: ServiceSetup, booking: dict[str, Any], secret: str,
+                          now: datetime) -> dict[str, Any]:
+        """The confirmation email with its calendar entry, as `enqueue`'s arguments (a draw writes many)."""
         language = booking["language"]
         link = self.manage_url(booking, secret)
         schedule = service.booking
@@ -102,7 +108,8 @@ class Notifier:
                                    "the ticket machine (or scan the QR code on the booking page) and bring your "
                                    "travel document: the booking is valid only for you.\n\nWhat to bring: {bring}\n\n"
                                    "To cancel or move the visit: {link}\n"), **params)
-        await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now, link)
+        return {"channel": "email", "recipient": booking["email"], "subject": subject, "body": body,
+                "calendar": self.calendar(setup, service, booking, "REQUEST", now, link), "calendar_method": "REQUEST"}
 
     async def moved(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                     booking: dict[str, Any], now: datetime) -> None:
@@ -122,3 +129,42 @@ class Notifier:
         body = self._t(language, _("Hello,\n\nYour visit ({service}, {when}) has been cancelled. Booking code "
                                    "{code} is no longer valid.\n"), **params)
         await self._calendar_email(conn, setup, service, booking, subject, body, "CANCEL", now)
+
+    # --- draws -------------------------------------------------------------------------------
+    def draw_day(self, setup: OfficeSetup, entry: dict[str, Any], day: Any) -> str:
+        return format_date(day, format="full", locale=entry["language"])
+
+    def entry_status_url(self, entry: dict[str, Any]) -> str:
+        """The entry's page (the receipt is added by whoever holds it: it is never in an email)."""
+        return f"{self.base_url}/book/draw/{entry['id']}?lang={entry['language']}"
+
+    async def entry_code(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                         entry: dict[str, Any], draw: dict[str, Any], code: str, now: datetime) -> None:
+        """The one-time code that confirms an entry into a draw."""
+        language = entry["language"]
+        params = {"code": code, "service": service.name(language), "day": self.draw_day(setup, entry, draw["office_day"]),
+                  "office": setup.name,
+                  "until": format_time(entry["pending_expires_at"].astimezone(setup.timezone), "HH:mm", locale=language),
+                  "closes": format_time(draw["closes_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
+        subject = self._t(language, _("Your code for the draw: {code}"), **params)
+        body = self._t(language, _("Hello,\n\nTo enter the draw for {service} on {day} ({office}), enter this code "
+                                   "by {until}: {code}\n\nThe draw takes entries until {closes}; entering early "
+                                   "gives no advantage. If you did not ask for this, ignore this message.\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], subject=subject,
+                      body=body, now=now)
+
+    def not_drawn_message(self, setup: OfficeSetup, service: ServiceSetup, entry: dict[str, Any],
+                          draw: dict[str, Any], waiting: bool) -> dict[str, Any]:
+        """"Not drawn this time", as `enqueue`'s arguments; says so when the person is now on the waiting list."""
+        language = entry["language"]
+        params = {"service": service.name(language), "day": self.draw_day(setup, entry, draw["office_day"]),
+                  "office": setup.name, "name": entry["person_name"], "rank": entry["rank"]}
+        subject = self._t(language, _("Not drawn this time: {service}, {day}"), **params)
+        body = self._t(language, _("Hello {name},\n\nThe draw for {service} on {day} ({office}) has run. Your entry "
+                                   "was number {rank} in the drawn order and was not drawn this time: no place was "
+                                   "left that matched your times.\n"), **params)
+        if waiting:
+            body += "\n" + self._t(language, _("You are now on the waiting list for {service}, in the drawn order: if a "
+                                               "place becomes free, we will write to you.\n"), **params)
+        body += f"\n{self.entry_status_url(entry)}\n"
+        return {"channel": "email", "recipient": entry["email"], "subject": subject, "body": body}

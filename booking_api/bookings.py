@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.booking_mail import Notifier
 from booking_api.errors import DomainError
 from booking_api.locking import take_numbers
-from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, WaitlistEntry
+from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, Draw, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.people import Person, document_hash, mask_document, mask_email, mask_phone, person_key
 from booking_api.slots import Slot, check_bookable, schedule_of
@@ -130,6 +130,18 @@ async def is_full(conn: AsyncConnection, service_id: int, slot: Slot, now: datet
     return taken >= slot.places
 
 
+async def refuse_if_draw_pending(conn: AsyncConnection, setup: OfficeSetup, service_id: int, day: date) -> None:
+    """`draw_pending` while the draw of the service's `day` has not run: until then its places
+    belong to the draw, not to whoever is first (call it under the slot's lock: the draw takes
+    every slot lock of its day, so a hold waits for a running draw and then sees it done)."""
+    table = Draw.__table__
+    closes_at = (await conn.execute(sa.select(table.c.closes_at).where(
+        table.c.service_id == service_id, table.c.office_day == day, table.c.status != "done"))).scalar()
+    if closes_at is not None:
+        raise DomainError("draw_pending", day=day.isoformat(),
+                          time=closes_at.astimezone(setup.timezone).strftime("%Y-%m-%d %H:%M"))
+
+
 async def active_booking_of(conn: AsyncConnection, service_id: int, key: str) -> dict[str, Any] | None:
     table = Booking.__table__
     row = (await conn.execute(sa.select(table).where(table.c.service_id == service_id, table.c.person_key == key,
@@ -153,7 +165,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                known_person_key: str | None = None, known_document: tuple[str, str] | None = None) -> Held:
     """Hold a place of the slot at `starts_at` for `person` and send them a one-time code.
 
-    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `already_booked` or `slot_full`.
+    Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `draw_pending` (a draw day whose
+    draw has not run), `already_booked` or `slot_full`.
     """
     schedule = schedule_of(service, language)
     slot = check_bookable(setup, schedule, starts_at, now) if waitlist_entry_id is None else \
@@ -163,6 +176,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                                         mask_document(person.document_number))
     # Slot lock first, booking rows after: every writer takes them in this order (no deadlocks).
     place, left = await take_place(conn, service, slot, now)
+    if waitlist_entry_id is None:
+        await refuse_if_draw_pending(conn, setup, service.id, slot.day)
     await expire_stale_holds(conn, now, service_id=service.id, person_key=key)
     if await active_booking_of(conn, service.id, key):
         raise DomainError("already_booked", service=service.name(language))

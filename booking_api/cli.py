@@ -8,6 +8,7 @@ import dataclasses
 import getpass
 import os
 import sys
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -226,6 +227,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = ensure_secret_key(settings)
     upgrade(settings)
     spec = read_office_file(DEMO_OFFICE)
+    drawn = demo_draw_now(spec, datetime.now(timezone.utc))
     _run(_load_office(settings, spec, True))
     tokens = {(kind, name): _run(_with_db(settings, lambda conn, k=kind, n=name: issue_device_token(conn, spec.code, k, n)))
               for kind, name, _ in spec.devices}
@@ -239,10 +241,41 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
     ]
     say("demo office loaded (open at any hour); sign-in links:")
+    for code, day, opens in drawn:
+        say(f"  draw: service {code}, day {day}: entries from {opens:%H:%M} for its draw_minutes, "
+            f"then the draw runs (GET /api/v1/draws?service={code})")
     for (kind, name), token in tokens.items():
         say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
     say(f"  clerk console: /console/login  users {', '.join(u for u, _ in DEMO_STAFF)}, password {DEMO_PASSWORD}")
     return _serve(settings, args.host, args.port, demo_links=links)
+
+
+def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
+    """The demo's draw services release a day at the minute the demo starts, so that a new user sees a
+    draw's entry window open at once and the draw run `draw_minutes` later: their `release_time`
+    becomes this minute, and their horizon the first day from 30 days ahead that has visits.
+    Returns (service, day, window opens) for each."""
+    from zoneinfo import ZoneInfo
+
+    from booking_api.hours import holiday_name
+
+    local = now.astimezone(ZoneInfo(spec.timezone))
+    closures = {day for day, _why in spec.closures}
+    office_mode = spec.booking_policy.get("release_mode", "first_come")
+    changed = []
+    for service in spec.services:
+        booking = service.booking
+        if not booking or not booking.get("days") or booking.get("release_mode", office_mode) != "draw":
+            continue
+        for horizon in range(int(booking.get("horizon_days", 30)), 60):
+            day = local.date() + timedelta(days=horizon)
+            if (booking["days"].get(str(day.weekday())) or booking["days"].get(day.weekday())) \
+                    and day not in closures and holiday_name(day, "en") is None:
+                break
+        booking["horizon_days"] = horizon
+        booking["release_minute"] = local.hour * 60 + local.minute
+        changed.append((service.code, day, local.replace(second=0, microsecond=0)))
+    return changed
 
 
 def cmd_print_agent(args: argparse.Namespace, settings: Settings) -> int:

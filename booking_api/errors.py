@@ -64,6 +64,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "check_in_wrong_day": (409, _("Your visit is on {day} at {time}, not today.")),
     "check_in_too_early": (409, _("It is too early: your visit is at {time}. Please check in from {opens}.")),
     "check_in_too_late": (409, _("Your visit was at {time}: it is too late to check in. Please ask at the information desk.")),
+    "draw_pending": (409, _("The places of {day} are given out by a draw. Enter the draw, or come back after it, at {time}.")),
+    "draw_not_found": (404, _("There is no such draw.")),
+    "draw_not_open": (409, _("This draw takes entries only from {opens} to {closes}.")),
+    "already_entered": (409, _("This person has already entered the draw for {service} on {day}.")),
+    "bad_preferences": (422, _("Give up to three time ranges in order, each from an earlier to a later time of the day (e.g. 08:00 to 10:00), or none for any time.")),
+    "entry_not_found": (404, _("No such entry in a draw. Please use the link from your email.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

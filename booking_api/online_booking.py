@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from booking_api import booking_changes, bookings, checkin, waitlist
+from booking_api import booking_changes, bookings, checkin, draw_run, draws, waitlist
 from booking_api.booking_mail import Notifier
 from booking_api.bookings import Confirmed, Held
 from booking_api.clock import Clock
@@ -38,7 +38,7 @@ from booking_api.outbox import OutboxSender
 from booking_api.people import Person, check_person, contact_key
 from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import forget_old, hit
-from booking_api.slots import Slot, check_bookable, next_release, plan, schedule_of
+from booking_api.slots import Slot, check_bookable, draw_window, next_release, plan, schedule_of
 
 log = logging.getLogger("okienko.booking")
 ADMITTED_HOLDS = 4   # booking attempts worked on at once per process; the rest wait, parked
@@ -96,23 +96,34 @@ class OnlineBooking:
     async def _count_listing(self, setup: OfficeSetup, service: ServiceSetup, schedule: Any, first: date,
                              last: date, language: str, now: datetime) -> dict[str, Any]:
         days = plan(setup, schedule, first, last, now)
-        taken = await self._taken(service.id, days, now)
+        drawn = draws.is_draw_service(setup, service)
+        if drawn:
+            await self._prepare_draws(setup, service)
+        async with self.db.read() as conn:
+            taken = await bookings.places_taken(conn, service.id, days[0].day, days[-1].day, now) if days else {}
+            rows = {row["office_day"]: row for row in await draws.draws_of(conn, setup, service, now, first, last)} \
+                if drawn else {}
+            upcoming = await draws.next_draw(conn, service) if drawn else None
+        listed = []
+        for d in days:
+            draw = _day_draw(setup, schedule, d.day, rows.get(d.day), now) if drawn and not d.closed else None
+            listed.append({
+                "date": d.day.isoformat(), "closed": d.closed,
+                "holiday": holiday_name(d.day, language) if d.closed and d.closed != "closure" else None,
+                "draw": draw,
+                "slots": [] if draw else [{"start": s.starts_at.isoformat(), "end": s.ends_at.isoformat(),
+                                          "places": s.places, "free": max(0, s.places - taken.get(s.starts_at, 0))}
+                                         for s in d.slots]})
         return {
             "service": service.code, "timezone": setup.timezone.key, "from": first.isoformat(),
             "to": last.isoformat(), "places_per_slot": schedule.places, "slot_minutes": schedule.slot_minutes,
             "next_release_at": next_release(setup, schedule, now).isoformat(),
-            "days": [{"date": d.day.isoformat(), "closed": d.closed,
-                      "holiday": holiday_name(d.day, language) if d.closed and d.closed != "closure" else None,
-                      "slots": [{"start": s.starts_at.isoformat(), "end": s.ends_at.isoformat(), "places": s.places,
-                                 "free": max(0, s.places - taken.get(s.starts_at, 0))} for s in d.slots]}
-                     for d in days],
+            "release_mode": "draw" if drawn else "first_come",
+            "next_draw": None if upcoming is None else {
+                key: value for key, value in draws.draw_json(setup, upcoming, now).items()
+                if key in ("id", "day", "opens_at", "closes_at", "status", "commitment")},
+            "days": listed,
         }
-
-    async def _taken(self, service_id: int, days: list[Any], now: datetime) -> dict[datetime, int]:
-        if not days:
-            return {}
-        async with self.db.read() as conn:
-            return await bookings.places_taken(conn, service_id, days[0].day, days[-1].day, now)
 
     def _freed(self, service_id: int) -> None:
         """Places of the service may have come free (cancel, move, expired holds)."""
@@ -160,6 +171,8 @@ class OnlineBooking:
         self._refuse_if_seen_full(setup.service(service_code).id, starts_at)
         service, person, now = self._checked(setup, service_code, details)
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
+        if draws.is_draw_service(setup, service):
+            await self._prepare_draws(setup, service)   # a draw just due runs now, not at the next sweep
         async with self._admission:
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
             await self._limit(setup, client, [person.email, person.phone])
@@ -283,7 +296,8 @@ class OnlineBooking:
         return issued, booking
 
     async def sweep(self) -> dict[str, int]:
-        """Expire holds, pass lapsed offers on, mark no-shows, flag bookings on closed days."""
+        """Expire holds, pass lapsed offers on, mark no-shows, flag bookings on closed days; make the
+        next 24 hours' draws (their commitments public before the windows open) and run those due."""
         totals: dict[str, int] = {}
         async with self.db.read() as conn:
             codes = (await conn.execute(sa.select(Office.__table__.c.code))).scalars().all()
@@ -297,7 +311,99 @@ class OnlineBooking:
                 totals[name] = totals.get(name, 0) + value
             for service in setup.services:
                 self._freed(service.id)
+            if any(draws.is_draw_service(setup, service) for service in setup.services):
+                async with self.locks.write_transaction() as conn:
+                    totals["draws_made"] = totals.get("draws_made", 0) + await draws.ensure_draws(
+                        conn, setup, self.clock.now())
+                totals["draws_run"] = totals.get("draws_run", 0) + len(await self._run_due(setup))
         return totals
+
+    # --- draws -------------------------------------------------------------------------------
+    async def _prepare_draws(self, setup: OfficeSetup, service: ServiceSetup | None = None) -> None:
+        """Make the draws that should exist by now (a read first: usually they do), and run those
+        whose window has closed, so that nobody waits for the sweeper to see a result."""
+        now = self.clock.now()
+        services = [service] if service is not None else [s for s in setup.services
+                                                          if draws.is_draw_service(setup, s)]
+        if not services:
+            return
+        async with self.db.read() as conn:
+            missing = any([await draws.draws_missing(conn, setup, s, now) for s in services])
+            due = await draw_run.due_draws(conn, setup, now)
+        if missing:
+            async with self.locks.write_transaction() as conn:
+                await draws.ensure_draws(conn, setup, now, services)
+        if due:
+            await self._run_due(setup)
+
+    async def _run_due(self, setup: OfficeSetup) -> list[draw_run.DrawRun]:
+        runs = await draw_run.run_due_draws(self.locks.write_transaction, setup, now=self.clock.now(),
+                                            secret_key=self.secret_key, notifier=self.notifier)
+        for run in runs:
+            log.info("draw %s ran: %s entries, %s places, %s won", run.draw_id, run.entries, run.places, run.won)
+            self._freed(run.service_id)
+        return runs
+
+    async def draws_for(self, setup: OfficeSetup, service: ServiceSetup) -> list[dict[str, Any]]:
+        """The service's draws for the public list: upcoming, open, closed and done in the last 14 days."""
+        await self._prepare_draws(setup, service)
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            return [draws.draw_json(setup, row, now) for row in await draws.draws_of(conn, setup, service, now)]
+
+    async def draw(self, setup: OfficeSetup, draw_id: Any) -> dict[str, Any]:
+        """One draw with its published result (once run) and how to check it."""
+        async with self.db.read() as conn:
+            row = await draws.draw_row(conn, setup, draw_id)
+        if row["status"] != "done" and row["closes_at"] <= self.clock.now():
+            await self._run_due(setup)
+            async with self.db.read() as conn:
+                row = await draws.draw_row(conn, setup, draw_id)
+        return draws.draw_detail_json(setup, row, self.clock.now())
+
+    async def enter_draw(self, setup: OfficeSetup, service_code: str | None, draw_id: Any, details: dict[str, Any],
+                         preferences: Any, *, language: str, client: str) -> tuple[draws.Entered, dict[str, Any]]:
+        """Enter the person in `details` into the draw and send the one-time code (see draws.enter);
+        counted against the rate limits like a hold, refused attempts too."""
+        async with self.db.read() as conn:
+            draw = await draws.draw_row(conn, setup, draw_id)
+        service = setup.service_by_id(draw["service_id"])
+        if service_code is not None and service_code != service.code:
+            raise DomainError("draw_not_found")
+        now = self.clock.now()
+        person = check_person(details, now.astimezone(setup.timezone).date())
+        ranges = draws.parse_preferences(preferences)
+        await self._limit(setup, client, [person.email, person.phone])
+        try:
+            async with self.locks.write_transaction() as conn:
+                entered = await draws.enter(conn, setup, service, draw, person, ranges, language=language,
+                                            secret_key=self.secret_key, now=self.clock.now(), notifier=self.notifier)
+        except IntegrityError:
+            raise draws.already_entered(service, draw, language) from None
+        self.outbox.wake()
+        return entered, draw
+
+    async def confirm_entry(self, setup: OfficeSetup, entry_id: str,
+                            code: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """Confirm an entry with its code: (entry, draw, receipt); the receipt is shown once."""
+        async with self.locks.write_transaction() as conn:
+            outcome = await draws.confirm_entry(conn, setup, entry_id, code, self.clock.now())
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    async def entry_status(self, setup: OfficeSetup, entry_id: str, receipt: str, language: str) -> dict[str, Any]:
+        async with self.db.read() as conn:
+            entry = await draws.entry_with_receipt(conn, setup, entry_id, receipt)
+            draw = await draws.draw_row(conn, setup, entry["draw_id"])
+        if draw["status"] != "done" and draw["closes_at"] <= self.clock.now():
+            await self._run_due(setup)
+        async with self.db.read() as conn:
+            return await draws.entry_status(conn, setup, entry_id, receipt, self.clock.now(), language)
+
+    async def withdraw_entry(self, setup: OfficeSetup, entry_id: str, receipt: str) -> dict[str, Any]:
+        async with self.locks.write_transaction() as conn:
+            return await draws.withdraw_entry(conn, setup, entry_id, receipt, self.clock.now())
 
     async def run_sweeper(self, every_seconds: float = 30.0) -> None:
         while True:
@@ -306,6 +412,23 @@ class OnlineBooking:
             except Exception as error:  # keep sweeping after a database hiccup
                 log.warning("booking sweep failed: %s", error)
             await asyncio.sleep(every_seconds)
+
+
+def _day_draw(setup: OfficeSetup, schedule: Any, day: date, row: dict[str, Any] | None,
+              now: datetime) -> dict[str, Any] | None:
+    """A listed day's draw while its places are the draw's (its slots are then not offered);
+    None once it has run, or for a day whose window closed without a draw (given out first come)."""
+    if row is not None:
+        if row["status"] == "done":
+            return None
+        return {"id": row["id"], "status": draws.public_status(row, now),
+                "opens_at": row["opens_at"].astimezone(setup.timezone).isoformat(),
+                "closes_at": row["closes_at"].astimezone(setup.timezone).isoformat()}
+    window = draw_window(setup, schedule, day)
+    if window is None or window[1] <= now:
+        return None
+    return {"id": None, "status": "upcoming" if now < window[0] else "open", "opens_at": window[0].isoformat(),
+            "closes_at": window[1].isoformat()}
 
 
 def _shown_full(listing: dict[str, Any], start: str) -> dict[str, Any]:

@@ -56,6 +56,19 @@ async def enqueue(conn: AsyncConnection, *, office_id: int, channel: str, recipi
     return message_id
 
 
+async def enqueue_many(conn: AsyncConnection, office_id: int, messages: list[dict[str, Any]], now: datetime) -> int:
+    """Write many messages (each the keyword arguments of `enqueue` but office and time) in one
+    statement inside the caller's transaction, e.g. a draw's results; returns how many."""
+    if not messages:
+        return 0
+    rows = [{"id": secrets.token_hex(16), "office_id": office_id, "channel": m["channel"],
+             "recipient": m["recipient"], "subject": m.get("subject", "")[:300], "body": m["body"],
+             "calendar": m.get("calendar"), "calendar_method": m.get("calendar_method"), "created_at": now,
+             "next_attempt_at": now, "attempts": 0} for m in messages]
+    await conn.execute(sa.insert(OutboxMessage.__table__), rows)
+    return len(rows)
+
+
 class OutboxSender:
     """Sends due messages through the transports, one claim at a time."""
 

@@ -8,7 +8,9 @@ they go back, the slot keeps its wall time (the first of the two) and a true len
 
 When a day can be booked follows the office's release rule: day D opens at `release_time` on
 day D - `horizon_days`, and never before `first_day` days from today, so everyone knows when
-to look and a month of slots is never released at once.
+to look and a month of slots is never released at once. For a service released by draw
+(`release_mode = "draw"`), the release moment opens the draw's entry window of `draw_minutes`;
+the day is bookable first come only after the window has closed and the draw has run.
 """
 
 from __future__ import annotations
@@ -75,6 +77,34 @@ def release_moment(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> dat
     return datetime.combine(opens_day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
 
 
+def draw_window(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> tuple[datetime, datetime] | None:
+    """The entry window of `day`'s draw, [opens, closes), for a service released by draw; None
+    for a service released first come. The window opens at the day's release moment."""
+    policy = setup.booking_policy
+    if policy.release_mode_of(schedule) != "draw":
+        return None
+    opens = release_moment(setup, schedule, day)
+    closes = opens.astimezone(timezone.utc) + timedelta(minutes=policy.draw_minutes_of(schedule))
+    return opens, closes.astimezone(setup.timezone)
+
+
+def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, ahead: timedelta) -> list[date]:
+    """The days of a draw service whose window is open at `now` or opens within `ahead`, that have
+    slots (open weekdays, not closed): the draws that must exist by now."""
+    minutes = setup.booking_policy.draw_minutes_of(schedule)
+    today = now.astimezone(setup.timezone).date()
+    first = today + timedelta(days=schedule.horizon_days - minutes // (24 * 60) - 2)
+    last = today + timedelta(days=schedule.horizon_days + ahead.days + 2)
+    found = []
+    for day in _days(first, last):
+        window = draw_window(setup, schedule, day)
+        if window is None or window[1] <= now or window[0] > now + ahead:
+            continue
+        if not closed_reason(setup, day) and slots_on(setup, schedule, day):
+            found.append(day)
+    return found
+
+
 def bookable_days(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> tuple[date, date]:
     """The first and last day that can be booked at `now` (the last may be before the first)."""
     today = now.astimezone(setup.timezone).date()
@@ -94,7 +124,9 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     """The slot starting at `starts_at`, if it can be booked at `now`.
 
     Raises `closed_day` (holiday or closure), `outside_horizon` (too soon, already past or not
-    released yet) or `no_such_slot` (not a start time of the schedule).
+    released yet), `draw_pending` (a draw day whose entry window has not closed yet; whether its
+    draw has run is the database's part, bookings.refuse_if_draw_pending) or `no_such_slot` (not a
+    start time of the schedule).
     """
     local = starts_at.astimezone(setup.timezone)
     day = local.date()
@@ -103,6 +135,10 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
         raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
     if closed_reason(setup, day):
         raise DomainError("closed_day", day=day.isoformat())
+    window = draw_window(setup, schedule, day)
+    if window is not None and now < window[1]:
+        # Released, but given out by the draw first: first come only once the draw has run.
+        raise DomainError("draw_pending", day=day.isoformat(), time=window[1].strftime("%Y-%m-%d %H:%M"))
     for slot in slots_on(setup, schedule, day):
         if slot.starts_at == local:
             return slot
