@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api.api.bookings import booking_json
 from booking_api.booking_changes import can_change, change_deadline
+from booking_api.booking_rules import SlotSchedule
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
@@ -31,6 +33,7 @@ from booking_api.i18n import LANGUAGES
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
 from booking_api.people import FIELD_MESSAGES, mask_email
+from booking_api.slots import slots_on
 
 STATIC = Path(__file__).parent / "static"
 # Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
@@ -103,11 +106,19 @@ async def book_page(request: Request) -> Response:
     # A service released by draw: its drawn days get the draw panel (draw.js) instead of the times.
     draws = bool(chosen and chosen.booking and setup.booking_policy.release_mode_of(chosen.booking) == "draw")
     config = _config(request, setup, language, "book", service=service["code"] if service else None,
-                     service_name=service["name"] if service else None, draws=draws)
+                     service_name=service["name"] if service else None, draws=draws,
+                     **({"draw_places": draw_places(setup, chosen.booking, okienko(request).clock.now())} if draws else {}))
     return _page(request, "book.html", office=setup, services=services, service=service,
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
                  draws=draws, case_number=bool(draws and chosen and chosen.booking.case_number), config=config)
+
+
+def draw_places(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> dict[str, int]:
+    """Places per day a draw may give out (every slot's places), from today to past the horizon."""
+    today = now.astimezone(setup.timezone).date()
+    days = (today + timedelta(days=offset) for offset in range(schedule.horizon_days + 2))
+    return {day.isoformat(): sum(slot.places for slot in slots_on(setup, schedule, day)) for day in days}
 
 
 async def confirm_page(request: Request) -> Response:

@@ -99,7 +99,7 @@
       return; // the figures are a nicety; the panel stands without them
     }
     if (!answer.ok || !shownDraw || shownDraw.id !== draw.id) return;
-    const places = answer.body.places || 0;
+    const places = answer.body.places || (config.draw_places || {})[draw.day] || 0;
     notice(byId("draw-places"), places ? fill(text.draw_places, { count: places }) : "");
     notice(byId("draw-entries"), answer.body.entries ? fill(text.draw_entries, { count: answer.body.entries }) : "");
   }
