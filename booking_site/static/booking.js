@@ -371,7 +371,8 @@
     const bad = FIELDS.filter((name) => !check(name));
     const entry = formKind === "draw" ? window.OkienkoDraw.entryDetails() : {};
     if (bad.length || !entry) {
-      notice(byId("form-notice"), text.check_fields);
+      // A wrong time range alone is said at the ranges, where the focus goes.
+      notice(byId("form-notice"), bad.length ? text.check_fields : "");
       if (bad.length) byId(bad[0]).focus();
       return;
     }
