@@ -217,7 +217,7 @@ def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
     expect(page.locator("#draw-places")).to_have_text(uk("Places: %(count)s") % {"count": 8})
     expect(page.locator("#draw-record")).to_have_attribute("href", f"/book/draws/{draw['id']}?lang=uk")
     # The drawn day is in the list of days, marked, not bookable first come.
-    expect(page.locator(f".day.is-draw:has-text('{uk('Draw')}')")).to_have_count(1)
+    expect(page.locator(f".day.is-draw:has-text('{uk('By draw')}')")).to_have_count(1)
 
     page.locator("#draw-enter").tap()
     expect(page.locator("#step-person")).to_be_visible()
