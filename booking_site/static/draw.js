@@ -138,13 +138,13 @@
     let firstBad = null;
     const country = byId("document_country").value.trim().toUpperCase();
     const countryBad = country !== "" && !COUNTRY.test(country);
-    fieldError("document_country", countryBad ? config.field_messages.country_invalid || text.check_fields : "");
+    fieldError("document_country", countryBad ? text.country_bad : "");
     if (countryBad) firstBad = byId("document_country");
     if (country) details.document_country = country;
     const caseNumber = byId("case_number");
     if (caseNumber) {
       const value = caseNumber.value.trim();
-      fieldError("case_number", value ? "" : config.field_messages.case_number_missing || text.check_fields);
+      fieldError("case_number", value ? "" : text.case_missing);
       if (!value) firstBad = firstBad || caseNumber;
       details.case_number = value;
     }

@@ -172,7 +172,7 @@ def fill_entry(page: Page, details: dict[str, str], ranges: list[tuple[str, str]
             page.locator(f"#range-{number}-to").fill(end)
 
 
-def enter_through_the_api(server: Server, draw_id: int, details: dict[str, str]) -> None:
+def enter_through_the_api(server: Server, draw_id: int, details: dict[str, str]) -> dict[str, Any]:
     """Another person's entry, as the page would make it (so the list has more than one ticket)."""
     status, pending = server.api("POST", f"/api/v1/draws/{draw_id}/entries",
                                  {**details, "language": "pl", "preferences": []})
@@ -180,6 +180,7 @@ def enter_through_the_api(server: Server, draw_id: int, details: dict[str, str])
     status, entered = server.api("POST", f"/api/v1/draw-entries/{pending['id']}/confirm",
                                  {"code": server.one_time_code(details["email"])})
     assert status == 201, entered
+    return entered
 
 
 def wait_for_the_draw(server: Server, draw_id: int) -> dict[str, Any]:
@@ -260,6 +261,24 @@ def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
     status, again = draw_server.api("POST", f"/api/v1/draws/{draw['id']}/entries",
                                     {**visitor, "language": "uk", "preferences": []})
     assert (status, again["error"]) == (409, "already_entered"), again
+
+    # Someone changes their mind: withdrawn from their entry's page, after saying "yes" once more.
+    leaving = enter_through_the_api(draw_server, draw["id"], person("leaving"))
+    mind = open_page(draw_server, f"{leaving['status_url']}&lang=uk")
+    expect(mind.locator("#entry-status")).to_have_text(uk("In the draw"))
+    mind.locator("#withdraw-start").tap()
+    mind.locator("#withdraw-keep").tap()
+    expect(mind.locator("#withdraw-start")).to_be_focused()
+    mind.locator("#withdraw-start").tap()
+    mind.locator("#withdraw-confirm").tap()
+    expect(mind.locator("#entry-status")).to_have_text(uk("Entry withdrawn"))
+    expect(mind.locator("#entry-withdrawn")).to_be_visible()
+    expect(mind.locator("#withdraw-start")).to_be_hidden()
+    # The email's link has no receipt: the page asks for it.
+    mind.goto(f"/book/draw/{leaving['id']}?lang=uk")
+    mind.locator("#receipt").fill(leaving["receipt"])
+    mind.locator("#receipt").press("Enter")
+    expect(mind.locator("#entry-status")).to_have_text(uk("Entry withdrawn"))
 
     layouts_while_open(open_page, draw_server, entry_page.url)
     published = wait_for_the_draw(draw_server, draw["id"])
