@@ -7,7 +7,8 @@ the booking code and links.
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -24,6 +25,17 @@ def calendar_uid(booking: dict[str, Any]) -> str:
     return f"{booking['id']}@okienko"
 
 
+@functools.lru_cache(maxsize=1024)
+def _full_date(day: date, language: str) -> str:
+    return format_date(day, format="full", locale=language)
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(local: datetime, language: str) -> str:
+    """A visit's local wall time in words (cached: a draw tells thousands of people about a few slots)."""
+    return f"{_full_date(local.date(), language)}, {format_time(local, 'HH:mm', locale=language)}"
+
+
 class Notifier:
     def __init__(self, translator: Translator, base_url: str, sender: str, sender_name: str,
                  can_sms: bool = False) -> None:
@@ -38,8 +50,7 @@ class Notifier:
 
     def when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
         local = booking["starts_at"].astimezone(setup.timezone)
-        language = booking["language"]
-        return f"{format_date(local.date(), format='full', locale=language)}, {format_time(local, 'HH:mm', locale=language)}"
+        return _when(local.replace(tzinfo=None), booking["language"])
 
     def manage_url(self, booking: dict[str, Any], secret: str) -> str:
         return f"{self.base_url}/book/manage/{booking['code']}?secret={secret}&lang={booking['language']}"
@@ -132,7 +143,7 @@ class Notifier:
 
     # --- draws -------------------------------------------------------------------------------
     def draw_day(self, setup: OfficeSetup, entry: dict[str, Any], day: Any) -> str:
-        return format_date(day, format="full", locale=entry["language"])
+        return _full_date(day, entry["language"])
 
     def entry_status_url(self, entry: dict[str, Any]) -> str:
         """The entry's page (the receipt is added by whoever holds it: it is never in an email)."""

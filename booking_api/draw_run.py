@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
-from booking_api.bookings import new_code, occupying, slot_lock, digest
+from booking_api.bookings import digest, expire_stale_holds, new_code, occupying, slot_lock
 from booking_api.draws import order_key, preferences_json
 from booking_api.locking import take_numbers
 from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, Draw, DrawEntry, \
@@ -102,13 +102,20 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
     await conn.execute(sa.update(entries_table).where(entries_table.c.draw_id == draw_id,
                                                       entries_table.c.status == "pending")
                        .values(status="expired", confirm_code_hash=None))
-    entries = [dict(row) for row in (await conn.execute(sa.select(entries_table).where(
+    needed = [entries_table.c[name] for name in (
+        "id", "person_key", "person_name", "birth_date", "document_hash", "document_masked", "document_country",
+        "case_key", "email", "phone", "language", "preferences", "secret_hash", "ticket")]
+    entries = [dict(row) for row in (await conn.execute(sa.select(*needed).where(
         entries_table.c.draw_id == draw_id, entries_table.c.status == "entered"))).mappings()]
+    # Holds past their time on this day free their places now (under the day's slot locks, as a hold
+    # does): the UNIQUE index on active places still counts them until they are marked expired.
+    await expire_stale_holds(conn, now, service_id=service.id, office_day=service_row.office_day)
     free = await _free_places(conn, service.id, slots, now)
     places = sum(len(p) for p in free.values())
     bookings_table = Booking.__table__
+    # Everyone the UNIQUE (service, person) index counts, a stale hold elsewhere included.
     booked_keys = set((await conn.execute(sa.select(bookings_table.c.person_key).where(
-        bookings_table.c.service_id == service.id, occupying(now)))).scalars())
+        bookings_table.c.service_id == service.id, bookings_table.c.status.in_(ACTIVE)))).scalars())
     outcome = allocate(entries, [s for s in slots if s.starts_at > now], free, draw["seed"], setup.timezone,
                        booked_keys)
 

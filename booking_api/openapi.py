@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking_api import __version__, openapi_booking
+from booking_api import __version__, openapi_booking, openapi_draws
 from booking_api.errors import ERRORS
 
 
@@ -98,7 +98,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Okienko API", "version": __version__,
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
-        "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS}, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -184,6 +184,7 @@ def openapi_document() -> dict[str, Any]:
                                                                                      "maxLength": 500}}}}}},
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

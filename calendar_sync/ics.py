@@ -8,6 +8,7 @@ and a VTIMEZONE made of yearly RRULEs (Outlook misreads long RDATE lists).
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -74,9 +75,15 @@ def booking_calendar(*, uid: str, sequence: int, method: str, start: datetime, e
                   f"DESCRIPTION:{_text(summary)}", "END:VALARM"]
     event.append("END:VEVENT")
 
-    lines = ["BEGIN:VCALENDAR", f"PRODID:{PRODID}", "VERSION:2.0", "CALSCALE:GREGORIAN", f"METHOD:{method}"]
-    lines += timezone_lines(tz, start.astimezone(tz).year) + event + ["END:VCALENDAR"]
-    return b"".join(_fold(line) for line in lines)
+    head = ["BEGIN:VCALENDAR", f"PRODID:{PRODID}", "VERSION:2.0", "CALSCALE:GREGORIAN", f"METHOD:{method}"]
+    return b"".join([*(_fold(line) for line in head), _folded_timezone(tz, start.astimezone(tz).year),
+                     *(_fold(line) for line in [*event, "END:VCALENDAR"])])
+
+
+@functools.lru_cache(maxsize=64)
+def _folded_timezone(tz: ZoneInfo, year: int) -> bytes:
+    """The VTIMEZONE block, folded: the same for every booking of the year (a draw writes thousands)."""
+    return b"".join(_fold(line) for line in timezone_lines(tz, year))
 
 
 def timezone_lines(tz: ZoneInfo, year: int) -> list[str]:
@@ -112,8 +119,12 @@ def timezone_lines(tz: ZoneInfo, year: int) -> list[str]:
     return lines + ["END:VTIMEZONE"]
 
 
-def _offset_changes(tz: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
-    """(first UTC minute of the new offset, offset before, offset after) for each change in `year`."""
+@functools.lru_cache(maxsize=64)
+def _offset_changes(tz: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta, timedelta], ...]:
+    """(first UTC minute of the new offset, offset before, offset after) for each change in `year`.
+
+    Cached: a zone's year never changes, and finding it checks every hour (a draw writes
+    thousands of invitations at once)."""
     changes = []
     hour = datetime(year, 1, 1, tzinfo=UTC)
     before = hour.astimezone(tz).utcoffset()
@@ -131,7 +142,7 @@ def _offset_changes(tz: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, 
             changes.append((hour + timedelta(minutes=high), before, after))
             before = after
         hour += timedelta(hours=1)
-    return changes
+    return tuple(changes)
 
 
 def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
@@ -182,6 +193,9 @@ def _uri(value: str, name: str) -> str:
 
 def _fold(line: str) -> bytes:
     """One content line as UTF-8 with CRLF, folded (CRLF + space) before it would pass 75 octets."""
+    encoded = line.encode("utf-8")
+    if len(encoded) <= _FOLD_AT:
+        return encoded + b"\r\n"
     folded, width = bytearray(), 0
     for atom in _ATOM.findall(line):
         piece = atom.encode("utf-8")

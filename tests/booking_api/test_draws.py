@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from datetime import timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from booking_api import bookings, draw_run
+from booking_api.cli import demo_draw_now
 from booking_api.draws import ticket_of
 from booking_api.errors import DomainError
 from booking_api.locking import Locks
 from booking_api.models import Booking, Draw, OutboxMessage, WaitlistEntry
+from booking_api.office_config import read_office_file
 from booking_api.people import Person
-from tests.conftest import Office, warsaw
+from tests.conftest import DEMO_OFFICE, Office, warsaw
 
 pytestmark = pytest.mark.anyio
 
@@ -403,3 +405,26 @@ async def test_entries_count_against_the_rate_limit(office_factory: Any, tmp_pat
     assert answers == [202, 202, 429]
     limited = await enter(office, draw["id"], person(9))
     assert limited.json()["error"] == "rate_limited"
+
+
+async def test_the_sweeper_makes_the_draws_of_the_next_24_hours_once(office: Office) -> None:
+    totals = await office.okienko.booking.sweep()
+    assert totals["draws_made"] == 1 and totals["draws_run"] == 0
+    assert (await office.okienko.booking.sweep())["draws_made"] == 0
+    async with office.okienko.db.read() as conn:
+        rows = (await conn.execute(sa.select(Draw.__table__))).mappings().all()
+    assert [(row["office_day"].isoformat(), row["status"]) for row in rows] == [(DAY, "open")]
+    assert rows[0]["commitment"] == hashlib.sha256(rows[0]["seed"].encode()).hexdigest()
+    office.clock.set(warsaw(2026, 12, 8, 6, 30))   # a week on: last week's draw ran, this week's is open
+    totals = await office.okienko.booking.sweep()
+    assert (totals["draws_made"], totals["draws_run"]) == (1, 1)
+
+
+def test_the_demo_opens_a_draw_window_for_fingerprints_when_it_starts() -> None:
+    spec = read_office_file(DEMO_OFFICE)
+    [(code, day, opens)] = demo_draw_now(spec, warsaw(2026, 12, 2, 6, 20, 31))
+    fingerprints = next(service for service in spec.services if service.code == "F").booking
+    # 30 days ahead is New Year's Day, then a weekend: the first day with visits is Monday 4 January.
+    assert (code, day, opens) == ("F", date(2027, 1, 4), warsaw(2026, 12, 2, 6, 20))
+    assert (fingerprints["release_minute"], fingerprints["horizon_days"]) == (6 * 60 + 20, 33)
+    assert (fingerprints["release_mode"], fingerprints["draw_minutes"]) == ("draw", 3)
