@@ -19,8 +19,8 @@ whole minute; service C first come, for the handovers):
   handover    --handovers times: the script books a first-come place, cancels it, and a "buyer"
               identity tries to book the same slot at once (goal: 0 successes; this relies on freed
               places being withheld for a random time, `freed_places`).
-  speed       the core's run_draw on 10,000 confirmed entries (random preferences) for 2,000 places,
-              on SQLite and PostgreSQL (goal: under 5 s each).
+  speed       the core's draw of 10,000 confirmed entries (random preferences) for 2,000 places, on
+              SQLite and PostgreSQL, timed by bench/draw_speed.py's time_draw (goal: under 5 s each).
 
 Addresses: the 5 script addresses and the people's are sent as X-Forwarded-For only when the
 server honours it (OKIENKO_TRUSTED_PROXIES exists in this tree); otherwise every request comes
@@ -43,7 +43,6 @@ import math
 import os
 import random
 import re
-import secrets
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 import booking as booking_bench  # bench/booking.py: the mail folder watcher
+import draw_speed                # bench/draw_speed.py: the core's draw, timed
 import tickets as common         # bench/tickets.py: free ports, readiness, stopping
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -388,94 +388,7 @@ def shares(outcome: DrawOutcome, replays: int, seed: int) -> dict[str, Any]:
     }
 
 
-# --- the draw's speed ------------------------------------------------------------------------
-SPEED_OFFICE = """
-[office]
-code = "speed"
-name = "Draw speed"
-timezone = "Europe/Warsaw"
-closed_on_public_holidays = false
-[office.booking]
-waitlist = true
-[[service]]
-code = "S"
-prefix = "S"
-names = { pl = "Losowanie", en = "Draw", uk = "Жеребкування", ru = "Жеребьёвка" }
-hours = { mon = "08:00-16:00", tue = "08:00-16:00", wed = "08:00-16:00", thu = "08:00-16:00", fri = "08:00-16:00", sat = "08:00-16:00", sun = "08:00-16:00" }
-[service.booking]
-slot_minutes = 10
-places = 50
-days = { mon = "08:00-14:40", tue = "08:00-14:40", wed = "08:00-14:40", thu = "08:00-14:40", fri = "08:00-14:40", sat = "08:00-14:40", sun = "08:00-14:40" }
-horizon_days = 7
-release_time = "06:00"
-release_mode = "draw"
-draw_minutes = 60
-"""
-
-
-async def draw_speed(url: str, workdir: Path, entries: int, seed: int) -> dict[str, Any]:
-    """run_draw over `entries` confirmed entries (a third any time, the rest 1-3 random ranges) for
-    40 slots x 50 places = 2,000 places; the time of the call, in its write transaction."""
-    import sqlalchemy as sa
-
-    from booking_api.app import create_app
-    from booking_api.clock import FixedClock
-    from booking_api.draw_run import run_draw
-    from booking_api.draws import commitment_of
-    from booking_api.models import Draw, DrawEntry, metadata
-    from booking_api.office_config import load_office, parse_office
-    from booking_api.settings import Settings
-    import tomllib
-
-    zone = ZoneInfo(OFFICE_TZ)
-    day = dt.date.today() + dt.timedelta(days=3)
-    opens = dt.datetime.combine(day - dt.timedelta(days=7), dt.time(6), tzinfo=zone)
-    closes = opens + dt.timedelta(minutes=60)
-    clock = FixedClock(closes + dt.timedelta(seconds=1))
-    app = create_app(Settings(database_url=url, data_dir=str(workdir / "speed-var"), secret_key="speed-" + "x" * 32),
-                     clock=clock, check_printers=False)
-    state = app.state.okienko
-    try:
-        async with state.db.engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
-            await conn.run_sync(metadata.create_all)
-            office_id = await load_office(conn, parse_office(tomllib.loads(SPEED_OFFICE)), always_open=True)
-        setup = await state.offices.get("speed")
-        service = setup.service("S")
-        rng = random.Random(seed)
-        seed_hex = secrets.token_hex(32)
-        async with state.db.engine.begin() as conn:
-            draw_id = (await conn.execute(sa.insert(Draw.__table__).values(
-                office_id=office_id, service_id=service.id, office_day=day, opens_at=opens, closes_at=closes,
-                status="open", seed=seed_hex, commitment=commitment_of(seed_hex), created_at=opens)
-                .returning(Draw.__table__.c.id))).scalar_one()
-            rows = []
-            for number in range(entries):
-                ranges = []
-                if number % 3:
-                    for _ in range(rng.randint(1, 3)):
-                        start = rng.randrange(8 * 60, 14 * 60, 10)
-                        ranges.append([start, min(start + rng.choice((30, 60, 120)), 14 * 60 + 40)])
-                rows.append({"id": f"e{number:08d}", "office_id": office_id, "draw_id": draw_id,
-                             "service_id": service.id, "status": "entered", "person_key": f"p{number:060d}",
-                             "person_name": f"Person {number}", "birth_date": dt.date(1990, 1, 1),
-                             "document_hash": f"d{number:060d}", "document_masked": "XX****00",
-                             "email": f"p{number}@example.com", "language": "pl", "preferences": ranges,
-                             "secret_hash": f"s{number:060d}", "ticket": secrets.token_hex(16),
-                             "created_at": opens, "entered_at": opens})
-            for first in range(0, len(rows), 1000):
-                await conn.execute(sa.insert(DrawEntry.__table__), rows[first:first + 1000])
-        started = time.perf_counter()
-        async with state.locks.write_transaction() as conn:
-            run = await run_draw(conn, setup, draw_id, now=clock.now(), secret_key="speed-" + "x" * 32,
-                                 notifier=state.booking.notifier)
-        seconds = time.perf_counter() - started
-        assert run is not None, "the draw did not run"
-        return {"entries": run.entries, "places": run.places, "won": run.won, "seconds": round(seconds, 3)}
-    finally:
-        await state.db.dispose()
-
-
+# --- the draw's speed: bench/draw_speed.py's timing of the core's draw ---------------------------
 async def pg_database(url: str) -> None:
     import asyncpg
     base, _, name = url.rpartition("/")
@@ -518,10 +431,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def speeds(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    found = {"sqlite": await draw_speed(f"sqlite:///{workdir / 'speed.db'}", workdir, SPEED_ENTRIES, args.seed)}
+    """The core's draw of 10,000 entries for 2,000 places, as bench/draw_speed.py times it (it makes
+    a fresh schema; the PostgreSQL database at --pg-url is dropped and created)."""
+    found = {"sqlite": await draw_speed.time_draw(f"sqlite:///{workdir / 'speed.db'}", SPEED_ENTRIES, SPEED_PLACES,
+                                                  args.seed)}
     try:
         await pg_database(args.pg_url)
-        found["postgresql"] = await draw_speed(args.pg_url, workdir, SPEED_ENTRIES, args.seed)
+        found["postgresql"] = await draw_speed.time_draw(args.pg_url, SPEED_ENTRIES, SPEED_PLACES, args.seed)
     except OSError as error:
         found["postgresql"] = {"error": f"PostgreSQL not reachable: {error}"}
     return found
