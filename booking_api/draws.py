@@ -124,9 +124,10 @@ async def ensure_draws(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
     if not wanted:
         return 0
     table = Draw.__table__
-    existing = set((await conn.execute(sa.select(table.c.service_id, table.c.office_day).where(
-        table.c.service_id.in_({service.id for service, _ in wanted}),
-        table.c.office_day.in_({day for _, day in wanted})))))
+    existing = {(row.service_id, row.office_day) for row in await conn.execute(
+        sa.select(table.c.service_id, table.c.office_day).where(
+            table.c.service_id.in_({service.id for service, _ in wanted}),
+            table.c.office_day.in_({day for _, day in wanted})))}
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     made = 0
     for service, day in wanted:
@@ -163,6 +164,8 @@ async def draw_row(conn: AsyncConnection, setup: OfficeSetup, draw_id: Any) -> d
         number = int(str(draw_id))
     except ValueError:
         raise DomainError("draw_not_found") from None
+    if not 0 < number < 2 ** 31:
+        raise DomainError("draw_not_found")
     table = Draw.__table__
     row = (await conn.execute(sa.select(table).where(table.c.id == number, table.c.office_id == setup.id))
            ).mappings().first()
@@ -176,7 +179,7 @@ async def draws_of(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSe
     """The service's draws by day: those not done, and those done in the last 14 days (or all
     between `first` and `last`)."""
     table = Draw.__table__
-    query = sa.select(table).where(table.c.service_id == service.id)
+    query = sa.select(*_listed(table)).where(table.c.service_id == service.id)
     if first is not None and last is not None:
         query = query.where(table.c.office_day >= first, table.c.office_day <= last)
     else:
@@ -185,10 +188,16 @@ async def draws_of(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSe
     return [dict(row) for row in rows.mappings()]
 
 
+def _listed(table: sa.Table) -> list[Any]:
+    """A draw's columns but its result (thousands of lines once run), for lists."""
+    return [column for column in table.c if column.name != "result"]
+
+
 async def next_draw(conn: AsyncConnection, service: ServiceSetup) -> dict[str, Any] | None:
     """The service's current or next draw (the earliest not run yet), or None."""
     table = Draw.__table__
-    row = (await conn.execute(sa.select(table).where(table.c.service_id == service.id, table.c.status != "done")
+    row = (await conn.execute(sa.select(*_listed(table)).where(table.c.service_id == service.id,
+                                                               table.c.status != "done")
                               .order_by(table.c.opens_at, table.c.id).limit(1))).mappings().first()
     return dict(row) if row else None
 
@@ -385,3 +394,15 @@ async def withdraw_entry(conn: AsyncConnection, setup: OfficeSetup, entry_id: st
         raise _window_error(setup, draw)
     return {**entry, "status": "withdrawn"}
 
+
+
+async def erase_old_entries(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
+    """Pseudonymise entries made more than `retention_days` ago whose draw is over (GDPR): what is
+    kept (status, rank, ticket) still checks the published result, not who entered."""
+    table = DrawEntry.__table__
+    done = await conn.execute(sa.update(table).where(
+        table.c.office_id == setup.id, table.c.created_at < now - timedelta(days=setup.booking_policy.retention_days),
+        table.c.person_key != "", table.c.status.not_in(("pending", "entered"))).values(
+        person_key="", person_name="", birth_date=date(1900, 1, 1), document_hash="", document_masked="",
+        email="", phone=""))
+    return done.rowcount or 0

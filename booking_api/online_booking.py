@@ -315,6 +315,8 @@ class OnlineBooking:
                 async with self.locks.write_transaction() as conn:
                     totals["draws_made"] = totals.get("draws_made", 0) + await draws.ensure_draws(
                         conn, setup, self.clock.now())
+                    totals["entries_erased"] = totals.get("entries_erased", 0) + await draws.erase_old_entries(
+                        conn, setup, self.clock.now())
                 totals["draws_run"] = totals.get("draws_run", 0) + len(await self._run_due(setup))
         return totals
 

@@ -18,8 +18,18 @@ SCHEMAS: dict[str, Any] = {
         "service": STR, "timezone": STR, "from": {"type": "string", "format": "date"},
         "to": {"type": "string", "format": "date"}, "places_per_slot": {"type": "integer"},
         "slot_minutes": {"type": "integer"}, "next_release_at": TIME,
+        "release_mode": {"type": "string", "enum": ["first_come", "draw"]},
+        "next_draw": {"type": "object", "nullable": True, "description": "the service's current or next draw",
+                      "properties": {"id": {"type": "integer"}, "day": {"type": "string", "format": "date"},
+                                     "opens_at": TIME, "closes_at": TIME, "status": STR, "commitment": STR}},
         "days": {"type": "array", "items": {"type": "object", "properties": {
             "date": {"type": "string", "format": "date"},
+            "draw": {"type": "object", "nullable": True,
+                     "description": "a day whose places are the draw's until it has run (its slots are then "
+                                    "empty); null otherwise",
+                     "properties": {"id": {"type": "integer", "nullable": True},
+                                    "status": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+                                    "opens_at": TIME, "closes_at": TIME}},
             "closed": {"type": "string", "nullable": True, "description": "\"holiday: <name>\" or \"closure\""},
             "holiday": {"type": "string", "nullable": True, "description": "the holiday's name in the "
                                                                           "request's language (English for ru)"},

@@ -333,7 +333,7 @@ async def test_every_draw_route_and_its_errors(office: Office) -> None:
     assert first_come == {"service": "A", "release_mode": "first_come", "draws": []}
     missing_service = await client.get("/api/v1/draws")
     assert missing_service.status_code == 400
-    for bad in ("999999", "abc"):
+    for bad in ("999999", "abc", "99999999999999999999", "-1"):
         got = await client.get(f"/api/v1/draws/{bad}")
         assert (got.status_code, got.json()["error"]) == (404, "draw_not_found")
         posted = await enter(office, bad, person(1))
@@ -420,6 +420,20 @@ async def test_the_sweeper_makes_the_draws_of_the_next_24_hours_once(office: Off
     assert (totals["draws_made"], totals["draws_run"]) == (1, 1)
 
 
+async def test_entries_are_erased_after_the_retention_time(office: Office) -> None:
+    draw = await the_draw(office)
+    office.clock.set(DURING)
+    entry = await enter_and_confirm(office, draw["id"], person(1))
+    office.clock.set(AFTER)
+    await office.okienko.booking.sweep()
+    office.clock.advance(days=89)
+    assert (await office.okienko.booking.sweep())["entries_erased"] == 0
+    office.clock.advance(days=2)
+    assert (await office.okienko.booking.sweep())["entries_erased"] == 1
+    seen = (await office.client.get(f"/api/v1/draw-entries/{entry['id']}", params={"receipt": entry["receipt"]})).json()
+    assert seen["person"] == {"name": "", "document": ""} and seen["status"] == "won" and seen["ticket"]
+
+
 def test_the_demo_opens_a_draw_window_for_fingerprints_when_it_starts() -> None:
     spec = read_office_file(DEMO_OFFICE)
     [(code, day, opens)] = demo_draw_now(spec, warsaw(2026, 12, 2, 6, 20, 31))
@@ -428,3 +442,38 @@ def test_the_demo_opens_a_draw_window_for_fingerprints_when_it_starts() -> None:
     assert (code, day, opens) == ("F", date(2027, 1, 4), warsaw(2026, 12, 2, 6, 20))
     assert (fingerprints["release_minute"], fingerprints["horizon_days"]) == (6 * 60 + 20, 33)
     assert (fingerprints["release_mode"], fingerprints["draw_minutes"]) == ("draw", 3)
+
+
+async def test_two_entries_of_one_person_at_once_give_one_entry(office: Office) -> None:
+    draw = await the_draw(office)
+    office.clock.set(DURING)
+    answers = await asyncio.gather(*(enter(office, draw["id"], person(1)) for _ in range(4)))
+    assert sorted(answer.status_code for answer in answers) == [202, 409, 409, 409]
+    assert {answer.json()["error"] for answer in answers if answer.status_code == 409} == {"already_entered"}
+
+
+async def test_a_draw_that_fails_half_way_leaves_nothing_and_runs_again(office: Office,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    draw = await the_draw(office)
+    office.clock.set(DURING)
+    for n in range(3):
+        await enter_and_confirm(office, draw["id"], person(n))
+    office.clock.set(AFTER)
+    app = office.okienko
+    setup = await app.offices.get("drawn")
+    real = draw_run.enqueue_many
+
+    async def crash(*args: Any, **kwargs: Any) -> int:   # the process dies after the bookings were written
+        raise RuntimeError("power cut")
+    monkeypatch.setattr(draw_run, "enqueue_many", crash)
+    with pytest.raises(RuntimeError):
+        await draw_run.run_due_draws(app.locks.write_transaction, setup, now=office.clock.now(),
+                                     secret_key="test-secret", notifier=app.booking.notifier)
+    async with app.db.read() as conn:
+        booked = (await conn.execute(sa.select(sa.func.count()).select_from(Booking.__table__))).scalar_one()
+        status = (await conn.execute(sa.select(Draw.__table__.c.status))).scalar_one()
+    assert (booked, status) == (0, "open")
+    monkeypatch.setattr(draw_run, "enqueue_many", real)
+    assert (await app.booking.sweep())["draws_run"] == 1
+    done = (await office.client.get(f"/api/v1/draws/{draw['id']}")).json()
+    assert done["status"] == "done" and [row["outcome"] for row in done["result"]] == ["won"] * 3
