@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api.api.bookings import booking_json
 from booking_api.booking_changes import can_cancel, can_change, cancel_deadline, change_deadline
+from booking_api.booking_rules import SlotSchedule
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
@@ -31,6 +33,7 @@ from booking_api.i18n import LANGUAGES
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
 from booking_api.people import FIELD_MESSAGES, countries, mask_email
+from booking_api.slots import slots_on
 
 STATIC = Path(__file__).parent / "static"
 # Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
@@ -73,6 +76,7 @@ def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **ex
     return {
         "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
         "today": app.clock.now().astimezone(setup.timezone).date().isoformat(),
+        "timezone": str(setup.timezone),
         "field_messages": {problem: app.translator.gettext(language, message)
                            for problem, message in FIELD_MESSAGES.items()},
         **extra,
@@ -103,15 +107,25 @@ async def book_page(request: Request) -> Response:
     service = next((s for s in services if chosen and s["code"] == chosen.code), None)
     pattern = setup.booking_policy.case_number_pattern
     asks_case = bool(service and service["case_number"])
+    # A service released by draw: its drawn days get the draw panel (draw.js) instead of the times.
+    draws = bool(chosen and chosen.booking and setup.booking_policy.release_mode_of(chosen.booking) == "draw")
+    extra = {"draw_places": draw_places(setup, chosen.booking, okienko(request).clock.now())} if draws else {}
     config = _config(request, setup, language, "book", service=service["code"] if service else None,
-                     service_name=service["name"] if service else None,
-                     case_number_pattern=pattern if asks_case else None)
+                     service_name=service["name"] if service else None, draws=draws,
+                     case_number_pattern=pattern if asks_case else None, **extra)
     return _page(request, "book.html", office=setup, services=services, service=service,
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
-                 countries=countries(language), case_number=asks_case,
+                 countries=countries(language), case_number=asks_case, draws=draws,
                  case_example=CASE_NUMBER_EXAMPLE if _fits(pattern, CASE_NUMBER_EXAMPLE) else "",
                  config=config)
+
+
+def draw_places(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> dict[str, int]:
+    """Places per day a draw may give out (every slot's places), from today to past the horizon."""
+    today = now.astimezone(setup.timezone).date()
+    days = (today + timedelta(days=offset) for offset in range(schedule.horizon_days + 2))
+    return {day.isoformat(): sum(slot.places for slot in slots_on(setup, schedule, day)) for day in days}
 
 
 def _fits(pattern: str, text: str) -> bool:
@@ -209,8 +223,11 @@ async def booking_qr(request: Request) -> Response:
 
 
 def booking_routes() -> list[Route | Mount]:
+    from booking_site.draw_pages import draw_routes  # it builds on this module's helpers
+
     return [
         Route("/book", book_page, methods=["GET"]),
+        *draw_routes(),
         Route("/book/confirm/{booking_id}", confirm_page, methods=["GET"]),
         Route("/book/manage/{code}", manage_page, methods=["GET"]),
         Route("/book/qr/{code}.svg", booking_qr, methods=["GET"]),

@@ -126,6 +126,7 @@
     }
     picker.listing = answer.body;
     renderDays();
+    document.dispatchEvent(new CustomEvent("okienko:listing", { detail: answer.body })); // draw.js
   }
 
   function renderDays() {
@@ -134,6 +135,16 @@
     list.replaceChildren();
     let bookableDays = 0;
     for (const day of listing.days) {
+      if (day.draw) { // released by draw: the draw panel (draw.js) says when and how to enter
+        const drawn = document.createElement("span");
+        drawn.className = "day is-off is-draw";
+        drawn.append(span("day-name", weekdayName.format(asDate(day.date))),
+          span("day-date", shortDate.format(asDate(day.date))), span("day-free", text.draw_day));
+        const item = document.createElement("li");
+        item.append(drawn);
+        list.append(item);
+        continue;
+      }
       if (!day.closed && !day.slots.length) continue; // today, with every time already past
       const free = freePlaces(day);
       const bookable = !day.closed && free > 0;
@@ -326,12 +337,12 @@
 
   // ---- /book ----------------------------------------------------------------------------------
 
-  let formKind = "book"; // or "waitlist"
+  let formKind = "book"; // or "waitlist", or "draw" (an entry into the draw of draw.js)
   let heldId = config.booking_id || null;
 
   function setFormKind(kind) {
     formKind = kind;
-    for (const element of byId("step-person").querySelectorAll("[data-for]")) {
+    for (const element of document.querySelectorAll("#step-person [data-for], #step-code [data-for]")) {
       element.hidden = element.dataset.for !== kind;
     }
   }
@@ -374,12 +385,18 @@
 
   async function sendPerson() {
     const bad = FIELDS.filter((name) => !check(name));
-    if (bad.length) {
-      notice(byId("form-notice"), text.check_fields);
-      byId(bad[0]).focus();
+    const entry = formKind === "draw" ? window.OkienkoDraw.entryDetails() : {};
+    if (bad.length || !entry) {
+      // A wrong time range alone is said at the ranges, where the focus goes.
+      notice(byId("form-notice"), bad.length ? text.check_fields : "");
+      if (bad.length) byId(bad[0]).focus();
       return;
     }
     notice(byId("form-notice"), "");
+    if (formKind === "draw") {
+      await sendEntry(entry);
+      return;
+    }
     const body = { service: config.service, language: config.lang };
     for (const name of FIELDS) body[name] = byId(name).value;
     if (formKind === "book") body.start = picker.slot.start;
@@ -407,6 +424,31 @@
     }
   }
 
+  // An entry into a draw: the same person, plus what draw.js adds (the preferred times).
+  async function sendEntry(entry) {
+    const body = Object.assign({ language: config.lang }, entry);
+    for (const name of FIELDS) body[name] = byId(name).value;
+    let answer;
+    try {
+      answer = await call("POST", `/api/v1/draws/${encodeURIComponent(window.OkienkoDraw.drawId())}/entries`, body);
+    } catch (error) {
+      notice(byId("form-notice"), text.network);
+      return;
+    }
+    if (answer.ok) {
+      showCode(answer.body);
+    } else if (["draw_not_open", "draw_not_found"].includes(answer.body.error)) {
+      show(byId("step-person"), false);
+      window.OkienkoDraw.refused(answer.body.message);
+    } else if (answer.body.error === "bad_preferences") {
+      window.OkienkoDraw.badPreferences(answer.body.message);
+      notice(byId("form-notice"), answer.body.message);
+    } else {
+      notice(byId("form-notice"), answer.body.message || text.network);
+      showServerFields(answer.body.fields);
+    }
+  }
+
   function startBooking() {
     watchFields();
     picker.onSlot = (slot) => {
@@ -416,6 +458,7 @@
         show(byId("step-person"), false);
       }
     };
+    document.addEventListener("okienko:reload", () => loadSlots()); // draw.js: the window opened or closed
     const join = byId("waitlist-start");
     if (join) join.addEventListener("click", () => showPerson("waitlist"));
     const form = byId("person-form");
@@ -442,19 +485,22 @@
       return;
     }
     let answer;
+    const path = formKind === "draw" ? `/api/v1/draw-entries/${encodeURIComponent(heldId)}/confirm`
+      : `/api/v1/bookings/${encodeURIComponent(heldId)}/confirm`;
     try {
-      answer = await call("POST", `/api/v1/bookings/${encodeURIComponent(heldId)}/confirm`,
-        { code: typed, language: config.lang });
+      answer = await call("POST", path, { code: typed, language: config.lang });
     } catch (error) {
       fieldError("code", text.network);
       return;
     }
     if (answer.ok) {
-      window.location.assign(managePath(answer.body, { done: "1" }));
+      window.location.assign(formKind === "draw" ? window.OkienkoDraw.entryPath(answer.body)
+        : managePath(answer.body, { done: "1" }));
       return;
     }
     fieldError("code", answer.body.message || text.network);
-    if (["code_expired", "booking_not_found", "already_confirmed"].includes(answer.body.error)) {
+    if (["code_expired", "booking_not_found", "already_confirmed", "entry_not_found", "draw_not_open"]
+      .includes(answer.body.error)) {
       byId("code").disabled = true;
       byId("code-submit").hidden = true;
       byId("start-again").classList.remove("button-quiet");
@@ -542,6 +588,11 @@
       }
     }));
   }
+
+  // What draw.js (the draw panel, an entry's page, a draw's record) shares with the booking steps.
+  window.OkienkoBooking = {
+    call, fill, show, notice, once, focusHeading, fieldError, dayInWords, wallTime, showPerson,
+  };
 
   if (config.mode === "book" && config.service) {
     startBooking();
