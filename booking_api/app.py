@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         try:
             yield
         finally:
+            await okienko.booking.hints.close()
             await okienko.live.stop()
             for worker in workers:
                 worker.cancel()

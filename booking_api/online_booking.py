@@ -6,7 +6,8 @@ a message, and serves slot listings from a short-lived cache (what bots poll; on
 recounts when it expires), while every booking checks the real count under the slot's lock.
 
 A crowd racing for one slot is kept off the database and the connection pool: a slot this
-process saw full in the last `cache_seconds` is refused from memory; at most ADMITTED_HOLDS
+process or another one (booking_api.slot_hints, through the live broker) found full in the last
+`cache_seconds` is refused from memory; at most ADMITTED_HOLDS
 attempts are worked on at once, the rest wait parked; an unlocked count refuses most of those
 that find the slot full; and those with a chance queue per slot in memory (KeyedGate) before
 they take the slot's row lock.
@@ -38,6 +39,7 @@ from booking_api.outbox import OutboxSender
 from booking_api.people import Person, check_person, contact_key
 from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import forget_old, hit
+from booking_api.slot_hints import SlotHints
 from booking_api.slots import Slot, check_bookable, next_release, plan, schedule_of
 
 log = logging.getLogger("okienko.booking")
@@ -47,7 +49,7 @@ ADMITTED_HOLDS = 4   # booking attempts worked on at once per process; the rest 
 class OnlineBooking:
     def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, estimator: Estimator,
                  notifier: Notifier, outbox: OutboxSender, secret_key: str, publish: Any,
-                 cache_seconds: float = 1.0) -> None:
+                 cache_seconds: float = 1.0, send_hint: Any = None) -> None:
         self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
         self.estimator, self.notifier, self.outbox = estimator, notifier, outbox
         self.secret_key = secret_key
@@ -56,7 +58,11 @@ class OnlineBooking:
         self._listings: dict[tuple[int, int, date, date, str], tuple[float, dict[str, Any]]] = {}
         self._refreshing: dict[tuple[int, int, date, date, str], asyncio.Future[dict[str, Any]]] = {}
         self._slot_gate = KeyedGate()
-        self._seen_full: dict[tuple[int, datetime], float] = {}
+        # Full slots, known at once by every process: `send_hint` reaches the others (the app
+        # assembly passes what the broker delivers to `hints.receive`).
+        self.hints = SlotHints(cache_seconds, send_hint)
+        self.hints.on_full = self._show_full
+        self.hints.on_freed = self._recount
         # A rush of booking attempts queues here, parked, instead of filling the event loop: the
         # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns.
         self._admission = asyncio.Semaphore(ADMITTED_HOLDS)
@@ -115,18 +121,23 @@ class OnlineBooking:
             return await bookings.places_taken(conn, service_id, days[0].day, days[-1].day, now)
 
     def _freed(self, service_id: int) -> None:
-        """Places of the service may have come free (cancel, move, expired holds)."""
-        for key in [k for k in self._seen_full if k[0] == service_id]:
-            self._seen_full.pop(key, None)
-        self._changed(service_id)
+        """Places of the service may have come free (cancel, move, expired holds): no process
+        refuses its slots from memory any more."""
+        self.hints.freed(service_id)   # recounts this process's listings too (`_recount`)
+        self.outbox.wake()
 
     def _changed(self, service_id: int) -> None:
         """After a commit that changed bookings of a service: its listings are due for a recount
-        (one request counts, the others get the previous listing meanwhile) and its messages go now."""
+        and its messages go now."""
+        self._recount(service_id)
+        self.outbox.wake()
+
+    def _recount(self, service_id: int) -> None:
+        """The service's cached listings are due for a recount (one request counts, the others get
+        the previous listing meanwhile)."""
         for key, (_, listing) in list(self._listings.items()):
             if key[1] == service_id:
                 self._listings[key] = (0.0, listing)
-        self.outbox.wake()
 
     # --- booking -----------------------------------------------------------------------------
     async def _limit(self, setup: OfficeSetup, client: str, contacts: list[str]) -> None:
@@ -186,18 +197,19 @@ class OnlineBooking:
             except DomainError as error:
                 if error.code == "slot_full":
                     gate["full_at"] = time.monotonic()
+                    self.hints.full((service.id, slot.starts_at))
                 raise
             if held.slot_now_full:
                 gate["full_at"] = time.monotonic()
-                self._saw_full((service.id, slot.starts_at))
+                self.hints.full((service.id, slot.starts_at))
         self._changed(service.id)
         return held
 
     def _refuse_if_seen_full(self, service_id: int, starts_at: datetime) -> None:
-        """`slot_full` for a slot this process saw full less than `cache_seconds` ago, without asking
-        the database: as stale as a listing can be (a place freed here is forgotten at once).
-        Aware datetimes hash by their moment, so any UTC offset of the same start finds it."""
-        if time.monotonic() - self._seen_full.get((service_id, starts_at), -1e9) < self.cache_seconds:
+        """`slot_full` for a slot found full (by any process) less than `cache_seconds` ago, without
+        asking the database: as stale as a listing can be (a place freed anywhere is forgotten at
+        once). Aware datetimes hash by their moment, so any UTC offset of the same start finds it."""
+        if self.hints.is_full((service_id, starts_at)):
             raise DomainError("slot_full")
 
     async def _refuse_if_full(self, service_id: int, slot: Slot, now: datetime) -> None:
@@ -205,22 +217,17 @@ class OnlineBooking:
         async with self.db.read() as conn:
             full = await bookings.is_full(conn, service_id, slot, now)
         if full:
-            self._saw_full((service_id, slot.starts_at))
+            self.hints.full((service_id, slot.starts_at))
             raise DomainError("slot_full")
 
-    def _saw_full(self, key: tuple[int, datetime]) -> None:
-        """Remember a full slot, and show it full in this process's cached listings at once, so
-        that visitors stop trying it (the listing itself is recounted when it expires)."""
-        if len(self._seen_full) > 4096:
-            self._seen_full.clear()
-        first_time = key not in self._seen_full
-        self._seen_full[key] = time.monotonic()
-        if first_time:
-            service_id, starts_at = key
-            start = starts_at.isoformat()
-            for listing_key, (expires, listing) in list(self._listings.items()):
-                if listing_key[1] == service_id:
-                    self._listings[listing_key] = (expires, _shown_full(listing, start))
+    def _show_full(self, key: tuple[int, datetime]) -> None:
+        """A slot was found full (here or in another process): show it full in this process's cached
+        listings at once, so that visitors stop trying it (the listing is recounted when it expires)."""
+        service_id, starts_at = key
+        start = starts_at.isoformat()   # the slot's local time, as listed (hints carry it so)
+        for listing_key, (expires, listing) in list(self._listings.items()):
+            if listing_key[1] == service_id:
+                self._listings[listing_key] = (expires, _shown_full(listing, start))
 
     async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
         async with self.locks.write_transaction() as conn:
