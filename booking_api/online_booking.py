@@ -32,7 +32,7 @@ from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.estimates import Estimator
 from booking_api.hours import holiday_name
-from booking_api.locking import KeyedGate, Locks
+from booking_api.locking import Admission, KeyedGate, Locks
 from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
@@ -64,8 +64,9 @@ class OnlineBooking:
         self.hints.on_full = self._show_full
         self.hints.on_freed = self._recount
         # A rush of booking attempts queues here, parked, instead of filling the event loop: the
-        # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns.
-        self._admission = asyncio.Semaphore(ADMITTED_HOLDS)
+        # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns; those
+        # parked for a slot that fills up (here or in another process) are answered at once.
+        self._admission = Admission(ADMITTED_HOLDS)
 
     # --- slots -------------------------------------------------------------------------------
     async def slot_listing(self, setup: OfficeSetup, service: ServiceSetup, first: date | None, last: date | None,
@@ -171,7 +172,7 @@ class OnlineBooking:
         self._refuse_if_seen_full(setup.service(service_code).id, starts_at)
         service, person, now = self._checked(setup, service_code, details)
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
-        async with self._admission:
+        async with self._admission.enter((service.id, slot.starts_at)):
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
             await self._limit(setup, client, [person.email, person.phone])
             return await self._hold(setup, service, slot, person, language=language)
@@ -221,8 +222,10 @@ class OnlineBooking:
             raise DomainError("slot_full")
 
     def _show_full(self, key: tuple[int, datetime]) -> None:
-        """A slot was found full (here or in another process): show it full in this process's cached
-        listings at once, so that visitors stop trying it (the listing is recounted when it expires)."""
+        """A slot was found full (here or in another process): answer the attempts parked for it, and
+        show it full in this process's cached listings at once, so that visitors stop trying it (the
+        listing is recounted when it expires)."""
+        self._admission.turn_away(key, lambda: DomainError("slot_full"))
         service_id, starts_at = key
         start = starts_at.isoformat()   # the slot's local time, as listed (hints carry it so)
         for listing_key, (expires, listing) in list(self._listings.items()):
