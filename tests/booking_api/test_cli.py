@@ -102,3 +102,23 @@ def test_reloading_an_office_that_closes_a_booked_day_flags_the_booking(cli_env:
     reloaded = okienko("office", "load", str(office_file), env=cli_env)
     assert reloaded.returncode == 0 and "1 booking(s) fall on days that are now closed" in reloaded.stderr
     assert asyncio.run(flag()) == "day_closed"
+
+
+@pytest.mark.parametrize(("configured", "used"), [("memory", "postgresql"), ("redis://127.0.0.1:6379/0", None)])
+def test_several_workers_share_live_events_and_slot_hints(configured: str, used: str | None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The memory broker reaches one process only: with several workers, NOTIFY on the database.
+    import uvicorn
+
+    from booking_api.cli import _serve
+
+    started: dict[str, object] = {}
+    monkeypatch.delenv("OKIENKO_BROKER_URL", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.update(
+        workers=options["workers"], broker=os.environ.get("OKIENKO_BROKER_URL")))
+    try:
+        _serve(Settings(database_url="postgresql://postgres@127.0.0.1/okienko", broker_url=configured),
+               "127.0.0.1", 8000, workers=2)
+        assert started == {"workers": 2, "broker": used}
+    finally:
+        os.environ.pop("OKIENKO_BROKER_URL", None)
