@@ -7,10 +7,10 @@ recounts when it expires), while every booking checks the real count under the s
 
 A crowd racing for one slot is kept off the database and the connection pool: a slot this
 process or another one (booking_api.slot_hints, through the live broker) found full in the last
-`cache_seconds` is refused from memory; at most ADMITTED_HOLDS
-attempts are worked on at once, the rest wait parked; an unlocked count refuses most of those
-that find the slot full; and those with a chance queue per slot in memory (KeyedGate) before
-they take the slot's row lock.
+`cache_seconds` is refused from memory; at most ADMITTED_HOLDS attempts are worked on at once,
+the rest wait parked (locking.Admission) and are answered at once when their slot fills up; an
+unlocked count refuses most of those that find the slot full; and those with a chance queue per
+slot in memory (KeyedGate) before they take the slot's row lock.
 """
 
 from __future__ import annotations
