@@ -108,8 +108,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             workers.append(asyncio.create_task(_watch_printers(okienko)))
         await okienko.live.start(okienko.current_seq)
         try:
+            await okienko.booking.warm_up()
+        except Exception:  # only a head start: the first bookings work it out otherwise
+            log.exception("booking warm-up failed")
+        try:
             yield
         finally:
+            await okienko.booking.hints.close()
             await okienko.live.stop()
             for worker in workers:
                 worker.cancel()

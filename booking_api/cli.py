@@ -248,6 +248,11 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     if workers > 1:
         if settings.is_sqlite:
             raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
+        if settings.broker_url in ("", "memory"):
+            # The memory broker reaches one process only: live events and slot hints would not
+            # cross the workers, so they use the application database's NOTIFY instead.
+            os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
+            say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
         uvicorn.run("booking_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0

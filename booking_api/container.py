@@ -69,7 +69,8 @@ class Okienko:
         notifier = Notifier(translator, settings.public_url or f"http://{settings.host}:{settings.port}",
                             settings.mail_from, settings.mail_from_name, can_sms="sms" in transports)
         booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
-                                live.publish, settings.slots_cache_seconds)
+                                live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
+        live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             issuer=TicketIssuer(locks, clock, estimator, live.publish), auth=Authenticator(db),

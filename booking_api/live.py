@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 log = logging.getLogger("okienko.live")
 CHANNEL_PREFIX = "okienko:office:"
+HINTS_CHANNEL = "okienko:hints"   # hints between processes that are not events (booking_api.slot_hints)
 QUEUE_LIMIT = 64
 GAP_WAIT_SECONDS = 0.3
 SWEEP_SECONDS = 5.0
@@ -73,7 +74,7 @@ class RedisBroker:
         while True:
             try:
                 async with self._client.pubsub() as pubsub:
-                    await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                    await pubsub.psubscribe(CHANNEL_PREFIX + "*", HINTS_CHANNEL)
                     delay = 0.2
                     async for message in pubsub.listen():
                         if message.get("type") == "pmessage":
@@ -104,6 +105,7 @@ class PostgresBroker:
         self._sender: Any = None
         self._handler: Handler | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()  # one connection runs one command at a time
 
     async def start(self, handler: Handler) -> None:
         self._handler = handler
@@ -136,9 +138,10 @@ class PostgresBroker:
     async def publish(self, channel: str, message: str) -> None:
         import asyncpg
 
-        if self._sender is None or self._sender.is_closed():
-            self._sender = await asyncpg.connect(self.dsn)
-        await self._sender.execute("SELECT pg_notify($1, $2)", self.NOTIFY_CHANNEL, f"{channel}\n{message}")
+        async with self._sending:
+            if self._sender is None or self._sender.is_closed():
+                self._sender = await asyncpg.connect(self.dsn)
+            await self._sender.execute("SELECT pg_notify($1, $2)", self.NOTIFY_CHANNEL, f"{channel}\n{message}")
 
     async def stop(self) -> None:
         await _cancelled(self._task)
@@ -277,6 +280,7 @@ class LiveHub:
         self._sweeper: asyncio.Task[None] | None = None
         self._current_seq: Callable[[int], Awaitable[int]] | None = None
         self.views: dict[Any, Callable[[dict[str, Any]], str]] = {}  # shared encoders, see `_accept`
+        self._hint_handlers: list[Callable[[str], None]] = []
 
     async def start(self, current_seq: Callable[[int], Awaitable[int]]) -> None:
         self._current_seq = current_seq
@@ -295,6 +299,14 @@ class LiveHub:
             except Exception as error:  # the sweep will fill the gap from the database
                 log.warning("publish failed (%s)", error)
 
+    async def send_hint(self, message: str) -> None:
+        """Send a hint (not an event: no sequence, not stored) to every process, this one included."""
+        await self.broker.publish(HINTS_CHANNEL, message)
+
+    def on_hint(self, handler: Callable[[str], None]) -> None:
+        """Call `handler` with every hint that arrives from the broker."""
+        self._hint_handlers.append(handler)
+
     def subscribe(self, office_id: int, wants: Callable[[dict[str, Any]], str | None], send: Sender) -> Subscriber:
         subscriber = Subscriber(office_id, wants, send)
         self._offices.setdefault(office_id, _OfficeStream()).subscribers.add(subscriber)
@@ -310,6 +322,10 @@ class LiveHub:
 
 
     def _on_message(self, channel: str, message: str) -> None:
+        if channel == HINTS_CHANNEL:
+            for handler in self._hint_handlers:
+                handler(message)
+            return
         if not channel.startswith(CHANNEL_PREFIX):
             return
         event = json.loads(message)

@@ -15,8 +15,9 @@ counters make any bug an error rather than a duplicate.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,3 +137,58 @@ class KeyedGate:
             users[0] -= 1
             if users[0] == 0:
                 self._keys.pop(key, None)
+
+
+class Admission:
+    """At most `limit` callers inside at once in this process; the rest wait parked, in arrival
+    order, each under a key (e.g. the slot it wants).
+
+    `turn_away(key, error)` answers every caller still waiting under `key` at once with a fresh
+    `error()` (what they wait for is gone, e.g. the slot filled up here or in another process), so
+    that nobody waits for a turn that could only tell them so.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiting: deque[tuple[Any, asyncio.Future[None]]] = deque()
+
+    @asynccontextmanager
+    async def enter(self, key: Any) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append((key, turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled() and turn.exception() is None:
+                    self._leave()   # given a place just as it was cancelled: pass it on
+                raise
+        try:
+            yield
+        finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        while self._waiting:
+            _key, turn = self._waiting.popleft()
+            if not turn.done():     # skips the cancelled and the turned away
+                turn.set_result(None)
+                return
+        self._free += 1
+
+    def turn_away(self, key: Any, error: Callable[[], Exception]) -> int:
+        """Answer every caller waiting under `key` with `error()`; returns how many there were."""
+        kept: deque[tuple[Any, asyncio.Future[None]]] = deque()
+        turned = 0
+        for waiting_key, turn in self._waiting:
+            if turn.done():
+                continue
+            if waiting_key == key:
+                turn.set_exception(error())
+                turned += 1
+            else:
+                kept.append((waiting_key, turn))
+        self._waiting = kept
+        return turned

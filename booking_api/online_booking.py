@@ -10,11 +10,12 @@ attempts count too, so a script polling for a release or a full slot spends its 
 slot listings are counted per address and minute in memory. Where the office switches the
 limits off (the benchmarks do), that costs nothing.
 
-A crowd racing for one slot is kept off the slot's lock and the connection pool: a slot this
-process saw full in the last `cache_seconds` is refused from memory; at most ADMITTED_HOLDS
-attempts are worked on at once, the rest wait parked; an unlocked count refuses most of those
-that find the slot full; and those with a chance queue per slot in memory (KeyedGate) before
-they take the slot's row lock.
+A crowd racing for one slot is kept off the database and the connection pool: a slot this
+process or another one (booking_api.slot_hints, through the live broker) found full in the last
+`cache_seconds` is refused from memory; at most ADMITTED_HOLDS attempts are worked on at once,
+the rest wait parked (locking.Admission) and are answered at once when their slot fills up; an
+unlocked count refuses most of those that find the slot full; and those with a chance queue per
+slot in memory (KeyedGate) before they take the slot's row lock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 
 from booking_api import booking_changes, bookings, checkin, draw_run, draws, waitlist
@@ -35,15 +37,18 @@ from booking_api.clock import Clock
 from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.estimates import Estimator
-from booking_api.hours import holiday_name
-from booking_api.locking import KeyedGate, Locks
+from booking_api.hours import closed_reason, holiday_name
+from booking_api.i18n import LANGUAGES
+from booking_api.locking import Admission, KeyedGate, Locks
 from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
 from booking_api.people import Person, case_key, check_applicant, contact_key
 from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import ListingCounter, forget_old, hit_all
+from booking_api.slot_hints import SlotHints
 from booking_api.slots import Slot, check_bookable, draw_window, next_release, plan, schedule_of
+from calendar_sync.ics import timezone_lines
 
 log = logging.getLogger("okienko.booking")
 ADMITTED_HOLDS = 4   # booking attempts worked on at once per process; the rest wait, parked
@@ -52,7 +57,7 @@ ADMITTED_HOLDS = 4   # booking attempts worked on at once per process; the rest 
 class OnlineBooking:
     def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, estimator: Estimator,
                  notifier: Notifier, outbox: OutboxSender, secret_key: str, publish: Any,
-                 cache_seconds: float = 1.0) -> None:
+                 cache_seconds: float = 1.0, send_hint: Any = None) -> None:
         self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
         self.estimator, self.notifier, self.outbox = estimator, notifier, outbox
         self.secret_key = secret_key
@@ -61,10 +66,15 @@ class OnlineBooking:
         self._listings: dict[tuple[int, int, date, date, str], tuple[float, dict[str, Any]]] = {}
         self._refreshing: dict[tuple[int, int, date, date, str], asyncio.Future[dict[str, Any]]] = {}
         self._slot_gate = KeyedGate()
-        self._seen_full: dict[tuple[int, datetime], float] = {}
+        # Full slots, known at once by every process: `send_hint` reaches the others (the app
+        # assembly passes what the broker delivers to `hints.receive`).
+        self.hints = SlotHints(cache_seconds, send_hint)
+        self.hints.on_full = self._show_full
+        self.hints.on_freed = self._recount
         # A rush of booking attempts queues here, parked, instead of filling the event loop: the
-        # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns.
-        self._admission = asyncio.Semaphore(ADMITTED_HOLDS)
+        # few admitted ones (and the kiosks and clerks, who never queue here) get quick turns; those
+        # parked for a slot that fills up (here or in another process) are answered at once.
+        self._admission = Admission(ADMITTED_HOLDS)
         self._listings_per_client = ListingCounter()
 
     # --- slots -------------------------------------------------------------------------------
@@ -136,18 +146,23 @@ class OnlineBooking:
         }
 
     def _freed(self, service_id: int) -> None:
-        """Places of the service may have come free (cancel, move, expired holds)."""
-        for key in [k for k in self._seen_full if k[0] == service_id]:
-            self._seen_full.pop(key, None)
-        self._changed(service_id)
+        """Places of the service may have come free (cancel, move, expired holds): no process
+        refuses its slots from memory any more."""
+        self.hints.freed(service_id)   # recounts this process's listings too (`_recount`)
+        self.outbox.wake()
 
     def _changed(self, service_id: int) -> None:
         """After a commit that changed bookings of a service: its listings are due for a recount
-        (one request counts, the others get the previous listing meanwhile) and its messages go now."""
+        and its messages go now."""
+        self._recount(service_id)
+        self.outbox.wake()
+
+    def _recount(self, service_id: int) -> None:
+        """The service's cached listings are due for a recount (one request counts, the others get
+        the previous listing meanwhile)."""
         for key, (_, listing) in list(self._listings.items()):
             if key[1] == service_id:
                 self._listings[key] = (0.0, listing)
-        self.outbox.wake()
 
     # --- booking -----------------------------------------------------------------------------
     async def _limit(self, setup: OfficeSetup, client: str, contacts: list[str]) -> None:
@@ -199,7 +214,7 @@ class OnlineBooking:
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
         if draws.is_draw_service(setup, service):
             await self._prepare_draws(setup, service)   # a draw just due runs now, not at the next sweep
-        async with self._admission:
+        async with self._admission.enter((service.id, slot.starts_at)):
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
             return await self._hold(setup, service, slot, person, language=language, case=case)
 
@@ -224,18 +239,19 @@ class OnlineBooking:
             except DomainError as error:
                 if error.code == "slot_full":
                     gate["full_at"] = time.monotonic()
+                    self.hints.full((service.id, slot.starts_at))
                 raise
             if held.slot_now_full:
                 gate["full_at"] = time.monotonic()
-                self._saw_full((service.id, slot.starts_at))
+                self.hints.full((service.id, slot.starts_at))
         self._changed(service.id)
         return held
 
     def _refuse_if_seen_full(self, service_id: int, starts_at: datetime) -> None:
-        """`slot_full` for a slot this process saw full less than `cache_seconds` ago, without asking
-        the database: as stale as a listing can be (a place freed here is forgotten at once).
-        Aware datetimes hash by their moment, so any UTC offset of the same start finds it."""
-        if time.monotonic() - self._seen_full.get((service_id, starts_at), -1e9) < self.cache_seconds:
+        """`slot_full` for a slot found full (by any process) less than `cache_seconds` ago, without
+        asking the database: as stale as a listing can be (a place freed anywhere is forgotten at
+        once). Aware datetimes hash by their moment, so any UTC offset of the same start finds it."""
+        if self.hints.is_full((service_id, starts_at)):
             raise DomainError("slot_full")
 
     async def _refuse_if_full(self, service_id: int, slot: Slot, now: datetime) -> None:
@@ -243,22 +259,19 @@ class OnlineBooking:
         async with self.db.read() as conn:
             full = await bookings.is_full(conn, service_id, slot, now)
         if full:
-            self._saw_full((service_id, slot.starts_at))
+            self.hints.full((service_id, slot.starts_at))
             raise DomainError("slot_full")
 
-    def _saw_full(self, key: tuple[int, datetime]) -> None:
-        """Remember a full slot, and show it full in this process's cached listings at once, so
-        that visitors stop trying it (the listing itself is recounted when it expires)."""
-        if len(self._seen_full) > 4096:
-            self._seen_full.clear()
-        first_time = key not in self._seen_full
-        self._seen_full[key] = time.monotonic()
-        if first_time:
-            service_id, starts_at = key
-            start = starts_at.isoformat()
-            for listing_key, (expires, listing) in list(self._listings.items()):
-                if listing_key[1] == service_id:
-                    self._listings[listing_key] = (expires, _shown_full(listing, start))
+    def _show_full(self, key: tuple[int, datetime]) -> None:
+        """A slot was found full (here or in another process): answer the attempts parked for it, and
+        show it full in this process's cached listings at once, so that visitors stop trying it (the
+        listing is recounted when it expires)."""
+        self._admission.turn_away(key, lambda: DomainError("slot_full"))
+        service_id, starts_at = key
+        start = starts_at.isoformat()   # the slot's local time, as listed (hints carry it so)
+        for listing_key, (expires, listing) in list(self._listings.items()):
+            if listing_key[1] == service_id:
+                self._listings[listing_key] = (expires, _shown_full(listing, start))
 
     async def confirm(self, setup: OfficeSetup, booking_id: str, code: str) -> Confirmed:
         now = self.clock.now()
@@ -354,6 +367,27 @@ class OnlineBooking:
                         conn, setup, self.clock.now())
                 totals["draws_run"] = totals.get("draws_run", 0) + len(await self._run_due(setup))
         return totals
+
+    async def warm_up(self) -> None:
+        """Work out at start-up what a process's first bookings would otherwise work out while a crowd
+        waits on them (measured: 120-500 ms for the first hold, ~20 ms for the first confirmation):
+        this year's and next year's public holidays and calendar time zone rules, and the date formats
+        of every language. Without an office loaded yet there is nothing to prepare."""
+        try:
+            setup = await self.offices.get()
+        except DomainError:
+            return
+        now = self.clock.now()
+        today = now.astimezone(setup.timezone).date()
+        for year in (today.year, today.year + 1):
+            new_year = date(year, 1, 1)
+            closed_reason(setup, new_year)
+            timezone_lines(setup.timezone, year)
+            for language in LANGUAGES:
+                holiday_name(new_year, language)
+        for language in LANGUAGES:
+            format_date(today, format="full", locale=language)
+            format_time(now.astimezone(setup.timezone), "HH:mm", locale=language)
 
     # --- draws -------------------------------------------------------------------------------
     async def _prepare_draws(self, setup: OfficeSetup, service: ServiceSetup | None = None) -> None:

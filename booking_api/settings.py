@@ -68,7 +68,8 @@ class Settings:
         default=20, metadata=_doc("How many recent service times the wait estimate is built from.",
                                   "OKIENKO_ESTIMATE_SAMPLE_SIZE"))
     broker_url: str = field(
-        default="memory", metadata=_doc("How live events reach every server process: `memory` (one process), "
+        default="memory", metadata=_doc("How live events and slot hints reach every server process: `memory` "
+                                        "(one process; `okienko serve --workers N` uses `postgresql` instead), "
                                         "`redis://host:6379/0`, or `postgresql` (NOTIFY on the application "
                                         "database).", "OKIENKO_BROKER_URL"))
     smtp_host: str = field(

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 from booking_api.booking_rules import SlotSchedule
 from booking_api.errors import DomainError
@@ -46,25 +48,38 @@ def schedule_of(service: ServiceSetup, language: str = "pl") -> SlotSchedule:
 
 
 def slots_on(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> list[Slot]:
-    """Every slot of `day` by the schedule, ignoring closures and the booking horizon."""
+    """Every slot of `day` by the schedule, ignoring closures and the booking horizon.
+
+    Computed once per process for the same time zone, slot length, places, day's hours and breaks
+    (every hold checks its start against the day's slots); the cache is keyed by those values, so a
+    reloaded office set-up with other hours never gets the old slots.
+    """
+    return list(_day_slots(setup.timezone, schedule.slot_minutes, schedule.places,
+                           schedule.days.get(day.weekday(), ()), schedule.breaks, day))
+
+
+@lru_cache(maxsize=1024)
+def _day_slots(tz: ZoneInfo, slot_minutes: int, places: int, hours: tuple[tuple[int, int], ...],
+               breaks: tuple[tuple[int, int], ...], day: date) -> tuple[Slot, ...]:
+    """The slots of `day`: a pure function of its arguments (Slot is frozen, so sharing is safe)."""
     slots = []
-    for opens, closes in schedule.days.get(day.weekday(), ()):
+    for opens, closes in hours:
         start = opens
-        while start + schedule.slot_minutes <= closes:
-            end = start + schedule.slot_minutes
-            if not any(start < b_end and b_start < end for b_start, b_end in schedule.breaks):
-                moment = _wall_time(setup, day, start)
+        while start + slot_minutes <= closes:
+            end = start + slot_minutes
+            if not any(start < b_end and b_start < end for b_start, b_end in breaks):
+                moment = _wall_time(tz, day, start)
                 if moment is not None:
-                    ends = (moment.astimezone(timezone.utc) + timedelta(minutes=schedule.slot_minutes))
-                    slots.append(Slot(moment, ends.astimezone(setup.timezone), schedule.places))
+                    ends = (moment.astimezone(timezone.utc) + timedelta(minutes=slot_minutes))
+                    slots.append(Slot(moment, ends.astimezone(tz), places))
             start = end
-    return slots
+    return tuple(slots)
 
 
-def _wall_time(setup: OfficeSetup, day: date, minute: int) -> datetime | None:
+def _wall_time(tz: ZoneInfo, day: date, minute: int) -> datetime | None:
     """The aware moment of a local wall time, or None when the clocks skip it."""
-    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
-    round_trip = local.astimezone(timezone.utc).astimezone(setup.timezone)
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
+    round_trip = local.astimezone(timezone.utc).astimezone(tz)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
         return None
     return local

@@ -11,6 +11,7 @@ import calendar
 import functools
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PRODID = "-//Okienko//Booking//EN"
@@ -91,8 +92,20 @@ def timezone_lines(tz: ZoneInfo, year: int) -> list[str]:
 
     Each offset change found in the zone's data for that year becomes a STANDARD (clocks go back) or
     DAYLIGHT (clocks go forward) part with a yearly RRULE; a zone whose offset does not change that year
-    gets a single STANDARD part starting 1970-01-01.
+    gets a single STANDARD part starting 1970-01-01. Built once per zone and year in a process (finding
+    the changes walks the year hour by hour, ~20 ms); later calls get a copy of the same lines.
     """
+    return list(_timezone_lines(tz, year))
+
+
+@lru_cache(maxsize=64)
+def _timezone_lines(tz: ZoneInfo, year: int) -> tuple[str, ...]:
+    """The VTIMEZONE's lines: a pure function of the zone's data and the year (ZoneInfo objects are
+    cached per key by the standard library, so equal zones hit the same entry)."""
+    return tuple(_build_timezone_lines(tz, year))
+
+
+def _build_timezone_lines(tz: ZoneInfo, year: int) -> list[str]:
     lines = ["BEGIN:VTIMEZONE", f"TZID:{_text(tz.key)}"]
     changes = _offset_changes(tz, year)
     if not changes:

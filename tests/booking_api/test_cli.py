@@ -176,3 +176,23 @@ def test_open_cases_are_loaded_as_keyed_hashes_only(cli_env: dict[str, str], tmp
         assert b"98765" not in raw and b"11111" not in raw and b"55555" not in raw
     wrong_office = okienko("cases", "load", str(export), "--office", "nowhere", env=cli_env)
     assert wrong_office.returncode == 2 and "no such office: nowhere" in wrong_office.stderr
+
+
+@pytest.mark.parametrize(("configured", "used"), [("memory", "postgresql"), ("redis://127.0.0.1:6379/0", None)])
+def test_several_workers_share_live_events_and_slot_hints(configured: str, used: str | None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The memory broker reaches one process only: with several workers, NOTIFY on the database.
+    import uvicorn
+
+    from booking_api.cli import _serve
+
+    started: dict[str, object] = {}
+    monkeypatch.delenv("OKIENKO_BROKER_URL", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.update(
+        workers=options["workers"], broker=os.environ.get("OKIENKO_BROKER_URL")))
+    try:
+        _serve(Settings(database_url="postgresql://postgres@127.0.0.1/okienko", broker_url=configured),
+               "127.0.0.1", 8000, workers=2)
+        assert started == {"workers": 2, "broker": used}
+    finally:
+        os.environ.pop("OKIENKO_BROKER_URL", None)

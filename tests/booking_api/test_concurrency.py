@@ -8,7 +8,8 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
-from booking_api.locking import KeyedGate
+from booking_api.errors import DomainError
+from booking_api.locking import Admission, KeyedGate
 from booking_api.models import Ticket
 from tests.conftest import close_office, open_office, warsaw
 
@@ -78,3 +79,57 @@ async def test_a_keyed_gate_lets_one_in_per_key_and_shares_what_it_found() -> No
     await asyncio.gather(*(visitor(f"{key}{i}", key) for key in "ab" for i in range(3)))
     assert [entry for entry in order if entry.startswith("a")] == ["a0:False", "a1:True", "a2:True"]
     assert gate._keys == {}   # nothing kept once nobody waits
+
+
+async def test_admission_lets_a_few_in_in_order_and_turns_away_those_waiting_for_a_gone_slot() -> None:
+    admission = Admission(2)
+    release = asyncio.Event()
+    inside: list[str] = []
+    answers: dict[str, str] = {}
+
+    async def attempt(name: str, slot: str) -> None:
+        try:
+            async with admission.enter(slot):
+                inside.append(name)
+                assert len(inside) - len([a for a in answers if answers[a] == "done"]) <= 2
+                await release.wait()
+                answers[name] = "done"
+        except DomainError as error:
+            answers[name] = error.code
+
+    tasks = [asyncio.create_task(attempt(f"{slot}{i}", slot)) for i in range(3) for slot in "ab"]
+    while len(inside) < 2:
+        await asyncio.sleep(0)
+    assert inside == ["a0", "b0"]                     # the first two, in arrival order
+    assert admission.turn_away("a", lambda: DomainError("slot_full")) == 2   # a1, a2 stop waiting at once
+    await asyncio.sleep(0)
+    assert answers == {"a1": "slot_full", "a2": "slot_full"}
+    release.set()
+    await asyncio.gather(*tasks)
+    assert inside == ["a0", "b0", "b1", "b2"]
+    assert answers == {"a1": "slot_full", "a2": "slot_full", "a0": "done", "b0": "done", "b1": "done",
+                       "b2": "done"}
+    assert admission._free == 2 and not admission._waiting   # every place given back
+
+
+async def test_admission_passes_on_the_place_of_a_waiter_that_gave_up() -> None:
+    admission = Admission(1)
+    first_in = asyncio.Event()
+    let_go = asyncio.Event()
+    done: list[str] = []
+
+    async def attempt(name: str) -> None:
+        async with admission.enter("slot"):
+            first_in.set()
+            await let_go.wait()
+            done.append(name)
+
+    first = asyncio.create_task(attempt("first"))
+    await first_in.wait()
+    impatient = asyncio.create_task(attempt("impatient"))
+    patient = asyncio.create_task(attempt("patient"))
+    await asyncio.sleep(0)
+    impatient.cancel()                 # a client that hung up while parked
+    let_go.set()
+    await asyncio.gather(first, patient)
+    assert impatient.cancelled() and done == ["first", "patient"] and admission._free == 1

@@ -62,7 +62,9 @@ def two_servers(request, postgres_url: str, tmp_path: Path):
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
     asyncio.run(drop_everything(postgres_url))
     env = {**os.environ, "DATABASE_URL": postgres_url, "OKIENKO_DATA_DIR": str(tmp_path),
-           "OKIENKO_BROKER_URL": broker, "OKIENKO_LOG_LEVEL": "warning", "OKIENKO_SECRET_KEY": "test"}
+           "OKIENKO_BROKER_URL": broker, "OKIENKO_LOG_LEVEL": "warning", "OKIENKO_SECRET_KEY": "test",
+           # Listings stay cached for a minute: what one process learns must reach the other at once.
+           "OKIENKO_SLOTS_CACHE_SECONDS": "60"}
     okienko(env, "migrate")
     office_file = tmp_path / "office.toml"
     office_file.write_text(open_all_week(DEMO_OFFICE.read_text(encoding="utf-8")), encoding="utf-8")
@@ -147,3 +149,29 @@ async def test_four_windows_on_two_processes_call_each_ticket_once(two_servers) 
         await asyncio.gather(*(desk(base, window) for base, _name, window in desks))
     assert sorted(called) == issued and len(set(called)) == len(issued)
 
+
+
+async def test_a_slot_filled_through_one_process_is_shown_full_by_the_other_at_once(two_servers) -> None:
+    (first, second), _tokens = two_servers
+    async with httpx.AsyncClient() as http:
+        listing = (await http.get(f"{second}/api/v1/slots", params={"service": "A"})).json()
+        slot = next(s for day in listing["days"] for s in day["slots"] if s["free"] == s["places"])
+        for n in range(slot["places"]):
+            held = await http.post(f"{first}/api/v1/bookings", json={
+                "service": "A", "start": slot["start"], "language": "en", "name": f"Olena {'ABCD'[n]}",
+                "birth_date": "1990-04-12", "document_number": f"FE 20000{n}", "phone": "",
+                "email": f"olena{n}@example.com"})
+            assert held.status_code == 202, held.text
+        # The second process counted before the holds and would serve that count for a minute.
+        deadline = time.monotonic() + 10
+        while True:
+            listing = (await http.get(f"{second}/api/v1/slots", params={"service": "A"})).json()
+            free = next(s["free"] for day in listing["days"] for s in day["slots"] if s["start"] == slot["start"])
+            if free == 0:
+                break
+            assert time.monotonic() < deadline, "the second process still shows the slot free"
+            await asyncio.sleep(0.05)
+        late = await http.post(f"{second}/api/v1/bookings", json={
+            "service": "A", "start": slot["start"], "language": "en", "name": "Late Comer", "birth_date": "1990-04-12",
+            "document_number": "FE 299999", "phone": "", "email": "late@example.com"})
+        assert late.status_code == 409 and late.json()["error"] == "slot_full"

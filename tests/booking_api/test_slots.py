@@ -54,6 +54,24 @@ def test_slots_on_the_days_the_clocks_change_keep_their_wall_time(day: date) -> 
     assert all(s.ends_at - s.starts_at == timedelta(minutes=30) for s in slots)
 
 
+def test_a_reloaded_schedule_gets_its_own_slots_not_the_remembered_ones() -> None:
+    # The day's slots are remembered per process; an office set-up loaded again with other hours,
+    # another slot length or more places must not see the old ones.
+    day = date(2026, 12, 1)
+    before = slots_on(office(), schedule(), day)
+    before.clear()  # a caller changing its list changes nothing for the next one
+    assert starts(slots_on(office(), schedule(), day)) == ["08:00", "08:30", "09:00", "09:30", "10:30", "11:00",
+                                                           "11:30"]
+    longer = schedule(days={day.weekday(): ((8 * 60, 13 * 60),)})
+    assert starts(slots_on(office(), longer, day))[-2:] == ["12:00", "12:30"]
+    assert starts(slots_on(office(), schedule(slot_minutes=60, breaks=()), day)) == ["08:00", "09:00", "10:00",
+                                                                                     "11:00"]
+    assert {s.places for s in slots_on(office(), schedule(places=5), day)} == {5}
+    assert slots_on(office(), schedule(breaks=((8 * 60, 9 * 60),)), day)[0].starts_at.hour == 9
+    tokyo = slots_on(OfficeSetup(**{**office().__dict__, "timezone": ZoneInfo("Asia/Tokyo")}), schedule(), day)
+    assert tokyo[0].starts_at.utcoffset() == timedelta(hours=9)
+
+
 def test_a_night_schedule_skips_the_hour_that_does_not_exist() -> None:
     night = schedule(days={6: ((60, 4 * 60),)}, breaks=())
     spring = starts(slots_on(office(), night, date(2026, 3, 29)))

@@ -97,7 +97,7 @@ def uk(message: str) -> str:
 
 def person(tag: str, name: str = "Olena Kovalenko") -> dict[str, str]:
     return {"name": name, "birth_date": "1990-04-02", "document_number": f"FE{zlib.crc32(tag.encode()) % 10**7:07d}",
-            "phone": "", "email": f"{tag}@example.com"}
+            "phone": "", "email": f"{tag}@example.com", "document_country": "UA"}
 
 
 def ticket_of(receipt: str, draw_id: int) -> str:
@@ -164,7 +164,7 @@ def fill_entry(page: Page, details: dict[str, str], ranges: list[tuple[str, str]
     for field in ("name", "birth_date", "document_number", "email", "phone"):
         if details.get(field):
             page.locator(f"#{field}").fill(details[field])
-    page.locator("#document_country").select_option("UA")
+    page.locator("#document_country").select_option(details["document_country"])
     if ranges:
         page.locator("#preference-ranges").check()
         for number, (start, end) in enumerate(ranges, 1):

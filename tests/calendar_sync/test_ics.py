@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from calendar_sync.ics import booking_calendar
+from calendar_sync.ics import booking_calendar, timezone_lines
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 LONG_TEXT = (
@@ -131,6 +131,17 @@ def test_new_york_rules_use_the_ordinal_sunday():
     assert rule(standard) == (11, "1SU")
     assert daylight["TZOFFSETTO"].td == timedelta(hours=-4)
     assert standard["TZOFFSETTO"].td == timedelta(hours=-5)
+
+
+def test_the_timezone_is_built_once_and_every_file_gets_the_same_rules():
+    # Built once per zone and year (every confirmation needs it): a caller changing its copy changes
+    # nothing for the next one, and another year gets its own rules.
+    first = timezone_lines(WARSAW, 2026)
+    first.append("X-BROKEN:1")
+    assert timezone_lines(WARSAW, 2026) == first[:-1]
+    assert confirmation().count(b"BEGIN:VTIMEZONE") == 1
+    assert "DTSTART:19700329T020000" in timezone_lines(WARSAW, 2027)
+    assert timezone_lines(ZoneInfo("Asia/Tokyo"), 2026) != first[:-1]
 
 
 @pytest.mark.parametrize("key", ["Europe/Warsaw", "America/New_York", "Australia/Sydney", "America/Santiago",
