@@ -65,7 +65,7 @@ async def test_a_cancelled_place_is_withheld_until_a_random_moment_within_the_ho
     assert (await hold(office, someone(3))).json()["error"] == "slot_full"
     office.clock.set(row["release_at"] + timedelta(seconds=1))
     assert await free_places(office, START, "F") == 1
-    office.okienko.booking._seen_full.clear()   # this process's memory of the full slot lasts a second
+    office.okienko.booking.hints._full.clear()   # this process's memory of the full slot lasts a second
     again = await hold(office, someone(3))
     assert again.status_code == 202, again.text
     assert await withheld(office) == []   # forgotten under the slot's lock
@@ -137,10 +137,10 @@ async def test_an_expired_hold_is_never_handed_to_the_next_booker_of_its_slot(of
     assert (await office.okienko.booking.sweep())["expired"] == 1
     [row] = await withheld(office)
     assert row["release_at"] > office.clock.now()
-    office.okienko.booking._seen_full.clear()
+    office.okienko.booking.hints._full.clear()
     assert (await hold(office, someone(3))).json()["error"] == "slot_full"
     office.clock.set(row["release_at"])
-    office.okienko.booking._seen_full.clear()
+    office.okienko.booking.hints._full.clear()
     assert (await hold(office, someone(3))).status_code == 202
 
 
@@ -155,7 +155,7 @@ async def test_a_booker_finding_an_expired_hold_in_the_slot_gets_another_place_a
     [row] = await withheld(office)   # the expired hold's place, passed on under the slot's lock
     assert row["release_at"] > office.clock.now()
     assert await free_places(office, START, "F") == 0
-    office.okienko.booking._seen_full.clear()
+    office.okienko.booking.hints._full.clear()
     assert (await hold(office, someone(3))).json()["error"] == "slot_full"
 
 
