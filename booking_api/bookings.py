@@ -205,12 +205,13 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     place, left = await take_place(conn, setup, service, slot, now)
     if waitlist_entry_id is None:
         await refuse_if_draw_pending(conn, setup, service.id, slot.day)
-    for expired in await expire_stale_holds(conn, now, service_id=service.id, person_key=key):
-        await withhold_ended_hold(conn, setup, expired, now)
-    if await active_booking_of(conn, service.id, key):
-        raise DomainError("already_booked", service=service.name(language))
+    # The person's (and the case's) holds past their time end first, their places passed on.
+    stale = await expire_stale_holds(conn, now, service_id=service.id, person_key=key)
     if case_key is not None:
-        await _check_case(conn, setup, service, case_key, now, language, offer=waitlist_entry_id is not None)
+        stale += await expire_stale_holds(conn, now, service_id=service.id, case_key=case_key)
+    for expired in stale:
+        await withhold_ended_hold(conn, setup, expired, now)
+    await refuse_second_booking(conn, setup, service, key, case_key, language, new_case=waitlist_entry_id is None)
     code = await _unused_code(conn, setup.id)
     one_time = f"{secrets.randbelow(1_000_000):06d}"
     booking_id = secrets.token_urlsafe(16)
@@ -236,14 +237,20 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     return Held(row, sent_to, slot_now_full=left == 0)
 
 
-async def _check_case(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, key: str, now: datetime,
-                      language: str, *, offer: bool) -> None:
-    """Under the slot's lock: the case has no other active booking of the service, and (for a
-    new booking, where the office keeps the list) it is an open case."""
-    if not offer:
-        await check_open_case(conn, setup, key)
-    await expire_stale_holds(conn, now, service_id=service.id, case_key=key)
-    if await active_booking_of_case(conn, service.id, key):
+async def refuse_second_booking(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, key: str,
+                                case_key: str | None, language: str, *, new_case: bool = True) -> None:
+    """The one home of "one active booking per person, and per case number, of a service" (for a
+    hold, a waiting-list place and a draw entry alike): `already_booked` when the person (their
+    travel document, `key`) holds one, `case_already_booked` when the case does, and, for a case
+    number given anew where the office keeps its list of open cases, `unknown_case`. The partial
+    UNIQUE indexes stay the last guard."""
+    if await active_booking_of(conn, service.id, key):
+        raise DomainError("already_booked", service=service.name(language))
+    if case_key is None:
+        return
+    if new_case:
+        await check_open_case(conn, setup, case_key)
+    if await active_booking_of_case(conn, service.id, case_key):
         raise DomainError("case_already_booked", service=service.name(language))
 
 

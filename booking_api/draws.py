@@ -30,8 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
-from booking_api.bookings import active_booking_of, digest
-from booking_api.cases import active_booking_of_case, check_open_case
+from booking_api.bookings import digest, refuse_second_booking
 from booking_api.errors import DomainError
 from booking_api.models import Booking, Draw, DrawEntry, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
@@ -252,12 +251,7 @@ async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup
     """
     _check_open(setup, draw, now)
     key = person_key(secret_key, person)
-    if await active_booking_of(conn, service.id, key):
-        raise DomainError("already_booked", service=service.name(language))
-    if case_key is not None:
-        await check_open_case(conn, setup, case_key)
-        if await active_booking_of_case(conn, service.id, case_key):
-            raise DomainError("case_already_booked", service=service.name(language))
+    await refuse_second_booking(conn, setup, service, key, case_key, language)
     table = DrawEntry.__table__
     await conn.execute(sa.update(table).where(
         table.c.draw_id == draw["id"], table.c.person_key == key, table.c.status == "pending",

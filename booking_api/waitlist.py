@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.booking_mail import Notifier
-from booking_api.bookings import active_booking_of, digest, hold
-from booking_api.cases import active_booking_of_case, check_open_case
+from booking_api.bookings import active_booking_of, digest, hold, refuse_second_booking
+from booking_api.cases import active_booking_of_case
 from booking_api.errors import DomainError
 from booking_api.models import WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
@@ -40,12 +40,7 @@ async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     if not setup.booking_policy.waitlist:
         raise DomainError("waitlist_off")
     key = person_key(secret_key, person)
-    if await active_booking_of(conn, service.id, key):
-        raise DomainError("already_booked", service=service.name(language))
-    if case_key is not None:
-        await check_open_case(conn, setup, case_key)
-        if await active_booking_of_case(conn, service.id, case_key):
-            raise DomainError("case_already_booked", service=service.name(language))
+    await refuse_second_booking(conn, setup, service, key, case_key, language)
     table = WaitlistEntry.__table__
     waiting = (await conn.execute(sa.select(table.c.id).where(
         table.c.service_id == service.id, table.c.person_key == key,
