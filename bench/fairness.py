@@ -342,9 +342,7 @@ class Bench:
                         refusals[key] = refusals.get(key, 0) + 1
         finally:
             watcher.cancel()
-        return {"attempts": attempts, "succeeded": succeeded, "refused": refusals,
-                "freed_withheld": "freed_places" in (ROOT / "booking_api" / "booking_changes.py").read_text()
-                and (ROOT / "booking_api" / "freed.py").exists()}
+        return {"attempts": attempts, "succeeded": succeeded, "refused": refusals}
 
 
 # --- analysis --------------------------------------------------------------------------------
@@ -484,8 +482,7 @@ def draw_lines(report: dict[str, Any]) -> list[str]:
         f"| script fired after the window opened | {d['script_fired_after_ms']} ms |",
         f"| published draw checks (commitment, order) | {d['published_check']['commitment']}, {d['published_check']['order']} |",
         f"| refused | {json.dumps(d['refused']) if d['refused'] else 'none'} |",
-        f"| handovers succeeded | {h['succeeded']} of {h['attempts']}"
-        f"{'' if h['freed_withheld'] else ' (freed places not withheld in this tree yet)'} |",
+        f"| handovers succeeded | {h['succeeded']} of {h['attempts']} |",
     ]
 
 
