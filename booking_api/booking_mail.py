@@ -166,6 +166,23 @@ class Notifier:
         await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], subject=subject,
                       body=body, now=now)
 
+    def draw_result_sms(self, setup: OfficeSetup, service: ServiceSetup, entry: dict[str, Any],
+                        draw: dict[str, Any], booking: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The draw's outcome by SMS, as `enqueue`'s arguments, where the office sends SMS and the
+        person gave a phone (no document number, no link secret: the email has the details)."""
+        if not (setup.booking_policy.sms and self.can_sms and entry["phone"]):
+            return None
+        language = entry["language"]
+        if booking is not None:
+            text = self._t(language, _("{office}: you were drawn. {service}, {when}. Booking code {code}."),
+                           office=setup.code.upper(), service=service.name(language), when=self.when(setup, booking),
+                           code=booking["code"])
+        else:
+            text = self._t(language, _("{office}: not drawn this time for {service}, {day}. Details by email."),
+                           office=setup.code.upper(), service=service.name(language),
+                           day=self.draw_day(setup, entry, draw["office_day"]))
+        return {"channel": "sms", "recipient": entry["phone"], "body": text}
+
     def not_drawn_message(self, setup: OfficeSetup, service: ServiceSetup, entry: dict[str, Any],
                           draw: dict[str, Any], waiting: bool) -> dict[str, Any]:
         """"Not drawn this time", as `enqueue`'s arguments; says so when the person is now on the waiting list."""

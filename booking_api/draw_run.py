@@ -153,7 +153,8 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
             events.append({"office_id": setup.id, "booking_id": booking["id"], "kind": "confirmed", "at": now,
                            "detail": {"draw": draw_id, "place": place}})
             entry_updates.append({"b_id": entry["id"], "b_status": "won", "b_rank": rank, "b_booking": booking["id"]})
-            messages.append(notifier.confirmed_message(setup, service, booking, secret, now))
+            messages += filter(None, (notifier.confirmed_message(setup, service, booking, secret, now),
+                                      notifier.draw_result_sms(setup, service, entry, draw, booking)))
             start = slot.starts_at.astimezone(setup.timezone).isoformat()
         else:
             entry_updates.append({"b_id": entry["id"], "b_status": "not_drawn", "b_rank": rank, "b_booking": None})
@@ -171,7 +172,8 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
                     "language": entry["language"], "joined_at": now + timedelta(microseconds=rank),
                     # the receipt's hash: the receipt lets its holder leave the list too
                     "secret_hash": entry["secret_hash"]})
-            messages.append(notifier.not_drawn_message(setup, service, entry, draw, waiting))
+            messages += filter(None, (notifier.not_drawn_message(setup, service, entry, draw, waiting),
+                                      notifier.draw_result_sms(setup, service, entry, draw, None)))
         result.append({"rank": rank, "ticket": entry["ticket"], "preferences": preferences_json(entry["preferences"]),
                        "outcome": "won" if chosen else "not_drawn", "start": start})
 

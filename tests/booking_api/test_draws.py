@@ -477,3 +477,27 @@ async def test_a_draw_that_fails_half_way_leaves_nothing_and_runs_again(office: 
     assert (await app.booking.sweep())["draws_run"] == 1
     done = (await office.client.get(f"/api/v1/draws/{draw['id']}")).json()
     assert done["status"] == "done" and [row["outcome"] for row in done["result"]] == ["won"] * 3
+
+
+async def test_draw_results_go_by_sms_too_where_the_office_sends_sms(office_factory: Any, tmp_path: Path) -> None:
+    path = tmp_path / "drawn.toml"
+    path.write_text(DRAW_OFFICE.replace("waitlist = true", "waitlist = true\nsms = true"), encoding="utf-8")
+    office = await office_factory(DURING, office_file=path, sms_gateway_url="http://127.0.0.1:9/send")
+    draw = await the_draw(office)
+    people = [{**person(n), "phone": f"+4860070{n:04d}"} for n in range(9)]   # 9 people for 8 places
+    for who in people:
+        await enter_and_confirm(office, draw["id"], who)
+    office.clock.set(AFTER)
+    await office.okienko.booking.sweep()
+    texts = {}
+    for who in people:
+        [sms] = [m for m in await messages_to(office, who["phone"]) if m["channel"] == "sms"
+                 and "drawn" in m["body"]]
+        texts[who["phone"]] = sms["body"]
+    won = [text for text in texts.values() if "you were drawn" in text]
+    lost = [text for text in texts.values() if "not drawn this time" in text]
+    assert (len(won), len(lost)) == (8, 1), texts
+    async with office.okienko.db.read() as conn:
+        codes = set((await conn.execute(sa.select(Booking.__table__.c.code))).scalars())
+    assert all(re.search(r"Booking code ([A-Z0-9]{6})\.$", text).group(1) in codes for text in won)  # type: ignore[union-attr]
+    assert all(who["document_number"] not in text for who in people for text in texts.values())
