@@ -20,21 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from booking_api.bookings import CODE_ALPHABET
 from booking_api.i18n import Translator
 from booking_api.people import FIELD_MESSAGES
-from tests.conftest import Demo, launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.booking_site.conftest import PHONE, OpenPage
+from tests.conftest import Demo, overflow_problems, running_demo
 from tests.kiosk.test_kiosk_browser import CONTRASTS_JS
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/booking-shots")
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1920, "height": 1080}
 CUT_OFF_CHECKED = (".step, .card, .choice, .day, .time, .button, .languages a, .pass-code, .facts dd, "
                    ".field-error, .notice, .banner, h1, h2")
@@ -170,11 +170,6 @@ def free_start_after(server: Server, service: str, hours: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    return require_chromium()
-
-
-@pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Server]:
     """The demo office (books from tomorrow, has a waiting list)."""
     with running_demo(tmp_path_factory.mktemp("booking-demo")) as demo:
@@ -189,38 +184,6 @@ def today_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) 
     office.write_text(TODAY_OFFICE, encoding="utf-8")
     with running_demo(folder, office_file=office) as demo:
         yield Server(demo)
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-OpenPage = Callable[..., Page]
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """open_page(server, path, viewport=PHONE, locale=...) -> a page; no script may fail on it."""
-    contexts = []
-    errors: list[str] = []
-
-    def open_it(server: Server, path: str, viewport: dict[str, int] = PHONE, locale: str = "pl-PL") -> Page:
-        context = browser.new_context(viewport=viewport, locale=locale, base_url=server.url, has_touch=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        # Chromium logs every 4xx answer (a refused code, a missing favicon) as a console error.
-        page.on("console", lambda message: errors.append(message.text)
-                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-        page.goto(path)
-        return page
-
-    yield open_it
-    for context in contexts:
-        context.close()
-    assert errors == []
 
 
 def shoot(page: Page, name: str) -> None:

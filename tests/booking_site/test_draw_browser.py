@@ -23,20 +23,20 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from booking_api.bookings import CODE_ALPHABET
 from booking_api.i18n import Translator
 from tests.booking_site.test_booking_browser import CUT_OFF_CHECKED, SMALL_TARGETS_JS, Server
-from tests.conftest import ROOT, launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.booking_site.conftest import PHONE, OpenPage
+from tests.conftest import ROOT, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/draw-shots")
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1920, "height": 1080}
 LOCALES = {"uk": "uk-UA", "pl": "pl-PL"}
 DRAW_CUT_OFF = f"{CUT_OFF_CHECKED}, .radio, .range, .hash, .result-table td, .draw-when"
@@ -115,37 +115,6 @@ def draw_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(demo)
 
 
-@pytest.fixture(scope="module")
-def browser(draw_server: Server) -> Iterator[Browser]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-OpenPage = Callable[..., Page]
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """open_page(server, path, viewport=PHONE, language="uk") -> a page; no script may fail on it."""
-    contexts = []
-    errors: list[str] = []
-
-    def open_it(server: Server, path: str, viewport: dict[str, int] = PHONE, language: str = "uk") -> Page:
-        context = browser.new_context(viewport=viewport, locale=LOCALES[language], base_url=server.url, has_touch=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda message: errors.append(message.text)
-                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-        page.goto(path)
-        return page
-
-    yield open_it
-    for context in contexts:
-        context.close()
-    assert errors == []
-
-
 def check_layout(page: Page, viewport: dict[str, int], name: str) -> None:
     """Nothing cut off or too small to tap; a phone page may scroll down, so it is checked whole."""
     if viewport is PHONE:
@@ -198,7 +167,7 @@ def wait_for_the_draw(server: Server, draw_id: int) -> dict[str, Any]:
 
 def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
         open_page: OpenPage, draw_server: Server) -> None:
-    page = open_page(draw_server, "/book?lang=uk")
+    page = open_page(draw_server, "/book?lang=uk", locale="uk-UA")
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     expect(page.locator('.choice[aria-current="true"]')).to_contain_text("Відбитки пальців")
     panel = page.locator("#step-draw")
@@ -264,7 +233,7 @@ def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
 
     # Someone changes their mind: withdrawn from their entry's page, after saying "yes" once more.
     leaving = enter_through_the_api(draw_server, draw["id"], person("leaving"))
-    mind = open_page(draw_server, f"{leaving['status_url']}&lang=uk")
+    mind = open_page(draw_server, f"{leaving['status_url']}&lang=uk", locale="uk-UA")
     expect(mind.locator("#entry-status")).to_have_text(uk("In the draw"))
     mind.locator("#withdraw-start").tap()
     mind.locator("#withdraw-keep").tap()
@@ -292,7 +261,8 @@ def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
     check_layout(entry_page, PHONE, "won-uk")
 
     # The public record: the seed, the order, your ticket marked; and the documented check passes.
-    record = open_page(draw_server, f"/book/draws/{draw['id']}?lang=uk&ticket={mine}", viewport=DESKTOP)
+    record = open_page(draw_server, f"/book/draws/{draw['id']}?lang=uk&ticket={mine}", viewport=DESKTOP,
+                       locale="uk-UA")
     expect(record.locator("#record-seed")).to_have_text(published["seed"])
     expect(record.locator("#record-commitment")).to_have_text(draw["commitment"])
     expect(record.locator("#record-table tbody tr")).to_have_count(4)
@@ -300,11 +270,13 @@ def test_a_visitor_enters_a_draw_in_ukrainian_and_sees_the_place_won(
     assert hashlib.sha256(published["seed"].encode()).hexdigest() == draw["commitment"]
     check_layout(record, DESKTOP, "record-uk")
     for language, viewport in (("uk", PHONE), ("pl", DESKTOP), ("pl", PHONE)):
-        shown = open_page(draw_server, f"/book/draws/{draw['id']}?lang={language}&ticket={mine}", viewport, language)
+        shown = open_page(draw_server, f"/book/draws/{draw['id']}?lang={language}&ticket={mine}", viewport,
+                          LOCALES[language])
         expect(shown.locator("#record-table tbody tr")).to_have_count(4)
         check_layout(shown, viewport, f"record-{language}")
     for language, viewport in (("uk", DESKTOP), ("pl", DESKTOP), ("pl", PHONE)):
-        shown = open_page(draw_server, entry_page.url.replace("lang=uk", f"lang={language}"), viewport, language)
+        shown = open_page(draw_server, entry_page.url.replace("lang=uk", f"lang={language}"), viewport,
+                          LOCALES[language])
         expect(shown.locator("#entry-booking-code")).to_have_text(CODE)
         check_layout(shown, viewport, f"won-{language}")
     assert docs_check(published, receipt) == [
@@ -315,7 +287,7 @@ def layouts_while_open(open_page: OpenPage, server: Server, entry_url: str) -> N
     """The panel, the entry form with a wrong range, and the entry's page, while the window is open."""
     for language in ("uk", "pl"):
         for viewport in (PHONE, DESKTOP):
-            page = open_page(server, f"/book?lang={language}", viewport, language)
+            page = open_page(server, f"/book?lang={language}", viewport, LOCALES[language])
             expect(page.locator("#draw-enter")).to_be_visible()
             expect(page.locator("#draw-places")).to_be_visible()
             check_layout(page, viewport, f"panel-{language}")
@@ -328,7 +300,8 @@ def layouts_while_open(open_page: OpenPage, server: Server, entry_url: str) -> N
             expect(page.locator("#preferences-error")).not_to_be_empty()
             check_layout(page, viewport, f"form-{language}")
             if not (language == "uk" and viewport is PHONE):  # that one is checked by the test itself
-                shown = open_page(server, entry_url.replace("lang=uk", f"lang={language}"), viewport, language)
+                shown = open_page(server, entry_url.replace("lang=uk", f"lang={language}"), viewport,
+                                  LOCALES[language])
                 expect(shown.locator("#entry-ticket")).to_have_text(TICKET)
                 check_layout(shown, viewport, f"entered-{language}")
 
