@@ -161,7 +161,7 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
     """recall, start, finish, no_show or transfer one ticket (the clerk's buttons)."""
     if action not in TRANSITIONS or action == "call":
         raise DomainError("malformed_request", detail=action)
-    current = await _ticket(conn, setup, ticket_id)
+    current = await office_ticket(conn, setup, ticket_id)
     if window_id is not None and current["window_id"] != window_id and current["status"] != "waiting":
         raise DomainError("not_at_this_window", number=current["number"])
     if action == "no_show" and current["status"] == "called" and not can_mark_no_show(setup, current):
@@ -182,7 +182,8 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
     return Moved(moved, events)
 
 
-async def _ticket(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
+async def office_ticket(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
+    """The office's ticket with this id; `ticket_not_found` otherwise."""
     tickets = Ticket.__table__
     row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id,
                                                        tickets.c.office_id == setup.id))).mappings().first()

@@ -11,29 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.bookings import record
+from booking_api.calling import booking_of_ticket, office_ticket
 from booking_api.errors import DomainError
-from booking_api.models import Booking, Ticket
 from booking_api.office import OfficeSetup
 from booking_api.people import document_matches, normalise_country
 
 
-async def booking_of_ticket(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
+async def _checked_booking(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
     """The booking a ticket was checked in with; `ticket_not_found`, or `no_booking` for a walk-in."""
-    tickets = Ticket.__table__
-    ticket = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id,
-                                                          tickets.c.office_id == setup.id))).mappings().first()
-    if ticket is None:
-        raise DomainError("ticket_not_found")
-    table = Booking.__table__
-    booking = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id,
-                                                         table.c.ticket_id == ticket_id))).mappings().first()
+    ticket = await office_ticket(conn, setup, ticket_id)
+    booking = await booking_of_ticket(conn, setup, ticket)
     if booking is None:
         raise DomainError("no_booking", number=ticket["number"])
-    return {**dict(booking), "ticket_window_id": ticket["window_id"], "ticket_number": ticket["number"]}
+    return {**booking, "ticket_window_id": ticket["window_id"], "ticket_number": ticket["number"]}
 
 
 async def check_document(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, typed: str, *,
@@ -47,7 +40,7 @@ async def check_document(conn: AsyncConnection, setup: OfficeSetup, ticket_id: s
     `window_id`: a clerk checks only the ticket called to their own window (`not_at_this_window`);
     None for managers. Refuses with `ticket_not_found` or `no_booking`.
     """
-    booking = await booking_of_ticket(conn, setup, ticket_id)
+    booking = await _checked_booking(conn, setup, ticket_id)
     if window_id is not None and booking["ticket_window_id"] != window_id:
         raise DomainError("not_at_this_window", number=booking["ticket_number"])
     matched = document_matches(secret_key, booking["document_hash"], typed)
