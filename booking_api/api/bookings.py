@@ -10,7 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.api.common import field_error, language_of, okienko, read_json, require_kiosk, require_staff
+from booking_api.api.common import field_error, language_of, link_secret, okienko, read_json, require_kiosk, \
+    require_staff
 from booking_api.api.tickets import issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
@@ -143,10 +144,7 @@ async def confirm_booking(request: Request) -> Response:
 
 
 def _secret(request: Request, body: dict[str, Any] | None = None) -> str:
-    secret = (body or {}).get("secret") or request.query_params.get("secret") or request.headers.get("x-booking-secret")
-    if not isinstance(secret, str) or not secret:
-        raise DomainError("booking_not_found")
-    return secret
+    return link_secret(request, body, "secret", "x-booking-secret", "booking_not_found")
 
 
 async def get_booking(request: Request) -> Response:

@@ -122,3 +122,12 @@ def base_url(connection: HTTPConnection) -> str:
 
 def field_error(detail: str) -> DomainError:
     return DomainError("malformed_request", detail=detail)
+
+
+def link_secret(request: Request, body: dict[str, Any] | None, name: str, header: str, missing: str) -> str:
+    """A link's secret (a manage link's `secret`, a draw entry's `receipt`) from the body, the query
+    or a header; the error `missing` (a not-found code: nothing tells a guesser what exists) without it."""
+    secret = (body or {}).get(name) or request.query_params.get(name) or request.headers.get(header)
+    if not isinstance(secret, str) or not secret:
+        raise DomainError(missing)
+    return secret

@@ -10,12 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api.bookings import PERSON_FIELDS, _client, _language, _setup
-from booking_api.api.common import field_error, okienko, read_json
+from booking_api.api.common import field_error, link_secret, okienko, read_json
 from booking_api.draws import draw_json, is_draw_service
-from booking_api.errors import DomainError
 from booking_api.i18n import _
 
-ENTRY_FIELDS = (*PERSON_FIELDS, "document_country", "case_number")
 
 
 def status_url(entry_id: str, receipt: str) -> str:
@@ -52,7 +50,7 @@ async def enter_draw(request: Request) -> Response:
     body = await read_json(request)
     language = _language(request, body)
     setup = await _setup(request)
-    details = {name: body.get(name) for name in ENTRY_FIELDS if name in body}
+    details = {name: body.get(name) for name in PERSON_FIELDS if name in body}
     entered, _draw = await app.booking.enter_draw(setup, None, request.path_params["draw_id"], details,
                                                   body.get("preferences"), language=language,
                                                   client=_client(request))
@@ -80,11 +78,7 @@ async def confirm_entry(request: Request) -> Response:
 
 
 def _receipt(request: Request, body: dict[str, Any] | None = None) -> str:
-    receipt = (body or {}).get("receipt") or request.query_params.get("receipt") or \
-        request.headers.get("x-draw-receipt")
-    if not isinstance(receipt, str) or not receipt:
-        raise DomainError("entry_not_found")
-    return receipt
+    return link_secret(request, body, "receipt", "x-draw-receipt", "entry_not_found")
 
 
 async def get_entry(request: Request) -> Response:
