@@ -15,7 +15,6 @@ from booking_api.draws import draw_json, is_draw_service
 from booking_api.i18n import _
 
 
-
 def status_url(entry_id: str, receipt: str) -> str:
     """The entry's page on the booking site; the receipt in it shows the entry to whoever holds it."""
     return f"/book/draw/{entry_id}?receipt={receipt}"
