@@ -27,7 +27,12 @@ from booking_api.i18n import _
 
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.’][^\W\d_]+)*\.?$")
 _DOCUMENT = re.compile(r"^[A-Z0-9]{5,20}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+# One mailbox: an RFC 5321 dot-atom local part (no commas, spaces, quotes or control characters, so
+# never a list of addresses), then a domain of letters, digits and hyphens, Unicode (IDNA) allowed.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_EMAIL = re.compile(rf"^(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,}}|xn--[a-z0-9-]{{2,}})\Z",
+                    re.IGNORECASE)
 _PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
 
 # Field problems, each a message in the visitor's language (the booking page shows them as you type).

@@ -31,7 +31,7 @@ async def _setup(request: Request) -> OfficeSetup:
 
 def _language(request: Request, body: dict[str, Any] | None = None) -> str:
     choice = (body or {}).get("language")
-    if choice is not None and choice not in LANGUAGES:
+    if choice is not None and (not isinstance(choice, str) or choice not in LANGUAGES):
         raise DomainError("unknown_language")
     language = language_of(request, choice)
     current_language.set(language)

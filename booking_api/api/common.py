@@ -27,6 +27,8 @@ def okienko(connection: HTTPConnection) -> Okienko:
 def language_of(connection: HTTPConnection, explicit: str | None = None) -> str:
     """The caller's language: explicit choice, `?lang=`, Accept-Language, else the default."""
     app = okienko(connection)
+    if explicit is not None and not isinstance(explicit, str):   # e.g. {"language": {...}} in a body
+        raise DomainError("unknown_language")
     choice = explicit or connection.query_params.get("lang")
     language = negotiate(choice, connection.headers.get("accept-language"), app.settings.default_language)
     current_language.set(language)
@@ -75,15 +77,30 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; `malformed_request` otherwise."""
-    raw = await request.body()
+    """The request body as a JSON object; `malformed_request` otherwise (not JSON, NaN or Infinity,
+    nesting or numbers too deep or long to read), `body_too_large` past `max_body_bytes`, found
+    before the body is read whole."""
+    limit = okienko(request).settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise DomainError("body_too_large", kb=limit // 1024)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise DomainError("body_too_large", kb=limit // 1024)
+        chunks.append(chunk)
     try:
-        body = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = json.loads(b"".join(chunks) or b"null", parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):   # ValueError: bad JSON, a 4,300-digit number
         raise DomainError("malformed_request", detail=_("the body is not valid JSON")) from None
     if not isinstance(body, dict):
         raise DomainError("malformed_request", detail=_("the body must be a JSON object"))
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:

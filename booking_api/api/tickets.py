@@ -59,7 +59,7 @@ async def create_ticket(request: Request) -> Response:
     kiosk = await require_kiosk(request)
     body = await read_json(request)
     if body.get("language") is not None:
-        if body["language"] not in LANGUAGES:
+        if not isinstance(body["language"], str) or body["language"] not in LANGUAGES:
             raise DomainError("unknown_language")
         language = body["language"]
         current_language.set(language)

@@ -49,12 +49,44 @@ async def test_a_kiosk_must_sign_in(office_factory, headers, body, status, code)
     (b'{"service": "A", "language": "de"}', "unknown_language"),
     (b'{"service": "Q"}', "unknown_service"),
     (b"\xff\xfe", "malformed_request"),
+    (b'{"service": "A", "language": {"pl": 1}}', "unknown_language"),
+    (b'{"service": "A", "language": ["pl"]}', "unknown_language"),
+    (b'{"service": NaN}', "malformed_request"),
+    (b'{"service": "A", "x": Infinity}', "malformed_request"),
+    (b"[" * 30_000 + b"]" * 30_000, "malformed_request"),
+    (b'{"service": ' + b"9" * 5000 + b"}", "malformed_request"),
 ])
 async def test_bad_input_gets_a_clear_error(office_factory, raw, code) -> None:
     office = await office_factory(TUESDAY)
     response = await office.client.post("/api/v1/tickets", content=raw, headers=office.kiosk())
     assert 400 <= response.status_code < 500
     assert response.json()["error"] == code and response.json()["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/waiting-list", "/api/v1/draws/1/entries",
+                                  "/api/v1/bookings/ABCDEF/cancel"])
+async def test_an_object_as_language_is_a_clear_error_on_public_routes(office_factory, path) -> None:
+    office = await office_factory(TUESDAY)
+    response = await office.client.post(path, json={"service": "A", "language": {"pl": 1}})
+    assert (response.status_code, response.json()["error"]) == (400, "unknown_language")
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    limit = office.settings.max_body_bytes
+    declared = await office.client.post("/api/v1/bookings", content=b" " * (limit + 1),
+                                        headers={"Accept-Language": "uk"})
+    assert declared.status_code == 413
+    assert declared.json()["error"] == "body_too_large" and re.search("[а-яіїє]", declared.json()["message"])
+
+    async def chunked():   # no Content-Length: counted while it streams in
+        for _ in range(limit // 1024 + 2):
+            yield b" " * 1024
+    streamed = await office.client.post("/api/v1/tickets", content=chunked(), headers=office.kiosk())
+    assert (streamed.status_code, streamed.json()["error"]) == (413, "body_too_large")
+    within = await office.client.post("/api/v1/tickets", content=b'{"service": "A"}' + b" " * (limit - 100),
+                                      headers=office.kiosk())
+    assert within.status_code == 201, within.text
 
 
 async def test_long_idempotency_key_is_refused(office_factory) -> None:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from booking_api.cases import case_numbers_in_csv, load_open_cases
 from booking_api.models import Booking, WaitlistEntry
-from booking_api.people import countries, country_codes, folded_name, person_key, Person
+from booking_api.errors import DomainError
+from booking_api.people import check_person, countries, country_codes, folded_name, person_key, Person
 from tests.booking_api.test_bookings import PERSON, SLOT, TUESDAY, book
 from tests.conftest import DEMO_OFFICE
 
@@ -86,6 +87,30 @@ async def test_the_waiting_list_knows_the_document_too(office_factory: Any) -> N
     assert other.status_code == 201, other.text
     async with office.okienko.db.read() as conn:
         assert (await conn.execute(sa.select(WaitlistEntry.__table__.c.document_country))).scalar_one() == "GE"
+
+
+@pytest.mark.parametrize("email, valid", [
+    ("jan.kowalski+okienko@example.com", True),
+    ("O'Brien@mail.ie", True),
+    ("olena@żółw.pl", True),              # IDNA domains
+    ("ivan@пример.рф", True),
+    ("a@xn--80ak6aa92e.com", True),
+    ("postmaster,victim@example.org", False),   # a list of two recipients
+    ("a\x07b@example.org", False),       # a control character
+    ("a@example.org\r\nBcc: x@y.pl", False),
+    ("a..b@example.org", False),
+    ("\"a b\"@example.org", False),
+    ("a@localhost", False),
+    ("a@ex_ample.org", False),
+])
+def test_an_email_is_one_mailbox(email: str, valid: bool) -> None:
+    details = {"name": "Jan Kowalski", "birth_date": "1990-01-01", "document_number": "EP1234567", "email": email}
+    if valid:
+        assert check_person(details, date(2026, 12, 2)).email == email
+    else:
+        with pytest.raises(DomainError) as refused:
+            check_person(details, date(2026, 12, 2))
+        assert refused.value.params["fields"] == {"email": "email_invalid"}
 
 
 def test_names_fold_letters_that_accents_alone_do_not_explain() -> None:
