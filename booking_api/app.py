@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from booking_api.api.common import database_error_handler, domain_error_handler,
 from booking_api.clock import Clock
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
+from booking_api.security_headers import SecurityHeaders
 from booking_api.settings import Settings, ensure_secret_key, load_settings
 from booking_site.pages import booking_routes
 from console.pages import console_routes
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     app = Starlette(
         routes=routes(settings.serve_part),
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
                             SQLAlchemyError: database_error_handler},

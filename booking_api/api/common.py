@@ -73,7 +73,9 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
     params = {"detail": str(error.detail)} if code == "malformed_request" else {}
     domain = DomainError(code, **params)
     body = error_body(request, domain)
-    return JSONResponse(body, status_code=error.status_code if error.status_code < 500 else 400)
+    # Keep what the error says about itself, e.g. a 405's `Allow`.
+    return JSONResponse(body, status_code=error.status_code if error.status_code < 500 else 400,
+                        headers=dict(error.headers or {}))
 
 
 async def read_json(request: Request) -> dict[str, Any]:

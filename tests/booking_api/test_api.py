@@ -162,3 +162,14 @@ def test_a_hall_process_and_a_public_process_split_the_routes() -> None:
     assert "/api/v1/slots" in public and "/book" in public and "/t/{ticket_id}" in public
     assert "/api/v1/tickets" not in public and "/kiosk/" not in public
     assert hall | public == everything
+
+
+async def test_every_answer_says_nosniff_and_a_wrong_method_says_what_is_allowed(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    for answer in [await office.client.get("/"), await office.client.get("/api/v1/services"),
+                   await office.client.get("/no/such/page"), await office.client.get("/book"),
+                   await office.client.post("/api/v1/tickets", content=b"{", headers=office.kiosk())]:
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url
+    wrong = await office.client.delete("/api/v1/services")
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+    assert "GET" in wrong.headers["allow"]
