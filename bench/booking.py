@@ -739,15 +739,7 @@ class Runner:
     # --- servers -----------------------------------------------------------------------------
 
     async def pg_recreate(self) -> None:
-        import asyncpg
-        base, _, name = self.args.pg_url.rpartition("/")
-        name = name.split("?", 1)[0]
-        conn = await asyncpg.connect(base + "/postgres")
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await common.recreate_pg_database(self.args.pg_url)
 
     async def start_okienko(self, folder: Path, database: str, workers: int, log: Any,
                             processes: list[subprocess.Popen], parts: tuple[str, ...] = ("",)) -> list[Server]:

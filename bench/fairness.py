@@ -386,18 +386,6 @@ def shares(outcome: DrawOutcome, replays: int, seed: int) -> dict[str, Any]:
     }
 
 
-# --- the draw's speed: bench/draw_speed.py's timing of the core's draw ---------------------------
-async def pg_database(url: str) -> None:
-    import asyncpg
-    base, _, name = url.rpartition("/")
-    conn = await asyncpg.connect(base + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 # --- orchestration ---------------------------------------------------------------------------
 def next_release(now: dt.datetime, lead_seconds: float) -> dt.datetime:
     """The next whole minute at least `lead_seconds` away (time to start the server first)."""
@@ -434,7 +422,7 @@ async def speeds(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     found = {"sqlite": await draw_speed.time_draw(f"sqlite:///{workdir / 'speed.db'}", SPEED_ENTRIES, SPEED_PLACES,
                                                   args.seed)}
     try:
-        await pg_database(args.pg_url)
+        await common.recreate_pg_database(args.pg_url)
         found["postgresql"] = await draw_speed.time_draw(args.pg_url, SPEED_ENTRIES, SPEED_PLACES, args.seed)
     except OSError as error:
         found["postgresql"] = {"error": f"PostgreSQL not reachable: {error}"}

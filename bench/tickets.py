@@ -258,6 +258,19 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
 # Orchestration
 # ----------------------------------------------------------------------------------------------
 
+async def recreate_pg_database(url: str) -> None:
+    """Drop and create the PostgreSQL database named by `url` (a benchmark's own, never the tests')."""
+    import asyncpg
+    base, _, name = url.rpartition("/")
+    conn = await asyncpg.connect(base + "/postgres")
+    try:
+        name = name.split("?", 1)[0]
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 @dataclass
 class Scenario:
     name: str
@@ -512,19 +525,8 @@ class Runner:
 
     # --- databases ---------------------------------------------------------------------------
 
-    def pg_admin(self) -> tuple[str, str]:
-        base, _, name = self.pg_url.rpartition("/")
-        return base + "/postgres", name.split("?", 1)[0]
-
     async def pg_recreate(self) -> None:
-        import asyncpg
-        admin_url, name = self.pg_admin()
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await recreate_pg_database(self.pg_url)
 
     def sqlite_path(self, scenario: Scenario) -> Path:
         path = self.workdir / scenario.name / "bench.db"
