@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 
 import pytest
 
-from booking_api.live import LiveHub, MemoryBroker, PostgresBroker, RedisBroker, broker_for, QUEUE_LIMIT
+from booking_api.live import CHANNEL_PREFIX, LiveHub, MemoryBroker, PostgresBroker, RedisBroker, broker_for, QUEUE_LIMIT
 from tests.conftest import IN_CI, POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.anyio
@@ -145,15 +147,68 @@ async def _across_processes(make_broker) -> None:
     listener = await started_hub(make_broker(), store)
     client = Client()
     subscribe(listener, client)
-    await asyncio.sleep(0.3)  # let the subscription settle
     store.events = [event(n) for n in range(1, 6)]
-    await publisher.publish(store.events)
+    async with asyncio.timeout(10):  # until the listener's subscription has settled
+        while client.received.empty():
+            await publisher.publish(store.events)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first_arrival(client), 0.1)
     assert await drain(client, 5) == [1, 2, 3, 4, 5]
     await publisher.stop()
     await listener.stop()
 
 
-async def test_events_cross_processes_through_redis() -> None:
+async def _first_arrival(client: Client) -> None:
+    while client.received.empty():
+        await asyncio.sleep(0.01)
+
+
+async def _settled(sender, receiver, heard: asyncio.Event, deadline: float = 10.0, on_message=None) -> None:
+    """Start `receiver` and publish probes through `sender` until one arrives (a condition, not a time)."""
+    probe = f"{CHANNEL_PREFIX}probe-{secrets.token_hex(4)}"  # tests elsewhere may share the broker
+
+    def handle(channel: str, message: str) -> None:
+        if channel == probe:
+            heard.set()
+        elif on_message is not None:
+            on_message(channel, message)
+
+    await receiver.start(handle)
+    async with asyncio.timeout(deadline):
+        while not heard.is_set():
+            await sender.publish(probe, "ping")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(heard.wait(), 0.1)
+
+
+async def _concurrent_publishes(make_broker) -> None:
+    """Many calls published at the same moment from one process all reach another process, promptly:
+    a shared connection that ran two commands at once lost most of them (issue 9)."""
+    sender, receiver = make_broker(), make_broker()
+    received: list[str] = []
+    all_in = asyncio.Event()
+    count = 25
+    office = f"{CHANNEL_PREFIX}{secrets.token_hex(4)}"
+
+    def on_message(channel: str, message: str) -> None:
+        if channel != office:
+            return
+        received.append(message)
+        if len(received) == count:
+            all_in.set()
+
+    try:
+        await _settled(sender, receiver, asyncio.Event(), on_message=on_message)
+        await asyncio.gather(*(sender.publish(office, f"call {n}") for n in range(count)))
+        await asyncio.wait_for(all_in.wait(), 2.0)
+        assert sorted(received) == sorted(f"call {n}" for n in range(count))
+    finally:
+        await sender.stop()
+        await receiver.stop()
+
+
+@pytest.fixture
+async def redis_reachable() -> None:
     import redis.asyncio as redis
 
     probe = redis.from_url(REDIS_URL)
@@ -165,12 +220,24 @@ async def test_events_cross_processes_through_redis() -> None:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
     finally:
         await probe.aclose()
+
+
+async def test_events_cross_processes_through_redis(redis_reachable: None) -> None:
     await _across_processes(lambda: RedisBroker(REDIS_URL))
 
 
 @pytest.mark.postgres
 async def test_events_cross_processes_through_postgresql(postgres_url: str) -> None:
     await _across_processes(lambda: PostgresBroker(postgres_url))
+
+
+@pytest.mark.postgres
+async def test_concurrent_publishes_all_arrive_through_postgresql(postgres_url: str) -> None:
+    await _concurrent_publishes(lambda: PostgresBroker(postgres_url))
+
+
+async def test_concurrent_publishes_all_arrive_through_redis(redis_reachable: None) -> None:
+    await _concurrent_publishes(lambda: RedisBroker(REDIS_URL))
 
 
 def test_broker_choice() -> None:
