@@ -390,3 +390,19 @@ async def test_an_offer_not_taken_in_time_goes_to_the_next_person(office_factory
     assert taken.status_code == 201 and taken.json()["person"]["name"] == "Maria Bondar"
 
 
+
+
+async def test_sixty_wrong_codes_at_once_do_not_get_past_the_attempt_limit(office_factory: Any) -> None:
+    """The counter is one atomic update: concurrent guesses cannot each read the same old count (issue 9)."""
+    office = await office_factory(TUESDAY)
+    held = (await office.client.post("/api/v1/bookings", json={"service": "A", "start": SLOT, "language": "en",
+                                                                **PERSON})).json()
+    code = await one_time_code(office)
+    wrong = "111111" if code != "111111" else "222222"
+    url = f"/api/v1/bookings/{held['id']}/confirm"
+    answers = await asyncio.gather(*(office.client.post(url, json={"code": wrong}) for _ in range(60)),
+                                   office.client.post(url, json={"code": code}))
+    errors = [answer.json()["error"] for answer in answers[:-1]]
+    assert errors.count("wrong_code") <= 5
+    assert set(errors) <= {"wrong_code", "code_attempts_used"}
+    assert answers[-1].status_code == 410 and answers[-1].json()["error"] == "code_attempts_used"
