@@ -202,16 +202,13 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
 ENROLMENT = ("/kiosk/enroll", "/board/enroll")
 
 
-async def ask(hall: Hall, method: str, template: str, role: str) -> str:
-    """Send the route's request as `role`; what came back, as Y, N or O (or a description of
-    anything else, which fails the test)."""
+async def send(hall: Hall, method: str, template: str, role: str) -> httpx.Response:
+    """The route's HTTP request as `role` would send it."""
     path = template.format(**hall.values)
     query = dict(hall.query.get(template, {}))
     headers = hall.headers(role)
     if template in ENROLMENT:   # the token in the address is the credential
         headers, query = {}, {"token": hall.tokens[role]} if hall.tokens[role] else {}
-    if method == "WS":
-        return await ask_socket(hall, path, headers)
     if (method, template) in FORMS:
         answer = await hall.client.request(method, path, params=query, headers=headers,
                                            data=FORMS[(method, template)])
@@ -219,6 +216,16 @@ async def ask(hall: Hall, method: str, template: str, role: str) -> str:
         answer = await hall.client.request(method, path, params=query, headers=headers,
                                            json=BODIES.get((method, template), {} if method != "GET" else None))
     hall.client.cookies.clear()   # a sign-in or an enrolment must not carry over to the next role
+    return answer
+
+
+async def ask(hall: Hall, method: str, template: str, role: str) -> str:
+    """Send the route's request as `role`; what came back, as Y, N or O (or a description of
+    anything else, which fails the test)."""
+    if method == "WS":
+        headers = {} if template in ENROLMENT else hall.headers(role)
+        return await ask_socket(hall, template.format(**hall.values), headers)
+    answer = await send(hall, method, template, role)
     error = None
     if answer.headers.get("content-type", "").startswith("application/json"):
         error = answer.json().get("error") if isinstance(answer.json(), dict) else None
