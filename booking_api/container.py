@@ -9,6 +9,7 @@ import jinja2
 
 from booking_api.auth import Authenticator
 from booking_api.booking_mail import Notifier
+from booking_api.check_ins import KioskCheckIn
 from booking_api.clock import Clock, SystemClock
 from booking_api.db import Database
 from booking_api.estimates import Estimator
@@ -46,6 +47,7 @@ class Okienko:
     live: LiveHub
     outbox: OutboxSender
     booking: OnlineBooking
+    check_ins: KioskCheckIn
     templates: jinja2.Environment
 
     @classmethod
@@ -77,6 +79,8 @@ class Okienko:
             translator=translator, agents=agents,
             printing=PrintService(db, clock, agents, settings.print_timeout_seconds), live=live,
             outbox=outbox, booking=booking,
+            check_ins=KioskCheckIn(locks, clock, estimator, live.publish,
+                                   settings.check_in_wrong_codes_per_minute),
             templates=_templates(translator),
         )
 

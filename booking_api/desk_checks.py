@@ -20,13 +20,18 @@ from booking_api.office import OfficeSetup
 from booking_api.people import document_matches, normalise_country
 
 
-async def _checked_booking(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
-    """The booking a ticket was checked in with; `ticket_not_found`, or `no_booking` for a walk-in."""
+async def _checked_booking(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str,
+                           window_id: int | None = None) -> dict[str, Any]:
+    """The booking a ticket was checked in with; `ticket_not_found`, `not_at_this_window` (before
+    anything about the ticket is told: a clerk at another window learns nothing), or `no_booking`
+    for a walk-in."""
     ticket = await office_ticket(conn, setup, ticket_id)
+    if window_id is not None and ticket["window_id"] != window_id:
+        raise DomainError("not_at_this_window", number=ticket["number"])
     booking = await booking_of_ticket(conn, setup, ticket)
     if booking is None:
         raise DomainError("no_booking", number=ticket["number"])
-    return {**booking, "ticket_window_id": ticket["window_id"], "ticket_number": ticket["number"]}
+    return dict(booking)
 
 
 async def check_document(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, typed: str, *,
@@ -40,9 +45,7 @@ async def check_document(conn: AsyncConnection, setup: OfficeSetup, ticket_id: s
     `window_id`: a clerk checks only the ticket called to their own window (`not_at_this_window`);
     None for managers. Refuses with `ticket_not_found` or `no_booking`.
     """
-    booking = await _checked_booking(conn, setup, ticket_id)
-    if window_id is not None and booking["ticket_window_id"] != window_id:
-        raise DomainError("not_at_this_window", number=booking["ticket_number"])
+    booking = await _checked_booking(conn, setup, ticket_id, window_id)
     matched = document_matches(secret_key, booking["document_hash"], typed)
     country = normalise_country(document_country)
     if matched and country and booking["document_country"] and country != booking["document_country"]:

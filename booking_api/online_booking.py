@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 
-from booking_api import booking_changes, bookings, checkin, draw_run, draws, waitlist
+from booking_api import booking_changes, bookings, draw_run, draws, waitlist
 from booking_api.booking_mail import Notifier
 from booking_api.bookings import Confirmed, Held
 from booking_api.clock import Clock
@@ -44,7 +44,6 @@ from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
 from booking_api.people import Person, case_key, check_applicant, contact_key
-from booking_api.queueing import IssuedTicket
 from booking_api.rate_limits import ListingCounter, forget_old, hit_all
 from booking_api.slot_hints import SlotHints
 from booking_api.slots import Slot, check_bookable, draw_window, next_release, plan, schedule_of
@@ -326,22 +325,6 @@ class OnlineBooking:
     async def leave_waitlist(self, setup: OfficeSetup, entry_id: int, secret: str) -> None:
         async with self.locks.write_transaction() as conn:
             await waitlist.leave(conn, setup, entry_id, secret)
-
-    # --- on the day --------------------------------------------------------------------------
-    async def check_in(self, setup: OfficeSetup, code: str, *, language: str,
-                       device_id: int | None) -> tuple[IssuedTicket, dict[str, Any]]:
-        """The kiosk's "I have a booking": a ticket for the booking's service, called at its slot."""
-        service_minutes: dict[int, float] = {}
-        for service in setup.services:
-            if service.booking is not None:
-                service_minutes[service.id] = await self.estimator.service_minutes(service)
-        staffed = await self.estimator.staffed_windows(setup.id)
-        async with self.locks.write_transaction() as conn:
-            issued, events, booking = await checkin.check_in(
-                conn, setup, code, now=self.clock.now(), language=language, device_id=device_id,
-                minutes_per_visit=service_minutes, staffed=staffed)
-        await self.publish(events)
-        return issued, booking
 
     async def sweep(self) -> dict[str, int]:
         """Expire holds, pass lapsed offers on, mark no-shows, flag bookings on closed days; make the

@@ -135,7 +135,8 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "security": [{"bearer": []}], "parameters": [lang],
             "requestBody": body({"type": "object", "required": ["code"], "properties": {
                 "code": STR, "language": STR}}),
-            "responses": {"201": json(ref("IssuedTicket"), "the ticket"), **errors(400, 401, 403, 404, 409, 503)}}},
+            "responses": {"201": json(ref("IssuedTicket"), "the ticket"),
+                          **errors(400, 401, 403, 404, 409, 429, 503)}}},
         "/api/v1/staff/bookings": {"get": {
             "summary": "The day's bookings for the desk (name, date of birth, masked document), or every "
                        "flagged booking with ?flagged=1",

@@ -93,6 +93,11 @@ class Settings:
     max_body_bytes: int = field(
         default=65536, metadata=_doc("The largest JSON request body read (bytes); a larger one answers 413 "
                                      "`body_too_large` before it is read whole.", "OKIENKO_MAX_BODY_BYTES"))
+    check_in_wrong_codes_per_minute: int = field(
+        default=10, metadata=_doc("Booking codes a kiosk may get \"no booking with this code\" for in one minute; past "
+                                  "it the kiosk answers 429 `too_many_wrong_codes` until the minute is over, so codes "
+                                  "cannot be guessed at machine speed. Codes that name a booking do not count. "
+                                  "0: no limit.", "OKIENKO_CHECK_IN_WRONG_CODES_PER_MINUTE"))
     outbox_poll_seconds: float = field(
         default=5.0, metadata=_doc("How often each server process looks for notifications to send (it also "
                                    "sends at once after a booking change).", "OKIENKO_OUTBOX_POLL_SECONDS"))

@@ -1,13 +1,21 @@
-"""Staff sign-in: argon2 passwords, server-side sessions with a CSRF token, lockout.
+"""Staff sign-in: argon2 passwords, server-side sessions with a CSRF token, lock-out.
 
 A session is a random cookie (only its SHA-256 is stored) that lasts a working day. Requests
 that change something with the cookie must carry the session's CSRF token in the
-`X-CSRF-Token` header. After MAX_FAILURES wrong passwords in a row an account is locked for
-LOCKOUT; the message does not reveal whether the user exists.
+`X-CSRF-Token` header.
+
+Lock-out is per account name AND client address: after MAX_FAILURES wrong passwords for one name
+from one address within a quarter of an hour (fixed windows, :00, :15, :30, :45), that address
+is refused for that name until the quarter is over. Someone guessing elsewhere cannot lock a
+clerk out of the morning. Every attempt is counted before its password is checked (one UPSERT,
+rate_limits.py), so many sent at once cannot all be checked; the right password starts the count
+afresh. An unknown or disabled name gets exactly the same answers (status, message, a password
+hash checked, the same count and lock-out), so the answers never tell whether a user exists.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.auth import token_hash
 from booking_api.errors import DomainError
+from booking_api.locking import Locks
 from booking_api.models import StaffSession, User
+from booking_api.people import keyed_hash
+from booking_api.rate_limits import forget_key, hit, refused, seconds_left, window_start
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -39,30 +50,36 @@ class StaffSessionInfo:
     csrf_token: str
 
 
-async def sign_in(conn: AsyncConnection, username: str, password: str,
-                  now: datetime) -> tuple[str, StaffSessionInfo] | DomainError:
-    """Check the password; returns the cookie value and the session, or the error to show
-    (`login_failed`, `account_locked`). The error is returned, not raised, so that the caller
-    commits the failure count before answering."""
+def sign_in_key(secret_key: str, username: str, client: str) -> str:
+    """The lock-out count's key for this account name from this address (neither stored as such)."""
+    return "signin:" + keyed_hash(secret_key, "sign-in", username.casefold(), client)[:40]
+
+
+async def sign_in(locks: Locks, username: str, password: str, *, client: str, now: datetime,
+                  secret_key: str) -> tuple[str, StaffSessionInfo]:
+    """Check the password; returns the cookie value and the session. Refuses with `login_failed`,
+    or `account_locked` (with `retry_after`) from the MAX_FAILURES-th wrong password of this name
+    from this `client` address in the current window; the same for a name that does not exist."""
+    key = sign_in_key(secret_key, username, client)
     users = User.__table__
-    user = (await conn.execute(sa.select(users).where(users.c.username == username))).mappings().first()
-    if user is None or user["disabled"]:
-        _verify(_DUMMY_HASH, password)
-        return DomainError("login_failed")
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        return DomainError("account_locked", minutes=max(1, int((user["locked_until"] - now).total_seconds() // 60)))
-    if not _verify(user["password_hash"], password):
-        failures = user["failed_logins"] + 1
-        locked = now + LOCKOUT if failures >= MAX_FAILURES else None
-        await conn.execute(sa.update(users).where(users.c.id == user["id"])
-                           .values(failed_logins=0 if locked else failures, locked_until=locked))
-        return DomainError("account_locked", minutes=int(LOCKOUT.total_seconds() // 60)) if locked \
-            else DomainError("login_failed")
-    await conn.execute(sa.update(users).where(users.c.id == user["id"]).values(failed_logins=0, locked_until=None))
+    async with locks.write_transaction() as conn:   # its own transaction: a refused attempt counts
+        attempt = await hit(conn, key, MAX_FAILURES, LOCKOUT, now, refusal="account_locked")
+        user = (await conn.execute(sa.select(users).where(users.c.username == username))).mappings().first()
+    known = user is not None and not user["disabled"]
+    # argon2 takes tens of milliseconds: off the event loop, so kiosks and boards are not kept waiting.
+    right = await asyncio.to_thread(_verify, user["password_hash"] if known else _DUMMY_HASH, password)
+    if not (known and right):
+        if attempt >= MAX_FAILURES:
+            raise refused("account_locked", seconds_left(window_start(now, LOCKOUT), LOCKOUT, now))
+        raise DomainError("login_failed")
+    assert user is not None
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
-    await conn.execute(sa.insert(StaffSession.__table__).values(
-        id=token_hash(cookie), user_id=user["id"], csrf_token=csrf, created_at=now, expires_at=now + SESSION_LENGTH))
+    async with locks.write_transaction() as conn:
+        await forget_key(conn, key)
+        await conn.execute(sa.insert(StaffSession.__table__).values(
+            id=token_hash(cookie), user_id=user["id"], csrf_token=csrf, created_at=now,
+            expires_at=now + SESSION_LENGTH))
     return cookie, StaffSessionInfo(token_hash(cookie), user["id"], user["username"], user["role"],
                                     user["office_id"], csrf)
 

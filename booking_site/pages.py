@@ -36,8 +36,6 @@ from booking_api.people import FIELD_MESSAGES, countries, mask_email
 from booking_api.slots import slots_on
 
 STATIC = Path(__file__).parent / "static"
-# Our own script, style and QR images only; the manage link's secret never leaves in a Referer.
-CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 BOOKING_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 MAX_ID_LENGTH = 64
 CASE_NUMBER_EXAMPLE = "WSC-II-S.6151.12345.2024"   # shown where it fits the office's case_number_pattern
@@ -45,9 +43,9 @@ CHANGES = ("moved", "cancelled")
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """Our own script, style and QR images only (the default page CSP), and the manage link's secret
+    never leaves in a Referer (the default `no-referrer`): security_headers.py."""
     response = render(request, template, status_code=status_code, languages=_languages(request), **context)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"  # the manage page holds a person's details
     return response
 

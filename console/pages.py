@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.common import error_body, language_of, okienko
+from booking_api.api.common import client_address, error_body, language_of, okienko
 from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.errors import DomainError
 from booking_api.pages import render
@@ -23,7 +23,6 @@ from booking_api.staff import SESSION_LENGTH, sign_in, sign_out
 from booking_api.windows import leave_window
 
 STATIC = Path(__file__).parent / "static"
-CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -49,15 +48,15 @@ async def login(request: Request) -> Response:
     try:
         if not _same_origin(request):
             raise DomainError("csrf_failed")
-        async with app.locks.write_transaction() as conn:
-            outcome = await sign_in(conn, username, form.get("password", ""), app.clock.now())
-        if isinstance(outcome, DomainError):
-            raise outcome
-        cookie, _session = outcome
-    except DomainError as error:
-        status = 429 if error.code == "account_locked" else 403 if error.code == "csrf_failed" else 401
-        return _secured(render(request, "console_login.html", status_code=status,
-                               error=error_body(request, error, language), username=username))
+        cookie, _session = await sign_in(app.locks, username, form.get("password", ""),
+                                         client=client_address(request), now=app.clock.now(),
+                                         secret_key=app.settings.secret_key)
+    except DomainError as error:   # login_failed 401, account_locked 429, csrf_failed 403
+        refused = _secured(render(request, "console_login.html", status_code=error.http_status,
+                                  error=error_body(request, error, language), username=username))
+        if "retry_after" in error.params:
+            refused.headers["Retry-After"] = str(error.params["retry_after"])
+        return refused
     response = RedirectResponse(f"/console/?lang={language}", status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LENGTH.total_seconds()), httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
@@ -101,7 +100,10 @@ async def console_page(request: Request) -> Response:
 
 
 def _secured(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    """The page CSP comes by default (security_headers.py); the Referrer-Policy is `same-origin`, not
+    the default `no-referrer`: the sign-in form is checked by its Origin header, which a browser
+    sends as `null` from a no-referrer page."""
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
 

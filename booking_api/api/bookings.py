@@ -10,8 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.api.common import field_error, language_of, link_secret, okienko, read_json, require_kiosk, \
-    require_staff
+from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, read_json, \
+    require_kiosk, require_staff
 from booking_api.api.tickets import issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
@@ -56,10 +56,6 @@ def _moment(setup: OfficeSetup, value: Any) -> datetime:
     return moment.replace(tzinfo=setup.timezone) if moment.tzinfo is None else moment
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def list_slots(request: Request) -> Response:
     """GET /api/v1/slots?service=A&from=YYYY-MM-DD&to=YYYY-MM-DD: bookable slots and their free places."""
     app = okienko(request)
@@ -71,7 +67,7 @@ async def list_slots(request: Request) -> Response:
     service = setup.service(service_code)
     listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
                                              _day(request.query_params.get("to"), "to"), language,
-                                             client=_client(request))
+                                             client=client_address(request))
     cached = _encoded.get(id(listing))
     if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
         if len(_encoded) > 512:
@@ -117,7 +113,7 @@ async def create_booking(request: Request) -> Response:
     starts_at = _moment(setup, body.get("start"))
     details = {name: body.get(name) for name in PERSON_FIELDS}
     held = await app.booking.hold(setup, body["service"], starts_at, details, language=language,
-                                  client=_client(request))
+                                  client=client_address(request))
     booking = held.booking
     return JSONResponse({
         "id": booking["id"], "status": "held", "sent_to": held.sent_to,
@@ -196,7 +192,7 @@ async def join_waiting_list(request: Request) -> Response:
     body, language, setup = await _applicant_request(request)
     entry, position, secret = await app.booking.join_waitlist(
         setup, body["service"], {name: body.get(name) for name in PERSON_FIELDS}, language=language,
-        client=_client(request))
+        client=client_address(request))
     return JSONResponse({"id": entry["id"], "position": position, "secret": secret,
                          "service": body["service"], "email": mask_email(entry["email"])}, status_code=201)
 
@@ -225,7 +221,7 @@ async def check_in(request: Request) -> Response:
     if not isinstance(code, str) or not code.strip():
         raise field_error(_("the field “code” must be the booking code"))
     setup = await app.offices.by_id(kiosk.office_id)
-    issued, _booking = await app.booking.check_in(setup, code, language=language, device_id=kiosk.id)
+    issued, _booking = await app.check_ins.check_in(setup, code, language=language, device_id=kiosk.id)
     return await issued_response(request, setup, issued, kiosk.id, language)
 
 

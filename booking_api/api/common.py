@@ -134,6 +134,12 @@ async def require_staff(connection: HTTPConnection, *roles: str) -> StaffIdentit
     return identity
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """Who is asking, for rate limits and sign-in lock-outs: the peer's address, or the one a trusted
+    proxy forwards (uvicorn's proxy headers, `OKIENKO_TRUSTED_PROXIES`; docs/configuration.md)."""
+    return connection.client.host if connection.client else "unknown"
+
+
 def base_url(connection: HTTPConnection) -> str:
     configured = okienko(connection).settings.public_url
     return (configured or str(connection.base_url)).rstrip("/")

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.api.bookings import PERSON_FIELDS, _client, _language, _setup
-from booking_api.api.common import field_error, link_secret, okienko, read_json
+from booking_api.api.bookings import PERSON_FIELDS, _language, _setup
+from booking_api.api.common import client_address, field_error, link_secret, okienko, read_json
 from booking_api.draws import draw_json, is_draw_service
 from booking_api.i18n import _
 
@@ -52,7 +52,7 @@ async def enter_draw(request: Request) -> Response:
     details = {name: body.get(name) for name in PERSON_FIELDS if name in body}
     entered, _draw = await app.booking.enter_draw(setup, None, request.path_params["draw_id"], details,
                                                   body.get("preferences"), language=language,
-                                                  client=_client(request))
+                                                  client=client_address(request))
     entry = entered.entry
     return JSONResponse({
         "id": entry["id"], "status": "pending", "sent_to": entered.sent_to,

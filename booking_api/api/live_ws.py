@@ -39,13 +39,14 @@ CLOSE_WAIT_SECONDS = 1.0
 
 
 async def board_office(connection: HTTPConnection) -> OfficeSetup:
-    """A board device, or signed-in staff, may watch its office's board."""
+    """A board device, or signed-in staff, may watch its office's board; a kiosk may not (its token
+    sits on a public touch screen: it issues tickets and nothing more)."""
     app = okienko(connection)
     if connection.cookies.get(SESSION_COOKIE) and not connection.headers.get("authorization"):
         clerk = await require_clerk(connection)
         return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
     identity = await identify(connection)
-    if isinstance(identity, DeviceIdentity):
+    if isinstance(identity, DeviceIdentity) and identity.kind == "board":
         return await app.offices.by_id(identity.office_id)
     if isinstance(identity, StaffIdentity):
         return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api import __version__
 from booking_api.api.common import identify, language_of, okienko
 from booking_api.auth import DeviceIdentity
+from booking_api.errors import DomainError
 from booking_api.openapi import openapi_document
 
 
@@ -23,14 +24,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def list_printers(request: Request) -> Response:
-    """GET /api/v1/printers: staff see every kiosk's printer; a kiosk sees its own."""
+    """GET /api/v1/printers: staff see every kiosk's printer of their office (`?office=` only for
+    staff of no office); a kiosk sees its own; a board none."""
     app = okienko(request)
     language_of(request)
     identity = await identify(request)
     if isinstance(identity, DeviceIdentity):
-        printers = await app.printing.statuses(identity.office_id, identity.id if identity.kind == "kiosk" else None)
+        if identity.kind != "kiosk":
+            raise DomainError("forbidden")
+        printers = await app.printing.statuses(identity.office_id, identity.id)
     else:
-        setup = await app.offices.get(request.query_params.get("office") or None)
+        setup = await (app.offices.by_id(identity.office_id) if identity.office_id
+                       else app.offices.get(request.query_params.get("office") or None))
         printers = await app.printing.statuses(setup.id)
     return JSONResponse({"printers": printers})
 

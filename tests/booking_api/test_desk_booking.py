@@ -86,11 +86,17 @@ async def test_the_clerk_checks_the_document_in_hand_against_the_booking(office_
     assert len({event["by"] for event in events}) == 1 and events[0]["by"].startswith("clerk-1-")
     assert "123456" not in str(events) and "123457" not in str(events)
 
-    # A walk-in has no booking; a clerk at another window cannot check this ticket; a stranger not at all.
-    no_booking = await office.press(clerk, f"/api/v1/tickets/{walk_in['id']}/document-check", document_number="X1")
+    # A walk-in has no booking; a clerk at another window cannot check this ticket (nor learn
+    # whether it has a booking); a stranger not at all.
+    other_clerk = await office.clerk("2")
+    not_called = await office.press(other_clerk, f"/api/v1/tickets/{walk_in['id']}/document-check",
+                                    document_number="X1")
+    assert not_called.status_code == 409 and not_called.json()["error"] == "not_at_this_window"
+    assert (await office.press(other_clerk, "/api/v1/windows/2/call-next")).json()["number"] == walk_in["number"]
+    no_booking = await office.press(other_clerk, f"/api/v1/tickets/{walk_in['id']}/document-check",
+                                    document_number="X1")
     assert no_booking.status_code == 409 and no_booking.json()["error"] == "no_booking"
     assert walk_in["number"] in no_booking.json()["message"]
-    other_clerk = await office.clerk("2")
     elsewhere = await office.press(other_clerk, check, document_number="FE123456")
     assert elsewhere.status_code == 409 and elsewhere.json()["error"] == "not_at_this_window"
     missing = await office.press(clerk, "/api/v1/tickets/nope/document-check", document_number="FE123456")

@@ -1,0 +1,75 @@
+"""The kiosk's check-in cannot be used to guess booking codes: unknown codes are limited per kiosk
+and minute, counted before they are looked at, so many sent at once cannot slip past."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from booking_api.auth import issue_device_token
+from booking_api.bookings import CODE_ALPHABET
+from booking_api.i18n import Translator
+from tests.booking_api.test_bookings import TUESDAY, book
+from tests.conftest import warsaw
+
+pytestmark = pytest.mark.anyio
+LIMIT = 3
+TOO_MANY = "Too many wrong booking codes at this kiosk. Please wait {seconds} s and try again, or ask at the " \
+           "information desk."
+
+
+def unknown_code(index: int) -> str:
+    return "".join(CODE_ALPHABET[(index // len(CODE_ALPHABET) ** place) % len(CODE_ALPHABET)] for place in range(6))
+
+
+async def check_in(office: Any, code: str, token: str | None = None) -> Any:
+    return await office.client.post("/api/v1/check-in", headers=office.kiosk(token), json={"code": code})
+
+
+async def test_past_the_limit_a_kiosk_waits_out_the_minute_whatever_the_code(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY, check_in_wrong_codes_per_minute=LIMIT)
+    booking = await book(office)
+    office.clock.set(warsaw(2026, 12, 3, 9, 45, 20))
+    wrong = [await check_in(office, unknown_code(index)) for index in range(LIMIT)]
+    assert [answer.json()["error"] for answer in wrong] == ["booking_not_found"] * LIMIT
+    refused = await check_in(office, unknown_code(99))
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "41"
+    assert refused.json() == {"error": "too_many_wrong_codes",
+                              "message": Translator().gettext("pl", TOO_MANY).format(seconds=41)}
+    right = await check_in(office, booking["code"])   # the right code too: a guesser learns nothing more
+    assert right.status_code == 429
+    office.clock.advance(seconds=41)
+    right = await check_in(office, booking["code"])
+    assert right.status_code == 201, right.text
+
+
+async def test_codes_that_name_a_booking_are_not_counted(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY, check_in_wrong_codes_per_minute=LIMIT)
+    booking = await book(office)
+    too_early = [await check_in(office, booking["code"]) for _ in range(LIMIT * 3)]   # a visitor trying again
+    assert {answer.json()["error"] for answer in too_early} == {"check_in_wrong_day"}
+    office.clock.set(warsaw(2026, 12, 3, 9, 45))
+    assert (await check_in(office, booking["code"])).status_code == 201
+    again = [await check_in(office, booking["code"]) for _ in range(LIMIT * 2)]
+    assert {answer.json()["error"] for answer in again} == {"already_checked_in"}
+    wrong = [await check_in(office, unknown_code(index)) for index in range(LIMIT + 1)]
+    assert [answer.status_code for answer in wrong] == [404] * LIMIT + [429]
+
+
+async def test_the_limit_holds_for_codes_sent_at_once_and_is_per_kiosk(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY, check_in_wrong_codes_per_minute=LIMIT)
+    async with office.okienko.db.engine.begin() as conn:
+        other_kiosk = await issue_device_token(conn, "demo", "kiosk", "hall-2")
+    answers = await asyncio.gather(*(check_in(office, unknown_code(index)) for index in range(40)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [404] * LIMIT + [429] * (40 - LIMIT)
+    elsewhere = await check_in(office, unknown_code(41), other_kiosk)
+    assert elsewhere.json()["error"] == "booking_not_found"
+
+
+async def test_a_zero_limit_switches_the_count_off(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY, check_in_wrong_codes_per_minute=0)
+    answers = [await check_in(office, unknown_code(index)) for index in range(15)]
+    assert {answer.status_code for answer in answers} == {404}

@@ -1,0 +1,279 @@
+"""Who may do what: every route of the app (HTTP and WebSocket), asked by every role, against one
+explicit table. A route added without a row in the table fails `test_every_route_has_a_row`.
+
+Roles: anonymous; the kiosk and the board devices of office "demo" (a kiosk's print agent signs
+in with its kiosk's token: it is no role of its own); a clerk at window 1; a clerk at window 2
+("clerk of another window"); a manager of "demo" at no window; a manager of a second office,
+"other", loaded from the same file (so window 1 and the service codes exist there too).
+
+Each cell says what the role gets:
+  Y  let through (whatever the request then meets: a 2xx, or a 4xx about the request itself);
+  N  refused for who it is: 401 or 403 (JSON, or the sign-in page), a redirect to the console's
+     sign-in, a WebSocket turned away;
+  O  refused because the thing is someone else's: another office's ticket (`ticket_not_found`),
+     another window's ticket or window (`not_at_this_window`, `window_not_held`, `window_taken`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Mount, Route, WebSocketRoute
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from booking_api.app import routes
+from booking_api.auth import add_user, issue_device_token, issue_staff_token
+from booking_api.office_config import load_office, read_office_file
+from tests.booking_api.test_bookings import TUESDAY, book
+from tests.conftest import DEMO_OFFICE, serving
+
+pytestmark = pytest.mark.anyio
+
+ROLES = ("anonymous", "kiosk", "board", "clerk", "clerk_other_window", "manager", "manager_other_office")
+EVERYONE = "Y Y Y Y Y Y Y"
+
+# What each role may do.             anonymous kiosk board clerk clerk_other_window manager manager_other_office
+TABLE: dict[tuple[str, str], str] = {
+    ("GET", "/"):                                             EVERYONE,
+    ("GET", "/healthz"):                                      EVERYONE,
+    ("GET", "/openapi.json"):                                 EVERYONE,
+    ("GET", "/api/v1/services"):                              EVERYONE,
+    # The visitor's own: whoever holds the ticket's id, the manage link, the code, the receipt.
+    ("GET", "/api/v1/tickets/{ticket_id}"):                   EVERYONE,
+    ("POST", "/api/v1/tickets/{ticket_id}/cancel"):           EVERYONE,
+    ("GET", "/t/{ticket_id}"):                                EVERYONE,
+    ("GET", "/t/{ticket_id}/qr.svg"):                         EVERYONE,
+    ("WS", "/ws/ticket/{ticket_id}"):                         EVERYONE,
+    ("GET", "/api/v1/slots"):                                 EVERYONE,
+    ("POST", "/api/v1/bookings"):                             EVERYONE,
+    ("POST", "/api/v1/bookings/{booking_id}/confirm"):        EVERYONE,
+    ("GET", "/api/v1/bookings/{code}"):                       EVERYONE,
+    ("GET", "/api/v1/bookings/{code}/calendar.ics"):          EVERYONE,
+    ("POST", "/api/v1/bookings/{code}/cancel"):               EVERYONE,
+    ("POST", "/api/v1/bookings/{code}/reschedule"):           EVERYONE,
+    ("GET", "/api/v1/draws"):                                 EVERYONE,
+    ("GET", "/api/v1/draws/{draw_id}"):                       EVERYONE,
+    ("POST", "/api/v1/draws/{draw_id}/entries"):              EVERYONE,
+    ("GET", "/api/v1/draw-entries/{entry_id}"):               EVERYONE,
+    ("POST", "/api/v1/draw-entries/{entry_id}/confirm"):      EVERYONE,
+    ("POST", "/api/v1/draw-entries/{entry_id}/withdraw"):     EVERYONE,
+    ("POST", "/api/v1/waiting-list"):                         EVERYONE,
+    ("POST", "/api/v1/waiting-list/{entry_id}/leave"):        EVERYONE,
+    ("GET", "/book"):                                         EVERYONE,
+    ("GET", "/book/draw/{entry_id}"):                         EVERYONE,
+    ("GET", "/book/draws/{draw_id}"):                         EVERYONE,
+    ("GET", "/book/confirm/{booking_id}"):                    EVERYONE,
+    ("GET", "/book/manage/{code}"):                           EVERYONE,
+    ("GET", "/book/qr/{code}.svg"):                           EVERYONE,
+    # The kiosk: tickets, check-in, its own printer and print agent, its screen.
+    ("POST", "/api/v1/tickets"):                              "N Y N N N N N",
+    ("POST", "/api/v1/check-in"):                             "N Y N N N N N",
+    ("WS", "/ws/print-agent"):                                "N Y N N N N N",
+    ("GET", "/kiosk/"):                                       "N Y N N N N N",
+    ("GET", "/kiosk/enroll"):                                 "N Y N N N N N",   # with the role's token as ?token=
+    ("GET", "/api/v1/printers"):                              "N Y N Y Y Y Y",   # a kiosk sees its own printer
+    # Staff: a clerk acts at their own window; a manager on any ticket of their own office.
+    ("POST", "/api/v1/tickets/{ticket_id}/document-check"):   "N N N Y O Y O",
+    ("POST", "/api/v1/tickets/{ticket_id}/{action}"):         "N N N Y O Y O",
+    ("GET", "/api/v1/windows/{window}"):                      "N N N Y O O O",
+    ("POST", "/api/v1/windows/{window}/sign-in"):             "N N N Y O O Y",   # window 1 of "other" is free
+    ("POST", "/api/v1/windows/{window}/sign-out"):            "N N N Y Y Y Y",   # leaves one's own window
+    ("POST", "/api/v1/windows/{window}/pause"):               "N N N Y O O O",
+    ("POST", "/api/v1/windows/{window}/call-next"):           "N N N Y O O O",
+    ("GET", "/api/v1/staff/bookings"):                        "N N N Y Y Y Y",   # of one's own office
+    ("PUT", "/api/v1/board/ticker"):                          "N N N N N Y Y",   # of one's own office
+    ("GET", "/console/"):                                     "N N N Y Y Y Y",
+    ("GET", "/console/login"):                                EVERYONE,
+    ("POST", "/console/login"):                               EVERYONE,          # the password decides
+    ("POST", "/console/logout"):                              EVERYONE,          # ends one's own session only
+    # The board, and staff watching it (of their own office).
+    ("GET", "/api/v1/board"):                                 "N N Y Y Y Y Y",
+    ("WS", "/ws/board"):                                      "N N Y Y Y Y Y",
+    ("GET", "/board/"):                                       "N N Y Y Y Y Y",
+    ("GET", "/board/window/{number}"):                        "N N Y Y Y Y Y",
+    ("GET", "/board/announcement.wav"):                       "N N Y Y Y Y Y",
+    ("GET", "/board/enroll"):                                 "N N Y N N N N",   # with the role's token as ?token=
+}
+NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
+DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
+
+
+def route_table() -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves (HEAD comes with GET)."""
+    found = set()
+    for route in routes():
+        if isinstance(route, WebSocketRoute):
+            found.add(("WS", route.path))
+        elif isinstance(route, Route):
+            found.update((method, route.path) for method in route.methods or () if method != "HEAD")
+        else:
+            assert isinstance(route, Mount) and route.path.endswith("/static"), route
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    served = route_table()
+    assert served - set(TABLE) == set(), "routes without a row in TABLE: say who may use them"
+    assert set(TABLE) - served == set(), "rows for routes that are gone"
+    for row in TABLE.values():
+        assert len(row.split()) == len(ROLES) and set(row.split()) <= {"Y", "N", "O"}, row
+
+
+@dataclass
+class Hall:
+    """Two offices, a device and a person for every role, and the things they act on."""
+
+    client: httpx.AsyncClient
+    url: str
+    tokens: dict[str, str | None]
+    values: dict[str, str] = field(default_factory=dict)
+    query: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headers(self, role: str) -> dict[str, str]:
+        token = self.tokens[role]
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+async def open_hall(office: Any, url: str) -> Hall:
+    other = read_office_file(DEMO_OFFICE)
+    other.code, other.name = "other", "Another office"
+    other.devices = [(kind, f"other-{name}", {"kind": "none"} if kind == "kiosk" else printer)
+                     for kind, name, printer in other.devices]
+    now = office.clock.now()
+    async with office.okienko.db.engine.begin() as conn:
+        await load_office(conn, other)
+        tokens: dict[str, str | None] = {"anonymous": None, "kiosk": office.kiosk_token,
+                                         "board": await issue_device_token(conn, "demo", "board", "hall")}
+        for role, kind, home in [("clerk", "clerk", "demo"), ("clerk_other_window", "clerk", "demo"),
+                                 ("manager", "manager", "demo"), ("manager_other_office", "manager", "other")]:
+            await add_user(conn, role, kind, "correct horse battery", home)
+            tokens[role] = await issue_staff_token(conn, role, now)
+        await add_user(conn, DESK_USER, "clerk", DESK_PASSWORD, "demo")
+    hall = Hall(office.client, url, tokens)
+    booking = await book(office)
+    hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
+                   "window": "1", "number": "1", "action": "recall"}
+    secret = {"secret": booking["secret"]}
+    hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
+                  "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
+                  "/board/announcement.wav": {"number": "A001", "window": "1"}}
+    return hall
+
+
+async def press(hall: Hall, role: str, path: str, body: Any = None) -> httpx.Response:
+    return await hall.client.post(path, headers=hall.headers(role), json=body)
+
+
+async def set_the_scene(hall: Hall) -> None:
+    """Before each route: the clerks at windows 1 and 2, the managers at none, and a fresh ticket
+    called to window 1 (the one the ticket routes name)."""
+    for role, window in (("clerk", "1"), ("clerk_other_window", "2")):
+        assert (await press(hall, role, f"/api/v1/windows/{window}/sign-in")).status_code == 200
+    for role in ("manager", "manager_other_office"):
+        assert (await press(hall, role, "/api/v1/windows/1/sign-out")).status_code == 204
+    in_hand = (await hall.client.get("/api/v1/windows/1", headers=hall.headers("clerk"))).json()["ticket"]
+    if in_hand:
+        if in_hand["status"] == "called":
+            await press(hall, "clerk", f"/api/v1/tickets/{in_hand['id']}/start")
+        await press(hall, "clerk", f"/api/v1/tickets/{in_hand['id']}/finish")
+    issued = await press(hall, "kiosk", "/api/v1/tickets", {"service": "A"})
+    assert issued.status_code == 201, issued.text
+    called = await press(hall, "clerk", "/api/v1/windows/1/call-next")
+    assert called.status_code == 200, called.text
+    hall.values["ticket_id"] = called.json()["id"]
+
+
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/tickets"): {"service": "A"},
+    ("POST", "/api/v1/check-in"): {"code": "AAAAAA"},
+    ("POST", "/api/v1/tickets/{ticket_id}/document-check"): {"document_number": "FE 123456"},
+    ("POST", "/api/v1/windows/{window}/pause"): {"paused": False},
+    ("PUT", "/api/v1/board/ticker"): {"text": "Welcome"},
+}
+FORMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
+    ("POST", "/console/logout"): {},
+}
+ENROLMENT = ("/kiosk/enroll", "/board/enroll")
+
+
+async def send(hall: Hall, method: str, template: str, role: str) -> httpx.Response:
+    """The route's HTTP request as `role` would send it."""
+    path = template.format(**hall.values)
+    query = dict(hall.query.get(template, {}))
+    headers = hall.headers(role)
+    if template in ENROLMENT:   # the token in the address is the credential
+        headers, query = {}, {"token": hall.tokens[role]} if hall.tokens[role] else {}
+    if (method, template) in FORMS:
+        answer = await hall.client.request(method, path, params=query, headers=headers,
+                                           data=FORMS[(method, template)])
+    else:
+        answer = await hall.client.request(method, path, params=query, headers=headers,
+                                           json=BODIES.get((method, template), {} if method != "GET" else None))
+    hall.client.cookies.clear()   # a sign-in or an enrolment must not carry over to the next role
+    return answer
+
+
+async def ask(hall: Hall, method: str, template: str, role: str) -> str:
+    """Send the route's request as `role`; what came back, as Y, N or O (or a description of
+    anything else, which fails the test)."""
+    if method == "WS":
+        headers = {} if template in ENROLMENT else hall.headers(role)
+        return await ask_socket(hall, template.format(**hall.values), headers)
+    answer = await send(hall, method, template, role)
+    error = None
+    if answer.headers.get("content-type", "").startswith("application/json"):
+        error = answer.json().get("error") if isinstance(answer.json(), dict) else None
+    if answer.status_code >= 500:
+        return f"{answer.status_code} {answer.text[:200]}"
+    if answer.status_code in (401, 403):
+        return "N"
+    if answer.status_code in (302, 303) and answer.headers["location"].startswith("/console/login"):
+        return "N" if template != "/console/logout" else "Y"
+    return "O" if error in NOT_THEIRS else "Y"
+
+
+async def ask_socket(hall: Hall, path: str, headers: dict[str, str]) -> str:
+    url = hall.url.replace("http://", "ws://") + path
+    try:
+        async with connect(url, additional_headers=headers, open_timeout=10) as socket:
+            if path != "/ws/print-agent":   # the board and the phone get their first message at once
+                json.loads(await socket.recv())
+            return "Y"
+    except InvalidStatus as refused:
+        return "N" if refused.response.status_code == 403 else f"WebSocket {refused.response.status_code}"
+
+
+async def test_every_role_may_do_what_the_table_says_and_nothing_else(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    async with serving(office.app) as url:
+        hall = await open_hall(office, url)
+        wrong = []
+        for (method, template), row in sorted(TABLE.items(), key=lambda item: item[0][1]):
+            await set_the_scene(hall)
+            for role, expected in zip(ROLES, row.split()):
+                got = await ask(hall, method, template, role)
+                if got != expected:
+                    wrong.append(f"{method} {template} as {role}: expected {expected}, got {got}")
+    assert wrong == []
+
+
+async def test_staff_of_an_office_see_only_their_own_office(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    async with serving(office.app) as url:
+        hall = await open_hall(office, url)
+        printers = await hall.client.get("/api/v1/printers", params={"office": "demo"},
+                                         headers=hall.headers("manager_other_office"))
+        assert printers.status_code == 200
+        assert [printer["kiosk"] for printer in printers.json()["printers"]] == ["other-hall-1", "other-hall-2"]
+        desk = await hall.client.get("/api/v1/staff/bookings", params={"office": "demo", "day": "2026-12-03"},
+                                     headers=hall.headers("manager_other_office"))
+        assert desk.status_code == 200 and desk.json()["bookings"] == []
+        ours = await hall.client.get("/api/v1/staff/bookings", params={"day": "2026-12-03"},
+                                     headers=hall.headers("manager"))
+        assert [b["code"] for b in ours.json()["bookings"]] == [hall.values["code"]]
