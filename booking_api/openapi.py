@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from booking_api import __version__, openapi_booking, openapi_draws
+from booking_api.api import bodies
+from booking_api.openapi_booking import json_body
 from booking_api.errors import ERRORS
 
 
@@ -73,10 +75,7 @@ SCHEMAS: dict[str, Any] = {
                                                  "printer_timeout", "printer_error", "agent_offline",
                                                  "agent_pending"]},
             "message": {"type": "string"}}}}}]},
-    "TicketRequest": {"type": "object", "required": ["service"], "properties": {
-        "service": {"type": "string", "description": "service code (or its prefix)"},
-        "language": {"type": "string", "enum": ["pl", "en", "uk", "ru"]},
-        "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}},
+    "TicketRequest": bodies.TICKET,
     "WindowState": {"type": "object", "properties": {
         "window": {"type": "string"}, "paused": {"type": "boolean"},
         "ticket": {"allOf": [_ref("Ticket")], "nullable": True},
@@ -123,7 +122,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 100}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TicketRequest")}}},
+                "requestBody": json_body(_ref("TicketRequest")),
                 "responses": {"201": _json(_ref("IssuedTicket"), "issued"),
                               "200": _json(_ref("IssuedTicket"), "a retried request: the ticket issued before"),
                               **_errors(400, 401, 403, 404, 409, 503)}}},
@@ -144,8 +143,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"bearer": []}, {"session": []}],
                 "parameters": [TICKET_ID, LANG_PARAM, {"name": "action", "in": "path", "required": True, "schema": {
                     "type": "string", "enum": ["recall", "start", "finish", "no-show", "transfer"]}}],
-                "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"service": {"type": "string"}}}}}},
+                "requestBody": {**json_body(bodies.TICKET_ACTION), "required": False},
                 "responses": {"200": _json(_ref("Ticket"), "the ticket after the action"),
                               **_errors(400, 401, 403, 404, 409)}}},
             "/api/v1/tickets/{ticket_id}/document-check": {"post": {
@@ -153,10 +151,7 @@ def openapi_document() -> dict[str, Any]:
                            "ticket's booking was made with? (clerk at the ticket's window, or a manager; recorded "
                            "as a `document_checked` booking event, without the number)",
                 "security": [{"bearer": []}, {"session": []}], "parameters": [TICKET_ID, LANG_PARAM],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["document_number"], "properties": {
-                        "document_number": {"type": "string", "description": "any case, spaces or dashes"},
-                        "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional"}}}}}},
+                "requestBody": json_body(bodies.DOCUMENT_CHECK),
                 "responses": {"200": _json({"type": "object", "required": ["matched", "message"], "properties": {
                     "matched": {"type": "boolean"},
                     "message": {"type": "string", "description": "what the clerk should do, in their language"}}},
@@ -175,8 +170,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/windows/{window}/pause": {"post": {
                 "summary": "Pause or resume the window", "security": [{"bearer": []}, {"session": []}],
                 "parameters": [WINDOW, LANG_PARAM],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["paused"], "properties": {"paused": {"type": "boolean"}}}}}},
+                "requestBody": json_body(bodies.PAUSE),
                 "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(400, 401, 403, 409)}}},
             "/api/v1/windows/{window}/call-next": {"post": {
                 "summary": "Call the next visitor (order: checked-in bookings due now when booked_order is "
@@ -192,9 +186,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}, "snapshot"), **_errors(401, 403)}}},
             "/api/v1/board/ticker": {"put": {
                 "summary": "Set the hall board's running line (manager)", "security": [{"bearer": []}, {"session": []}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["text"], "properties": {"text": {"type": "string",
-                                                                                     "maxLength": 500}}}}}},
+                "requestBody": json_body(bodies.TICKER),
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
