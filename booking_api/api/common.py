@@ -15,6 +15,7 @@ from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _, current_language, negotiate
+from booking_api.logs import loggable
 from booking_api.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
@@ -64,7 +65,7 @@ async def domain_error_handler(request: Request, error: Exception) -> Response:
 
 async def database_error_handler(request: Request, error: Exception) -> Response:
     """The database is unreachable or overloaded: 503 with Retry-After, logged, never a bare 500."""
-    log.error("database error on %s %s: %s", request.method, request.url.path, error)
+    log.error("database error on %s %s: %s", request.method, request.url.path, loggable(error))
     return error_response(request, DomainError("busy"), getattr(request.state, "language", None))
 
 
