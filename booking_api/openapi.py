@@ -24,7 +24,25 @@ def _errors(*statuses: int) -> dict[str, Any]:
         codes = sorted(code for code, (s, _m) in ERRORS.items() if s == status)
         out[str(status)] = {"description": "Error codes: " + ", ".join(f"`{c}`" for c in codes),
                             "content": {"application/json": {"schema": _ref("Error")}}}
+        if status in (429, 503):
+            out[str(status)]["headers"] = {"Retry-After": {"description": "seconds to wait before trying again",
+                                                           "schema": {"type": "integer"}}}
     return out
+
+
+def _add_common_errors(path: str, operation: dict[str, Any]) -> None:
+    """What any operation may answer besides its own errors, one rule each, so that none forgets one:
+    a body that is not its documented JSON object (400) or is past `max_body_bytes` (413); nothing
+    at the address's id or no such `office` (404); the database away or overloaded (503 `busy`)."""
+    statuses = set()
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if "{" in path or any(parameter["name"] == "office" for parameter in operation.get("parameters", [])):
+        statuses.add(404)
+    if path not in ("/openapi.json", "/healthz"):   # the document needs no database; /healthz says its own 503
+        statuses.add(503)
+    for status, response in _errors(*sorted(statuses)).items():
+        operation["responses"].setdefault(status, response)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -92,6 +110,14 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
+    document = _document()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            _add_common_errors(path, operation)
+    return document
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "Okienko API", "version": __version__,

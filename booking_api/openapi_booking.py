@@ -65,7 +65,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
         "/api/v1/slots": {"get": {
             "summary": "Bookable slots of a service with their free places (closed days listed with the reason). "
                        "Served from a cache of about a second; a booking always checks the real count.",
-            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR},
+            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR, "example": "A"},
                            {"name": "from", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}},
                            {"name": "to", "in": "query", "required": False,

@@ -47,7 +47,8 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
         "/api/v1/draws": {"get": {
             "summary": "A service's draws by day: upcoming (with the seed's commitment), open, closed, and done in "
                        "the last 14 days (with the seed). Services released first come have none.",
-            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR}, OFFICE, lang],
+            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR, "example": "F"},
+                           OFFICE, lang],
             "responses": {"200": json({"type": "object", "properties": {
                 "service": STR, "release_mode": {"type": "string", "enum": ["first_come", "draw"]},
                 "draws": {"type": "array", "items": ref("Draw")}}}, "the draws"), **errors(400, 404)}}},

@@ -15,7 +15,9 @@ from booking_api.i18n import LANGUAGES
 
 MAX_NAMED_FIELD = 40   # an unknown field's name is quoted back at most this long
 STR = {"type": "string"}
-TIME = {"type": "string", "format": "date-time", "description": "local time with its UTC offset"}
+SERVICE = {"type": "string", "description": "service code (or its prefix)", "example": "A"}
+TIME = {"type": "string", "format": "date-time", "description": "local time with its UTC offset",
+        "example": "2026-12-03T10:00:00+01:00"}
 LANGUAGE = {"type": "string", "enum": list(LANGUAGES), "description": "the language of the answer "
             "(and of the messages that follow)"}
 RANGE = {"type": "object", "required": ["from", "to"], "properties": {
@@ -31,16 +33,19 @@ def closed_object(properties: dict[str, Any], required: tuple[str, ...] = ()) ->
 
 
 PERSON_PROPERTIES: dict[str, Any] = {
-    "name": {"type": "string", "description": "full name as in the travel document"},
-    "birth_date": {"type": "string", "format": "date"},
-    "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash"},
+    "name": {"type": "string", "description": "full name as in the travel document", "example": "Olena Kovalenko"},
+    "birth_date": {"type": "string", "format": "date", "example": "1990-04-12"},
+    "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash",
+                        "example": "FE 123456"},
     "document_country": {"type": "string", "description": "the document's issuing country, ISO 3166-1 "
-                         "alpha-2 (e.g. UA); with the number, what makes the same person. Optional (\"\": unknown)"},
+                         "alpha-2 (e.g. UA); with the number, what makes the same person. Optional (\"\": unknown)",
+                         "example": "UA"},
     "case_number": {"type": "string", "description": "the case number (znak sprawy), required by services "
                     "with case_number = true; upper-cased, spaces removed, matched against the office's pattern; "
                     "stored as a keyed hash"},
-    "phone": {"type": "string", "description": "with country code; 9 digits alone are taken as Polish"},
-    "email": {"type": "string", "format": "email"},
+    "phone": {"type": "string", "description": "with country code; 9 digits alone are taken as Polish",
+              "example": "+48 600 700 800"},
+    "email": {"type": "string", "format": "email", "example": "olena@example.com"},
     "language": LANGUAGE,
 }
 PERSON_REQUIRED = ("name", "birth_date", "document_number", "email")
@@ -48,22 +53,25 @@ PERSON = closed_object(PERSON_PROPERTIES, PERSON_REQUIRED)
 
 # The kiosk's and the clerk's bodies.
 TICKET = closed_object({
-    "service": {"type": "string", "description": "service code (or its prefix)"}, "language": LANGUAGE,
+    "service": SERVICE, "language": LANGUAGE,
     "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}, ("service",))
-CHECK_IN = closed_object({"code": {**STR, "description": "the booking code"}, "language": LANGUAGE}, ("code",))
-TICKET_ACTION = closed_object({"service": {"type": "string", "description": "transfer: the service to join "
-                                                                           "(the other actions take no body)"}})
+CHECK_IN = closed_object({"code": {**STR, "description": "the booking code", "example": "K7M3QD"},
+                          "language": LANGUAGE}, ("code",))
+TICKET_ACTION = closed_object({"service": {**SERVICE, "description": "transfer: the service to join (the other "
+                                                                     "actions take no body)"}})
 DOCUMENT_CHECK = closed_object({
-    "document_number": {"type": "string", "description": "any case, spaces or dashes"},
-    "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional"}}, ("document_number",))
+    "document_number": {"type": "string", "description": "any case, spaces or dashes", "example": "FE 123456"},
+    "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional", "example": "UA"}},
+    ("document_number",))
 PAUSE = closed_object({"paused": {"type": "boolean"}}, ("paused",))
 TICKER = closed_object({"text": {"type": "string", "maxLength": 500}}, ("text",))
 
 # The public's bodies: booking, the waiting list, draws.
-ONE_TIME_CODE = closed_object({"code": {"anyOf": [STR, {"type": "integer"}], "description": "the code sent by "
-                                        "email (text or a number)"}, "language": LANGUAGE}, ("code",))
-HOLD = closed_object({**PERSON_PROPERTIES, "service": STR, "start": TIME}, (*PERSON_REQUIRED, "service", "start"))
-WAITLIST = closed_object({**PERSON_PROPERTIES, "service": STR}, (*PERSON_REQUIRED, "service"))
+ONE_TIME_CODE = closed_object({"code": {"anyOf": [STR, {"type": "integer"}], "example": "123456",
+                                        "description": "the code sent by email (text or a number)"},
+                               "language": LANGUAGE}, ("code",))
+HOLD = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME}, (*PERSON_REQUIRED, "service", "start"))
+WAITLIST = closed_object({**PERSON_PROPERTIES, "service": SERVICE}, (*PERSON_REQUIRED, "service"))
 LINK_SECRET = closed_object({"secret": STR, "language": LANGUAGE}, ("secret",))
 RESCHEDULE = closed_object({"secret": STR, "start": TIME, "language": LANGUAGE}, ("secret", "start"))
 DRAW_ENTRY = closed_object({**PERSON_PROPERTIES, "preferences": {
