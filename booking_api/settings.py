@@ -92,7 +92,8 @@ class Settings:
         default="", metadata=_doc("Bearer token for the SMS gateway.", "OKIENKO_SMS_GATEWAY_TOKEN"))
     max_body_bytes: int = field(
         default=65536, metadata=_doc("The largest request body read (bytes), JSON or a console form; a larger "
-                                     "one answers 413 `body_too_large` before it is read whole.", "OKIENKO_MAX_BODY_BYTES"))
+                                     "one answers 413 `body_too_large` before it is read whole. Also the largest "
+                                     "WebSocket message (a larger one closes the connection, code 1009).", "OKIENKO_MAX_BODY_BYTES"))
     outbox_poll_seconds: float = field(
         default=5.0, metadata=_doc("How often each server process looks for notifications to send (it also "
                                    "sends at once after a booking change).", "OKIENKO_OUTBOX_POLL_SECONDS"))

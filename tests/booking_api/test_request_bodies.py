@@ -1,17 +1,21 @@
 """Request bodies as the OpenAPI document describes them: every field a route documents is taken,
-any other is refused with `unknown_field` naming it, a wrong type is a 4xx, and a console form is
-held to the same size limit as JSON."""
+any other is refused with `unknown_field` naming it, a wrong type is a 4xx, and a console form and
+a WebSocket message are held to the same size limit as JSON."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from booking_api.auth import add_user, issue_staff_token
 from booking_api.i18n import Translator
-from tests.conftest import Office, warsaw
+from tests.conftest import Office, running_demo, warsaw
 
 pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
@@ -125,3 +129,16 @@ async def test_a_console_form_over_the_body_limit_is_refused(office_factory: Any
     assert (streamed.status_code, streamed.json()["error"]) == (413, "body_too_large")
     within = await office.client.post("/console/login", headers=form, content=b"username=a&password=wrong")
     assert within.status_code == 401
+
+
+def test_a_websocket_message_past_the_body_limit_closes_the_connection(tmp_path: Path) -> None:
+    with running_demo(tmp_path) as demo:
+        ticket = httpx.post(f"{demo.url}/api/v1/tickets", json={"service": "A"},
+                            headers={"Authorization": f"Bearer {demo.token('kiosk', 'hall-1')}"}).json()
+        with connect(f"{demo.url.replace('http', 'ws')}/ws/ticket/{ticket['id']}") as phone:
+            assert ticket["id"] in phone.recv(timeout=10)
+            phone.send("x" * 65_537)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    phone.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009   # message too big
