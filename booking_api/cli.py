@@ -264,8 +264,13 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """What `serve` tells uvicorn, whatever the number of workers: which peers may say, in
-    `X-Forwarded-For`, whom they forward (`trusted_proxies`); anyone else is taken at its own address."""
-    return {"log_level": settings.log_level, "ws_per_message_deflate": False, "proxy_headers": True,
+    `X-Forwarded-For`, whom they forward (`trusted_proxies`); anyone else is taken at its own address;
+    a WebSocket message held to the body limit (`max_body_bytes`, not uvicorn's 16 MB); logs that
+    carry no secret nor personal data (booking_api/server_log.py)."""
+    from booking_api.server_log import log_config
+
+    return {"log_level": settings.log_level, "log_config": log_config(settings.log_level),
+            "ws_per_message_deflate": False, "ws_max_size": settings.max_body_bytes, "proxy_headers": True,
             "forwarded_allow_ips": [ip.strip() for ip in settings.trusted_proxies.split(",") if ip.strip()]}
 
 

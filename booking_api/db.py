@@ -18,7 +18,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
-        options: dict[str, Any] = {"echo": echo}
+        # A statement's parameters are a person's name, birth date, email, document hash or booking
+        # code: an error (logged, or shown in a traceback) names the statement, never them.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             _ensure_parent(self.url)
             options["connect_args"] = {"timeout": 30}

@@ -13,6 +13,8 @@ from booking_api.i18n import _
 # code -> (HTTP status, English message). docs/api.md lists every code; a test checks both agree.
 ERRORS: dict[str, tuple[int, str]] = {
     "malformed_request": (400, _("The request could not be read: {detail}")),
+    "unknown_field": (400, _("This address does not take these fields: {names}. Check their names in the API documentation.")),
+    "wrong_type": (400, _("The field “{field}” has a value of the wrong type (expected: {expected}).")),
     "body_too_large": (413, _("The request is too large: at most {kb} KB.")),
     "unknown_language": (400, _("This language is not available.")),
     "missing_token": (401, _("This device or user is not signed in: a bearer token is required.")),

@@ -33,6 +33,11 @@ STATUS_LABELS = {
     "waiting": _("waiting"), "called": _("called"), "serving": _("being served"), "done": _("done"),
     "no_show": _("marked as not present"), "transferred": _("transferred"), "cancelled": _("cancelled"),
 }
+# A JSON type expected of a field (`wrong_type`), as named to the caller.
+TYPE_LABELS = {
+    "string": _("text"), "boolean": _("true or false"), "array": _("a list"), "object": _("an object"),
+    "integer": _("a whole number"), "number": _("a number"), "null": _("null"),
+}
 ACTION_LABELS = {
     "call": _("called"), "recall": _("called again"), "start": _("started"), "finish": _("finished"),
     "no_show": _("marked as not present"), "transfer": _("transferred"), "cancel": _("cancelled"),
@@ -59,6 +64,9 @@ class Translator:
         for key, labels in (("status", STATUS_LABELS), ("action", ACTION_LABELS)):
             if key in params and params[key] in labels:
                 params[key] = self.gettext(language, labels[params[key]])
+        if isinstance(params.get("expected"), tuple):   # JSON types, each named in the language
+            params["expected"] = ", ".join(self.gettext(language, TYPE_LABELS.get(kind, kind))
+                                           for kind in params["expected"])
         if isinstance(params.get("detail"), str):  # details are msgids too, where they come from us
             params["detail"] = self.gettext(language, params["detail"])
         return self.gettext(language, message).format(**params)

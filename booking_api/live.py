@@ -22,7 +22,7 @@ import types
 from collections import deque
 from typing import Any, Awaitable, Callable, Protocol
 
-
+from booking_api.logs import loggable
 
 log = logging.getLogger("okienko.live")
 CHANNEL_PREFIX = "okienko:office:"
@@ -82,7 +82,7 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the broker went away: the sweep fills any gap
-                log.warning("redis subscription lost (%s); retrying in %.1fs", error, delay)
+                log.warning("redis subscription lost (%s); retrying in %.1fs", loggable(error), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -126,7 +126,7 @@ class PostgresBroker:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("postgres listener lost (%s); retrying in %.1fs", error, delay)
+                log.warning("postgres listener lost (%s); retrying in %.1fs", loggable(error), delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -297,7 +297,7 @@ class LiveHub:
             try:
                 await self.broker.publish(f"{CHANNEL_PREFIX}{event['office_id']}", json.dumps(event))
             except Exception as error:  # the sweep will fill the gap from the database
-                log.warning("publish failed (%s)", error)
+                log.warning("publish failed (%s)", loggable(error))
 
     async def send_hint(self, message: str) -> None:
         """Send a hint (not an event: no sequence, not stored) to every process, this one included."""
@@ -358,7 +358,7 @@ class LiveHub:
             if stream.waiting and stream.last_seq is not None:
                 self._accept(office_id, stream, await self.load_events(office_id, stream.last_seq))
         except Exception as error:
-            log.warning("gap fill failed (%s)", error)
+            log.warning("gap fill failed (%s)", loggable(error))
         finally:
             stream.filling = False
 
@@ -373,7 +373,7 @@ class LiveHub:
                     if await self._current_seq(office_id) > stream.last_seq:
                         self._accept(office_id, stream, await self.load_events(office_id, stream.last_seq))
                 except Exception as error:
-                    log.warning("sweep failed (%s)", error)
+                    log.warning("sweep failed (%s)", loggable(error))
 
     def snapshot_taken(self, subscriber: Subscriber, seq: int) -> None:
         """The subscriber's snapshot, holding everything up to `seq`, has been sent; the first

@@ -40,6 +40,7 @@ from booking_api.estimates import Estimator
 from booking_api.hours import closed_reason, holiday_name
 from booking_api.i18n import LANGUAGES
 from booking_api.locking import Admission, KeyedGate, Locks
+from booking_api.logs import loggable
 from booking_api.models import Office
 from booking_api.office import OfficeDirectory, OfficeSetup, ServiceSetup
 from booking_api.outbox import OutboxSender
@@ -468,7 +469,7 @@ class OnlineBooking:
             try:
                 await self.sweep()
             except Exception as error:  # keep sweeping after a database hiccup
-                log.warning("booking sweep failed: %s", error)
+                log.warning("booking sweep failed: %s", loggable(error))
             await asyncio.sleep(every_seconds)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from booking_api import __version__, openapi_booking, openapi_draws
+from booking_api.api import bodies
+from booking_api.openapi_booking import json_body
 from booking_api.errors import ERRORS
 
 
@@ -22,7 +24,25 @@ def _errors(*statuses: int) -> dict[str, Any]:
         codes = sorted(code for code, (s, _m) in ERRORS.items() if s == status)
         out[str(status)] = {"description": "Error codes: " + ", ".join(f"`{c}`" for c in codes),
                             "content": {"application/json": {"schema": _ref("Error")}}}
+        if status in (429, 503):
+            out[str(status)]["headers"] = {"Retry-After": {"description": "seconds to wait before trying again",
+                                                           "schema": {"type": "integer"}}}
     return out
+
+
+def _add_common_errors(path: str, operation: dict[str, Any]) -> None:
+    """What any operation may answer besides its own errors, one rule each, so that none forgets one:
+    a body that is not its documented JSON object (400) or is past `max_body_bytes` (413); nothing
+    at the address's id or no such `office` (404); the database away or overloaded (503 `busy`)."""
+    statuses = set()
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if "{" in path or any(parameter["name"] == "office" for parameter in operation.get("parameters", [])):
+        statuses.add(404)
+    if path not in ("/openapi.json", "/healthz"):   # the document needs no database; /healthz says its own 503
+        statuses.add(503)
+    for status, response in _errors(*sorted(statuses)).items():
+        operation["responses"].setdefault(status, response)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -73,10 +93,7 @@ SCHEMAS: dict[str, Any] = {
                                                  "printer_timeout", "printer_error", "agent_offline",
                                                  "agent_pending"]},
             "message": {"type": "string"}}}}}]},
-    "TicketRequest": {"type": "object", "required": ["service"], "properties": {
-        "service": {"type": "string", "description": "service code (or its prefix)"},
-        "language": {"type": "string", "enum": ["pl", "en", "uk", "ru"]},
-        "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}},
+    "TicketRequest": bodies.TICKET,
     "WindowState": {"type": "object", "properties": {
         "window": {"type": "string"}, "paused": {"type": "boolean"},
         "ticket": {"allOf": [_ref("Ticket")], "nullable": True},
@@ -93,6 +110,14 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
+    document = _document()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            _add_common_errors(path, operation)
+    return document
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "Okienko API", "version": __version__,
@@ -123,7 +148,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 100}}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TicketRequest")}}},
+                "requestBody": json_body(_ref("TicketRequest")),
                 "responses": {"201": _json(_ref("IssuedTicket"), "issued"),
                               "200": _json(_ref("IssuedTicket"), "a retried request: the ticket issued before"),
                               **_errors(400, 401, 403, 404, 409, 503)}}},
@@ -144,8 +169,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": [{"bearer": []}, {"session": []}],
                 "parameters": [TICKET_ID, LANG_PARAM, {"name": "action", "in": "path", "required": True, "schema": {
                     "type": "string", "enum": ["recall", "start", "finish", "no-show", "transfer"]}}],
-                "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"service": {"type": "string"}}}}}},
+                "requestBody": {**json_body(bodies.TICKET_ACTION), "required": False},
                 "responses": {"200": _json(_ref("Ticket"), "the ticket after the action"),
                               **_errors(400, 401, 403, 404, 409)}}},
             "/api/v1/tickets/{ticket_id}/document-check": {"post": {
@@ -153,10 +177,7 @@ def openapi_document() -> dict[str, Any]:
                            "ticket's booking was made with? (clerk at the ticket's window, or a manager; recorded "
                            "as a `document_checked` booking event, without the number)",
                 "security": [{"bearer": []}, {"session": []}], "parameters": [TICKET_ID, LANG_PARAM],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["document_number"], "properties": {
-                        "document_number": {"type": "string", "description": "any case, spaces or dashes"},
-                        "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional"}}}}}},
+                "requestBody": json_body(bodies.DOCUMENT_CHECK),
                 "responses": {"200": _json({"type": "object", "required": ["matched", "message"], "properties": {
                     "matched": {"type": "boolean"},
                     "message": {"type": "string", "description": "what the clerk should do, in their language"}}},
@@ -175,8 +196,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/windows/{window}/pause": {"post": {
                 "summary": "Pause or resume the window", "security": [{"bearer": []}, {"session": []}],
                 "parameters": [WINDOW, LANG_PARAM],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["paused"], "properties": {"paused": {"type": "boolean"}}}}}},
+                "requestBody": json_body(bodies.PAUSE),
                 "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(400, 401, 403, 409)}}},
             "/api/v1/windows/{window}/call-next": {"post": {
                 "summary": "Call the next visitor (order: checked-in bookings due now when booked_order is "
@@ -192,9 +212,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}, "snapshot"), **_errors(401, 403)}}},
             "/api/v1/board/ticker": {"put": {
                 "summary": "Set the hall board's running line (manager)", "security": [{"bearer": []}, {"session": []}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["text"], "properties": {"text": {"type": "string",
-                                                                                     "maxLength": 500}}}}}},
+                "requestBody": json_body(bodies.TICKER),
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),

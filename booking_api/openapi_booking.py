@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from booking_api.api import bodies
+
 STR = {"type": "string"}
 TIME = {"type": "string", "format": "date-time", "description": "local time with its UTC offset"}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "example": "K7M3QD"},
@@ -35,19 +37,7 @@ SCHEMAS: dict[str, Any] = {
                                                                           "request's language (English for ru)"},
             "slots": {"type": "array", "items": {"type": "object", "properties": {
                 "start": TIME, "end": TIME, "places": {"type": "integer"}, "free": {"type": "integer"}}}}}}}}},
-    "Person": {"type": "object", "required": ["name", "birth_date", "document_number", "email"], "properties": {
-        "name": {"type": "string", "description": "full name as in the travel document"},
-        "birth_date": {"type": "string", "format": "date"},
-        "document_number": {"type": "string", "description": "5-20 letters and digits; stored as a keyed hash"},
-        "document_country": {"type": "string", "description": "the document's issuing country, ISO 3166-1 "
-                             "alpha-2 (e.g. UA); with the number, what makes the same person. "
-                             "Optional (\"\": unknown)"},
-        "case_number": {"type": "string", "description": "the case number (znak sprawy), required by services "
-                        "with case_number = true; upper-cased, spaces removed, matched against the office's pattern; "
-                        "stored as a keyed hash"},
-        "phone": {"type": "string", "description": "with country code; 9 digits alone are taken as Polish"},
-        "email": {"type": "string", "format": "email"}, "language": {"type": "string",
-                                                                     "enum": ["pl", "en", "uk", "ru"]}}},
+    "Person": bodies.PERSON,
     "Booking": {"type": "object", "properties": {
         "code": STR, "status": {"type": "string", "enum": ["confirmed", "cancelled", "checked_in", "no_show"]},
         "service": STR, "service_name": STR, "start": TIME, "end": TIME, "timezone": STR, "office": STR,
@@ -61,18 +51,21 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body (its schema from booking_api/api/bodies.py, as the API holds it)."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[str, Any]],
           errors: Callable[..., dict[str, Any]], lang: dict[str, Any]) -> dict[str, Any]:
     """The booking paths, built with openapi.py's helpers."""
-    def body(schema: Any) -> dict[str, Any]:
-        return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-    secret_body = {"type": "object", "required": ["secret"], "properties": {"secret": STR}}
+    body = json_body
     return {
         "/api/v1/slots": {"get": {
             "summary": "Bookable slots of a service with their free places (closed days listed with the reason). "
                        "Served from a cache of about a second; a booking always checks the real count.",
-            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR},
+            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR, "example": "A"},
                            {"name": "from", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}},
                            {"name": "to", "in": "query", "required": False,
@@ -83,8 +76,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Hold a slot for a person; a one-time code goes to their email (and SMS where configured). "
                        "The hold frees itself after the office's hold_minutes.",
             "parameters": [OFFICE, lang],
-            "requestBody": body({"allOf": [ref("Person"), {"type": "object", "required": ["service", "start"],
-                                                           "properties": {"service": STR, "start": TIME}}]}),
+            "requestBody": body(bodies.HOLD),
             "responses": {"202": json({"type": "object", "properties": {
                 "id": STR, "status": STR, "expires_at": TIME, "start": TIME, "confirm_url": STR,
                 "sent_to": {"type": "object", "properties": {"email": STR, "sms": STR}}}}, "held"),
@@ -93,7 +85,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Confirm a hold with the one-time code: the booking and its code, the link secret (shown "
                        "once) and the manage link",
             "parameters": [{"name": "booking_id", "in": "path", "required": True, "schema": STR}, lang],
-            "requestBody": body({"type": "object", "required": ["code"], "properties": {"code": STR}}),
+            "requestBody": body(bodies.ONE_TIME_CODE),
             "responses": {"201": json({"allOf": [ref("Booking"), {"type": "object", "properties": {
                 "secret": STR, "manage_url": STR}}]}, "confirmed"), **errors(400, 404, 409, 410, 422)}}},
         "/api/v1/bookings/{code}": {"get": {
@@ -106,20 +98,18 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
                           **errors(404)}}},
         "/api/v1/bookings/{code}/cancel": {"post": {
             "summary": "Cancel (until cancel_until); the place goes to the waiting list or is withheld until a random moment",
-            "parameters": [CODE, OFFICE, lang], "requestBody": body(secret_body),
+            "parameters": [CODE, OFFICE, lang], "requestBody": body(bodies.LINK_SECRET),
             "responses": {"200": json(ref("Booking"), "cancelled"), **errors(400, 404, 409)}}},
         "/api/v1/bookings/{code}/reschedule": {"post": {
             "summary": "Move to another slot of the same service (same code, same calendar UID, SEQUENCE + 1)",
             "parameters": [CODE, OFFICE, lang],
-            "requestBody": body({"type": "object", "required": ["secret", "start"],
-                                 "properties": {"secret": STR, "start": TIME}}),
+            "requestBody": body(bodies.RESCHEDULE),
             "responses": {"200": json(ref("Booking"), "moved"), **errors(400, 404, 409)}}},
         "/api/v1/waiting-list": {"post": {
             "summary": "Join a service's waiting list (where the office runs one): freed places are offered "
                        "in the order people joined",
             "parameters": [OFFICE, lang],
-            "requestBody": body({"allOf": [ref("Person"), {"type": "object", "required": ["service"],
-                                                           "properties": {"service": STR}}]}),
+            "requestBody": body(bodies.WAITLIST),
             "responses": {"201": json({"type": "object", "properties": {
                 "id": {"type": "integer"}, "position": {"type": "integer"}, "secret": STR, "service": STR,
                 "email": STR}}, "on the list"), **errors(400, 404, 409, 422, 429)}}},
@@ -127,14 +117,13 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Leave the waiting list",
             "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                            OFFICE, lang],
-            "requestBody": body(secret_body),
+            "requestBody": body(bodies.LINK_SECRET),
             "responses": {"200": json({"type": "object"}, "left"), **errors(404)}}},
         "/api/v1/check-in": {"post": {
             "summary": "The kiosk's \"I have a booking\": the booking becomes a ticket of its service, called at "
                        "its slot time, printed like any ticket",
             "security": [{"bearer": []}], "parameters": [lang],
-            "requestBody": body({"type": "object", "required": ["code"], "properties": {
-                "code": STR, "language": STR}}),
+            "requestBody": body(bodies.CHECK_IN),
             "responses": {"201": json(ref("IssuedTicket"), "the ticket"),
                           **errors(400, 401, 403, 404, 409, 429, 503)}}},
         "/api/v1/staff/bookings": {"get": {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from booking_api.openapi_booking import OFFICE, STR, TIME
+from booking_api.api import bodies
+from booking_api.api.bodies import RANGE
+from booking_api.openapi_booking import OFFICE, STR, TIME, json_body
 
 INT_OR_NULL = {"type": "integer", "nullable": True}
 DAY = {"type": "string", "format": "date"}
-RANGE = {"type": "object", "required": ["from", "to"], "properties": {
-    "from": {"type": "string", "example": "08:00"}, "to": {"type": "string", "example": "10:00"}}}
 ENTRY_ID = {"name": "entry_id", "in": "path", "required": True, "schema": STR}
 DRAW_ID = {"name": "draw_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 RECEIPT = {"name": "receipt", "in": "query", "required": True, "schema": STR,
@@ -42,14 +42,13 @@ SCHEMAS: dict[str, Any] = {
 def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[str, Any]],
           errors: Callable[..., dict[str, Any]], lang: dict[str, Any]) -> dict[str, Any]:
     """The draw paths, built with openapi.py's helpers."""
-    def body(schema: Any) -> dict[str, Any]:
-        return {"required": True, "content": {"application/json": {"schema": schema}}}
-
+    body = json_body
     return {
         "/api/v1/draws": {"get": {
             "summary": "A service's draws by day: upcoming (with the seed's commitment), open, closed, and done in "
                        "the last 14 days (with the seed). Services released first come have none.",
-            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR}, OFFICE, lang],
+            "parameters": [{"name": "service", "in": "query", "required": True, "schema": STR, "example": "F"},
+                           OFFICE, lang],
             "responses": {"200": json({"type": "object", "properties": {
                 "service": STR, "release_mode": {"type": "string", "enum": ["first_come", "draw"]},
                 "draws": {"type": "array", "items": ref("Draw")}}}, "the draws"), **errors(400, 404)}}},
@@ -64,9 +63,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Enter a person into an open draw, with up to three time ranges in order (none: any time); "
                        "a one-time code goes to their email. Entering early gives no advantage.",
             "parameters": [DRAW_ID, OFFICE, lang],
-            "requestBody": body({"allOf": [ref("Person"), {"type": "object", "properties": {
-                "document_country": {"type": "string", "description": "ISO 3166 code of the issuing country"},
-                "case_number": STR, "preferences": {"type": "array", "maxItems": 3, "items": RANGE}}}]}),
+            "requestBody": body(bodies.DRAW_ENTRY),
             "responses": {"202": json({"type": "object", "properties": {
                 "id": STR, "status": {"type": "string", "enum": ["pending"]}, "expires_at": TIME, "confirm_url": STR,
                 "sent_to": {"type": "object", "properties": {"email": STR}}}}, "pending, code sent"),
@@ -75,7 +72,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Confirm an entry with the one-time code while the window is open: the receipt (shown once), "
                        "the entry's ticket and its status page",
             "parameters": [ENTRY_ID, OFFICE, lang],
-            "requestBody": body({"type": "object", "required": ["code"], "properties": {"code": STR}}),
+            "requestBody": body(bodies.ONE_TIME_CODE),
             "responses": {"201": json({"type": "object", "properties": {
                 "id": STR, "status": {"type": "string", "enum": ["entered"]}, "receipt": STR, "ticket": STR,
                 "draw": ref("Draw"), "status_url": STR}}, "entered"), **errors(400, 404, 409, 410, 422)}}},
@@ -87,7 +84,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
         "/api/v1/draw-entries/{entry_id}/withdraw": {"post": {
             "summary": "Take the entry out of the draw while its window is open",
             "parameters": [ENTRY_ID, OFFICE, lang],
-            "requestBody": body({"type": "object", "required": ["receipt"], "properties": {"receipt": STR}}),
+            "requestBody": body(bodies.DRAW_RECEIPT),
             "responses": {"200": json({"type": "object", "properties": {"status": {"type": "string",
                                                                                     "enum": ["withdrawn"]}}},
                                       "withdrawn"), **errors(400, 404, 409)}}},

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.clock import Clock
 from booking_api.db import Database
 from booking_api.locking import Locks
+from booking_api.logs import loggable
 from booking_api.models import OutboxMessage
 
 log = logging.getLogger("okienko.outbox")
@@ -130,7 +131,7 @@ class OutboxSender:
         try:
             await transport.send(message)
         except Exception as failure:  # any failure is retried later, never lost
-            return f"{type(failure).__name__}: {failure}"[:300]
+            return loggable(failure)[:300]
         return None
 
     async def _record(self, outcomes: list[tuple[Message, str | None]]) -> None:
@@ -157,7 +158,7 @@ class OutboxSender:
             try:
                 await self.deliver_due()
             except Exception as error:  # the database may be away for a moment; keep going
-                log.warning("outbox round failed: %s", error)
+                log.warning("outbox round failed: %s", loggable(error))
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:

@@ -91,8 +91,9 @@ class Settings:
     sms_gateway_token: str = field(
         default="", metadata=_doc("Bearer token for the SMS gateway.", "OKIENKO_SMS_GATEWAY_TOKEN"))
     max_body_bytes: int = field(
-        default=65536, metadata=_doc("The largest JSON request body read (bytes); a larger one answers 413 "
-                                     "`body_too_large` before it is read whole.", "OKIENKO_MAX_BODY_BYTES"))
+        default=65536, metadata=_doc("The largest request body read (bytes), JSON or a console form; a larger "
+                                     "one answers 413 `body_too_large` before it is read whole. Also the largest "
+                                     "WebSocket message (a larger one closes the connection, code 1009).", "OKIENKO_MAX_BODY_BYTES"))
     check_in_wrong_codes_per_minute: int = field(
         default=10, metadata=_doc("Booking codes a kiosk may get \"no booking with this code\" for in one minute; past "
                                   "it the kiosk answers 429 `too_many_wrong_codes` until the minute is over, so codes "

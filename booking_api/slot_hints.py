@@ -26,6 +26,8 @@ from collections import deque
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
+from booking_api.logs import loggable
+
 log = logging.getLogger("okienko.booking")
 MAX_REMEMBERED = 4096   # full slots remembered per process (a rush has a few dozen)
 MAX_UNSENT = 256        # hints waiting for the broker; older ones are dropped past this
@@ -78,7 +80,7 @@ class SlotHints:
             elif hint["kind"] == "slot_freed":
                 self._forget(service_id)
         except (ValueError, KeyError, TypeError) as error:  # from another version of Okienko: ignore it
-            log.warning("slot hint not understood (%s)", error)
+            log.warning("slot hint not understood (%s)", loggable(error))
 
     async def close(self) -> None:
         """Stop sending (hints not yet sent are dropped: they are only hints)."""
@@ -120,4 +122,4 @@ class SlotHints:
             try:
                 await self.send(message)
             except Exception as error:  # the broker is away: the others will count for themselves
-                log.warning("slot hint not sent (%s)", error)
+                log.warning("slot hint not sent (%s)", loggable(error))

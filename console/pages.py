@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.common import client_address, error_body, language_of, okienko
+from booking_api.api.common import client_address, error_body, language_of, okienko, read_body
 from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.errors import DomainError
 from booking_api.pages import render
@@ -26,7 +26,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", errors="replace")
+    """A plain form's fields; a body past `max_body_bytes` is refused (413) like a JSON one."""
+    body = (await read_body(request)).decode("utf-8", errors="replace")
     return {key: values[0] for key, values in parse_qs(body).items()}
 
 

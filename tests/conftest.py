@@ -251,22 +251,24 @@ _DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import booking_api.c
 
 
 @contextlib.contextmanager
-def running_demo(data_dir: Path, office_file: Path | None = None) -> Iterator[Demo]:
+def running_demo(data_dir: Path, office_file: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Demo]:
     """`okienko demo` in a subprocess on a free port, waited for; stopped afterwards.
 
     `office_file` runs the demo with that office instead of the demo office (e.g. one that can be
-    booked for today)."""
+    booked for today); `env` adds settings (e.g. an SMTP server)."""
     port = free_port()
-    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1"}
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1",
+           **(env or {})}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
     command = [sys.executable, "-m", "booking_api.cli", "demo"] if office_file is None else \
         [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
-    process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    # Its output and its log (the access log goes to stdout, the rest to stderr) in one list.
+    process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     lines: list[str] = []
-    assert process.stderr is not None
+    assert process.stdout is not None
     # Keep reading, or the server blocks once the pipe is full of log lines.
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
     reader.start()
     url = f"http://127.0.0.1:{port}"
     try:
@@ -289,7 +291,7 @@ def running_demo(data_dir: Path, office_file: Path | None = None) -> Iterator[De
             process.kill()
             process.wait()
         reader.join(timeout=5)
-        process.stderr.close()
+        process.stdout.close()
 
 
 # Anything cut off: the page scrolls, an element leaves the screen, or its content does not fit.

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from booking_api.api import bodies
 from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, read_json, \
     require_kiosk, require_staff
 from booking_api.api.tickets import issued_response
@@ -96,9 +97,9 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
     }
 
 
-async def _applicant_request(request: Request) -> tuple[dict[str, Any], str, OfficeSetup]:
+async def _applicant_request(request: Request, schema: dict[str, Any]) -> tuple[dict[str, Any], str, OfficeSetup]:
     """The body, language and office of a booking or waiting-list request naming a service."""
-    body = await read_json(request)
+    body = await read_json(request, schema)
     language = _language(request, body)
     setup = await _setup(request)
     if not isinstance(body.get("service"), str):
@@ -109,7 +110,7 @@ async def _applicant_request(request: Request) -> tuple[dict[str, Any], str, Off
 async def create_booking(request: Request) -> Response:
     """POST /api/v1/bookings: hold a slot for a person; the one-time code goes to their email (and SMS)."""
     app = okienko(request)
-    body, language, setup = await _applicant_request(request)
+    body, language, setup = await _applicant_request(request, bodies.HOLD)
     starts_at = _moment(setup, body.get("start"))
     details = {name: body.get(name) for name in PERSON_FIELDS}
     held = await app.booking.hold(setup, body["service"], starts_at, details, language=language,
@@ -126,7 +127,7 @@ async def create_booking(request: Request) -> Response:
 async def confirm_booking(request: Request) -> Response:
     """POST /api/v1/bookings/{id}/confirm {"code"}: the one-time code turns the hold into a booking."""
     app = okienko(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.ONE_TIME_CODE)
     language = _language(request, body)
     code = body.get("code")
     if not isinstance(code, (str, int)) or not str(code).strip():
@@ -167,18 +168,18 @@ async def booking_calendar_file(request: Request) -> Response:
 
 async def cancel_booking(request: Request) -> Response:
     """POST /api/v1/bookings/{code}/cancel {"secret"}."""
-    return await _change(request, lambda app, setup, code, secret, body, language:
+    return await _change(request, bodies.LINK_SECRET, lambda app, setup, code, secret, body, language:
                          app.booking.cancel(setup, code, secret))
 
 
 async def reschedule_booking(request: Request) -> Response:
     """POST /api/v1/bookings/{code}/reschedule {"secret", "start"}."""
-    return await _change(request, lambda app, setup, code, secret, body, language:
+    return await _change(request, bodies.RESCHEDULE, lambda app, setup, code, secret, body, language:
                          app.booking.reschedule(setup, code, secret, _moment(setup, body.get("start")), language))
 
 
-async def _change(request: Request, change: Any) -> Response:
-    body = await read_json(request)
+async def _change(request: Request, schema: dict[str, Any], change: Any) -> Response:
+    body = await read_json(request, schema)
     language = _language(request, body)
     setup = await _setup(request)
     booking = await change(okienko(request), setup, request.path_params["code"], _secret(request, body), body,
@@ -189,7 +190,7 @@ async def _change(request: Request, change: Any) -> Response:
 async def join_waiting_list(request: Request) -> Response:
     """POST /api/v1/waiting-list: wait for a freed place of a service (where the office runs a list)."""
     app = okienko(request)
-    body, language, setup = await _applicant_request(request)
+    body, language, setup = await _applicant_request(request, bodies.WAITLIST)
     entry, position, secret = await app.booking.join_waitlist(
         setup, body["service"], {name: body.get(name) for name in PERSON_FIELDS}, language=language,
         client=client_address(request))
@@ -200,7 +201,7 @@ async def join_waiting_list(request: Request) -> Response:
 async def leave_waiting_list(request: Request) -> Response:
     """POST /api/v1/waiting-list/{entry_id}/leave {"secret"}."""
     app = okienko(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.LINK_SECRET)
     _language(request, body)
     setup = await _setup(request)
     try:
@@ -215,7 +216,7 @@ async def check_in(request: Request) -> Response:
     """POST /api/v1/check-in {"code"} (kiosk): the booking becomes a ticket, printed like any other."""
     app = okienko(request)
     kiosk = await require_kiosk(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.CHECK_IN)
     language = _language(request, body)
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():

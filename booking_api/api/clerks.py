@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from booking_api.api import bodies
 from booking_api.api.common import language_of, okienko, read_json
 from booking_api.api.staff_auth import Clerk, require_clerk
 from booking_api.api.tickets import ticket_json
@@ -93,7 +94,7 @@ async def sign_out_window(request: Request) -> Response:
 
 async def pause_window(request: Request) -> Response:
     """POST /api/v1/windows/{window}/pause {"paused": true|false}."""
-    body = await read_json(request)
+    body = await read_json(request, bodies.PAUSE)
     if not isinstance(body.get("paused"), bool):
         raise DomainError("malformed_request", detail=_("the field “paused” must be true or false"))
     return await _change_window(request, lambda conn, setup, number, session, now:
@@ -135,7 +136,7 @@ async def ticket_action(request: Request) -> Response:
         raise DomainError("not_found")
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
-    body = await read_json(request) if action == "transfer" else {}
+    body = await read_json(request, bodies.TICKET_ACTION, optional=action != "transfer")
     service = body.get("service")
     if action == "transfer" and not isinstance(service, str):
         raise DomainError("malformed_request", detail=_("the field “service” must be a service code, e.g. “A”"))
@@ -159,7 +160,7 @@ async def document_check(request: Request) -> Response:
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
-    body = await read_json(request)
+    body = await read_json(request, bodies.DOCUMENT_CHECK)
     typed, country = body.get("document_number"), body.get("document_country") or ""
     if not isinstance(typed, str) or not typed.strip() or len(typed) > 60:
         raise DomainError("malformed_request", detail=_("the field “document_number” must be the document's number"))

@@ -10,10 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from booking_api.api.bodies import check_body
 from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _, current_language, negotiate
+from booking_api.logs import loggable
 from booking_api.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
@@ -63,7 +65,7 @@ async def domain_error_handler(request: Request, error: Exception) -> Response:
 
 async def database_error_handler(request: Request, error: Exception) -> Response:
     """The database is unreachable or overloaded: 503 with Retry-After, logged, never a bare 500."""
-    log.error("database error on %s %s: %s", request.method, request.url.path, error)
+    log.error("database error on %s %s: %s", request.method, request.url.path, loggable(error))
     return error_response(request, DomainError("busy"), getattr(request.state, "language", None))
 
 
@@ -78,10 +80,9 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
                         headers=dict(error.headers or {}))
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; `malformed_request` otherwise (not JSON, NaN or Infinity,
-    nesting or numbers too deep or long to read), `body_too_large` past `max_body_bytes`, found
-    before the body is read whole."""
+async def read_body(request: Request) -> bytes:
+    """The request body, JSON or a form alike; `body_too_large` past `max_body_bytes`, found before
+    the body is read whole (from Content-Length, or while it streams in)."""
     limit = okienko(request).settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -92,12 +93,24 @@ async def read_json(request: Request) -> dict[str, Any]:
         if size > limit:
             raise DomainError("body_too_large", kb=limit // 1024)
         chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, schema: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object that holds to `schema` (one of booking_api/api/bodies.py:
+    `unknown_field`, `wrong_type`); `malformed_request` otherwise (not JSON, NaN or Infinity,
+    nesting or numbers too deep or long to read), `body_too_large` as `read_body`. An `optional`
+    body may be left out (no body: `{}`)."""
+    raw = await read_body(request)
+    if optional and not raw.strip():
+        return {}
     try:
-        body = json.loads(b"".join(chunks) or b"null", parse_constant=_no_constant)
+        body = json.loads(raw or b"null", parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):   # ValueError: bad JSON, a 4,300-digit number
         raise DomainError("malformed_request", detail=_("the body is not valid JSON")) from None
     if not isinstance(body, dict):
         raise DomainError("malformed_request", detail=_("the body must be a JSON object"))
+    check_body(body, schema)
     return body
 
 

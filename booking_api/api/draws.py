@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from booking_api.api import bodies
 from booking_api.api.bookings import PERSON_FIELDS, _language, _setup
 from booking_api.api.common import client_address, field_error, link_secret, okienko, read_json
 from booking_api.draws import draw_json, is_draw_service
@@ -46,7 +47,7 @@ async def get_draw(request: Request) -> Response:
 async def enter_draw(request: Request) -> Response:
     """POST /api/v1/draws/{draw_id}/entries: enter a person; the one-time code goes to their email."""
     app = okienko(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.DRAW_ENTRY)
     language = _language(request, body)
     setup = await _setup(request)
     details = {name: body.get(name) for name in PERSON_FIELDS if name in body}
@@ -64,7 +65,7 @@ async def enter_draw(request: Request) -> Response:
 async def confirm_entry(request: Request) -> Response:
     """POST /api/v1/draw-entries/{entry_id}/confirm {"code"}: the entry is in; its receipt is shown once."""
     app = okienko(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.ONE_TIME_CODE)
     _language(request, body)
     code = body.get("code")
     if not isinstance(code, (str, int)) or not str(code).strip():
@@ -92,7 +93,7 @@ async def get_entry(request: Request) -> Response:
 async def withdraw_entry(request: Request) -> Response:
     """POST /api/v1/draw-entries/{entry_id}/withdraw {"receipt"}: out of the draw, while it is open."""
     app = okienko(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.DRAW_RECEIPT)
     _language(request, body)
     setup = await _setup(request)
     await app.booking.withdraw_entry(setup, request.path_params["entry_id"], _receipt(request, body))

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from booking_api.api import bodies
 from booking_api.api.common import identify, language_of, okienko, read_json
 from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.api.tickets import load_ticket, ticket_view
@@ -75,7 +76,7 @@ async def set_ticker(request: Request) -> Response:
     app = okienko(request)
     language_of(request)
     clerk = await require_clerk(request, "manager", "admin")
-    body = await read_json(request)
+    body = await read_json(request, bodies.TICKER)
     text = body.get("text")
     if not isinstance(text, str) or len(text) > 500:
         raise DomainError("malformed_request", detail=_("the field “text” must be text of at most 500 characters"))

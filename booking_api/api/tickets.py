@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from booking_api.api import bodies
 from booking_api.api.common import (base_url, field_error, language_of, okienko, read_json, require_kiosk)
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
@@ -57,7 +58,7 @@ async def create_ticket(request: Request) -> Response:
     app = okienko(request)
     language = language_of(request)
     kiosk = await require_kiosk(request)
-    body = await read_json(request)
+    body = await read_json(request, bodies.TICKET)
     if body.get("language") is not None:
         if not isinstance(body["language"], str) or body["language"] not in LANGUAGES:
             raise DomainError("unknown_language")

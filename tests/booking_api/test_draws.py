@@ -343,10 +343,12 @@ async def test_every_draw_route_and_its_errors(office: Office) -> None:
     assert detail["result"] == [] and detail["seed"] is None and detail["status"] == "upcoming"
 
     office.clock.set(DURING)
-    for prefs in ([{"from": "10:00", "to": "09:00"}], [{"from": "8", "to": "9"}], "any",
+    for prefs in ([{"from": "10:00", "to": "09:00"}], [{"from": "8", "to": "9"}],
                   [{"from": "08:00", "to": "09:00"}] * 4):
         bad = await enter(office, draw["id"], person(1), prefs)
         assert (bad.status_code, bad.json()["error"]) == (422, "bad_preferences"), prefs
+    not_a_list = await enter(office, draw["id"], person(1), "any")
+    assert (not_a_list.status_code, not_a_list.json()["error"]) == (400, "wrong_type")
     invalid = await enter(office, draw["id"], {**person(1), "email": "nope"})
     assert (invalid.status_code, invalid.json()["error"]) == (422, "invalid_details")
     assert "email" in invalid.json()["fields"]
