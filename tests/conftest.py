@@ -102,6 +102,21 @@ async def drop_everything(url: str, *, recreate: bool = False) -> None:
         await engine.dispose()
 
 
+def demo_office_variant(folder: Path, office_keys: dict[str, Any] | None = None,
+                        prefixes: dict[str, str] | None = None) -> Path:
+    """The demo office with extra keys in its [office] table (e.g. {"number_digits": 4}) and some
+    services' prefixes changed (e.g. {"K": "KW"}), written into `folder`."""
+    text = DEMO_OFFICE.read_text(encoding="utf-8")
+    extra = "".join(f"{key} = {value!r}\n" for key, value in (office_keys or {}).items())
+    text = text.replace("\n[office]\n", f"\n[office]\n{extra}", 1)
+    for old, new in (prefixes or {}).items():
+        assert f'\nprefix = "{old}"\n' in text, old
+        text = text.replace(f'\nprefix = "{old}"\n', f'\nprefix = "{new}"\n', 1)
+    path = folder / "demo-office-variant.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @dataclass
 class Office:
     """A running app over a real database, loaded with the demo office, seen through HTTP."""
