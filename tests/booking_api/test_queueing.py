@@ -237,6 +237,24 @@ async def test_after_999_the_number_skips_one_still_open(office_factory) -> None
     assert numbers == ["I999", "I002", "I003"]
 
 
+async def test_a_nearly_full_service_gives_each_free_number_once_and_refuses_the_rest(office_factory) -> None:
+    office = await office_factory(TUESDAY_MORNING, always_open=True)
+    tickets = [a.json() for a in await asyncio.gather(*(office.take("I") for _ in range(999)))]
+    by_number = {t["number"]: t for t in tickets}
+    freed = ["I005", "I006", "I007", "I250", "I501", "I502", "I700", "I998"]
+    for number in freed:   # eight visitors leave; the other 991 numbers stay open
+        await office.client.post(f"/api/v1/tickets/{by_number[number]['id']}/cancel")
+    answers = await asyncio.gather(*(office.take("I") for _ in range(64)))   # 64 kiosks at once
+    issued = [a.json()["number"] for a in answers if a.status_code == 201]
+    assert sorted(issued) == freed   # each free number once, none twice within the batch
+    assert [a.json()["error"] for a in answers if a.status_code != 201] == ["numbers_exhausted"] * 56
+    setup = await office.okienko.offices.get()
+    async with office.okienko.db.read() as conn:
+        counted = (await conn.execute(sa.select(Counter.__table__.c.value).where(
+            Counter.__table__.c.name == counter_name(setup.id, TUESDAY_MORNING.date(), "I")))).scalar_one()
+    assert counted == 999 + len(freed)   # only what was issued is counted
+
+
 async def test_cancelled_ticket_cannot_be_cancelled_twice(office_factory) -> None:
     office = await office_factory(TUESDAY_MORNING)
     ticket = (await office.take("K")).json()
