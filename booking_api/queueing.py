@@ -24,7 +24,7 @@ from booking_api.hours import availability, office_day
 from booking_api.locking import Locks, return_numbers, take_numbers
 from booking_api.events import record
 from booking_api.models import IdempotencyKey, Ticket
-from booking_api.numbering import counter_name, numbers_per_day, pick_numbers
+from booking_api.numbering import counter_name, pick_numbers
 from booking_api.office import OfficeSetup, ServiceSetup
 
 
@@ -107,8 +107,7 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
             outcomes[index] = DomainError("daily_limit_reached", service=service.name(request.language))
             continue
         if given == "numbers_exhausted":
-            outcomes[index] = DomainError("numbers_exhausted", service=service.name(request.language),
-                                          count=numbers_per_day(service.number_digits))
+            outcomes[index] = DomainError("numbers_exhausted", service=service.name(request.language))
             continue
         seq, number = given
         row = _ticket_row(setup, day, service, seq, number, request, now)

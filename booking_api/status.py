@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.estimates import wait_minutes
 from booking_api.hours import Availability, availability, office_day
 from booking_api.models import Counter, Ticket
-from booking_api.numbering import OPEN, all_numbers_open, counter_name, numbers_per_day
+from booking_api.numbering import OPEN, all_numbers_open, counter_name
 from booking_api.office import OfficeSetup, ServiceSetup
 
 
@@ -52,8 +52,6 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
         if state.open and service.daily_limit is not None and done >= service.daily_limit:
             state = Availability(False, "daily_limit_reached", {"service": service.name(language)}, state.closes_at)
         elif state.open and all_numbers_open(open_by_prefix.get(service.prefix, 0), service.number_digits):
-            state = Availability(False, "numbers_exhausted", {"service": service.name(language),
-                                                              "count": numbers_per_day(service.number_digits)},
-                                 state.closes_at)
+            state = Availability(False, "numbers_exhausted", {"service": service.name(language)}, state.closes_at)
         result.append(ServiceStatus(service, count, done, wait, state))
     return result

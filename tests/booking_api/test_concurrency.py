@@ -83,7 +83,7 @@ async def _counted(office: Office, prefix: str) -> tuple[int, int]:
 async def test_with_three_digits_999_tickets_then_every_request_refused_at_once(database_url, tmp_path) -> None:
     started = time.monotonic()
     office = await open_office(database_url, tmp_path, TUESDAY, always_open=True)
-    full = Translator().format("pl", ERRORS["numbers_exhausted"][1], service="Informacja", count=999)
+    full = Translator().format("pl", ERRORS["numbers_exhausted"][1], service="Informacja")
     try:
         answers = await asyncio.gather(*(office.take("I") for _ in range(MORE_THAN_THREE_DIGITS)))
         issued = sorted(a.json()["number"] for a in answers if a.status_code == 201)
