@@ -241,7 +241,7 @@ def test_sound_off_still_flashes_the_call(demo_server: DemoServer, context: Brow
 def four_digit_demo(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[tuple[DemoServer, Path]]:
     """The demo with four-digit numbers and a two-letter prefix for I (the widest number: IW1234)."""
     folder = tmp_path_factory.mktemp("board-four-digits")
-    office = demo_office_variant(folder, {"number_digits": 4}, {"I": "IW"})
+    office = demo_office_variant(folder, {"number_digits": 4}, {"I": {"prefix": "IW"}})
     with running_demo(folder, office) as demo:
         yield (DemoServer(demo.url, demo.links("board")["hall"], demo.token("kiosk"), demo.staff_token("urzednik"),
                           demo.staff_token("kierownik")), folder / "demo.db")
