@@ -29,8 +29,19 @@ _EN_LETTERS = {"A": "A", "B": "B", "C": "C", "D": "D", "E": "E", "F": "F", "G": 
 
 
 def polish_number(value: int) -> str:
-    """0-999 in Polish words: 23 -> "dwadzieścia trzy"."""
+    """0-9999 in Polish words: 23 -> "dwadzieścia trzy", 1234 -> "tysiąc dwieście trzydzieści cztery"."""
     _check(value)
+    thousands, rest = divmod(value, 1000)
+    if not thousands:
+        return _polish_below_thousand(rest)
+    if thousands == 1:
+        head = "tysiąc"
+    else:
+        head = f"{_PL_ONES[thousands]} {'tysiące' if thousands <= 4 else 'tysięcy'}"
+    return f"{head} {_polish_below_thousand(rest)}" if rest else head
+
+
+def _polish_below_thousand(value: int) -> str:
     if value < 20:
         return _PL_ONES[value]
     hundreds, rest = divmod(value, 100)
@@ -46,8 +57,16 @@ def polish_number(value: int) -> str:
 
 
 def english_number(value: int) -> str:
-    """0-999 in English words: 123 -> "one hundred twenty-three"."""
+    """0-9999 in English words: 123 -> "one hundred twenty-three", 1005 -> "one thousand five"."""
     _check(value)
+    thousands, rest = divmod(value, 1000)
+    if not thousands:
+        return _english_below_thousand(rest)
+    head = f"{_EN_ONES[thousands]} thousand"
+    return f"{head} {_english_below_thousand(rest)}" if rest else head
+
+
+def _english_below_thousand(value: int) -> str:
     if value < 20:
         return _EN_ONES[value]
     hundreds, rest = divmod(value, 100)
@@ -61,13 +80,13 @@ def english_number(value: int) -> str:
 
 
 def _check(value: int) -> None:
-    if not 0 <= value <= 999:
-        raise ValueError(f"{value} is outside 0-999")
+    if not 0 <= value <= 9999:   # ticket numbers have at most four digits (numbering.py)
+        raise ValueError(f"{value} is outside 0-9999")
 
 
 def _spoken(label: str, letters: dict[str, str], number_words: object) -> str:
-    """"A023" -> "A" + words of 23; "12" -> words of 12; anything else as it is."""
-    match = re.fullmatch(r"([A-Z]*)(\d{1,3})", label)
+    """"A023" -> "A" + words of 23; "K1234" -> "K" + words of 1234; "12" -> words of 12; anything else as it is."""
+    match = re.fullmatch(r"([A-Z]*)(\d{1,4})", label)
     if not match:
         return label
     prefix, digits = match.groups()

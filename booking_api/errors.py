@@ -34,6 +34,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "service_cutoff_passed": (409, _("No more tickets for {service} today: tickets are issued until {time}.")),
     "service_wait_past_closing": (409, _("No more tickets for {service} today: the people already waiting will take until closing at {time}.")),
     "daily_limit_reached": (409, _("No more tickets for {service} today: the daily limit has been reached.")),
+    "numbers_exhausted": (409, _("All numbers for {service} are taken. Please try again in a few minutes.")),
     "booking_only": (409, _("{service} is by appointment only. Please book a visit online.")),
     "current_ticket_open": (409, _("Ticket {number} is still called to this window: start serving it or mark it as not present first.")),
     "not_at_this_window": (409, _("Ticket {number} was called to another window.")),

@@ -108,6 +108,19 @@ async def take_numbers(
     return granted
 
 
+async def return_numbers(conn: AsyncConnection, name: str, count: int) -> None:
+    """Give back the last `count` numbers of a counter, taken by `take_numbers` in this same
+    transaction and not used (e.g. no ticket number was free for them).
+
+    Safe only there: the transaction still holds the counter's row (PostgreSQL) or the write lock
+    (SQLite), so nobody took a number after them. Counts never get holes this way.
+    """
+    if count <= 0:
+        return
+    table = Counter.__table__
+    await conn.execute(sa.update(table).where(table.c.name == name).values(value=table.c.value - count))
+
+
 async def read_counter(conn: AsyncConnection, name: str) -> int:
     table = Counter.__table__
     value = (await conn.execute(sa.select(table.c.value).where(table.c.name == name))).scalar()

@@ -73,6 +73,7 @@ class Service(SQLModel, table=True):
     daily_limit: Optional[int] = None
     last_ticket_minutes_before_close: int = 15
     walk_in: bool = True
+    number_digits: int = Field(default=3, description="digits of the ticket numbers: 3 (A001…A999) or 4 (A0001…A9999)")
     sort_order: int = 0
     active: bool = True
     booking: dict = Field(default_factory=dict, sa_type=sa.JSON,
@@ -206,7 +207,7 @@ class Ticket(SQLModel, table=True):
     service_id: int = Field(foreign_key="services.id")
     prefix: str = Field(max_length=3)
     seq: int = Field(description="the day's running count for this prefix; never repeats")
-    number: str = Field(max_length=8, description="what is printed and called: prefix + 3 digits")
+    number: str = Field(max_length=8, description="what is printed and called: prefix + 3 or 4 digits")
     priority: Optional[str] = Field(default=None, max_length=40)
     language: str = Field(default="pl", max_length=8)
     status: str = Field(default="waiting", max_length=20)

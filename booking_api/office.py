@@ -34,6 +34,7 @@ class ServiceSetup:
     hours: dict[int, tuple[tuple[int, int], ...]]
     window_ids: tuple[int, ...]
     booking: SlotSchedule | None = None
+    number_digits: int = 3      # ticket numbers A001…A999, or with 4: A0001…A9999 (numbering.py)
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("pl") or self.code
@@ -149,7 +150,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                      last_ticket_minutes_before_close=s["last_ticket_minutes_before_close"], walk_in=s["walk_in"],
                      hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
                      window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
-                     booking=SlotSchedule.from_mapping(s["booking"]))
+                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"])
         for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid, services_t.c.active)
                                      .order_by(services_t.c.sort_order))).mappings())
     cats_t = PriorityCategory.__table__

@@ -22,6 +22,7 @@ from printers.connections import PrinterConfig
 from booking_api.booking_rules import BookingPolicy, SlotSchedule
 from booking_api.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
+from booking_api.numbering import DEFAULT_DIGITS, DIGITS
 
 LANGUAGES = ("pl", "en", "uk", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -43,6 +44,7 @@ class ServiceSpec:
     daily_limit: int | None = None
     last_ticket_minutes_before_close: int = 15
     walk_in: bool = True
+    number_digits: int = DEFAULT_DIGITS
     hours: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     booking: dict[str, Any] = field(default_factory=dict)
 
@@ -103,7 +105,8 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
         except ValueError:
             raise OfficeFileError(f"office.closures[{index}]: {value!r} is not a date (YYYY-MM-DD)") from None
     spec.booking_policy = _booking_policy(office.get("booking", {}), "office.booking")
-    spec.services = [_service(item, f"service[{i}]") for i, item in enumerate(raw.get("service", []))]
+    digits = _digits(office, "office", DEFAULT_DIGITS)
+    spec.services = [_service(item, f"service[{i}]", digits) for i, item in enumerate(raw.get("service", []))]
     if not spec.services:
         raise OfficeFileError("the office has no [[service]]")
     _unique([s.code for s in spec.services], "service code")
@@ -134,7 +137,7 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
     return spec
 
 
-def _service(item: dict[str, Any], where: str) -> ServiceSpec:
+def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIGITS) -> ServiceSpec:
     service = ServiceSpec(code=_text(item, "code", where), prefix=_text(item, "prefix", where),
                           names=_names(item, where))
     if not re.fullmatch(r"[A-Z]{1,2}", service.prefix):
@@ -144,6 +147,7 @@ def _service(item: dict[str, Any], where: str) -> ServiceSpec:
     service.daily_limit = None if limit is None else int(_number(item, "daily_limit", where, 0))
     service.last_ticket_minutes_before_close = int(_number(item, "last_ticket_minutes_before_close", where, 15))
     service.walk_in = bool(item.get("walk_in", True))
+    service.number_digits = _digits(item, where, default_digits)
     for day, ranges in dict(item.get("hours", {})).items():
         if day not in WEEKDAYS:
             raise OfficeFileError(f"{where}.hours: {day!r} is not one of {', '.join(WEEKDAYS)}")
@@ -222,6 +226,13 @@ def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
         draw_minutes=None if "draw_minutes" not in raw else _draw_minutes(raw, where),
         case_number=_flag(raw, "case_number", where))
     return schedule.to_mapping()
+
+
+def _digits(item: dict[str, Any], where: str, default: int) -> int:
+    value = item.get("number_digits", default)
+    if isinstance(value, bool) or value not in DIGITS:
+        raise OfficeFileError(f"{where}.number_digits: {' or '.join(map(str, DIGITS))}, got {value!r}")
+    return int(value)
 
 
 def _release_mode(value: Any, where: str) -> str | None:
@@ -308,7 +319,7 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
             "prefix": service.prefix, "names": service.names, "active": True, "sort_order": order,
             "average_service_minutes": service.average_service_minutes, "daily_limit": service.daily_limit,
             "last_ticket_minutes_before_close": service.last_ticket_minutes_before_close,
-            "walk_in": service.walk_in, "booking": service.booking,
+            "walk_in": service.walk_in, "booking": service.booking, "number_digits": service.number_digits,
         })
         hours = ServiceHours.__table__
         await conn.execute(sa.delete(hours).where(hours.c.service_id == service_ids[service.code]))

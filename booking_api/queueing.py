@@ -1,4 +1,4 @@
-"""Issuing walk-in tickets: numbering, people ahead, the daily limit, idempotent retries.
+"""Issuing walk-in tickets: people ahead, the daily limit, idempotent retries (numbers: numbering.py).
 
 Requests that arrive together are issued together in one write transaction (group commit):
 the counter row is advanced once per service for the whole batch, so throughput does not hang
@@ -21,21 +21,11 @@ from booking_api.clock import Clock
 from booking_api.errors import DomainError
 from booking_api.estimates import Estimator, wait_minutes
 from booking_api.hours import availability, office_day
-from booking_api.locking import Locks, take_numbers
+from booking_api.locking import Locks, return_numbers, take_numbers
 from booking_api.events import record
 from booking_api.models import IdempotencyKey, Ticket
+from booking_api.numbering import counter_name, pick_numbers
 from booking_api.office import OfficeSetup, ServiceSetup
-
-NUMBERS_PER_DAY = 999
-
-
-def format_number(prefix: str, seq: int) -> str:
-    """The printed number: prefix and three digits; after 999 it wraps to 001."""
-    return f"{prefix}{(seq - 1) % NUMBERS_PER_DAY + 1:03d}"
-
-
-def counter_name(office_id: int, day: date, prefix: str) -> str:
-    return f"tickets/{office_id}/{day.isoformat()}/{prefix}"
 
 
 def new_ticket_id() -> str:
@@ -70,11 +60,13 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
                       staffed: frozenset[int] = frozenset()) -> tuple[list[Outcome], list[dict[str, Any]]]:
     """Issue tickets for `requests` inside the caller's write transaction, in arrival order.
 
-    Guarantees: numbers are consecutive per service in arrival order and never repeat within an
-    office day (UNIQUE on office, day, prefix, seq); a request repeated with the same
+    Guarantees: tickets are counted consecutively per service in arrival order, the count never
+    repeats within an office day (UNIQUE on office, day, prefix, seq), and no two open tickets
+    share a number (numbering.py; UNIQUE on open numbers); a request repeated with the same
     device and Idempotency-Key gets the ticket issued the first time; a service past its daily
-    limit, cut-off or closing refuses with its own error and consumes no number. Returns each
-    request's outcome and the events to publish once the transaction has committed.
+    limit, cut-off or closing, or with every number open (`numbers_exhausted`), refuses with its
+    own error and consumes no count. Returns each request's outcome and the events to publish
+    once the transaction has committed.
     """
     day = office_day(setup, now)
     outcomes: list[Outcome | None] = [None] * len(requests)
@@ -110,11 +102,15 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
     rows, events, keys = [], [], []
     for index, service, ahead, wait in planned:
         request = requests[index]
-        seq = numbers.get(index)
-        if seq is None:
+        given = numbers.get(index)
+        if given is None:
             outcomes[index] = DomainError("daily_limit_reached", service=service.name(request.language))
             continue
-        row = _ticket_row(setup, day, service, seq, request, now)
+        if given == "numbers_exhausted":
+            outcomes[index] = DomainError("numbers_exhausted", service=service.name(request.language))
+            continue
+        seq, number = given
+        row = _ticket_row(setup, day, service, seq, number, request, now)
         rows.append(row)
         events.append({"ticket_id": row["id"], "kind": "issued", "service_id": service.id,
                        "detail": {"number": row["number"], "priority": request.priority}})
@@ -197,55 +193,34 @@ async def _waiting_counts(conn: AsyncConnection, office_id: int, day: date,
     return counts
 
 
-async def _take(conn: AsyncConnection, setup: OfficeSetup, day: date,
-                accepted: dict[str, list[int]], limited: bool = True) -> dict[int, int]:
-    """Request index -> seq, for as many as the daily limits allow (booked check-ins are not limited)."""
+async def _take(conn: AsyncConnection, setup: OfficeSetup, day: date, accepted: dict[str, list[int]],
+                limited: bool = True) -> dict[int, tuple[int, str] | str]:
+    """Request index -> (seq, number) for as many as the daily limits allow (booked check-ins are not
+    limited) and free numbers remain; "numbers_exhausted" for those refused for want of a number.
+
+    The counts of refused requests are given back at once, so the counter stays the number of
+    tickets issued: nothing is burnt, however often a full service is asked.
+    """
     limits = {s.prefix: s.daily_limit if limited else None for s in setup.services}
+    digits = {s.prefix: s.number_digits for s in setup.services}
     names = {prefix: counter_name(setup.id, day, prefix) for prefix in accepted}
     granted = await take_numbers(conn, {names[p]: len(ix) for p, ix in accepted.items()},
                                  {names[p]: limits.get(p) for p in accepted})
-    result: dict[int, int] = {}
+    result: dict[int, tuple[int, str] | str] = {}
     for prefix, indexes in accepted.items():
         seqs = granted[names[prefix]]
-        if seqs and seqs[-1] > NUMBERS_PER_DAY:
-            seqs = await _skip_open_numbers(conn, setup, day, prefix, seqs, names[prefix], limits.get(prefix))
-        result.update(zip(indexes, seqs))
+        numbers = await pick_numbers(conn, setup.id, day, prefix, digits[prefix], seqs)
+        await return_numbers(conn, names[prefix], len(seqs) - len(numbers))
+        for position, index in enumerate(indexes[:len(seqs)]):
+            result[index] = (seqs[position], numbers[position]) if position < len(numbers) else "numbers_exhausted"
     return result
 
 
-async def _skip_open_numbers(conn: AsyncConnection, setup: OfficeSetup, day: date, prefix: str,
-                             seqs: list[int], name: str, limit: int | None) -> list[int]:
-    """After 999 the number wraps to 001, but never onto a ticket of that number still open today."""
-    usable: list[int] = []
-    pending = list(seqs)
-    skipped = 0
-    while pending:
-        candidates = {format_number(prefix, seq): seq for seq in pending}
-        taken = await _open_numbers(conn, setup.id, day, list(candidates))
-        usable.extend(seq for number, seq in candidates.items() if number not in taken)
-        skipped += len(taken)
-        if skipped >= NUMBERS_PER_DAY:  # every number of the prefix is still open
-            break
-        pending = (await take_numbers(conn, {name: len(taken)}, {name: limit}))[name] if taken else []
-    return usable
-
-
-# Written out literally so that both databases use the partial unique index on open numbers.
-_OPEN = sa.text("status IN ('waiting', 'called', 'serving')")
-
-
-async def _open_numbers(conn: AsyncConnection, office_id: int, day: date, numbers: list[str]) -> set[str]:
-    tickets = Ticket.__table__
-    rows = await conn.execute(sa.select(tickets.c.number).where(
-        tickets.c.office_id == office_id, tickets.c.office_day == day, tickets.c.number.in_(numbers), _OPEN))
-    return set(rows.scalars())
-
-
-def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, request: TicketRequest,
-                now: datetime) -> dict[str, Any]:
+def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, number: str,
+                request: TicketRequest, now: datetime) -> dict[str, Any]:
     return {
         "id": new_ticket_id(), "office_id": setup.id, "office_day": day, "service_id": service.id,
-        "prefix": service.prefix, "seq": seq, "number": format_number(service.prefix, seq),
+        "prefix": service.prefix, "seq": seq, "number": number,
         "priority": request.priority, "language": request.language, "status": "waiting",
         "device_id": request.device_id, "window_id": None, "issued_at": now, "queued_at": now,
         "called_at": None, "started_at": None, "finished_at": None, "recalls": 0,

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.estimates import wait_minutes
 from booking_api.hours import Availability, availability, office_day
 from booking_api.models import Counter, Ticket
+from booking_api.numbering import OPEN, all_numbers_open, counter_name
 from booking_api.office import OfficeSetup, ServiceSetup
-from booking_api.queueing import counter_name
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,15 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
     """For every service: people waiting, the wait a new ticket would have, and whether one can be taken."""
     day = office_day(setup, now)
     tickets, counters = Ticket.__table__, Counter.__table__
-    waiting = dict((await conn.execute(
-        sa.select(tickets.c.service_id, sa.func.count())
-        .where(tickets.c.office_id == setup.id, tickets.c.office_day == day, tickets.c.status == "waiting")
-        .group_by(tickets.c.service_id))).all())
+    waiting: dict[int, int] = {}
+    open_by_prefix: dict[str, int] = {}   # a transferred ticket keeps its number, so numbers go by prefix
+    for service_id, prefix, status, count in (await conn.execute(
+            sa.select(tickets.c.service_id, tickets.c.prefix, tickets.c.status, sa.func.count())
+            .where(tickets.c.office_id == setup.id, tickets.c.office_day == day, OPEN)
+            .group_by(tickets.c.service_id, tickets.c.prefix, tickets.c.status))).all():
+        if status == "waiting":
+            waiting[service_id] = waiting.get(service_id, 0) + count
+        open_by_prefix[prefix] = open_by_prefix.get(prefix, 0) + count
     names = {counter_name(setup.id, day, s.prefix): s.prefix for s in setup.services}
     issued = {names[name]: value for name, value in (await conn.execute(
         sa.select(counters.c.name, counters.c.value).where(counters.c.name.in_(list(names))))).all()}
@@ -46,5 +51,7 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
         done = int(issued.get(service.prefix, 0))
         if state.open and service.daily_limit is not None and done >= service.daily_limit:
             state = Availability(False, "daily_limit_reached", {"service": service.name(language)}, state.closes_at)
+        elif state.open and all_numbers_open(open_by_prefix.get(service.prefix, 0), service.number_digits):
+            state = Availability(False, "numbers_exhausted", {"service": service.name(language)}, state.closes_at)
         result.append(ServiceStatus(service, count, done, wait, state))
     return result

@@ -25,7 +25,7 @@ from display_board.speech import SpeechUnavailable, announcement_wav
 
 STATIC = Path(__file__).parent / "static"
 CSP = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
-NUMBER = re.compile(r"^[A-Z]{1,2}\d{3}$")
+NUMBER = re.compile(r"^[A-Z]{1,2}\d{3,4}$")  # numbering.py: 3 or 4 digits
 WINDOW = re.compile(r"^[A-Za-z0-9]{1,10}$")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -100,6 +101,28 @@ async def drop_everything(url: str, *, recreate: bool = False) -> None:
                 await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()
+
+
+def demo_office_variant(folder: Path, office_keys: dict[str, Any] | None = None,
+                        service_keys: dict[str, dict[str, Any]] | None = None) -> Path:
+    """The demo office with keys set in its [office] table (e.g. {"number_digits": 4}) and in some
+    services (e.g. {"I": {"prefix": "IW", "number_digits": 4}}; None removes a key), written into `folder`."""
+    text = _set_keys(DEMO_OFFICE.read_text(encoding="utf-8"), "\n[office]\n", office_keys or {})
+    for code, keys in (service_keys or {}).items():
+        text = _set_keys(text, f'\n[[service]]\ncode = "{code}"\n', keys)
+    path = folder / "demo-office-variant.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _set_keys(text: str, head: str, keys: dict[str, Any]) -> str:
+    """Set `keys` in the TOML table that starts with `head`, dropping the lines that set them before."""
+    start = text.index(head) + len(head)
+    end = text.find("\n[", start)
+    end = len(text) if end < 0 else end
+    kept = [line for line in text[start:end].splitlines(keepends=True) if line.split("=")[0].strip() not in keys]
+    added = [f"{key} = {json.dumps(value)}\n" for key, value in keys.items() if value is not None]
+    return text[:start] + "".join(added + kept) + text[end:]
 
 
 @dataclass

@@ -102,13 +102,20 @@
   }
 
   function fitCall() {
-    // Shrink the call only when it would not fit (a long window name, a narrow screen).
+    // Shrink the call only when it would not fit (a long window name, a four-digit number with a
+    // two-letter prefix, a narrow screen). Only the number and the window scale, not the gaps and
+    // the label, so one step may not be enough: a few more, each from what still overflows.
     var call = byId("current-call");
     call.style.removeProperty("--call-scale");
-    var overflow = Math.max(call.scrollWidth / call.clientWidth, call.scrollHeight / call.clientHeight);
-    if (overflow > 1) call.style.setProperty("--call-scale", String(Math.floor(96 / overflow) / 100));
+    var scale = 1;
+    for (var step = 0; step < 6; step++) {
+      var overflow = Math.max(call.scrollWidth / call.clientWidth, call.scrollHeight / call.clientHeight);
+      if (!(overflow > 1)) break;
+      scale = Math.floor(scale * 96 / overflow) / 100;
+      call.style.setProperty("--call-scale", String(scale));
+    }
   }
-  window.addEventListener("resize", function () { if (KIND === "hall") fitCall(); });
+  window.addEventListener("resize", function () { if (KIND === "hall") fitCall(); else fitWindowNumber(); });
 
   function renderWindow() {
     var here = state.windows[MY_WINDOW];
@@ -117,6 +124,22 @@
     setText(element, number);
     element.classList.toggle("empty", number === "—");
     element.dataset.status = here && here.status ? here.status : "";
+    fitWindowNumber();
+  }
+
+  function fitWindowNumber() {
+    // A four-digit number with a two-letter prefix ("IW1234") is wider than a portrait screen
+    // at full size: shrink it (a few steps, as its padding does not scale) until it fits.
+    var element = byId("window-number");
+    element.style.removeProperty("--number-scale");
+    var room = document.documentElement.clientWidth * 0.96;
+    var scale = 1;
+    for (var step = 0; step < 6; step++) {
+      var overflow = element.getBoundingClientRect().width / room;
+      if (!(overflow > 1)) break;
+      scale = Math.floor(scale * 98 / overflow) / 100;
+      element.style.setProperty("--number-scale", String(scale));
+    }
   }
 
   function render() {

@@ -337,6 +337,7 @@
     state.ticketShownAt = Date.now();
     setPriority(null);
     show("ticket", byId("ticket-title"));
+    fitTicketNumber();
     const parts = [
       text.your_number + ": " + ticket.number,
       ticket.service_name,
@@ -349,6 +350,26 @@
     announce(parts.filter(Boolean).map(sentence).join(" "));
     // Someone without a printed slip needs time to write the number down or take a photo.
     startCountdown(printed ? config.idle_seconds : config.idle_seconds * 2);
+  }
+
+  // A four-digit number with a two-letter prefix ("FW1234") can be wider than the card at full
+  // size, on a portrait screen above all: shrink it, a few steps (each from what still sticks
+  // out of its box or of the card), until it fits.
+  function fitTicketNumber() {
+    const number = byId("ticket-number");
+    if (byId("screen-ticket").hidden) return;
+    const card = number.closest(".ticket");
+    const glyphs = document.createRange();
+    glyphs.selectNodeContents(number);
+    number.style.removeProperty("--number-scale");
+    let scale = 1;
+    for (let step = 0; step < 8; step += 1) {
+      const width = glyphs.getBoundingClientRect().width;
+      const excess = Math.max(width - number.clientWidth, card.scrollWidth - card.clientWidth);
+      if (!(excess > 1) || !(width > 0)) break;
+      scale = Math.floor((scale * 98 * (width - excess)) / width) / 100;
+      number.style.setProperty("--number-scale", String(Math.max(scale, 0.3)));
+    }
   }
 
   function startCountdown(seconds) {
@@ -687,10 +708,14 @@
     };
     document.addEventListener("pointerdown", activity, true);
     document.addEventListener("keydown", activity, true);
-    window.addEventListener("resize", fitServices);
+    window.addEventListener("resize", () => {
+      fitServices();
+      fitTicketNumber();
+    });
     portrait.addEventListener("change", () => {
       placeBookingButton();
       fitServices();
+      fitTicketNumber();
     });
     // Long presses must not open menus or select text on a public touch screen.
     document.addEventListener("contextmenu", (event) => event.preventDefault());

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 
 import pytest
 import sqlalchemy as sa
 
-from booking_api.errors import DomainError
+from booking_api.errors import ERRORS, DomainError
+from booking_api.i18n import Translator
 from booking_api.locking import Admission, KeyedGate
-from booking_api.models import Ticket
-from tests.conftest import close_office, open_office, warsaw
+from booking_api.models import Counter, Ticket
+from booking_api.numbering import counter_name
+from tests.conftest import Office, close_office, demo_office_variant, open_office, warsaw
 
 pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
@@ -60,6 +63,72 @@ async def test_one_hot_service_from_64_kiosks(database_url, tmp_path) -> None:
         assert positions == list(range(120))  # each saw exactly the people issued before it
     finally:
         await close_office(office)
+
+
+MORE_THAN_THREE_DIGITS = 1_050   # kiosks asking for one service at once, none called
+NO_STALL_SECONDS = 60            # the whole test, on a loaded 2-core machine
+
+
+async def _counted(office: Office, prefix: str) -> tuple[int, int]:
+    """The prefix's counter today, and its tickets in the table."""
+    setup = await office.okienko.offices.get()
+    tickets, counters = Ticket.__table__, Counter.__table__
+    async with office.okienko.db.read() as conn:
+        counter = (await conn.execute(sa.select(counters.c.value).where(
+            counters.c.name == counter_name(setup.id, TUESDAY.date(), prefix)))).scalar_one()
+        rows = (await conn.execute(sa.select(sa.func.count()).where(tickets.c.prefix == prefix))).scalar_one()
+    return counter, rows
+
+
+async def test_with_three_digits_999_tickets_then_every_request_refused_at_once(database_url, tmp_path) -> None:
+    started = time.monotonic()
+    office = await open_office(database_url, tmp_path, TUESDAY, always_open=True)
+    full = Translator().format("pl", ERRORS["numbers_exhausted"][1], service="Informacja")
+    try:
+        answers = await asyncio.gather(*(office.take("I") for _ in range(MORE_THAN_THREE_DIGITS)))
+        issued = sorted(a.json()["number"] for a in answers if a.status_code == 201)
+        refused = [a for a in answers if a.status_code != 201]
+        assert issued == [f"I{n:03d}" for n in range(1, 1000)]
+        assert len(refused) == MORE_THAN_THREE_DIGITS - 999
+        assert {(a.status_code, a.json()["error"], a.json()["message"]) for a in refused} == {
+            (409, "numbers_exhausted", full)}
+
+        # Every further request is refused at once, and nothing is used up by asking.
+        asked = time.monotonic()
+        again = await asyncio.gather(*(office.take("I") for _ in range(200)))
+        assert {(a.status_code, a.json()["error"]) for a in again} == {(409, "numbers_exhausted")}
+        assert time.monotonic() - asked < NO_STALL_SECONDS / 3
+        assert await _counted(office, "I") == (999, 999)
+        services = (await office.client.get("/api/v1/services?lang=pl")).json()["services"]
+        shown = next(s for s in services if s["code"] == "I")
+        assert (shown["open_now"], shown["closed_reason"], shown["issued_today"]) == (
+            False, {"error": "numbers_exhausted", "message": full}, 999)
+
+        # Once a visitor leaves, their number is the next one given; other services never noticed.
+        leaving = next(a.json() for a in answers if a.status_code == 201 and a.json()["number"] == "I500")
+        assert (await office.client.post(f"/api/v1/tickets/{leaving['id']}/cancel")).status_code == 200
+        assert (await office.take("I")).json()["number"] == "I500"
+        assert (await office.take("I")).json()["error"] == "numbers_exhausted"
+        assert (await office.take("K")).json()["number"] == "K001"
+        assert await _counted(office, "I") == (1000, 1000)
+    finally:
+        await close_office(office)
+    assert time.monotonic() - started < NO_STALL_SECONDS
+
+
+async def test_with_four_digits_more_than_999_at_once_all_get_distinct_numbers(database_url, tmp_path) -> None:
+    started = time.monotonic()
+    office = await open_office(database_url, tmp_path, TUESDAY, always_open=True,
+                               office_file=demo_office_variant(tmp_path, {"number_digits": 4}))
+    try:
+        answers = await asyncio.gather(*(office.take("I") for _ in range(MORE_THAN_THREE_DIGITS)))
+        assert {a.status_code for a in answers} == {201}
+        numbers = sorted(a.json()["number"] for a in answers)
+        assert numbers == [f"I{n:04d}" for n in range(1, MORE_THAN_THREE_DIGITS + 1)]
+        assert await _counted(office, "I") == (MORE_THAN_THREE_DIGITS, MORE_THAN_THREE_DIGITS)
+    finally:
+        await close_office(office)
+    assert time.monotonic() - started < NO_STALL_SECONDS
 
 
 async def test_a_keyed_gate_lets_one_in_per_key_and_shares_what_it_found() -> None:

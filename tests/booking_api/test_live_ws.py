@@ -124,6 +124,8 @@ async def test_the_spoken_call_is_a_wav_for_boards(office_factory) -> None:
     audio = await office.client.get("/board/announcement.wav?number=A023&window=7", headers=headers)
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.content[:4] == b"RIFF" and len(audio.content) > 100_000
+    four = await office.client.get("/board/announcement.wav?number=KW1234&window=12", headers=headers)
+    assert four.status_code == 200 and len(four.content) > len(audio.content)   # four digits are said too
     bad = await office.client.get("/board/announcement.wav?number=../x&window=7", headers=headers)
     assert bad.status_code == 400
     assert (await office.client.get("/board/announcement.wav?number=A023&window=7")).status_code == 401

@@ -37,6 +37,8 @@ def test_the_example_production_file_is_valid() -> None:
     ({"hours": {"someday": "08:00-15:00"}}, "'someday' is not one of"),
     ({"names": {"pl": "X"}}, "service[0].names: missing en, uk, ru"),
     ({"daily_limit": "many"}, "service[0].daily_limit"),
+    ({"number_digits": 5}, "service[0].number_digits: 3 or 4, got 5"),
+    ({"number_digits": "4"}, "service[0].number_digits: 3 or 4, got '4'"),
     ({"booking": {"days": {"mon": "08:00-12:00"}, "slots": 3}}, "service[0].booking.slots: unknown key"),
     ({"booking": {"days": {}}}, "service[0].booking.days: at least one day with hours"),
     ({"booking": {"days": {"mon": "8-12"}}}, "service[0].booking.days.mon: '8-12' is not HH:MM-HH:MM"),
@@ -63,6 +65,18 @@ def test_booking_policy_mistakes_are_named(booking: dict, words: str) -> None:
     service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"}}
     with pytest.raises(OfficeFileError, match=words.replace("[", r"\[").replace("]", r"\]")):
         parse_office({"office": {"code": "x", "name": "X", "booking": booking}, "service": [service]})
+
+
+def test_number_digits_come_from_the_service_else_the_office_else_three() -> None:
+    names = {"pl": "a", "en": "a", "uk": "a", "ru": "a"}
+    services = [{"code": "A", "prefix": "A", "names": names}, {"code": "B", "prefix": "B", "names": names,
+                                                                "number_digits": 3}]
+    assert [s.number_digits for s in parse_office({"office": {"code": "x", "name": "X"},
+                                                   "service": services}).services] == [3, 3]
+    assert [s.number_digits for s in parse_office({"office": {"code": "x", "name": "X", "number_digits": 4},
+                                                   "service": services}).services] == [4, 3]
+    with pytest.raises(OfficeFileError, match="office.number_digits: 3 or 4, got True"):
+        parse_office({"office": {"code": "x", "name": "X", "number_digits": True}, "service": services})
 
 
 def test_window_with_unknown_service_is_named() -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from booking_api.models import PrintJob, Ticket
 from printers.decode import decode
-from tests.conftest import warsaw
+from tests.conftest import demo_office_variant, warsaw
 
 pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
@@ -73,6 +73,21 @@ async def test_ticket_printed_on_a_network_printer(office_factory, printer_liste
     assert office.okienko.translator.format("uk", "People ahead: {count}", count=1) in slip.text
     assert slip.qr_data == [ticket["track_url"]]
     assert slip.cuts == 1
+
+
+async def test_a_four_digit_number_is_printed_whole_and_large(office_factory, printer_listener, tmp_path) -> None:
+    office = await office_factory(TUESDAY, office_file=demo_office_variant(tmp_path, {"number_digits": 4}),
+                                  printer={"kind": "network", "host": "127.0.0.1", "port": printer_listener.port,
+                                           "profile": "TM-T88V", "timeout_seconds": 2})
+    ticket = (await office.take("K")).json()
+    assert ticket["number"] == "K0001" and ticket["printed"] is True
+    for _ in range(50):
+        if printer_listener.jobs:
+            break
+        await asyncio.sleep(0.02)
+    slip = decode(printer_listener.jobs[-1], "TM-T88V")
+    assert ("K0001", 4, 4) in slip.large_text
+    assert slip.qr_data == [ticket["track_url"]] and slip.cuts == 1
 
 
 async def test_ticket_printed_to_a_device_file(office_factory, tmp_path: Path) -> None:

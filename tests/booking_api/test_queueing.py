@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking_api.models import Counter, Ticket
-from booking_api.queueing import counter_name, format_number
+from booking_api.numbering import counter_name, format_number, free_values
 from tests.conftest import warsaw
 
 pytestmark = pytest.mark.anyio
@@ -45,11 +45,23 @@ def small_office(tmp_path: Path, **replace: str) -> Path:
     return path
 
 
-def test_numbers_are_prefix_and_three_digits_wrapping_after_999() -> None:
+def test_numbers_are_prefix_and_three_or_four_digits() -> None:
     assert format_number("A", 1) == "A001"
     assert format_number("A", 999) == "A999"
-    assert format_number("A", 1000) == "A001"
-    assert format_number("B", 1023) == "B024"
+    assert format_number("AB", 24, 4) == "AB0024"
+    assert format_number("K", 9999, 4) == "K9999"
+    for value, digits in ((0, 3), (1000, 3), (10000, 4)):
+        with pytest.raises(ValueError):
+            format_number("A", value, digits)
+
+
+def test_after_the_last_number_they_go_round_skipping_open_ones_and_those_just_picked() -> None:
+    assert free_values(997, 4, 999, taken={1, 3}) == [998, 999, 2, 4]
+    assert free_values(0, 3, 999, taken=set()) == [1, 2, 3]
+    # 990 numbers open and 64 asked for at once: the 9 free ones, each once, in turn after 500.
+    open_numbers = set(range(1, 1000)) - {5, 6, 7, 501, 502, 700, 998, 999, 250}
+    assert free_values(500, 64, 999, open_numbers) == [501, 502, 700, 998, 999, 5, 6, 7, 250]
+    assert free_values(500, 64, 999, set(range(1, 1000))) == []
 
 
 async def test_first_tickets_of_the_day_count_from_001_per_service(office_factory) -> None:
@@ -223,6 +235,24 @@ async def test_after_999_the_number_skips_one_still_open(office_factory) -> None
     numbers = [(await office.take("I")).json()["number"] for _ in range(3)]
     assert first["number"] == "I001"
     assert numbers == ["I999", "I002", "I003"]
+
+
+async def test_a_nearly_full_service_gives_each_free_number_once_and_refuses_the_rest(office_factory) -> None:
+    office = await office_factory(TUESDAY_MORNING, always_open=True)
+    tickets = [a.json() for a in await asyncio.gather(*(office.take("I") for _ in range(999)))]
+    by_number = {t["number"]: t for t in tickets}
+    freed = ["I005", "I006", "I007", "I250", "I501", "I502", "I700", "I998"]
+    for number in freed:   # eight visitors leave; the other 991 numbers stay open
+        await office.client.post(f"/api/v1/tickets/{by_number[number]['id']}/cancel")
+    answers = await asyncio.gather(*(office.take("I") for _ in range(64)))   # 64 kiosks at once
+    issued = [a.json()["number"] for a in answers if a.status_code == 201]
+    assert sorted(issued) == freed   # each free number once, none twice within the batch
+    assert [a.json()["error"] for a in answers if a.status_code != 201] == ["numbers_exhausted"] * 56
+    setup = await office.okienko.offices.get()
+    async with office.okienko.db.read() as conn:
+        counted = (await conn.execute(sa.select(Counter.__table__.c.value).where(
+            Counter.__table__.c.name == counter_name(setup.id, TUESDAY_MORNING.date(), "I")))).scalar_one()
+    assert counted == 999 + len(freed)   # only what was issued is counted
 
 
 async def test_cancelled_ticket_cannot_be_cancelled_twice(office_factory) -> None:

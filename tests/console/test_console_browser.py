@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.conftest import demo_office_variant, launched_chromium, overflow_problems, require_chromium, running_demo
 from tests.kiosk.test_kiosk_checkin_browser import DemoServer as KioskDemo
 
 pytestmark = pytest.mark.browser
@@ -240,3 +241,31 @@ def test_the_clerk_sees_who_booked_the_visit_in_hand(browser: Browser, demo_serv
     expect(card).to_be_hidden()
     context.close()
     assert errors == []
+
+
+def test_a_four_digit_number_fits_the_desk(browser: Browser, tmp_path: Path) -> None:
+    office = demo_office_variant(tmp_path, {"number_digits": 4}, {"I": {"prefix": "IW"}})
+    with running_demo(tmp_path, office) as demo:
+        server = DemoServer(demo.url, demo.token("kiosk"), demo.data_dir)
+        assert server.take_ticket("I")["number"] == "IW0001"
+        with sqlite3.connect(tmp_path / "demo.db") as db:   # as if 1,232 more had come and gone today
+            db.execute("UPDATE counters SET value = 1233 WHERE name LIKE 'tickets/%/IW'")
+        assert server.take_ticket("I")["number"] == "IW1234"
+        errors: list[str] = []
+        context, page = sign_in(browser, server, "urzednik", errors)
+        try:
+            page.locator('.window-choice[data-window="11"]').click()
+            expect(page.locator("#desk")).to_be_visible()
+            for expected in ("IW0001", "IW1234"):
+                page.keyboard.press("n")
+                expect(page.locator("#ticket-number")).to_have_text(expected)
+                page.keyboard.press("s")
+                expect(page.locator("#ticket-status")).to_have_text("Being served")
+            for viewport in (SMALL, LARGE):
+                page.set_viewport_size(viewport)
+                page.wait_for_timeout(100)
+                shoot(page, f"four-digits-{viewport['width']}x{viewport['height']}.png")
+                assert overflow_problems(page, CUT_OFF_CHECKED) == [], viewport
+            assert errors == []
+        finally:
+            context.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 import urllib.request
 import wave
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
 
-from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.conftest import demo_office_variant, launched_chromium, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -234,3 +235,53 @@ def test_sound_off_still_flashes_the_call(demo_server: DemoServer, context: Brow
     expect(page.locator("#current-number")).to_have_text(called)
     expect(page.locator("#current-call")).to_have_class(re.compile(r"\bflash\b"))
     assert not [url for url in requested if "announcement.wav" in url]
+
+
+@pytest.fixture(scope="module")
+def four_digit_demo(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[tuple[DemoServer, Path]]:
+    """The demo with four-digit numbers and a two-letter prefix for I (the widest number: IW1234)."""
+    folder = tmp_path_factory.mktemp("board-four-digits")
+    office = demo_office_variant(folder, {"number_digits": 4}, {"I": {"prefix": "IW"}})
+    with running_demo(folder, office) as demo:
+        yield (DemoServer(demo.url, demo.links("board")["hall"], demo.token("kiosk"), demo.staff_token("urzednik"),
+                          demo.staff_token("kierownik")), folder / "demo.db")
+
+
+def test_four_digit_numbers_are_shown_whole_and_spoken(four_digit_demo: tuple[DemoServer, Path],
+                                                         context: BrowserContext) -> None:
+    server, database = four_digit_demo
+    spoken: list[tuple[str, int]] = []
+
+    def announcement(route: Route) -> None:
+        answer = route.fetch()   # the real server: speech (or 204 without it), never 400 for four digits
+        spoken.append((dict(re.findall(r"(\w+)=([^&]+)", route.request.url.partition("?")[2]))["number"],
+                       answer.status))
+        route.fulfill(status=200, body=short_wav(), content_type="audio/wav")
+
+    context.route("**/board/announcement.wav?*", announcement)
+    page = context.new_page()
+    page.goto(server.url + server.board_enroll)
+    page.locator("#sound-on").click()
+    assert server.take_ticket("I")["number"] == "IW0001"
+    with sqlite3.connect(database) as db:   # as if 1,232 more had come and gone today (I has no daily limit)
+        db.execute("UPDATE counters SET value = 1233 WHERE name LIKE 'tickets/%/IW'")
+    assert server.take_ticket("I")["number"] == "IW1234"
+
+    assert server.call_next("11")["number"] == "IW0001"
+    assert server.call_next("12")["number"] == "IW1234"
+    expect(page.locator("#current-number")).to_have_text("IW1234")
+    expect(page.locator(".calls-row").first).to_have_text(re.compile(r"IW0001\s*→\s*11"))
+    page.wait_for_function("() => window.okienkoBoard.announcements.filter((a) => a.endedAt).length >= 2",
+                           timeout=10000)
+    assert [number for number, _ in spoken] == ["IW0001", "IW1234"]
+    assert {status for _, status in spoken} <= {200, 204}, spoken
+    screenshot(page, "hall-four-digits-1920x1080")
+    page.set_viewport_size(PORTRAIT)
+    screenshot(page, "hall-four-digits-1080x1920")
+
+    above = context.new_page()
+    above.goto(f"{server.url}/board/window/12")
+    expect(above.locator("#window-number")).to_have_text("IW1234")
+    screenshot(above, "window-four-digits-1920x1080")
+    above.set_viewport_size(PORTRAIT)
+    screenshot(above, "window-four-digits-1080x1920")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -18,7 +21,10 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
+from booking_api.errors import ERRORS
+from booking_api.i18n import Translator
+from tests.conftest import (demo_office_variant, launched_chromium, overflow_problems, require_chromium,
+                            running_demo)
 
 pytestmark = pytest.mark.browser
 
@@ -302,3 +308,84 @@ def test_the_ticket_screen_goes_back_to_the_start_by_itself(kiosk: OpenKiosk) ->
     page.clock.run_for(idle * 1000 + 500)
     expect(page.locator("#screen-start")).to_be_visible()
     expect(page.locator("#screen-ticket")).to_be_hidden()
+
+
+@dataclass
+class NumberingDemo:
+    url: str
+    enroll: str        # hall-1's sign-in path
+    kiosk_token: str
+    database: Path
+
+    def take(self, service: str) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(f"{self.url}/api/v1/tickets", method="POST",
+                                         data=json.dumps({"service": service, "language": "pl"}).encode(),
+                                         headers={"Authorization": f"Bearer {self.kiosk_token}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+
+@pytest.fixture(scope="module")
+def numbering_demo(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[NumberingDemo]:
+    """The demo with F on four digits and a two-letter prefix (FW1234, the widest number), I on three."""
+    folder = tmp_path_factory.mktemp("kiosk-numbers")
+    office = demo_office_variant(folder, service_keys={"F": {"prefix": "FW", "number_digits": 4, "daily_limit": None}})
+    with running_demo(folder, office) as demo:
+        yield NumberingDemo(demo.url, demo.links("kiosk")["hall-1"], demo.token("kiosk", "hall-1"), folder / "demo.db")
+
+
+def test_a_four_digit_number_fits_the_ticket_screen(browser: Browser, numbering_demo: NumberingDemo) -> None:
+    assert numbering_demo.take("F")[1]["number"] == "FW0001"
+    with sqlite3.connect(numbering_demo.database) as db:   # as if 1,232 more had come and gone today
+        db.execute("UPDATE counters SET value = 1233 WHERE name LIKE 'tickets/%/FW'")
+    for viewport, number in ((LANDSCAPE, "FW1234"), (PORTRAIT, "FW1235")):
+        context = browser.new_context(viewport=viewport, locale="pl-PL", base_url=numbering_demo.url)
+        try:
+            page = context.new_page()
+            page.goto(numbering_demo.enroll)
+            page.locator('.service[data-service="F"]').click()
+            expect(page.locator("#ticket-number")).to_have_text(number)
+            shoot(page, f"ticket-four-digits-{viewport['width']}x{viewport['height']}.png")
+            assert overflow_problems(page, CUT_OFF_CHECKED) == []
+        finally:
+            context.close()
+
+
+def test_a_service_with_every_number_open_says_so(browser: Browser, numbering_demo: NumberingDemo) -> None:
+    context = browser.new_context(viewport=PORTRAIT, locale="pl-PL", base_url=numbering_demo.url)
+    try:
+        page = context.new_page()
+        page.clock.install()   # the figures on screen stay as they were until the visitor taps
+        page.goto(numbering_demo.enroll)
+        tile = page.locator('.service[data-service="I"]')
+        expect(tile).not_to_have_attribute("aria-disabled", "true")
+
+        with ThreadPoolExecutor(16) as pool:   # meanwhile 999 visitors take I at other kiosks
+            issued = [status for status, _ in pool.map(lambda _: numbering_demo.take("I"), range(999))]
+        assert issued == [201] * 999
+        full = Translator().format("pl", ERRORS["numbers_exhausted"][1], service="Informacja")
+
+        tile.click()
+        dialog = page.locator("#notice")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text(full)
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_hidden()
+        expect(tile).to_have_attribute("aria-disabled", "true")   # the figures were read again
+        expect(tile).to_contain_text(full)
+        shoot(page, "numbers-exhausted-1080x1920.png")
+        assert overflow_problems(page, CUT_OFF_CHECKED) == []
+        for language, name in (("uk", "Інформація"), ("ru", "Информация"), ("en", "Information")):
+            reason = Translator().format(language, ERRORS["numbers_exhausted"][1], service=name)
+            for viewport in (PORTRAIT, LANDSCAPE):
+                page.set_viewport_size(viewport)
+                page.goto(f"/kiosk/?lang={language}")
+                expect(page.locator('.service[data-service="I"]')).to_contain_text(reason)
+                shoot(page, f"numbers-exhausted-{language}-{viewport['width']}x{viewport['height']}.png")
+                assert overflow_problems(page, CUT_OFF_CHECKED) == [], (language, viewport)
+    finally:
+        context.close()

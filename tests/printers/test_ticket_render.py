@@ -126,6 +126,16 @@ def test_long_number_is_narrowed_to_fit_but_stays_tall():
     assert ("WALK-IN-0123", 3, 4) in decoded.large_text
 
 
+@pytest.mark.parametrize(("number", "width_chars"), [
+    ("K1234", None), ("AB1234", None),   # 80 mm paper (42 columns on TM-T88V)
+    ("K1234", 32), ("AB1234", 32),       # 58 mm paper
+])
+def test_four_digit_numbers_print_at_full_size(number, width_chars):
+    decoded = decode(render_ticket(a_slip(number=number), "TM-T88V", width_chars=width_chars), "TM-T88V")
+
+    assert (number, 4, 4) in decoded.large_text
+
+
 def test_control_characters_from_the_caller_never_reach_the_printer():
     decoded = decode(render_ticket(a_slip(office_name="Urząd\x1bd\x05\x1dV\x00"), "TM-T88V"), "TM-T88V")
 
