@@ -231,13 +231,15 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
         pools: list[Any] = []
 
         @contextlib.asynccontextmanager
-        async def lifespan(app: Any):  # type: ignore[no-redef]
+        async def pool_lifespan(app: Any):
             pool = await asyncpg.create_pool(target, min_size=20, max_size=20)  # Okienko: pool_size=20
             await pool.execute("CREATE TABLE IF NOT EXISTS bench_rows (id bigserial PRIMARY KEY, "
                                "service text NOT NULL, language text NOT NULL, created_at timestamptz NOT NULL)")
             pools.append(pool)
             yield
             await pool.close()
+
+        lifespan = pool_lifespan
 
         async def post(request: Request) -> Response:
             body = await request.json()
