@@ -100,3 +100,31 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.params!r})"
+
+
+class Unavailable(Exception):
+    """The database cannot answer now: it is unreachable or restarting, or a lock wait ran too long.
+
+    Answered `503 busy` with Retry-After on every route (a page, the API, a WebSocket closed with
+    1013). It is deliberately not a DomainError: no rule of the office was broken, and a handler that
+    turns a refusal into its own answer (a sign-in page for a bad token, "no such booking") must
+    never take an outage for one. Whoever asks again with the same Idempotency-Key gets one ticket.
+    """
+
+    code = "busy"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or self.code)
+        self.reason = reason  # for the log, never for the visitor
+        self.params: dict[str, Any] = {}
+
+    @property
+    def http_status(self) -> int:
+        return ERRORS[self.code][0]
+
+    @property
+    def message_id(self) -> str:
+        return ERRORS[self.code][1]
+
+
+Refusal = DomainError | Unavailable  # what an answer's `{"error", "message"}` is made from
