@@ -10,6 +10,7 @@ the test is skipped with the reason, except under CI=true, where it fails.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import pwd
@@ -177,7 +178,13 @@ def hall_office_text() -> str:
 def prepare_hall(database_url: str, folder: Path, tokens: dict[str, str]) -> dict[str, str]:
     """Migrate an empty database and load the hall office (`hall_office_text`), open at any hour;
     then a token for each name in `tokens`: "kiosk:hall-1", "board:hall" or "clerk:anna" (the
-    clerk is made once; each name gets a token of its own, as a clerk's token holds one window)."""
+    clerk is made once; each name gets a token of its own, as a clerk's token holds one window).
+    Runs in a thread of its own, so that it can be called where an event loop runs (Playwright's)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(_prepare_hall, database_url, folder, tokens).result()
+
+
+def _prepare_hall(database_url: str, folder: Path, tokens: dict[str, str]) -> dict[str, str]:
     upgrade(Settings(database_url=database_url, data_dir=str(folder)))
     office_file = folder / "hall-office.toml"
     office_file.write_text(hall_office_text(), encoding="utf-8")

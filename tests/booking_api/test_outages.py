@@ -186,8 +186,8 @@ async def assert_every_ticket_held_once(database_url: str, kiosks: Kiosks) -> No
 async def test_postgresql_stopped_under_load_answers_busy_everywhere_and_loses_no_ticket(mode: str,
                                                                                          tmp_path: Path) -> None:
     with private_postgres() as postgres:
-        tokens = await asyncio.to_thread(prepare_hall, postgres.url, tmp_path, {
-            "kiosk": "kiosk:hall-1", "board": "board:hall", "clerk": "clerk:anna"})
+        tokens = prepare_hall(postgres.url, tmp_path, {"kiosk": "kiosk:hall-1", "board": "board:hall",
+                                                       "clerk": "clerk:anna"})
         with okienko_servers(serve_env(postgres.url, tmp_path), tmp_path) as (server,):
             kiosks = Kiosks(server.url, tokens["kiosk"])
             load = asyncio.create_task(kiosks.run())
@@ -232,7 +232,7 @@ async def test_postgresql_stopped_under_load_answers_busy_everywhere_and_loses_n
 
 async def test_a_server_killed_mid_load_loses_no_acknowledged_ticket(database_url: str, tmp_path: Path) -> None:
     await drop_everything(database_url)
-    tokens = await asyncio.to_thread(prepare_hall, database_url, tmp_path, {"kiosk": "kiosk:hall-1"})
+    tokens = prepare_hall(database_url, tmp_path, {"kiosk": "kiosk:hall-1"})
     server = ServerProcess(serve_env(database_url, tmp_path), tmp_path / "serve.log")
     await asyncio.to_thread(server.start)
     kiosks = Kiosks(server.url, tokens["kiosk"])
@@ -265,8 +265,8 @@ async def next_call(board: Any, timeout: float) -> dict[str, Any]:
 @pytest.mark.postgres
 async def test_redis_killed_and_restarted_between_two_processes(postgres_url: str, tmp_path: Path) -> None:
     await drop_everything(postgres_url)
-    tokens = await asyncio.to_thread(prepare_hall, postgres_url, tmp_path, {
-        "kiosk": "kiosk:hall-1", "board": "board:hall", "clerk": "clerk:anna"})
+    tokens = prepare_hall(postgres_url, tmp_path, {"kiosk": "kiosk:hall-1", "board": "board:hall",
+                                                   "clerk": "clerk:anna"})
     bearer = {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
     with private_redis(tmp_path) as redis, \
             okienko_servers(serve_env(postgres_url, tmp_path, broker_url=redis.url), tmp_path, count=2) as (a, b):
@@ -285,8 +285,9 @@ async def test_redis_killed_and_restarted_between_two_processes(postgres_url: st
                 event = await next_call(board, timeout=15)
                 took = time.monotonic() - started
                 assert event["number"] == called.json()["number"] == ticket.json()["number"]
-                started = await http.post(f"{a.url}/api/v1/tickets/{called.json()['id']}/start", headers=bearer["clerk"])
-                assert started.status_code == 200, started.text
+                begun = await http.post(f"{a.url}/api/v1/tickets/{called.json()['id']}/start",
+                                        headers=bearer["clerk"])
+                assert begun.status_code == 200, begun.text
                 return event["number"], took
 
             assert (await call_on_a())[1] < 2.0
