@@ -204,7 +204,7 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    lifespan = None
+    lifespan: Any = None
     if kind == "ceiling-a":
         async def post(request: Request) -> Response:
             body = await request.json()
@@ -215,7 +215,9 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
     elif kind == "ceiling-b-sqlite":
         db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)  # autocommit
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # what Okienko sets for its SQLite file
+        # NORMAL (no fsync per commit): with one commit per request, FULL would measure the disk, not
+        # the ceiling. Okienko uses FULL, one fsync per group commit (db.py, docs/benchmarks.md).
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, service TEXT NOT NULL, "
                    "language TEXT NOT NULL, created_at REAL NOT NULL)")
 
@@ -231,13 +233,14 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
         pools: list[Any] = []
 
         @contextlib.asynccontextmanager
-        async def lifespan(app: Any):  # type: ignore[no-redef]
+        async def pool_lifespan(app: Any):  # type: ignore[no-untyped-def]
             pool = await asyncpg.create_pool(target, min_size=20, max_size=20)  # Okienko: pool_size=20
             await pool.execute("CREATE TABLE IF NOT EXISTS bench_rows (id bigserial PRIMARY KEY, "
                                "service text NOT NULL, language text NOT NULL, created_at timestamptz NOT NULL)")
             pools.append(pool)
             yield
             await pool.close()
+        lifespan = pool_lifespan
 
         async def post(request: Request) -> Response:
             body = await request.json()

@@ -36,7 +36,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
-        options: dict[str, Any] = {"echo": echo}
+        # An error's text never carries the statement's parameters (names, emails, codes) into a log.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             _ensure_parent(self.url)
             options["connect_args"] = {"timeout": 30}
@@ -152,14 +153,20 @@ def _ensure_parent(url: str) -> None:
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
-    """WAL for concurrent readers; explicit BEGIN so writers can ask for BEGIN IMMEDIATE."""
+    """WAL for concurrent readers; explicit BEGIN so writers can ask for BEGIN IMMEDIATE.
+
+    synchronous=FULL: a commit reaches the disk (fsync of the WAL) before the kiosk is told its
+    number, so a ticket once shown survives a power cut too, not only a crash of the process (which
+    NORMAL already survives). Group commit makes that one fsync per batch of tickets, not per
+    ticket: docs/benchmarks.md has the cost, measured.
+    """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
