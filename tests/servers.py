@@ -150,6 +150,15 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(10)
 
+    def pause(self) -> None:
+        """SIGSTOP: connections are still taken (by the kernel), nothing is answered; as a hung server."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
 
 @contextlib.contextmanager
 def private_redis(home: Path) -> Iterator[PrivateRedis]:

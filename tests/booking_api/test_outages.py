@@ -193,6 +193,24 @@ async def assert_every_ticket_held_once(database_url: str, kiosks: Kiosks) -> No
 
 # ---- PostgreSQL stopped under load ---------------------------------------------------------------
 
+async def assert_busy_everywhere(http: httpx.AsyncClient, tokens: dict[str, str], ticket_id: str) -> None:
+    """API (a kiosk's, a clerk's, the public's), pages, the health check and a WebSocket: all busy."""
+    bearer = {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
+    page = {"Accept": "text/html"}
+    assert_busy_json(await http.post("/api/v1/tickets", json={"service": "A"}, headers=bearer["kiosk"]))
+    assert_busy_json(await http.post("/api/v1/windows/1/call-next", headers=bearer["clerk"]))
+    assert_busy_json(await http.get(f"/api/v1/tickets/{ticket_id}"))
+    assert_busy_page(await http.get(f"/t/{ticket_id}?lang=uk", headers=page), "uk")
+    assert_busy_page(await http.get("/kiosk/", headers={**page, **bearer["kiosk"], "Accept-Language": "ru"}), "ru")
+    assert (await http.get("/healthz")).status_code == 503
+    await assert_closed_try_again_later(str(http.base_url).rstrip("/"), tokens["board"])
+
+
+async def read_all(socket: Any, into: list[dict[str, Any]]) -> None:
+    async for message in socket:
+        into.append(json.loads(message))
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("mode", ["fast", "immediate"])   # shut down cleanly, or as in a crash
 async def test_postgresql_stopped_under_load_answers_busy_everywhere_and_loses_no_ticket(mode: str,
@@ -200,37 +218,40 @@ async def test_postgresql_stopped_under_load_answers_busy_everywhere_and_loses_n
     with private_postgres() as postgres:
         tokens = prepare_hall(postgres.url, tmp_path, {"kiosk": "kiosk:hall-1", "board": "board:hall",
                                                        "clerk": "clerk:anna"})
-        with okienko_servers(serve_env(postgres.url, tmp_path), tmp_path) as (server,):
-            kiosks = Kiosks(server.url, tokens["kiosk"])
-            load = asyncio.create_task(kiosks.run())
-            clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-                assert (await http.post("/api/v1/windows/1/sign-in", headers=clerk)).status_code == 200
-                await kiosks.until(50)
-                some_ticket = next(iter(kiosks.held.values()))
+        # The outbox looks for mail every 0.2 s, so that it meets the outage too.
+        env = serve_env(postgres.url, tmp_path, outbox_poll_seconds="0.2")
+        board_headers = {"Authorization": f"Bearer {tokens['board']}"}
+        with okienko_servers(env, tmp_path) as (server,):
+            async with connect(ws(server.url, "/ws/board"), additional_headers=board_headers) as board:
+                seen: list[dict[str, Any]] = []   # what a board open all along receives
+                reader = asyncio.create_task(read_all(board, seen))
+                kiosks = Kiosks(server.url, tokens["kiosk"])
+                load = asyncio.create_task(kiosks.run())
+                clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
+                async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+                    assert (await http.post("/api/v1/windows/1/sign-in", headers=clerk)).status_code == 200
+                    await kiosks.until(50)
+                    some_ticket = next(iter(kiosks.held.values()))
 
-                await asyncio.to_thread(postgres.stop, mode)
-                busy_from = len(kiosks.held)
-                page = {"Accept": "text/html"}
-                assert_busy_json(await http.post("/api/v1/tickets", json={"service": "A"},
-                                                 headers={"Authorization": f"Bearer {tokens['kiosk']}"}))
-                assert_busy_json(await http.post("/api/v1/windows/1/call-next", headers=clerk))
-                assert_busy_json(await http.get(f"/api/v1/tickets/{some_ticket['id']}"))
-                assert_busy_page(await http.get(f"/t/{some_ticket['id']}?lang=uk", headers=page), "uk")
-                assert_busy_page(await http.get("/kiosk/", headers={**page, "Accept-Language": "ru",
-                                                                   "Authorization": f"Bearer {tokens['kiosk']}"}), "ru")
-                assert (await http.get("/healthz")).status_code == 503
-                await assert_closed_try_again_later(server.url, tokens["board"])
-                # A restart's worth of outage: the kiosks keep asking with the same keys meanwhile.
-                await asyncio.sleep(2)
-                assert len(kiosks.held) <= busy_from + 6   # at most the answers already on their way
-                assert kiosks.answers["503"] > 0
+                    await asyncio.to_thread(postgres.stop, mode)
+                    busy_from = len(kiosks.held)
+                    await assert_busy_everywhere(http, tokens, some_ticket["id"])
+                    # A restart's worth of outage: the kiosks keep asking with the same keys meanwhile.
+                    await asyncio.sleep(2)
+                    assert len(kiosks.held) <= busy_from + 6   # at most the answers already on their way
+                    assert kiosks.answers["503"] > 0
+                    seq_before = max(message.get("seq", 0) for message in seen)
 
-                await asyncio.to_thread(postgres.start)
-                await kiosks.until(50, timeout=30)
-                call = await http.post("/api/v1/windows/1/call-next", headers=clerk)
-                assert call.status_code == 200, call.text
-                assert (await http.get("/healthz")).status_code == 200
+                    await asyncio.to_thread(postgres.start)
+                    await kiosks.until(50, timeout=30)
+                    call = await http.post("/api/v1/windows/1/call-next", headers=clerk)
+                    assert call.status_code == 200, call.text
+                    assert (await http.get("/healthz")).status_code == 200
+                    # The board open through the outage follows again, call included.
+                    wait = time.monotonic() + 10
+                    while not any(m.get("kind") == "called" and m["seq"] > seq_before for m in seen):
+                        assert not reader.done() and time.monotonic() < wait, seen[-3:]
+                        await asyncio.sleep(0.05)
             kiosks.stop.set()
             await asyncio.wait_for(load, 60)
             await assert_every_ticket_held_once(postgres.url, kiosks)
@@ -322,5 +343,16 @@ async def test_redis_killed_and_restarted_between_two_processes(postgres_url: st
             while (await call_on_a())[1] > 0.5:
                 assert time.monotonic() < deadline, "calls do not go through Redis again"
             assert max([(await call_on_a())[1] for _ in range(3)]) < 1.0
+
+            # A hung Redis (it takes connections, never answers) must not hold tickets up for its
+            # socket timeout of 5 s each.
+            redis.pause()
+            try:
+                for _ in range(3):
+                    started = time.monotonic()
+                    answer = await http.post(f"{a.url}/api/v1/tickets", headers=bearer["kiosk"], json={"service": "K"})
+                    assert answer.status_code == 201 and time.monotonic() - started < 1.5, answer.text
+            finally:
+                redis.resume()
         for server in (a, b):
             assert "Traceback" not in server.log(), server.log()[-3000:]
