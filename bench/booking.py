@@ -1302,7 +1302,7 @@ def install_probes() -> None:
     from sqlalchemy import event
 
     from booking_api import bookings as domain
-    from booking_api import db, estimates, locking, online_booking, outbox, queueing
+    from booking_api import db, estimates, online_booking, outbox, queueing
     from booking_api.api import bookings as booking_api
     from booking_api.api import tickets as ticket_api
 
@@ -1340,33 +1340,20 @@ def install_probes() -> None:
         database_init(self, *args, **kwargs)
         event.listen(self.engine.sync_engine, "connect", lambda *_: counts.update(["new database connections"]))
         event.listen(self.engine.sync_engine, "checkout", lambda *_: counts.update(["pool checkouts"]))
-        begin = self.engine.begin
-
-        @contextlib.asynccontextmanager
-        async def read() -> Any:
-            started = time.perf_counter()
-            async with begin() as conn:
-                timings["read: waiting for a pool connection (+ BEGIN)"].append(time.perf_counter() - started)
-                yield conn
-        self.read = read
     db.Database.__init__ = init
+    database_transaction = db.Database.transaction
 
     @contextlib.asynccontextmanager
-    async def transaction(self: Any) -> Any:       # locking.Locks._transaction, with timers
+    async def transaction(self: Any, **options: Any) -> Any:   # db.Database.transaction, with timers
+        kind = "write" if options.get("okienko_write") else "read"
         started = time.perf_counter()
-        try:
-            async with self.db.engine.connect() as raw:
-                timings["write: waiting for a pool connection"].append(time.perf_counter() - started)
-                conn = await raw.execution_options(okienko_write=True)
-                async with conn.begin():
-                    yield conn
-                    committing = time.perf_counter()
-                timings["write: COMMIT"].append(time.perf_counter() - committing)
-        except Exception as error:
-            if locking._is_lock_timeout(error):
-                raise locking.DomainError("busy") from None
-            raise
-    locking.Locks._transaction = transaction
+        async with database_transaction(self, **options) as conn:
+            timings[f"{kind}: waiting for a pool connection (+ BEGIN)"].append(time.perf_counter() - started)
+            yield conn
+            committing = time.perf_counter()
+        if kind == "write":
+            timings["write: COMMIT"].append(time.perf_counter() - committing)
+    db.Database.transaction = transaction
 
     domain.take_numbers = timed("slot lock: counter UPSERT (waiting for the row lock included)", domain.take_numbers)
     online_booking.OnlineBooking._taken = timed("slot listing recomputed: counting query",

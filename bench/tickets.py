@@ -204,7 +204,7 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    lifespan = None
+    lifespan: Any = None
     if kind == "ceiling-a":
         async def post(request: Request) -> Response:
             body = await request.json()
@@ -215,7 +215,9 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
     elif kind == "ceiling-b-sqlite":
         db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)  # autocommit
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # what Okienko sets for its SQLite file
+        # NORMAL (no fsync per commit): with one commit per request, FULL would measure the disk, not
+        # the ceiling. Okienko uses FULL, one fsync per group commit (db.py, docs/benchmarks.md).
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, service TEXT NOT NULL, "
                    "language TEXT NOT NULL, created_at REAL NOT NULL)")
 

@@ -17,10 +17,10 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api import pages
 from booking_api.api import agents, bookings, clerks, draws, live_ws, services, system, tickets
-from booking_api.api.common import database_error_handler, domain_error_handler, http_error_handler
+from booking_api.api.common import domain_error_handler, http_error_handler
 from booking_api.clock import Clock
 from booking_api.container import Okienko
-from booking_api.errors import DomainError
+from booking_api.errors import DomainError, Unavailable
 from booking_api.security_headers import SecurityHeaders
 from booking_api.settings import Settings, ensure_secret_key, load_settings
 from booking_site.pages import booking_routes
@@ -128,8 +128,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         routes=routes(settings.serve_part),
         middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
+        # A database that cannot answer is `Unavailable` (db.py); any other database error that gets
+        # this far is answered alike, never with a bare 500.
         exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
-                            SQLAlchemyError: database_error_handler},
+                            Unavailable: pages.busy_answer, SQLAlchemyError: pages.busy_answer},
     )
     app.state.okienko = okienko
     app.state.demo_links = demo_links or []

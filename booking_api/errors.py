@@ -84,15 +84,12 @@ ERRORS: dict[str, tuple[int, str]] = {
 }
 
 
-class DomainError(Exception):
-    """A rule of the office was not met; carries a stable code and message parameters."""
+class Refusal(Exception):
+    """What an answer's `{"error", "message"}` is made from: a stable code (in ERRORS, documented in
+    docs/api.md), its HTTP status, and message parameters."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        if code not in ERRORS:
-            raise KeyError(f"undocumented error code {code!r}")
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    code: str
+    params: dict[str, Any]
 
     @property
     def http_status(self) -> int:
@@ -102,5 +99,33 @@ class DomainError(Exception):
     def message_id(self) -> str:
         return ERRORS[self.code][1]
 
+
+class DomainError(Refusal):
+    """A rule of the office was not met; carries a stable code and message parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in ERRORS:
+            raise KeyError(f"undocumented error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.params!r})"
+
+
+class Unavailable(Refusal):
+    """The database cannot answer now: it is unreachable or restarting, or a lock wait ran too long.
+
+    Answered `503 busy` with Retry-After on every route (a page, the API, a WebSocket closed with
+    1013). It is deliberately not a DomainError: no rule of the office was broken, and a handler that
+    turns a refusal into its own answer (a sign-in page for a bad token, "no such booking") must
+    never take an outage for one. Whoever asks again with the same Idempotency-Key gets one ticket.
+    """
+
+    code = "busy"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or self.code)
+        self.reason = reason  # for the log, never for the visitor
+        self.params = {}

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import types
 from collections import deque
 from typing import Any, Awaitable, Callable, Protocol
@@ -30,6 +31,8 @@ HINTS_CHANNEL = "okienko:hints"   # hints between processes that are not events 
 QUEUE_LIMIT = 64
 GAP_WAIT_SECONDS = 0.3
 SWEEP_SECONDS = 5.0
+PUBLISH_TIMEOUT_SECONDS = 1.0   # for a batch of events; a broker that works answers in a millisecond each
+BROKER_REST_SECONDS = 2.0
 
 Handler = Callable[[str, str], None]
 
@@ -281,6 +284,8 @@ class LiveHub:
         self._current_seq: Callable[[int], Awaitable[int]] | None = None
         self.views: dict[Any, Callable[[dict[str, Any]], str]] = {}  # shared encoders, see `_accept`
         self._hint_handlers: list[Callable[[str], None]] = []
+        self._broker_rests_until = 0.0
+        self._broker_failing = False
 
     async def start(self, current_seq: Callable[[int], Awaitable[int]]) -> None:
         self._current_seq = current_seq
@@ -292,12 +297,29 @@ class LiveHub:
         await self.broker.stop()
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
-        """Send committed events to every process (this one included)."""
-        for event in events:
-            try:
-                await self.broker.publish(f"{CHANNEL_PREFIX}{event['office_id']}", json.dumps(event))
-            except Exception as error:  # the sweep will fill the gap from the database
-                log.warning("publish failed (%s)", loggable(error))
+        """Send committed events to every process (this one included).
+
+        Never holds the caller (the ticket issuer) up for long: a broker that fails, or does not
+        answer within PUBLISH_TIMEOUT_SECONDS (a hung Redis would take its 5 s socket timeout per
+        message), is left alone for BROKER_REST_SECONDS. Events not sent are not lost: every
+        process's sweep reads them from the database within SWEEP_SECONDS. One log line when
+        publishing stops working and one when it works again."""
+        if not events or time.monotonic() < self._broker_rests_until:
+            return
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                for event in events:
+                    await self.broker.publish(f"{CHANNEL_PREFIX}{event['office_id']}", json.dumps(event))
+        except Exception as error:  # the sweep will fill the gap from the database
+            self._broker_rests_until = time.monotonic() + BROKER_REST_SECONDS
+            if not self._broker_failing:
+                self._broker_failing = True
+                log.warning("publish failed (%s): boards catch up from the database every %.0f s until the "
+                            "broker answers again", loggable(error), SWEEP_SECONDS)
+            return
+        if self._broker_failing:
+            self._broker_failing = False
+            log.warning("publishing through the broker again")
 
     async def send_hint(self, message: str) -> None:
         """Send a hint (not an event: no sequence, not stored) to every process, this one included."""

@@ -2,7 +2,7 @@
 
 Every counter and every "take the next one" runs inside `write_transaction`, takes its
 counters through `take_numbers` in a fixed (sorted) order, and turns a lock wait that runs
-too long into the domain error `busy`. UNIQUE constraints on the rows written behind the
+too long into `Unavailable` (503 busy). UNIQUE constraints on the rows written behind the
 counters make any bug an error rather than a duplicate.
 
 - SQLite has one writer at a time anyway: writers of this process queue on an asyncio lock
@@ -21,11 +21,10 @@ from typing import Any, AsyncIterator, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from booking_api.db import Database
-from booking_api.errors import DomainError
+from booking_api.db import LOCK_TIMEOUT, Database
+from booking_api.errors import Unavailable
 from booking_api.models import Counter
 
 LOCK_TIMEOUT_SECONDS = 10.0
@@ -41,37 +40,21 @@ class Locks:
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; commits on success, rolls back on error, `busy` on lock timeout."""
+        """A write transaction; commits on success, rolls back on error. A lock wait past its
+        timeout, like a database that cannot answer, raises `Unavailable` (503 busy)."""
         if self.db.is_sqlite:
             try:
                 await asyncio.wait_for(self._sqlite_writer.acquire(), self.timeout)
             except TimeoutError:
-                raise DomainError("busy") from None
+                raise Unavailable(LOCK_TIMEOUT) from None
             try:
-                async with self._transaction() as conn:
+                async with self.db.transaction(okienko_write=True) as conn:
                     yield conn
             finally:
                 self._sqlite_writer.release()
         else:
-            async with self._transaction() as conn:  # lock_timeout is set per connection (db.py)
+            async with self.db.transaction(okienko_write=True) as conn:  # lock_timeout: see db.py
                 yield conn
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self.db.engine.connect() as raw:
-                conn = await raw.execution_options(okienko_write=True)
-                async with conn.begin():
-                    yield conn
-        except (OperationalError, DBAPIError) as error:
-            if _is_lock_timeout(error):
-                raise DomainError("busy") from None
-            raise
-
-
-def _is_lock_timeout(error: Exception) -> bool:
-    text = str(error).lower()
-    return "database is locked" in text or "lock timeout" in text or "locknotavailable" in text
 
 
 async def take_numbers(

@@ -1,18 +1,28 @@
-"""Server-rendered pages of the core: the start page and the visitor's tracking page."""
+"""Server-rendered pages of the core: the start page, the visitor's tracking page, and the answer
+every route gives while the database cannot answer."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any
 
-from starlette.requests import Request
+from sqlalchemy.exc import DBAPIError
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.websockets import WebSocket, WebSocketState
 
-from booking_api.api.common import KIOSK_COOKIE, error_body, language_of, okienko
+from booking_api.api.common import KIOSK_COOKIE, error_body, error_response, language_of, okienko
 from booking_api.api.tickets import load_ticket, ticket_view
-from booking_api.errors import DomainError
+from booking_api.errors import DomainError, Unavailable
 from booking_api.i18n import current_language
 
 DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
+# A page shown while the database is away reloads itself after this long (and says so in
+# Retry-After); the API says 1 s, and kiosks back off by themselves (kiosk.js).
+BUSY_PAGE_RETRY_SECONDS = 5
+TRY_AGAIN_LATER = 1013  # WebSocket close code
+log = logging.getLogger("okienko")
 
 
 async def enroll_device(request: Request, kind: str, home: str, signin_template: str) -> Response:
@@ -59,3 +69,29 @@ async def tracking_page(request: Request) -> Response:
     # Its own script and socket, nothing else: the default page CSP (security_headers.py); its
     # address is the ticket's secret: no Referer ever names it.
     return render(request, "ticket.html", office=setup, ticket=view)
+
+
+async def busy_answer(connection: HTTPConnection, error: Exception) -> Response | None:
+    """`503 busy` with Retry-After wherever the database could not answer (`Unavailable`, or any
+    other database error that reached the app): a browser opening a page gets a page in its
+    language that reloads itself, a script or the API gets `{"error": "busy", "message"}`, and a
+    WebSocket is closed with 1013 (try again later), which boards and print agents reconnect after."""
+    if not isinstance(error, Unavailable):  # the SQL's name and state only: its parameters are personal data
+        sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) if isinstance(error, DBAPIError) else None
+        log.error("database error on %s: %s%s", connection.url.path, type(error).__name__,
+                  f" (SQLSTATE {sqlstate})" if sqlstate else "")
+    if isinstance(connection, WebSocket):
+        with contextlib.suppress(RuntimeError, OSError):  # the other side may be gone already
+            if connection.application_state == WebSocketState.CONNECTING:
+                await connection.accept()  # refused before accepting, a client would see only "403"
+            await connection.close(code=TRY_AGAIN_LATER)
+        return None
+    assert isinstance(connection, Request)
+    request = connection
+    language = language_of(request, getattr(request.state, "language", None))
+    if "text/html" not in request.headers.get("accept", "") or request.url.path.startswith("/api/"):
+        return error_response(request, Unavailable(), language)
+    response = render(request, "busy.html", status_code=503, retry_seconds=BUSY_PAGE_RETRY_SECONDS,
+                      error=error_body(request, Unavailable(), language))
+    response.headers.update({"Retry-After": str(BUSY_PAGE_RETRY_SECONDS), "Cache-Control": "no-store"})
+    return response

@@ -66,7 +66,7 @@ class AgentHub:
         printed = [str(i) for i in hello.get("printed_ids", [])][:200]
         jobs = PrintJob.__table__
         now = self.clock.now()
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction() as conn:
             if printed:
                 await conn.execute(sa.update(jobs).where(jobs.c.id.in_(printed), jobs.c.device_id == device_id,
                                                          jobs.c.status == "pending")
@@ -95,7 +95,7 @@ class AgentHub:
             status = str(message.get("status", "unknown"))
             if status in ("online", "paper_low", "paper_out", "offline", "unknown"):
                 devices = Device.__table__
-                async with self.db.engine.begin() as conn:
+                async with self.db.transaction() as conn:
                     await conn.execute(sa.update(devices).where(devices.c.id == device_id)
                                        .values(printer_status=status, printer_checked_at=self.clock.now()))
 
@@ -103,7 +103,7 @@ class AgentHub:
         jobs = PrintJob.__table__
         values = ({"status": "printed", "printed_at": self.clock.now()} if ack.get("ok")
                   else {"status": "failed", "error": str(ack.get("error") or "printer_error")[:40]})
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(sa.update(jobs).where(jobs.c.id == job_id, jobs.c.device_id == device_id,
                                                      jobs.c.status == "pending").values(**values))
 

@@ -124,7 +124,7 @@ class PrintService:
         return PrintOutcome(True)
 
     async def _record(self, office_id: int, device_id: int, ticket_id: str, job_id: str, payload: bytes) -> None:
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(sa.insert(PrintJob.__table__).values(
                 id=job_id, office_id=office_id, device_id=device_id, ticket_id=ticket_id, payload=payload,
                 status="pending", error=None, attempts=1, created_at=self.clock.now(), printed_at=None))
@@ -132,7 +132,7 @@ class PrintService:
     async def _finish(self, job_id: str, device_id: int, outcome: PrintOutcome) -> None:
         jobs, devices = PrintJob.__table__, Device.__table__
         now = self.clock.now()
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction() as conn:
             if outcome.printed:
                 await conn.execute(sa.update(jobs).where(jobs.c.id == job_id, jobs.c.status == "pending")
                                    .values(status="printed", printed_at=now))
@@ -164,7 +164,7 @@ class PrintService:
 
     async def set_status(self, device_id: int, status: str) -> None:
         devices = Device.__table__
-        async with self.db.engine.begin() as conn:
+        async with self.db.transaction() as conn:
             await conn.execute(sa.update(devices).where(devices.c.id == device_id)
                                .values(printer_status=status, printer_checked_at=self.clock.now()))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -13,13 +12,11 @@ from starlette.responses import JSONResponse, Response
 from booking_api.api.bodies import check_body
 from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
-from booking_api.errors import DomainError
+from booking_api.errors import DomainError, Refusal
 from booking_api.i18n import _, current_language, negotiate
-from booking_api.logs import loggable
 from booking_api.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
-log = logging.getLogger("okienko.api")
 
 
 def okienko(connection: HTTPConnection) -> Okienko:
@@ -37,7 +34,7 @@ def language_of(connection: HTTPConnection, explicit: str | None = None) -> str:
     return language
 
 
-def error_body(connection: HTTPConnection, error: DomainError, language: str | None = None) -> dict[str, Any]:
+def error_body(connection: HTTPConnection, error: Refusal, language: str | None = None) -> dict[str, Any]:
     """`{"error", "message"}`, plus `fields` (a message per bad form field) where the error has them."""
     language = language or language_of(connection)
     translator = okienko(connection).translator
@@ -49,7 +46,7 @@ def error_body(connection: HTTPConnection, error: DomainError, language: str | N
     return body
 
 
-def error_response(connection: HTTPConnection, error: DomainError, language: str | None = None) -> JSONResponse:
+def error_response(connection: HTTPConnection, error: Refusal, language: str | None = None) -> JSONResponse:
     headers = None
     if error.code == "busy":
         headers = {"Retry-After": "1"}
@@ -61,12 +58,6 @@ def error_response(connection: HTTPConnection, error: DomainError, language: str
 async def domain_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     return error_response(request, error, getattr(request.state, "language", None))
-
-
-async def database_error_handler(request: Request, error: Exception) -> Response:
-    """The database is unreachable or overloaded: 503 with Retry-After, logged, never a bare 500."""
-    log.error("database error on %s %s: %s", request.method, request.url.path, loggable(error))
-    return error_response(request, DomainError("busy"), getattr(request.state, "language", None))
 
 
 async def http_error_handler(request: Request, error: Exception) -> Response:

@@ -56,12 +56,9 @@ async def board_office(connection: HTTPConnection) -> OfficeSetup:
 
 async def read_snapshot(app: Okienko, setup: OfficeSetup) -> dict[str, Any]:
     """One consistent read: on PostgreSQL a repeatable-read transaction, on SQLite a WAL read."""
-    async with app.db.engine.connect() as raw:
-        conn = raw
-        if app.db.dialect == "postgresql":
-            conn = await raw.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            return await board_snapshot(conn, setup, app.clock.now())
+    options = {"isolation_level": "REPEATABLE READ"} if app.db.dialect == "postgresql" else {}
+    async with app.db.transaction(**options) as conn:
+        return await board_snapshot(conn, setup, app.clock.now())
 
 
 async def get_board(request: Request) -> Response:

@@ -14,7 +14,11 @@
   const POLL_MS = 10000;
   const POLL_TIMEOUT_MS = 8000;
   const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
-  const RETRY_DELAYS_MS = [600, 2000]; // retries reuse the Idempotency-Key, so never a second ticket
+  // Retries reuse the Idempotency-Key, so never a second ticket. They go on for long enough to
+  // outlast a database restart (measured: up to 5.3 s), backing off so a hall of kiosks does not
+  // hammer a server that is coming back.
+  const RETRY_DELAYS_MS = [600, 1000, 2000, 3000, 4000, 5000];
+  const RETRY_FOR_MS = 30000;
   const DONE_GUARD_MS = 1000; // a double tap on a service must not land on "Done" and hide the ticket
   const IDLE_RESET_MS = Math.max(60, config.idle_seconds * 4) * 1000;
   const FRESH_PAGE_MS = 6 * 3600 * 1000; // reload now and then at a quiet moment: new code, no leaks
@@ -268,25 +272,38 @@
     return text.unreachable;
   }
 
-  /** POST the ticket; on a network error, a timeout or a 5xx, try again with the SAME key. */
+  function setBusyText(message) {
+    setText(byId("busy-message"), message);
+    announce(message);
+  }
+
+  /** POST the ticket; on a network error, a timeout or a 5xx, try again with the SAME key for up
+   * to RETRY_FOR_MS, telling the visitor to wait meanwhile. */
   async function postTicket(body, key) {
-    for (let attempt = 0; ; attempt += 1) {
-      let response = null;
-      try {
-        response = await request("/api/v1/tickets", {
-          method: "POST",
-          body,
-          headers: { "Content-Type": "application/json", "Idempotency-Key": key },
-        }, ISSUE_TIMEOUT_MS);
-        if (response.ok) return { ticket: await response.json() };
-        if (response.status < 500) return { message: await errorMessage(response) };
-      } catch (error) {
-        response = null; // the ticket may exist already: only the same key may ask again
+    const started = Date.now();
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        let response = null;
+        try {
+          response = await request("/api/v1/tickets", {
+            method: "POST",
+            body,
+            headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+          }, ISSUE_TIMEOUT_MS);
+          if (response.ok) return { ticket: await response.json() };
+          if (response.status < 500) return { message: await errorMessage(response) };
+        } catch (error) {
+          response = null; // the ticket may exist already: only the same key may ask again
+        }
+        const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+        if (Date.now() - started + delay > RETRY_FOR_MS) {
+          return { message: response ? await errorMessage(response) : text.unreachable };
+        }
+        if (attempt === 0) setBusyText(text.still_trying);
+        await sleep(delay);
       }
-      if (attempt >= RETRY_DELAYS_MS.length) {
-        return { message: response ? await errorMessage(response) : text.unreachable };
-      }
-      await sleep(RETRY_DELAYS_MS[attempt]);
+    } finally {
+      setText(byId("busy-message"), text.busy);
     }
   }
 

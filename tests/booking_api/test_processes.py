@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,33 +13,11 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import DEMO_OFFICE, IN_CI, drop_everything
+from tests.conftest import IN_CI, drop_everything
+from tests.servers import okienko_servers, prepare_hall, serve_env
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 REDIS_URL = os.environ.get("OKIENKO_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def okienko(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    done = subprocess.run([sys.executable, "-m", "booking_api.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def open_all_week(office: str) -> str:
-    """The demo office, open round the clock every day (tests must not depend on the hour)."""
-    all_day = ", ".join(f'{day} = "00:00-24:00"' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
-    office = re.sub(r"^hours = \{.*\}$", f"hours = {{ {all_day} }}", office, flags=re.M)
-    office = re.sub(r"^last_ticket_minutes_before_close = \d+$", "last_ticket_minutes_before_close = 0", office,
-                    flags=re.M)
-    return office.replace("closed_on_public_holidays = true", "closed_on_public_holidays = false") \
-        .replace('closures = ["2026-12-31"]', "closures = []")
 
 
 def redis_reachable() -> bool:
@@ -61,45 +36,14 @@ def two_servers(request, postgres_url: str, tmp_path: Path):
             pytest.fail("Redis is required under CI=true")
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
     asyncio.run(drop_everything(postgres_url))
-    env = {**os.environ, "DATABASE_URL": postgres_url, "OKIENKO_DATA_DIR": str(tmp_path),
-           "OKIENKO_BROKER_URL": broker, "OKIENKO_LOG_LEVEL": "warning", "OKIENKO_SECRET_KEY": "test",
-           # Listings stay cached for a minute: what one process learns must reach the other at once.
-           "OKIENKO_SLOTS_CACHE_SECONDS": "60"}
-    okienko(env, "migrate")
-    office_file = tmp_path / "office.toml"
-    office_file.write_text(open_all_week(DEMO_OFFICE.read_text(encoding="utf-8")), encoding="utf-8")
-    okienko(env, "office", "load", str(office_file))
-    tokens = {"kiosk": okienko(env, "device", "add", "kiosk", "hall-1"),
-              "board": okienko(env, "device", "add", "board", "hall")}
-    okienko(env, "user", "add", "anna", "--role", "clerk", stdin="correct horse battery\n")
-    okienko(env, "user", "add", "jan", "--role", "clerk", stdin="correct horse battery\n")
-    for name in ("anna", "jan"):
-        tokens[name] = okienko(env, "token", "create", name)
     # A second token each: a clerk's token holds one window, so two desks need two tokens.
-    tokens["anna-9"] = okienko(env, "token", "create", "anna")
-    tokens["jan-12"] = okienko(env, "token", "create", "jan")
-    ports = [free_port(), free_port()]
-    servers = [subprocess.Popen([sys.executable, "-m", "booking_api.cli", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for port in ports]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        yield [f"http://127.0.0.1:{port}" for port in ports], tokens
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
-            if server.stderr:
-                server.stderr.close()
+    tokens = prepare_hall(postgres_url, tmp_path, {"kiosk": "kiosk:hall-1", "board": "board:hall",
+                                                   "anna": "clerk:anna", "jan": "clerk:jan",
+                                                   "anna-9": "clerk:anna", "jan-12": "clerk:jan"})
+    # Listings stay cached for a minute: what one process learns must reach the other at once.
+    env = serve_env(postgres_url, tmp_path, broker_url=broker, slots_cache_seconds="60")
+    with okienko_servers(env, tmp_path, count=2) as servers:
+        yield [server.url for server in servers], tokens
 
 
 async def test_a_board_on_one_process_sees_calls_made_on_the_other(two_servers) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from booking_api.errors import ERRORS
 from booking_api.i18n import Translator
 from tests.conftest import (demo_office_variant, launched_chromium, overflow_problems, require_chromium,
                             running_demo)
+from tests.servers import okienko_servers, prepare_hall, private_postgres, serve_env
 
 pytestmark = pytest.mark.browser
 
@@ -167,6 +169,42 @@ def test_a_retry_after_a_lost_answer_and_a_double_tap_make_one_ticket(kiosk: Ope
     assert len(keys) == 2 and keys[0] == keys[1], keys
     assert page.locator("#ticket-number").inner_text() == issued[0]["number"]
     assert demo_server.services()["F"]["waiting"] == waiting_before + 1
+
+
+def test_a_kiosk_waits_out_a_database_restart_and_gives_one_ticket(kiosk: OpenKiosk,
+                                                                   demo_server: DemoServer) -> None:
+    """The first answer is lost after the ticket was issued; then the server says `busy` for as long as
+    a PostgreSQL restart took (5.3 s measured); the kiosk keeps asking with the same key, tells the
+    visitor to wait, and shows the ticket issued first."""
+    page = kiosk(LANDSCAPE)
+    waiting_before = demo_server.services()["K"]["waiting"]
+    keys: list[str] = []
+    issued: list[dict[str, Any]] = []
+    pl = Translator().gettext
+    busy = {"error": "busy", "message": pl("pl", "The system is very busy. Please try again in a moment.")}
+
+    def restarting(route: Route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) == 1:
+            issued.append(route.fetch().json())
+            route.abort("connectionreset")
+        elif time.monotonic() - started < 5.3:
+            route.fulfill(status=503, json=busy, headers={"Retry-After": "1"})
+        else:
+            route.fulfill(response=route.fetch())
+
+    page.route("**/api/v1/tickets", restarting)
+    started = time.monotonic()
+    page.locator('.service[data-service="K"]').click()
+    expect(page.locator("#busy-message")).to_have_text(
+        pl("pl", "Please wait a little longer: the system is busy and we are still trying."))
+    expect(page.locator("#busy")).to_be_visible()
+
+    expect(page.locator("#ticket-number")).to_have_text(issued[0]["number"] if issued else "?", timeout=15000)
+    assert len(keys) >= 4 and set(keys) == {keys[0]}, keys
+    assert demo_server.services()["K"]["waiting"] == waiting_before + 1
+    expect(page.locator("#busy")).to_be_hidden()
+    expect(page.locator("#busy-message")).to_have_text(pl("pl", "Please wait. Your ticket is being issued."))
 
 
 def test_closed_matters_refusals_and_a_lost_connection(kiosk: OpenKiosk) -> None:
@@ -389,3 +427,28 @@ def test_a_service_with_every_number_open_says_so(browser: Browser, numbering_de
                 assert overflow_problems(page, CUT_OFF_CHECKED) == [], (language, viewport)
     finally:
         context.close()
+
+
+@pytest.mark.postgres
+def test_a_kiosk_tapped_while_postgresql_restarts_gets_one_ticket(browser: Browser, tmp_path: Path) -> None:
+    """The real thing: a kiosk in Chromium, `okienko serve`, and a PostgreSQL of the test's own that is
+    stopped before the tap and started again a few seconds later."""
+    with private_postgres() as postgres:
+        tokens = prepare_hall(postgres.url, tmp_path, {"kiosk": "kiosk:hall-2"})
+        with okienko_servers(serve_env(postgres.url, tmp_path), tmp_path) as (server,):
+            context = browser.new_context(viewport=LANDSCAPE, locale="pl-PL", base_url=server.url)
+            try:
+                page = context.new_page()
+                page.goto(f"/kiosk/enroll?token={tokens['kiosk']}")
+                expect(page.locator('.service[data-service="K"]')).to_be_visible()
+                postgres.stop("fast")
+                page.locator('.service[data-service="K"]').click()
+                still_trying = Translator().gettext("pl", "Please wait a little longer: the system is busy and we "
+                                                          "are still trying.")
+                expect(page.locator("#busy-message")).to_have_text(still_trying)
+                page.wait_for_timeout(3000)  # a restart's worth of outage
+                postgres.start()
+                expect(page.locator("#ticket-number")).to_have_text("K001", timeout=30000)
+            finally:
+                context.close()
+            assert DemoServer(server.url, {}).services()["K"]["waiting"] == 1   # one ticket, not two
