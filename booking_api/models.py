@@ -158,8 +158,6 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     office_id: Optional[int] = Field(default=None, foreign_key="offices.id")
     disabled: bool = False
-    failed_logins: int = 0
-    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class StaffSession(SQLModel, table=True):
