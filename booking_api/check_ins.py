@@ -36,8 +36,8 @@ class KioskCheckIn:
         self.locks, self.clock, self.estimator, self.publish = locks, clock, estimator, publish
         self.wrong_codes_per_minute = wrong_codes_per_minute
 
-    async def check_in(self, setup: OfficeSetup, code: str, *, language: str,
-                       device_id: int) -> tuple[IssuedTicket, dict[str, Any]]:
+    async def check_in(self, setup: OfficeSetup, code: str, *, language: str, device_id: int,
+                       idempotency_key: str | None = None) -> tuple[IssuedTicket, dict[str, Any]]:
         """The kiosk's "I have a booking": a ticket for the booking's service, called at its slot.
 
         Guarantees that a kiosk gets at most `wrong_codes_per_minute` answers to unknown codes per
@@ -56,7 +56,7 @@ class KioskCheckIn:
             async with self.locks.write_transaction() as conn:
                 issued, events, booking = await checkin.check_in(
                     conn, setup, code, now=now, language=language, device_id=device_id,
-                    minutes_per_visit=service_minutes, staffed=staffed)
+                    minutes_per_visit=service_minutes, staffed=staffed, idempotency_key=idempotency_key)
                 if limit > 0:
                     await give_back(conn, key, MINUTE, now)
         except DomainError as error:

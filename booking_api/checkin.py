@@ -16,17 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.bookings import normalise_code, record
 from booking_api.errors import DomainError
-from booking_api.models import Booking, Ticket
+from booking_api.models import Booking, IdempotencyKey, Ticket
 from booking_api.office import OfficeSetup
-from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch
+from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch, people_ahead_and_wait
 
 
 async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now: datetime, language: str,
                    device_id: int | None, minutes_per_visit: dict[int, float],
-                   staffed: frozenset[int]) -> tuple[IssuedTicket, list[dict[str, Any]], dict[str, Any]]:
+                   staffed: frozenset[int], idempotency_key: str | None = None,
+                   ) -> tuple[IssuedTicket, list[dict[str, Any]], dict[str, Any]]:
     """Turn the booking with `code` into a ticket; returns the ticket, its events and the booking.
 
-    Refuses with `booking_not_found`, `booking_not_active` (cancelled, expired, missed),
+    The kiosk asking again with the same `idempotency_key` (its first answer was lost) gets the same
+    ticket, `replayed`; refuses with `booking_not_found`, `booking_not_active` (cancelled, expired, missed),
     `already_checked_in`, `check_in_wrong_day`, `check_in_too_early` or `check_in_too_late`.
     """
     table = Booking.__table__
@@ -35,9 +37,13 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
     if booking is None:
         raise DomainError("booking_not_found")
     if booking["status"] == "checked_in":
-        number = (await conn.execute(sa.select(Ticket.__table__.c.number)
-                                     .where(Ticket.__table__.c.id == booking["ticket_id"]))).scalar()
-        raise DomainError("already_checked_in", number=number or "")
+        ticket = (await conn.execute(sa.select(Ticket.__table__)
+                                     .where(Ticket.__table__.c.id == booking["ticket_id"]))).mappings().first()
+        if ticket is not None and await _retried(conn, ticket["id"], device_id, idempotency_key):
+            service = setup.service_by_id(ticket["service_id"])
+            people, wait = await people_ahead_and_wait(conn, setup, dict(ticket), minutes_per_visit)
+            return IssuedTicket(dict(ticket), service, people, wait, replayed=True), [], dict(booking)
+        raise DomainError("already_checked_in", number=ticket["number"] if ticket else "")
     if booking["status"] != "confirmed":
         raise DomainError("booking_not_active")
     policy = setup.booking_policy
@@ -53,7 +59,7 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
         raise DomainError("check_in_too_late", time=format_time(local, "HH:mm", locale=language))
     service = setup.service_by_id(booking["service_id"])
     request = TicketRequest(service_code=service.code, language=language, device_id=device_id,
-                            appointment_at=booking["starts_at"])
+                            idempotency_key=idempotency_key, appointment_at=booking["starts_at"])
     outcomes, events = await issue_batch(conn, setup, [request], now, minutes_per_visit, staffed)
     issued = outcomes[0]
     if isinstance(issued, DomainError):
@@ -64,3 +70,13 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
         raise DomainError("booking_not_active")
     await record(conn, dict(booking), "checked_in", now, ticket=issued.ticket["number"])
     return issued, events, dict(booking)
+
+
+
+async def _retried(conn: AsyncConnection, ticket_id: str, device_id: int | None, key: str | None) -> bool:
+    """The same kiosk asking again with the key it checked the booking in with: its answer was lost."""
+    if key is None or device_id is None:
+        return False
+    keys = IdempotencyKey.__table__
+    found = await conn.execute(sa.select(keys.c.ticket_id).where(keys.c.device_id == device_id, keys.c.key == key))
+    return found.scalar() == ticket_id

@@ -121,10 +121,14 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "responses": {"200": json({"type": "object"}, "left"), **errors(404)}}},
         "/api/v1/check-in": {"post": {
             "summary": "The kiosk's \"I have a booking\": the booking becomes a ticket of its service, called at "
-                       "its slot time, printed like any ticket",
-            "security": [{"bearer": []}], "parameters": [lang],
+                       "its slot time, printed like any ticket. Asked again by the same kiosk with the same "
+                       "Idempotency-Key, it returns that ticket (200, replayed: true).",
+            "security": [{"bearer": []}],
+            "parameters": [lang, {"name": "Idempotency-Key", "in": "header", "required": False,
+                                  "schema": {"type": "string", "maxLength": 100}}],
             "requestBody": body(bodies.CHECK_IN),
             "responses": {"201": json(ref("IssuedTicket"), "the ticket"),
+                          "200": json(ref("IssuedTicket"), "a retried request: the ticket issued before"),
                           **errors(400, 401, 403, 404, 409, 429, 503)}}},
         "/api/v1/staff/bookings": {"get": {
             "summary": "The day's bookings for the desk (name, date of birth, masked document), or every "

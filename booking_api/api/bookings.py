@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api.api import bodies
 from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, read_json, \
     require_kiosk, require_staff
-from booking_api.api.tickets import issued_response
+from booking_api.api.tickets import idempotency_key, issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
@@ -222,7 +222,8 @@ async def check_in(request: Request) -> Response:
     if not isinstance(code, str) or not code.strip():
         raise field_error(_("the field “code” must be the booking code"))
     setup = await app.offices.by_id(kiosk.office_id)
-    issued, _booking = await app.check_ins.check_in(setup, code, language=language, device_id=kiosk.id)
+    issued, _booking = await app.check_ins.check_in(setup, code, language=language, device_id=kiosk.id,
+                                                    idempotency_key=idempotency_key(request))
     return await issued_response(request, setup, issued, kiosk.id, language)
 
 

@@ -71,13 +71,19 @@ async def create_ticket(request: Request) -> Response:
         raise field_error(_("the field “service” must be a service code, e.g. “A”"))
     if priority is not None and not isinstance(priority, str):
         raise field_error(_("the field “priority” must be a priority category code or null"))
-    key = request.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
-        raise field_error(_("the Idempotency-Key header must have 1 to 100 characters"))
+    key = idempotency_key(request)
     setup = await app.offices.by_id(kiosk.office_id)
     issued = await app.issuer.issue(setup, TicketRequest(service.strip(), language, priority or None,
                                                          kiosk.id, key))
     return await issued_response(request, setup, issued, kiosk.id, language)
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The kiosk's Idempotency-Key: asked again with it, a ticket or check-in answers with the first ticket."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
+        raise field_error(_("the Idempotency-Key header must have 1 to 100 characters"))
+    return key
 
 
 async def issued_response(request: Request, setup: OfficeSetup, issued: Any, kiosk_id: int,

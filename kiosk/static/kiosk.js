@@ -277,18 +277,19 @@
     announce(message);
   }
 
-  /** POST the ticket; on a network error, a timeout or a 5xx, try again with the SAME key for up
-   * to RETRY_FOR_MS, telling the visitor to wait meanwhile. */
-  async function postTicket(body, key) {
+  /** POST a ticket or a check-in; on a network error, a timeout or a 5xx, ask again the same way
+   * with the SAME Idempotency-Key for up to
+   * RETRY_FOR_MS, telling the visitor to wait meanwhile. Never a second ticket. */
+  async function postPatiently(url, body, headers) {
     const started = Date.now();
     try {
       for (let attempt = 0; ; attempt += 1) {
         let response = null;
         try {
-          response = await request("/api/v1/tickets", {
+          response = await request(url, {
             method: "POST",
             body,
-            headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+            headers: Object.assign({ "Content-Type": "application/json" }, headers),
           }, ISSUE_TIMEOUT_MS);
           if (response.ok) return { ticket: await response.json() };
           if (response.status < 500) return { message: await errorMessage(response) };
@@ -317,7 +318,7 @@
     });
     let outcome;
     try {
-      outcome = await postTicket(body, newKey());
+      outcome = await postPatiently("/api/v1/tickets", body, { "Idempotency-Key": newKey() });
     } finally {
       setBusy(false);
     }
@@ -476,21 +477,6 @@
     announce(message);
   }
 
-  async function postCheckIn(code) {
-    try {
-      const response = await request("/api/v1/check-in", {
-        method: "POST",
-        body: JSON.stringify({ code, language: config.lang }),
-        headers: { "Content-Type": "application/json" },
-      }, ISSUE_TIMEOUT_MS);
-      if (response.ok) return { ticket: await response.json() };
-      return { message: await errorMessage(response) };
-    } catch (error) {
-      // No retry: a check-in that did go through answers a second try with "already checked in".
-      return { message: text.unreachable };
-    }
-  }
-
   async function checkIn(event) {
     if (event) event.preventDefault();
     const code = codeInput.value;
@@ -499,7 +485,8 @@
     setBusy(true);
     let outcome;
     try {
-      outcome = await postCheckIn(code);
+      outcome = await postPatiently("/api/v1/check-in", JSON.stringify({ code, language: config.lang }),
+        { "Idempotency-Key": newKey() });
     } finally {
       setBusy(false);
     }

@@ -73,3 +73,31 @@ async def test_a_zero_limit_switches_the_count_off(office_factory: Any) -> None:
     office = await office_factory(TUESDAY, check_in_wrong_codes_per_minute=0)
     answers = [await check_in(office, unknown_code(index)) for index in range(15)]
     assert {answer.status_code for answer in answers} == {404}
+
+
+
+async def test_a_kiosk_asking_again_with_its_key_gets_the_same_ticket_and_nobody_else_does(
+        office_factory: Any) -> None:
+    """A check-in whose answer was lost (the database restarting) is asked again by the kiosk with
+    the same Idempotency-Key: it gets its ticket again, never a second one and never "already checked
+    in"; without the key, with another key or from another kiosk, the code is taken."""
+    office = await office_factory(TUESDAY)
+    booking = await book(office)
+    office.clock.set(warsaw(2026, 12, 3, 9, 45))
+
+    async def check_in_keyed(key: str, token: str | None = None) -> Any:
+        return await office.client.post("/api/v1/check-in", headers={**office.kiosk(token), "Idempotency-Key": key},
+                                        json={"code": booking["code"]})
+
+    first = await check_in_keyed("k-1")
+    assert first.status_code == 201 and first.json()["replayed"] is False
+    office.clock.advance(seconds=30)
+    again = await check_in_keyed("k-1")
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert again.json()["number"] == first.json()["number"] and again.json()["id"] == first.json()["id"]
+    async with office.okienko.db.engine.begin() as conn:
+        other_kiosk = await issue_device_token(conn, "demo", "kiosk", "hall-2")
+    for taken in (await check_in(office, booking["code"]), await check_in_keyed("k-2"),
+                  await check_in_keyed("k-1", other_kiosk)):
+        assert taken.status_code == 409 and taken.json()["error"] == "already_checked_in"
+        assert first.json()["number"] in taken.json()["message"]

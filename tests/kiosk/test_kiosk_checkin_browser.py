@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, Route, expect
 
 from booking_api.bookings import CODE_ALPHABET
+from booking_api.i18n import Translator
 from booking_api.models import Booking, Office, Service
 from booking_api.people import document_hash
 from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
@@ -380,3 +382,35 @@ def test_the_code_screen_fits_at_both_sizes(kiosk: OpenKiosk, demo_server: DemoS
     expect(page.locator("#ticket-booked")).to_be_visible()
     assert overflow_problems(page, CUT_OFF_CHECKED) == []
     shoot(page, f"checkin-ticket-{size}.png")
+
+
+def test_a_check_in_whose_answer_is_lost_during_a_restart_still_gives_its_ticket(
+        kiosk: OpenKiosk, demo_server: DemoServer) -> None:
+    """The first answer is lost after the check-in committed, then the database is away for 3 s: the
+    kiosk keeps asking with the same Idempotency-Key and shows the ticket, not "already checked in"."""
+    code = demo_server.book(minutes_ahead=8).code
+    page = kiosk(LANDSCAPE)
+    keys: list[str] = []
+    started: list[float] = []
+
+    def restarting(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            route.fetch()  # the check-in is done on the server; its answer never reaches the kiosk
+            started.append(time.monotonic())
+            route.abort("connectionreset")
+        elif time.monotonic() - started[0] < 3:
+            route.fulfill(status=503, json={"error": "busy", "message": "busy"}, headers={"Retry-After": "1"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/check-in", restarting)
+    page.locator("#have-booking").tap()
+    tap_code(page, code)
+    page.locator("#booking-submit").tap()
+    still_trying = Translator().gettext("pl", "Please wait a little longer: the system is busy and we are still trying.")
+    expect(page.locator("#busy-message")).to_have_text(still_trying, timeout=5000)
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^A\d{3}$"), timeout=15000)
+    expect(page.locator("#booking-error")).to_be_hidden()
+    assert len(keys) >= 3 and len(set(keys)) == 1 and keys[0]
+    assert demo_server.check_in_answer(code, "pl")["error"] == "already_checked_in"   # one ticket, taken
