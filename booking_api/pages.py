@@ -16,6 +16,7 @@ from booking_api.api.common import KIOSK_COOKIE, error_body, error_response, lan
 from booking_api.api.tickets import load_ticket, ticket_view
 from booking_api.errors import DomainError, Unavailable
 from booking_api.i18n import current_language
+from booking_api.logs import loggable
 
 DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
 # A page shown while the database is away reloads itself after this long (and says so in
@@ -76,10 +77,10 @@ async def busy_answer(connection: HTTPConnection, error: Exception) -> Response 
     other database error that reached the app): a browser opening a page gets a page in its
     language that reloads itself, a script or the API gets `{"error": "busy", "message"}`, and a
     WebSocket is closed with 1013 (try again later), which boards and print agents reconnect after."""
-    if not isinstance(error, Unavailable):  # the SQL's name and state only: its parameters are personal data
+    if not isinstance(error, Unavailable):  # the statement, never its parameters (names, emails, codes)
         sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) if isinstance(error, DBAPIError) else None
-        log.error("database error on %s: %s%s", connection.url.path, type(error).__name__,
-                  f" (SQLSTATE {sqlstate})" if sqlstate else "")
+        log.error("database error on %s %s: %s%s", connection.scope.get("method", "WebSocket"), connection.url.path,
+                  loggable(error), f" (SQLSTATE {sqlstate})" if sqlstate else "")
     if isinstance(connection, WebSocket):
         with contextlib.suppress(RuntimeError, OSError):  # the other side may be gone already
             if connection.application_state == WebSocketState.CONNECTING:
