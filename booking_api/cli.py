@@ -46,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
     load = office.add_parser("load", help="load (or reload) an office file into the database")
     load.add_argument("file", type=Path)
+    check = office.add_parser("check", help="check an office file without loading it")
+    check.add_argument("file", type=Path)
 
     cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
                                                                                               required=True)
@@ -118,10 +120,14 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
         raise CommandError(str(error)) from None
+    counts = f"{len(spec.services)} services, {len(spec.windows)} windows, {len(spec.devices)} devices"
+    if args.action == "check":
+        say(f"{args.file}: office {spec.code!r}, {counts}: no mistakes found")
+        _warn_saturday_holidays(spec)
+        return 0
     _run(_load_office(settings, spec, None))
     flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
-    say(f"office {spec.code!r} loaded: {len(spec.services)} services, {len(spec.windows)} windows, "
-        f"{len(spec.devices)} devices")
+    say(f"office {spec.code!r} loaded: {counts}")
     if flagged:
         say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
             "(GET /api/v1/staff/bookings?flagged=1)")
