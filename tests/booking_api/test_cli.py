@@ -229,6 +229,24 @@ def test_a_typo_in_the_office_file_is_named_and_changes_nothing(cli_env: dict[st
     assert _service_limit(cli_env["DATABASE_URL"], "A") == 120   # the load stopped before writing anything
 
 
+def test_office_load_says_how_running_servers_take_the_change(cli_env: dict[str, str]) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    loaded = okienko("office", "load", str(DEMO_OFFICE), env=cli_env)
+    assert loaded.returncode == 0
+    if cli_env["DATABASE_URL"].startswith("sqlite"):
+        assert ("a running server takes the change within 30 s (OKIENKO_BROKER_URL=memory reaches no other "
+                "process)") in loaded.stderr
+    else:   # NOTIFY on the database, which `serve --workers N` listens on
+        assert ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
+                "the change at once; a single server with OKIENKO_BROKER_URL=memory takes it within 30 s") \
+            in loaded.stderr
+    broker_away = okienko("office", "load", str(DEMO_OFFICE),
+                          env={**cli_env, "OKIENKO_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    assert broker_away.returncode == 0   # loaded: the servers' own expiry catches it
+    assert "warning: could not tell the running servers (" in broker_away.stderr
+    assert broker_away.stderr.rstrip().endswith("they take the change within 30 s")
+
+
 def test_a_typo_in_the_settings_file_stops_the_server_from_starting(tmp_path: Path) -> None:
     config = tmp_path / "okienko.toml"
     config.write_text('[okienko]\nprot = 8001\n\n[okienk]\nlog_level = "debug"\n', encoding="utf-8")
