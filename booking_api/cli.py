@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import getpass
 import os
@@ -44,8 +45,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date")
 
     office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
-    load = office.add_parser("load", help="load (or reload) an office file into the database")
+    load = office.add_parser("load", help="load (or reload) an office file into the database; running servers "
+                                          "are told through the broker")
     load.add_argument("file", type=Path)
+    check = office.add_parser("check", help="check an office file without loading it")
+    check.add_argument("file", type=Path)
 
     cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
                                                                                               required=True)
@@ -118,15 +122,49 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
         raise CommandError(str(error)) from None
+    counts = f"{len(spec.services)} services, {len(spec.windows)} windows, {len(spec.devices)} devices"
+    if args.action == "check":
+        say(f"{args.file}: office {spec.code!r}, {counts}: no mistakes found")
+        _warn_saturday_holidays(spec)
+        return 0
     _run(_load_office(settings, spec, None))
     flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
-    say(f"office {spec.code!r} loaded: {len(spec.services)} services, {len(spec.windows)} windows, "
-        f"{len(spec.devices)} devices")
+    say(f"office {spec.code!r} loaded: {counts}")
     if flagged:
         say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
             "(GET /api/v1/staff/bookings?flagged=1)")
     _warn_saturday_holidays(spec)
+    say(_run(_tell_servers(settings, spec.code)))
     return 0
+
+
+async def _tell_servers(settings: Settings, office_code: str) -> str:
+    """Tell the running server processes, through the broker, that the office was loaded: they take
+    the change at once (docs/office-config.md). Returns what to say about it."""
+    from booking_api.live import broker_for
+    from booking_api.logs import loggable
+    from booking_api.office import REFRESH_SECONDS, announce_office_loaded
+
+    later = f"within {REFRESH_SECONDS:.0f} s"
+    url = settings.broker_url
+    if url in ("", "memory"):
+        if settings.is_sqlite:
+            return (f"a running server takes the change {later} (OKIENKO_BROKER_URL=memory reaches no "
+                    "other process)")
+        url = "postgresql"   # what `serve --workers N` switches a memory broker to
+    broker = broker_for(url, settings.database_url)
+    try:
+        async with asyncio.timeout(5):
+            await announce_office_loaded(broker, office_code)
+    except Exception as error:  # the load is done; the servers' expiry catches it
+        return f"warning: could not tell the running servers ({loggable(error)}); they take the change {later}"
+    finally:
+        with contextlib.suppress(Exception):
+            await broker.stop()
+    if url != settings.broker_url:
+        return ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
+                f"the change at once; a single server with OKIENKO_BROKER_URL=memory takes it {later}")
+    return "running server processes were told through the broker: the change takes effect at once"
 
 
 def _warn_saturday_holidays(spec: Any) -> None:

@@ -73,6 +73,7 @@ class Okienko:
         booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
+        live.on_hint(offices.receive)         # "office loaded" from `okienko office load`
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             issuer=TicketIssuer(locks, clock, estimator, live.publish), auth=Authenticator(db),

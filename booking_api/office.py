@@ -1,14 +1,18 @@
 """A snapshot of one office's set-up (services, hours, windows, categories), cached per process.
 
 The hot path (issuing tickets) reads this snapshot instead of the database; it is read again
-after `refresh_seconds`, or at once after `invalidate()`.
+after `refresh_seconds`, or at once after `invalidate()`. Loading an office file (`okienko office
+load`, another process) tells every server process through the live broker (`announce_office_loaded`),
+and each drops its snapshots at once; a message the broker loses is caught by the expiry.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,8 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from booking_api.booking_rules import BookingPolicy, SlotSchedule
 from booking_api.db import Database
 from booking_api.errors import DomainError
+from booking_api.live import HINTS_CHANNEL, Broker
 from booking_api.models import (Closure, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
+
+REFRESH_SECONDS = 30.0          # the longest a process serves a set-up older than the database's
+OFFICE_LOADED = "office_loaded"  # the hint that an office file was loaded (docs/office-config.md)
 
 
 @dataclass(frozen=True)
@@ -174,20 +182,27 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
 class OfficeDirectory:
     """Cached office set-ups for this process."""
 
-    def __init__(self, db: Database, default_office: str = "", refresh_seconds: float = 30.0) -> None:
+    def __init__(self, db: Database, default_office: str = "", refresh_seconds: float = REFRESH_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.default_office = default_office
         self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
         self._cache: dict[str, tuple[float, OfficeSetup]] = {}
+        self._dropped = 0   # how many times the cache was dropped; a read that overlaps a drop is not kept
 
     async def get(self, code: str | None = None) -> OfficeSetup:
+        """The office's set-up (by code; else the default office), read at most `refresh_seconds` ago
+        and never before the last `invalidate()`."""
         key = code or self.default_office or ""
         cached = self._cache.get(key)
-        if cached and time.monotonic() - cached[0] < self.refresh_seconds:
+        if cached and self.monotonic() - cached[0] < self.refresh_seconds:
             return cached[1]
+        dropped = self._dropped
         async with self.db.read() as conn:
             setup = await read_setup(conn, key or None)
-        self._cache[key] = (time.monotonic(), setup)
+        if dropped == self._dropped:  # else it may have been read before the reload: the next request reads again
+            self._cache[key] = (self.monotonic(), setup)
         return setup
 
     async def by_id(self, office_id: int) -> OfficeSetup:
@@ -202,4 +217,22 @@ class OfficeDirectory:
         return await self.get(code)
 
     def invalidate(self) -> None:
+        """Read every office's set-up again at its next use."""
+        self._dropped += 1
         self._cache.clear()
+
+    def receive(self, hint: str) -> None:
+        """A hint from the broker (booking_api.live): an office file was loaded, so drop the set-ups
+        at once; other hints (slot hints) are not this directory's."""
+        try:
+            message = json.loads(hint)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("kind") == OFFICE_LOADED:
+            self.invalidate()
+
+
+async def announce_office_loaded(broker: Broker, office_code: str) -> None:
+    """Tell every server process listening on `broker` that `office_code` was loaded again: each drops
+    its cached set-ups at once (`OfficeDirectory.receive`). Send it after the load has committed."""
+    await broker.publish(HINTS_CHANNEL, json.dumps({"kind": OFFICE_LOADED, "office": office_code}))

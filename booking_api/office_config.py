@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from printers.connections import PrinterConfig
 from booking_api.booking_rules import BookingPolicy, SlotSchedule
+from booking_api.config_keys import Table, item_path, unknown_keys
 from booking_api.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 from booking_api.numbering import DEFAULT_DIGITS, DIGITS
@@ -29,6 +30,26 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+# Every key the office file takes, table by table (docs/office-config.md documents each, a test
+# checks); any other key stops the load with its path named (booking_api/config_keys.py).
+_PER_LANGUAGE = Table(LANGUAGES)
+_PER_WEEKDAY = Table(WEEKDAYS)
+SLOT_SCHEDULE = Table(("slot_minutes", "places", "breaks", "horizon_days", "first_day", "release_time",
+                       "release_mode", "draw_minutes", "case_number"),
+                      {"days": _PER_WEEKDAY, "what_to_bring": _PER_LANGUAGE})
+OFFICE_FILE = Table(tables={
+    "office": Table(("code", "name", "timezone", "default_language", "closed_on_public_holidays", "closures",
+                     "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits"),
+                    {"ticket_footer": _PER_LANGUAGE, "booking": Table(tuple(f.name for f in fields(BookingPolicy)))}),
+    "service": Table(("code", "prefix", "number_digits", "average_service_minutes", "daily_limit",
+                      "last_ticket_minutes_before_close", "walk_in"),
+                     {"names": _PER_LANGUAGE, "hours": _PER_WEEKDAY, "booking": SLOT_SCHEDULE}, named_by="code"),
+    "window": Table(("number", "name", "services"), named_by="number"),
+    "priority": Table(("code", "mark"), {"names": _PER_LANGUAGE}, named_by="code"),
+    "kiosk": Table(("name",), {"printer": Table(tuple(f.name for f in fields(PrinterConfig)))}, named_by="name"),
+    "board": Table(("name",), named_by="name"),
+})
 
 
 class OfficeFileError(ValueError):
@@ -80,6 +101,11 @@ def read_office_file(path: str | Path) -> OfficeSpec:
 
 
 def parse_office(raw: dict[str, Any]) -> OfficeSpec:
+    """Check and read the office file's tables; OfficeFileError names every unknown key at once, else
+    the first other mistake."""
+    problems = unknown_keys(raw, OFFICE_FILE)
+    if problems:
+        raise OfficeFileError("\n".join(problems))
     office = _table(raw, "office")
     spec = OfficeSpec(code=_text(office, "code", "office"), name=_text(office, "name", "office"))
     spec.timezone = str(office.get("timezone", spec.timezone))
@@ -106,14 +132,15 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
             raise OfficeFileError(f"office.closures[{index}]: {value!r} is not a date (YYYY-MM-DD)") from None
     spec.booking_policy = _booking_policy(office.get("booking", {}), "office.booking")
     digits = _digits(office, "office", DEFAULT_DIGITS)
-    spec.services = [_service(item, f"service[{i}]", digits) for i, item in enumerate(raw.get("service", []))]
+    spec.services = [_service(item, item_path("service", i, item, "code"), digits)
+                     for i, item in enumerate(raw.get("service", []))]
     if not spec.services:
         raise OfficeFileError("the office has no [[service]]")
     _unique([s.code for s in spec.services], "service code")
     _unique([s.prefix for s in spec.services], "service prefix")
     codes = {s.code for s in spec.services}
     for i, item in enumerate(raw.get("window", [])):
-        where = f"window[{i}]"
+        where = item_path("window", i, item, "number")
         served = [str(code) for code in item.get("services", [])]
         for code in served:
             if code not in codes:
@@ -121,12 +148,12 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
         spec.windows.append((_text(item, "number", where), str(item.get("name", "")), served))
     _unique([w[0] for w in spec.windows], "window number")
     for i, item in enumerate(raw.get("priority", [])):
-        where = f"priority[{i}]"
+        where = item_path("priority", i, item, "code")
         spec.priorities.append((_text(item, "code", where), str(item.get("mark", "*"))[:8], _names(item, where)))
     _unique([p[0] for p in spec.priorities], "priority code")
     for kind in ("kiosk", "board"):
         for i, item in enumerate(raw.get(kind, [])):
-            where = f"{kind}[{i}]"
+            where = item_path(kind, i, item, "name")
             printer = dict(item.get("printer", {"kind": "none"})) if kind == "kiosk" else {}
             if printer:
                 try:
@@ -148,9 +175,7 @@ def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIG
     service.last_ticket_minutes_before_close = int(_number(item, "last_ticket_minutes_before_close", where, 15))
     service.walk_in = bool(item.get("walk_in", True))
     service.number_digits = _digits(item, where, default_digits)
-    for day, ranges in dict(item.get("hours", {})).items():
-        if day not in WEEKDAYS:
-            raise OfficeFileError(f"{where}.hours: {day!r} is not one of {', '.join(WEEKDAYS)}")
+    for day, ranges in item.get("hours", {}).items():
         service.hours[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.hours.{day}")
                                               for part in str(ranges).split(",") if part.strip()]
     if "booking" in item:
@@ -158,14 +183,10 @@ def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIG
     return service
 
 
-def _booking_policy(raw: Any, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise OfficeFileError(f"{where}: expected a table")
+def _booking_policy(raw: dict[str, Any], where: str) -> dict[str, Any]:
     policy = BookingPolicy()
     values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not hasattr(policy, key):
-            raise OfficeFileError(f"{where}.{key}: unknown key")
+    for key, value in raw.items():   # only known keys: parse_office checked
         default = getattr(policy, key)
         if isinstance(default, bool):
             if not isinstance(value, bool):
@@ -189,22 +210,13 @@ def _booking_policy(raw: Any, where: str) -> dict[str, Any]:
     return BookingPolicy(**values).to_mapping()
 
 
-def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise OfficeFileError(f"{where}: expected a table")
-    known = {"slot_minutes", "places", "days", "breaks", "horizon_days", "first_day", "release_time", "what_to_bring",
-             "release_mode", "draw_minutes", "case_number"}
-    for key in raw:
-        if key not in known:
-            raise OfficeFileError(f"{where}.{key}: unknown key")
+def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
     slot_minutes = int(_number(raw, "slot_minutes", where, 15))
     places = int(_number(raw, "places", where, 1))
     if slot_minutes < 5 or places < 1:
         raise OfficeFileError(f"{where}: slot_minutes must be at least 5 and places at least 1")
     days: dict[int, list[tuple[int, int]]] = {}
-    for day, ranges in dict(raw.get("days", {})).items():
-        if day not in WEEKDAYS:
-            raise OfficeFileError(f"{where}.days: {day!r} is not one of {', '.join(WEEKDAYS)}")
+    for day, ranges in raw.get("days", {}).items():
         days[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.days.{day}")
                                      for part in str(ranges).split(",") if part.strip()]
     if not days:
@@ -213,7 +225,7 @@ def _slot_schedule(raw: Any, where: str) -> dict[str, Any]:
     release = _RANGE.match(f"{raw.get('release_time', '06:00')}-23:59")
     if not release or int(release.group(1)) > 23 or int(release.group(2)) > 59:
         raise OfficeFileError(f"{where}.release_time: HH:MM, got {raw.get('release_time')!r}")
-    bring = {str(k): str(v) for k, v in dict(raw.get("what_to_bring", {})).items()}
+    bring = {str(k): str(v) for k, v in raw.get("what_to_bring", {}).items()}
     missing = [language for language in LANGUAGES if bring and not bring.get(language)]
     if missing:
         raise OfficeFileError(f"{where}.what_to_bring: missing {', '.join(missing)}")
@@ -288,7 +300,7 @@ def _number(item: dict[str, Any], key: str, where: str, default: float) -> float
 
 
 def _names(item: dict[str, Any], where: str) -> dict[str, str]:
-    names = {str(k): str(v) for k, v in dict(item.get("names", {})).items()}
+    names = {str(k): str(v) for k, v in item.get("names", {}).items()}
     missing = [lang for lang in LANGUAGES if not names.get(lang)]
     if missing:
         raise OfficeFileError(f"{where}.names: missing {', '.join(missing)}")

@@ -7,12 +7,17 @@ test checks that the list and this module agree.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
+
+from booking_api.config_keys import Table, unknown_keys
+
+log = logging.getLogger("okienko.settings")
 
 
 class SettingsError(ValueError):
@@ -37,8 +42,6 @@ class Settings:
     )
     data_dir: str = field(
         default="var", metadata=_doc("Folder for the SQLite file, the secret key and local files.", "OKIENKO_DATA_DIR"))
-    timezone: str = field(
-        default="Europe/Warsaw", metadata=_doc("The offices' time zone (IANA name).", "OKIENKO_TIMEZONE"))
     default_language: str = field(
         default="pl", metadata=_doc("Language used when a request names none (pl, en, uk, ru).",
                                     "OKIENKO_DEFAULT_LANGUAGE"))
@@ -150,21 +153,40 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
     return str(value)
 
 
+# Settings that are no longer read: (environment variable, key in the file) -> why. Setting one does
+# nothing, so it is not refused (an upgrade must not stop a server over it), but the start says so.
+RETIRED = {
+    ("OKIENKO_TIMEZONE", "timezone"): "the time zone is the office's: `timezone` in the office file's [office] "
+                                      "(docs/office-config.md)",
+}
+
+
+def settings_file_keys() -> Table:
+    """What the settings file may hold: the [okienko] table with the settings' keys (and the retired ones)."""
+    return Table(tables={"okienko": Table((*(f.name for f in setting_fields()), *(key for _, key in RETIRED)))})
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
-    """Read settings once: environment variables win over the config file, which wins over defaults."""
+    """Read settings once: environment variables win over the config file, which wins over defaults.
+    An unknown key in the file is refused, named with its path; a retired setting is logged as unused."""
     environ = os.environ if environ is None else environ
     path = config_file or environ.get("OKIENKO_CONFIG")
     from_file: dict[str, Any] = {}
     if path:
         try:
-            from_file = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("okienko", {})
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise SettingsError(f"OKIENKO_CONFIG: cannot read {path}: {error}") from None
+        problems = unknown_keys(raw, settings_file_keys())
+        if problems:
+            raise SettingsError("\n".join(f"OKIENKO_CONFIG {path}: {problem}" for problem in problems))
+        from_file = raw.get("okienko", {})
+    for (env_name, key), why in RETIRED.items():
+        if env_name in environ or key in from_file:
+            log.warning("%s is no longer used and is ignored: %s", env_name if env_name in environ
+                        else f"{key} in {path}", why)
     values: dict[str, Any] = {}
     known = {f.name: f for f in setting_fields()}
-    unknown = set(from_file) - set(known)
-    if unknown:
-        raise SettingsError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
     for name, fld in known.items():
         env_name = fld.metadata["env"]
         if env_name in environ:

@@ -72,14 +72,14 @@ class SlotHints:
         """A hint from the broker (this process's own included, and skipped)."""
         try:
             hint = json.loads(message)
-            if hint.get("origin") == self._origin:
-                return
+            if hint.get("origin") == self._origin or hint.get("kind") not in ("slot_full", "slot_freed"):
+                return  # its own, or another kind of hint on the channel (booking_api.office)
             service_id = int(hint["service_id"])
             if hint["kind"] == "slot_full":
                 self._remember((service_id, datetime.fromisoformat(hint["starts_at"])))
             elif hint["kind"] == "slot_freed":
                 self._forget(service_id)
-        except (ValueError, KeyError, TypeError) as error:  # from another version of Okienko: ignore it
+        except (ValueError, KeyError, TypeError, AttributeError) as error:  # another version's: ignore it
             log.warning("slot hint not understood (%s)", loggable(error))
 
     async def close(self) -> None:

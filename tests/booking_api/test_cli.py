@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from booking_api.db import Database
 from booking_api.models import Booking, Service
 from booking_api.settings import Settings
-from tests.conftest import DEMO_OFFICE, drop_everything
+from tests.conftest import DEMO_OFFICE, drop_everything, free_port
 
 
 def okienko(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
@@ -196,3 +196,71 @@ def test_several_workers_share_live_events_and_slot_hints(configured: str, used:
         assert started == {"workers": 2, "broker": used}
     finally:
         os.environ.pop("OKIENKO_BROKER_URL", None)
+
+
+def _service_limit(database_url: str, code: str) -> int | None:
+    async def read() -> int | None:
+        db = Database.from_settings(Settings(database_url=database_url))
+        try:
+            async with db.read() as conn:
+                return (await conn.execute(sa.select(Service.__table__.c.daily_limit)
+                                           .where(Service.__table__.c.code == code))).scalar_one()
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_typo_in_the_office_file_is_named_and_changes_nothing(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    checked = okienko("office", "check", str(DEMO_OFFICE), env=cli_env)
+    assert checked.returncode == 0 and "office 'demo', 5 services, 12 windows" in checked.stderr
+    office_file = tmp_path / "office.toml"
+    office_file.write_text(DEMO_OFFICE.read_text(encoding="utf-8")
+                           .replace("daily_limit = 120\n", "daily_limit = 7\n")
+                           .replace('code = "F"\nprefix = "F"\n', 'code = "F"\nprefix = "F"\ndaily_limt = 50\n')
+                           .replace('number = "1"\n', 'number = "1"\nnmae = "Okno"\n'), encoding="utf-8")
+    expected = ("okienko: error: service[1] (F).daily_limt: unknown key; did you mean daily_limit?\n"
+                "window[0] (1).nmae: unknown key; did you mean name?\n")
+    for action in ("check", "load"):
+        refused = okienko("office", action, str(office_file), env=cli_env)
+        assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", expected)
+    assert _service_limit(cli_env["DATABASE_URL"], "A") == 120   # the load stopped before writing anything
+
+
+def test_office_load_says_how_running_servers_take_the_change(cli_env: dict[str, str]) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    loaded = okienko("office", "load", str(DEMO_OFFICE), env=cli_env)
+    assert loaded.returncode == 0
+    if cli_env["DATABASE_URL"].startswith("sqlite"):
+        assert ("a running server takes the change within 30 s (OKIENKO_BROKER_URL=memory reaches no other "
+                "process)") in loaded.stderr
+    else:   # NOTIFY on the database, which `serve --workers N` listens on
+        assert ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
+                "the change at once; a single server with OKIENKO_BROKER_URL=memory takes it within 30 s") \
+            in loaded.stderr
+    broker_away = okienko("office", "load", str(DEMO_OFFICE),
+                          env={**cli_env, "OKIENKO_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    assert broker_away.returncode == 0   # loaded: the servers' own expiry catches it
+    assert "warning: could not tell the running servers (" in broker_away.stderr
+    assert broker_away.stderr.rstrip().endswith("they take the change within 30 s")
+
+
+def test_a_typo_in_the_settings_file_stops_the_server_from_starting(tmp_path: Path) -> None:
+    config = tmp_path / "okienko.toml"
+    config.write_text('[okienko]\nprot = 8001\n\n[okienk]\nlog_level = "debug"\n', encoding="utf-8")
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path), "OKIENKO_CONFIG": str(config)}
+    refused = okienko("serve", "--port", str(free_port()), env=env)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        f"okienko: error: OKIENKO_CONFIG {config}: okienko.prot: unknown key; did you mean port?",
+        f"OKIENKO_CONFIG {config}: okienk: unknown key; did you mean okienko?"]
+
+
+def test_the_retired_timezone_setting_is_named_at_start(tmp_path: Path) -> None:
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path), "OKIENKO_TIMEZONE": "Europe/Kyiv"}
+    checked = okienko("office", "check", str(DEMO_OFFICE), env=env)
+    assert checked.returncode == 0
+    assert ("OKIENKO_TIMEZONE is no longer used and is ignored: the time zone is the office's: `timezone` in the "
+            "office file's [office] (docs/office-config.md)") in checked.stderr

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import IN_CI, drop_everything
-from tests.servers import okienko_servers, prepare_hall, serve_env
+from tests.servers import okienko_servers, prepare_hall, serve_env, wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 REDIS_URL = os.environ.get("OKIENKO_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -29,7 +31,8 @@ def redis_reachable() -> bool:
 
 
 @pytest.fixture(params=["redis", "postgresql"])
-def two_servers(request, postgres_url: str, tmp_path: Path):
+def hall_on_two_servers(request, postgres_url: str, tmp_path: Path):
+    """Two `okienko serve` over one PostgreSQL, the broker Redis or NOTIFY: (urls, tokens, their environment)."""
     broker = REDIS_URL if request.param == "redis" else "postgresql"
     if request.param == "redis" and not redis_reachable():
         if IN_CI:
@@ -43,7 +46,13 @@ def two_servers(request, postgres_url: str, tmp_path: Path):
     # Listings stay cached for a minute: what one process learns must reach the other at once.
     env = serve_env(postgres_url, tmp_path, broker_url=broker, slots_cache_seconds="60")
     with okienko_servers(env, tmp_path, count=2) as servers:
-        yield [server.url for server in servers], tokens
+        yield [server.url for server in servers], tokens, env
+
+
+@pytest.fixture
+def two_servers(hall_on_two_servers):
+    urls, tokens, _env = hall_on_two_servers
+    return urls, tokens
 
 
 async def test_a_board_on_one_process_sees_calls_made_on_the_other(two_servers) -> None:
@@ -119,3 +128,25 @@ async def test_a_slot_filled_through_one_process_is_shown_full_by_the_other_at_o
             "service": "A", "start": slot["start"], "language": "en", "name": "Late Comer", "birth_date": "1990-04-12",
             "document_number": "FE 299999", "phone": "", "email": "late@example.com"})
         assert late.status_code == 409 and late.json()["error"] == "slot_full"
+
+
+def test_an_office_file_loaded_by_the_cli_reaches_both_processes_at_once(hall_on_two_servers, tmp_path: Path) -> None:
+    (first, second), tokens, env = hall_on_two_servers
+    kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+
+    def limit_of_k(base: str) -> int | None:
+        services = httpx.get(f"{base}/api/v1/services", headers=kiosk, timeout=5).json()["services"]
+        return next(service["daily_limit"] for service in services if service["code"] == "K")
+
+    # Both processes hold the set-up in memory (read at their start, kept for 30 s).
+    assert (limit_of_k(first), limit_of_k(second)) == (None, None)
+    office_file = tmp_path / "hall-office.toml"   # what prepare_hall loaded
+    office_file.write_text(office_file.read_text(encoding="utf-8").replace(
+        'code = "K"\nprefix = "K"\n', 'code = "K"\nprefix = "K"\ndaily_limit = 7\n'), encoding="utf-8")
+    loaded = subprocess.run([sys.executable, "-m", "booking_api.cli", "office", "load", str(office_file)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "running server processes were told through the broker" in loaded.stderr
+    # Well inside the 30 s expiry: only the broker's message can have brought it.
+    wait_until(lambda: (limit_of_k(first), limit_of_k(second)) == (7, 7), 5,
+               "a process still shows the office as it was before the load")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import logging
+
 import pytest
 
-from booking_api.settings import SettingsError, async_url, ensure_secret_key, load_settings, setting_fields
+from booking_api.settings import RETIRED, SettingsError, async_url, ensure_secret_key, load_settings, setting_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_defaults() -> None:
     settings = load_settings({})
     assert settings.database_url == "sqlite:///var/okienko.db"
-    assert settings.timezone == "Europe/Warsaw"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 
@@ -45,11 +46,41 @@ def test_bad_values_are_named(environ: dict, words: str) -> None:
         load_settings(environ)
 
 
-def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text, message", [
+    ("[okienko]\nprot = 1\n", "okienko.prot: unknown key; did you mean port?"),
+    ('[okienko]\nbroker = "memory"\n', "okienko.broker: unknown key; did you mean broker_url?"),
+    # A misspelt table would make the whole file count for nothing; a key outside it too.
+    ("[okienk]\nport = 9000\n", "okienk: unknown key; did you mean okienko?"),
+    ("port = 9000\n[okienko]\n", "port: unknown key; known: okienko"),
+    ('okienko = "x"\n', "okienko: expected a table"),
+])
+def test_unknown_key_in_file_is_refused_with_its_path(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "okienko.toml"
-    config.write_text("[okienko]\nprot = 1\n")
-    with pytest.raises(SettingsError, match="prot"):
+    config.write_text(text)
+    with pytest.raises(SettingsError) as refused:
         load_settings({"OKIENKO_CONFIG": str(config)})
+    assert str(refused.value) == f"OKIENKO_CONFIG {config}: {message}"
+
+
+def test_the_example_settings_file_loads_clean(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        settings = load_settings({}, ROOT / "config" / "okienko.example.toml")
+    assert settings.broker_url == "redis://redis.internal:6379/0" and caplog.records == []
+
+
+def test_the_timezone_setting_is_gone_and_setting_it_is_named(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert "timezone" not in {field.name for field in setting_fields()}
+    config = tmp_path / "okienko.toml"
+    config.write_text('[okienko]\ntimezone = "Europe/Kyiv"\nport = 9000\n')
+    with caplog.at_level(logging.WARNING, logger="okienko.settings"):
+        from_env = load_settings({"OKIENKO_TIMEZONE": "Europe/Kyiv"})
+        from_file = load_settings({"OKIENKO_CONFIG": str(config)})
+    assert from_env == load_settings({}) and from_file.port == 9000
+    why = "the time zone is the office's: `timezone` in the office file's [office] (docs/office-config.md)"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"OKIENKO_TIMEZONE is no longer used and is ignored: {why}",
+        f"timezone in {config} is no longer used and is ignored: {why}",
+    ]
 
 
 def test_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
@@ -65,3 +96,9 @@ def test_every_setting_is_documented() -> None:
     example = (ROOT / "config" / "okienko.example.toml").read_text(encoding="utf-8")
     for field in setting_fields():
         assert f"{field.name} =" in example, field.name
+
+    # Retired settings are listed as no longer used, and nowhere else.
+    table, _, retired = doc.partition("### No longer used")
+    for env_name, key in RETIRED:
+        assert f"| `{env_name}` | `{key}` |" in retired and f"`{env_name}`" not in table, env_name
+        assert f"{key} =" not in example, key

@@ -109,6 +109,14 @@ async def test_a_hint_is_forgotten_after_its_time_and_a_garbled_one_is_ignored()
         await hub.stop()
 
 
+async def test_an_office_loaded_hint_on_the_same_channel_is_not_a_slot_hint(caplog: pytest.LogCaptureFixture) -> None:
+    hints = SlotHints(60.0)
+    slot = (1, warsaw(2026, 12, 3, 10, 0))
+    hints.full(slot)
+    hints.receive('{"kind": "office_loaded", "office": "demo"}')   # booking_api.office's, not a mistake
+    assert hints.is_full(slot) and "not understood" not in caplog.text
+
+
 async def test_without_a_broker_a_hint_stays_in_its_process() -> None:
     alone = SlotHints(60.0)
     slot = (1, warsaw(2026, 12, 3, 10, 0))
