@@ -242,9 +242,15 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     import uvicorn
 
     from booking_api.app import create_app
+    from booking_api.links import PublicLinks, is_loopback, start_refusal
 
-    host = host or settings.host
-    port = port or settings.port
+    # The address it listens on is also its public address where none is set (booking_api/links.py).
+    settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    host, port = settings.host, settings.port
+    if not (settings.public_url or is_loopback(host)):
+        refusal = start_refusal(settings, _run(_with_db(settings, _takes_bookings)))
+        if refusal:
+            raise CommandError(refusal)
     if workers > 1:
         if settings.is_sqlite:
             raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
@@ -253,13 +259,26 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             # cross the workers, so they use the application database's NOTIFY instead.
             os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
             say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
+        os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
         uvicorn.run("booking_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0
     app = create_app(settings, demo_links=demo_links)
-    say(f"Okienko is at http://{host}:{port}/")
+    say(f"Okienko is at {PublicLinks.from_settings(settings).base}/")
     uvicorn.run(app, host=host, port=port, **server_options(settings))
     return 0
+
+
+async def _takes_bookings(conn: Any) -> bool:
+    """Whether any service of any office takes online bookings (and so writes emails with links)."""
+    import sqlalchemy as sa
+
+    from booking_api.booking_rules import SlotSchedule
+    from booking_api.models import Service
+
+    services = Service.__table__
+    schedules = (await conn.execute(sa.select(services.c.booking).where(services.c.active))).scalars()
+    return any(SlotSchedule.from_mapping(schedule) is not None for schedule in schedules)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

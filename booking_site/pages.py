@@ -30,6 +30,7 @@ from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES
+from booking_api.links import PublicLinks
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
 from booking_api.people import FIELD_MESSAGES, countries, mask_email
@@ -170,7 +171,6 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
     cancel_until = cancel_deadline(booking).astimezone(setup.timezone)
     now = app.clock.now()
     office = request.query_params.get("office")
-    query = urlencode({"secret": secret, "lang": language, **({"office": office} if office else {})})
     return {
         **shown,
         "service_name_pl": setup.service_by_id(booking["service_id"]).name("pl"),
@@ -182,9 +182,9 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
                              f"{format_time(cancel_until, 'HH:mm', locale=language)}",
         "movable": can_change(setup, booking, now),
         "cancellable": can_cancel(booking, now),
-        "manage_path": f"/book/manage/{booking['code']}?{query}",
-        "calendar_path": f"/api/v1/bookings/{booking['code']}/calendar.ics?{query}",
-        "qr_path": f"/book/qr/{booking['code']}.svg",
+        "manage_path": PublicLinks.manage_path(booking["code"], secret, language, office),
+        "calendar_path": PublicLinks.calendar_path(booking["code"], secret, language, office),
+        "qr_path": PublicLinks.booking_qr_path(booking["code"]),
     }
 
 

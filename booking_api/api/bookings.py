@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api import bodies
-from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, read_json, \
-    require_kiosk, require_staff
+from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, \
+    public_links, read_json, require_kiosk, require_staff
 from booking_api.api.tickets import idempotency_key, issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
@@ -136,7 +136,8 @@ async def confirm_booking(request: Request) -> Response:
     confirmed = await app.booking.confirm(setup, request.path_params["booking_id"], str(code))
     out = booking_json(setup, confirmed.booking, confirmed.booking["language"] or language)
     out["secret"] = confirmed.secret
-    out["manage_url"] = app.booking.notifier.manage_url(confirmed.booking, confirmed.secret)
+    out["manage_url"] = public_links(request).manage(confirmed.booking["code"], confirmed.secret,
+                                                    confirmed.booking["language"], setup.code)
     return JSONResponse(out, status_code=201)
 
 
