@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.bookings import normalise_code, record
 from booking_api.errors import DomainError
+from booking_api.hours import office_day
 from booking_api.models import Booking, IdempotencyKey, Ticket
 from booking_api.office import OfficeSetup
 from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch, people_ahead_and_wait
@@ -49,7 +50,7 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
     policy = setup.booking_policy
     local = booking["starts_at"].astimezone(setup.timezone)
     opens = booking["starts_at"] - timedelta(minutes=policy.check_in_early_minutes)
-    if local.date() != now.astimezone(setup.timezone).date() and now < opens:
+    if office_day(setup, booking["starts_at"]) != office_day(setup, now) and now < opens:
         raise DomainError("check_in_wrong_day", day=format_date(local.date(), format="long", locale=language),
                           time=format_time(local, "HH:mm", locale=language))
     if now < opens:

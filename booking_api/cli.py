@@ -346,9 +346,10 @@ def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
     Returns (service, day, window opens) for each."""
     from zoneinfo import ZoneInfo
 
-    from booking_api.hours import holiday_name
+    from booking_api.hours import holiday_name, office_day
 
     local = now.astimezone(ZoneInfo(spec.timezone))
+    today = office_day(ZoneInfo(spec.timezone), now)
     closures = {day for day, _why in spec.closures}
     office_mode = spec.booking_policy.get("release_mode", "first_come")
     changed = []
@@ -357,7 +358,7 @@ def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
         if not booking or not booking.get("days") or booking.get("release_mode", office_mode) != "draw":
             continue
         for horizon in range(int(booking.get("horizon_days", 30)), 60):
-            day = local.date() + timedelta(days=horizon)
+            day = today + timedelta(days=horizon)
             if (booking["days"].get(str(day.weekday())) or booking["days"].get(day.weekday())) \
                     and day not in closures and holiday_name(day, "en") is None:
                 break

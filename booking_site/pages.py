@@ -29,6 +29,7 @@ from booking_api.booking_rules import SlotSchedule
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
+from booking_api.hours import office_day
 from booking_api.i18n import LANGUAGES
 from booking_api.links import PublicLinks
 from booking_api.office import OfficeSetup
@@ -74,7 +75,7 @@ def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **ex
     app = okienko(request)
     return {
         "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
-        "today": app.clock.now().astimezone(setup.timezone).date().isoformat(),
+        "today": office_day(setup, app.clock.now()).isoformat(),
         "timezone": str(setup.timezone),
         "field_messages": {problem: app.translator.gettext(language, message)
                            for problem, message in FIELD_MESSAGES.items()},
@@ -122,7 +123,7 @@ async def book_page(request: Request) -> Response:
 
 def draw_places(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> dict[str, int]:
     """Places per day a draw may give out (every slot's places), from today to past the horizon."""
-    today = now.astimezone(setup.timezone).date()
+    today = office_day(setup, now)
     days = (today + timedelta(days=offset) for offset in range(schedule.horizon_days + 2))
     return {day.isoformat(): sum(slot.places for slot in slots_on(setup, schedule, day)) for day in days}
 

@@ -17,6 +17,7 @@ from booking_api.api.tickets import idempotency_key, issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
+from booking_api.hours import office_day, wall_instant
 from booking_api.i18n import LANGUAGES, _, current_language
 from booking_api.office import OfficeSetup
 from booking_api.people import folded_name, mask_email
@@ -54,7 +55,7 @@ def _moment(setup: OfficeSetup, value: Any) -> datetime:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         raise field_error(_("the field “start” must be a slot's start time from the slot list")) from None
-    return moment.replace(tzinfo=setup.timezone) if moment.tzinfo is None else moment
+    return wall_instant(setup, moment) if moment.tzinfo is None else moment
 
 
 async def list_slots(request: Request) -> Response:
@@ -240,7 +241,7 @@ async def staff_bookings(request: Request) -> Response:
     language = _language(request)
     staff = await require_staff(request)
     setup = await app.offices.by_id(staff.office_id) if staff.office_id else await _setup(request)
-    day = _day(request.query_params.get("day"), "day") or app.clock.now().astimezone(setup.timezone).date()
+    day = _day(request.query_params.get("day"), "day") or office_day(setup, app.clock.now())
     async with app.db.read() as conn:
         rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
     searched = folded_name(request.query_params.get("name") or "").split()
