@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from booking_api.errors import DomainError
 from booking_api.i18n import _
+from booking_api.roles import ROLES
 from booking_api.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
     add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
     add_user.add_argument("name")
-    add_user.add_argument("--role", required=True, choices=["clerk", "manager", "operator", "admin"])
+    add_user.add_argument("--role", required=True, choices=ROLES)
     add_user.add_argument("--office", default=None, help="office code (default: all offices)")
 
     device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
