@@ -138,7 +138,7 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
     for booking in expired:
         await pass_on_ended_hold(conn, setup, booking, secret_key=secret_key, now=now, notifier=notifier)
     released = await forget_released(conn, now, office_id=setup.id)
-    late = now - timedelta(minutes=setup.booking_policy.check_in_late_minutes)
+    late = setup.booking_policy.missed_before(now)
     missed = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id, table.c.status == "confirmed",
                                                         table.c.starts_at < late))).mappings().all()
     for booking in missed:

@@ -71,7 +71,8 @@ class Okienko:
         transports = transports_for(settings)
         outbox = OutboxSender(db, locks, clock, transports, settings.outbox_poll_seconds)
         links = PublicLinks.from_settings(settings)
-        notifier = Notifier(translator, links.base, settings.mail_from, settings.mail_from_name, can_sms="sms" in transports)
+        notifier = Notifier(translator, links.base, settings.mail_from, settings.mail_from_name,
+                            can_sms="sms" in transports)
         booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes

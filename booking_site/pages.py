@@ -170,6 +170,8 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
     ends = booking["ends_at"].astimezone(setup.timezone)
     change_until = change_deadline(setup, booking).astimezone(setup.timezone)
     cancel_until = cancel_deadline(booking).astimezone(setup.timezone)
+    check_in = [format_time(moment.astimezone(setup.timezone), "HH:mm", locale=language)
+                for moment in setup.booking_policy.check_in_window(booking["starts_at"])]
     now = app.clock.now()
     office = request.query_params.get("office")
     return {
@@ -181,6 +183,7 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
                              f"{format_time(change_until, 'HH:mm', locale=language)}",
         "cancel_until_text": f"{format_date(cancel_until.date(), format='long', locale=language)}, "
                              f"{format_time(cancel_until, 'HH:mm', locale=language)}",
+        "check_in_from_text": check_in[0], "check_in_until_text": check_in[1],
         "movable": can_change(setup, booking, now),
         "cancellable": can_cancel(booking, now),
         "manage_path": PublicLinks.manage_path(booking["code"], secret, language, office),

@@ -82,6 +82,7 @@ async def list_slots(request: Request) -> Response:
 def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> dict[str, Any]:
     """What the person sees of their booking (never the document number itself)."""
     service = setup.service_by_id(booking["service_id"])
+    check_in_from, check_in_until = setup.booking_policy.check_in_window(booking["starts_at"])
     return {
         "code": booking["code"], "status": booking["status"],
         "service": service.code, "service_name": service.name(language),
@@ -94,6 +95,8 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
         "what_to_bring": service.booking.bring(language) if service.booking else "",
         "change_until": change_deadline(setup, booking).astimezone(setup.timezone).isoformat(),
         "cancel_until": cancel_deadline(booking).astimezone(setup.timezone).isoformat(),
+        "check_in_from": check_in_from.astimezone(setup.timezone).isoformat(),
+        "check_in_until": check_in_until.astimezone(setup.timezone).isoformat(),
         "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
     }
 

@@ -91,8 +91,8 @@ async def issued_response(request: Request, setup: OfficeSetup, issued: Any, kio
                           language: str) -> JSONResponse:
     """A kiosk's new ticket, printed (or why not): 201, or 200 for an idempotent replay."""
     app = okienko(request)
-    body_out = ticket_json(public_links(request), setup, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
-                           language, app.translator)
+    body_out = ticket_json(public_links(request), setup, issued.ticket, issued.people_ahead,
+                           issued.estimated_wait_minutes, language, app.translator)
     if issued.replayed:  # the first answer was lost: tell what happened to its print
         outcome = await app.printing.outcome_of(issued.ticket["id"])
     else:
