@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.models import Device, Office, StaffToken, User
+from booking_api.passwords import hash_password
+from booking_api.roles import ROLES
 
-ROLES = ("clerk", "manager", "operator", "admin")
 DEVICE_KINDS = ("kiosk", "board")
 MAX_CACHED_TOKENS = 10_000
-_hasher = PasswordHasher()
 
 
 def new_token() -> str:
@@ -33,10 +32,6 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 @dataclass(frozen=True)

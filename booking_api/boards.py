@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.events import current_seq, record, waiting_counts
-from booking_api.hours import office_day
+from booking_api.hours import local_moment, office_day
 from booking_api.models import Office, Ticket, TicketEvent
 from booking_api.office import OfficeSetup
 
@@ -27,7 +27,7 @@ async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetim
     seq = await current_seq(conn, setup.id)
     day = office_day(setup, now)
     events, tickets = TicketEvent.__table__, Ticket.__table__
-    start_of_day = datetime.combine(day, datetime.min.time(), tzinfo=setup.timezone)
+    start_of_day = local_moment(setup, day, 0)
     calls = (await conn.execute(
         sa.select(events.c.seq, events.c.kind, events.c.at, events.c.window_id, events.c.service_id, events.c.detail)
         .where(events.c.office_id == setup.id, events.c.kind.in_(CALL_KINDS), events.c.at >= start_of_day,

@@ -9,7 +9,7 @@ and its calendar UID: a booking cannot be handed to someone else.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from booking_api.hours import closed_reason
 from booking_api.locking import take_numbers
 from booking_api.models import Booking, WaitlistEntry
 from booking_api.office import OfficeSetup
+from booking_api.people import ERASED_PERSON
 from booking_api.slots import check_bookable, schedule_of
 from booking_api.withheld import forget_released
 from booking_api.waitlist import lapse, pass_on_freed_place
@@ -137,7 +138,7 @@ async def sweep(conn: AsyncConnection, setup: OfficeSetup, *, secret_key: str, n
     for booking in expired:
         await pass_on_ended_hold(conn, setup, booking, secret_key=secret_key, now=now, notifier=notifier)
     released = await forget_released(conn, now, office_id=setup.id)
-    late = now - timedelta(minutes=setup.booking_policy.check_in_late_minutes)
+    late = setup.booking_policy.missed_before(now)
     missed = (await conn.execute(sa.select(table).where(table.c.office_id == setup.id, table.c.status == "confirmed",
                                                         table.c.starts_at < late))).mappings().all()
     for booking in missed:
@@ -161,10 +162,6 @@ async def pass_on_ended_hold(conn: AsyncConnection, setup: OfficeSetup, booking:
                               booking["place"], secret_key=secret_key, now=now, notifier=notifier)
 
 
-ERASED = {"person_name": "", "email": "", "phone": "", "document_masked": "", "document_hash": "",
-          "person_key": "", "birth_date": date(1900, 1, 1), "document_country": "", "case_key": None}
-
-
 async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
     """Pseudonymise bookings and waiting-list entries ended more than `retention_days` ago (GDPR).
 
@@ -174,10 +171,10 @@ async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: da
     table, entries = Booking.__table__, WaitlistEntry.__table__
     done = await conn.execute(sa.update(table).where(
         table.c.office_id == setup.id, table.c.ended_at < before, table.c.person_key != "",
-        table.c.status.in_(("cancelled", "expired", "checked_in", "no_show"))).values(**ERASED))
+        table.c.status.in_(("cancelled", "expired", "checked_in", "no_show"))).values(**ERASED_PERSON))
     await conn.execute(sa.update(entries).where(
         entries.c.office_id == setup.id, entries.c.joined_at < before, entries.c.person_key != "",
-        entries.c.status.in_(("booked", "lapsed", "left"))).values(**ERASED))
+        entries.c.status.in_(("booked", "lapsed", "left"))).values(**ERASED_PERSON))
     return done.rowcount or 0
 
 

@@ -16,6 +16,7 @@ from babel.dates import format_date, format_time
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.i18n import Translator, _
+from booking_api.links import PublicLinks
 from booking_api.office import OfficeSetup, ServiceSetup
 from booking_api.outbox import enqueue
 from calendar_sync.ics import booking_calendar
@@ -38,10 +39,11 @@ def _when(local: datetime, language: str) -> str:
 
 
 class Notifier:
-    def __init__(self, translator: Translator, base_url: str, sender: str, sender_name: str,
+    def __init__(self, translator: Translator, public_url: str, sender: str, sender_name: str,
                  can_sms: bool = False) -> None:
+        """`public_url`: the server's public address (booking_api/links.py), which every link starts with."""
         self.translator = translator
-        self.base_url = base_url.rstrip("/")
+        self.links = PublicLinks(public_url.rstrip("/"))
         self.sender = sender
         self.sender_name = sender_name
         self.can_sms = can_sms
@@ -53,8 +55,8 @@ class Notifier:
         local = booking["starts_at"].astimezone(setup.timezone)
         return _when(local.replace(tzinfo=None), booking["language"])
 
-    def manage_url(self, booking: dict[str, Any], secret: str) -> str:
-        return f"{self.base_url}/book/manage/{booking['code']}?secret={secret}&lang={booking['language']}"
+    def manage_url(self, setup: OfficeSetup, booking: dict[str, Any], secret: str) -> str:
+        return self.links.manage(booking["code"], secret, booking["language"], setup.code)
 
     def calendar(self, setup: OfficeSetup, service: ServiceSetup, booking: dict[str, Any], method: str,
                  now: datetime, url: str | None = None) -> bytes:
@@ -87,7 +89,7 @@ class Notifier:
             subject = self._t(language, _("A place is free for you: {service}"), **params)
             body = self._t(language, _("Hello,\n\nA place has become free for you: {service}, {when}, {office}.\n\n"
                                        "To take it, enter this code by {until}: {code}\n"), **params)
-            body += f"\n{self.base_url}/book/confirm/{booking['id']}?lang={language}\n"
+            body += f"\n{self.links.confirm(booking['id'], language, setup.code)}\n"
         else:
             subject = self._t(language, _("Your confirmation code: {code}"), **params)
             body = self._t(language, _("Hello,\n\nTo confirm your booking ({service}, {when}, {office}), enter this "
@@ -109,7 +111,7 @@ class Notifier:
                           now: datetime) -> dict[str, Any]:
         """The confirmation email with its calendar entry, as `enqueue`'s arguments (a draw writes many)."""
         language = booking["language"]
-        link = self.manage_url(booking, secret)
+        link = self.manage_url(setup, booking, secret)
         schedule = service.booking
         params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking),
                   "office": setup.name, "name": booking["person_name"], "link": link,
@@ -147,9 +149,9 @@ class Notifier:
     def draw_day(self, setup: OfficeSetup, entry: dict[str, Any], day: Any) -> str:
         return _full_date(day, entry["language"])
 
-    def entry_status_url(self, entry: dict[str, Any]) -> str:
+    def entry_status_url(self, setup: OfficeSetup, entry: dict[str, Any]) -> str:
         """The entry's page (the receipt is added by whoever holds it: it is never in an email)."""
-        return f"{self.base_url}/book/draw/{entry['id']}?lang={entry['language']}"
+        return self.links.draw_entry(entry["id"], language=entry["language"], office=setup.code)
 
     async def entry_code(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                          entry: dict[str, Any], draw: dict[str, Any], code: str, now: datetime) -> None:
@@ -196,5 +198,5 @@ class Notifier:
         if waiting:
             body += "\n" + self._t(language, _("You are now on the waiting list for {service}, in the drawn order: if a "
                                                "place becomes free, we will write to you.\n"), **params)
-        body += f"\n{self.entry_status_url(entry)}\n"
+        body += f"\n{self.entry_status_url(setup, entry)}\n"
         return {"channel": "email", "recipient": entry["email"], "subject": subject, "body": body}

@@ -8,6 +8,7 @@ docs/office-config.md documents every key.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -92,3 +93,16 @@ class BookingPolicy:
 
     def draw_minutes_of(self, schedule: SlotSchedule) -> int:
         return schedule.draw_minutes if schedule.draw_minutes is not None else self.draw_minutes
+
+    def check_in_window(self, starts_at: datetime) -> tuple[datetime, datetime]:
+        """When the kiosk takes the code of a visit starting at `starts_at`: from
+        `check_in_early_minutes` before it to `check_in_late_minutes` after it, both included.
+        The kiosk, the sweeper that marks no-shows (`missed_before`) and the booking's page all
+        take the window from here, so what the visitor is told is what the kiosk does."""
+        return (starts_at - timedelta(minutes=self.check_in_early_minutes),
+                starts_at + timedelta(minutes=self.check_in_late_minutes))
+
+    def missed_before(self, now: datetime) -> datetime:
+        """Visits starting before this are past their check-in window at `now` (no-shows):
+        `now > check_in_window(start)[1]`, put as a bound on the start for a query."""
+        return now - timedelta(minutes=self.check_in_late_minutes)

@@ -32,7 +32,7 @@ from booking_api.errors import DomainError
 from booking_api.locking import take_numbers
 from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, Draw, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
-from booking_api.people import Person, document_hash, mask_document, mask_email, mask_phone, person_key
+from booking_api.people import PERSON_COLUMNS, Person, mask_email, mask_phone, stored_person
 from booking_api.slots import Slot, check_bookable, schedule_of
 from booking_api.withheld import forget_released, occupied_places, withhold
 
@@ -185,12 +185,13 @@ async def _unused_code(conn: AsyncConnection, office_id: int) -> str:
 async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, starts_at: datetime,
                person: Person, *, language: str, secret_key: str, now: datetime, notifier: Notifier,
                waitlist_entry_id: int | None = None, hold_minutes: int | None = None,
-               known_person_key: str | None = None, known_document: tuple[str, str] | None = None,
+               stored: dict[str, Any] | None = None,
                case_key: str | None = None) -> Held:
     """Hold a place of the slot at `starts_at` for `person` and send them a one-time code.
 
     `case_key` (the keyed hash of a case number, `people.case_key`) binds the booking to a case:
-    one active booking per case and service.
+    one active booking per case and service. `stored`: the person as a waiting-list entry keeps
+    them (`people.PERSON_COLUMNS`), for an offer made to it (its document number is not known).
     Refuses with `closed_day`, `outside_horizon`, `no_such_slot`, `draw_pending` (a draw day whose
     draw has not run), `already_booked`, `case_already_booked`, `unknown_case` (where the office
     keeps a list of open cases) or `slot_full`.
@@ -198,9 +199,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     schedule = schedule_of(service, language)
     slot = check_bookable(setup, schedule, starts_at, now) if waitlist_entry_id is None else \
         _known_slot(setup, service, starts_at)
-    key = known_person_key or person_key(secret_key, person)
-    hashed, masked = known_document or (document_hash(secret_key, person.document_number),
-                                        mask_document(person.document_number))
+    kept = {name: stored[name] for name in PERSON_COLUMNS} if stored else stored_person(secret_key, person)
+    key = kept["person_key"]
     # Slot lock first, booking rows after: every writer takes them in this order (no deadlocks).
     place, left = await take_place(conn, setup, service, slot, now)
     if waitlist_entry_id is None:
@@ -219,10 +219,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     row = {
         "id": booking_id, "office_id": setup.id, "service_id": service.id, "office_day": slot.day,
         "starts_at": slot.starts_at, "ends_at": slot.ends_at, "place": place, "status": "held", "code": code,
-        "secret_hash": "", "person_key": key, "person_name": person.name, "birth_date": person.birth_date,
-        "document_hash": hashed, "document_masked": masked, "document_country": person.document_country,
-        "case_key": case_key, "email": person.email, "phone": person.phone,
-        "language": language, "confirm_code_hash": digest(booking_id, one_time), "confirm_attempts": 0,
+        "secret_hash": "", **kept, "case_key": case_key, "language": language,
+        "confirm_code_hash": digest(booking_id, one_time), "confirm_attempts": 0,
         "hold_expires_at": now + timedelta(minutes=minutes), "sequence": 0, "flag": None,
         "waitlist_entry_id": waitlist_entry_id, "ticket_id": None, "created_at": now, "confirmed_at": None,
         "ended_at": None,

@@ -100,7 +100,7 @@ async def booking_of_ticket(conn: AsyncConnection, setup: OfficeSetup, ticket: d
     # The booking's day is its slot's local day, the ticket's appointment: the (office, day) index finds it.
     row = (await conn.execute(sa.select(bookings).where(
         bookings.c.office_id == setup.id,
-        bookings.c.office_day == ticket["appointment_at"].astimezone(setup.timezone).date(),
+        bookings.c.office_day == office_day(setup, ticket["appointment_at"]),
         bookings.c.ticket_id == ticket["id"]))).mappings().first()
     return dict(row) if row else None
 

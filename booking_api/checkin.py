@@ -7,7 +7,7 @@ checked in once: the conditional UPDATE from "confirmed" and the ticket are one 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.bookings import normalise_code, record
 from booking_api.errors import DomainError
+from booking_api.hours import office_day
 from booking_api.models import Booking, IdempotencyKey, Ticket
 from booking_api.office import OfficeSetup
 from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch, people_ahead_and_wait
@@ -46,16 +47,15 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
         raise DomainError("already_checked_in", number=ticket["number"] if ticket else "")
     if booking["status"] != "confirmed":
         raise DomainError("booking_not_active")
-    policy = setup.booking_policy
     local = booking["starts_at"].astimezone(setup.timezone)
-    opens = booking["starts_at"] - timedelta(minutes=policy.check_in_early_minutes)
-    if local.date() != now.astimezone(setup.timezone).date() and now < opens:
+    opens, closes = setup.booking_policy.check_in_window(booking["starts_at"])
+    if office_day(setup, booking["starts_at"]) != office_day(setup, now) and now < opens:
         raise DomainError("check_in_wrong_day", day=format_date(local.date(), format="long", locale=language),
                           time=format_time(local, "HH:mm", locale=language))
     if now < opens:
         raise DomainError("check_in_too_early", time=format_time(local, "HH:mm", locale=language),
                           opens=format_time(opens.astimezone(setup.timezone), "HH:mm", locale=language))
-    if now > booking["starts_at"] + timedelta(minutes=policy.check_in_late_minutes):
+    if now > closes:
         raise DomainError("check_in_too_late", time=format_time(local, "HH:mm", locale=language))
     service = setup.service_by_id(booking["service_id"])
     request = TicketRequest(service_code=service.code, language=language, device_id=device_id,

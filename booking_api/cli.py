@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from booking_api.errors import DomainError
 from booking_api.i18n import _
+from booking_api.roles import ROLES
 from booking_api.settings import Settings, SettingsError, ensure_secret_key, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
     add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
     add_user.add_argument("name")
-    add_user.add_argument("--role", required=True, choices=["clerk", "manager", "operator", "admin"])
+    add_user.add_argument("--role", required=True, choices=ROLES)
     add_user.add_argument("--office", default=None, help="office code (default: all offices)")
 
     device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
@@ -280,9 +281,15 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     import uvicorn
 
     from booking_api.app import create_app
+    from booking_api.links import PublicLinks, is_loopback, start_refusal
 
-    host = host or settings.host
-    port = port or settings.port
+    # The address it listens on is also its public address where none is set (booking_api/links.py).
+    settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    host, port = settings.host, settings.port
+    if not (settings.public_url or is_loopback(host)):
+        refusal = start_refusal(settings, _run(_with_db(settings, _takes_bookings)))
+        if refusal:
+            raise CommandError(refusal)
     if workers > 1:
         if settings.is_sqlite:
             raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
@@ -291,13 +298,26 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             # cross the workers, so they use the application database's NOTIFY instead.
             os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
             say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
+        os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
         uvicorn.run("booking_api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0
     app = create_app(settings, demo_links=demo_links)
-    say(f"Okienko is at http://{host}:{port}/")
+    say(f"Okienko is at {PublicLinks.from_settings(settings).base}/")
     uvicorn.run(app, host=host, port=port, **server_options(settings))
     return 0
+
+
+async def _takes_bookings(conn: Any) -> bool:
+    """Whether any service of any office takes online bookings (and so writes emails with links)."""
+    import sqlalchemy as sa
+
+    from booking_api.booking_rules import SlotSchedule
+    from booking_api.models import Service
+
+    services = Service.__table__
+    schedules = (await conn.execute(sa.select(services.c.booking).where(services.c.active))).scalars()
+    return any(SlotSchedule.from_mapping(schedule) is not None for schedule in schedules)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -365,9 +385,10 @@ def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
     Returns (service, day, window opens) for each."""
     from zoneinfo import ZoneInfo
 
-    from booking_api.hours import holiday_name
+    from booking_api.hours import holiday_name, office_day
 
     local = now.astimezone(ZoneInfo(spec.timezone))
+    today = office_day(ZoneInfo(spec.timezone), now)
     closures = {day for day, _why in spec.closures}
     office_mode = spec.booking_policy.get("release_mode", "first_come")
     changed = []
@@ -376,7 +397,7 @@ def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
         if not booking or not booking.get("days") or booking.get("release_mode", office_mode) != "draw":
             continue
         for horizon in range(int(booking.get("horizon_days", 30)), 60):
-            day = local.date() + timedelta(days=horizon)
+            day = today + timedelta(days=horizon)
             if (booking["days"].get(str(day.weekday())) or booking["days"].get(day.weekday())) \
                     and day not in closures and holiday_name(day, "en") is None:
                 break

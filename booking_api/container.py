@@ -14,6 +14,7 @@ from booking_api.clock import Clock, SystemClock
 from booking_api.db import Database
 from booking_api.estimates import Estimator
 from booking_api.events import current_seq, events_after
+from booking_api.links import PublicLinks
 from booking_api.live import LiveHub, broker_for
 from booking_api.i18n import LANGUAGES, Translator
 from booking_api.locking import Locks
@@ -49,6 +50,7 @@ class Okienko:
     booking: OnlineBooking
     check_ins: KioskCheckIn
     templates: jinja2.Environment
+    links: PublicLinks
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -68,8 +70,9 @@ class Okienko:
         live = LiveHub(broker_for(settings.broker_url, settings.database_url), load_events)
         transports = transports_for(settings)
         outbox = OutboxSender(db, locks, clock, transports, settings.outbox_poll_seconds)
-        notifier = Notifier(translator, settings.public_url or f"http://{settings.host}:{settings.port}",
-                            settings.mail_from, settings.mail_from_name, can_sms="sms" in transports)
+        links = PublicLinks.from_settings(settings)
+        notifier = Notifier(translator, links.base, settings.mail_from, settings.mail_from_name,
+                            can_sms="sms" in transports)
         booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
@@ -82,7 +85,7 @@ class Okienko:
             outbox=outbox, booking=booking,
             check_ins=KioskCheckIn(locks, clock, estimator, live.publish,
                                    settings.check_in_wrong_codes_per_minute),
-            templates=_templates(translator),
+            templates=_templates(translator), links=links,
         )
 
     async def current_seq(self, office_id: int) -> int:

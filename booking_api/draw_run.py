@@ -35,6 +35,7 @@ from booking_api.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, Booki
     WaitlistEntry
 from booking_api.office import OfficeSetup
 from booking_api.outbox import enqueue_many
+from booking_api.people import PERSON_COLUMNS
 from booking_api.slots import Slot, slots_on
 from booking_api.withheld import occupied_places
 
@@ -105,8 +106,7 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
                                                       entries_table.c.status == "pending")
                        .values(status="expired", confirm_code_hash=None))
     needed = [entries_table.c[name] for name in (
-        "id", "person_key", "person_name", "birth_date", "document_hash", "document_masked", "document_country",
-        "case_key", "email", "phone", "language", "preferences", "secret_hash", "ticket")]
+        "id", *PERSON_COLUMNS, "case_key", "language", "preferences", "secret_hash", "ticket")]
     entries = [dict(row) for row in (await conn.execute(sa.select(*needed).where(
         entries_table.c.draw_id == draw_id, entries_table.c.status == "entered"))).mappings()]
     # Holds past their time on this day free their places now (under the day's slot locks, as a hold
@@ -142,10 +142,7 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
                 "id": secrets.token_urlsafe(16), "office_id": setup.id, "service_id": service.id,
                 "office_day": slot.day, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "place": place,
                 "status": "confirmed", "code": codes.pop(), "secret_hash": digest(secret),
-                "person_key": entry["person_key"], "person_name": entry["person_name"],
-                "birth_date": entry["birth_date"], "document_hash": entry["document_hash"],
-                "document_masked": entry["document_masked"], "document_country": entry["document_country"],
-                "case_key": entry["case_key"], "email": entry["email"], "phone": entry["phone"],
+                **{name: entry[name] for name in PERSON_COLUMNS}, "case_key": entry["case_key"],
                 "language": entry["language"], "confirm_code_hash": None, "confirm_attempts": 0,
                 "hold_expires_at": None, "sequence": 0, "flag": None, "waitlist_entry_id": None, "ticket_id": None,
                 "created_at": now, "confirmed_at": now, "ended_at": None}
@@ -165,10 +162,7 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
                 # Joined at the draw's moment, a microsecond per rank apart: the list keeps the drawn order.
                 waitlist_rows.append({
                     "office_id": setup.id, "service_id": service.id, "status": "waiting",
-                    "person_key": entry["person_key"], "person_name": entry["person_name"],
-                    "birth_date": entry["birth_date"], "document_hash": entry["document_hash"],
-                    "document_masked": entry["document_masked"], "document_country": entry["document_country"],
-                    "case_key": entry["case_key"], "email": entry["email"], "phone": entry["phone"],
+                    **{name: entry[name] for name in PERSON_COLUMNS}, "case_key": entry["case_key"],
                     "language": entry["language"], "joined_at": now + timedelta(microseconds=rank),
                     # the receipt's hash: the receipt lets its holder leave the list too
                     "secret_hash": entry["secret_hash"]})

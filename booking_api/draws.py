@@ -34,7 +34,7 @@ from booking_api.bookings import digest, refuse_second_booking
 from booking_api.errors import DomainError
 from booking_api.models import Booking, Draw, DrawEntry, WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
-from booking_api.people import Person, document_hash, mask_document, mask_email, person_key
+from booking_api.people import ERASED_PERSON, Person, mask_email, stored_person
 from booking_api.slots import draw_days_around, draw_window
 
 AHEAD = timedelta(hours=24)          # draws are made (and their commitment shown) this long ahead
@@ -250,7 +250,8 @@ async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup
     maps it).
     """
     _check_open(setup, draw, now)
-    key = person_key(secret_key, person)
+    kept = stored_person(secret_key, person)
+    key = kept["person_key"]
     await refuse_second_booking(conn, setup, service, key, case_key, language)
     table = DrawEntry.__table__
     await conn.execute(sa.update(table).where(
@@ -265,11 +266,7 @@ async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup
     one_time = f"{secrets.randbelow(1_000_000):06d}"
     row = {
         "id": entry_id, "office_id": setup.id, "draw_id": draw["id"], "service_id": service.id, "status": "pending",
-        "person_key": key, "person_name": person.name, "birth_date": person.birth_date,
-        "document_hash": document_hash(secret_key, person.document_number),
-        "document_masked": mask_document(person.document_number),
-        "document_country": person.document_country, "case_key": case_key,
-        "email": person.email, "phone": person.phone, "language": language, "preferences": preferences,
+        **kept, "case_key": case_key, "language": language, "preferences": preferences,
         "confirm_code_hash": digest(entry_id, one_time), "confirm_attempts": 0,
         "pending_expires_at": min(now + timedelta(minutes=setup.booking_policy.hold_minutes), draw["closes_at"]),
         "secret_hash": "", "ticket": None, "rank": None, "booking_id": None, "created_at": now, "entered_at": None,
@@ -407,7 +404,5 @@ async def erase_old_entries(conn: AsyncConnection, setup: OfficeSetup, now: date
     table = DrawEntry.__table__
     done = await conn.execute(sa.update(table).where(
         table.c.office_id == setup.id, table.c.created_at < now - timedelta(days=setup.booking_policy.retention_days),
-        table.c.person_key != "", table.c.status.not_in(("pending", "entered"))).values(
-        person_key="", person_name="", birth_date=date(1900, 1, 1), document_hash="", document_masked="",
-        email="", phone=""))
+        table.c.person_key != "", table.c.status.not_in(("pending", "entered"))).values(**ERASED_PERSON))
     return done.rowcount or 0

@@ -2,30 +2,57 @@
 
 All of it in the office's local time (Europe/Warsaw by default), so that the day's numbering
 starts at local midnight and the cut-off minute is right on the nights the clocks change.
+
+The office's clock has one home, here: `office_day` (the office day of an instant) and
+`local_moment` / `wall_instant` (the instant of a wall time on a day). Nobody else turns an
+instant into a day or a wall time into an instant. On the nights the clocks change they follow
+one rule:
+
+- a wall time the clocks skip (Warsaw, last Sunday of March: 02:00 → 03:00, so 02:30 never
+  shows) moves forward by the gap: 02:30 is the instant the clock shows 03:30;
+- a wall time the clocks show twice (last Sunday of October: 03:00 → 02:00, so 02:30 shows
+  twice) is the first of the two: 02:30+02:00.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 import holidays
 
 from booking_api.office import OfficeSetup, ServiceSetup
 
 
-def office_day(setup: OfficeSetup, now: datetime) -> date:
-    """The office's calendar day at `now` (local date, not UTC)."""
-    return now.astimezone(setup.timezone).date()
+def _zone(where: OfficeSetup | ZoneInfo) -> ZoneInfo:
+    return where.timezone if isinstance(where, OfficeSetup) else where
 
 
-def local_moment(setup: OfficeSetup, day: date, minute: int) -> datetime:
-    """The aware moment of `minute` after local midnight on `day` (24:00 is the next midnight)."""
+def office_day(where: OfficeSetup | ZoneInfo, now: datetime) -> date:
+    """The office's calendar day at the instant `now` (its local date, not UTC's): the day a ticket
+    is numbered on, a booking falls on, a day's listing starts from. `where`: the office or its zone."""
+    return now.astimezone(_zone(where)).date()
+
+
+def wall_instant(where: OfficeSetup | ZoneInfo, wall: datetime) -> datetime:
+    """The instant the office's clock shows the naive `wall` time, in the office's zone (normalised:
+    its fields are what the clock shows). Skipped by the clocks: moved forward by the gap; shown
+    twice: the first (the module's rule)."""
+    zone = _zone(where)
+    # fold=0 reads a skipped time with the offset before the change (so it lands after the gap)
+    # and a repeated time as its first showing; the round trip through UTC normalises it.
+    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc).astimezone(zone)
+
+
+def local_moment(where: OfficeSetup | ZoneInfo, day: date, minute: int) -> datetime:
+    """The instant of the wall time `minute` after local midnight on `day` (24:00: the next
+    midnight), by `wall_instant`'s rule."""
     if minute >= 24 * 60:
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=setup.timezone)
-    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
+        day, minute = day + timedelta(days=minute // (24 * 60)), minute % (24 * 60)
+    return wall_instant(where, datetime.combine(day, time(minute // 60, minute % 60)))
 
 
 @lru_cache(maxsize=16)
@@ -115,7 +142,7 @@ def availability(setup: OfficeSetup, service: ServiceSetup, now: datetime, estim
     if not service.walk_in:
         return Availability(False, "booking_only", {"service": name})
     local = now.astimezone(setup.timezone)
-    day = local.date()
+    day = office_day(setup, now)
     ranges = _today_ranges(setup, service, day)
     if not ranges:
         return Availability(False, "service_closed_today", {"service": name})

@@ -37,7 +37,7 @@ from booking_api.clock import Clock
 from booking_api.db import Database
 from booking_api.errors import DomainError
 from booking_api.estimates import Estimator
-from booking_api.hours import closed_reason, holiday_name
+from booking_api.hours import closed_reason, holiday_name, office_day
 from booking_api.i18n import LANGUAGES
 from booking_api.locking import Admission, KeyedGate, Locks
 from booking_api.logs import loggable
@@ -87,7 +87,7 @@ class OnlineBooking:
         if client is not None:
             self._listings_per_client.hit(client, setup.booking_policy.listings_per_address_per_minute, now)
         schedule = schedule_of(service, language)
-        today = now.astimezone(setup.timezone).date()
+        today = office_day(setup, now)
         first = first or today
         last = last or first + timedelta(days=schedule.horizon_days + 1)
         key = (setup.id, service.id, first, last, language)
@@ -192,7 +192,7 @@ class OnlineBooking:
         now = self.clock.now()
         pattern = setup.booking_policy.case_number_pattern if service.booking and service.booking.case_number \
             else None
-        person, case_number = check_applicant(details, now.astimezone(setup.timezone).date(), pattern)
+        person, case_number = check_applicant(details, office_day(setup, now), pattern)
         case = case_key(self.secret_key, case_number) if case_number else None
         return service, person, case, now
 
@@ -362,7 +362,7 @@ class OnlineBooking:
         except DomainError:
             return
         now = self.clock.now()
-        today = now.astimezone(setup.timezone).date()
+        today = office_day(setup, now)
         for year in (today.year, today.year + 1):
             new_year = date(year, 1, 1)
             closed_reason(setup, new_year)

@@ -46,6 +46,8 @@ SCHEMAS: dict[str, Any] = {
         "email": {"type": "string", "description": "masked"}, "what_to_bring": STR,
         "change_until": {**TIME, "description": "moving is possible until this moment"},
         "cancel_until": {**TIME, "description": "cancelling is possible until this moment (the visit's start)"},
+        "check_in_from": {**TIME, "description": "the kiosk takes the booking code from this moment"},
+        "check_in_until": {**TIME, "description": "... until this moment; later the booking is a no-show"},
         "flag": {"type": "string", "nullable": True, "description": "day_closed: the office closed that day"},
         "calendar_uid": STR, "sequence": {"type": "integer"}}},
 }

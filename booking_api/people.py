@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import babel
 
@@ -218,6 +219,27 @@ def document_matches(secret_key: str, stored_hash: str, typed: str) -> bool:
     """Whether a number typed or scanned at the desk is the booking's document number."""
     typed_number = normalise_document(typed)
     return bool(typed_number) and hmac.compare_digest(document_hash(secret_key, typed_number), stored_hash)
+
+
+# What a booking, a waiting-list entry and a draw entry keep of their person: the same columns in
+# the three tables, copied as they are when one becomes another (an entry drawn, an offer made).
+PERSON_COLUMNS = ("person_key", "person_name", "birth_date", "document_hash", "document_masked", "document_country",
+                  "email", "phone")
+# ... and what is left of them once erased after `retention_days` (GDPR), with the case's keyed hash:
+# the rows stay for statistics and the draws' published results, not for knowing who came.
+ERASED_PERSON: dict[str, Any] = {"person_key": "", "person_name": "", "birth_date": date(1900, 1, 1),
+                                 "document_hash": "", "document_masked": "", "document_country": "", "email": "",
+                                 "phone": "", "case_key": None}
+
+
+def stored_person(secret_key: str, person: Person) -> dict[str, Any]:
+    """The person as every table keeps them (PERSON_COLUMNS): the keyed hashes that find the same
+    travel document again (`person_key`, `document_hash`), the number masked for the desk, never
+    the number itself."""
+    return {"person_key": person_key(secret_key, person), "person_name": person.name,
+            "birth_date": person.birth_date, "document_hash": document_hash(secret_key, person.document_number),
+            "document_masked": mask_document(person.document_number),
+            "document_country": person.document_country, "email": person.email, "phone": person.phone}
 
 
 def contact_key(secret_key: str, contact: str) -> str:

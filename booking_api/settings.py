@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -49,11 +50,14 @@ class Settings:
         default="", metadata=_doc("Code of the office this server serves by default; empty: the only "
                                   "(or first) office in the database.", "OKIENKO_OFFICE"))
     public_url: str = field(
-        default="", metadata=_doc("Address visitors' phones reach the server at, used in QR codes "
-                                  "(e.g. `https://kolejka.example.gov.pl`); empty: taken from each request.",
-                                  "OKIENKO_PUBLIC_URL"))
-    host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on.", "OKIENKO_HOST"))
-    port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on.", "OKIENKO_PORT"))
+        default="", metadata=_doc("The address visitors reach the server at (e.g. `https://kolejka.example.gov.pl`): "
+                                  "every link given out starts with it (QR codes, printed tickets, emails, SMS). "
+                                  "Empty: the address the server listens on, `http://HOST:PORT`; a server that "
+                                  "listens beyond loopback refuses to start without it while any service takes "
+                                  "bookings (see \"The public address\").", "OKIENKO_PUBLIC_URL"))
+    host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on (`--host`).",
+                                                         "OKIENKO_HOST"))
+    port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on (`--port`).", "OKIENKO_PORT"))
     trusted_proxies: str = field(
         default="127.0.0.1,::1",
         metadata=_doc("Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: addresses or "
@@ -201,6 +205,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
         raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
     if settings.smtp_security not in ("none", "starttls", "tls"):
         raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
+    if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
+        raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
     return settings
 
 

@@ -3,8 +3,9 @@
 A slot is a local wall-clock time on an office day (Europe/Warsaw by default) with a number of
 places (how many people the windows take at once). Days on which the office is closed (Polish
 public holidays, including 24 December since 2025, and the office's own closure days) have no
-slots. Local times that do not exist on the night the clocks go forward are skipped; on the night
-they go back, the slot keeps its wall time (the first of the two) and a true length.
+slots. Wall times become instants by hours.py's one rule; a slot whose start the clocks skip on
+the night they go forward is not offered (the rule would move it onto a later slot's time); on
+the night they go back, the slot keeps its wall time (the first of the two) and a true length.
 
 When a day can be booked follows the office's release rule: day D opens at `release_time` on
 day D - `horizon_days`, and never before `first_day` days from today, so everyone knows when
@@ -16,14 +17,14 @@ the day is bookable first come only after the window has closed and the draw has
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from booking_api.booking_rules import SlotSchedule
 from booking_api.errors import DomainError
-from booking_api.hours import closed_reason
+from booking_api.hours import closed_reason, local_moment, office_day
 from booking_api.office import OfficeSetup, ServiceSetup
 
 MAX_RANGE_DAYS = 62
@@ -68,28 +69,17 @@ def _day_slots(tz: ZoneInfo, slot_minutes: int, places: int, hours: tuple[tuple[
         while start + slot_minutes <= closes:
             end = start + slot_minutes
             if not any(start < b_end and b_start < end for b_start, b_end in breaks):
-                moment = _wall_time(tz, day, start)
-                if moment is not None:
+                moment = local_moment(tz, day, start)
+                if (moment.hour * 60 + moment.minute, moment.date()) == (start, day):   # not skipped
                     ends = (moment.astimezone(timezone.utc) + timedelta(minutes=slot_minutes))
                     slots.append(Slot(moment, ends.astimezone(tz), places))
             start = end
     return tuple(slots)
 
 
-def _wall_time(tz: ZoneInfo, day: date, minute: int) -> datetime | None:
-    """The aware moment of a local wall time, or None when the clocks skip it."""
-    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
-    round_trip = local.astimezone(timezone.utc).astimezone(tz)
-    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return local
-
-
 def release_moment(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> datetime:
     """When `day` opens for booking: `release_time` on the day `horizon_days` before it."""
-    opens_day = day - timedelta(days=schedule.horizon_days)
-    minute = schedule.release_minute
-    return datetime.combine(opens_day, time(minute // 60, minute % 60), tzinfo=setup.timezone)
+    return local_moment(setup, day - timedelta(days=schedule.horizon_days), schedule.release_minute)
 
 
 def draw_window(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> tuple[datetime, datetime] | None:
@@ -107,7 +97,7 @@ def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, 
     """The days of a draw service whose window is open at `now` or opens within `ahead`, that have
     slots (open weekdays, not closed): the draws that must exist by now."""
     minutes = setup.booking_policy.draw_minutes_of(schedule)
-    today = now.astimezone(setup.timezone).date()
+    today = office_day(setup, now)
     first = today + timedelta(days=schedule.horizon_days - minutes // (24 * 60) - 2)
     last = today + timedelta(days=schedule.horizon_days + ahead.days + 2)
     found = []
@@ -122,7 +112,7 @@ def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, 
 
 def bookable_days(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> tuple[date, date]:
     """The first and last day that can be booked at `now` (the last may be before the first)."""
-    today = now.astimezone(setup.timezone).date()
+    today = office_day(setup, now)
     last = today + timedelta(days=schedule.horizon_days)
     if now < release_moment(setup, schedule, last):
         last -= timedelta(days=1)
@@ -143,8 +133,7 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     draw has run is the database's part, bookings.refuse_if_draw_pending) or `no_such_slot` (not a
     start time of the schedule).
     """
-    local = starts_at.astimezone(setup.timezone)
-    day = local.date()
+    day = office_day(setup, starts_at)
     first, last = bookable_days(setup, schedule, now)
     if not first <= day <= last or starts_at <= now:
         raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())

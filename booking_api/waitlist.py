@@ -23,7 +23,7 @@ from booking_api.cases import active_booking_of_case
 from booking_api.errors import DomainError
 from booking_api.models import WaitlistEntry
 from booking_api.office import OfficeSetup, ServiceSetup
-from booking_api.people import Person, document_hash, mask_document, person_key
+from booking_api.people import Person, stored_person
 from booking_api.slots import schedule_of
 from booking_api.withheld import withhold
 
@@ -39,7 +39,8 @@ async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     schedule_of(service, language)
     if not setup.booking_policy.waitlist:
         raise DomainError("waitlist_off")
-    key = person_key(secret_key, person)
+    kept = stored_person(secret_key, person)
+    key = kept["person_key"]
     await refuse_second_booking(conn, setup, service, key, case_key, language)
     table = WaitlistEntry.__table__
     waiting = (await conn.execute(sa.select(table.c.id).where(
@@ -48,11 +49,7 @@ async def join(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
     if waiting:
         raise DomainError("already_waiting", service=service.name(language))
     secret = secrets.token_urlsafe(24)
-    row = {"office_id": setup.id, "service_id": service.id, "status": "waiting", "person_key": key,
-           "person_name": person.name, "birth_date": person.birth_date,
-           "document_hash": document_hash(secret_key, person.document_number),
-           "document_masked": mask_document(person.document_number), "document_country": person.document_country,
-           "case_key": case_key, "email": person.email, "phone": person.phone,
+    row = {"office_id": setup.id, "service_id": service.id, "status": "waiting", **kept, "case_key": case_key,
            "language": language, "joined_at": now, "secret_hash": digest(secret)}
     # A concurrent join of the same person fails on the partial UNIQUE index (the caller maps it).
     row["id"] = (await conn.execute(sa.insert(table).values(**row).returning(table.c.id))).scalar_one()
@@ -103,8 +100,7 @@ async def offer_freed_place(conn: AsyncConnection, setup: OfficeSetup, service: 
                         email=entry["email"], phone=entry["phone"], document_country=entry["document_country"])
         held = await hold(conn, setup, service, starts_at, person, language=entry["language"],
                           secret_key=secret_key, now=now, notifier=notifier, waitlist_entry_id=entry["id"],
-                          hold_minutes=policy.waitlist_offer_minutes, known_person_key=entry["person_key"],
-                          known_document=(entry["document_hash"], entry["document_masked"]),
+                          hold_minutes=policy.waitlist_offer_minutes, stored=entry,
                           case_key=entry["case_key"])
         await conn.execute(sa.update(table).where(table.c.id == entry["id"]).values(status="offered"))
         return held.booking

@@ -29,7 +29,9 @@ from booking_api.booking_rules import SlotSchedule
 from booking_api.api.common import error_body, language_of, okienko
 from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from booking_api.errors import DomainError
+from booking_api.hours import office_day
 from booking_api.i18n import LANGUAGES
+from booking_api.links import PublicLinks
 from booking_api.office import OfficeSetup
 from booking_api.pages import render
 from booking_api.people import FIELD_MESSAGES, countries, mask_email
@@ -73,7 +75,7 @@ def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **ex
     app = okienko(request)
     return {
         "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
-        "today": app.clock.now().astimezone(setup.timezone).date().isoformat(),
+        "today": office_day(setup, app.clock.now()).isoformat(),
         "timezone": str(setup.timezone),
         "field_messages": {problem: app.translator.gettext(language, message)
                            for problem, message in FIELD_MESSAGES.items()},
@@ -121,7 +123,7 @@ async def book_page(request: Request) -> Response:
 
 def draw_places(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> dict[str, int]:
     """Places per day a draw may give out (every slot's places), from today to past the horizon."""
-    today = now.astimezone(setup.timezone).date()
+    today = office_day(setup, now)
     days = (today + timedelta(days=offset) for offset in range(schedule.horizon_days + 2))
     return {day.isoformat(): sum(slot.places for slot in slots_on(setup, schedule, day)) for day in days}
 
@@ -168,9 +170,10 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
     ends = booking["ends_at"].astimezone(setup.timezone)
     change_until = change_deadline(setup, booking).astimezone(setup.timezone)
     cancel_until = cancel_deadline(booking).astimezone(setup.timezone)
+    check_in = [format_time(moment.astimezone(setup.timezone), "HH:mm", locale=language)
+                for moment in setup.booking_policy.check_in_window(booking["starts_at"])]
     now = app.clock.now()
     office = request.query_params.get("office")
-    query = urlencode({"secret": secret, "lang": language, **({"office": office} if office else {})})
     return {
         **shown,
         "service_name_pl": setup.service_by_id(booking["service_id"]).name("pl"),
@@ -180,11 +183,12 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
                              f"{format_time(change_until, 'HH:mm', locale=language)}",
         "cancel_until_text": f"{format_date(cancel_until.date(), format='long', locale=language)}, "
                              f"{format_time(cancel_until, 'HH:mm', locale=language)}",
+        "check_in_from_text": check_in[0], "check_in_until_text": check_in[1],
         "movable": can_change(setup, booking, now),
         "cancellable": can_cancel(booking, now),
-        "manage_path": f"/book/manage/{booking['code']}?{query}",
-        "calendar_path": f"/api/v1/bookings/{booking['code']}/calendar.ics?{query}",
-        "qr_path": f"/book/qr/{booking['code']}.svg",
+        "manage_path": PublicLinks.manage_path(booking["code"], secret, language, office),
+        "calendar_path": PublicLinks.calendar_path(booking["code"], secret, language, office),
+        "qr_path": PublicLinks.booking_qr_path(booking["code"]),
     }
 
 

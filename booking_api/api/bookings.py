@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api import bodies
-from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, read_json, \
-    require_kiosk, require_staff
+from booking_api.api.common import client_address, field_error, language_of, link_secret, okienko, \
+    public_links, read_json, require_kiosk, require_staff
 from booking_api.api.tickets import idempotency_key, issued_response
 from booking_api.booking_changes import cancel_deadline, change_deadline
 from booking_api.booking_mail import calendar_uid
 from booking_api.errors import DomainError
+from booking_api.hours import office_day, wall_instant
 from booking_api.i18n import LANGUAGES, _, current_language
 from booking_api.office import OfficeSetup
 from booking_api.people import folded_name, mask_email
@@ -54,7 +55,7 @@ def _moment(setup: OfficeSetup, value: Any) -> datetime:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         raise field_error(_("the field “start” must be a slot's start time from the slot list")) from None
-    return moment.replace(tzinfo=setup.timezone) if moment.tzinfo is None else moment
+    return wall_instant(setup, moment) if moment.tzinfo is None else moment
 
 
 async def list_slots(request: Request) -> Response:
@@ -81,6 +82,7 @@ async def list_slots(request: Request) -> Response:
 def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> dict[str, Any]:
     """What the person sees of their booking (never the document number itself)."""
     service = setup.service_by_id(booking["service_id"])
+    check_in_from, check_in_until = setup.booking_policy.check_in_window(booking["starts_at"])
     return {
         "code": booking["code"], "status": booking["status"],
         "service": service.code, "service_name": service.name(language),
@@ -93,6 +95,8 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
         "what_to_bring": service.booking.bring(language) if service.booking else "",
         "change_until": change_deadline(setup, booking).astimezone(setup.timezone).isoformat(),
         "cancel_until": cancel_deadline(booking).astimezone(setup.timezone).isoformat(),
+        "check_in_from": check_in_from.astimezone(setup.timezone).isoformat(),
+        "check_in_until": check_in_until.astimezone(setup.timezone).isoformat(),
         "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
     }
 
@@ -136,7 +140,8 @@ async def confirm_booking(request: Request) -> Response:
     confirmed = await app.booking.confirm(setup, request.path_params["booking_id"], str(code))
     out = booking_json(setup, confirmed.booking, confirmed.booking["language"] or language)
     out["secret"] = confirmed.secret
-    out["manage_url"] = app.booking.notifier.manage_url(confirmed.booking, confirmed.secret)
+    out["manage_url"] = public_links(request).manage(confirmed.booking["code"], confirmed.secret,
+                                                    confirmed.booking["language"], setup.code)
     return JSONResponse(out, status_code=201)
 
 
@@ -239,7 +244,7 @@ async def staff_bookings(request: Request) -> Response:
     language = _language(request)
     staff = await require_staff(request)
     setup = await app.offices.by_id(staff.office_id) if staff.office_id else await _setup(request)
-    day = _day(request.query_params.get("day"), "day") or app.clock.now().astimezone(setup.timezone).date()
+    day = _day(request.query_params.get("day"), "day") or office_day(setup, app.clock.now())
     async with app.db.read() as conn:
         rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
     searched = folded_name(request.query_params.get("name") or "").split()

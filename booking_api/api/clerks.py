@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api import bodies
-from booking_api.api.common import language_of, okienko, read_json
+from booking_api.api.common import language_of, okienko, public_links, read_json
 from booking_api.api.staff_auth import Clerk, require_clerk
 from booking_api.api.tickets import ticket_json
 from booking_api.calling import Moved, act, call_next, can_mark_no_show, desk
@@ -39,7 +39,7 @@ async def window_state(app: Okienko, setup: OfficeSetup, window_id: int, languag
     ticket = None
     if state.current:
         current = state.current
-        ticket = ticket_json("", setup, current, 0, 0, language, app.translator)
+        ticket = ticket_json(app.links, setup, current, 0, 0, language, app.translator)
         ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
                       recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current),
                       booking=_booked_person(state.booking, setup))
@@ -125,7 +125,7 @@ async def call_next_visitor(request: Request) -> Response:
     await _publish(app, moved)
     if moved is None or moved.ticket is None or moved.ticket["status"] != "called":
         return Response(status_code=204)
-    return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))
+    return JSONResponse(ticket_json(public_links(request), setup, moved.ticket, 0, 0, language, app.translator))
 
 
 async def ticket_action(request: Request) -> Response:
@@ -147,7 +147,7 @@ async def ticket_action(request: Request) -> Response:
         moved = await act(conn, setup, request.path_params["ticket_id"], action, now, window_id=window_id,
                           service_code=service)
     await _publish(app, moved)
-    return JSONResponse(ticket_json("", setup, moved.ticket, 0, 0, language, app.translator))
+    return JSONResponse(ticket_json(public_links(request), setup, moved.ticket, 0, 0, language, app.translator))
 
 
 DOCUMENT_MATCHES = _("The document matches the booking.")

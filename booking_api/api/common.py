@@ -14,6 +14,7 @@ from booking_api.auth import DeviceIdentity, Identity, StaffIdentity
 from booking_api.container import Okienko
 from booking_api.errors import DomainError, Refusal
 from booking_api.i18n import _, current_language, negotiate
+from booking_api.links import PublicLinks
 from booking_api.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
@@ -144,9 +145,9 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def base_url(connection: HTTPConnection) -> str:
-    configured = okienko(connection).settings.public_url
-    return (configured or str(connection.base_url)).rstrip("/")
+def public_links(connection: HTTPConnection) -> PublicLinks:
+    """The links an answer to this request gives out (booking_api/links.py: one rule for all)."""
+    return okienko(connection).links.for_request(str(connection.base_url))
 
 
 def field_error(detail: str) -> DomainError:

@@ -14,11 +14,7 @@ from booking_api.api.bookings import PERSON_FIELDS, _language, _setup
 from booking_api.api.common import client_address, field_error, link_secret, okienko, read_json
 from booking_api.draws import draw_json, is_draw_service
 from booking_api.i18n import _
-
-
-def status_url(entry_id: str, receipt: str) -> str:
-    """The entry's page on the booking site; the receipt in it shows the entry to whoever holds it."""
-    return f"/book/draw/{entry_id}?receipt={receipt}"
+from booking_api.links import PublicLinks
 
 
 async def list_draws(request: Request) -> Response:
@@ -74,7 +70,9 @@ async def confirm_entry(request: Request) -> Response:
     entry, draw, receipt = await app.booking.confirm_entry(setup, request.path_params["entry_id"], str(code))
     return JSONResponse({"id": entry["id"], "status": "entered", "receipt": receipt, "ticket": entry["ticket"],
                          "draw": draw_json(setup, draw, app.clock.now()),
-                         "status_url": status_url(entry["id"], receipt)}, status_code=201)
+                         # the entry's page; the receipt in it shows the entry to whoever holds it
+                         "status_url": PublicLinks.draw_entry_path(entry["id"], receipt=receipt)},
+                        status_code=201)
 
 
 def _receipt(request: Request, body: dict[str, Any] | None = None) -> str:

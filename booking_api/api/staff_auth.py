@@ -10,10 +10,10 @@ from starlette.requests import HTTPConnection
 from booking_api.api.common import identify, okienko
 from booking_api.auth import StaffIdentity, token_hash
 from booking_api.errors import DomainError
+from booking_api.roles import ROLES
 from booking_api.staff import session_for
 
 SESSION_COOKIE = "okienko_session"
-CLERK_ROLES = ("clerk", "manager", "operator", "admin")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -30,7 +30,7 @@ class Clerk:
 async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str | None = None) -> Clerk:
     """The signed-in staff member; for cookie sessions, changes need the session's CSRF token
     (the X-CSRF-Token header, or `csrf_token` from a plain form)."""
-    roles = roles or CLERK_ROLES
+    roles = roles or ROLES
     app = okienko(connection)
     cookie = connection.cookies.get(SESSION_COOKIE)
     if cookie and not connection.headers.get("authorization"):

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api import bodies
-from booking_api.api.common import (base_url, field_error, language_of, okienko, read_json, require_kiosk)
+from booking_api.api.common import field_error, language_of, okienko, public_links, read_json, require_kiosk
 from booking_api.errors import DomainError
 from booking_api.i18n import LANGUAGES, _, current_language
+from booking_api.links import PublicLinks
 from booking_api.calling import act
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
@@ -24,7 +25,7 @@ from booking_api.queueing import TicketRequest, people_ahead_and_wait
 MAX_KEY_LENGTH = 100
 
 
-def ticket_json(app_base: str, setup: OfficeSetup, ticket: dict[str, Any], people_ahead: int, wait: int,
+def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], people_ahead: int, wait: int,
                 language: str, translator: Any) -> dict[str, Any]:
     service = setup.service_by_id(ticket["service_id"])
     priority = None
@@ -39,7 +40,7 @@ def ticket_json(app_base: str, setup: OfficeSetup, ticket: dict[str, Any], peopl
         "position": people_ahead, "estimated_wait_minutes": wait,
         "issued_at": ticket["issued_at"].astimezone(setup.timezone).isoformat(),
         "office_day": ticket["office_day"].isoformat(), "language": ticket["language"],
-        "track_url": f"{app_base}/t/{ticket['id']}",
+        "track_url": links.ticket(ticket["id"]),
         "appointment_at": ticket["appointment_at"].astimezone(setup.timezone).isoformat()
         if ticket.get("appointment_at") else None,
     }
@@ -90,9 +91,8 @@ async def issued_response(request: Request, setup: OfficeSetup, issued: Any, kio
                           language: str) -> JSONResponse:
     """A kiosk's new ticket, printed (or why not): 201, or 200 for an idempotent replay."""
     app = okienko(request)
-    base = base_url(request)
-    body_out = ticket_json(base, setup, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
-                           language, app.translator)
+    body_out = ticket_json(public_links(request), setup, issued.ticket, issued.people_ahead,
+                           issued.estimated_wait_minutes, language, app.translator)
     if issued.replayed:  # the first answer was lost: tell what happened to its print
         outcome = await app.printing.outcome_of(issued.ticket["id"])
     else:
@@ -146,7 +146,7 @@ async def ticket_view(request: Request, setup: OfficeSetup, ticket: dict[str, An
     staffed = await app.estimator.staffed_windows(setup.id)
     async with app.db.read() as conn:
         ahead, wait = await people_ahead_and_wait(conn, setup, ticket, minutes, staffed)
-    return ticket_json(base_url(request), setup, ticket, ahead, wait, language, app.translator)
+    return ticket_json(public_links(request), setup, ticket, ahead, wait, language, app.translator)
 
 
 async def get_ticket(request: Request) -> Response:
@@ -170,7 +170,7 @@ async def cancel_ticket(request: Request) -> Response:
 async def ticket_qr(request: Request) -> Response:
     """GET /t/{id}/qr.svg: the QR code of the tracking page, drawn on the server (no outside fetch)."""
     _setup, ticket = await load_ticket(request)
-    image = qrcode.make(f"{base_url(request)}/t/{ticket['id']}", image_factory=qrcode.image.svg.SvgPathImage,
+    image = qrcode.make(public_links(request).ticket(ticket["id"]), image_factory=qrcode.image.svg.SvgPathImage,
                         box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -4,6 +4,8 @@ and minute, counted before they are looked at, so many sent at once cannot slip 
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from booking_api.auth import issue_device_token
 from booking_api.bookings import CODE_ALPHABET
 from booking_api.i18n import Translator
-from tests.booking_api.test_bookings import TUESDAY, book
+from tests.booking_api.test_bookings import PERSON, TUESDAY, book
 from tests.conftest import warsaw
 
 pytestmark = pytest.mark.anyio
@@ -101,3 +103,29 @@ async def test_a_kiosk_asking_again_with_its_key_gets_the_same_ticket_and_nobody
                   await check_in_keyed("k-1", other_kiosk)):
         assert taken.status_code == 409 and taken.json()["error"] == "already_checked_in"
         assert first.json()["number"] in taken.json()["message"]
+
+
+async def test_the_check_in_window_shown_on_the_booking_page_is_the_one_the_kiosk_and_the_sweeper_keep(
+        office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    kept = await book(office)
+    missed = await book(office, person={**PERSON, "name": "Ivan Petrenko", "document_number": "FE 654321",
+                                        "email": "ivan@example.com"})
+    page = await office.client.get(kept["manage_url"].removeprefix(office.okienko.links.base))
+    shown = re.search(r'id="check-in-window">([^<]*)<', page.text)
+    assert shown, page.text
+    opens, closes = re.findall(r"\d\d:\d\d", shown.group(1))
+    assert (opens, closes) == ("09:30", "10:15")   # the demo office: 30 min before a 10:00 visit, 15 after
+    assert (kept["check_in_from"], kept["check_in_until"]) == (f"2026-12-03T{opens}:00+01:00",
+                                                               f"2026-12-03T{closes}:00+01:00")
+    hour, minute = map(int, opens.split(":"))
+    office.clock.set(warsaw(2026, 12, 3, hour, minute) - timedelta(seconds=1))
+    assert (await check_in(office, kept["code"])).json()["error"] == "check_in_too_early"
+    hour, minute = map(int, closes.split(":"))
+    office.clock.set(warsaw(2026, 12, 3, hour, minute))   # the last moment shown: still in time
+    assert (await office.okienko.booking.sweep())["no_show"] == 0
+    assert (await check_in(office, kept["code"])).status_code == 201
+    office.clock.advance(seconds=1)
+    late = await check_in(office, missed["code"])
+    assert late.status_code == 409 and late.json()["error"] == "check_in_too_late"
+    assert (await office.okienko.booking.sweep())["no_show"] == 1

@@ -188,6 +188,8 @@ def test_several_workers_share_live_events_and_slot_hints(configured: str, used:
 
     started: dict[str, object] = {}
     monkeypatch.delenv("OKIENKO_BROKER_URL", raising=False)
+    for name in ("OKIENKO_HOST", "OKIENKO_PORT"):   # set for the workers: put back as they were afterwards
+        monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.update(
         workers=options["workers"], broker=os.environ.get("OKIENKO_BROKER_URL")))
     try:

@@ -18,9 +18,9 @@ from booking_api.cli import demo_draw_now
 from booking_api.draws import ticket_of
 from booking_api.errors import DomainError
 from booking_api.locking import Locks
-from booking_api.models import Booking, Draw, OutboxMessage, WaitlistEntry
+from booking_api.models import Booking, Draw, DrawEntry, OutboxMessage, WaitlistEntry
 from booking_api.office_config import read_office_file
-from booking_api.people import Person
+from booking_api.people import ERASED_PERSON, Person
 from tests.conftest import DEMO_OFFICE, Office, warsaw
 
 pytestmark = pytest.mark.anyio
@@ -434,6 +434,10 @@ async def test_entries_are_erased_after_the_retention_time(office: Office) -> No
     assert (await office.okienko.booking.sweep())["entries_erased"] == 1
     seen = (await office.client.get(f"/api/v1/draw-entries/{entry['id']}", params={"receipt": entry["receipt"]})).json()
     assert seen["person"] == {"name": "", "document": ""} and seen["status"] == "won" and seen["ticket"]
+    async with office.okienko.db.read() as conn:   # erased as a booking is: the country and the case too
+        row = (await conn.execute(sa.select(DrawEntry.__table__).where(DrawEntry.__table__.c.id == entry["id"])
+                                  )).mappings().one()
+    assert {name: row[name] for name in ERASED_PERSON} == ERASED_PERSON
 
 
 def test_the_demo_opens_a_draw_window_for_fingerprints_when_it_starts() -> None:

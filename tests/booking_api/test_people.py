@@ -3,6 +3,7 @@ Through the API, on SQLite and PostgreSQL, as a visitor (or a reseller) would tr
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 from booking_api.cases import case_numbers_in_csv, load_open_cases
 from booking_api.models import Booking, WaitlistEntry
 from booking_api.errors import DomainError
-from booking_api.people import check_person, countries, country_codes, folded_name, person_key, Person
-from tests.booking_api.test_bookings import PERSON, SLOT, TUESDAY, book
+from booking_api.people import (ERASED_PERSON, PERSON_COLUMNS, Person, check_person, countries, country_codes,
+                                folded_name, person_key, stored_person)
+from tests.booking_api.test_bookings import PERSON, SLOT, TUESDAY, book, last_mail_to, text_of
 from tests.conftest import DEMO_OFFICE
 
 pytestmark = pytest.mark.anyio
@@ -243,3 +245,43 @@ async def test_the_desk_finds_a_name_as_the_visitor_spells_it(office_factory: An
     assert await found("strasse soren") == ["Søren Straße"]
     assert await found("nowak") == ["Anna Nowak D"]
     assert len(await found("")) == 3
+
+
+async def test_a_waiting_list_entry_and_the_booking_it_becomes_keep_the_person_alike_and_are_erased_alike(
+        office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    first = await book(office, start=F_SLOT, service="F")
+    waiting = {**PERSON, "name": "Ivan Petrenko", "document_number": "aa 999-999", "email": "ivan@example.com",
+               "document_country": "UA"}
+    joined = await office.client.post("/api/v1/waiting-list", json={"service": "F", "language": "en", **waiting})
+    assert joined.status_code == 201, joined.text
+    await office.client.post(f"/api/v1/bookings/{first['code']}/cancel", json={"secret": first["secret"]})
+    offer = text_of(await last_mail_to(office, "ivan@example.com"))
+    booking_id = re.search(r"/book/confirm/([\w-]+)", offer).group(1)  # type: ignore[union-attr]
+    code = re.search(r"\b(\d{6})\b", offer).group(1)  # type: ignore[union-attr]
+    taken = await office.client.post(f"/api/v1/bookings/{booking_id}/confirm", json={"code": code})
+    assert taken.status_code == 201 and taken.json()["person"]["document"] == "AA****99"
+
+    expected = stored_person("test-secret", Person("Ivan Petrenko", date(1990, 4, 12), "AA999999",
+                                                   "ivan@example.com", "+48600700800", "UA"))
+    assert expected["document_masked"] == "AA****99" and "AA999999" not in str(expected)
+    # the entry, and the booking made from its offer
+    assert await person_rows(office, taken.json()["code"]) == [expected, expected]
+
+    cancelled = await office.client.post(f"/api/v1/bookings/{taken.json()['code']}/cancel",
+                                         json={"secret": taken.json()["secret"]})
+    assert cancelled.status_code == 200, cancelled.text
+    office.clock.advance(days=91)
+    await office.okienko.booking.sweep()
+    erased = {name: ERASED_PERSON[name] for name in PERSON_COLUMNS}
+    assert await person_rows(office, taken.json()["code"]) == [erased, erased]
+
+
+async def person_rows(office: Any, code: str) -> list[dict[str, Any]]:
+    """What the waiting list's entry and the booking `code` keep of their person."""
+    entries, bookings = WaitlistEntry.__table__, Booking.__table__
+    async with office.okienko.db.read() as conn:
+        entry = (await conn.execute(sa.select(*(entries.c[name] for name in PERSON_COLUMNS)))).mappings().one()
+        booking = (await conn.execute(sa.select(*(bookings.c[name] for name in PERSON_COLUMNS))
+                                      .where(bookings.c.code == code))).mappings().one()
+    return [dict(entry), dict(booking)]

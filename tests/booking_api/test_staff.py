@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from booking_api.auth import add_user
+from booking_api.cli import parser
 from booking_api.i18n import Translator
+from booking_api.roles import ROLES
 from tests.conftest import warsaw
 
 pytestmark = pytest.mark.anyio
@@ -104,3 +106,20 @@ async def test_an_unknown_user_costs_a_password_check_like_a_known_one(office_fa
     unknown = [await seconds(f"nobody-{n}", f"198.51.100.{n}") for n in range(5)]
     # Without the check an unknown name answers several times faster than a known one.
     assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
+
+
+async def test_every_role_and_only_those_can_be_given_and_a_given_password_signs_in(
+        office_factory: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    office = await office_factory(MORNING)
+    async with office.okienko.db.engine.begin() as conn:
+        for role in ROLES:
+            await add_user(conn, f"user-{role}", role, PASSWORD)
+        with pytest.raises(ValueError, match=f"role must be one of {', '.join(ROLES)}"):
+            await add_user(conn, "boss", "boss", PASSWORD)
+    for number, role in enumerate(ROLES):   # set by one hasher, checked by the same one
+        async with from_address(office, f"192.0.2.{number + 1}") as browser:
+            assert (await sign_in(browser, f"user-{role}", PASSWORD)).status_code == 303, role
+            assert outcome(await sign_in(browser, f"user-{role}", "wrong"))[:2] == (401, WRONG)
+    with pytest.raises(SystemExit):
+        parser().parse_args(["user", "add", "boss", "--role", "boss"])
+    assert f"choose from {', '.join(repr(role) for role in ROLES)}" in capsys.readouterr().err
