@@ -1,13 +1,8 @@
 """What a clerk does at a window: call the next visitor, call again, serve, finish, transfer.
 
-Call next picks, among the services this window serves, by one documented order:
-
-1. booked visits that are due (checked in at the kiosk, and their slot starts within
-   `call_booked_minutes_before` or has started), when the office's `booked_order` is "first";
-2. priority tickets (when the office's `priority_mode` is "first");
-3. the window's own service order (the order of `services` in the office file);
-4. due booked visits, when `booked_order` is "service" (ahead of walk-ins of their own service);
-5. waiting time: who joined the queue first (then the lower number).
+Call next takes the head of the window's call order (call_order.py: the same order the
+visitor's "people ahead" and estimated wait are counted in): due booked visits, priority, the
+window's own service order, then who joined the queue first.
 
 Two clerks pressing at the same moment never receive the same ticket: on PostgreSQL the
 candidate row is locked with FOR UPDATE SKIP LOCKED, on SQLite writers are serialised, and in
@@ -17,18 +12,19 @@ both the move is a conditional UPDATE that only succeeds from "waiting".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from booking_api.call_order import CallOrder
 from booking_api.errors import DomainError
 from booking_api.i18n import _
 from booking_api.events import record
 from booking_api.hours import office_day
 from booking_api.lifecycle import TRANSITIONS, transition_row
-from booking_api.models import Booking, Ticket, Window, WindowService
+from booking_api.models import Booking, Ticket, Window
 from booking_api.office import OfficeSetup
 
 @dataclass(frozen=True)
@@ -40,24 +36,10 @@ class Moved:
 
 
 def next_ticket_query(setup: OfficeSetup, window_id: int, now: datetime) -> Any:
-    """The documented call-next order, as one query (first row = the next visitor)."""
-    tickets, links = Ticket.__table__, WindowService.__table__
-    policy = setup.booking_policy
-    due = sa.and_(tickets.c.appointment_at.is_not(None),
-                  tickets.c.appointment_at <= now + timedelta(minutes=policy.call_booked_minutes_before))
-    booked_first = policy.booked_order == "first"
-    order = [sa.case((due, 0), else_=1)] if booked_first else []
-    if setup.priority_mode == "first":
-        order.append(sa.case((tickets.c.priority.is_not(None), 0), else_=1))
-    order.append(links.c.position)
-    if not booked_first:
-        order.append(sa.case((due, 0), else_=1))
-    order.extend([tickets.c.queued_at, tickets.c.seq, tickets.c.id])
-    return (sa.select(tickets.c.id)
-            .join(links, sa.and_(links.c.service_id == tickets.c.service_id, links.c.window_id == window_id))
-            .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
-                   tickets.c.status == "waiting")
-            .order_by(*order).limit(1))
+    """The head of the window's call order (call_order.py), as one query (the row = the next visitor)."""
+    window = next((w for w in setup.windows if w.id == window_id), None)
+    services = window.service_ids if window else ()
+    return CallOrder(setup, now).next_query(services, office_day(setup, now)).limit(1)
 
 
 async def open_ticket_at(conn: AsyncConnection, window_id: int) -> dict[str, Any] | None:

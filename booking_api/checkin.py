@@ -1,7 +1,7 @@
 """On the day: a booking's code, typed or scanned at the kiosk, becomes a ticket called at its slot.
 
 The ticket belongs to the booking's service, carries the slot's start as `appointment_at`, and
-call-next serves it from `call_booked_minutes_before` the slot (see calling.py). A booking is
+call-next serves it from `call_booked_minutes_before` the slot (see call_order.py). A booking is
 checked in once: the conditional UPDATE from "confirmed" and the ticket are one transaction.
 """
 
@@ -19,7 +19,8 @@ from booking_api.errors import DomainError
 from booking_api.hours import office_day
 from booking_api.models import Booking, IdempotencyKey, Ticket
 from booking_api.office import OfficeSetup
-from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch, people_ahead_and_wait
+from booking_api.call_order import place_in_queue
+from booking_api.queueing import IssuedTicket, TicketRequest, issue_batch
 
 
 async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now: datetime, language: str,
@@ -42,8 +43,9 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
                                      .where(Ticket.__table__.c.id == booking["ticket_id"]))).mappings().first()
         if ticket is not None and await _retried(conn, ticket["id"], device_id, idempotency_key):
             service = setup.service_by_id(ticket["service_id"])
-            people, wait = await people_ahead_and_wait(conn, setup, dict(ticket), minutes_per_visit)
-            return IssuedTicket(dict(ticket), service, people, wait, replayed=True), [], dict(booking)
+            spot = await place_in_queue(conn, setup, ticket, now, minutes_per_visit, staffed)
+            return IssuedTicket(dict(ticket), service, spot.people_ahead, spot.estimated_wait_minutes, replayed=True,
+                                expected_at=spot.expected_at), [], dict(booking)
         raise DomainError("already_checked_in", number=ticket["number"] if ticket else "")
     if booking["status"] != "confirmed":
         raise DomainError("booking_not_active")

@@ -105,12 +105,15 @@ class OfficeSetup:
                 return category
         raise DomainError("unknown_priority")
 
-    def open_windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> int:
+    def windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> tuple[WindowSetup, ...]:
         """Windows serving the service: those with a clerk now, or, before any clerk has
         signed in to one of them, all that are configured for it."""
         serving = [w for w in self.windows if w.is_open and service_id in w.service_ids]
         with_clerk = [w for w in serving if w.id in staffed]
-        return len(with_clerk or serving)
+        return tuple(with_clerk or serving)
+
+    def open_windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> int:
+        return len(self.windows_for(service_id, staffed))
 
     def window_id(self, number: str) -> int:
         for window in self.windows:

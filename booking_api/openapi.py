@@ -82,10 +82,18 @@ SCHEMAS: dict[str, Any] = {
                                               "cancelled"]},
         "status_text": {"type": "string"},
         "window": {"type": "string", "nullable": True, "description": "where to go, once called"},
-        "position": {"type": "integer", "description": "people ahead in the queue"},
-        "estimated_wait_minutes": {"type": "integer"},
+        "position": {"type": "integer", "description": "people ahead: how many the windows serving the ticket "
+                                                       "would call before it now (the call-next order)"},
+        "estimated_wait_minutes": {"type": "integer", "description": "minutes until it is called (a checked-in "
+                                                                     "booking: until `expected_at`)"},
         "issued_at": {"type": "string", "format": "date-time"}, "office_day": {"type": "string", "format": "date"},
-        "language": {"type": "string"}, "track_url": {"type": "string", "format": "uri"}}},
+        "language": {"type": "string"}, "track_url": {"type": "string", "format": "uri"},
+        "appointment_at": {"type": "string", "format": "date-time", "nullable": True,
+                           "description": "a checked-in booking's slot; null for a walk-in ticket"},
+        "expected_at": {"type": "string", "format": "date-time", "nullable": True,
+                        "description": "a checked-in booking still waiting: about when it is called (its slot, "
+                                       "later only if the visitors due before it keep the windows busy); "
+                                       "null for a walk-in ticket and once called"}}},
     "IssuedTicket": {"allOf": [_ref("Ticket"), {"type": "object", "properties": {
         "printed": {"type": "boolean"}, "replayed": {"type": "boolean"},
         "print_problem": {"type": "object", "nullable": True, "properties": {

@@ -35,7 +35,7 @@ class PrintOutcome:
 
 
 def build_slip(setup: OfficeSetup, translator: Translator, ticket: dict[str, Any], people_ahead: int,
-               wait: int, track_url: str) -> TicketSlip:
+               wait: int, track_url: str, expected_at: datetime | None = None) -> TicketSlip:
     """What the slip says, in the visitor's language and in Polish."""
     language = ticket["language"]
     service = setup.service_by_id(ticket["service_id"])
@@ -60,8 +60,9 @@ def build_slip(setup: OfficeSetup, translator: Translator, ticket: dict[str, Any
     wait_line = line(_("Estimated wait: about {minutes} min"), minutes=wait)
     if ticket.get("appointment_at"):  # a checked-in booking is called at its slot, not by the queue
         slot = ticket["appointment_at"].astimezone(setup.timezone).strftime("%H:%M")
+        expected = (expected_at or ticket["appointment_at"]).astimezone(setup.timezone).strftime("%H:%M")
         ahead_line = line(_("Booked visit: {time}"), time=slot)
-        wait_line = line(_("You will be called at about that time."))
+        wait_line = line(_("You will be called at about {time}."), time=expected)
     return TicketSlip(
         office_name=setup.name, number=ticket["number"], priority_label=priority, service_lines=names,
         issued_line=issued.strftime("%d.%m.%Y %H:%M"),

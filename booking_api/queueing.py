@@ -1,4 +1,4 @@
-"""Issuing walk-in tickets: people ahead, the daily limit, idempotent retries (numbers: numbering.py).
+"""Issuing walk-in tickets: the daily limit, idempotent retries (numbers: numbering.py; people ahead: call_order.py).
 
 Requests that arrive together are issued together in one write transaction (group commit):
 the counter row is advanced once per service for the whole batch, so throughput does not hang
@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from booking_api.clock import Clock
 from booking_api.errors import DomainError
-from booking_api.estimates import Estimator, wait_minutes
+from booking_api.call_order import Ahead, CallOrder, Kind, Place, place, place_in_queue
+from booking_api.estimates import Estimator
 from booking_api.hours import availability, office_day
 from booking_api.locking import Locks, return_numbers, take_numbers
 from booking_api.events import record
@@ -50,6 +51,7 @@ class IssuedTicket:
     people_ahead: int
     estimated_wait_minutes: int
     replayed: bool = False          # an idempotent retry got the ticket issued before
+    expected_at: datetime | None = None   # a checked-in booking: about when it will be called
 
 
 Outcome = IssuedTicket | DomainError
@@ -70,11 +72,11 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
     """
     day = office_day(setup, now)
     outcomes: list[Outcome | None] = [None] * len(requests)
-    replays = await _replayed(conn, setup, requests, outcomes)
-    waiting = await _waiting_counts(conn, setup.id, day, {setup.service(r.service_code).id for r, o
-                                                          in zip(requests, outcomes) if o is None and _known(setup, r)})
+    replays = await _replayed(conn, setup, requests, outcomes, now, minutes_per_visit, staffed)
+    order = CallOrder(setup, now)
+    ahead: Ahead | None = None
     accepted: dict[str, list[int]] = {}
-    planned: list[tuple[int, ServiceSetup, int, int]] = []
+    planned: list[tuple[int, ServiceSetup, Place]] = []
     for index, request in enumerate(requests):
         if outcomes[index] is not None or index in replays:
             continue
@@ -85,22 +87,21 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
         except DomainError as error:
             outcomes[index] = error
             continue
-        prio = request.priority is not None and setup.priority_mode == "first"
-        counts = waiting.setdefault(service.id, [0, 0])
-        ahead = counts[1] if prio else counts[0] + counts[1]
-        wait = wait_minutes(setup, service, ahead, minutes_per_visit.get(service.id, service.average_service_minutes),
-                            staffed)
-        state = availability(setup, service, now, wait, request.language)
+        if ahead is None:  # everyone waiting now is ahead of a newcomer of the same rank
+            ahead = await Ahead.read(conn, order, day)
+        kind = Kind(service.id, request.priority is not None, order.is_due(request.appointment_at))
+        spot = place(ahead, service, kind, request.appointment_at, minutes_per_visit, staffed)
+        state = availability(setup, service, now, spot.estimated_wait_minutes, request.language)
         if request.appointment_at is None and not state.open:  # a booking is its own permission
             outcomes[index] = DomainError(state.reason or "service_closed_today", **state.params)
             continue
-        counts[1 if request.priority is not None else 0] += 1
+        ahead.join(kind)
         accepted.setdefault(service.prefix, []).append(index)
-        planned.append((index, service, ahead, wait))
+        planned.append((index, service, spot))
     booked_only = all(r.appointment_at is not None for r in requests)
     numbers = await _take(conn, setup, day, accepted, limited=not booked_only)
     rows, events, keys = [], [], []
-    for index, service, ahead, wait in planned:
+    for index, service, spot in planned:
         request = requests[index]
         given = numbers.get(index)
         if given is None:
@@ -117,7 +118,8 @@ async def issue_batch(conn: AsyncConnection, setup: OfficeSetup, requests: Seque
         if request.idempotency_key and request.device_id is not None:
             keys.append({"device_id": request.device_id, "key": request.idempotency_key, "ticket_id": row["id"],
                          "created_at": now})
-        outcomes[index] = IssuedTicket(row, service, ahead, wait)
+        outcomes[index] = IssuedTicket(row, service, spot.people_ahead, spot.estimated_wait_minutes,
+                                       expected_at=spot.expected_at)
     published: list[dict[str, Any]] = []
     if rows:
         await conn.execute(sa.insert(Ticket.__table__), rows)
@@ -140,12 +142,13 @@ def _known(setup: OfficeSetup, request: TicketRequest) -> bool:
 def _copy_outcome(outcome: Outcome | None, *, replayed: bool) -> Outcome:
     if isinstance(outcome, IssuedTicket):
         return IssuedTicket(outcome.ticket, outcome.service, outcome.people_ahead, outcome.estimated_wait_minutes,
-                            replayed)
+                            replayed, outcome.expected_at)
     return outcome if outcome is not None else DomainError("busy")
 
 
 async def _replayed(conn: AsyncConnection, setup: OfficeSetup, requests: Sequence[TicketRequest],
-                    outcomes: list[Outcome | None]) -> dict[int, int]:
+                    outcomes: list[Outcome | None], now: datetime, minutes_per_visit: dict[int, float],
+                    staffed: frozenset[int]) -> dict[int, int]:
     """Answer retried requests from their first ticket; returns in-batch duplicates (index -> first index)."""
     keyed = [(i, r) for i, r in enumerate(requests) if r.idempotency_key and r.device_id is not None]
     if not keyed:
@@ -170,27 +173,10 @@ async def _replayed(conn: AsyncConnection, setup: OfficeSetup, requests: Sequenc
         if not _known(setup, requests[index]) or setup.service(requests[index].service_code).id != service.id:
             outcomes[index] = DomainError("idempotency_conflict")
         else:
-            people, wait = await people_ahead_and_wait(conn, setup, ticket, {})
-            outcomes[index] = IssuedTicket(ticket, service, people, wait, replayed=True)
+            spot = await place_in_queue(conn, setup, ticket, now, minutes_per_visit, staffed)
+            outcomes[index] = IssuedTicket(ticket, service, spot.people_ahead, spot.estimated_wait_minutes,
+                                           replayed=True, expected_at=spot.expected_at)
     return duplicates
-
-
-async def _waiting_counts(conn: AsyncConnection, office_id: int, day: date,
-                          service_ids: set[int]) -> dict[int, list[int]]:
-    """service id -> [waiting regular, waiting priority] for today."""
-    if not service_ids:
-        return {}
-    tickets = Ticket.__table__
-    is_priority = tickets.c.priority.is_not(None)
-    rows = await conn.execute(
-        sa.select(tickets.c.service_id, is_priority, sa.func.count())
-        .where(tickets.c.office_id == office_id, tickets.c.office_day == day, tickets.c.status == "waiting",
-               tickets.c.service_id.in_(sorted(service_ids)))
-        .group_by(tickets.c.service_id, is_priority))
-    counts: dict[int, list[int]] = {}
-    for service_id, priority, count in rows:
-        counts.setdefault(service_id, [0, 0])[1 if priority else 0] += count
-    return counts
 
 
 async def _take(conn: AsyncConnection, setup: OfficeSetup, day: date, accepted: dict[str, list[int]],
@@ -226,33 +212,6 @@ def _ticket_row(setup: OfficeSetup, day: date, service: ServiceSetup, seq: int, 
         "called_at": None, "started_at": None, "finished_at": None, "recalls": 0,
         "appointment_at": request.appointment_at,
     }
-
-
-async def people_ahead_and_wait(conn: AsyncConnection, setup: OfficeSetup, ticket: dict[str, Any],
-                                minutes_per_visit: dict[int, float],
-                                staffed: frozenset[int] = frozenset()) -> tuple[int, int]:
-    """People ahead of a waiting ticket in its service's queue, and the estimated wait in minutes."""
-    service = setup.service_by_id(ticket["service_id"])
-    if ticket["status"] != "waiting":
-        return 0, 0
-    tickets = Ticket.__table__
-    same_moment = tickets.c.queued_at == ticket["queued_at"]
-    earlier = sa.or_(tickets.c.queued_at < ticket["queued_at"],
-                     sa.and_(same_moment, tickets.c.seq < ticket["seq"]),
-                     sa.and_(same_moment, tickets.c.seq == ticket["seq"], tickets.c.id < ticket["id"]))
-    if setup.priority_mode == "first":
-        if ticket["priority"] is not None:
-            ahead_rule = sa.and_(tickets.c.priority.is_not(None), earlier)
-        else:
-            ahead_rule = sa.or_(tickets.c.priority.is_not(None), earlier)
-    else:
-        ahead_rule = earlier
-    ahead = (await conn.execute(
-        sa.select(sa.func.count()).where(tickets.c.office_id == setup.id, tickets.c.office_day == ticket["office_day"],
-                                         tickets.c.service_id == service.id, tickets.c.status == "waiting",
-                                         ahead_rule))).scalar_one()
-    minutes = minutes_per_visit.get(service.id, service.average_service_minutes)
-    return int(ahead), wait_minutes(setup, service, int(ahead), minutes, staffed)
 
 
 class TicketIssuer:

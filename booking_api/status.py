@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from booking_api.estimates import wait_minutes
+from booking_api.call_order import Ahead, CallOrder, Kind, place
 from booking_api.hours import Availability, availability, office_day
 from booking_api.models import Counter, Ticket
 from booking_api.numbering import OPEN, all_numbers_open, counter_name
@@ -27,7 +27,8 @@ class ServiceStatus:
 async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
                            minutes_per_visit: dict[int, float], language: str,
                            staffed: frozenset[int] = frozenset()) -> list[ServiceStatus]:
-    """For every service: people waiting, the wait a new ticket would have, and whether one can be taken."""
+    """For every service: people waiting, the wait a new ticket would have (call_order.py: by the order it
+    would be called in), and whether one can be taken."""
     day = office_day(setup, now)
     tickets, counters = Ticket.__table__, Counter.__table__
     waiting: dict[int, int] = {}
@@ -42,11 +43,12 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
     names = {counter_name(setup.id, day, s.prefix): s.prefix for s in setup.services}
     issued = {names[name]: value for name, value in (await conn.execute(
         sa.select(counters.c.name, counters.c.value).where(counters.c.name.in_(list(names))))).all()}
+    ahead = await Ahead.read(conn, CallOrder(setup, now), day)
     result = []
     for service in setup.services:
         count = int(waiting.get(service.id, 0))
-        wait = wait_minutes(setup, service, count, minutes_per_visit.get(service.id, service.average_service_minutes),
-                            staffed)
+        wait = place(ahead, service, Kind(service.id, False, False), None, minutes_per_visit,
+                     staffed).estimated_wait_minutes
         state = availability(setup, service, now, wait, language)
         done = int(issued.get(service.prefix, 0))
         if state.open and service.daily_limit is not None and done >= service.daily_limit:

@@ -21,6 +21,7 @@ from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
 from booking_api.api.tickets import load_ticket, ticket_view
 from booking_api.auth import DeviceIdentity, StaffIdentity
 from booking_api.boards import board_message, board_snapshot, set_ticker as set_ticker_line
+from booking_api.call_order import services_called_with
 from booking_api.container import Okienko
 from booking_api.errors import DomainError
 from booking_api.i18n import _
@@ -151,11 +152,12 @@ async def ticket_socket(websocket: WebSocket) -> None:
         return
     language = language_of(websocket, websocket.query_params.get("lang") or ticket["language"])
     await websocket.accept()
-    watched = {"service": setup.service_by_id(ticket["service_id"]).code}
+    # Any move in a service sharing a window with the ticket's can change who is ahead of it.
+    watched = {"services": _called_with(setup, ticket["service_id"])}
     moved = asyncio.Event()
 
     def concerns(event: dict[str, Any]) -> str | None:
-        if event.get("ticket_id") == ticket["id"] or event.get("service") == watched["service"]:
+        if event.get("ticket_id") == ticket["id"] or event.get("service") in watched["services"]:
             return "moved"
         return None
 
@@ -169,7 +171,7 @@ async def ticket_socket(websocket: WebSocket) -> None:
             moved.clear()
             _setup, current = await load_ticket(websocket)  # type: ignore[arg-type]
             view = await ticket_view(websocket, setup, current, language)  # type: ignore[arg-type]
-            watched["service"] = view["service"]
+            watched["services"] = _called_with(setup, current["service_id"])
             await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
             await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)
 
@@ -180,3 +182,8 @@ async def ticket_socket(websocket: WebSocket) -> None:
         await _follow(websocket, subscriber, send_views())
     finally:
         app.live.unsubscribe(subscriber)
+
+
+def _called_with(setup: OfficeSetup, service_id: int) -> frozenset[str]:
+    """The codes of the services whose moves can change a ticket's people ahead (call_order.py)."""
+    return frozenset(s.code for s in setup.services if s.id in services_called_with(setup, service_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 import qrcode
@@ -20,13 +21,14 @@ from booking_api.calling import act
 from booking_api.models import Ticket
 from booking_api.office import OfficeSetup
 from booking_api.printing import PrintOutcome, build_slip
-from booking_api.queueing import TicketRequest, people_ahead_and_wait
+from booking_api.call_order import place_in_queue
+from booking_api.queueing import TicketRequest
 
 MAX_KEY_LENGTH = 100
 
 
 def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], people_ahead: int, wait: int,
-                language: str, translator: Any) -> dict[str, Any]:
+                language: str, translator: Any, expected_at: datetime | None = None) -> dict[str, Any]:
     service = setup.service_by_id(ticket["service_id"])
     priority = None
     if ticket["priority"]:
@@ -43,6 +45,7 @@ def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], 
         "track_url": links.ticket(ticket["id"]),
         "appointment_at": ticket["appointment_at"].astimezone(setup.timezone).isoformat()
         if ticket.get("appointment_at") else None,
+        "expected_at": expected_at.astimezone(setup.timezone).isoformat() if expected_at else None,
     }
 
 
@@ -92,7 +95,7 @@ async def issued_response(request: Request, setup: OfficeSetup, issued: Any, kio
     """A kiosk's new ticket, printed (or why not): 201, or 200 for an idempotent replay."""
     app = okienko(request)
     body_out = ticket_json(public_links(request), setup, issued.ticket, issued.people_ahead,
-                           issued.estimated_wait_minutes, language, app.translator)
+                           issued.estimated_wait_minutes, language, app.translator, issued.expected_at)
     if issued.replayed:  # the first answer was lost: tell what happened to its print
         outcome = await app.printing.outcome_of(issued.ticket["id"])
     else:
@@ -111,7 +114,7 @@ async def _print(request: Request, setup: OfficeSetup, issued: Any, kiosk_id: in
     if await app.printing.printer_for(kiosk_id) is None:
         return PrintOutcome(False, "no_printer")
     slip = build_slip(setup, app.translator, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
-                      body["track_url"])
+                      body["track_url"], issued.expected_at)
     return await app.printing.print_slip(setup.id, kiosk_id, issued.ticket["id"], slip)
 
 
@@ -145,8 +148,9 @@ async def ticket_view(request: Request, setup: OfficeSetup, ticket: dict[str, An
     minutes = {ticket["service_id"]: await app.estimator.service_minutes(setup.service_by_id(ticket["service_id"]))}
     staffed = await app.estimator.staffed_windows(setup.id)
     async with app.db.read() as conn:
-        ahead, wait = await people_ahead_and_wait(conn, setup, ticket, minutes, staffed)
-    return ticket_json(public_links(request), setup, ticket, ahead, wait, language, app.translator)
+        spot = await place_in_queue(conn, setup, ticket, app.clock.now(), minutes, staffed)
+    return ticket_json(public_links(request), setup, ticket, spot.people_ahead, spot.estimated_wait_minutes, language,
+                       app.translator, spot.expected_at)
 
 
 async def get_ticket(request: Request) -> Response:

@@ -8,6 +8,12 @@
 
   function byId(id) { return document.getElementById(id); }
 
+  // "2026-12-03T10:00:00+01:00" -> "10:00": the office's wall time, as the server wrote it.
+  function wallTime(iso) {
+    var match = /T(\d{2}:\d{2})/.exec(iso || "");
+    return match ? match[1] : "";
+  }
+
   function alertVisitor() {
     if (navigator.vibrate) { navigator.vibrate([400, 200, 400, 200, 800]); }
     try {  // a short two-tone signal, made here: nothing is fetched
@@ -30,6 +36,13 @@
     byId("service").textContent = ticket.service_name;
     byId("position").textContent = ticket.position;
     byId("wait").textContent = texts.minutes.replace("{minutes}", ticket.estimated_wait_minutes);
+    // A checked-in booking shows its slot and when it is expected to be called instead.
+    var booked = Boolean(ticket.expected_at);
+    byId("booked-at").textContent = wallTime(ticket.appointment_at);
+    byId("expected-at").textContent = wallTime(ticket.expected_at);
+    Array.prototype.forEach.call(document.querySelectorAll("#facts [data-for]"), function (fact) {
+      fact.hidden = (fact.getAttribute("data-for") === "booked") !== booked;
+    });
     byId("facts").hidden = ticket.status !== "waiting";
     var called = ticket.status === "called";
     byId("called").hidden = !called;

@@ -344,8 +344,13 @@
     const bookedAt = wallTime(ticket.appointment_at);
     byId("ticket-booked").hidden = !bookedAt;
     setText(byId("ticket-booked-text"), bookedAt ? fill(text.booked_at, { time: bookedAt }) : "");
+    const expectedAt = wallTime(ticket.expected_at);
+    byId("ticket-ahead-fact").hidden = Boolean(expectedAt);
+    byId("ticket-wait-fact").hidden = Boolean(expectedAt);
+    byId("ticket-expected-fact").hidden = !expectedAt;
     setText(byId("ticket-ahead"), ticket.position);
     setText(byId("ticket-wait"), minutesText(ticket.estimated_wait_minutes));
+    setText(byId("ticket-expected"), expectedAt);
     byId("ticket-qr").src = "/t/" + encodeURIComponent(ticket.id) + "/qr.svg";
     byId("print-ok").hidden = !printed;
     byId("print-problem").hidden = printed;
@@ -360,8 +365,10 @@
       text.your_number + ": " + ticket.number,
       ticket.service_name,
       bookedAt ? fill(text.booked_at, { time: bookedAt }) : "",
-      text.people_ahead + ": " + ticket.position,
-      text.estimated_wait + ": " + minutesText(ticket.estimated_wait_minutes),
+      ...(expectedAt ? [text.called_at_about + " " + expectedAt] : [
+        text.people_ahead + ": " + ticket.position,
+        text.estimated_wait + ": " + minutesText(ticket.estimated_wait_minutes),
+      ]),
     ];
     if (printed) parts.push(text.printed);
     else parts.push(problem ? problem.message : "", text.note_number);

@@ -354,6 +354,7 @@ async def test_the_checked_in_ticket_prints_the_booked_time(office_factory: Any,
     slip = decode(path.read_bytes(), "TM-T88V")
     assert ticket.json()["number"] in slip.text
     assert "10:00" in slip.text and "People ahead" not in slip.text
+    assert office.okienko.translator.format("en", "You will be called at about {time}.", time="10:00") in slip.text
 
 
 async def test_personal_data_of_finished_bookings_is_erased_after_the_retention_time(office_factory: Any) -> None:

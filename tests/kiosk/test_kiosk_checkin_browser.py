@@ -114,9 +114,12 @@ class DemoServer:
 
     def check_in_answer(self, code: str, language: str) -> dict[str, Any]:
         """What the API itself answers a kiosk for `code` (the oracle for the translated message)."""
+        return self.kiosk_post("/api/v1/check-in", {"code": code, "language": language})
+
+    def kiosk_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """What the API answers hall-1 for `body` at `path`."""
         request = urllib.request.Request(
-            f"{self.url}/api/v1/check-in", method="POST",
-            data=json.dumps({"code": code, "language": language}).encode(),
+            f"{self.url}{path}", method="POST", data=json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.kiosk_token}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=5) as answer:
@@ -211,6 +214,12 @@ def test_a_booked_visitor_types_the_code_and_gets_a_ticket_with_the_booked_time(
     issued = number.inner_text()
     expect(page.locator("#ticket-booked")).to_be_visible()
     expect(page.locator("#ticket-booked")).to_have_text(f"Wizyta zarezerwowana na godz. {booked.at}")
+    # Called at its slot: when, instead of a walk-in's people ahead and wait.
+    expect(page.locator("#ticket-expected-fact")).to_be_visible()
+    expect(page.locator("#ticket-expected")).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+    assert page.locator("#ticket-expected").inner_text() >= booked.at
+    expect(page.locator("#ticket-ahead-fact")).to_be_hidden()
+    expect(page.locator("#ticket-wait-fact")).to_be_hidden()
     expect(page.locator("#print-ok")).to_be_visible()  # printed like any ticket
     expect(page.locator("#announcer")).to_contain_text(booked.at)
     shoot(page, "checkin-ticket-1920x1080.png")
@@ -222,6 +231,8 @@ def test_a_booked_visitor_types_the_code_and_gets_a_ticket_with_the_booked_time(
     page.locator(".service").first.tap()
     expect(page.locator("#screen-ticket")).to_be_visible()
     expect(page.locator("#ticket-booked")).to_be_hidden()
+    expect(page.locator("#ticket-expected-fact")).to_be_hidden()
+    expect(page.locator("#ticket-ahead-fact")).to_be_visible()
     page.wait_for_timeout(1100)
     page.locator("#ticket-done").tap()
 
@@ -320,6 +331,37 @@ def test_the_camera_reads_the_qr_code_and_checks_in(kiosk: OpenKiosk, demo_serve
     expect(page.locator("#booking-scanner")).to_be_hidden()
     expect(page.locator("#code-keys")).to_be_visible()
     expect(page.locator("#booking-code")).to_have_value("")
+
+
+def test_the_visitors_phone_shows_the_booked_time_and_when_it_is_called(browser: Browser,
+                                                                        demo_server: DemoServer) -> None:
+    """The QR code of a checked-in booking's ticket opens a page with its slot and about when it is
+    called, not a walk-in's people ahead and wait, as served and after every live update."""
+    booked = demo_server.book(minutes_ahead=20)
+    ticket = demo_server.check_in_answer(booked.code, "pl")
+    assert ticket["appointment_at"] and ticket["expected_at"], ticket
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, locale="pl-PL",
+                                  base_url=demo_server.url)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"/t/{ticket['id']}")
+        expect(page.locator("#booked-at")).to_have_text(booked.at)
+        expect(page.locator("#expected-at")).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+        assert page.locator("#expected-at").inner_text() >= booked.at
+        for walk_in_fact in ("#position", "#wait"):
+            expect(page.locator(walk_in_fact)).to_be_hidden()
+        page.evaluate("document.getElementById('expected-at').textContent = ''")
+        walk_in = demo_server.kiosk_post("/api/v1/tickets", {"service": "A", "language": "pl"})
+        assert walk_in["number"].startswith("A"), walk_in   # its queue moved: the phone is told at once
+        expect(page.locator("#expected-at")).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+        expect(page.locator("#booked-at")).to_be_visible()
+        expect(page.locator("#position")).to_be_hidden()
+        shoot(page, "checkin-phone-390x844.png")
+    finally:
+        context.close()
+    assert errors == []
 
 
 def test_the_code_screen_goes_back_to_the_start_when_left_alone(kiosk: OpenKiosk) -> None:
