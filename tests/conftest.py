@@ -31,12 +31,12 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from booking_api.app import create_app
-from booking_api.auth import add_user, issue_device_token, issue_staff_token
-from booking_api.clock import FixedClock
-from booking_api.models import metadata
-from booking_api.office_config import load_office, read_office_file
-from booking_api.settings import Settings, async_url
+from okienko_server.app import create_app
+from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
+from okienko.clock import FixedClock
+from okienko.storage.models import metadata
+from okienko.office.config_file import load_office, read_office_file
+from okienko.settings import Settings, async_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
@@ -181,7 +181,7 @@ async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, al
         await load_office(conn, spec, always_open=always_open)
         token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test")
-    await app.state.okienko.live.start(app.state.okienko.current_seq)
+    await app.state.okienko.live.start(app.state.okienko.hall.current_seq)
     return Office(app, client, clock, token, settings)
 
 
@@ -263,13 +263,13 @@ class Demo:
         """A bearer token for one of the demo's staff (`okienko token create`)."""
         env = {**os.environ, "OKIENKO_DATA_DIR": str(self.data_dir),
                "DATABASE_URL": f"sqlite:///{self.data_dir}/demo.db"}
-        made = subprocess.run([sys.executable, "-m", "booking_api.cli", "token", "create", username], env=env,
+        made = subprocess.run([sys.executable, "-m", "okienko_server.cli", "token", "create", username], env=env,
                               cwd=self.data_dir, capture_output=True, text=True, timeout=30, check=True)
         return made.stdout.strip()
 
 
 # `okienko demo` with another office file in place of config/demo-office.toml (same staff, tokens, links).
-_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import booking_api.cli as cli; "
+_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import okienko_server.cli as cli; "
                      "cli.DEMO_OFFICE = Path(sys.argv[1]); sys.exit(cli.main(['demo']))")
 
 
@@ -283,7 +283,7 @@ def running_demo(data_dir: Path, office_file: Path | None = None, env: dict[str,
     env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1",
            **(env or {})}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    command = [sys.executable, "-m", "booking_api.cli", "demo"] if office_file is None else \
+    command = [sys.executable, "-m", "okienko_server.cli", "demo"] if office_file is None else \
         [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
     # Its output and its log (the access log goes to stdout, the rest to stderr) in one list.
     process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -31,10 +31,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from booking_api.auth import add_user, issue_device_token, issue_staff_token
-from booking_api.migrate import upgrade
-from booking_api.office_config import load_office, read_office_file
-from booking_api.settings import Settings, async_url
+from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
+from okienko.storage.migrate import upgrade
+from okienko.office.config_file import load_office, read_office_file
+from okienko.settings import Settings, async_url
 from tests.conftest import DEMO_OFFICE, IN_CI, free_port
 
 PG_BIN = Path("/usr/local/bin")
@@ -248,7 +248,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "booking_api.cli", "serve", "--port", str(self.port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "okienko_server.cli", "serve", "--port", str(self.port)],
                                         env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         log.close()
 

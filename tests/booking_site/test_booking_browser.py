@@ -25,9 +25,9 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from booking_api.bookings import CODE_ALPHABET
-from booking_api.i18n import Translator
-from booking_api.people import FIELD_MESSAGES
+from okienko.booking.bookings import CODE_ALPHABET
+from okienko.i18n import Translator
+from okienko.people import FIELD_MESSAGES
 from tests.booking_site.conftest import PHONE, OpenPage
 from tests.conftest import Demo, overflow_problems, running_demo
 from tests.kiosk.test_kiosk_browser import CONTRASTS_JS

@@ -28,8 +28,8 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from booking_api.bookings import CODE_ALPHABET
-from booking_api.i18n import Translator
+from okienko.booking.bookings import CODE_ALPHABET
+from okienko.i18n import Translator
 from tests.booking_site.test_booking_browser import CUT_OFF_CHECKED, SMALL_TARGETS_JS, Server
 from tests.booking_site.conftest import PHONE, OpenPage
 from tests.conftest import ROOT, overflow_problems, require_chromium, running_demo

@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from booking_api.errors import ERRORS
-from booking_api.i18n import Translator
+from okienko.errors import ERRORS
+from okienko.i18n import Translator
 from tests.conftest import (demo_office_variant, launched_chromium, overflow_problems, require_chromium,
                             running_demo)
 from tests.servers import okienko_servers, prepare_hall, private_postgres, serve_env

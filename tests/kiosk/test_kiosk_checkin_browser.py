@@ -28,10 +28,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, Route, expect
 
-from booking_api.bookings import CODE_ALPHABET
-from booking_api.i18n import Translator
-from booking_api.models import Booking, Office, Service
-from booking_api.people import document_hash
+from okienko.booking.bookings import CODE_ALPHABET
+from okienko.i18n import Translator
+from okienko.storage.models import Booking, Office, Service
+from okienko.people import document_hash
 from tests.conftest import launched_chromium, overflow_problems, require_chromium, running_demo
 from tests.kiosk.test_kiosk_browser import shoot
 
