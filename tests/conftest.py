@@ -85,8 +85,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         url = f"sqlite:///{tmp_path / 'okienko.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    asyncio.run(drop_everything(url, recreate=True))
+    asyncio.run(fresh_schema(url))
     yield url
+
+
+async def fresh_schema(url: str) -> None:
+    """The models' tables, empty. A PostgreSQL database that still holds exactly those tables (the
+    last test's) is emptied with one TRUNCATE, much faster than dropping and making 30 tables."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                present = set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+                if present == set(metadata.tables):
+                    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+                    await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    return
+            await conn.run_sync(metadata.drop_all)
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
 
 
 async def drop_everything(url: str, *, recreate: bool = False) -> None:
