@@ -1301,10 +1301,14 @@ def install_probes() -> None:
 
     from sqlalchemy import event
 
-    from booking_api import bookings as domain
-    from booking_api import db, estimates, online_booking, outbox, queueing
-    from booking_api.api import bookings as booking_api
-    from booking_api.api import tickets as ticket_api
+    from okienko.booking import bookings as domain
+    from okienko.storage import db
+    from okienko.hall import estimates
+    from okienko.booking import online as online_booking
+    from okienko.notify import outbox
+    from okienko.hall import queueing
+    from booking_api import bookings as booking_api
+    from booking_api import tickets as ticket_api
 
     timings: dict[str, list[float]] = collections.defaultdict(list)
     counts: collections.Counter[str] = collections.Counter()
@@ -1379,7 +1383,7 @@ def install_probes() -> None:
                                                 estimates.Estimator.service_minutes)
     estimates.Estimator.staffed_windows = timed("ticket: Estimator.staffed_windows",
                                                 estimates.Estimator.staffed_windows)
-    ticket_api.issued_response = timed("ticket: issued_response", ticket_api.issued_response)
+    ticket_api._issued_answer = timed("ticket: the answer, printing included", ticket_api._issued_answer)
     for module, name, label in ((booking_api, "list_slots", "GET /api/v1/slots"),
                                 (booking_api, "create_booking", "POST /api/v1/bookings"),
                                 (booking_api, "confirm_booking", "POST /api/v1/bookings/{id}/confirm"),

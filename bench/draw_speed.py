@@ -34,17 +34,17 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from booking_api import draw_run  # noqa: E402
-from booking_api.booking_mail import Notifier  # noqa: E402
-from booking_api.bookings import digest  # noqa: E402
-from booking_api.db import Database  # noqa: E402
-from booking_api.draws import ensure_draws, ticket_of  # noqa: E402
-from booking_api.i18n import Translator  # noqa: E402
-from booking_api.locking import Locks  # noqa: E402
-from booking_api.models import Draw, DrawEntry, metadata  # noqa: E402
-from booking_api.office import OfficeDirectory  # noqa: E402
-from booking_api.office_config import load_office, read_office_file  # noqa: E402
-from booking_api.settings import async_url  # noqa: E402
+from okienko.booking import draw_run  # noqa: E402
+from okienko.notify.booking_mail import Notifier  # noqa: E402
+from okienko.booking.bookings import digest  # noqa: E402
+from okienko.storage.db import Database  # noqa: E402
+from okienko.booking.draws import ensure_draws, ticket_of  # noqa: E402
+from okienko.i18n import Translator  # noqa: E402
+from okienko.storage.locking import Locks  # noqa: E402
+from okienko.storage.models import Draw, DrawEntry, metadata  # noqa: E402
+from okienko.office.directory import OfficeDirectory  # noqa: E402
+from okienko.office.config_file import load_office, read_office_file  # noqa: E402
+from okienko.settings import async_url  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_draw"
 OFFICE = """

@@ -77,7 +77,7 @@ TRUSTED_PROXIES = "OKIENKO_TRUSTED_PROXIES"
 
 def honours_forwarded_for() -> bool:
     """Whether this tree's server reads X-Forwarded-For from trusted proxies (the setting exists)."""
-    settings = (ROOT / "booking_api" / "settings.py").read_text(encoding="utf-8")
+    settings = (ROOT / "okienko" / "settings.py").read_text(encoding="utf-8")
     return "trusted_proxies" in settings.lower()
 
 

@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from booking_api.booking_mail import Notifier  # noqa: E402
-from booking_api.booking_rules import SlotSchedule  # noqa: E402
-from booking_api.i18n import Translator  # noqa: E402
-from booking_api.office import OfficeSetup, ServiceSetup  # noqa: E402
-from booking_api import slots  # noqa: E402
-from booking_api.slots import check_bookable  # noqa: E402
+from okienko.notify.booking_mail import Notifier  # noqa: E402
+from okienko.booking.rules import SlotSchedule  # noqa: E402
+from okienko.i18n import Translator  # noqa: E402
+from okienko.office.directory import OfficeSetup, ServiceSetup  # noqa: E402
+from okienko.booking import slots  # noqa: E402
+from okienko.booking.slots import check_bookable  # noqa: E402
 from calendar_sync import ics  # noqa: E402
 from calendar_sync.ics import timezone_lines  # noqa: E402
 

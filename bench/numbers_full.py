@@ -242,7 +242,7 @@ def other_source_cli(source: str, argv: list[str]) -> int:
     sys.meta_path[:] = [finder for finder in sys.meta_path
                         if "editable" not in (getattr(finder, "__name__", "") + type(finder).__module__).lower()]
     sys.path.insert(0, source)
-    from booking_api.cli import main as okienko
+    from okienko_server.cli import main as okienko
     return okienko(argv)
 
 

@@ -55,7 +55,8 @@ def commits(argv: list[str]) -> int:
 def okienko(argv: list[str]) -> int:
     from sqlalchemy import event
 
-    from booking_api import cli, db
+    from okienko_server import cli
+    from okienko.storage import db
 
     okienko_pragmas = db._sqlite_pragmas
 

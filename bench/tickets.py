@@ -254,7 +254,7 @@ def ceiling_server(kind: str, port: int, target: str) -> None:
 
     app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
                             Route("/api/v1/tickets", post, methods=["POST"])], lifespan=lifespan)
-    # The same call as booking_api.cli._serve: loop and http "auto" (uvloop, httptools when installed).
+    # The same call as okienko_server.cli._serve: loop and http "auto" (uvloop, httptools when installed).
     uvicorn.run(app, host=HOST, port=port, log_level="warning", ws_per_message_deflate=False)
 
 

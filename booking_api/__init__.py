@@ -1,3 +1,3 @@
-"""Okienko's core: settings, database, domain rules, JSON API, app assembly and CLI."""
-
-__version__ = "0.1.0"
+"""The JSON API that feeds every screen: request handlers (one module per resource), the
+presenters that turn the core's objects into JSON, request body schemas, the OpenAPI document,
+and the request helpers (language, identity, error answers) the screens share with it."""

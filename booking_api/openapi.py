@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking_api import __version__, openapi_booking, openapi_draws
-from booking_api.api import bodies
+from okienko import __version__
+from booking_api import openapi_booking
+from booking_api import openapi_draws
+from booking_api import bodies
 from booking_api.openapi_booking import json_body
-from booking_api.errors import ERRORS
+from okienko.errors import ERRORS
 
 
 def _ref(name: str) -> dict[str, str]:

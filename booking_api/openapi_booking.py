@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from booking_api.api import bodies
+from booking_api import bodies
 
 STR = {"type": "string"}
 TIME = {"type": "string", "format": "date-time", "description": "local time with its UTC offset"}
@@ -55,7 +55,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    """A required JSON request body (its schema from booking_api/api/bodies.py, as the API holds it)."""
+    """A required JSON request body (its schema from booking_api/bodies.py, as the API holds it)."""
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from booking_api.api import bodies
-from booking_api.api.bodies import RANGE
+from booking_api import bodies
+from booking_api.bodies import RANGE
 from booking_api.openapi_booking import OFFICE, STR, TIME, json_body
 
 INT_OR_NULL = {"type": "integer", "nullable": True}

@@ -13,7 +13,6 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -23,79 +22,33 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.bookings import booking_json
-from booking_api.booking_changes import can_cancel, can_change, cancel_deadline, change_deadline
-from booking_api.booking_rules import SlotSchedule
-from booking_api.api.common import error_body, language_of, okienko
-from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
-from booking_api.errors import DomainError
-from booking_api.hours import office_day
-from booking_api.i18n import LANGUAGES
-from booking_api.links import PublicLinks
-from booking_api.office import OfficeSetup
-from booking_api.pages import render
-from booking_api.people import FIELD_MESSAGES, countries, mask_email
-from booking_api.slots import slots_on
+from booking_api.presenters import booking_json
+from okienko.booking.changes import can_cancel, can_change, cancel_deadline, change_deadline
+from okienko.booking.rules import SlotSchedule
+from booking_api.http import okienko
+from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
+from okienko.errors import DomainError
+from okienko.office.hours import office_day
+from okienko.links import PublicLinks
+from okienko.office.directory import OfficeSetup
+from booking_site.draw_pages import draw_routes
+from booking_site.site import MAX_ID_LENGTH, missing_page, office_setup, page, page_language, script_config
+from okienko.people import countries, mask_email
+from okienko.booking.slots import slots_on
 
 STATIC = Path(__file__).parent / "static"
 BOOKING_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
-MAX_ID_LENGTH = 64
 CASE_NUMBER_EXAMPLE = "WSC-II-S.6151.12345.2024"   # shown where it fits the office's case_number_pattern
 CHANGES = ("moved", "cancelled")
-
-
-def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    """Our own script, style and QR images only (the default page CSP), and the manage link's secret
-    never leaves in a Referer (the default `no-referrer`): security_headers.py."""
-    response = render(request, template, status_code=status_code, languages=_languages(request), **context)
-    response.headers["Cache-Control"] = "no-store"  # the manage page holds a person's details
-    return response
-
-
-def _languages(request: Request) -> list[dict[str, Any]]:
-    """This same page in each language, keeping the rest of its address (a manage link's secret)."""
-    kept = {name: value for name, value in request.query_params.items() if name != "lang"}
-    current = getattr(request.state, "language", None)
-    return [{"code": code, "name": name, "href": f"{request.url.path}?{urlencode({**kept, 'lang': code})}",
-             "current": code == current} for code, name in LANGUAGES.items()]
-
-
-def _language(request: Request, preferred: str | None = None) -> str:
-    language = language_of(request, request.query_params.get("lang") or preferred)
-    request.state.language = language
-    return language
-
-
-async def _setup(request: Request) -> OfficeSetup:
-    return await okienko(request).offices.get(request.query_params.get("office") or None)
-
-
-def _config(request: Request, setup: OfficeSetup, language: str, mode: str, **extra: Any) -> dict[str, Any]:
-    """What booking.js needs: the API's addresses, today's date, and the field problems in words."""
-    app = okienko(request)
-    return {
-        "mode": mode, "lang": language, "office": request.query_params.get("office") or None,
-        "today": office_day(setup, app.clock.now()).isoformat(),
-        "timezone": str(setup.timezone),
-        "field_messages": {problem: app.translator.gettext(language, message)
-                           for problem, message in FIELD_MESSAGES.items()},
-        **extra,
-    }
-
-
-def _missing(request: Request, error: DomainError) -> Response:
-    """A friendly page for a wrong or old link: what happened and where to book again."""
-    _language(request)
-    return _page(request, "book_missing.html", status_code=error.http_status, error=error_body(request, error))
 
 
 async def book_page(request: Request) -> Response:
     """GET /book?service=A&lang=uk: choose a matter, a day, a time; give the person's details."""
     try:
-        setup = await _setup(request)
+        setup = await office_setup(request)
     except DomainError as error:
-        return _missing(request, error)
-    language = _language(request)
+        return missing_page(request, error)
+    language = page_language(request)
     bookable = [s for s in setup.services if s.booking is not None]
     chosen_code = request.query_params.get("service")
     chosen = next((s for s in bookable if chosen_code in (s.code, s.prefix)), None)
@@ -110,10 +63,10 @@ async def book_page(request: Request) -> Response:
     # A service released by draw: its drawn days get the draw panel (draw.js) instead of the times.
     draws = bool(chosen and chosen.booking and setup.booking_policy.release_mode_of(chosen.booking) == "draw")
     extra = {"draw_places": draw_places(setup, chosen.booking, okienko(request).clock.now())} if draws else {}
-    config = _config(request, setup, language, "book", service=service["code"] if service else None,
+    config = script_config(request, setup, language, "book", service=service["code"] if service else None,
                      service_name=service["name"] if service else None, draws=draws,
                      case_number_pattern=pattern if asks_case else None, **extra)
-    return _page(request, "book.html", office=setup, services=services, service=service,
+    return page(request, "book.html", office=setup, services=services, service=service,
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
                  countries=countries(language), case_number=asks_case, draws=draws,
@@ -139,26 +92,26 @@ async def confirm_page(request: Request) -> Response:
     """GET /book/confirm/{booking_id}: the code step alone (the link in a waiting-list offer)."""
     booking_id = request.path_params["booking_id"]
     try:
-        setup = await _setup(request)
+        setup = await office_setup(request)
         if len(booking_id) > MAX_ID_LENGTH:
             raise DomainError("booking_not_found")
     except DomainError as error:
-        return _missing(request, error)
-    language = _language(request)
+        return missing_page(request, error)
+    language = page_language(request)
     app = okienko(request)
     try:
         async with app.db.read() as conn:
             held = await pending_hold(conn, setup, booking_id, app.clock.now())
     except DomainError as error:
-        return _missing(request, error)
+        return missing_page(request, error)
     service = setup.service_by_id(held["service_id"])
     starts = held["starts_at"].astimezone(setup.timezone)
     offer = {"service": service.name(language), "email": mask_email(held["email"]),
              "when": f"{format_date(starts.date(), format='full', locale=language)}, "
                      f"{format_time(starts, 'HH:mm', locale=language)}",
              "until": format_time(held["hold_expires_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
-    return _page(request, "book_confirm.html", office=setup, offer=offer,
-                 config=_config(request, setup, language, "confirm", booking_id=booking_id))
+    return page(request, "book_confirm.html", office=setup, offer=offer,
+                 config=script_config(request, setup, language, "confirm", booking_id=booking_id))
 
 
 def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], secret: str,
@@ -197,19 +150,19 @@ async def manage_page(request: Request) -> Response:
     app = okienko(request)
     secret = request.query_params.get("secret", "")
     try:
-        setup = await _setup(request)
+        setup = await office_setup(request)
         if not secret:
             raise DomainError("booking_not_found")
         booking = await app.booking.find(setup, request.path_params["code"], secret)
     except DomainError as error:
-        return _missing(request, error)
-    language = _language(request, booking["language"])
+        return missing_page(request, error)
+    language = page_language(request, booking["language"])
     view = booking_view(request, setup, booking, secret, language)
     changed = request.query_params.get("changed")
-    config = _config(request, setup, language, "manage", service=view["service"],
+    config = script_config(request, setup, language, "manage", service=view["service"],
                      booking={"code": view["code"], "secret": secret, "start": view["start"],
                               "path": view["manage_path"]})
-    return _page(request, "book_manage.html", office=setup, booking=view, config=config,
+    return page(request, "book_manage.html", office=setup, booking=view, config=config,
                  done=request.query_params.get("done") == "1", changed=changed if changed in CHANGES else None)
 
 
@@ -225,7 +178,6 @@ async def booking_qr(request: Request) -> Response:
 
 
 def booking_routes() -> list[Route | Mount]:
-    from booking_site.draw_pages import draw_routes  # it builds on this module's helpers
 
     return [
         Route("/book", book_page, methods=["GET"]),

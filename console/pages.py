@@ -14,13 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.common import client_address, error_body, language_of, okienko, read_body
-from booking_api.api.staff_auth import SESSION_COOKIE, require_clerk
-from booking_api.errors import DomainError
-from booking_api.pages import render
-from booking_api.people import countries
-from booking_api.staff import SESSION_LENGTH, sign_in, sign_out
-from booking_api.windows import leave_window
+from booking_api.http import client_address, error_body, language_of, okienko, read_body
+from booking_api.sessions import SESSION_COOKIE, require_clerk
+from okienko.errors import DomainError
+from pages.rendering import render
+from okienko.people import countries
+from okienko.staff.accounts import SESSION_LENGTH, sign_in, sign_out
+from okienko.hall.front_door import Seat
 
 STATIC = Path(__file__).parent / "static"
 
@@ -77,10 +77,9 @@ async def logout(request: Request) -> Response:
         clerk = await require_clerk(request, csrf_token=form.get("csrf_token", ""))
     except DomainError:
         return _to_sign_in(language)
+    await app.hall.leave_window(Seat(clerk.session_key))
     async with app.locks.write_transaction() as conn:
-        await leave_window(conn, clerk.session_key)
         await sign_out(conn, clerk.session_key)
-    app.estimator.forget()
     response = _to_sign_in(language)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -15,12 +15,12 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.announcements import announcement
-from booking_api.api.common import error_body, language_of
-from booking_api.api.live_ws import board_office
-from booking_api.errors import DomainError
-from booking_api.i18n import _
-from booking_api.pages import enroll_device, render
+from display_board.announcements import announcement
+from booking_api.http import error_body, language_of
+from booking_api.sessions import board_office
+from okienko.errors import DomainError
+from okienko.i18n import _
+from pages.rendering import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
 
 STATIC = Path(__file__).parent / "static"

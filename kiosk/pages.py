@@ -14,11 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.api.common import error_body, language_of, okienko, require_kiosk
-from booking_api.api.services import status_json, statuses_for
-from booking_api.bookings import CODE_ALPHABET, CODE_LENGTH
-from booking_api.errors import DomainError
-from booking_api.pages import enroll_device, render
+from booking_api.http import error_body, language_of, okienko, require_kiosk
+from booking_api.presenters import status_json
+from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH
+from okienko.errors import DomainError
+from pages.rendering import enroll_device, render
 
 STATIC = Path(__file__).parent / "static"
 # Everything the kiosk needs comes from this server, so the default page CSP (security_headers.py)
@@ -37,10 +37,10 @@ async def kiosk_page(request: Request) -> Response:
     setup = await app.offices.by_id(kiosk.office_id)
     # A shared kiosk starts in the office's language, whatever its browser is set to.
     language = language_of(request, request.query_params.get("lang") or setup.default_language)
-    statuses = await statuses_for(app, setup, language)
+    statuses = await app.hall.statuses(setup, language)
     return render(
         request, "kiosk.html", office=setup, kiosk=kiosk,
-        services=[status_json(app, s, language) for s in statuses],
+        services=[status_json(app.translator, s, language) for s in statuses],
         priority_categories=[{"code": c.code, "mark": c.mark, "name": c.name(language)} for c in setup.categories],
         idle_seconds=app.settings.kiosk_idle_seconds,
         bookable=any(service.booking is not None for service in setup.services),

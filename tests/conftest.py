@@ -31,12 +31,12 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from booking_api.app import create_app
-from booking_api.auth import add_user, issue_device_token, issue_staff_token
-from booking_api.clock import FixedClock
-from booking_api.models import metadata
-from booking_api.office_config import load_office, read_office_file
-from booking_api.settings import Settings, async_url
+from okienko_server.app import create_app
+from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
+from okienko.clock import FixedClock
+from okienko.storage.models import metadata
+from okienko.office.config_file import load_office, read_office_file
+from okienko.settings import Settings, async_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
@@ -48,6 +48,32 @@ POSTGRES_ADMIN_URL = os.environ.get("OKIENKO_TEST_POSTGRES", "postgresql://postg
 def warsaw(*args: int) -> datetime:
     """A moment given in office-local (Europe/Warsaw) wall time."""
     return datetime(*args, tzinfo=WARSAW)
+
+
+# Modules that listen on the shared Redis server's channels (pub/sub ignores the database number):
+# run one after the other, never side by side.
+SHARED_REDIS_MODULES = {"tests.okienko.test_live", "tests.okienko_server.test_processes"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The suite runs on several workers (pytest-xdist, `--dist loadgroup`): a module's tests stay on
+    one worker, so its module-wide servers start once, and the shared-Redis modules share one."""
+    for item in items:
+        # Schemathesis names each operation's test (`test_x[GET /healthz]`) but gives them all the
+        # function's node id, by which the workers are handed their tests: one id each.
+        if not item.nodeid.endswith(item.name):
+            _set_node_id(item, f"{item.nodeid.rsplit('::', 1)[0]}::{item.name}")
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.module.__name__ if item.module else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group("shared-redis" if module in SHARED_REDIS_MODULES else module))
+
+
+def _set_node_id(item: pytest.Item, nodeid: str) -> None:
+    if hasattr(item, "_id"):      # pytest 9 keeps a structured id
+        from _pytest.nodeid import coerce_node_id
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
 
 
 @pytest.fixture
@@ -85,8 +111,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         url = f"sqlite:///{tmp_path / 'okienko.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    asyncio.run(drop_everything(url, recreate=True))
+    asyncio.run(fresh_schema(url))
     yield url
+
+
+async def fresh_schema(url: str) -> None:
+    """The models' tables, empty. A PostgreSQL database that still holds exactly those tables (the
+    last test's) is emptied with one TRUNCATE, much faster than dropping and making 30 tables."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                present = set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+                if present == set(metadata.tables):
+                    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+                    await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    return
+            await conn.run_sync(metadata.drop_all)
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
 
 
 async def drop_everything(url: str, *, recreate: bool = False) -> None:
@@ -181,7 +226,7 @@ async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, al
         await load_office(conn, spec, always_open=always_open)
         token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test")
-    await app.state.okienko.live.start(app.state.okienko.current_seq)
+    await app.state.okienko.live.start(app.state.okienko.hall.current_seq)
     return Office(app, client, clock, token, settings)
 
 
@@ -263,13 +308,13 @@ class Demo:
         """A bearer token for one of the demo's staff (`okienko token create`)."""
         env = {**os.environ, "OKIENKO_DATA_DIR": str(self.data_dir),
                "DATABASE_URL": f"sqlite:///{self.data_dir}/demo.db"}
-        made = subprocess.run([sys.executable, "-m", "booking_api.cli", "token", "create", username], env=env,
+        made = subprocess.run([sys.executable, "-m", "okienko_server.cli", "token", "create", username], env=env,
                               cwd=self.data_dir, capture_output=True, text=True, timeout=30, check=True)
         return made.stdout.strip()
 
 
 # `okienko demo` with another office file in place of config/demo-office.toml (same staff, tokens, links).
-_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import booking_api.cli as cli; "
+_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import okienko_server.cli as cli; "
                      "cli.DEMO_OFFICE = Path(sys.argv[1]); sys.exit(cli.main(['demo']))")
 
 
@@ -283,7 +328,7 @@ def running_demo(data_dir: Path, office_file: Path | None = None, env: dict[str,
     env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1",
            **(env or {})}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    command = [sys.executable, "-m", "booking_api.cli", "demo"] if office_file is None else \
+    command = [sys.executable, "-m", "okienko_server.cli", "demo"] if office_file is None else \
         [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
     # Its output and its log (the access log goes to stdout, the rest to stderr) in one list.
     process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 /* Okienko online booking: the steps of /book, the code step, and the booking's own page.
  *
  * The server renders every element and every word (the "book-config" block holds the words this
- * script may show, already translated, and the field problems of booking_api/people.py); this
+ * script may show, already translated, and the field problems of okienko/people.py); this
  * script talks to the JSON API and shows its answers. The server checks everything again.
  */
 (function () {
@@ -234,7 +234,7 @@
     return `${dayInWords(slot.start)}, ${wallTime(slot.start)}`;
   }
 
-  // ---- the person's details, checked as they are typed (the rules of booking_api/people.py) ----
+  // ---- the person's details, checked as they are typed (the rules of okienko/people.py) ----
 
   const LETTERS = "[\\p{L}\\p{Nl}\\p{No}]+";
   const NAME = new RegExp(`^${LETTERS}(?:[ '\\-.\u2019]${LETTERS})*\\.?$`, "u");
@@ -471,12 +471,6 @@
 
   // ---- the code step (/book after a hold, /book/confirm/<id>) --------------------------------
 
-  function managePath(booking, extra) {
-    const query = new URLSearchParams(Object.assign({ secret: booking.secret, lang: config.lang },
-      config.office ? { office: config.office } : {}, extra));
-    return `/book/manage/${encodeURIComponent(booking.code)}?${query}`;
-  }
-
   async function sendCode() {
     const typed = byId("code").value.replace(/\D/g, "");
     if (typed.length !== 6) {
@@ -494,8 +488,9 @@
       return;
     }
     if (answer.ok) {
+      // The booking's own page: the link the server builds (the same as in the email), marked "just booked".
       window.location.assign(formKind === "draw" ? window.OkienkoDraw.entryPath(answer.body)
-        : managePath(answer.body, { done: "1" }));
+        : answer.body.manage_url + "&done=1");
       return;
     }
     fieldError("code", answer.body.message || text.network);

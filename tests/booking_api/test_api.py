@@ -9,8 +9,8 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from booking_api.app import routes
-from booking_api.errors import ERRORS
+from okienko_server.app import routes
+from okienko.errors import ERRORS
 from tests.conftest import warsaw
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from booking_api.api.live_ws import EVENT_KINDS, MESSAGE_TYPES
-from booking_api.auth import add_user, issue_device_token, issue_staff_token
+from booking_api.live_ws import EVENT_KINDS, MESSAGE_TYPES
+from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
 from tests.conftest import serving, warsaw
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from booking_api.auth import add_user, issue_staff_token
-from booking_api.i18n import Translator
+from okienko.staff.auth import add_user, issue_staff_token
+from okienko.i18n import Translator
 from tests.conftest import Office, running_demo, warsaw
 
 pytestmark = pytest.mark.anyio

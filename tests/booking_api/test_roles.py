@@ -26,10 +26,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from booking_api.app import routes
-from booking_api.auth import add_user, issue_device_token, issue_staff_token
-from booking_api.office_config import load_office, read_office_file
-from tests.booking_api.test_bookings import TUESDAY, book
+from okienko_server.app import routes
+from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
+from okienko.office.config_file import load_office, read_office_file
+from tests.okienko.booking.test_bookings import TUESDAY, book
 from tests.conftest import DEMO_OFFICE, serving
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.booking_api.test_bookings import PERSON
+from tests.okienko.booking.test_bookings import PERSON
 from tests.conftest import DEMO_OFFICE, warsaw
 
 pytestmark = pytest.mark.anyio

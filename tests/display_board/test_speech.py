@@ -6,7 +6,7 @@ import array
 import io
 import wave
 
-from booking_api.announcements import announcement
+from display_board.announcements import announcement
 from display_board.speech import announcement_wav
 
 

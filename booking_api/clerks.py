@@ -1,0 +1,120 @@
+"""The clerk's buttons as API: take a window, call next, recall, start, finish, no-show, transfer,
+the desk's document check. Thin: the hall's front door (okienko/hall/front_door.py) does the work."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api import bodies
+from booking_api.http import language_of, okienko, public_links, read_json
+from booking_api.presenters import NOWHERE, ticket_json, window_json
+from booking_api.sessions import Clerk, require_clerk
+from okienko.container import Okienko
+from okienko.errors import DomainError
+from okienko.hall.front_door import Seat, WindowView
+from okienko.i18n import _
+from okienko.office.directory import OfficeSetup
+
+ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show", "transfer": "transfer"}
+
+
+async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
+    return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+
+
+def _seat(clerk: Clerk) -> Seat:
+    """A clerk acts on tickets at their own window; managers may act anywhere."""
+    return Seat(clerk.session_key, anywhere=clerk.role in ("manager", "admin"))
+
+
+def _window_answer(request: Request, setup: OfficeSetup, view: WindowView, language: str) -> Response:
+    app = okienko(request)
+    return JSONResponse(window_json(app.links, setup, view, language, app.translator))
+
+
+async def sign_in_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    view = await app.hall.take_window(setup, request.path_params["window"], _seat(clerk))
+    return _window_answer(request, setup, view, language)
+
+
+async def sign_out_window(request: Request) -> Response:
+    app = okienko(request)
+    clerk = await require_clerk(request)
+    await app.hall.leave_window(_seat(clerk))
+    return Response(status_code=204)
+
+
+async def pause_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/pause {"paused": true|false}."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    body = await read_json(request, bodies.PAUSE)
+    if not isinstance(body.get("paused"), bool):
+        raise DomainError("malformed_request", detail=_("the field “paused” must be true or false"))
+    setup = await _setup_for(app, clerk)
+    view = await app.hall.pause(setup, request.path_params["window"], _seat(clerk), body["paused"])
+    return _window_answer(request, setup, view, language)
+
+
+async def get_window(request: Request) -> Response:
+    """GET /api/v1/windows/{window}: the console's view (renews the clerk's hold)."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    view = await app.hall.window(setup, request.path_params["window"], _seat(clerk))
+    return _window_answer(request, setup, view, language)
+
+
+async def call_next_visitor(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/call-next → 200 with the ticket, 204 when nobody waits."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    called = await app.hall.call_next(setup, request.path_params["window"], _seat(clerk))
+    if called is None:
+        return Response(status_code=204)
+    return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
+
+
+async def ticket_action(request: Request) -> Response:
+    """POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer (clerk)."""
+    app, language = okienko(request), language_of(request)
+    action = ACTIONS.get(request.path_params["action"])
+    if action is None:
+        raise DomainError("not_found")
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    body = await read_json(request, bodies.TICKET_ACTION, optional=action != "transfer")
+    service = body.get("service")
+    if action == "transfer" and not isinstance(service, str):
+        raise DomainError("malformed_request", detail=_("the field “service” must be a service code, e.g. “A”"))
+    moved = await app.hall.act(setup, request.path_params["ticket_id"], action, _seat(clerk), service)
+    return JSONResponse(ticket_json(public_links(request), setup, moved, NOWHERE, language, app.translator))
+
+
+DOCUMENT_MATCHES = _("The document matches the booking.")
+DOCUMENT_DIFFERS = _("The document does NOT match the booking. Do not serve: ask for the document used when booking.")
+
+
+async def document_check(request: Request) -> Response:
+    """POST /api/v1/tickets/{id}/document-check {"document_number", "document_country"?}: does the
+    document in hand match the booking behind the ticket? (clerk at its window, or a manager)"""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    body = await read_json(request, bodies.DOCUMENT_CHECK)
+    typed, country = body.get("document_number"), body.get("document_country") or ""
+    if not isinstance(typed, str) or not typed.strip() or len(typed) > 60:
+        raise DomainError("malformed_request", detail=_("the field “document_number” must be the document's number"))
+    if not isinstance(country, str) or len(country) > 2:
+        raise DomainError("malformed_request",
+                          detail=_("the field “document_country” must be a country code, e.g. “UA”"))
+    matched = await app.hall.check_document(setup, request.path_params["ticket_id"], typed, country, _seat(clerk),
+                                            checked_by=clerk.username, secret_key=app.settings.secret_key)
+    message = DOCUMENT_MATCHES if matched else DOCUMENT_DIFFERS
+    return JSONResponse({"matched": matched, "message": app.translator.gettext(language, message)})

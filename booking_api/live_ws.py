@@ -1,0 +1,158 @@
+"""Boards and phones, live: WebSockets that start with a snapshot and then follow the events.
+
+Message types are listed in docs/live.md (a test checks the list against this module's
+MESSAGE_TYPES).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from booking_api import bodies
+from booking_api.http import language_of, okienko, public_links, read_json
+from booking_api.sessions import board_office, require_clerk
+from booking_api.presenters import ticket_json
+from okienko.hall.boards import board_message
+from okienko.container import Okienko
+from okienko.errors import DomainError
+from okienko.i18n import _
+from okienko.office.directory import OfficeSetup
+from okienko.live import Subscriber
+
+MESSAGE_TYPES = {
+    "board": ("snapshot", "event"),
+    "ticket": ("ticket",),
+}
+EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show", "transferred", "cancelled",
+               "ticker")
+TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
+NOT_ALLOWED = 4403
+TICKET_REFRESH_SECONDS = 1.0
+CLOSE_WAIT_SECONDS = 1.0
+
+
+async def get_board(request: Request) -> Response:
+    """GET /api/v1/board: the snapshot the board's WebSocket sends first."""
+    language_of(request)
+    setup = await board_office(request)
+    return JSONResponse(await okienko(request).hall.board(setup))
+
+
+async def set_ticker(request: Request) -> Response:
+    """PUT /api/v1/board/ticker {"text": "..."} (manager): the hall board's running line."""
+    app = okienko(request)
+    language_of(request)
+    clerk = await require_clerk(request, "manager", "admin")
+    body = await read_json(request, bodies.TICKER)
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > 500:
+        raise DomainError("malformed_request", detail=_("the field “text” must be text of at most 500 characters"))
+    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    await app.hall.set_ticker(setup, text)
+    return JSONResponse({"text": text})
+
+
+def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str | None]:
+    """One shared function per office, so the hub encodes each event once for all its boards."""
+    timezone = setup.timezone
+
+    def encode(event: dict[str, Any]) -> str | None:
+        if not event.get("for_boards", True):
+            return None
+        return json.dumps(board_message(event, timezone), ensure_ascii=False)
+
+    return app.live.views.setdefault(("board", setup.id), encode)
+
+
+async def board_socket(websocket: WebSocket) -> None:
+    """/ws/board: a snapshot, then every event in sequence order."""
+    app = okienko(websocket)
+    try:
+        setup = await board_office(websocket)
+    except DomainError:
+        await websocket.close(code=NOT_ALLOWED)
+        return
+    await websocket.accept()
+    subscriber = app.live.subscribe(setup.id, board_view(app, setup), websocket.send_text)
+    try:
+        snapshot = await app.hall.board(setup)
+        await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
+        app.live.snapshot_taken(subscriber, snapshot["seq"])
+        await _follow(websocket, subscriber)
+    finally:
+        app.live.unsubscribe(subscriber)
+
+
+async def _follow(websocket: WebSocket, subscriber: Subscriber, *also: Awaitable[Any]) -> None:
+    """Keep the connection until the client leaves or falls too far behind."""
+    async def listen() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+
+    tasks = [asyncio.ensure_future(listen()), asyncio.ensure_future(subscriber.dropped.wait()),
+             *(asyncio.ensure_future(work) for work in also)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+    if subscriber.dropped.is_set():
+        # A connection that stopped reading may never take the close frame: do not wait on it.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code=TOO_SLOW), CLOSE_WAIT_SECONDS)
+
+
+async def ticket_socket(websocket: WebSocket) -> None:
+    """/ws/ticket/{id}: the visitor's phone; the ticket now, and again whenever its queue moves."""
+    app = okienko(websocket)
+    try:
+        setup, ticket = await app.hall.ticket(websocket.path_params["ticket_id"])
+    except DomainError:
+        await websocket.close(code=NOT_ALLOWED)
+        return
+    language = language_of(websocket, websocket.query_params.get("lang") or ticket["language"])
+    await websocket.accept()
+    # Any move in a service sharing a window with the ticket's can change who is ahead of it.
+    watched = {"services": app.hall.called_with(setup, ticket["service_id"])}
+    moved = asyncio.Event()
+
+    def concerns(event: dict[str, Any]) -> str | None:
+        if event.get("ticket_id") == ticket["id"] or event.get("service") in watched["services"]:
+            return "moved"
+        return None
+
+    async def note(_message: str) -> None:
+        moved.set()
+
+    async def send_views() -> None:
+        """One fresh view per burst of moves: read the ticket again, send it, wait a moment."""
+        while True:
+            await moved.wait()
+            moved.clear()
+            _setup, current = await app.hall.ticket(ticket["id"])
+            view = ticket_json(public_links(websocket), setup, current, await app.hall.place(setup, current), language,
+                               app.translator)
+            watched["services"] = app.hall.called_with(setup, current["service_id"])
+            await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
+            await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)
+
+    subscriber = app.live.subscribe(setup.id, concerns, note)
+    try:
+        app.live.snapshot_taken(subscriber, await app.hall.current_seq(setup.id))
+        moved.set()  # the first message: the ticket as it is now
+        await _follow(websocket, subscriber, send_views())
+    finally:
+        app.live.unsubscribe(subscriber)

@@ -1,0 +1,154 @@
+"""How the core's objects look as JSON, in the caller's language: one home for each shape, shared by
+the API's handlers and the screens (a kiosk page, the console, the booking site, the ticket page).
+
+Pure functions: they read nothing and change nothing. What a visitor is shown of a booking never
+holds the document number itself; what a board is shown never holds a name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from okienko.booking.changes import cancel_deadline, change_deadline
+from okienko.errors import DomainError
+from okienko.hall.call_order import Place
+from okienko.hall.calling import Desk, can_mark_no_show
+from okienko.hall.front_door import WindowView
+from okienko.hall.print_outcome import PrintOutcome
+from okienko.hall.queueing import IssuedTicket
+from okienko.hall.status import ServiceStatus
+from okienko.i18n import Translator, _
+from okienko.links import PublicLinks
+from okienko.notify.booking_mail import calendar_uid
+from okienko.office.directory import OfficeSetup
+from okienko.people import mask_email
+
+NOWHERE = Place(0, 0)   # a ticket at a window: nobody is ahead of it any more
+
+
+def _iso(moment: datetime | None, setup: OfficeSetup) -> str | None:
+    return moment.astimezone(setup.timezone).isoformat() if moment else None
+
+
+def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], place: Place, language: str,
+                translator: Translator) -> dict[str, Any]:
+    """A ticket as its visitor (phone, kiosk) and the clerk see it: number, service, status in words,
+    window, people ahead and wait, and for a booked visit its slot and when it is called."""
+    service = setup.service_by_id(ticket["service_id"])
+    priority = None
+    if ticket["priority"]:
+        category = setup.category(ticket["priority"])
+        priority = {"code": category.code, "mark": category.mark, "name": category.name(language)}
+    return {
+        "id": ticket["id"], "number": ticket["number"], "service": service.code,
+        "service_name": service.name(language), "service_name_pl": service.name("pl"), "priority": priority,
+        "status": ticket["status"], "status_text": translator.format(language, STATUS_MESSAGES[ticket["status"]]),
+        "window": setup.window_number(ticket["window_id"]) if ticket["status"] in ("called", "serving") else None,
+        "position": place.people_ahead, "estimated_wait_minutes": place.estimated_wait_minutes,
+        "issued_at": _iso(ticket["issued_at"], setup),
+        "office_day": ticket["office_day"].isoformat(), "language": ticket["language"],
+        "track_url": links.ticket(ticket["id"]),
+        "appointment_at": _iso(ticket.get("appointment_at"), setup),
+        "expected_at": _iso(place.expected_at, setup),
+    }
+
+
+STATUS_MESSAGES = {
+    "waiting": _("Waiting"), "called": _("Called: please go to the window"), "serving": _("Being served"),
+    "done": _("Visit finished"), "no_show": _("Missed: the number was called but nobody came"),
+    "transferred": _("Transferred to another service"), "cancelled": _("Cancelled"),
+}
+PRINT_PROBLEMS = {   # the cause, briefly; the kiosk adds what to do (note the number, scan the QR code)
+    "no_printer": _("This kiosk has no printer."),
+    "printer_offline": _("The printer is not working."),
+    "paper_out": _("The printer is out of paper."),
+    "printer_timeout": _("The printer did not answer."),
+    "agent_offline": _("The printer is not connected."),
+    "agent_pending": _("Printing is taking longer than usual."),
+}
+PRINT_FAILED = _("The ticket could not be printed.")
+
+
+def issued_json(links: PublicLinks, setup: OfficeSetup, issued: IssuedTicket, outcome: PrintOutcome,
+                language: str, translator: Translator) -> dict[str, Any]:
+    """A kiosk's new ticket (or check-in), and whether it was printed, or why not."""
+    shown = ticket_json(links, setup, issued.ticket,
+                        Place(issued.people_ahead, issued.estimated_wait_minutes, issued.expected_at),
+                        language, translator)
+    shown["printed"] = outcome.printed
+    shown["print_problem"] = None if outcome.printed else {
+        "error": outcome.problem,
+        "message": translator.format(language, PRINT_PROBLEMS.get(outcome.problem or "", PRINT_FAILED)),
+    }
+    shown["replayed"] = issued.replayed
+    return shown
+
+
+def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, language: str,
+                translator: Translator) -> dict[str, Any]:
+    """What the console shows for one window: its ticket in hand (with the booked person, to check
+    against the document) and the queues it serves."""
+    desk: Desk = view.desk
+    queues = []
+    for queue in desk.queues:
+        service = setup.service_by_id(queue.service_id)
+        queues.append({"service": service.code, "name": service.name(language), "waiting": queue.waiting,
+                       "longest_wait_minutes": queue.longest_wait_minutes})
+    ticket = None
+    if desk.current:
+        current = desk.current
+        ticket = ticket_json(links, setup, current, NOWHERE, language, translator)
+        ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
+                      recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current),
+                      booking=_booked_person(desk.booking, setup))
+        ticket.pop("track_url", None)
+    return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues,
+            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
+            "recalls_before_no_show": setup.recalls_before_no_show}
+
+
+def _booked_person(booking: dict[str, Any] | None, setup: OfficeSetup) -> dict[str, Any] | None:
+    """Who booked the visit, for the clerk to check against the document in hand (masked number only)."""
+    if booking is None:
+        return None
+    return {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
+            "document": booking["document_masked"], "document_country": booking.get("document_country") or "",
+            "starts_at": _iso(booking["starts_at"], setup)}
+
+
+def status_json(translator: Translator, status: ServiceStatus, language: str) -> dict[str, Any]:
+    """A service's queue now, as a kiosk shows it and an integrator polls it."""
+    state = status.availability
+    closed = None
+    if not state.open and state.reason:
+        error = DomainError(state.reason, **state.params)
+        closed = {"error": error.code, "message": translator.format(language, error.message_id, **error.params)}
+    service = status.service
+    return {
+        "code": service.code, "prefix": service.prefix, "name": service.name(language), "names": service.names,
+        "walk_in": service.walk_in, "open_now": state.open, "closed_reason": closed,
+        "waiting": status.waiting, "estimated_wait_minutes": status.estimated_wait_minutes,
+        "daily_limit": service.daily_limit, "issued_today": status.issued_today,
+        "closes_at": state.closes_at.isoformat() if state.closes_at else None,
+    }
+
+
+def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> dict[str, Any]:
+    """What the person sees of their booking (never the document number itself)."""
+    service = setup.service_by_id(booking["service_id"])
+    check_in_from, check_in_until = setup.booking_policy.check_in_window(booking["starts_at"])
+    return {
+        "code": booking["code"], "status": booking["status"],
+        "service": service.code, "service_name": service.name(language),
+        "start": _iso(booking["starts_at"], setup), "end": _iso(booking["ends_at"], setup),
+        "timezone": setup.timezone.key, "office": setup.name,
+        "person": {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
+                   "document": booking["document_masked"]},
+        "email": mask_email(booking["email"]),
+        "what_to_bring": service.booking.bring(language) if service.booking else "",
+        "change_until": _iso(change_deadline(setup, booking), setup),
+        "cancel_until": _iso(cancel_deadline(booking), setup),
+        "check_in_from": _iso(check_in_from, setup), "check_in_until": _iso(check_in_until, setup),
+        "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
+    }

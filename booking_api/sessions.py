@@ -1,0 +1,73 @@
+"""Who the clerk is: a signed-in console session (cookie + CSRF header) or a staff bearer token; and
+whose board a connection may watch."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from booking_api.http import identify, okienko
+from okienko.office.directory import OfficeSetup
+from okienko.staff.auth import DeviceIdentity, StaffIdentity, token_hash
+from okienko.errors import DomainError
+from okienko.staff.roles import ROLES
+from okienko.staff.accounts import session_for
+
+SESSION_COOKIE = "okienko_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Clerk:
+    user_id: int
+    username: str
+    role: str
+    office_id: int | None
+    session_key: str      # what holds a window: the session id, or the token's hash
+    csrf_token: str | None
+
+
+async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str | None = None) -> Clerk:
+    """The signed-in staff member; for cookie sessions, changes need the session's CSRF token
+    (the X-CSRF-Token header, or `csrf_token` from a plain form)."""
+    roles = roles or ROLES
+    app = okienko(connection)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie and not connection.headers.get("authorization"):
+        async with app.db.read() as conn:
+            session = await session_for(conn, cookie, app.clock.now())
+        if session is None:
+            raise DomainError("missing_token")
+        method = connection.scope.get("method", "GET")
+        if method not in SAFE_METHODS:
+            sent = connection.headers.get("x-csrf-token") or csrf_token or ""
+            if not hmac.compare_digest(sent, session.csrf_token):
+                raise DomainError("csrf_failed")
+        clerk = Clerk(session.user_id, session.username, session.role, session.office_id, session.session_id,
+                      session.csrf_token)
+    else:
+        identity = await identify(connection)
+        if not isinstance(identity, StaffIdentity):
+            raise DomainError("forbidden")
+        token = connection.headers.get("authorization", "").partition(" ")[2].strip()
+        clerk = Clerk(identity.user_id, identity.username, identity.role, identity.office_id, token_hash(token), None)
+    if clerk.role not in roles:
+        raise DomainError("forbidden")
+    return clerk
+
+
+async def board_office(connection: HTTPConnection) -> OfficeSetup:
+    """A board device, or signed-in staff, may watch its office's board; a kiosk may not (its token
+    sits on a public touch screen: it issues tickets and nothing more)."""
+    app = okienko(connection)
+    if connection.cookies.get(SESSION_COOKIE) and not connection.headers.get("authorization"):
+        clerk = await require_clerk(connection)
+        return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    identity = await identify(connection)
+    if isinstance(identity, DeviceIdentity) and identity.kind == "board":
+        return await app.offices.by_id(identity.office_id)
+    if isinstance(identity, StaffIdentity):
+        return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())
+    raise DomainError("forbidden")

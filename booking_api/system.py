@@ -1,0 +1,44 @@
+"""Health, printer status, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from okienko import __version__
+from booking_api.http import identify, language_of, okienko
+from okienko.staff.auth import DeviceIdentity
+from okienko.errors import DomainError
+from booking_api.openapi import openapi_document
+
+
+async def healthz(request: Request) -> Response:
+    app = okienko(request)
+    try:
+        async with app.db.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception as error:  # report, never crash the probe
+        return JSONResponse({"status": "error", "database": type(error).__name__}, status_code=503)
+    return JSONResponse({"status": "ok", "version": __version__, "database": app.db.dialect})
+
+
+async def list_printers(request: Request) -> Response:
+    """GET /api/v1/printers: staff see every kiosk's printer of their office (`?office=` only for
+    staff of no office); a kiosk sees its own; a board none."""
+    app = okienko(request)
+    language_of(request)
+    identity = await identify(request)
+    if isinstance(identity, DeviceIdentity):
+        if identity.kind != "kiosk":
+            raise DomainError("forbidden")
+        printers = await app.printing.statuses(identity.office_id, identity.id)
+    else:
+        setup = await (app.offices.by_id(identity.office_id) if identity.office_id
+                       else app.offices.get(request.query_params.get("office") or None))
+        printers = await app.printing.statuses(setup.id)
+    return JSONResponse({"printers": printers})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())

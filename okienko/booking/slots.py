@@ -1,0 +1,188 @@
+"""Bookable slots: a service's weekly schedule turned into concrete visits.
+
+A slot is a local wall-clock time on an office day (Europe/Warsaw by default) with a number of
+places (how many people the windows take at once). Days on which the office is closed (Polish
+public holidays, including 24 December since 2025, and the office's own closure days) have no
+slots. Wall times become instants by hours.py's one rule; a slot whose start the clocks skip on
+the night they go forward is not offered (the rule would move it onto a later slot's time); on
+the night they go back, the slot keeps its wall time (the first of the two) and a true length.
+
+When a day can be booked follows the office's release rule: day D opens at `release_time` on
+day D - `horizon_days`, and never before `first_day` days from today, so everyone knows when
+to look and a month of slots is never released at once. For a service released by draw
+(`release_mode = "draw"`), the release moment opens the draw's entry window of `draw_minutes`;
+the day is bookable first come only after the window has closed and the draw has run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from okienko.booking.rules import SlotSchedule
+from okienko.errors import DomainError
+from okienko.office.hours import closed_reason, local_moment, office_day
+from okienko.office.directory import OfficeSetup, ServiceSetup
+
+MAX_RANGE_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime   # aware, in the office's time zone
+    ends_at: datetime
+    places: int
+
+    @property
+    def day(self) -> date:
+        return self.starts_at.date()
+
+
+def schedule_of(service: ServiceSetup, language: str = "pl") -> SlotSchedule:
+    """The service's schedule, or `not_bookable` when it takes no bookings."""
+    if service.booking is None:
+        raise DomainError("not_bookable", service=service.name(language))
+    return service.booking
+
+
+def slots_on(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> list[Slot]:
+    """Every slot of `day` by the schedule, ignoring closures and the booking horizon.
+
+    Computed once per process for the same time zone, slot length, places, day's hours and breaks
+    (every hold checks its start against the day's slots); the cache is keyed by those values, so a
+    reloaded office set-up with other hours never gets the old slots.
+    """
+    return list(_day_slots(setup.timezone, schedule.slot_minutes, schedule.places,
+                           schedule.days.get(day.weekday(), ()), schedule.breaks, day))
+
+
+@lru_cache(maxsize=1024)
+def _day_slots(tz: ZoneInfo, slot_minutes: int, places: int, hours: tuple[tuple[int, int], ...],
+               breaks: tuple[tuple[int, int], ...], day: date) -> tuple[Slot, ...]:
+    """The slots of `day`: a pure function of its arguments (Slot is frozen, so sharing is safe)."""
+    slots = []
+    for opens, closes in hours:
+        start = opens
+        while start + slot_minutes <= closes:
+            end = start + slot_minutes
+            if not any(start < b_end and b_start < end for b_start, b_end in breaks):
+                moment = local_moment(tz, day, start)
+                if (moment.hour * 60 + moment.minute, moment.date()) == (start, day):   # not skipped
+                    ends = (moment.astimezone(timezone.utc) + timedelta(minutes=slot_minutes))
+                    slots.append(Slot(moment, ends.astimezone(tz), places))
+            start = end
+    return tuple(slots)
+
+
+def release_moment(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> datetime:
+    """When `day` opens for booking: `release_time` on the day `horizon_days` before it."""
+    return local_moment(setup, day - timedelta(days=schedule.horizon_days), schedule.release_minute)
+
+
+def draw_window(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> tuple[datetime, datetime] | None:
+    """The entry window of `day`'s draw, [opens, closes), for a service released by draw; None
+    for a service released first come. The window opens at the day's release moment."""
+    policy = setup.booking_policy
+    if policy.release_mode_of(schedule) != "draw":
+        return None
+    opens = release_moment(setup, schedule, day)
+    closes = opens.astimezone(timezone.utc) + timedelta(minutes=policy.draw_minutes_of(schedule))
+    return opens, closes.astimezone(setup.timezone)
+
+
+def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, ahead: timedelta) -> list[date]:
+    """The days of a draw service whose window is open at `now` or opens within `ahead`, that have
+    slots (open weekdays, not closed): the draws that must exist by now."""
+    minutes = setup.booking_policy.draw_minutes_of(schedule)
+    today = office_day(setup, now)
+    first = today + timedelta(days=schedule.horizon_days - minutes // (24 * 60) - 2)
+    last = today + timedelta(days=schedule.horizon_days + ahead.days + 2)
+    found = []
+    for day in _days(first, last):
+        window = draw_window(setup, schedule, day)
+        if window is None or window[1] <= now or window[0] > now + ahead:
+            continue
+        if not closed_reason(setup, day) and slots_on(setup, schedule, day):
+            found.append(day)
+    return found
+
+
+def bookable_days(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> tuple[date, date]:
+    """The first and last day that can be booked at `now` (the last may be before the first)."""
+    today = office_day(setup, now)
+    last = today + timedelta(days=schedule.horizon_days)
+    if now < release_moment(setup, schedule, last):
+        last -= timedelta(days=1)
+    return today + timedelta(days=schedule.first_day), last
+
+
+def next_release(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> datetime:
+    """The next moment a new day opens for booking."""
+    _, last = bookable_days(setup, schedule, now)
+    return release_moment(setup, schedule, last + timedelta(days=1))
+
+
+def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime, now: datetime) -> Slot:
+    """The slot starting at `starts_at`, if it can be booked at `now`.
+
+    Raises `closed_day` (holiday or closure), `outside_horizon` (too soon, already past or not
+    released yet), `draw_pending` (a draw day whose entry window has not closed yet; whether its
+    draw has run is the database's part, bookings.refuse_if_draw_pending) or `no_such_slot` (not a
+    start time of the schedule).
+    """
+    day = office_day(setup, starts_at)
+    first, last = bookable_days(setup, schedule, now)
+    if not first <= day <= last or starts_at <= now:
+        raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
+    if closed_reason(setup, day):
+        raise DomainError("closed_day", day=day.isoformat())
+    window = draw_window(setup, schedule, day)
+    if window is not None and now < window[1]:
+        # Released, but given out by the draw first: first come only once the draw has run.
+        raise DomainError("draw_pending", day=day.isoformat(), time=window[1].strftime("%Y-%m-%d %H:%M"))
+    # The exact instant, not the wall time: on the night the clocks go back, 02:30+01:00 is not
+    # the listed 02:30+02:00 (aware datetimes in one zone compare by wall time).
+    moment = starts_at.astimezone(timezone.utc)
+    for slot in slots_on(setup, schedule, day):
+        if slot.starts_at.astimezone(timezone.utc) == moment:
+            return slot
+    raise DomainError("no_such_slot")
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    closed: str | None          # "holiday: <name>", "closure" or None
+    slots: tuple[Slot, ...]
+
+
+def plan(setup: OfficeSetup, schedule: SlotSchedule, first: date, last: date, now: datetime) -> list[DayPlan]:
+    """The bookable days between `first` and `last` (inclusive) at `now`, each with its slots.
+
+    Days outside the horizon are left out; closed days are listed with their reason and no slots.
+    """
+    if last < first:
+        raise DomainError("bad_date_range")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise DomainError("date_range_too_long", days=MAX_RANGE_DAYS)
+    lowest, highest = bookable_days(setup, schedule, now)
+    days = []
+    for day in _days(max(first, lowest), min(last, highest)):
+        reason = closed_reason(setup, day)
+        if reason:
+            days.append(DayPlan(day, reason, ()))
+            continue
+        slots = tuple(s for s in slots_on(setup, schedule, day) if s.starts_at > now)
+        if slots or schedule.days.get(day.weekday()):
+            days.append(DayPlan(day, None, slots))
+    return days
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)

@@ -1,0 +1,81 @@
+"""Everything one server process holds, built in one place and handed to the app and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from okienko.staff.auth import Authenticator
+from okienko.notify.booking_mail import Notifier
+from okienko.hall.check_ins import KioskCheckIn
+from okienko.clock import Clock, SystemClock
+from okienko.storage.db import Database
+from okienko.hall.estimates import Estimator
+from okienko.hall.events import events_after
+from okienko.links import PublicLinks
+from okienko.live import LiveHub, broker_for
+from okienko.i18n import Translator
+from okienko.storage.locking import Locks
+from okienko.office.directory import OfficeDirectory
+from okienko.booking.online import OnlineBooking
+from okienko.notify.outbox import OutboxSender
+from okienko.hall.print_agents import AgentHub
+from okienko.hall.printing import PrintService
+from okienko.hall.front_door import Hall
+from okienko.hall.queueing import TicketIssuer
+from okienko.settings import Settings
+from okienko.notify.transports import transports_for
+
+
+@dataclass
+class Okienko:
+    settings: Settings
+    clock: Clock
+    db: Database
+    locks: Locks
+    offices: OfficeDirectory
+    estimator: Estimator
+    hall: Hall
+    auth: Authenticator
+    translator: Translator
+    agents: AgentHub
+    printing: PrintService
+    live: LiveHub
+    outbox: OutboxSender
+    booking: OnlineBooking
+    check_ins: KioskCheckIn
+    links: PublicLinks
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
+        clock = clock or SystemClock()
+        db = Database.from_settings(settings)
+        locks = Locks(db)
+        estimator = Estimator(db, clock, settings.estimate_sample_size)
+        translator = Translator()
+        agents = AgentHub(db, clock)
+        offices = OfficeDirectory(db, settings.office)
+
+        async def load_events(office_id: int, after_seq: int) -> list[dict]:
+            setup = await offices.by_id(office_id)
+            async with db.read() as conn:
+                return await events_after(conn, setup, after_seq, clock.now())
+
+        live = LiveHub(broker_for(settings.broker_url, settings.database_url), load_events)
+        transports = transports_for(settings)
+        outbox = OutboxSender(db, locks, clock, transports, settings.outbox_poll_seconds)
+        links = PublicLinks.from_settings(settings)
+        notifier = Notifier(translator, links.base, settings.mail_from, settings.mail_from_name,
+                            can_sms="sms" in transports)
+        booking = OnlineBooking(db, locks, clock, offices, estimator, notifier, outbox, settings.secret_key,
+                                live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
+        live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
+        live.on_hint(offices.receive)         # "office loaded" from `okienko office load`
+        printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
+        check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
+        hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
+                    printing, check_ins, translator, live.publish, live.send_hint)
+        return cls(
+            settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
+            hall=hall, auth=Authenticator(db), translator=translator, agents=agents, printing=printing, live=live,
+            outbox=outbox, booking=booking, check_ins=check_ins, links=links,
+        )

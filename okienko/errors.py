@@ -1,0 +1,131 @@
+"""Domain errors: a stable code for machines, an HTTP status, and a message in the user's language.
+
+The message is an English msgid translated through the catalogs (okienko/locale) at the
+edge, so domain code never knows which language the visitor reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from okienko.i18n import _
+
+# code -> (HTTP status, English message). docs/api.md lists every code; a test checks both agree.
+ERRORS: dict[str, tuple[int, str]] = {
+    "malformed_request": (400, _("The request could not be read: {detail}")),
+    "unknown_field": (400, _("This address does not take these fields: {names}. Check their names in the API documentation.")),
+    "wrong_type": (400, _("The field “{field}” has a value of the wrong type (expected: {expected}).")),
+    "body_too_large": (413, _("The request is too large: at most {kb} KB.")),
+    "unknown_language": (400, _("This language is not available.")),
+    "missing_token": (401, _("This device or user is not signed in: a bearer token is required.")),
+    "invalid_token": (401, _("The token is not valid. Ask the office administrator for a new one.")),
+    "forbidden": (403, _("This account is not allowed to do that.")),
+    "not_found": (404, _("Nothing was found at this address.")),
+    "ticket_not_found": (404, _("No such ticket. Please scan the QR code on your ticket again.")),
+    "unknown_service": (404, _("There is no such service in this office.")),
+    "unknown_office": (404, _("There is no such office.")),
+    "unknown_window": (404, _("There is no window {window} in this office.")),
+    "unknown_priority": (400, _("There is no such priority category.")),
+    "method_not_allowed": (405, _("This address does not accept that method.")),
+    "invalid_transition": (409, _("Ticket {number} is {status} and cannot be {action} now.")),
+    "idempotency_conflict": (409, _("This request key was already used for a different request.")),
+    "service_closed_today": (409, _("{service} is not available today.")),
+    "service_not_open_yet": (409, _("{service} opens at {time}. Please come back then.")),
+    "service_cutoff_passed": (409, _("No more tickets for {service} today: tickets are issued until {time}.")),
+    "service_wait_past_closing": (409, _("No more tickets for {service} today: the people already waiting will take until closing at {time}.")),
+    "daily_limit_reached": (409, _("No more tickets for {service} today: the daily limit has been reached.")),
+    "numbers_exhausted": (409, _("All numbers for {service} are taken. Please try again in a few minutes.")),
+    "booking_only": (409, _("{service} is by appointment only. Please book a visit online.")),
+    "current_ticket_open": (409, _("Ticket {number} is still called to this window: start serving it or mark it as not present first.")),
+    "not_at_this_window": (409, _("Ticket {number} was called to another window.")),
+    "recall_first": (409, _("Call ticket {number} again first: it can be marked as not present after {count} recall(s).")),
+    "window_taken": (409, _("Window {window} is already taken by another clerk.")),
+    "window_not_held": (409, _("You are not signed in at window {window}. Choose your window again.")),
+    "window_paused": (409, _("Window {window} is paused. Resume it to call the next visitor.")),
+    "login_failed": (401, _("Wrong user name or password.")),
+    "account_locked": (429, _("Too many failed sign-ins. Try again in {minutes} min or ask an administrator.")),
+    "csrf_failed": (403, _("This page has expired. Reload it and try again.")),
+    "not_bookable": (409, _("{service} cannot be booked online.")),
+    "bad_date_range": (400, _("The last day must not be before the first day.")),
+    "date_range_too_long": (400, _("Ask for at most {days} days at a time.")),
+    "outside_horizon": (409, _("This time cannot be booked now: visits can be booked from {first} to {last}.")),
+    "closed_day": (409, _("The office is closed on {day}.")),
+    "no_such_slot": (409, _("There is no visit at this time. Please choose a time from the list.")),
+    "slot_full": (409, _("This time has just been taken. Please choose another one.")),
+    "already_booked": (409, _("This person already has a booking for {service}. Cancel or move it instead.")),
+    "case_already_booked": (409, _("This case number already has a booking for {service}. Cancel or move it instead.")),
+    "unknown_case": (422, _("We cannot find this case number. Check it against the letter from the office.")),
+    "no_booking": (409, _("Ticket {number} has no booking: there is no document to check.")),
+    "invalid_details": (422, _("Some details are not right. Please check the marked fields.")),
+    "rate_limited": (429, _("Too many attempts. Please try again in {minutes} min.")),
+    "too_many_wrong_codes": (429, _("Too many wrong booking codes at this kiosk. Please wait {seconds} s and try again, or ask at the information desk.")),
+    "booking_not_found": (404, _("No booking with this code. Please check the code and try again.")),
+    "already_confirmed": (409, _("This booking is already confirmed. Its code is {booking}.")),
+    "code_expired": (410, _("The time to confirm has passed and the place was released. Please book again.")),
+    "code_attempts_used": (410, _("Too many wrong codes: the place was released. Please book again.")),
+    "wrong_code": (422, _("Wrong code. Attempts left: {attempts}.")),
+    "booking_not_active": (409, _("This booking is no longer active.")),
+    "too_late_to_change": (409, _("A booking can be moved until {hours} hours before the visit.")),
+    "too_late_to_cancel": (409, _("The visit has already started: it can no longer be cancelled.")),
+    "same_slot": (409, _("The booking is already at this time.")),
+    "waitlist_off": (409, _("This office has no waiting list.")),
+    "already_waiting": (409, _("This person is already on the waiting list for {service}.")),
+    "already_checked_in": (409, _("This booking has already been checked in: ticket {number}.")),
+    "check_in_wrong_day": (409, _("Your visit is on {day} at {time}, not today.")),
+    "check_in_too_early": (409, _("It is too early: your visit is at {time}. Please check in from {opens}.")),
+    "check_in_too_late": (409, _("Your visit was at {time}: it is too late to check in. Please ask at the information desk.")),
+    "draw_pending": (409, _("The places of {day} are given out by a draw. Enter the draw, or come back after it, at {time}.")),
+    "draw_not_found": (404, _("There is no such draw.")),
+    "draw_not_open": (409, _("This draw takes entries only from {opens} to {closes}.")),
+    "already_entered": (409, _("This person has already entered the draw for {service} on {day}.")),
+    "bad_preferences": (422, _("Give up to three time ranges in order, each from an earlier to a later time of the day (e.g. 08:00 to 10:00), or none for any time.")),
+    "entry_not_found": (404, _("No such entry in a draw. Please use the link from your email.")),
+    "busy": (503, _("The system is very busy. Please try again in a moment.")),
+}
+
+
+class Refusal(Exception):
+    """What an answer's `{"error", "message"}` is made from: a stable code (in ERRORS, documented in
+    docs/api.md), its HTTP status, and message parameters."""
+
+    code: str
+    params: dict[str, Any]
+
+    @property
+    def http_status(self) -> int:
+        return ERRORS[self.code][0]
+
+    @property
+    def message_id(self) -> str:
+        return ERRORS[self.code][1]
+
+
+class DomainError(Refusal):
+    """A rule of the office was not met; carries a stable code and message parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in ERRORS:
+            raise KeyError(f"undocumented error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code!r}, {self.params!r})"
+
+
+class Unavailable(Refusal):
+    """The database cannot answer now: it is unreachable or restarting, or a lock wait ran too long.
+
+    Answered `503 busy` with Retry-After on every route (a page, the API, a WebSocket closed with
+    1013). It is deliberately not a DomainError: no rule of the office was broken, and a handler that
+    turns a refusal into its own answer (a sign-in page for a bad token, "no such booking") must
+    never take an outage for one. Whoever asks again with the same Idempotency-Key gets one ticket.
+    """
+
+    code = "busy"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or self.code)
+        self.reason = reason  # for the log, never for the visitor
+        self.params = {}

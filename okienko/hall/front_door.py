@@ -1,0 +1,222 @@
+"""The hall's front door: everything a kiosk, a clerk, a board or a visitor's phone asks of the hall.
+
+Issuing and printing, calling, recalling, starting, finishing, transferring, pausing a window,
+the ticker, the desk's document check, and what a ticket, a queue or a board looks like now.
+Each change runs in its own transaction here; what it changed is published to the boards and
+phones only after it has committed, and the caches it touches (the wait estimate's staffed
+windows, the office set-up) are dropped here too, in every process where another process must
+know. Handlers only parse, authorise and present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import sqlalchemy as sa
+
+from okienko.clock import Clock
+from okienko.errors import DomainError
+from okienko.hall import boards, calling, windows
+from okienko.hall.check_ins import KioskCheckIn
+from okienko.hall.call_order import Place, place_in_queue, services_called_with
+from okienko.hall.desk_checks import check_document
+from okienko.hall.estimates import Estimator
+from okienko.hall.events import current_seq
+from okienko.hall.print_outcome import PrintOutcome
+from okienko.hall.printing import PrintService, build_slip
+from okienko.hall.queueing import IssuedTicket, TicketIssuer, TicketRequest
+from okienko.hall.status import ServiceStatus, service_statuses
+from okienko.i18n import Translator
+from okienko.office.directory import OFFICE_LOADED, OfficeDirectory, OfficeSetup
+from okienko.storage.db import Database
+from okienko.storage.locking import Locks
+from okienko.storage.models import Ticket
+
+Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
+SendHint = Callable[[str], Awaitable[None]]
+MAX_TICKET_ID_LENGTH = 64
+CLERK_ACTIONS = ("recall", "start", "finish", "no_show", "transfer")
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Who acts at the desk: the clerk's session (it holds one window) and whether they may act on
+    tickets at any window (managers) or only at their own."""
+
+    session_key: str
+    anywhere: bool = False
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """A window as the console shows it: its number and id, and its desk (ticket in hand, queues)."""
+
+    number: str
+    window_id: int
+    desk: calling.Desk
+
+
+class Hall:
+    def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, estimator: Estimator,
+                 issuer: TicketIssuer, printing: PrintService, check_ins: KioskCheckIn, translator: Translator,
+                 publish: Publish, send_hint: SendHint) -> None:
+        self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
+        self.estimator, self.issuer, self.printing, self.translator = estimator, issuer, printing, translator
+        self.check_ins = check_ins
+        self.publish, self.send_hint = publish, send_hint
+
+    # --- visitors and kiosks -------------------------------------------------------------------
+
+    async def ticket(self, ticket_id: str) -> tuple[OfficeSetup, dict[str, Any]]:
+        """A ticket by its id (the visitor's secret), with its office; `ticket_not_found` otherwise."""
+        if len(ticket_id) > MAX_TICKET_ID_LENGTH:
+            raise DomainError("ticket_not_found")
+        tickets = Ticket.__table__
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).mappings().first()
+        if row is None:
+            raise DomainError("ticket_not_found")
+        return await self.offices.by_id(row["office_id"]), dict(row)
+
+    async def place(self, setup: OfficeSetup, ticket: dict[str, Any]) -> Place:
+        """People ahead, the wait and, for a booked visit, when it is called: from call-next's order."""
+        service = setup.service_by_id(ticket["service_id"])
+        minutes = {service.id: await self.estimator.service_minutes(service)}
+        staffed = await self.estimator.staffed_windows(setup.id)
+        async with self.db.read() as conn:
+            return await place_in_queue(conn, setup, ticket, self.clock.now(), minutes, staffed)
+
+    async def cancel(self, setup: OfficeSetup, ticket_id: str) -> dict[str, Any]:
+        """The visitor gives up their place."""
+        async with self.locks.write_transaction() as conn:
+            moved = await calling.act(conn, setup, ticket_id, "cancel", self.clock.now())
+        await self._published(moved)
+        return moved.ticket
+
+    async def statuses(self, setup: OfficeSetup, language: str) -> list[ServiceStatus]:
+        """Each service's queue now: open or why not, waiting, the wait, issued today."""
+        minutes = {s.id: await self.estimator.service_minutes(s) for s in setup.services}
+        staffed = await self.estimator.staffed_windows(setup.id)
+        async with self.db.read() as conn:
+            return await service_statuses(conn, setup, self.clock.now(), minutes, language, staffed)
+
+    async def issue(self, setup: OfficeSetup, request: TicketRequest) -> IssuedTicket:
+        """A numbered ticket (batched with other kiosks' in one transaction; published after commit)."""
+        return await self.issuer.issue(setup, request)
+
+    async def check_in(self, setup: OfficeSetup, code: str, *, language: str, device_id: int,
+                       idempotency_key: str | None = None) -> IssuedTicket:
+        """A booking code typed or scanned at a kiosk becomes a ticket called at its slot (check_ins.py:
+        wrong codes are counted per kiosk and minute)."""
+        issued, _booking = await self.check_ins.check_in(setup, code, language=language, device_id=device_id,
+                                                         idempotency_key=idempotency_key)
+        return issued
+
+    async def print_ticket(self, setup: OfficeSetup, issued: IssuedTicket, kiosk_id: int,
+                           track_url: str) -> PrintOutcome:
+        """Print the ticket on the kiosk's printer; a replayed request learns what its first print did."""
+        if issued.replayed:
+            return await self.printing.outcome_of(issued.ticket["id"])
+        if await self.printing.printer_for(kiosk_id) is None:
+            return PrintOutcome(False, "no_printer")
+        slip = build_slip(setup, self.translator, issued.ticket, issued.people_ahead, issued.estimated_wait_minutes,
+                          track_url, issued.expected_at)
+        return await self.printing.print_slip(setup.id, kiosk_id, issued.ticket["id"], slip)
+
+    # --- clerks --------------------------------------------------------------------------------
+
+    async def take_window(self, setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
+        """Sit at this window (one clerk per window; the hold is renewed by `window`)."""
+        async with self.locks.write_transaction() as conn:
+            row = await windows.take_window(conn, setup, number, seat.session_key, self.clock.now())
+        self.estimator.forget()  # staffed windows count in the wait estimate
+        return await self._view(setup, row)
+
+    async def leave_window(self, seat: Seat) -> None:
+        async with self.locks.write_transaction() as conn:
+            await windows.leave_window(conn, seat.session_key)
+        self.estimator.forget()
+
+    async def pause(self, setup: OfficeSetup, number: str, seat: Seat, paused: bool) -> WindowView:
+        async with self.locks.write_transaction() as conn:
+            row = await windows.set_paused(conn, setup, number, seat.session_key, paused, self.clock.now())
+        self.estimator.forget()
+        return await self._view(setup, row)
+
+    async def window(self, setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
+        """The console's view of the clerk's window (asking renews the clerk's hold on it)."""
+        async with self.locks.write_transaction() as conn:
+            row = await windows.window_of(conn, setup, number, seat.session_key, self.clock.now())
+        return await self._view(setup, row)
+
+    async def call_next(self, setup: OfficeSetup, number: str, seat: Seat) -> dict[str, Any] | None:
+        """The next visitor for this window (call_order.py), or None when nobody waits."""
+        now = self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            window = await windows.window_of(conn, setup, number, seat.session_key, now)
+            if window["paused"]:
+                raise DomainError("window_paused", window=window["number"])
+            moved = await calling.call_next(conn, setup, window["id"], now)
+        await self._published(moved)
+        if moved is None or moved.ticket is None or moved.ticket["status"] != "called":
+            return None
+        return moved.ticket
+
+    async def act(self, setup: OfficeSetup, ticket_id: str, action: str, seat: Seat,
+                  service_code: str | None = None) -> dict[str, Any]:
+        """recall, start, finish, no_show or transfer (to `service_code`) a ticket at the clerk's window."""
+        if action not in CLERK_ACTIONS:
+            raise DomainError("not_found")
+        async with self.locks.write_transaction() as conn:
+            window_id = None if seat.anywhere else await windows.held_window(conn, seat.session_key)
+            moved = await calling.act(conn, setup, ticket_id, action, self.clock.now(), window_id=window_id,
+                                      service_code=service_code)
+        await self._published(moved)
+        return moved.ticket
+
+    async def check_document(self, setup: OfficeSetup, ticket_id: str, typed: str, country: str, seat: Seat, *,
+                             checked_by: str, secret_key: str) -> bool:
+        """Is the document in hand the one the visit was booked with? (recorded, never the number)"""
+        async with self.locks.write_transaction() as conn:
+            window_id = None if seat.anywhere else await windows.held_window(conn, seat.session_key)
+            return await check_document(conn, setup, ticket_id, typed, secret_key=secret_key,
+                                        checked_by=checked_by, now=self.clock.now(),
+                                        document_country=country, window_id=window_id)
+
+    # --- boards --------------------------------------------------------------------------------
+
+    async def board(self, setup: OfficeSetup) -> dict[str, Any]:
+        """The board's snapshot, read consistently (PostgreSQL: repeatable read; SQLite: one WAL read)."""
+        options = {"isolation_level": "REPEATABLE READ"} if self.db.dialect == "postgresql" else {}
+        async with self.db.transaction(**options) as conn:
+            return await boards.board_snapshot(conn, setup, self.clock.now())
+
+    async def set_ticker(self, setup: OfficeSetup, text: str) -> None:
+        """The hall board's running line: boards show it at once, every process reads it anew."""
+        async with self.locks.write_transaction() as conn:
+            events = await boards.set_ticker(conn, setup, text, self.clock.now())
+        self.offices.invalidate()
+        await self.send_hint(json.dumps({"kind": OFFICE_LOADED, "office": setup.code}))
+        await self.publish(events)
+
+    async def current_seq(self, office_id: int) -> int:
+        async with self.db.read() as conn:
+            return await current_seq(conn, office_id)
+
+    @staticmethod
+    def called_with(setup: OfficeSetup, service_id: int) -> frozenset[str]:
+        """The codes of the services whose moves can change a ticket's people ahead (call_order.py)."""
+        return frozenset(s.code for s in setup.services if s.id in services_called_with(setup, service_id))
+
+    # --- inside --------------------------------------------------------------------------------
+
+    async def _view(self, setup: OfficeSetup, window: dict[str, Any]) -> WindowView:
+        async with self.db.read() as conn:
+            desk = await calling.desk(conn, setup, window["id"], self.clock.now())
+        return WindowView(setup.window_number(window["id"]), window["id"], desk)
+
+    async def _published(self, moved: calling.Moved | None) -> None:
+        if moved and moved.events:
+            await self.publish(moved.events)

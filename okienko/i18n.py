@@ -1,0 +1,111 @@
+"""Translations: gettext catalogs (okienko/locale/<lang>/LC_MESSAGES/messages.po), read at start.
+
+Message ids are English. Every user-facing string goes through here: API error messages,
+pages, printed tickets. Polish, English, Ukrainian and Russian are complete (a test checks).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext
+import io
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES: dict[str, str] = {"pl": "Polski", "en": "English", "uk": "Українська", "ru": "Русский"}
+DOMAIN = "messages"
+
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar("okienko_language", default="pl")
+
+
+
+def _(message: str) -> str:
+    """Mark a string for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+# Words that appear inside messages and need translating themselves.
+STATUS_LABELS = {
+    "waiting": _("waiting"), "called": _("called"), "serving": _("being served"), "done": _("done"),
+    "no_show": _("marked as not present"), "transferred": _("transferred"), "cancelled": _("cancelled"),
+}
+# A JSON type expected of a field (`wrong_type`), as named to the caller.
+TYPE_LABELS = {
+    "string": _("text"), "boolean": _("true or false"), "array": _("a list"), "object": _("an object"),
+    "integer": _("a whole number"), "number": _("a number"), "null": _("null"),
+}
+ACTION_LABELS = {
+    "call": _("called"), "recall": _("called again"), "start": _("started"), "finish": _("finished"),
+    "no_show": _("marked as not present"), "transfer": _("transferred"), "cancel": _("cancelled"),
+}
+
+
+class Translator:
+    """All catalogs, compiled in memory once."""
+
+    def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
+        self._catalogs: dict[str, gettext.NullTranslations] = {}
+        for language in LANGUAGES:
+            path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+            self._catalogs[language] = _compile(path) if path.exists() else gettext.NullTranslations()
+
+    def gettext(self, language: str, message: str) -> str:
+        return self._catalogs.get(language, self._catalogs["en"]).gettext(message)
+
+    def ngettext(self, language: str, singular: str, plural: str, count: int) -> str:
+        return self._catalogs.get(language, self._catalogs["en"]).ngettext(singular, plural, count)
+
+    def format(self, language: str, message: str, **params: Any) -> str:
+        """Translate `message` and fill in `{name}` parameters (status/action words translated too)."""
+        for key, labels in (("status", STATUS_LABELS), ("action", ACTION_LABELS)):
+            if key in params and params[key] in labels:
+                params[key] = self.gettext(language, labels[params[key]])
+        if isinstance(params.get("expected"), tuple):   # JSON types, each named in the language
+            params["expected"] = ", ".join(self.gettext(language, TYPE_LABELS.get(kind, kind))
+                                           for kind in params["expected"])
+        if isinstance(params.get("detail"), str):  # details are msgids too, where they come from us
+            params["detail"] = self.gettext(language, params["detail"])
+        return self.gettext(language, message).format(**params)
+
+    # Jinja's i18n extension calls these with the language of the page being rendered.
+    def jinja_gettext(self, message: str, **params: Any) -> str:
+        text = self.gettext(current_language.get(), message)
+        return text % params if params else text
+
+    def jinja_ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        text = self.ngettext(current_language.get(), singular, plural, count)
+        return text % {"num": count, **params}
+
+
+def _compile(path: Path) -> gettext.GNUTranslations:
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=path.parent.parent.name)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def negotiate(explicit: str | None, accept_language: str | None, default: str) -> str:
+    """The language to answer in: an explicit choice, else the best of Accept-Language, else default."""
+    if explicit:
+        code = explicit.strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    if accept_language:
+        weighted = []
+        for part in accept_language.split(","):
+            piece, _sep, q = part.strip().partition(";q=")
+            try:
+                weight = float(q) if q else 1.0
+            except ValueError:
+                weight = 0.0
+            weighted.append((weight, piece.strip().lower().split("-")[0]))
+        for _weight, code in sorted(weighted, key=lambda item: -item[0]):
+            if code in LANGUAGES:
+                return code
+    return default

@@ -1,0 +1,381 @@
+"""The office as data: read an office TOML file, check it, and load it into the database.
+
+Loading is an upsert by code/number/name, so it can be run again after an edit: tickets keep
+pointing at the same services and windows, devices keep their tokens, and anything removed
+from the file is switched off (never deleted: old tickets still refer to it).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from printers.connections import PrinterConfig
+from okienko.booking.rules import BookingPolicy, SlotSchedule
+from okienko.config_keys import Table, item_path, unknown_keys
+from okienko.storage.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
+                                WindowService)
+from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
+
+LANGUAGES = ("pl", "en", "uk", "ru")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RELEASE_MODES = ("first_come", "draw")
+MAX_DRAW_MINUTES = 7 * 24 * 60
+_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+# Every key the office file takes, table by table (docs/office-config.md documents each, a test
+# checks); any other key stops the load with its path named (okienko/config_keys.py).
+_PER_LANGUAGE = Table(LANGUAGES)
+_PER_WEEKDAY = Table(WEEKDAYS)
+SLOT_SCHEDULE = Table(("slot_minutes", "places", "breaks", "horizon_days", "first_day", "release_time",
+                       "release_mode", "draw_minutes", "case_number"),
+                      {"days": _PER_WEEKDAY, "what_to_bring": _PER_LANGUAGE})
+OFFICE_FILE = Table(tables={
+    "office": Table(("code", "name", "timezone", "default_language", "closed_on_public_holidays", "closures",
+                     "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits"),
+                    {"ticket_footer": _PER_LANGUAGE, "booking": Table(tuple(f.name for f in fields(BookingPolicy)))}),
+    "service": Table(("code", "prefix", "number_digits", "average_service_minutes", "daily_limit",
+                      "last_ticket_minutes_before_close", "walk_in"),
+                     {"names": _PER_LANGUAGE, "hours": _PER_WEEKDAY, "booking": SLOT_SCHEDULE}, named_by="code"),
+    "window": Table(("number", "name", "services"), named_by="number"),
+    "priority": Table(("code", "mark"), {"names": _PER_LANGUAGE}, named_by="code"),
+    "kiosk": Table(("name",), {"printer": Table(tuple(f.name for f in fields(PrinterConfig)))}, named_by="name"),
+    "board": Table(("name",), named_by="name"),
+})
+
+
+class OfficeFileError(ValueError):
+    """The office file has a mistake; the message says where."""
+
+
+@dataclass
+class ServiceSpec:
+    code: str
+    prefix: str
+    names: dict[str, str]
+    average_service_minutes: float = 10.0
+    daily_limit: int | None = None
+    last_ticket_minutes_before_close: int = 15
+    walk_in: bool = True
+    number_digits: int = DEFAULT_DIGITS
+    hours: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    booking: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OfficeSpec:
+    code: str
+    name: str
+    timezone: str = "Europe/Warsaw"
+    default_language: str = "pl"
+    closed_on_public_holidays: bool = True
+    priority_mode: str = "first"
+    recalls_before_no_show: int = 1
+    transfer_position: str = "end"
+    ticket_footer: dict[str, str] = field(default_factory=dict)
+    closures: list[tuple[date, str]] = field(default_factory=list)
+    services: list[ServiceSpec] = field(default_factory=list)
+    windows: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    priorities: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    devices: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    booking_policy: dict[str, Any] = field(default_factory=dict)
+
+
+def read_office_file(path: str | Path) -> OfficeSpec:
+    """Parse and check an office file; raises OfficeFileError naming the bad key."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise OfficeFileError(f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise OfficeFileError(f"{path}: not valid TOML: {error}") from None
+    return parse_office(raw)
+
+
+def parse_office(raw: dict[str, Any]) -> OfficeSpec:
+    """Check and read the office file's tables; OfficeFileError names every unknown key at once, else
+    the first other mistake."""
+    problems = unknown_keys(raw, OFFICE_FILE)
+    if problems:
+        raise OfficeFileError("\n".join(problems))
+    office = _table(raw, "office")
+    spec = OfficeSpec(code=_text(office, "code", "office"), name=_text(office, "name", "office"))
+    spec.timezone = str(office.get("timezone", spec.timezone))
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OfficeFileError(f"office.timezone: unknown time zone {spec.timezone!r}") from None
+    spec.default_language = str(office.get("default_language", "pl"))
+    if spec.default_language not in LANGUAGES:
+        raise OfficeFileError(f"office.default_language: one of {', '.join(LANGUAGES)}")
+    spec.closed_on_public_holidays = bool(office.get("closed_on_public_holidays", True))
+    spec.priority_mode = str(office.get("priority_mode", "first"))
+    if spec.priority_mode not in ("first", "none"):
+        raise OfficeFileError("office.priority_mode: 'first' or 'none'")
+    spec.recalls_before_no_show = int(_number(office, "recalls_before_no_show", "office", 1))
+    spec.transfer_position = str(office.get("transfer_position", "end"))
+    if spec.transfer_position not in ("end", "original"):
+        raise OfficeFileError("office.transfer_position: 'end' or 'original'")
+    spec.ticket_footer = {str(k): str(v) for k, v in office.get("ticket_footer", {}).items()}
+    for index, value in enumerate(office.get("closures", [])):
+        try:
+            spec.closures.append((date.fromisoformat(str(value)), ""))
+        except ValueError:
+            raise OfficeFileError(f"office.closures[{index}]: {value!r} is not a date (YYYY-MM-DD)") from None
+    spec.booking_policy = _booking_policy(office.get("booking", {}), "office.booking")
+    digits = _digits(office, "office", DEFAULT_DIGITS)
+    spec.services = [_service(item, item_path("service", i, item, "code"), digits)
+                     for i, item in enumerate(raw.get("service", []))]
+    if not spec.services:
+        raise OfficeFileError("the office has no [[service]]")
+    _unique([s.code for s in spec.services], "service code")
+    _unique([s.prefix for s in spec.services], "service prefix")
+    codes = {s.code for s in spec.services}
+    for i, item in enumerate(raw.get("window", [])):
+        where = item_path("window", i, item, "number")
+        served = [str(code) for code in item.get("services", [])]
+        for code in served:
+            if code not in codes:
+                raise OfficeFileError(f"{where}.services: unknown service {code!r}")
+        spec.windows.append((_text(item, "number", where), str(item.get("name", "")), served))
+    _unique([w[0] for w in spec.windows], "window number")
+    for i, item in enumerate(raw.get("priority", [])):
+        where = item_path("priority", i, item, "code")
+        spec.priorities.append((_text(item, "code", where), str(item.get("mark", "*"))[:8], _names(item, where)))
+    _unique([p[0] for p in spec.priorities], "priority code")
+    for kind in ("kiosk", "board"):
+        for i, item in enumerate(raw.get(kind, [])):
+            where = item_path(kind, i, item, "name")
+            printer = dict(item.get("printer", {"kind": "none"})) if kind == "kiosk" else {}
+            if printer:
+                try:
+                    PrinterConfig.from_mapping(printer)
+                except ValueError as error:
+                    raise OfficeFileError(f"{where}.printer: {error}") from None
+            spec.devices.append((kind, _text(item, "name", where), printer))
+    return spec
+
+
+def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIGITS) -> ServiceSpec:
+    service = ServiceSpec(code=_text(item, "code", where), prefix=_text(item, "prefix", where),
+                          names=_names(item, where))
+    if not re.fullmatch(r"[A-Z]{1,2}", service.prefix):
+        raise OfficeFileError(f"{where}.prefix: one or two capital letters, got {service.prefix!r}")
+    service.average_service_minutes = _number(item, "average_service_minutes", where, 10.0)
+    limit = item.get("daily_limit")
+    service.daily_limit = None if limit is None else int(_number(item, "daily_limit", where, 0))
+    service.last_ticket_minutes_before_close = int(_number(item, "last_ticket_minutes_before_close", where, 15))
+    service.walk_in = bool(item.get("walk_in", True))
+    service.number_digits = _digits(item, where, default_digits)
+    for day, ranges in item.get("hours", {}).items():
+        service.hours[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.hours.{day}")
+                                              for part in str(ranges).split(",") if part.strip()]
+    if "booking" in item:
+        service.booking = _slot_schedule(item["booking"], f"{where}.booking")
+    return service
+
+
+def _booking_policy(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    policy = BookingPolicy()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():   # only known keys: parse_office checked
+        default = getattr(policy, key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise OfficeFileError(f"{where}.{key}: expected true or false")
+            values[key] = value
+        elif isinstance(default, int):
+            values[key] = int(_number(raw, key, where, default))
+        else:
+            values[key] = str(value)
+    if values.get("booked_order", "first") not in ("first", "service"):
+        raise OfficeFileError(f"{where}.booked_order: 'first' or 'service'")
+    _release_mode(values.get("release_mode"), f"{where}.release_mode")
+    if "draw_minutes" in values:
+        _draw_minutes(values, where)
+    if values.get("freed_places", "random") not in ("random", "next_release"):
+        raise OfficeFileError(f"{where}.freed_places: 'random' or 'next_release'")
+    try:
+        re.compile(values.get("case_number_pattern", ""))
+    except re.error as error:
+        raise OfficeFileError(f"{where}.case_number_pattern: not a regular expression ({error})") from None
+    return BookingPolicy(**values).to_mapping()
+
+
+def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    slot_minutes = int(_number(raw, "slot_minutes", where, 15))
+    places = int(_number(raw, "places", where, 1))
+    if slot_minutes < 5 or places < 1:
+        raise OfficeFileError(f"{where}: slot_minutes must be at least 5 and places at least 1")
+    days: dict[int, list[tuple[int, int]]] = {}
+    for day, ranges in raw.get("days", {}).items():
+        days[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.days.{day}")
+                                     for part in str(ranges).split(",") if part.strip()]
+    if not days:
+        raise OfficeFileError(f"{where}.days: at least one day with hours")
+    breaks = [_range(str(text).strip(), f"{where}.breaks[{i}]") for i, text in enumerate(raw.get("breaks", []))]
+    release = _RANGE.match(f"{raw.get('release_time', '06:00')}-23:59")
+    if not release or int(release.group(1)) > 23 or int(release.group(2)) > 59:
+        raise OfficeFileError(f"{where}.release_time: HH:MM, got {raw.get('release_time')!r}")
+    bring = {str(k): str(v) for k, v in raw.get("what_to_bring", {}).items()}
+    missing = [language for language in LANGUAGES if bring and not bring.get(language)]
+    if missing:
+        raise OfficeFileError(f"{where}.what_to_bring: missing {', '.join(missing)}")
+    schedule = SlotSchedule(
+        slot_minutes=slot_minutes, places=places, days={d: tuple(r) for d, r in days.items()},
+        breaks=tuple(breaks), horizon_days=int(_number(raw, "horizon_days", where, 30)),
+        first_day=int(_number(raw, "first_day", where, 1)),
+        release_minute=int(release.group(1)) * 60 + int(release.group(2)),
+        what_to_bring=bring, release_mode=_release_mode(raw.get("release_mode"), f"{where}.release_mode"),
+        draw_minutes=None if "draw_minutes" not in raw else _draw_minutes(raw, where),
+        case_number=_flag(raw, "case_number", where))
+    return schedule.to_mapping()
+
+
+def _digits(item: dict[str, Any], where: str, default: int) -> int:
+    value = item.get("number_digits", default)
+    if isinstance(value, bool) or value not in DIGITS:
+        raise OfficeFileError(f"{where}.number_digits: {' or '.join(map(str, DIGITS))}, got {value!r}")
+    return int(value)
+
+
+def _release_mode(value: Any, where: str) -> str | None:
+    if value is not None and value not in RELEASE_MODES:
+        raise OfficeFileError(f"{where}: one of {', '.join(RELEASE_MODES)}")
+    return value
+
+
+def _draw_minutes(raw: dict[str, Any], where: str) -> int:
+    minutes = int(_number(raw, "draw_minutes", where, 60))
+    if not 1 <= minutes <= MAX_DRAW_MINUTES:
+        raise OfficeFileError(f"{where}.draw_minutes: from 1 to {MAX_DRAW_MINUTES} (one week)")
+    return minutes
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise OfficeFileError(f"{where}.{key}: expected true or false")
+    return value
+
+
+def _range(text: str, where: str) -> tuple[int, int]:
+    match = _RANGE.match(text)
+    if not match:
+        raise OfficeFileError(f"{where}: {text!r} is not HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    opens, closes = h1 * 60 + m1, h2 * 60 + m2
+    if not (0 <= opens < closes <= 24 * 60 and m1 < 60 and m2 < 60):
+        raise OfficeFileError(f"{where}: {text!r} must open before it closes, within one day")
+    return opens, closes
+
+
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise OfficeFileError(f"[{key}] is missing")
+    return value
+
+
+def _text(item: dict[str, Any], key: str, where: str) -> str:
+    value = item.get(key)
+    if value is None or str(value).strip() == "":
+        raise OfficeFileError(f"{where}.{key} is missing")
+    return str(value).strip()
+
+
+def _number(item: dict[str, Any], key: str, where: str, default: float) -> float:
+    value = item.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise OfficeFileError(f"{where}.{key}: expected a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _names(item: dict[str, Any], where: str) -> dict[str, str]:
+    names = {str(k): str(v) for k, v in item.get("names", {}).items()}
+    missing = [lang for lang in LANGUAGES if not names.get(lang)]
+    if missing:
+        raise OfficeFileError(f"{where}.names: missing {', '.join(missing)}")
+    return names
+
+
+def _unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise OfficeFileError(f"{what} {value!r} appears twice")
+        seen.add(value)
+
+
+async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: bool | None = None) -> int:
+    """Write the office into the database (upsert); returns the office id."""
+    office_id = await _upsert(conn, Office, {"code": spec.code}, {
+        "name": spec.name, "timezone": spec.timezone, "default_language": spec.default_language,
+        "closed_on_public_holidays": spec.closed_on_public_holidays, "priority_mode": spec.priority_mode,
+        "ticket_footer": spec.ticket_footer, "recalls_before_no_show": spec.recalls_before_no_show,
+        "transfer_position": spec.transfer_position, "booking_policy": spec.booking_policy,
+        **({} if always_open is None else {"always_open": always_open}),
+    })
+    service_ids: dict[str, int] = {}
+    await _deactivate(conn, Service, office_id)
+    for order, service in enumerate(spec.services):
+        service_ids[service.code] = await _upsert(conn, Service, {"office_id": office_id, "code": service.code}, {
+            "prefix": service.prefix, "names": service.names, "active": True, "sort_order": order,
+            "average_service_minutes": service.average_service_minutes, "daily_limit": service.daily_limit,
+            "last_ticket_minutes_before_close": service.last_ticket_minutes_before_close,
+            "walk_in": service.walk_in, "booking": service.booking, "number_digits": service.number_digits,
+        })
+        hours = ServiceHours.__table__
+        await conn.execute(sa.delete(hours).where(hours.c.service_id == service_ids[service.code]))
+        rows = [{"service_id": service_ids[service.code], "weekday": day, "opens_minute": o, "closes_minute": c}
+                for day, ranges in service.hours.items() for o, c in ranges]
+        if rows:
+            await conn.execute(sa.insert(hours), rows)
+    await _deactivate(conn, Window, office_id)
+    links = WindowService.__table__
+    for number, name, served in spec.windows:
+        window_id = await _upsert(conn, Window, {"office_id": office_id, "number": number},
+                                  {"name": name, "active": True})
+        await conn.execute(sa.delete(links).where(links.c.window_id == window_id))
+        if served:
+            await conn.execute(sa.insert(links), [{"window_id": window_id, "service_id": service_ids[code],
+                                                   "position": pos} for pos, code in enumerate(served)])
+    await _deactivate(conn, PriorityCategory, office_id)
+    for order, (code, mark, names) in enumerate(spec.priorities):
+        await _upsert(conn, PriorityCategory, {"office_id": office_id, "code": code},
+                      {"mark": mark, "names": names, "sort_order": order, "active": True})
+    closures = Closure.__table__
+    await conn.execute(sa.delete(closures).where(closures.c.office_id == office_id))
+    if spec.closures:
+        await conn.execute(sa.insert(closures), [{"office_id": office_id, "day": day, "reason": reason}
+                                                 for day, reason in spec.closures])
+    await _deactivate(conn, Device, office_id)
+    for kind, name, printer in spec.devices:
+        await _upsert(conn, Device, {"office_id": office_id, "kind": kind, "name": name},
+                      {"printer": printer, "active": True})
+    return office_id
+
+
+async def _upsert(conn: AsyncConnection, model: Any, keys: dict[str, Any], values: dict[str, Any]) -> int:
+    table = model.__table__
+    where = sa.and_(*(table.c[k] == v for k, v in keys.items()))
+    existing = (await conn.execute(sa.select(table.c.id).where(where))).scalar()
+    if existing is not None:
+        await conn.execute(sa.update(table).where(table.c.id == existing).values(**values))
+        return int(existing)
+    row = model(**keys, **values).model_dump(exclude={"id"})
+    result = await conn.execute(sa.insert(table).values(**row).returning(table.c.id))
+    return int(result.scalar_one())
+
+
+async def _deactivate(conn: AsyncConnection, model: Any, office_id: int) -> None:
+    table = model.__table__
+    await conn.execute(sa.update(table).where(table.c.office_id == office_id).values(active=False))

@@ -1,0 +1,241 @@
+"""A snapshot of one office's set-up (services, hours, windows, categories), cached per process.
+
+The hot path (issuing tickets) reads this snapshot instead of the database; it is read again
+after `refresh_seconds`, or at once after `invalidate()`. Loading an office file (`okienko office
+load`, another process) tells every server process through the live broker (`announce_office_loaded`),
+and each drops its snapshots at once; a message the broker loses is caught by the expiry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from okienko.booking.rules import BookingPolicy, SlotSchedule
+from okienko.storage.db import Database
+from okienko.errors import DomainError
+from okienko.live import HINTS_CHANNEL, Broker
+from okienko.storage.models import (Closure, Office, PriorityCategory, Service, ServiceHours, Window,
+                                WindowService)
+
+REFRESH_SECONDS = 30.0          # the longest a process serves a set-up older than the database's
+OFFICE_LOADED = "office_loaded"  # the hint that an office file was loaded (docs/office-config.md)
+
+
+@dataclass(frozen=True)
+class ServiceSetup:
+    id: int
+    code: str
+    prefix: str
+    names: dict[str, str]
+    average_service_minutes: float
+    daily_limit: int | None
+    last_ticket_minutes_before_close: int
+    walk_in: bool
+    hours: dict[int, tuple[tuple[int, int], ...]]
+    window_ids: tuple[int, ...]
+    booking: SlotSchedule | None = None
+    number_digits: int = 3      # ticket numbers A001…A999, or with 4: A0001…A9999 (numbering.py)
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get("pl") or self.code
+
+
+@dataclass(frozen=True)
+class WindowSetup:
+    id: int
+    number: str
+    is_open: bool
+    service_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CategorySetup:
+    code: str
+    mark: str
+    names: dict[str, str]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get("pl") or self.code
+
+
+@dataclass(frozen=True)
+class OfficeSetup:
+    id: int
+    code: str
+    name: str
+    timezone: ZoneInfo
+    default_language: str
+    always_open: bool
+    closed_on_public_holidays: bool
+    priority_mode: str
+    ticket_footer: dict[str, str]
+    recalls_before_no_show: int
+    transfer_position: str
+    ticker: str
+    services: tuple[ServiceSetup, ...]
+    windows: tuple[WindowSetup, ...]
+    categories: tuple[CategorySetup, ...]
+    closures: frozenset[date] = field(default_factory=frozenset)
+    booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
+
+    def service(self, code: str) -> ServiceSetup:
+        """The service by code (or by prefix); `unknown_service` when there is none."""
+        for service in self.services:
+            if service.code == code or service.prefix == code:
+                return service
+        raise DomainError("unknown_service")
+
+    def service_by_id(self, service_id: int) -> ServiceSetup:
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        raise DomainError("unknown_service")
+
+    def category(self, code: str) -> CategorySetup:
+        for category in self.categories:
+            if category.code == code:
+                return category
+        raise DomainError("unknown_priority")
+
+    def windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> tuple[WindowSetup, ...]:
+        """Windows serving the service: those with a clerk now, or, before any clerk has
+        signed in to one of them, all that are configured for it."""
+        serving = [w for w in self.windows if w.is_open and service_id in w.service_ids]
+        with_clerk = [w for w in serving if w.id in staffed]
+        return tuple(with_clerk or serving)
+
+    def open_windows_for(self, service_id: int, staffed: frozenset[int] = frozenset()) -> int:
+        return len(self.windows_for(service_id, staffed))
+
+    def window_id(self, number: str) -> int:
+        for window in self.windows:
+            if window.number == number:
+                return window.id
+        raise DomainError("unknown_window", window=number)
+
+    def window_number(self, window_id: int | None) -> str | None:
+        for window in self.windows:
+            if window.id == window_id:
+                return window.number
+        return None
+
+
+async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSetup:
+    """Read an office's set-up; with no code, the only (or first) office."""
+    offices = Office.__table__
+    query = sa.select(offices).order_by(offices.c.id).limit(1)
+    if office_code:
+        query = sa.select(offices).where(offices.c.code == office_code)
+    office = (await conn.execute(query)).mappings().first()
+    if office is None:
+        raise DomainError("unknown_office")
+    oid = office["id"]
+    services_t, hours_t, windows_t, links_t = (Service.__table__, ServiceHours.__table__, Window.__table__,
+                                               WindowService.__table__)
+    hours: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    hour_rows = await conn.execute(
+        sa.select(hours_t).join(services_t, services_t.c.id == hours_t.c.service_id)
+        .where(services_t.c.office_id == oid).order_by(hours_t.c.opens_minute))
+    for row in hour_rows.mappings():
+        hours.setdefault(row["service_id"], {}).setdefault(row["weekday"], []).append(
+            (row["opens_minute"], row["closes_minute"]))
+    links = (await conn.execute(
+        sa.select(links_t).join(windows_t, windows_t.c.id == links_t.c.window_id)
+        .where(windows_t.c.office_id == oid, windows_t.c.active).order_by(links_t.c.position))).mappings().all()
+    windows = tuple(
+        WindowSetup(id=w["id"], number=w["number"], is_open=w["is_open"],
+                    service_ids=tuple(link["service_id"] for link in links if link["window_id"] == w["id"]))
+        for w in (await conn.execute(sa.select(windows_t).where(windows_t.c.office_id == oid, windows_t.c.active)
+                                     .order_by(windows_t.c.id))).mappings())
+    services = tuple(
+        ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
+                     average_service_minutes=s["average_service_minutes"], daily_limit=s["daily_limit"],
+                     last_ticket_minutes_before_close=s["last_ticket_minutes_before_close"], walk_in=s["walk_in"],
+                     hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
+                     window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
+                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"])
+        for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid, services_t.c.active)
+                                     .order_by(services_t.c.sort_order))).mappings())
+    cats_t = PriorityCategory.__table__
+    categories = tuple(
+        CategorySetup(code=c["code"], mark=c["mark"], names=dict(c["names"]))
+        for c in (await conn.execute(sa.select(cats_t).where(cats_t.c.office_id == oid, cats_t.c.active)
+                                     .order_by(cats_t.c.sort_order))).mappings())
+    closures_t = Closure.__table__
+    closures = frozenset((await conn.execute(sa.select(closures_t.c.day).where(closures_t.c.office_id == oid)))
+                         .scalars())
+    return OfficeSetup(id=oid, code=office["code"], name=office["name"], timezone=ZoneInfo(office["timezone"]),
+                       default_language=office["default_language"], always_open=office["always_open"],
+                       closed_on_public_holidays=office["closed_on_public_holidays"],
+                       priority_mode=office["priority_mode"], ticket_footer=dict(office["ticket_footer"] or {}),
+                       recalls_before_no_show=office["recalls_before_no_show"],
+                       transfer_position=office["transfer_position"], ticker=office["ticker"],
+                       services=services, windows=windows, categories=categories, closures=closures,
+                       booking_policy=BookingPolicy.from_mapping(office["booking_policy"]))
+
+
+class OfficeDirectory:
+    """Cached office set-ups for this process."""
+
+    def __init__(self, db: Database, default_office: str = "", refresh_seconds: float = REFRESH_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self.default_office = default_office
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, OfficeSetup]] = {}
+        self._dropped = 0   # how many times the cache was dropped; a read that overlaps a drop is not kept
+
+    async def get(self, code: str | None = None) -> OfficeSetup:
+        """The office's set-up (by code; else the default office), read at most `refresh_seconds` ago
+        and never before the last `invalidate()`."""
+        key = code or self.default_office or ""
+        cached = self._cache.get(key)
+        if cached and self.monotonic() - cached[0] < self.refresh_seconds:
+            return cached[1]
+        dropped = self._dropped
+        async with self.db.read() as conn:
+            setup = await read_setup(conn, key or None)
+        if dropped == self._dropped:  # else it may have been read before the reload: the next request reads again
+            self._cache[key] = (self.monotonic(), setup)
+        return setup
+
+    async def by_id(self, office_id: int) -> OfficeSetup:
+        for key, (_, setup) in list(self._cache.items()):
+            if setup.id == office_id:
+                return await self.get(key)  # refreshed like any other read
+        async with self.db.read() as conn:
+            code = (await conn.execute(sa.select(Office.__table__.c.code)
+                                       .where(Office.__table__.c.id == office_id))).scalar()
+        if code is None:
+            raise DomainError("unknown_office")
+        return await self.get(code)
+
+    def invalidate(self) -> None:
+        """Read every office's set-up again at its next use."""
+        self._dropped += 1
+        self._cache.clear()
+
+    def receive(self, hint: str) -> None:
+        """A hint from the broker (okienko.live): an office file was loaded, so drop the set-ups
+        at once; other hints (slot hints) are not this directory's."""
+        try:
+            message = json.loads(hint)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("kind") == OFFICE_LOADED:
+            self.invalidate()
+
+
+async def announce_office_loaded(broker: Broker, office_code: str) -> None:
+    """Tell every server process listening on `broker` that `office_code` was loaded again: each drops
+    its cached set-ups at once (`OfficeDirectory.receive`). Send it after the load has committed."""
+    await broker.publish(HINTS_CHANNEL, json.dumps({"kind": OFFICE_LOADED, "office": office_code}))

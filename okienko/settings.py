@@ -1,0 +1,225 @@
+"""One settings object, read once: environment over a config file over defaults.
+
+Every key has a default and a description; `docs/configuration.md` lists them all and a
+test checks that the list and this module agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from okienko.config_keys import Table, unknown_keys
+
+log = logging.getLogger("okienko.settings")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the key."""
+
+
+def _doc(text: str, env: str) -> dict[str, str]:
+    return {"doc": text, "env": env}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default="sqlite:///var/okienko.db",
+        metadata=_doc("Database: `sqlite:///path/to.db` (default, a file under ./var) or "
+                      "`postgresql://user@host:5432/db`; the async driver is chosen for you.", "DATABASE_URL"),
+    )
+    secret_key: str = field(
+        default="",
+        metadata=_doc("Key for signed cookies and keyed hashes. When empty a random key is made once "
+                      "and kept in `<data_dir>/secret.key`.", "OKIENKO_SECRET_KEY"),
+    )
+    data_dir: str = field(
+        default="var", metadata=_doc("Folder for the SQLite file, the secret key and local files.", "OKIENKO_DATA_DIR"))
+    default_language: str = field(
+        default="pl", metadata=_doc("Language used when a request names none (pl, en, uk, ru).",
+                                    "OKIENKO_DEFAULT_LANGUAGE"))
+    office: str = field(
+        default="", metadata=_doc("Code of the office this server serves by default; empty: the only "
+                                  "(or first) office in the database.", "OKIENKO_OFFICE"))
+    public_url: str = field(
+        default="", metadata=_doc("The address visitors reach the server at (e.g. `https://kolejka.example.gov.pl`): "
+                                  "every link given out starts with it (QR codes, printed tickets, emails, SMS). "
+                                  "Empty: the address the server listens on, `http://HOST:PORT`; a server that "
+                                  "listens beyond loopback refuses to start without it while any service takes "
+                                  "bookings (see \"The public address\").", "OKIENKO_PUBLIC_URL"))
+    host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on (`--host`).",
+                                                         "OKIENKO_HOST"))
+    port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on (`--port`).", "OKIENKO_PORT"))
+    trusted_proxies: str = field(
+        default="127.0.0.1,::1",
+        metadata=_doc("Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: addresses or "
+                      "networks, comma-separated (`*`: any peer; only when nothing but the proxy can reach the "
+                      "server). A request from any other peer counts at its own address (rate limits) and its "
+                      "forwarded headers are ignored. `okienko serve` passes it to the server.",
+                      "OKIENKO_TRUSTED_PROXIES"))
+    print_timeout_seconds: float = field(
+        default=4.0, metadata=_doc("How long a ticket request waits for its printer before answering "
+                                   "`printed: false` (the ticket stays valid).", "OKIENKO_PRINT_TIMEOUT_SECONDS"))
+    kiosk_idle_seconds: int = field(
+        default=15, metadata=_doc("Seconds the kiosk shows a ticket before returning to its start screen.",
+                                  "OKIENKO_KIOSK_IDLE_SECONDS"))
+    estimate_sample_size: int = field(
+        default=20, metadata=_doc("How many recent service times the wait estimate is built from.",
+                                  "OKIENKO_ESTIMATE_SAMPLE_SIZE"))
+    broker_url: str = field(
+        default="memory", metadata=_doc("How live events and slot hints reach every server process: `memory` "
+                                        "(one process; `okienko serve --workers N` uses `postgresql` instead), "
+                                        "`redis://host:6379/0`, or `postgresql` (NOTIFY on the application "
+                                        "database).", "OKIENKO_BROKER_URL"))
+    smtp_host: str = field(
+        default="", metadata=_doc("SMTP server for booking emails; empty: emails are written as .eml files to "
+                                  "`<data_dir>/mail` (the demo).", "OKIENKO_SMTP_HOST"))
+    smtp_port: int = field(default=25, metadata=_doc("SMTP port.", "OKIENKO_SMTP_PORT"))
+    smtp_security: str = field(
+        default="none", metadata=_doc("`none`, `starttls` or `tls` (implicit TLS, usually port 465).",
+                                      "OKIENKO_SMTP_SECURITY"))
+    smtp_user: str = field(default="", metadata=_doc("SMTP user name; empty: no login.", "OKIENKO_SMTP_USER"))
+    smtp_password: str = field(default="", metadata=_doc("SMTP password.", "OKIENKO_SMTP_PASSWORD"))
+    mail_from: str = field(
+        default="okienko@localhost", metadata=_doc("Sender address of booking emails.", "OKIENKO_MAIL_FROM"))
+    mail_from_name: str = field(
+        default="Okienko", metadata=_doc("Sender name of booking emails.", "OKIENKO_MAIL_FROM_NAME"))
+    sms_gateway_url: str = field(
+        default="", metadata=_doc("SMS gateway that takes a JSON POST `{\"to\", \"text\"}`; empty: no SMS.",
+                                  "OKIENKO_SMS_GATEWAY_URL"))
+    sms_gateway_token: str = field(
+        default="", metadata=_doc("Bearer token for the SMS gateway.", "OKIENKO_SMS_GATEWAY_TOKEN"))
+    max_body_bytes: int = field(
+        default=65536, metadata=_doc("The largest request body read (bytes), JSON or a console form; a larger "
+                                     "one answers 413 `body_too_large` before it is read whole. Also the largest "
+                                     "WebSocket message (a larger one closes the connection, code 1009).", "OKIENKO_MAX_BODY_BYTES"))
+    check_in_wrong_codes_per_minute: int = field(
+        default=10, metadata=_doc("Booking codes a kiosk may get \"no booking with this code\" for in one minute; past "
+                                  "it the kiosk answers 429 `too_many_wrong_codes` until the minute is over, so codes "
+                                  "cannot be guessed at machine speed. Codes that name a booking do not count. "
+                                  "0: no limit.", "OKIENKO_CHECK_IN_WRONG_CODES_PER_MINUTE"))
+    outbox_poll_seconds: float = field(
+        default=5.0, metadata=_doc("How often each server process looks for notifications to send (it also "
+                                   "sends at once after a booking change).", "OKIENKO_OUTBOX_POLL_SECONDS"))
+    slots_cache_seconds: float = field(
+        default=1.0, metadata=_doc("How long a slot listing is served from memory before it is counted again "
+                                   "(bookings always check the real count).", "OKIENKO_SLOTS_CACHE_SECONDS"))
+    serve_part: str = field(
+        default="all", metadata=_doc("What this server process answers: `all`; `hall` (kiosks, clerks, boards, "
+                                     "printers, check-in); or `public` (the booking site and API, the visitor's "
+                                     "phone). Run one of each behind a proxy so that a booking rush cannot "
+                                     "slow the hall down.", "OKIENKO_SERVE_PART"))
+    log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver the app uses (aiosqlite or asyncpg)."""
+        return async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def async_url(url: str) -> str:
+    """Map the usual URL forms onto SQLAlchemy's async drivers."""
+    if url.startswith("sqlite:///") or url == "sqlite://":
+        return "sqlite+aiosqlite://" + url[len("sqlite:"):].removeprefix("//")
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return url
+    raise SettingsError(f"DATABASE_URL: unsupported database {url.split(':', 1)[0]!r}; "
+                        "use sqlite:///path.db or postgresql://user@host:5432/db")
+
+
+def setting_fields() -> list[dataclasses.Field]:
+    return list(dataclasses.fields(Settings))
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(value)
+        if kind in (float, "float"):
+            return float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+    return str(value)
+
+
+# Settings that are no longer read: (environment variable, key in the file) -> why. Setting one does
+# nothing, so it is not refused (an upgrade must not stop a server over it), but the start says so.
+RETIRED = {
+    ("OKIENKO_TIMEZONE", "timezone"): "the time zone is the office's: `timezone` in the office file's [office] "
+                                      "(docs/office-config.md)",
+}
+
+
+def settings_file_keys() -> Table:
+    """What the settings file may hold: the [okienko] table with the settings' keys (and the retired ones)."""
+    return Table(tables={"okienko": Table((*(f.name for f in setting_fields()), *(key for _, key in RETIRED)))})
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
+    """Read settings once: environment variables win over the config file, which wins over defaults.
+    An unknown key in the file is refused, named with its path; a retired setting is logged as unused."""
+    environ = os.environ if environ is None else environ
+    path = config_file or environ.get("OKIENKO_CONFIG")
+    from_file: dict[str, Any] = {}
+    if path:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise SettingsError(f"OKIENKO_CONFIG: cannot read {path}: {error}") from None
+        problems = unknown_keys(raw, settings_file_keys())
+        if problems:
+            raise SettingsError("\n".join(f"OKIENKO_CONFIG {path}: {problem}" for problem in problems))
+        from_file = raw.get("okienko", {})
+    for (env_name, key), why in RETIRED.items():
+        if env_name in environ or key in from_file:
+            log.warning("%s is no longer used and is ignored: %s", env_name if env_name in environ
+                        else f"{key} in {path}", why)
+    values: dict[str, Any] = {}
+    known = {f.name: f for f in setting_fields()}
+    for name, fld in known.items():
+        env_name = fld.metadata["env"]
+        if env_name in environ:
+            values[name] = _coerce(env_name, fld.type, environ[env_name])
+        elif name in from_file:
+            values[name] = _coerce(name, fld.type, from_file[name])
+    settings = Settings(**values)
+    async_url(settings.database_url)  # fail early on an unusable URL
+    if settings.default_language not in ("pl", "en", "uk", "ru"):
+        raise SettingsError("OKIENKO_DEFAULT_LANGUAGE: one of pl, en, uk, ru")
+    if settings.serve_part not in ("all", "hall", "public"):
+        raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
+    if settings.smtp_security not in ("none", "starttls", "tls"):
+        raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
+    if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
+        raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one kept in the data folder."""
+    if settings.secret_key:
+        return settings
+    key_file = Path(settings.data_dir) / "secret.key"
+    if key_file.exists():
+        key = key_file.read_text().strip()
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+    return dataclasses.replace(settings, secret_key=key)

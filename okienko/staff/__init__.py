@@ -1,0 +1,2 @@
+"""Staff and devices: accounts and passwords, sign-in and sessions, tokens, and the roles that say
+who may do what."""

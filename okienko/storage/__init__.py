@@ -1,0 +1,2 @@
+"""Storage: the database (SQLite or PostgreSQL), its schema and migrations, and the one locking
+helper every concurrent change goes through."""

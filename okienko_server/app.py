@@ -1,0 +1,160 @@
+"""The app, assembled explicitly in one factory: routes, middleware, lifespan, error handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+import booking_site
+import console
+import display_board
+import kiosk
+from pages import public as public_pages, rendering
+from booking_api import agents
+from booking_api import bookings
+from booking_api import clerks
+from booking_api import draws
+from booking_api import live_ws
+from booking_api import services
+from booking_api import system
+from booking_api import tickets
+from booking_api.http import domain_error_handler, http_error_handler
+from okienko.clock import Clock
+from okienko.container import Okienko
+from okienko.errors import DomainError, Unavailable
+from okienko_server.security_headers import SecurityHeaders
+from okienko.settings import Settings, ensure_secret_key, load_settings
+from booking_site.pages import booking_routes
+from console.pages import console_routes
+from display_board.pages import board_routes
+from kiosk.pages import kiosk_routes
+
+log = logging.getLogger("okienko")
+# Each screen's own templates, after the shared ones (pages/templates).
+SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates" for screen in (kiosk, console, display_board, booking_site)]
+PRINTER_CHECK_SECONDS = 30.0
+BOOKING_SWEEP_SECONDS = 30.0
+
+
+PARTS = ("all", "hall", "public")
+
+
+def routes(part: str = "all") -> list[Any]:
+    """The app's routes; `part` serves only the hall's (kiosks, clerks, boards, printers) or only the
+    public's (booking, the visitor's phone), so that a booking rush cannot slow the hall down
+    (`okienko serve --part`, docs/configuration.md)."""
+    common = [
+        Route("/", public_pages.index, methods=["GET"]),
+        Route("/healthz", system.healthz, methods=["GET"]),
+        Route("/openapi.json", system.openapi, methods=["GET"]),
+        Route("/api/v1/services", services.list_services, methods=["GET"]),
+    ]
+    hall = [
+        Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
+        Route("/api/v1/tickets/{ticket_id}/document-check", clerks.document_check, methods=["POST"]),
+        Route("/api/v1/tickets/{ticket_id}/{action}", clerks.ticket_action, methods=["POST"]),
+        Route("/api/v1/windows/{window}", clerks.get_window, methods=["GET"]),
+        Route("/api/v1/windows/{window}/sign-in", clerks.sign_in_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/pause", clerks.pause_window, methods=["POST"]),
+        Route("/api/v1/windows/{window}/call-next", clerks.call_next_visitor, methods=["POST"]),
+        Route("/api/v1/check-in", tickets.check_in, methods=["POST"]),
+        Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
+        Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
+        Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
+        Route("/api/v1/printers", system.list_printers, methods=["GET"]),
+        WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
+        WebSocketRoute("/ws/board", live_ws.board_socket),
+        *kiosk_routes(),
+        *console_routes(),
+        *board_routes(),
+    ]
+    public = [
+        Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),
+        Route("/api/v1/tickets/{ticket_id}/cancel", tickets.cancel_ticket, methods=["POST"]),
+        Route("/api/v1/slots", bookings.list_slots, methods=["GET"]),
+        Route("/api/v1/bookings", bookings.create_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{booking_id}/confirm", bookings.confirm_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{code}", bookings.get_booking, methods=["GET"]),
+        Route("/api/v1/bookings/{code}/calendar.ics", bookings.booking_calendar_file, methods=["GET"]),
+        Route("/api/v1/bookings/{code}/cancel", bookings.cancel_booking, methods=["POST"]),
+        Route("/api/v1/bookings/{code}/reschedule", bookings.reschedule_booking, methods=["POST"]),
+        Route("/api/v1/draws", draws.list_draws, methods=["GET"]),
+        Route("/api/v1/draws/{draw_id}", draws.get_draw, methods=["GET"]),
+        Route("/api/v1/draws/{draw_id}/entries", draws.enter_draw, methods=["POST"]),
+        Route("/api/v1/draw-entries/{entry_id}", draws.get_entry, methods=["GET"]),
+        Route("/api/v1/draw-entries/{entry_id}/confirm", draws.confirm_entry, methods=["POST"]),
+        Route("/api/v1/draw-entries/{entry_id}/withdraw", draws.withdraw_entry, methods=["POST"]),
+        Route("/api/v1/waiting-list", bookings.join_waiting_list, methods=["POST"]),
+        Route("/api/v1/waiting-list/{entry_id}/leave", bookings.leave_waiting_list, methods=["POST"]),
+        Route("/t/{ticket_id}", public_pages.tracking_page, methods=["GET"]),
+        Route("/t/{ticket_id}/qr.svg", tickets.ticket_qr, methods=["GET"]),
+        WebSocketRoute("/ws/ticket/{ticket_id}", live_ws.ticket_socket),
+        *booking_routes(),
+    ]
+    # The public routes first: `/api/v1/tickets/{id}/cancel` must match before the clerks'
+    # `/api/v1/tickets/{id}/{action}`.
+    chosen = {"all": public + hall, "hall": hall, "public": public}[part]
+    return [*common, *chosen, Mount("/static", app=StaticFiles(directory=rendering.STATIC), name="static")]
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               demo_links: list[dict[str, str]] | None = None, check_printers: bool = True) -> Starlette:
+    """Build the ASGI app; nothing happens at import time."""
+    settings = ensure_secret_key(settings or load_settings())
+    okienko = Okienko.build(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        workers = [asyncio.create_task(okienko.outbox.run()),
+                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))]
+        if check_printers:
+            workers.append(asyncio.create_task(_watch_printers(okienko)))
+        await okienko.live.start(okienko.hall.current_seq)
+        try:
+            await okienko.booking.warm_up()
+        except Exception:  # only a head start: the first bookings work it out otherwise
+            log.exception("booking warm-up failed")
+        try:
+            yield
+        finally:
+            await okienko.booking.hints.close()
+            await okienko.live.stop()
+            for worker in workers:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await okienko.db.dispose()
+
+    app = Starlette(
+        routes=routes(settings.serve_part),
+        middleware=[Middleware(SecurityHeaders)],
+        lifespan=lifespan,
+        # A database that cannot answer is `Unavailable` (db.py); any other database error that gets
+        # this far is answered alike, never with a bare 500.
+        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
+                            Unavailable: rendering.busy_answer, SQLAlchemyError: rendering.busy_answer},
+    )
+    app.state.okienko = okienko
+    app.state.templates = rendering.page_templates(okienko.translator, SCREEN_TEMPLATES)
+    app.state.demo_links = demo_links or []
+    return app
+
+
+async def _watch_printers(okienko: Okienko) -> None:
+    while True:
+        try:
+            await okienko.printing.check_printers()
+        except Exception:  # a printer check must never stop the server
+            log.exception("printer check failed")
+        await asyncio.sleep(PRINTER_CHECK_SECONDS)

@@ -1,0 +1,446 @@
+"""The `okienko` command. Tokens go alone on stdout, messages on stderr, so scripts can capture them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import getpass
+import os
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from okienko.errors import DomainError
+from okienko.i18n import _
+from okienko.staff.roles import ROLES
+from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
+DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"))
+DEMO_PASSWORD = "okienko-demo"
+
+
+class CommandError(Exception):
+    """A clear message for the person at the terminal; exit status 2."""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="okienko", description="Okienko: queues and appointments for public offices")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    _host_port(serve)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
+    serve.add_argument("--part", choices=("all", "hall", "public"),
+                       help="serve only the hall's routes or only the public's (OKIENKO_SERVE_PART)")
+    demo = commands.add_parser("demo", help="a fresh demo office database, open at any hour, then serve")
+    _host_port(demo)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+
+    office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
+    load = office.add_parser("load", help="load (or reload) an office file into the database; running servers "
+                                          "are told through the broker")
+    load.add_argument("file", type=Path)
+    check = office.add_parser("check", help="check an office file without loading it")
+    check.add_argument("file", type=Path)
+
+    cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
+                                                                                              required=True)
+    load_cases = cases.add_parser("load", help="load open case numbers from a CSV (stored only as keyed hashes)")
+    load_cases.add_argument("file", type=Path, help="CSV: a column case_number or znak_sprawy, else the first one")
+    load_cases.add_argument("--office", default=None, help="office code (default: the only office)")
+    load_cases.add_argument("--replace", action="store_true",
+                            help="the list becomes exactly this file (cases not in it are closed)")
+
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
+    add_user.add_argument("name")
+    add_user.add_argument("--role", required=True, choices=ROLES)
+    add_user.add_argument("--office", default=None, help="office code (default: all offices)")
+
+    device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
+    add_device = device.add_parser("add", help="give a kiosk or board a token (printed on stdout)")
+    add_device.add_argument("kind", choices=["kiosk", "board"])
+    add_device.add_argument("name")
+    add_device.add_argument("--office", default=None, help="office code (default: the only office)")
+
+    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="create a bearer token for a staff user (printed on stdout)")
+    create.add_argument("user")
+
+    agent = commands.add_parser("print-agent", help="print a kiosk's tickets on a printer attached to this computer")
+    agent.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.5:8000")
+    agent.add_argument("--token", default=None, help="the kiosk's device token (default: $OKIENKO_DEVICE_TOKEN)")
+    agent.add_argument("--printer", required=True,
+                       help="printer as key=value pairs, e.g. 'kind=usb,usb_vendor=0x04b8,usb_product=0x0202' "
+                            "or 'kind=serial,device=/dev/ttyUSB0' or 'kind=file,path=/dev/usb/lp0'")
+    agent.add_argument("--journal", type=Path, default=Path("var/print-agent-journal.jsonl"))
+    return top
+
+
+def _host_port(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    command.add_argument("--port", type=int, default=None, help="port (default 8000)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        handler = HANDLERS[args.command]
+        return handler(args, settings) or 0
+    except (CommandError, SettingsError, ValueError) as error:
+        say(f"okienko: error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.storage.migrate import upgrade
+
+    upgrade(settings)
+    say("the database schema is up to date")
+    return 0
+
+
+def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.office.config_file import OfficeFileError, read_office_file
+
+    try:
+        spec = read_office_file(args.file)
+    except OfficeFileError as error:
+        raise CommandError(str(error)) from None
+    counts = f"{len(spec.services)} services, {len(spec.windows)} windows, {len(spec.devices)} devices"
+    if args.action == "check":
+        say(f"{args.file}: office {spec.code!r}, {counts}: no mistakes found")
+        _warn_saturday_holidays(spec)
+        return 0
+    _run(_load_office(settings, spec, None))
+    flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
+    say(f"office {spec.code!r} loaded: {counts}")
+    if flagged:
+        say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
+            "(GET /api/v1/staff/bookings?flagged=1)")
+    _warn_saturday_holidays(spec)
+    say(_run(_tell_servers(settings, spec.code)))
+    return 0
+
+
+async def _tell_servers(settings: Settings, office_code: str) -> str:
+    """Tell the running server processes, through the broker, that the office was loaded: they take
+    the change at once (docs/office-config.md). Returns what to say about it."""
+    from okienko.live import broker_for
+    from okienko.logs import loggable
+    from okienko.office.directory import REFRESH_SECONDS, announce_office_loaded
+
+    later = f"within {REFRESH_SECONDS:.0f} s"
+    url = settings.broker_url
+    if url in ("", "memory"):
+        if settings.is_sqlite:
+            return (f"a running server takes the change {later} (OKIENKO_BROKER_URL=memory reaches no "
+                    "other process)")
+        url = "postgresql"   # what `serve --workers N` switches a memory broker to
+    broker = broker_for(url, settings.database_url)
+    try:
+        async with asyncio.timeout(5):
+            await announce_office_loaded(broker, office_code)
+    except Exception as error:  # the load is done; the servers' expiry catches it
+        return f"warning: could not tell the running servers ({loggable(error)}); they take the change {later}"
+    finally:
+        with contextlib.suppress(Exception):
+            await broker.stop()
+    if url != settings.broker_url:
+        return ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
+                f"the change at once; a single server with OKIENKO_BROKER_URL=memory takes it {later}")
+    return "running server processes were told through the broker: the change takes effect at once"
+
+
+def _warn_saturday_holidays(spec: Any) -> None:
+    """A public holiday on a Saturday gives staff another day off (Labour Code art. 130 §2): say so
+    for the next 12 months while no closure in its month stands for it (docs/office-config.md)."""
+    from datetime import date
+
+    from okienko.office.hours import saturday_holidays_without_substitute
+
+    if not spec.closed_on_public_holidays:
+        return
+    for day, name in saturday_holidays_without_substitute([closed for closed, _ in spec.closures], date.today()):
+        say(f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
+            f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures")
+
+
+async def _with_db(settings: Settings, work: Any) -> Any:
+    from okienko.storage.db import Database
+
+    db = Database.from_settings(settings)
+    try:
+        async with db.engine.begin() as conn:
+            return await work(conn)
+    finally:
+        await db.dispose()
+
+
+async def _flag_closed_days(conn: Any, office_code: str) -> int:
+    """Bookings on a day the new file closes are flagged at once (the server's sweeper would too)."""
+    from okienko.booking.changes import flag_closed_days
+    from okienko.clock import SystemClock
+    from okienko.office.directory import read_setup
+
+    return await flag_closed_days(conn, await read_setup(conn, office_code), SystemClock().now())
+
+
+async def _load_office(settings: Settings, spec: Any, always_open: bool | None) -> int:
+    from okienko.office.config_file import load_office
+
+    return await _with_db(settings, lambda conn: load_office(conn, spec, always_open=always_open))
+
+
+def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the office's open cases; prints counts only, never a case number."""
+    from okienko.booking.cases import case_numbers_in_csv, load_open_cases
+    from okienko.clock import SystemClock
+    from okienko.office.directory import read_setup
+
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
+    numbers = case_numbers_in_csv(text)
+    settings = ensure_secret_key(settings)
+
+    async def load(conn: Any) -> tuple[str, dict[str, int]]:
+        setup = await read_setup(conn, args.office)
+        counts = await load_open_cases(conn, setup.id, numbers, secret_key=settings.secret_key,
+                                       now=SystemClock().now(), replace=args.replace)
+        return setup.code, counts
+
+    try:
+        office_code, counts = _run(_with_db(settings, load))
+    except DomainError:
+        raise CommandError(f"no such office: {args.office}" if args.office else "no office loaded yet") from None
+    say(f"office {office_code!r}: {len(numbers)} case number(s) read, {counts['read']} distinct; "
+        f"{counts['added']} added, {counts['already_there']} already there, {counts['removed']} removed; "
+        f"{counts['total']} open case(s) in the list")
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise CommandError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.staff.auth import add_user
+
+    password = _read_password()
+    _run(_with_db(settings, lambda conn: add_user(conn, args.name, args.role, password, args.office)))
+    say(f"user {args.name!r} added as {args.role}")
+    return 0
+
+
+def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.staff.auth import issue_device_token
+
+    token = _run(_with_db(settings, lambda conn: issue_device_token(conn, args.office, args.kind, args.name)))
+    print(token, flush=True)
+    say(f"{args.kind} {args.name!r}: token above (shown once; a new `device add` replaces it)")
+    if args.kind == "kiosk":
+        say(f"sign the kiosk in by opening: <server>/kiosk/enroll?token={token}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.staff.auth import issue_staff_token
+    from okienko.clock import SystemClock
+
+    token = _run(_with_db(settings, lambda conn: issue_staff_token(conn, args.user, SystemClock().now())))
+    print(token, flush=True)
+    say(f"token for {args.user!r} above (shown once)")
+    return 0
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1,
+           demo_links: list[dict[str, str]] | None = None) -> int:
+    import uvicorn
+
+    from okienko_server.app import create_app
+    from okienko.links import PublicLinks, is_loopback, start_refusal
+
+    # The address it listens on is also its public address where none is set (okienko/links.py).
+    settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    host, port = settings.host, settings.port
+    if not (settings.public_url or is_loopback(host)):
+        refusal = start_refusal(settings, _run(_with_db(settings, _takes_bookings)))
+        if refusal:
+            raise CommandError(refusal)
+    if workers > 1:
+        if settings.is_sqlite:
+            raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
+        if settings.broker_url in ("", "memory"):
+            # The memory broker reaches one process only: live events and slot hints would not
+            # cross the workers, so they use the application database's NOTIFY instead.
+            os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
+            say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
+        os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
+        uvicorn.run("okienko_server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    **server_options(settings))
+        return 0
+    app = create_app(settings, demo_links=demo_links)
+    say(f"Okienko is at {PublicLinks.from_settings(settings).base}/")
+    uvicorn.run(app, host=host, port=port, **server_options(settings))
+    return 0
+
+
+async def _takes_bookings(conn: Any) -> bool:
+    """Whether any service of any office takes online bookings (and so writes emails with links)."""
+    import sqlalchemy as sa
+
+    from okienko.booking.rules import SlotSchedule
+    from okienko.storage.models import Service
+
+    services = Service.__table__
+    schedules = (await conn.execute(sa.select(services.c.booking).where(services.c.active))).scalars()
+    return any(SlotSchedule.from_mapping(schedule) is not None for schedule in schedules)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What `serve` tells uvicorn, whatever the number of workers: which peers may say, in
+    `X-Forwarded-For`, whom they forward (`trusted_proxies`); anyone else is taken at its own address;
+    a WebSocket message held to the body limit (`max_body_bytes`, not uvicorn's 16 MB); logs that
+    carry no secret nor personal data (okienko_server/server_log.py)."""
+    from okienko_server.server_log import log_config
+
+    return {"log_level": settings.log_level, "log_config": log_config(settings.log_level),
+            "ws_per_message_deflate": False, "ws_max_size": settings.max_body_bytes, "proxy_headers": True,
+            "forwarded_allow_ips": [ip.strip() for ip in settings.trusted_proxies.split(",") if ip.strip()]}
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.storage.migrate import upgrade
+
+    upgrade(settings)
+    if args.part:
+        os.environ["OKIENKO_SERVE_PART"] = args.part   # worker processes read their settings again
+        settings = dataclasses.replace(settings, serve_part=args.part)
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.staff.auth import add_user, issue_device_token
+    from okienko.storage.migrate import upgrade
+    from okienko.office.config_file import read_office_file
+
+    if "DATABASE_URL" not in os.environ:
+        demo_db = Path(settings.data_dir) / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+        settings = dataclasses.replace(settings, database_url=f"sqlite:///{demo_db}")
+    settings = ensure_secret_key(settings)
+    upgrade(settings)
+    spec = read_office_file(DEMO_OFFICE)
+    drawn = demo_draw_now(spec, datetime.now(timezone.utc))
+    _run(_load_office(settings, spec, True))
+    tokens = {(kind, name): _run(_with_db(settings, lambda conn, k=kind, n=name: issue_device_token(conn, spec.code, k, n)))
+              for kind, name, _ in spec.devices}
+    for username, role in DEMO_STAFF:
+        _run(_with_db(settings, lambda conn, u=username, r=role: add_user(conn, u, r, DEMO_PASSWORD, spec.code)))
+    kiosk = next(token for (kind, _name), token in tokens.items() if kind == "kiosk")
+    board = next(token for (kind, _name), token in tokens.items() if kind == "board")
+    links = [
+        {"href": f"/kiosk/enroll?token={kiosk}", "label": _("Kiosk (demo: signs this browser in as a kiosk)")},
+        {"href": f"/board/enroll?token={board}", "label": _("Hall board (demo: signs this browser in as a board)")},
+        {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
+    ]
+    say("demo office loaded (open at any hour); sign-in links:")
+    for code, day, opens in drawn:
+        say(f"  draw: service {code}, day {day}: entries from {opens:%H:%M} for its draw_minutes, "
+            f"then the draw runs (GET /api/v1/draws?service={code})")
+    for (kind, name), token in tokens.items():
+        say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
+    say(f"  clerk console: /console/login  users {', '.join(u for u, _ in DEMO_STAFF)}, password {DEMO_PASSWORD}")
+    return _serve(settings, args.host, args.port, demo_links=links)
+
+
+def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:
+    """The demo's draw services release a day at the minute the demo starts, so that a new user sees a
+    draw's entry window open at once and the draw run `draw_minutes` later: their `release_time`
+    becomes this minute, and their horizon the first day from 30 days ahead that has visits.
+    Returns (service, day, window opens) for each."""
+    from zoneinfo import ZoneInfo
+
+    from okienko.office.hours import holiday_name, office_day
+
+    local = now.astimezone(ZoneInfo(spec.timezone))
+    today = office_day(ZoneInfo(spec.timezone), now)
+    closures = {day for day, _why in spec.closures}
+    office_mode = spec.booking_policy.get("release_mode", "first_come")
+    changed = []
+    for service in spec.services:
+        booking = service.booking
+        if not booking or not booking.get("days") or booking.get("release_mode", office_mode) != "draw":
+            continue
+        for horizon in range(int(booking.get("horizon_days", 30)), 60):
+            day = today + timedelta(days=horizon)
+            if (booking["days"].get(str(day.weekday())) or booking["days"].get(day.weekday())) \
+                    and day not in closures and holiday_name(day, "en") is None:
+                break
+        booking["horizon_days"] = horizon
+        booking["release_minute"] = local.hour * 60 + local.minute
+        changed.append((service.code, day, local.replace(second=0, microsecond=0)))
+    return changed
+
+
+def cmd_print_agent(args: argparse.Namespace, settings: Settings) -> int:
+    from printers.agent import run_agent
+    from printers.connections import PrinterConfig
+
+    token = args.token or os.environ.get("OKIENKO_DEVICE_TOKEN")
+    if not token:
+        raise CommandError("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")
+    printer = PrinterConfig.from_mapping(_pairs(args.printer))
+    say(f"print agent for {args.server}: printing on {printer.kind}")
+    _run(run_agent(args.server, token, printer, args.journal))
+    return 0
+
+
+def _pairs(text: str) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise CommandError(f"--printer: {part!r} is not key=value")
+        value = value.strip()
+        if value.isdigit():
+            mapping[key.strip()] = int(value)
+        elif value.lower() in ("true", "false"):
+            mapping[key.strip()] = value.lower() == "true"
+        else:
+            mapping[key.strip()] = value  # USB ids such as 0x04b8 are parsed by PrinterConfig
+    return mapping
+
+
+HANDLERS = {
+    "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
+    "user": cmd_user,
+    "device": cmd_device, "token": cmd_token, "print-agent": cmd_print_agent,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())
