@@ -52,10 +52,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import tickets as common  # bench/tickets.py: the shared process, CPU and readiness helpers
+import common     # bench/common.py: ports, readiness, the PostgreSQL reset, the mail folder, figures
+from processes import CpuMeter, postgres_processes, stop_process, tree, wait_quiet
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+ROOT = common.ROOT
+BIN = common.BIN
 HOST = common.HOST
 OFFICE_TZ = common.OFFICE_TZ
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_booking"
@@ -387,53 +388,6 @@ def kiosk_process(spec_path: str) -> None:
 # Client process 3: the race (`booking.py _race SPEC.json`)
 # ----------------------------------------------------------------------------------------------
 
-class MailFolder:
-    """Watches the server's mail folder (.eml files written by the outbox) for one-time codes."""
-
-    SUBJECT = re.compile(rb"^Subject: (.*)\n", re.MULTILINE)
-    TO = re.compile(rb"^To: (\S+)\n", re.MULTILINE)
-    CODE = re.compile(rb"confirmation code: (\d{6})")
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.seen: set[str] = set()
-        self.codes: dict[str, tuple[str, float]] = {}     # email -> (code, when the file was found)
-        self.waiting: dict[str, asyncio.Future[tuple[str, float]]] = {}
-        self.files = 0
-
-    def scan(self) -> None:
-        with contextlib.suppress(FileNotFoundError), os.scandir(self.folder) as entries:
-            for entry in entries:
-                if entry.name in self.seen or not entry.name.endswith(".eml"):
-                    continue
-                data = Path(entry.path).read_bytes()
-                subject, to = self.SUBJECT.search(data), self.TO.search(data)
-                if not subject or not to:
-                    continue        # still being written: read it again next time
-                self.seen.add(entry.name)
-                self.files += 1
-                code = self.CODE.search(subject.group(1))
-                if code:
-                    email = to.group(1).decode()
-                    found = (code.group(1).decode(), time.perf_counter())
-                    self.codes[email] = found
-                    waiter = self.waiting.pop(email, None)
-                    if waiter and not waiter.done():
-                        waiter.set_result(found)
-
-    async def watch(self, every: float = 0.005) -> None:
-        while True:
-            self.scan()
-            await asyncio.sleep(every)
-
-    async def code_for(self, email: str, timeout: float) -> tuple[str, float]:
-        if email in self.codes:
-            return self.codes[email]
-        future: asyncio.Future[tuple[str, float]] = asyncio.get_running_loop().create_future()
-        self.waiting[email] = future
-        return await asyncio.wait_for(future, timeout)
-
-
 def race_process(spec_path: str) -> None:
     """Every client: hold the first free slot, on 409 slot_full re-read the listing and try the first
     free slot it has not found full itself, until it holds one or the listing shows none free; then
@@ -445,7 +399,7 @@ def race_process(spec_path: str) -> None:
     log: list[list[Any]] = []          # [kind, status, error, latency µs, answered at (s after start)]
     outcomes: list[dict[str, Any]] = []
     rng = random.Random(spec["seed"])
-    mail = MailFolder(Path(spec["mail_dir"]))
+    mail = common.MailFolder(Path(spec["mail_dir"]))
 
     async def timed(link: Link, kind: str, raw: bytes) -> tuple[int, bytes, str]:
         status, body, seconds = await ask(link, raw, timeout)
@@ -659,7 +613,7 @@ class Result:
 
 
 class Meter:
-    """tickets.py's CpuMeter, plus what it cannot see: PostgreSQL backends that exited during the
+    """processes.CpuMeter, plus what it cannot see: PostgreSQL backends that exited during the
     window (connections the pool opened and closed again), from the postmaster's reaped-children
     times, and CPU time no live process accounts for (`unaccounted`: processes that started and
     ended inside the window, e.g. other people's test runs; softirq time is left out)."""
@@ -674,7 +628,7 @@ class Meter:
     def note_foreign_backends(self) -> None:
         """Backends serving other databases (other people's tests) count as `other`, not `postgres`."""
         import psutil
-        for process in common.postgres_processes():
+        for process in postgres_processes():
             with contextlib.suppress(psutil.Error):
                 title = " ".join(process.cmdline())
                 match = re.match(r"postgres: [^:]+: \S+ (\S+) ", title)
@@ -685,7 +639,7 @@ class Meter:
     def reaped() -> float:
         import psutil
         total = 0.0
-        for process in common.postgres_processes():
+        for process in postgres_processes():
             with contextlib.suppress(psutil.Error):
                 if process.ppid() == 1 or process.parent().name() != process.name():
                     times = process.cpu_times()
@@ -793,12 +747,12 @@ class Runner:
     def meter(self, server: subprocess.Popen, clients: list[subprocess.Popen], database: str | None,
               parts: dict[str, subprocess.Popen] | None = None) -> Meter:
         """`parts`: several server processes, measured one by one as `server:<part>` (summed as `server`)."""
-        servers = {f"server:{part}": (lambda process=process: common.tree(process.pid))
-                   for part, process in (parts or {}).items()} or {"server": lambda: common.tree(server.pid)}
-        return Meter(common.CpuMeter({
+        servers = {f"server:{part}": (lambda process=process: tree(process.pid))
+                   for part, process in (parts or {}).items()} or {"server": lambda: tree(server.pid)}
+        return Meter(CpuMeter({
             **servers,
-            "client": lambda: [p for c in clients for p in common.tree(c.pid)],
-            **({"postgres": common.postgres_processes} if database == "postgresql" else {}),
+            "client": lambda: [p for c in clients for p in tree(c.pid)],
+            **({"postgres": postgres_processes} if database == "postgresql" else {}),
         }), database == "postgresql", self.args.pg_url.rpartition("/")[2].split("?", 1)[0])
 
     def client(self, folder: Path, role: str, spec: dict[str, Any]) -> tuple[subprocess.Popen, Path]:
@@ -844,7 +798,7 @@ class Runner:
                     process.wait(10)
             for process in processes:              # then the server(s), as `okienko serve` is stopped
                 if process not in self.clients:
-                    common.stop_process(process)
+                    stop_process(process)
             log.close()
         if self.args.probes and (folder / "probes" / "out").is_dir():
             result.figures["probes"] = read_probes(folder / "probes" / "out")
@@ -901,7 +855,7 @@ class Runner:
         result.figures.update(self.kind_figures(reads, args.duration))
         result.figures["client_problems"] = data["problems"]
         with contextlib.suppress(Exception):
-            result.figures["server_rss_mb"] = round(sum(p.memory_info().rss for p in common.tree(server.process.pid))
+            result.figures["server_rss_mb"] = round(sum(p.memory_info().rss for p in tree(server.process.pid))
                                                     / 2**20, 1)
         if scenario == "slot-reads" and result.figures["per_s"] < 5000:
             result.failures.append(f"{result.figures['per_s']:,.0f} req/s is below the target 5,000/s")
@@ -992,7 +946,7 @@ class Runner:
                                    "max_late_ms": round(max((r[3] for r in records), default=0) / 1000, 1),
                                    "samples": kiosk_data["samples"]}
         for server in servers:
-            common.stop_process(server.process)
+            stop_process(server.process)
         tickets_201 = sum(1 for r in records if r[2] == 201) + 1       # + the first ticket above
         holds_202 = int(data["kinds"]["holds"]["all_statuses"].get("202", 0))
         result.check = await self.check_rush(hall.url, holds_202, tickets_201)
@@ -1037,7 +991,7 @@ class Runner:
         result.cpu["client"] = round(100.0 * data["cpu_seconds"] / elapsed, 1)
         result.cpu["unaccounted"] = round(max(0.0, result.cpu["unaccounted"] - result.cpu["client"]), 1)
         result.figures.update(self.race_figures(data, places, elapsed))
-        common.stop_process(server.process)
+        stop_process(server.process)
         result.check = await self.check_race(server.url, data, places, args.race_places)
         figures = result.figures
         if figures["all"]["max_ms"] is not None and figures["all"]["max_ms"] >= 1000:
@@ -1507,7 +1461,7 @@ def main(argv: list[str] | None = None) -> int:
             for number in range(1, args.runs + 1):
                 kept = None
                 for attempt in range(1, args.retries + 2):
-                    busy = await common.wait_quiet(args.disturbed_limit, args.quiet_wait)
+                    busy = await wait_quiet(args.disturbed_limit, args.quiet_wait)
                     print(f"running {scenario} #{number} (attempt {attempt}, other processes at {busy:.0f} % of a "
                           f"core) ...", file=sys.stderr, flush=True)
                     candidate = await runner.run(scenario, number)

@@ -55,12 +55,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-import booking as booking_bench  # bench/booking.py: the mail folder watcher
+import common                    # bench/common.py: ports, readiness, the PostgreSQL reset, the mail folder
 import draw_speed                # bench/draw_speed.py: the core's draw, timed
-import tickets as common         # bench/tickets.py: free ports, readiness, stopping
+from processes import stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+ROOT = common.ROOT
+BIN = common.BIN
 HOST = common.HOST
 OFFICE_TZ = common.OFFICE_TZ
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_fairness"
@@ -108,7 +108,7 @@ def office_toml(release: dt.datetime, per_address: int) -> str:
     ])
 
 
-class Codes(booking_bench.MailFolder):
+class Codes(common.MailFolder):
     """The emailed one-time codes of entries and bookings alike (the subject ends with the code)."""
 
     CODE = re.compile(rb": (\d{6})\s*$")
@@ -179,7 +179,7 @@ class Bench:
 
     def stop(self) -> None:
         if self.process is not None:
-            common.stop_process(self.process)
+            stop_process(self.process)
             self.process = None
 
     def client(self, address: str) -> httpx.AsyncClient:
