@@ -24,6 +24,8 @@ when they finally read, or reset), the server's RSS before connecting, with N id
 the end, CPU. Prints a Markdown table, writes JSON (--json), exits 1 when a target is missed,
 2 when a run could not run at all.
 
+The board connections, the helper process and the clerk's HTTP are in bench/boards_clients.py.
+
 Only 127.0.0.1 is ever contacted. Every loop is bounded in time. Everything this script starts
 (the server, helper processes) it stops again.
 """

@@ -19,6 +19,9 @@ and then checks the tickets table for duplicate or missing numbers. Prints a Mar
 writes JSON with --json, and exits 1 when a target is missed, a request failed or a duplicate is
 found (2 when the benchmark itself could not run).
 
+The load generator is bench/load.py, the ceilings bench/ceilings.py; the simulated clerks and the
+tickets check are in bench/tickets_database.py.
+
 Only 127.0.0.1 is ever contacted. Every loop is bounded in time. Everything this script starts
 (servers, client processes) it stops again.
 """
