@@ -88,7 +88,8 @@ async def test_passwords_sent_at_once_are_checked_at_most_five_times(office_fact
         answers = await asyncio.gather(*(sign_in(attacker, "ewa", f"guess {n}") for n in range(30)),
                                        sign_in(attacker, "ewa", PASSWORD))
     statuses = [answer.status_code for answer in answers]
-    assert sorted(statuses) in ([401] * 4 + [429] * 27, [303] + [401] * 4 + [429] * 26), statuses
+    checked = statuses.count(401) + statuses.count(303)   # a password was looked at
+    assert 1 <= checked <= 5 and statuses.count(429) == len(statuses) - checked, statuses
 
 
 async def test_an_unknown_user_costs_a_password_check_like_a_known_one(office_factory: Any) -> None:
