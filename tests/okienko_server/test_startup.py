@@ -15,6 +15,8 @@ LOADED_ON_FIRST_USE = {
     "httpx": "the first SMS sent through the gateway",
     "escpos.capabilities": "a kiosk printer's configuration or the first slip printed",
     "printers.render": "the first slip printed",
+    "qrcode": "the first QR code drawn (a ticket's tracking link, a booking code)",
+    "PIL": "the first slip printed",
 }
 
 
