@@ -12,6 +12,7 @@ import pytest
 # library → what needs it, and so loads it on first use
 LOADED_ON_FIRST_USE = {
     "argon2": "the first password set or checked",
+    "babel.messages.pofile": "the first message translated into a language (its catalog is read then)",
     "httpx": "the first SMS sent through the gateway",
     "escpos.capabilities": "a kiosk printer's configuration or the first slip printed",
     "printers.render": "the first slip printed",
