@@ -13,6 +13,7 @@ import pytest
 LOADED_ON_FIRST_USE = {
     "argon2": "the first password set or checked",
     "babel.messages.pofile": "the first message translated into a language (its catalog is read then)",
+    "holidays": "the first day checked for a public holiday (a ticket, a listing, or the booking warm-up)",
     "httpx": "the first SMS sent through the gateway",
     "escpos.capabilities": "a kiosk printer's configuration or the first slip printed",
     "printers.render": "the first slip printed",
