@@ -11,7 +11,9 @@ import pytest
 
 # library → what needs it, and so loads it on first use
 LOADED_ON_FIRST_USE = {
+    "alembic": "a database not yet at the schema's head (okienko migrate, or serve's own check)",
     "argon2": "the first password set or checked",
+    "asyncpg": "a PostgreSQL database (its driver loads it)",
     "babel.messages.pofile": "the first message translated into a language (its catalog is read then)",
     "holidays": "the first day checked for a public holiday (a ticket, a listing, or the booking warm-up)",
     "httpx": "the first SMS sent through the gateway",
