@@ -18,6 +18,11 @@ that a busy spell of a shared machine falls on every tree alike):
                  and once more under `python -X importtime`, whose total for okienko_server.app
                  is reported as well (it runs slower: it times every module).
 
+With --floor, a bare server on the same stack is measured alike, interleaved with the trees: a
+Starlette app under `uvicorn.run` whose /healthz runs `SELECT 1` through SQLAlchemy's async engine
+on aiosqlite, importing Jinja2 as well; what any app built on these libraries pays before it can
+answer, on this machine at this time.
+
 Prints the median, min and max of each; writes everything with --json. Every tree runs with this
 venv (its editable install set aside), so an older commit from `git archive` and the current code
 are measured by the same script in the same way.
@@ -52,9 +57,24 @@ HOST = "127.0.0.1"
 PRELUDE = ("import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
            "(getattr(f, '__name__', '') + type(f).__module__).lower()]; sys.path.insert(0, sys.argv.pop(1)); ")
 CLI = PRELUDE + "from okienko_server.cli import main; sys.argv[0] = 'okienko'; sys.exit(main())"
-IMPORT = (PRELUDE + "import time; wall, cpu = time.perf_counter(), time.process_time(); import okienko_server.app; "
-          "print(time.perf_counter() - wall, time.process_time() - cpu)")
-IMPORTTIME = PRELUDE + "import okienko_server.app"
+APP_IMPORT = "import okienko_server.app"
+# The same statement timed in-process (wall and CPU), or under -X importtime after a marker line.
+TIMED = ("import time; wall, cpu = time.perf_counter(), time.process_time(); {statement}; "
+         "print(time.perf_counter() - wall, time.process_time() - cpu)")
+MARKED = "sys.stderr.write('-- measured from here --\\n'); {statement}"
+FLOOR_IMPORT = "import sqlalchemy.ext.asyncio, aiosqlite, jinja2, uvicorn, starlette.applications"
+FLOOR = "\n".join([
+    "import sys", "import sqlalchemy as sa, jinja2, uvicorn", "from sqlalchemy.ext.asyncio import create_async_engine",
+    "from starlette.applications import Starlette", "from starlette.responses import JSONResponse",
+    "from starlette.routing import Route",
+    "engine = create_async_engine(sys.argv[1])",
+    "async def healthz(request):",
+    "    async with engine.connect() as conn:",
+    "        await conn.execute(sa.text('SELECT 1'))",
+    "    return JSONResponse({'status': 'ok'})",
+    "uvicorn.run(Starlette(routes=[Route('/healthz', healthz)]), host='127.0.0.1', port=int(sys.argv[-1]),",
+    "            log_level='warning')",
+])
 
 
 def office_toml(source: Path) -> str:
@@ -104,20 +124,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_answer(cli: list[str], env: dict[str, str], folder: Path, poll: float, timeout: float) -> tuple[float, float]:
-    """Seconds from spawning `okienko serve` to its first 200 on /healthz, and the server's CPU by then."""
+def first_answer(command: list[str], env: dict[str, str], folder: Path, poll: float,
+                 timeout: float) -> tuple[float, float]:
+    """Seconds from spawning `command PORT` (`okienko serve --port` PORT) to its first 200 on
+    /healthz, and the server's CPU time by then."""
     port = free_port()
     with open(folder / "serve.log", "ab") as log:
         started = time.perf_counter()
-        process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=folder,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*command, str(port)], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
         try:
             while True:
                 status = healthz_status(port)
                 if status == 200:
                     return time.perf_counter() - started, cpu_seconds(process.pid)
                 if process.poll() is not None:
-                    raise RuntimeError(f"okienko serve exited with {process.returncode}; see {folder / 'serve.log'}")
+                    raise RuntimeError(f"the server exited with {process.returncode}; see {folder / 'serve.log'}")
                 if time.perf_counter() - started > timeout:
                     raise RuntimeError(f"no 200 from /healthz within {timeout:.0f} s (last: {status})")
                 time.sleep(poll)
@@ -125,28 +146,32 @@ def first_answer(cli: list[str], env: dict[str, str], folder: Path, poll: float,
             stop(process)
 
 
-def import_seconds(source: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of `import okienko_server.app` in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", IMPORT, str(source)], env=env, check=True,
-                          capture_output=True, text=True)
+def import_seconds(prelude: list[str], statement: str, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of `statement` (an import) in a fresh process."""
+    code, *source = prelude
+    done = subprocess.run([sys.executable, "-c", code + TIMED.format(statement=statement), *source], env=env,
+                          check=True, capture_output=True, text=True)
     wall, cpu = done.stdout.strip().splitlines()[-1].split()
     return float(wall), float(cpu)
 
 
-def importtime(source: Path, env: dict[str, str]) -> tuple[float, list[tuple[str, float]]]:
-    """`-X importtime`'s total for okienko_server.app, and the top-level packages it took longest on."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORTTIME, str(source)], env=env,
-                          check=True, capture_output=True, text=True)
+def importtime(prelude: list[str], statement: str, env: dict[str, str]) -> tuple[float, list[tuple[str, float]]]:
+    """`-X importtime`'s total for `statement` (its top-level imports), and the top-level packages
+    it took longest on."""
+    code, *source = prelude
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code + MARKED.format(statement=statement),
+                           *source], env=env, check=True, capture_output=True, text=True)
     total = 0.0
     packages: dict[str, float] = {}
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
+    measured = done.stderr.partition("-- measured from here --\n")[2]
+    for line in measured.splitlines():
+        if not line.startswith("import time:"):
             continue
-        _self, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
-        if name == "okienko_server.app":
-            total = int(cumulative) / 1e6
-        top = name.split(".")[0]
-        packages[top] = packages.get(top, 0.0) + int(_self) / 1e6
+        own, cumulative, name = line[len("import time:"):].split("|")
+        if not name[1:].startswith(" "):   # imported by the statement itself, not by another module
+            total += int(cumulative) / 1e6
+        top = name.strip().split(".")[0]
+        packages[top] = packages.get(top, 0.0) + int(own) / 1e6
     return total, sorted(packages.items(), key=lambda item: -item[1])[:12]
 
 
@@ -163,30 +188,41 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform(), "load_average": os.getloadavg()}
 
 
-def prepare(cli: list[str], env: dict[str, str], folder: Path, source: Path) -> None:
-    (folder / "office.toml").write_text(office_toml(source), encoding="utf-8")
-    with open(folder / "prepare.log", "wb") as log:
-        for step in (["migrate"], ["office", "load", "office.toml"], ["device", "add", "kiosk", "hall-1"]):
-            subprocess.run([*cli, *step], env=env, cwd=folder, check=True, stdout=subprocess.DEVNULL, stderr=log)
-
-
 class Tree:
-    """One source tree under test: its database folder, its launcher and what was measured."""
+    """One server under test (a source tree, or the stack's floor): its folder, how it is started
+    and imported, and what was measured."""
 
-    def __init__(self, source: Path, folder: Path) -> None:
-        self.source, self.folder = source, folder
+    def __init__(self, label: str, folder: Path, source: Path | None) -> None:
+        self.label, self.folder, self.source = label, folder, source
         self.env = {name: value for name, value in os.environ.items()
                     if not name.startswith("OKIENKO_") and name not in ("DATABASE_URL", "PYTHONPATH")}
-        self.env.update(DATABASE_URL=f"sqlite:///{folder / 'okienko.db'}", OKIENKO_DATA_DIR=str(folder / "var"),
+        database = f"sqlite:///{folder / 'okienko.db'}"
+        self.env.update(DATABASE_URL=database, OKIENKO_DATA_DIR=str(folder / "var"),
                         OKIENKO_LOG_LEVEL="warning", OKIENKO_SECRET_KEY="startup-" + "x" * 32)
-        self.cli = [sys.executable, "-c", CLI, str(source)]
+        if source is None:
+            self.prelude, self.statement = ["import sys; "], FLOOR_IMPORT
+            self.serve = [sys.executable, "-c", FLOOR, database.replace("sqlite://", "sqlite+aiosqlite://")]
+        else:
+            self.prelude, self.statement = [PRELUDE, str(source)], APP_IMPORT
+            self.cli = [sys.executable, "-c", CLI, str(source)]
+            self.serve = [*self.cli, "serve", "--port"]
         self.figures: dict[str, list[float]] = {key: [] for key in FIGURES}
         self.packages: list[list[tuple[str, float]]] = []
 
+    def prepare(self) -> None:
+        self.folder.mkdir()
+        if self.source is None:
+            return
+        (self.folder / "office.toml").write_text(office_toml(self.source), encoding="utf-8")
+        with open(self.folder / "prepare.log", "wb") as log:
+            for step in (["migrate"], ["office", "load", "office.toml"], ["device", "add", "kiosk", "hall-1"]):
+                subprocess.run([*self.cli, *step], env=self.env, cwd=self.folder, check=True,
+                               stdout=subprocess.DEVNULL, stderr=log)
+
     def measure(self, poll: float, timeout: float) -> str:
-        answer = first_answer(self.cli, self.env, self.folder, poll, timeout)
-        imported = import_seconds(self.source, self.env)
-        total, top = importtime(self.source, self.env)
+        answer = first_answer(self.serve, self.env, self.folder, poll, timeout)
+        imported = import_seconds(self.prelude, self.statement, self.env)
+        total, top = importtime(self.prelude, self.statement, self.env)
         for key, value in zip(FIGURES, (*answer, *imported, total)):
             self.figures[key].append(value)
         self.packages.append(top)
@@ -195,14 +231,14 @@ class Tree:
     def results(self) -> dict[str, Any]:
         timed = self.figures["importtime_s"]
         median_run = sorted(range(len(timed)), key=lambda index: timed[index])[len(timed) // 2]
-        return {"source": str(self.source), **{key: {**summary(values), "all": values}
-                                               for key, values in self.figures.items()},
+        return {"label": self.label, "import": self.statement,
+                **{key: {**summary(values), "all": values} for key, values in self.figures.items()},
                 "importtime_top_packages_s": dict(self.packages[median_run])}
 
 
 FIGURES = {"first_answer_s": "spawn to first 200 from /healthz (wall)",
            "first_answer_cpu_s": "CPU of the server until then",
-           "import_s": "import okienko_server.app (wall)", "import_cpu_s": "import okienko_server.app (CPU)",
+           "import_s": "the import (wall)", "import_cpu_s": "the import (CPU)",
            "importtime_s": "the import under -X importtime"}
 
 
@@ -212,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10, help="rounds: server starts and imports of each tree")
     parser.add_argument("--source", type=Path, action="append",
                         help="an Okienko source tree to start (repeatable; default: the one holding this script)")
+    parser.add_argument("--floor", action="store_true", help="also measure a bare server on the same stack")
     parser.add_argument("--poll-ms", type=float, default=1.0, help="pause between two /healthz attempts")
     parser.add_argument("--timeout", type=float, default=60.0, help="give up on a start after this long")
     parser.add_argument("--json", type=Path, help="write every figure here")
@@ -224,16 +261,18 @@ def main(argv: list[str] | None = None) -> int:
         if not (source / "okienko_server" / "cli.py").exists():
             parser.error(f"{source} is not an Okienko source tree")
     workdir = Path(tempfile.mkdtemp(prefix="okienko-startup-", dir=args.workdir))
-    trees = [Tree(source, workdir / f"tree-{index}") for index, source in enumerate(sources)]
+    trees = [Tree(str(source), workdir / f"tree-{index}", source) for index, source in enumerate(sources)]
+    if args.floor:
+        trees.append(Tree("stack floor: Starlette, uvicorn, SQLAlchemy async + aiosqlite, Jinja2",
+                          workdir / "floor", None))
     results: dict[str, Any] = {"runs": args.runs, "poll_ms": args.poll_ms, "machine": machine()}
     try:
         for tree in trees:
-            tree.folder.mkdir()
-            prepare(tree.cli, tree.env, tree.folder, tree.source)
+            tree.prepare()
         for run in range(args.runs):
             for tree in trees:
                 line = tree.measure(args.poll_ms / 1000, args.timeout)
-                print(f"run {run + 1}/{args.runs} {tree.source}: {line}", file=sys.stderr, flush=True)
+                print(f"run {run + 1}/{args.runs} {tree.label}: {line}", file=sys.stderr, flush=True)
     except (subprocess.CalledProcessError, RuntimeError) as error:
         print(f"startup.py: could not run: {error}; logs in {workdir}", file=sys.stderr)
         return 2
@@ -246,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{results['machine']['cpus']} CPUs, {args.runs} rounds, 1-minute load average {load[0]:.2f} "
           f"before, {load[1]:.2f} after")
     for tree in results["trees"]:
-        print(f"\n{tree['source']}\n\n| measure | median s | min s | max s |\n|---|--:|--:|--:|")
+        print(f"\n{tree['label']} (`{tree['import']}`)\n\n| measure | median s | min s | max s |\n|---|--:|--:|--:|")
         for key, label in FIGURES.items():
             print(f"| {label} | {tree[key]['median']:.3f} | {tree[key]['min']:.3f} | {tree[key]['max']:.3f} |")
         print("\nself time by top-level package under -X importtime (median run): " + ", ".join(
