@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
@@ -101,6 +99,8 @@ async def cancel_ticket(request: Request) -> Response:
 async def ticket_qr(request: Request) -> Response:
     """GET /t/{id}/qr.svg: the QR code of the tracking page, drawn on the server (no outside fetch)."""
     _setup, ticket = await okienko(request).hall.ticket(request.path_params["ticket_id"])
+    import qrcode.image.svg  # with the first QR code drawn, not at start-up
+
     image = qrcode.make(public_links(request).ticket(ticket["id"]), image_factory=qrcode.image.svg.SvgPathImage,
                         box_size=10, border=2)
     buffer = io.BytesIO()

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from babel.dates import format_date, format_time
 from starlette.requests import Request
 from starlette.responses import Response
@@ -171,6 +169,8 @@ async def booking_qr(request: Request) -> Response:
     code = normalise_code(request.path_params["code"])
     if not BOOKING_CODE.match(code):
         raise DomainError("not_found")
+    import qrcode.image.svg  # with the first QR code drawn, not at start-up
+
     image = qrcode.make(code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)

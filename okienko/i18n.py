@@ -1,4 +1,5 @@
-"""Translations: gettext catalogs (okienko/locale/<lang>/LC_MESSAGES/messages.po), read at start.
+"""Translations: gettext catalogs (okienko/locale/<lang>/LC_MESSAGES/messages.po), each read when
+its language is first asked for.
 
 Message ids are English. Every user-facing string goes through here: API error messages,
 pages, printed tickets. Polish, English, Ukrainian and Russian are complete (a test checks).
@@ -11,9 +12,6 @@ import gettext
 import io
 from pathlib import Path
 from typing import Any
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: dict[str, str] = {"pl": "Polski", "en": "English", "uk": "Українська", "ru": "Русский"}
@@ -45,19 +43,27 @@ ACTION_LABELS = {
 
 
 class Translator:
-    """All catalogs, compiled in memory once."""
+    """All catalogs, each compiled in memory once, when its language is first asked for: reading
+    and compiling the four .po files took a tenth of a second of every server start."""
 
     def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
+        self._locale_dir = locale_dir
         self._catalogs: dict[str, gettext.NullTranslations] = {}
-        for language in LANGUAGES:
-            path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-            self._catalogs[language] = _compile(path) if path.exists() else gettext.NullTranslations()
+
+    def _catalog(self, language: str) -> gettext.NullTranslations:
+        if language not in LANGUAGES:
+            language = "en"
+        catalog = self._catalogs.get(language)
+        if catalog is None:   # two threads may both compile it: the same catalog, either one kept
+            path = self._locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+            catalog = self._catalogs[language] = _compile(path) if path.exists() else gettext.NullTranslations()
+        return catalog
 
     def gettext(self, language: str, message: str) -> str:
-        return self._catalogs.get(language, self._catalogs["en"]).gettext(message)
+        return self._catalog(language).gettext(message)
 
     def ngettext(self, language: str, singular: str, plural: str, count: int) -> str:
-        return self._catalogs.get(language, self._catalogs["en"]).ngettext(singular, plural, count)
+        return self._catalog(language).ngettext(singular, plural, count)
 
     def format(self, language: str, message: str, **params: Any) -> str:
         """Translate `message` and fill in `{name}` parameters (status/action words translated too)."""
@@ -82,6 +88,9 @@ class Translator:
 
 
 def _compile(path: Path) -> gettext.GNUTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=path.parent.parent.name)
     buffer = io.BytesIO()

@@ -121,10 +121,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         if check_printers:
             workers.append(asyncio.create_task(_watch_printers(okienko)))
         await okienko.live.start(okienko.hall.current_seq)
-        try:
-            await okienko.booking.warm_up()
-        except Exception:  # only a head start: the first bookings work it out otherwise
-            log.exception("booking warm-up failed")
+        # Not awaited: the server answers while the first bookings are prepared (in a thread).
+        workers.append(asyncio.create_task(_warm_up(okienko)))
         try:
             yield
         finally:
@@ -149,6 +147,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.templates = rendering.page_templates(okienko.translator, SCREEN_TEMPLATES)
     app.state.demo_links = demo_links or []
     return app
+
+
+async def _warm_up(okienko: Okienko) -> None:
+    try:
+        await okienko.booking.warm_up()
+    except Exception:  # only a head start: the first bookings work it out otherwise
+        log.exception("booking warm-up failed")
 
 
 async def _watch_printers(okienko: Okienko) -> None:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Any, TypeVar
 
-from escpos.capabilities import CAPABILITIES
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 
 PRINTER_KINDS = ("network", "usb", "serial", "file", "cups", "none")
@@ -172,7 +171,7 @@ def _config_problems(config: PrinterConfig) -> list[str]:
     problems = []
     if config.kind not in PRINTER_KINDS:
         problems.append(f"kind must be one of {', '.join(PRINTER_KINDS)}, not {config.kind!r}")
-    if not isinstance(config.profile, str) or config.profile not in CAPABILITIES["profiles"]:
+    if not isinstance(config.profile, str) or config.profile not in _escpos_profiles():
         problems.append(f"profile {config.profile!r} is not a python-escpos profile (e.g. 'TM-T88V', 'TM-T20II')")
     needed = {"network": ["host"], "usb": ["usb_vendor", "usb_product"], "serial": ["device"], "file": ["path"]}
     for key in needed.get(config.kind, []):
@@ -191,6 +190,15 @@ def _config_problems(config: PrinterConfig) -> list[str]:
     if not isinstance(config.attached_to_kiosk, bool):
         problems.append("attached_to_kiosk must be true or false")
     return problems
+
+
+def _escpos_profiles() -> Mapping[str, Any]:
+    """python-escpos's printer profiles. Imported on first use, not with this module: the library
+    parses its whole capabilities file when first imported (a few hundred milliseconds), which a
+    server whose kiosks have no printer of their own never needs."""
+    from escpos.capabilities import CAPABILITIES
+
+    return CAPABILITIES["profiles"]
 
 
 def _is_int(value: Any) -> bool:

@@ -360,22 +360,16 @@ class OnlineBooking:
         """Work out at start-up what a process's first bookings would otherwise work out while a crowd
         waits on them (measured: 120-500 ms for the first hold, ~20 ms for the first confirmation):
         this year's and next year's public holidays and calendar time zone rules, and the date formats
-        of every language. Without an office loaded yet there is nothing to prepare."""
+        of every language. Without an office loaded yet there is nothing to prepare.
+
+        The work (a few hundred milliseconds, mostly importing the holiday tables) runs in a thread,
+        so that the event loop answers meanwhile: the app starts it once it is serving. A booking
+        that comes before it is done works out what it needs itself, as it would without it."""
         try:
             setup = await self.offices.get()
         except DomainError:
             return
-        now = self.clock.now()
-        today = office_day(setup, now)
-        for year in (today.year, today.year + 1):
-            new_year = date(year, 1, 1)
-            closed_reason(setup, new_year)
-            timezone_lines(setup.timezone, year)
-            for language in LANGUAGES:
-                holiday_name(new_year, language)
-        for language in LANGUAGES:
-            format_date(today, format="full", locale=language)
-            format_time(now.astimezone(setup.timezone), "HH:mm", locale=language)
+        await asyncio.to_thread(_prepare_first_bookings, setup, self.clock.now())
 
     # --- draws -------------------------------------------------------------------------------
     async def _prepare_draws(self, setup: OfficeSetup, service: ServiceSetup | None = None) -> None:
@@ -475,6 +469,20 @@ class OnlineBooking:
             except Exception as error:  # keep sweeping after a database hiccup
                 log.warning("booking sweep failed: %s", loggable(error))
             await asyncio.sleep(every_seconds)
+
+
+def _prepare_first_bookings(setup: OfficeSetup, now: datetime) -> None:
+    """Fill the caches a process's first bookings read (OnlineBooking.warm_up)."""
+    today = office_day(setup, now)
+    for year in (today.year, today.year + 1):
+        new_year = date(year, 1, 1)
+        closed_reason(setup, new_year)
+        timezone_lines(setup.timezone, year)
+        for language in LANGUAGES:
+            holiday_name(new_year, language)
+    for language in LANGUAGES:
+        format_date(today, format="full", locale=language)
+        format_time(now.astimezone(setup.timezone), "HH:mm", locale=language)
 
 
 def _day_draw(setup: OfficeSetup, schedule: Any, day: date, row: dict[str, Any] | None,

@@ -5,6 +5,10 @@ and never causes a second one: the visitor's screen shows the number and QR code
 instead. Every slip is a print job row; printers on the server's network are printed to
 directly (in a thread, with a timeout), printers attached to a kiosk's own computer get the
 job through that kiosk's print agent (see print_agents.py).
+
+The ESC/POS renderer (python-escpos, Pillow, qrcode) is imported with the first slip printed, and
+a kiosk without a printer never builds a printer configuration: a server whose kiosks have no
+printer never loads the printer code (docs/benchmarks.md, "Start-up").
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from okienko.office.directory import OfficeSetup
 from okienko.hall.print_agents import AgentHub
 from okienko.hall.print_outcome import PrintOutcome
 from printers.connections import PrintError, PrinterConfig, PrinterStatus, query_status, send
-from printers.render import render_ticket
 from printers.slip import TicketSlip
 
 
@@ -78,8 +81,7 @@ class PrintService:
             devices = Device.__table__
             async with self.db.read() as conn:
                 mapping = (await conn.execute(sa.select(devices.c.printer).where(devices.c.id == device_id))).scalar()
-            config = PrinterConfig.from_mapping(mapping) if mapping else None
-            self._printers[device_id] = None if config is None or config.kind == "none" else config
+            self._printers[device_id] = PrinterConfig.from_mapping(mapping) if _has_printer(mapping) else None
         return self._printers[device_id]
 
     async def print_slip(self, office_id: int, device_id: int, ticket_id: str, slip: TicketSlip) -> PrintOutcome:
@@ -87,7 +89,7 @@ class PrintService:
         printer = await self.printer_for(device_id)
         if printer is None:
             return PrintOutcome(False, "no_printer")
-        payload = await asyncio.to_thread(render_ticket, slip, printer.profile)
+        payload = await asyncio.to_thread(_render, slip, printer.profile)
         job_id = secrets.token_urlsafe(12)
         await self._record(office_id, device_id, ticket_id, job_id, payload)
         if printer.attached_to_kiosk:
@@ -146,10 +148,10 @@ class PrintService:
             rows = (await conn.execute(sa.select(devices.c.id, devices.c.printer)
                                        .where(devices.c.kind == "kiosk", devices.c.active))).all()
         for device_id, mapping in rows:
-            if not mapping:
+            if not _has_printer(mapping):
                 continue
             config = PrinterConfig.from_mapping(mapping)
-            if config.kind == "none" or config.attached_to_kiosk:
+            if config.attached_to_kiosk:
                 continue
             try:
                 status = await asyncio.wait_for(asyncio.to_thread(query_status, config), config.timeout_seconds + 1)
@@ -182,6 +184,19 @@ class PrintService:
                 "agent_connected": self.agents.connected(row["id"]),
             })
         return result
+
+
+def _has_printer(mapping: dict[str, Any] | None) -> bool:
+    """Whether a kiosk's stored `printer` table names a printer (kind "none" or no table: none)."""
+    return bool(mapping) and mapping.get("kind") != "none"
+
+
+def _render(slip: TicketSlip, profile: str) -> bytes:
+    # Imported here, in the worker thread, so that the first slip's import does not hold up the
+    # event loop either.
+    from printers.render import render_ticket
+
+    return render_ticket(slip, profile)
 
 
 def _status_after(outcome: PrintOutcome) -> str | None:

@@ -16,8 +16,6 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
-import httpx
-
 from okienko.notify.outbox import Message, Transport
 from okienko.settings import Settings
 
@@ -82,6 +80,8 @@ class HttpSmsTransport:
         self.url, self.token, self.timeout = url, token, timeout
 
     async def send(self, message: Message) -> None:
+        import httpx  # here, not with the module: a server without an SMS gateway never needs it
+
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             response = await client.post(self.url, json={"to": message.recipient, "text": message.body},

@@ -22,8 +22,6 @@ from functools import lru_cache
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from okienko.office.directory import OfficeSetup, ServiceSetup
 
 
@@ -57,6 +55,8 @@ def local_moment(where: OfficeSetup | ZoneInfo, day: date, minute: int) -> datet
 
 @lru_cache(maxsize=16)
 def _polish_holidays(year: int) -> dict[date, str]:
+    import holidays  # with the first day looked up, not at start-up; cached per year from then on
+
     return dict(holidays.country_holidays("PL", years=year))
 
 
@@ -66,6 +66,8 @@ _HOLIDAY_LANGUAGES = {"pl": "pl", "uk": "uk", "en": "en_US", "ru": "en_US"}
 
 @lru_cache(maxsize=64)
 def _named_holidays(year: int, language: str) -> dict[date, str]:
+    import holidays
+
     return dict(holidays.country_holidays("PL", years=year, language=_HOLIDAY_LANGUAGES.get(language, "en_US")))
 
 

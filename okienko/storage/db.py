@@ -10,12 +10,12 @@ parameters.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -113,7 +113,10 @@ def unavailable_reason(error: BaseException) -> str | None:
     # starting up, the backend terminated).
     if sqlstate[:2] in ("08", "53", "57"):
         return f"PostgreSQL SQLSTATE {sqlstate}"
-    if isinstance(driver, asyncpg.exceptions.InterfaceError) and "closed" in str(driver):
+    # asyncpg is loaded by the PostgreSQL driver; where it is not, no error can come from it (and
+    # an SQLite server does not import it just to ask).
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None and isinstance(driver, asyncpg.exceptions.InterfaceError) and "closed" in str(driver):
         return "connection closed"
     text = str(driver).lower()
     if "database is locked" in text:

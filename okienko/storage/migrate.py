@@ -1,19 +1,33 @@
-"""Schema changes through Alembic, driven from code (`okienko migrate`)."""
+"""Schema changes through Alembic, driven from code (`okienko migrate`, and `okienko serve` before
+it starts).
+
+A database already at the scripts' head is recognised without Alembic: the scripts' revisions are
+read from their text (not imported), the database's from `alembic_version`. Alembic, which takes
+about a fifth of a second to import and then runs its env.py with an engine of its own, is loaded
+only when there is something to do, so that an up-to-date server starts without it.
+"""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
+import sqlalchemy as sa
 
 from okienko.settings import Settings
+from okienko.storage.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -21,10 +35,66 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Bring the database to `revision`. Safe to run again: it does nothing when up to date."""
+    """Bring the database to `revision`. Safe to run again: it does nothing when up to date (and
+    then does not load Alembic at all)."""
+    if revision == "head" and _at_head(settings.database_url):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
 async def upgrade_async(settings: Settings, revision: str = "head") -> None:
     # Alembic's env.py runs its own event loop, so it gets a thread of its own.
     await asyncio.to_thread(upgrade, settings, revision)
+
+
+def script_heads(versions: Path = MIGRATIONS / "versions") -> set[str] | None:
+    """The revisions that no script builds on, as Alembic would find them, read from the scripts'
+    `revision = ...` and `down_revision = ...` lines; None when a script does not state them as
+    plain literals (then Alembic itself decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        stated = _stated_revisions(path)
+        if stated is None:
+            return None
+        revision, down = stated
+        revisions.add(revision)
+        parents.update([down] if isinstance(down, str) else down or ())
+    return (revisions - parents) or None
+
+
+def _stated_revisions(path: Path) -> tuple[str, Any] | None:
+    stated: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+            try:
+                stated[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+    revision, down = stated.get("revision"), stated.get("down_revision")
+    plain_down = down is None or isinstance(down, str) or (
+        isinstance(down, (tuple, list)) and all(isinstance(parent, str) for parent in down))
+    if not isinstance(revision, str) or "down_revision" not in stated or not plain_down:
+        return None
+    return revision, down
+
+
+def _at_head(database_url: str) -> bool:
+    heads = script_heads()
+    return heads is not None and asyncio.run(database_revisions(database_url)) == heads
+
+
+async def database_revisions(database_url: str) -> set[str]:
+    """The revisions the database's `alembic_version` holds (none for a database never migrated)."""
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as conn:
+            if not await conn.run_sync(lambda sync: sa.inspect(sync).has_table("alembic_version")):
+                return set()
+            return set((await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
+    finally:
+        await db.dispose()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from okienko.storage.migrate import upgrade
+from okienko.storage.migrate import alembic_config, database_revisions, script_heads, upgrade
 from okienko.storage.models import metadata
 from okienko.settings import Settings, async_url
 from tests.conftest import drop_everything
@@ -28,3 +33,42 @@ def test_migrations_match_the_models_and_run_twice(database_url: str) -> None:
     upgrade(settings)
     upgrade(settings)  # a second run is a no-op
     assert asyncio.run(_differences(database_url)) == []
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def test_an_older_schema_is_brought_to_the_head(database_url: str) -> None:
+    asyncio.run(drop_everything(database_url))
+    settings = Settings(database_url=database_url)
+    upgrade(settings, "0005")
+    assert asyncio.run(database_revisions(database_url)) == {"0005"}
+    upgrade(settings)
+    assert asyncio.run(database_revisions(database_url)) == script_heads()
+    assert asyncio.run(_differences(database_url)) == []
+
+
+def test_an_up_to_date_database_starts_without_alembic(database_url: str) -> None:
+    """`okienko serve` migrates before it starts; with nothing to do, Alembic is not even imported."""
+    asyncio.run(drop_everything(database_url))
+    upgrade(Settings(database_url=database_url))
+    check = ("import sys\nfrom okienko.settings import Settings\nfrom okienko.storage.migrate import upgrade\n"
+             f"upgrade(Settings(database_url={database_url!r}))\nprint('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("scripts", "heads"), [
+    ({"a": "revision = 'a'\ndown_revision = None", "b": "revision = 'b'\ndown_revision = 'a'"}, {"b"}),
+    ({"a": "revision: str = 'a'\ndown_revision: str | None = None",
+      "b": "revision = 'b'\ndown_revision = 'a'", "c": "revision = 'c'\ndown_revision = 'a'"}, {"b", "c"}),
+    ({"a": "revision = 'a'\ndown_revision = None", "b": "revision = 'b'\ndown_revision = 'a'",
+      "c": "revision = 'c'\ndown_revision = 'a'", "m": "revision = 'm'\ndown_revision = ('b', 'c')"}, {"m"}),
+    ({"a": "revision = 'a'\ndown_revision = None", "b": "revision = make_id()\ndown_revision = 'a'"}, None),
+    ({"a": "revision = 'a'"}, None),
+])
+def test_heads_are_read_only_from_plain_scripts(tmp_path: Path, scripts: dict[str, str], heads: set[str] | None) -> None:
+    for name, text in scripts.items():
+        (tmp_path / f"{name}.py").write_text(f'"""A migration."""\n{text}\n', encoding="utf-8")
+    assert script_heads(tmp_path) == heads
