@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import dataclasses
-import getpass
 import os
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -15,21 +12,14 @@ from typing import Any, Sequence
 
 from okienko.errors import DomainError
 from okienko.i18n import _
-from okienko.staff.roles import ROLES
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
+from okienko_server import cli_staff
+from okienko_server.cli_common import CommandError, run as _run, say, tell_servers, tr, with_db as _with_db
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
 DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"))
 DEMO_PASSWORD = "okienko-demo"
-
-
-class CommandError(Exception):
-    """A clear message for the person at the terminal; exit status 2."""
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,21 +50,7 @@ def parser() -> argparse.ArgumentParser:
     load_cases.add_argument("--replace", action="store_true",
                             help="the list becomes exactly this file (cases not in it are closed)")
 
-    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
-    add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
-    add_user.add_argument("name")
-    add_user.add_argument("--role", required=True, choices=ROLES)
-    add_user.add_argument("--office", default=None, help="office code (default: all offices)")
-
-    device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
-    add_device = device.add_parser("add", help="give a kiosk or board a token (printed on stdout)")
-    add_device.add_argument("kind", choices=["kiosk", "board"])
-    add_device.add_argument("name")
-    add_device.add_argument("--office", default=None, help="office code (default: the only office)")
-
-    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
-    create = token.add_parser("create", help="create a bearer token for a staff user (printed on stdout)")
-    create.add_argument("user")
+    cli_staff.add_parsers(commands)
 
     agent = commands.add_parser("print-agent", help="print a kiosk's tickets on a printer attached to this computer")
     agent.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.5:8000")
@@ -98,14 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = HANDLERS[args.command]
         return handler(args, settings) or 0
     except (CommandError, SettingsError, ValueError) as error:
-        say(f"okienko: error: {error}")
+        say(f"okienko: error: {cli_staff.refusal_text(error) or error}")
+        return 2
+    except DomainError as error:
+        say(f"okienko: error: {tr(error.message_id, **error.params)}")
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -135,37 +110,14 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
         say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
             "(GET /api/v1/staff/bookings?flagged=1)")
     _warn_saturday_holidays(spec)
-    say(_run(_tell_servers(settings, spec.code)))
+    say(_run(tell_servers(settings, lambda broker: _announce_office(broker, spec.code))))
     return 0
 
 
-async def _tell_servers(settings: Settings, office_code: str) -> str:
-    """Tell the running server processes, through the broker, that the office was loaded: they take
-    the change at once (docs/office-config.md). Returns what to say about it."""
-    from okienko.live import broker_for
-    from okienko.logs import loggable
-    from okienko.office.directory import REFRESH_SECONDS, announce_office_loaded
+async def _announce_office(broker: Any, office_code: str) -> None:
+    from okienko.office.directory import announce_office_loaded
 
-    later = f"within {REFRESH_SECONDS:.0f} s"
-    url = settings.broker_url
-    if url in ("", "memory"):
-        if settings.is_sqlite:
-            return (f"a running server takes the change {later} (OKIENKO_BROKER_URL=memory reaches no "
-                    "other process)")
-        url = "postgresql"   # what `serve --workers N` switches a memory broker to
-    broker = broker_for(url, settings.database_url)
-    try:
-        async with asyncio.timeout(5):
-            await announce_office_loaded(broker, office_code)
-    except Exception as error:  # the load is done; the servers' expiry catches it
-        return f"warning: could not tell the running servers ({loggable(error)}); they take the change {later}"
-    finally:
-        with contextlib.suppress(Exception):
-            await broker.stop()
-    if url != settings.broker_url:
-        return ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
-                f"the change at once; a single server with OKIENKO_BROKER_URL=memory takes it {later}")
-    return "running server processes were told through the broker: the change takes effect at once"
+    await announce_office_loaded(broker, office_code)
 
 
 def _warn_saturday_holidays(spec: Any) -> None:
@@ -180,17 +132,6 @@ def _warn_saturday_holidays(spec: Any) -> None:
     for day, name in saturday_holidays_without_substitute([closed for closed, _ in spec.closures], date.today()):
         say(f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
             f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures")
-
-
-async def _with_db(settings: Settings, work: Any) -> Any:
-    from okienko.storage.db import Database
-
-    db = Database.from_settings(settings)
-    try:
-        async with db.engine.begin() as conn:
-            return await work(conn)
-    finally:
-        await db.dispose()
 
 
 async def _flag_closed_days(conn: Any, office_code: str) -> int:
@@ -234,45 +175,6 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     say(f"office {office_code!r}: {len(numbers)} case number(s) read, {counts['read']} distinct; "
         f"{counts['added']} added, {counts['already_there']} already there, {counts['removed']} removed; "
         f"{counts['total']} open case(s) in the list")
-    return 0
-
-
-def _read_password() -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password again: "):
-            raise CommandError("the passwords differ")
-        return first
-    return sys.stdin.readline().rstrip("\n")
-
-
-def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import add_user
-
-    password = _read_password()
-    _run(_with_db(settings, lambda conn: add_user(conn, args.name, args.role, password, args.office)))
-    say(f"user {args.name!r} added as {args.role}")
-    return 0
-
-
-def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import issue_device_token
-
-    token = _run(_with_db(settings, lambda conn: issue_device_token(conn, args.office, args.kind, args.name)))
-    print(token, flush=True)
-    say(f"{args.kind} {args.name!r}: token above (shown once; a new `device add` replaces it)")
-    if args.kind == "kiosk":
-        say(f"sign the kiosk in by opening: <server>/kiosk/enroll?token={token}")
-    return 0
-
-
-def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import issue_staff_token
-    from okienko.clock import SystemClock
-
-    token = _run(_with_db(settings, lambda conn: issue_staff_token(conn, args.user, SystemClock().now())))
-    print(token, flush=True)
-    say(f"token for {args.user!r} above (shown once)")
     return 0
 
 
@@ -438,8 +340,8 @@ def _pairs(text: str) -> dict[str, Any]:
 
 HANDLERS = {
     "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
-    "user": cmd_user,
-    "device": cmd_device, "token": cmd_token, "print-agent": cmd_print_agent,
+    "user": cli_staff.cmd_user, "device": cli_staff.cmd_device, "token": cli_staff.cmd_token,
+    "print-agent": cmd_print_agent,
 }
 
 if __name__ == "__main__":
