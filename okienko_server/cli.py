@@ -41,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     check = office.add_parser("check", help="check an office file without loading it")
     check.add_argument("file", type=Path)
+    export = office.add_parser("export", help="write the office as it stands in the database as an office file")
+    export.add_argument("--output", type=Path, default=None, help="file to write (default: stdout)")
+    export.add_argument("--office", default=None, help="office code (default: the only office)")
 
     cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
                                                                                               required=True)
@@ -94,6 +97,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
     from okienko.office.config_file import OfficeFileError, read_office_file
 
+    if args.action == "export":
+        return _export_office(args, settings)
     try:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
@@ -111,6 +116,26 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
             "(GET /api/v1/staff/bookings?flagged=1)")
     _warn_saturday_holidays(spec)
     say(_run(tell_servers(settings, lambda broker: _announce_office(broker, spec.code))))
+    return 0
+
+
+def _export_office(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.office.export import UnknownOffice, export_office
+
+    try:
+        text = _run(_with_db(settings, lambda conn: export_office(conn, args.office)))
+    except UnknownOffice:
+        raise CommandError(tr(_("no such office: {office}"), office=args.office) if args.office
+                           else tr(_("no office loaded yet: load one first with `okienko office load FILE`"))) from None
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(tr(_("cannot write {path}: {reason}"), path=args.output,
+                              reason=error.strerror or error)) from None
+    say(tr(_("office exported to {path}"), path=args.output))
     return 0
 
 
@@ -160,11 +185,11 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
     numbers = case_numbers_in_csv(text)
-    settings = ensure_secret_key(settings)
 
     async def load(conn: Any) -> tuple[str, dict[str, int]]:
         setup = await read_setup(conn, args.office)
-        counts = await load_open_cases(conn, setup.id, numbers, secret_key=settings.secret_key,
+        # The key only once the database is known to be there: a mistyped URL leaves nothing behind.
+        counts = await load_open_cases(conn, setup.id, numbers, secret_key=ensure_secret_key(settings).secret_key,
                                        now=SystemClock().now(), replace=args.replace)
         return setup.code, counts
 

@@ -50,6 +50,10 @@ def _now() -> datetime:
     return SystemClock().now()
 
 
+def _secret(settings: Settings) -> str:
+    return ensure_secret_key(settings).secret_key
+
+
 def _yes_no(value: bool) -> str:
     return tr(_("yes")) if value else tr(_("no"))
 
@@ -70,8 +74,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         run(with_db(settings, lambda conn: add_user(conn, name, args.role, password, args.office)))
         say(tr(_("user “{user}” added as {role}"), user=name, role=args.role))
     elif args.action == "list":
-        settings = ensure_secret_key(settings)
-        found = run(with_db(settings, lambda conn: accounts.list_accounts(conn, settings.secret_key, _now())))
+        # The key only once the database is known to be there: a mistyped URL leaves nothing behind.
+        found = run(with_db(settings, lambda conn: accounts.list_accounts(conn, _secret(settings), _now())))
         header = (tr(_("user")), tr(_("role")), tr(_("office")), tr(_("disabled")), tr(_("locked out")))
         print(_table(header, [(a.username, a.role, a.office or tr(_("(all)")), _yes_no(a.disabled),
                                _yes_no(a.locked)) for a in found]), flush=True)
@@ -88,8 +92,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         ended = run(with_db(settings, lambda conn: accounts.set_password(conn, name, password)))
         say(tr(_("new password set for “{user}”; {count} session(s) ended"), user=name, count=ended))
     elif args.action == "unlock":
-        settings = ensure_secret_key(settings)
-        run(with_db(settings, lambda conn: accounts.unlock(conn, settings.secret_key, name)))
+        run(with_db(settings, lambda conn: accounts.unlock(conn, _secret(settings), name)))
         say(tr(_("user “{user}” may sign in again from every address"), user=name))
     return 0
 
@@ -116,7 +119,7 @@ def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
         header = (tr(_("kind")), tr(_("name")), tr(_("office")), tr(_("in the office file")), tr(_("token")),
                   tr(_("printer")))
         print(_table(header, [
-            (d.kind, d.name, d.office, _yes_no(d.in_office_file), tr(_("valid")) if d.has_token else tr(_("revoked")),
+            (d.kind, d.name, d.office, _yes_no(d.in_office_file), tr(_("valid")) if d.has_token else tr(_("none")),
              "" if d.kind != "kiosk" else d.printer_status + (f" ({d.printer_checked_at:%Y-%m-%d %H:%M} UTC)"
                                                                if d.printer_checked_at else ""))
             for d in found]), flush=True)
