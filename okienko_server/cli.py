@@ -14,7 +14,8 @@ from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
 from okienko_server import cli_staff
-from okienko_server.cli_common import CommandError, run as _run, say, tell_servers, tr, with_db as _with_db
+from okienko_server.cli_common import (CommandError, run as _run, say, tell_servers, tr, upgrade_schema,
+                                       with_db as _with_db)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
@@ -87,10 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.storage.migrate import upgrade
-
-    upgrade(settings)
-    say("the database schema is up to date")
+    upgrade_schema(settings)
+    say(tr(_("the database schema is up to date")))
     return 0
 
 
@@ -103,17 +102,19 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
         raise CommandError(str(error)) from None
-    counts = f"{len(spec.services)} services, {len(spec.windows)} windows, {len(spec.devices)} devices"
+    counts = tr(_("{services} services, {windows} windows, {devices} devices"), services=len(spec.services),
+                windows=len(spec.windows), devices=len(spec.devices))
     if args.action == "check":
-        say(f"{args.file}: office {spec.code!r}, {counts}: no mistakes found")
+        say(tr(_("{path}: office '{office}', {counts}: no mistakes found"), path=args.file, office=spec.code,
+               counts=counts))
         _warn_saturday_holidays(spec)
         return 0
     _run(_load_office(settings, spec, None))
     flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
-    say(f"office {spec.code!r} loaded: {counts}")
+    say(tr(_("office '{office}' loaded: {counts}"), office=spec.code, counts=counts))
     if flagged:
-        say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
-            "(GET /api/v1/staff/bookings?flagged=1)")
+        say(tr(_("{count} booking(s) fall on days that are now closed: flagged for the office "
+                 "(GET /api/v1/staff/bookings?flagged=1)"), count=flagged))
     _warn_saturday_holidays(spec)
     say(_run(tell_servers(settings, lambda broker: _announce_office(broker, spec.code))))
     return 0
@@ -155,8 +156,9 @@ def _warn_saturday_holidays(spec: Any) -> None:
     if not spec.closed_on_public_holidays:
         return
     for day, name in saturday_holidays_without_substitute([closed for closed, _ in spec.closures], date.today()):
-        say(f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
-            f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures")
+        say(tr(_("warning: {day} ({holiday}) falls on a Saturday: staff get another day off "
+                 "(Labour Code art. 130 §2); add a working day of {month} to closures"),
+               day=day.isoformat(), holiday=name, month=day.strftime('%Y-%m')))
 
 
 async def _flag_closed_days(conn: Any, office_code: str) -> int:
@@ -183,7 +185,8 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
+        raise CommandError(tr(_("cannot read {path}: {reason}"), path=args.file,
+                              reason=getattr(error, 'strerror', None) or error)) from None
     numbers = case_numbers_in_csv(text)
 
     async def load(conn: Any) -> tuple[str, dict[str, int]]:
@@ -196,10 +199,11 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     try:
         office_code, counts = _run(_with_db(settings, load))
     except DomainError:
-        raise CommandError(f"no such office: {args.office}" if args.office else "no office loaded yet") from None
-    say(f"office {office_code!r}: {len(numbers)} case number(s) read, {counts['read']} distinct; "
-        f"{counts['added']} added, {counts['already_there']} already there, {counts['removed']} removed; "
-        f"{counts['total']} open case(s) in the list")
+        raise CommandError(tr(_("no such office: {office}"), office=args.office) if args.office else
+                           tr(_("no office loaded yet: load one first with `okienko office load FILE`"))) from None
+    say(tr(_("office '{office}': {numbers} case number(s) read, {read} distinct; {added} added, {already_there} "
+             "already there, {removed} removed; {total} open case(s) in the list"),
+           office=office_code, numbers=len(numbers), **counts))
     return 0
 
 
@@ -219,18 +223,18 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             raise CommandError(refusal)
     if workers > 1:
         if settings.is_sqlite:
-            raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
+            raise CommandError(tr(_("several workers need PostgreSQL (set DATABASE_URL)")))
         if settings.broker_url in ("", "memory"):
             # The memory broker reaches one process only: live events and slot hints would not
             # cross the workers, so they use the application database's NOTIFY instead.
             os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
-            say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
+            say(tr(_("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")))
         os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
         uvicorn.run("okienko_server.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0
     app = create_app(settings, demo_links=demo_links)
-    say(f"Okienko is at {PublicLinks.from_settings(settings).base}/")
+    say(tr(_("Okienko is at {address}/"), address=PublicLinks.from_settings(settings).base))
     uvicorn.run(app, host=host, port=port, **server_options(settings))
     return 0
 
@@ -260,9 +264,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.storage.migrate import upgrade
-
-    upgrade(settings)
+    upgrade_schema(settings)
     if args.part:
         os.environ["OKIENKO_SERVE_PART"] = args.part   # worker processes read their settings again
         settings = dataclasses.replace(settings, serve_part=args.part)
@@ -271,7 +273,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from okienko.staff.auth import add_user, issue_device_token
-    from okienko.storage.migrate import upgrade
     from okienko.office.config_file import read_office_file
 
     if "DATABASE_URL" not in os.environ:
@@ -280,7 +281,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
         settings = dataclasses.replace(settings, database_url=f"sqlite:///{demo_db}")
     settings = ensure_secret_key(settings)
-    upgrade(settings)
+    upgrade_schema(settings)
     spec = read_office_file(DEMO_OFFICE)
     drawn = demo_draw_now(spec, datetime.now(timezone.utc))
     _run(_load_office(settings, spec, True))
@@ -295,13 +296,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         {"href": f"/board/enroll?token={board}", "label": _("Hall board (demo: signs this browser in as a board)")},
         {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
     ]
-    say("demo office loaded (open at any hour); sign-in links:")
+    say(tr(_("demo office loaded (open at any hour); sign-in links:")))
     for code, day, opens in drawn:
-        say(f"  draw: service {code}, day {day}: entries from {opens:%H:%M} for its draw_minutes, "
-            f"then the draw runs (GET /api/v1/draws?service={code})")
+        say("  " + tr(_("draw: service {service}, day {day}: entries from {opens} for its draw_minutes, then the "
+                        "draw runs (GET /api/v1/draws?service={service})"), service=code, day=day,
+                      opens=f"{opens:%H:%M}"))
     for (kind, name), token in tokens.items():
         say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
-    say(f"  clerk console: /console/login  users {', '.join(u for u, _ in DEMO_STAFF)}, password {DEMO_PASSWORD}")
+    say("  " + tr(_("clerk console: /console/login  users {users}, password {password}"),
+                  users=", ".join(u for u, _role in DEMO_STAFF), password=DEMO_PASSWORD))
     return _serve(settings, args.host, args.port, demo_links=links)
 
 
@@ -340,9 +343,9 @@ def cmd_print_agent(args: argparse.Namespace, settings: Settings) -> int:
 
     token = args.token or os.environ.get("OKIENKO_DEVICE_TOKEN")
     if not token:
-        raise CommandError("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")
+        raise CommandError(tr(_("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")))
     printer = PrinterConfig.from_mapping(_pairs(args.printer))
-    say(f"print agent for {args.server}: printing on {printer.kind}")
+    say(tr(_("print agent for {server}: printing on {printer}"), server=args.server, printer=printer.kind))
     _run(run_agent(args.server, token, printer, args.journal))
     return 0
 
@@ -352,7 +355,7 @@ def _pairs(text: str) -> dict[str, Any]:
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep:
-            raise CommandError(f"--printer: {part!r} is not key=value")
+            raise CommandError(tr(_("--printer: {part} is not key=value"), part=repr(part)))
         value = value.strip()
         if value.isdigit():
             mapping[key.strip()] = int(value)

@@ -126,3 +126,19 @@ async def tell_servers(settings: Settings, announce: Callable[[Any], Awaitable[N
                     "take the change at once; a single server with OKIENKO_BROKER_URL=memory takes it within "
                     "{seconds} s"), seconds=seconds)
     return tr(_("running server processes were told through the broker: the change takes effect at once"))
+
+
+def upgrade_schema(settings: Settings) -> None:
+    """`okienko migrate` (and what `serve` and `demo` do first); a database that cannot be reached is
+    one line naming it, never a traceback."""
+    from okienko.storage.db import unavailable_reason
+    from okienko.storage.migrate import database_label, upgrade
+
+    try:
+        upgrade(settings)
+    except Exception as error:
+        reason = unavailable_reason(error)
+        if reason is None:
+            raise
+        raise CommandError(tr(SCHEMA_PROBLEMS["unreachable"], database=database_label(settings.database_url),
+                              reason=reason)) from None

@@ -294,6 +294,8 @@ def test_a_database_never_migrated_or_unreachable_is_one_line(cli_env: dict[str,
     assert unreachable.stderr.startswith(f"okienko: error: cannot reach the database "
                                          f"postgresql://okienko:***@127.0.0.1:{away.rsplit(':', 1)[1].split('/')[0]}"
                                          "/okienko (ConnectionRefusedError")
+    not_migrated = okienko("migrate", env={**cli_env, "DATABASE_URL": away})
+    assert not_migrated.returncode == 2 and not_migrated.stderr == unreachable.stderr
 
 
 def test_an_administrator_manages_accounts_and_devices(cli_env: dict[str, str]) -> None:
