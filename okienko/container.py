@@ -70,12 +70,14 @@ class Okienko:
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
         live.on_hint(offices.receive)         # "office loaded" from `okienko office load`
+        auth = Authenticator(db)
+        live.on_hint(auth.receive)            # a token taken away by `okienko device revoke`, `user disable`
         printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
                     printing, check_ins, translator, live.publish, live.send_hint)
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
-            hall=hall, auth=Authenticator(db), translator=translator, agents=agents, printing=printing, live=live,
+            hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
             outbox=outbox, booking=booking, check_ins=check_ins, links=links,
         )

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import dataclasses
-import getpass
 import os
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -15,21 +12,15 @@ from typing import Any, Sequence
 
 from okienko.errors import DomainError
 from okienko.i18n import _
-from okienko.staff.roles import ROLES
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
+from okienko_server import cli_staff
+from okienko_server.cli_common import (CommandError, run as _run, say, tell_servers, tr, upgrade_schema,
+                                       with_db as _with_db)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
 DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"))
 DEMO_PASSWORD = "okienko-demo"
-
-
-class CommandError(Exception):
-    """A clear message for the person at the terminal; exit status 2."""
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     check = office.add_parser("check", help="check an office file without loading it")
     check.add_argument("file", type=Path)
+    export = office.add_parser("export", help="write the office as it stands in the database as an office file")
+    export.add_argument("--output", type=Path, default=None, help="file to write (default: stdout)")
+    export.add_argument("--office", default=None, help="office code (default: the only office)")
 
     cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
                                                                                               required=True)
@@ -60,21 +54,7 @@ def parser() -> argparse.ArgumentParser:
     load_cases.add_argument("--replace", action="store_true",
                             help="the list becomes exactly this file (cases not in it are closed)")
 
-    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
-    add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
-    add_user.add_argument("name")
-    add_user.add_argument("--role", required=True, choices=ROLES)
-    add_user.add_argument("--office", default=None, help="office code (default: all offices)")
-
-    device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
-    add_device = device.add_parser("add", help="give a kiosk or board a token (printed on stdout)")
-    add_device.add_argument("kind", choices=["kiosk", "board"])
-    add_device.add_argument("name")
-    add_device.add_argument("--office", default=None, help="office code (default: the only office)")
-
-    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
-    create = token.add_parser("create", help="create a bearer token for a staff user (printed on stdout)")
-    create.add_argument("user")
+    cli_staff.add_parsers(commands)
 
     agent = commands.add_parser("print-agent", help="print a kiosk's tickets on a printer attached to this computer")
     agent.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.5:8000")
@@ -98,74 +78,72 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = HANDLERS[args.command]
         return handler(args, settings) or 0
     except (CommandError, SettingsError, ValueError) as error:
-        say(f"okienko: error: {error}")
+        say(f"okienko: error: {cli_staff.refusal_text(error) or error}")
+        return 2
+    except DomainError as error:
+        say(f"okienko: error: {tr(error.message_id, **error.params)}")
         return 2
     except KeyboardInterrupt:
         return 130
 
 
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.storage.migrate import upgrade
-
-    upgrade(settings)
-    say("the database schema is up to date")
+    upgrade_schema(settings)
+    say(tr(_("the database schema is up to date")))
     return 0
 
 
 def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
     from okienko.office.config_file import OfficeFileError, read_office_file
 
+    if args.action == "export":
+        return _export_office(args, settings)
     try:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
         raise CommandError(str(error)) from None
-    counts = f"{len(spec.services)} services, {len(spec.windows)} windows, {len(spec.devices)} devices"
+    counts = tr(_("{services} services, {windows} windows, {devices} devices"), services=len(spec.services),
+                windows=len(spec.windows), devices=len(spec.devices))
     if args.action == "check":
-        say(f"{args.file}: office {spec.code!r}, {counts}: no mistakes found")
+        say(tr(_("{path}: office '{office}', {counts}: no mistakes found"), path=args.file, office=spec.code,
+               counts=counts))
         _warn_saturday_holidays(spec)
         return 0
     _run(_load_office(settings, spec, None))
     flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
-    say(f"office {spec.code!r} loaded: {counts}")
+    say(tr(_("office '{office}' loaded: {counts}"), office=spec.code, counts=counts))
     if flagged:
-        say(f"{flagged} booking(s) fall on days that are now closed: flagged for the office "
-            "(GET /api/v1/staff/bookings?flagged=1)")
+        say(tr(_("{count} booking(s) fall on days that are now closed: flagged for the office "
+                 "(GET /api/v1/staff/bookings?flagged=1)"), count=flagged))
     _warn_saturday_holidays(spec)
-    say(_run(_tell_servers(settings, spec.code)))
+    say(_run(tell_servers(settings, lambda broker: _announce_office(broker, spec.code))))
     return 0
 
 
-async def _tell_servers(settings: Settings, office_code: str) -> str:
-    """Tell the running server processes, through the broker, that the office was loaded: they take
-    the change at once (docs/office-config.md). Returns what to say about it."""
-    from okienko.live import broker_for
-    from okienko.logs import loggable
-    from okienko.office.directory import REFRESH_SECONDS, announce_office_loaded
+def _export_office(args: argparse.Namespace, settings: Settings) -> int:
+    from okienko.office.export import UnknownOffice, export_office
 
-    later = f"within {REFRESH_SECONDS:.0f} s"
-    url = settings.broker_url
-    if url in ("", "memory"):
-        if settings.is_sqlite:
-            return (f"a running server takes the change {later} (OKIENKO_BROKER_URL=memory reaches no "
-                    "other process)")
-        url = "postgresql"   # what `serve --workers N` switches a memory broker to
-    broker = broker_for(url, settings.database_url)
     try:
-        async with asyncio.timeout(5):
-            await announce_office_loaded(broker, office_code)
-    except Exception as error:  # the load is done; the servers' expiry catches it
-        return f"warning: could not tell the running servers ({loggable(error)}); they take the change {later}"
-    finally:
-        with contextlib.suppress(Exception):
-            await broker.stop()
-    if url != settings.broker_url:
-        return ("server processes listening on PostgreSQL NOTIFY (okienko serve --workers N) were told and take "
-                f"the change at once; a single server with OKIENKO_BROKER_URL=memory takes it {later}")
-    return "running server processes were told through the broker: the change takes effect at once"
+        text = _run(_with_db(settings, lambda conn: export_office(conn, args.office)))
+    except UnknownOffice:
+        raise CommandError(tr(_("no such office: {office}"), office=args.office) if args.office
+                           else tr(_("no office loaded yet: load one first with `okienko office load FILE`"))) from None
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(tr(_("cannot write {path}: {reason}"), path=args.output,
+                              reason=error.strerror or error)) from None
+    say(tr(_("office exported to {path}"), path=args.output))
+    return 0
+
+
+async def _announce_office(broker: Any, office_code: str) -> None:
+    from okienko.office.directory import announce_office_loaded
+
+    await announce_office_loaded(broker, office_code)
 
 
 def _warn_saturday_holidays(spec: Any) -> None:
@@ -178,19 +156,9 @@ def _warn_saturday_holidays(spec: Any) -> None:
     if not spec.closed_on_public_holidays:
         return
     for day, name in saturday_holidays_without_substitute([closed for closed, _ in spec.closures], date.today()):
-        say(f"warning: {day.isoformat()} ({name}) falls on a Saturday: staff get another day off "
-            f"(Labour Code art. 130 §2); add a working day of {day.strftime('%Y-%m')} to closures")
-
-
-async def _with_db(settings: Settings, work: Any) -> Any:
-    from okienko.storage.db import Database
-
-    db = Database.from_settings(settings)
-    try:
-        async with db.engine.begin() as conn:
-            return await work(conn)
-    finally:
-        await db.dispose()
+        say(tr(_("warning: {day} ({holiday}) falls on a Saturday: staff get another day off "
+                 "(Labour Code art. 130 §2); add a working day of {month} to closures"),
+               day=day.isoformat(), holiday=name, month=day.strftime('%Y-%m')))
 
 
 async def _flag_closed_days(conn: Any, office_code: str) -> int:
@@ -217,62 +185,25 @@ def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
+        raise CommandError(tr(_("cannot read {path}: {reason}"), path=args.file,
+                              reason=getattr(error, 'strerror', None) or error)) from None
     numbers = case_numbers_in_csv(text)
-    settings = ensure_secret_key(settings)
 
     async def load(conn: Any) -> tuple[str, dict[str, int]]:
         setup = await read_setup(conn, args.office)
-        counts = await load_open_cases(conn, setup.id, numbers, secret_key=settings.secret_key,
+        # The key only once the database is known to be there: a mistyped URL leaves nothing behind.
+        counts = await load_open_cases(conn, setup.id, numbers, secret_key=ensure_secret_key(settings).secret_key,
                                        now=SystemClock().now(), replace=args.replace)
         return setup.code, counts
 
     try:
         office_code, counts = _run(_with_db(settings, load))
     except DomainError:
-        raise CommandError(f"no such office: {args.office}" if args.office else "no office loaded yet") from None
-    say(f"office {office_code!r}: {len(numbers)} case number(s) read, {counts['read']} distinct; "
-        f"{counts['added']} added, {counts['already_there']} already there, {counts['removed']} removed; "
-        f"{counts['total']} open case(s) in the list")
-    return 0
-
-
-def _read_password() -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password again: "):
-            raise CommandError("the passwords differ")
-        return first
-    return sys.stdin.readline().rstrip("\n")
-
-
-def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import add_user
-
-    password = _read_password()
-    _run(_with_db(settings, lambda conn: add_user(conn, args.name, args.role, password, args.office)))
-    say(f"user {args.name!r} added as {args.role}")
-    return 0
-
-
-def cmd_device(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import issue_device_token
-
-    token = _run(_with_db(settings, lambda conn: issue_device_token(conn, args.office, args.kind, args.name)))
-    print(token, flush=True)
-    say(f"{args.kind} {args.name!r}: token above (shown once; a new `device add` replaces it)")
-    if args.kind == "kiosk":
-        say(f"sign the kiosk in by opening: <server>/kiosk/enroll?token={token}")
-    return 0
-
-
-def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.staff.auth import issue_staff_token
-    from okienko.clock import SystemClock
-
-    token = _run(_with_db(settings, lambda conn: issue_staff_token(conn, args.user, SystemClock().now())))
-    print(token, flush=True)
-    say(f"token for {args.user!r} above (shown once)")
+        raise CommandError(tr(_("no such office: {office}"), office=args.office) if args.office else
+                           tr(_("no office loaded yet: load one first with `okienko office load FILE`"))) from None
+    say(tr(_("office '{office}': {numbers} case number(s) read, {read} distinct; {added} added, {already_there} "
+             "already there, {removed} removed; {total} open case(s) in the list"),
+           office=office_code, numbers=len(numbers), **counts))
     return 0
 
 
@@ -292,18 +223,18 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             raise CommandError(refusal)
     if workers > 1:
         if settings.is_sqlite:
-            raise CommandError("several workers need PostgreSQL (set DATABASE_URL)")
+            raise CommandError(tr(_("several workers need PostgreSQL (set DATABASE_URL)")))
         if settings.broker_url in ("", "memory"):
             # The memory broker reaches one process only: live events and slot hints would not
             # cross the workers, so they use the application database's NOTIFY instead.
             os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
-            say("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")
+            say(tr(_("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")))
         os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
         uvicorn.run("okienko_server.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0
     app = create_app(settings, demo_links=demo_links)
-    say(f"Okienko is at {PublicLinks.from_settings(settings).base}/")
+    say(tr(_("Okienko is at {address}/"), address=PublicLinks.from_settings(settings).base))
     uvicorn.run(app, host=host, port=port, **server_options(settings))
     return 0
 
@@ -333,9 +264,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from okienko.storage.migrate import upgrade
-
-    upgrade(settings)
+    upgrade_schema(settings)
     if args.part:
         os.environ["OKIENKO_SERVE_PART"] = args.part   # worker processes read their settings again
         settings = dataclasses.replace(settings, serve_part=args.part)
@@ -344,7 +273,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from okienko.staff.auth import add_user, issue_device_token
-    from okienko.storage.migrate import upgrade
     from okienko.office.config_file import read_office_file
 
     if "DATABASE_URL" not in os.environ:
@@ -353,7 +281,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
         settings = dataclasses.replace(settings, database_url=f"sqlite:///{demo_db}")
     settings = ensure_secret_key(settings)
-    upgrade(settings)
+    upgrade_schema(settings)
     spec = read_office_file(DEMO_OFFICE)
     drawn = demo_draw_now(spec, datetime.now(timezone.utc))
     _run(_load_office(settings, spec, True))
@@ -368,13 +296,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         {"href": f"/board/enroll?token={board}", "label": _("Hall board (demo: signs this browser in as a board)")},
         {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
     ]
-    say("demo office loaded (open at any hour); sign-in links:")
+    say(tr(_("demo office loaded (open at any hour); sign-in links:")))
     for code, day, opens in drawn:
-        say(f"  draw: service {code}, day {day}: entries from {opens:%H:%M} for its draw_minutes, "
-            f"then the draw runs (GET /api/v1/draws?service={code})")
+        say("  " + tr(_("draw: service {service}, day {day}: entries from {opens} for its draw_minutes, then the "
+                        "draw runs (GET /api/v1/draws?service={service})"), service=code, day=day,
+                      opens=f"{opens:%H:%M}"))
     for (kind, name), token in tokens.items():
         say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
-    say(f"  clerk console: /console/login  users {', '.join(u for u, _ in DEMO_STAFF)}, password {DEMO_PASSWORD}")
+    say("  " + tr(_("clerk console: /console/login  users {users}, password {password}"),
+                  users=", ".join(u for u, _role in DEMO_STAFF), password=DEMO_PASSWORD))
     return _serve(settings, args.host, args.port, demo_links=links)
 
 
@@ -413,9 +343,9 @@ def cmd_print_agent(args: argparse.Namespace, settings: Settings) -> int:
 
     token = args.token or os.environ.get("OKIENKO_DEVICE_TOKEN")
     if not token:
-        raise CommandError("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")
+        raise CommandError(tr(_("give the kiosk's token with --token or OKIENKO_DEVICE_TOKEN")))
     printer = PrinterConfig.from_mapping(_pairs(args.printer))
-    say(f"print agent for {args.server}: printing on {printer.kind}")
+    say(tr(_("print agent for {server}: printing on {printer}"), server=args.server, printer=printer.kind))
     _run(run_agent(args.server, token, printer, args.journal))
     return 0
 
@@ -425,7 +355,7 @@ def _pairs(text: str) -> dict[str, Any]:
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep:
-            raise CommandError(f"--printer: {part!r} is not key=value")
+            raise CommandError(tr(_("--printer: {part} is not key=value"), part=repr(part)))
         value = value.strip()
         if value.isdigit():
             mapping[key.strip()] = int(value)
@@ -438,8 +368,8 @@ def _pairs(text: str) -> dict[str, Any]:
 
 HANDLERS = {
     "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
-    "user": cmd_user,
-    "device": cmd_device, "token": cmd_token, "print-agent": cmd_print_agent,
+    "user": cli_staff.cmd_user, "device": cli_staff.cmd_device, "token": cli_staff.cmd_token,
+    "print-agent": cmd_print_agent,
 }
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ clerk out of the morning. Every attempt is counted before its password is checke
 rate_limits.py), so many sent at once cannot all be checked; the right password starts the count
 afresh. An unknown or disabled name gets exactly the same answers (status, message, a password
 hash checked, the same count and lock-out), so the answers never tell whether a user exists.
+
+An administrator lists the accounts, disables one (its sessions end, its tokens are refused), sets
+a new password (its sessions end) and clears a lock-out (`okienko user ...`): each count's key
+starts with a keyed hash of the name alone, so the counts of every address are found by the name.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.staff.auth import token_hash
+from okienko.i18n import _
+from okienko.staff.auth import StaffRefusal, check_new_password, token_hash
 from okienko.errors import DomainError
 from okienko.storage.locking import Locks
-from okienko.storage.models import StaffSession, User
-from okienko.staff.passwords import password_matches
+from okienko.storage.models import Office, RateLimitHit, StaffSession, User
+from okienko.staff.passwords import hash_password, password_matches
 from okienko.people import keyed_hash
 from okienko.rate_limits import forget_key, hit, refused, seconds_left, window_start
 
@@ -48,7 +53,12 @@ class StaffSessionInfo:
 
 def sign_in_key(secret_key: str, username: str, client: str) -> str:
     """The lock-out count's key for this account name from this address (neither stored as such)."""
-    return "signin:" + keyed_hash(secret_key, "sign-in", username.casefold(), client)[:40]
+    return sign_in_prefix(secret_key, username) + keyed_hash(secret_key, "sign-in", username.casefold(), client)[:40]
+
+
+def sign_in_prefix(secret_key: str, username: str) -> str:
+    """What the lock-out keys of this account name start with, from whatever address."""
+    return "signin:" + keyed_hash(secret_key, "sign-in-name", username.casefold())[:24] + ":"
 
 
 async def sign_in(locks: Locks, username: str, password: str, *, client: str, now: datetime,
@@ -97,3 +107,66 @@ async def session_for(conn: AsyncConnection, cookie: str, now: datetime) -> Staf
 
 async def sign_out(conn: AsyncConnection, session_id: str) -> None:
     await conn.execute(sa.delete(StaffSession.__table__).where(StaffSession.__table__.c.id == session_id))
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """A staff account as an administrator sees it; never its password hash."""
+
+    username: str
+    role: str
+    office: str | None     # None: every office
+    disabled: bool
+    locked: bool           # refused for now from some address after MAX_FAILURES wrong passwords
+
+
+async def list_accounts(conn: AsyncConnection, secret_key: str, now: datetime) -> list[AccountSummary]:
+    users, offices, hits = User.__table__, Office.__table__, RateLimitHit.__table__
+    rows = (await conn.execute(
+        sa.select(users.c.username, users.c.role, users.c.disabled, offices.c.code)
+        .outerjoin(offices, offices.c.id == users.c.office_id).order_by(users.c.username))).all()
+    locked_keys = (await conn.execute(sa.select(hits.c.key).where(
+        hits.c.key.startswith("signin:"), hits.c.window_start == window_start(now, LOCKOUT),
+        hits.c.hits >= MAX_FAILURES))).scalars().all()
+    return [AccountSummary(name, role, code, bool(disabled),
+                           any(key.startswith(sign_in_prefix(secret_key, name)) for key in locked_keys))
+            for name, role, disabled, code in rows]
+
+
+async def _user_id(conn: AsyncConnection, username: str) -> int:
+    users = User.__table__
+    user_id = (await conn.execute(sa.select(users.c.id).where(users.c.username == username))).scalar()
+    if user_id is None:
+        raise StaffRefusal(_("no such user: {user}"), user=username)
+    return int(user_id)
+
+
+async def end_sessions(conn: AsyncConnection, user_id: int) -> int:
+    """Sign the user out of every browser; returns how many sessions ended."""
+    sessions = StaffSession.__table__
+    return (await conn.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))).rowcount or 0
+
+
+async def set_disabled(conn: AsyncConnection, username: str, disabled: bool) -> int:
+    """Disable an account (it cannot sign in, its sessions end, its tokens are refused while it stays
+    disabled) or enable it again. Returns how many sessions ended."""
+    user_id = await _user_id(conn, username)
+    users = User.__table__
+    await conn.execute(sa.update(users).where(users.c.id == user_id).values(disabled=disabled))
+    return await end_sessions(conn, user_id) if disabled else 0
+
+
+async def set_password(conn: AsyncConnection, username: str, password: str) -> int:
+    """Give the account a new password; every session it had ends. Returns how many."""
+    check_new_password(password)
+    user_id = await _user_id(conn, username)
+    users = User.__table__
+    await conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=hash_password(password)))
+    return await end_sessions(conn, user_id)
+
+
+async def unlock(conn: AsyncConnection, secret_key: str, username: str) -> None:
+    """Clear the failed sign-ins counted for the name from every address: the lock-out ends now."""
+    await _user_id(conn, username)
+    hits = RateLimitHit.__table__
+    await conn.execute(sa.delete(hits).where(hits.c.key.startswith(sign_in_prefix(secret_key, username))))

@@ -2,12 +2,15 @@
 
 Tokens are random (256 bits) and only their SHA-256 is stored, so a database leak does not
 hand out working tokens. Lookups are cached briefly: the kiosk hot path does not hit the
-database to authenticate.
+database to authenticate. Whoever takes a token away (a device revoked, a user disabled) tells
+every server process through the broker (`announce_credentials_changed`), and each drops its
+cache at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from okienko.i18n import _
+from okienko.live import HINTS_CHANNEL, Broker
 from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.storage.models import Device, Office, StaffToken, User
@@ -24,6 +29,18 @@ from okienko.staff.roles import ROLES
 
 DEVICE_KINDS = ("kiosk", "board")
 MAX_CACHED_TOKENS = 10_000
+CREDENTIALS_CHANGED = "credentials_changed"   # the hint that a token or an account was taken away
+MIN_PASSWORD_LENGTH = 8
+
+
+class StaffRefusal(ValueError):
+    """An administrator's request that cannot be done (no such user, a short password): an English
+    msgid with its parameters, translated where it is shown (the command line)."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
 
 
 def new_token() -> str:
@@ -90,18 +107,49 @@ class Authenticator:
     def forget(self) -> None:
         self._cache.clear()
 
+    def receive(self, hint: str) -> None:
+        """A hint from the broker (okienko.live): a token or an account was taken away in another
+        process, so nothing cached may answer for it any longer; other hints are not ours."""
+        try:
+            message = json.loads(hint)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("kind") == CREDENTIALS_CHANGED:
+            self.forget()
 
-async def issue_device_token(conn: AsyncConnection, office_code: str | None, kind: str, name: str) -> str:
-    """Give a kiosk or board a (new) token; creates the device when the office file did not name it."""
-    if kind not in DEVICE_KINDS:
-        raise ValueError(f"device kind must be one of {', '.join(DEVICE_KINDS)}")
-    offices, devices = Office.__table__, Device.__table__
+
+async def announce_credentials_changed(broker: Broker) -> None:
+    """Tell every server process listening on `broker` to drop its cached tokens
+    (`Authenticator.receive`). Send it after the change has committed."""
+    await broker.publish(HINTS_CHANNEL, json.dumps({"kind": CREDENTIALS_CHANGED}))
+
+
+def check_new_password(password: str) -> None:
+    """The one rule a new password must meet (`user add`, `user password`)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffRefusal(_("the password must have at least {count} characters"), count=str(MIN_PASSWORD_LENGTH))
+
+
+async def office_id_of(conn: AsyncConnection, office_code: str | None) -> int:
+    """The office named `office_code`, or the first one when none is named."""
+    offices = Office.__table__
     query = sa.select(offices.c.id).order_by(offices.c.id).limit(1)
     if office_code:
         query = sa.select(offices.c.id).where(offices.c.code == office_code)
     office_id = (await conn.execute(query)).scalar()
     if office_id is None:
-        raise ValueError("no such office: load one first with `okienko office load FILE`")
+        if office_code:
+            raise StaffRefusal(_("no such office: {office}"), office=office_code)
+        raise StaffRefusal(_("no office loaded yet: load one first with `okienko office load FILE`"))
+    return int(office_id)
+
+
+async def issue_device_token(conn: AsyncConnection, office_code: str | None, kind: str, name: str) -> str:
+    """Give a kiosk or board a (new) token; creates the device when the office file did not name it."""
+    if kind not in DEVICE_KINDS:
+        raise ValueError(f"device kind must be one of {', '.join(DEVICE_KINDS)}")
+    devices = Device.__table__
+    office_id = await office_id_of(conn, office_code)
     token = new_token()
     existing = (await conn.execute(sa.select(devices.c.id).where(
         devices.c.office_id == office_id, devices.c.kind == kind, devices.c.name == name))).scalar()
@@ -119,16 +167,11 @@ async def add_user(conn: AsyncConnection, username: str, role: str, password: st
                    office_code: str | None = None) -> int:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
-    users, offices = User.__table__, Office.__table__
+    check_new_password(password)
+    users = User.__table__
     if (await conn.execute(sa.select(users.c.id).where(users.c.username == username))).scalar() is not None:
-        raise ValueError(f"user {username!r} exists already")
-    office_id = None
-    if office_code:
-        office_id = (await conn.execute(sa.select(offices.c.id).where(offices.c.code == office_code))).scalar()
-        if office_id is None:
-            raise ValueError(f"no such office: {office_code}")
+        raise StaffRefusal(_("user “{user}” exists already"), user=username)
+    office_id = await office_id_of(conn, office_code) if office_code else None
     result = await conn.execute(sa.insert(users).values(username=username, role=role, office_id=office_id,
                                                         password_hash=hash_password(password), disabled=False)
                                 .returning(users.c.id))
@@ -139,8 +182,47 @@ async def issue_staff_token(conn: AsyncConnection, username: str, now: datetime)
     users = User.__table__
     user_id = (await conn.execute(sa.select(users.c.id).where(users.c.username == username))).scalar()
     if user_id is None:
-        raise ValueError(f"no such user: {username}")
+        raise StaffRefusal(_("no such user: {user}"), user=username)
     token = new_token()
     await conn.execute(sa.insert(StaffToken.__table__).values(user_id=user_id, token_hash=token_hash(token),
                                                               created_at=now))
     return token
+
+
+@dataclass(frozen=True)
+class DeviceSummary:
+    """A kiosk or board as an administrator sees it; never its token."""
+
+    kind: str
+    name: str
+    office: str
+    in_office_file: bool      # switched off when the office file no longer names it
+    has_token: bool           # False once revoked (or never given one)
+    printer_status: str
+    printer_checked_at: datetime | None
+
+
+async def list_devices(conn: AsyncConnection) -> list[DeviceSummary]:
+    devices, offices = Device.__table__, Office.__table__
+    rows = (await conn.execute(
+        sa.select(devices, offices.c.code.label("office_code")).join(offices, offices.c.id == devices.c.office_id)
+        .order_by(offices.c.code, devices.c.kind, devices.c.name))).mappings().all()
+    return [DeviceSummary(row["kind"], row["name"], row["office_code"], bool(row["active"]),
+                          row["token_hash"] is not None, row["printer_status"], row["printer_checked_at"])
+            for row in rows]
+
+
+async def revoke_device(conn: AsyncConnection, kind: str, name: str, office_code: str | None = None) -> None:
+    """Take the device's token away: it is refused from the next request on (once the server processes
+    drop their caches: `announce_credentials_changed`). `device add` gives it a new one."""
+    devices, offices = Device.__table__, Office.__table__
+    query = (sa.select(devices.c.id).join(offices, offices.c.id == devices.c.office_id)
+             .where(devices.c.kind == kind, devices.c.name == name))
+    if office_code:
+        query = query.where(offices.c.code == office_code)
+    found = (await conn.execute(query)).scalars().all()
+    if not found:
+        raise StaffRefusal(_("no such device: {kind} {name}"), kind=kind, name=name)
+    if len(found) > 1:
+        raise StaffRefusal(_("{kind} {name} is in several offices: name one with --office"), kind=kind, name=name)
+    await conn.execute(sa.update(devices).where(devices.c.id == found[0]).values(token_hash=None))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from okienko.settings import Settings
-from okienko.storage.db import Database
+from okienko.storage.db import Database, unavailable_reason
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -98,3 +98,56 @@ async def database_revisions(database_url: str) -> set[str]:
             return set((await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
     finally:
         await db.dispose()
+
+
+class SchemaNotReady(Exception):
+    """The database a command would use cannot be used as it is. `problem` says why, in one word
+    the command line turns into a sentence: "missing" (no SQLite file there), "empty" (never
+    migrated), "outdated" (another revision than this version's), "unreachable"."""
+
+    def __init__(self, problem: str, database: str, detail: str = "") -> None:
+        super().__init__(f"{problem}: {database} {detail}".strip())
+        self.problem = problem
+        self.database = database
+        self.detail = detail
+
+
+def database_label(database_url: str) -> str:
+    """The database as a person names it: the SQLite file's path, or the URL without its password."""
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def head_revisions() -> set[str]:
+    """This version's schema revisions: read from the scripts, or asked of Alembic where they do not
+    state them plainly."""
+    heads = script_heads()
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return heads
+
+
+async def open_migrated(settings: Settings) -> Database:
+    """The database, once it is known to be at this version's schema; SchemaNotReady otherwise.
+
+    Guarantees: nothing is created (not the SQLite file, not its folder) when the database is
+    missing or not migrated, so a mistyped DATABASE_URL leaves no empty database behind."""
+    label = database_label(settings.database_url)
+    if settings.is_sqlite and label != ":memory:" and not Path(label).is_file():
+        raise SchemaNotReady("missing", str(Path(label).absolute()))
+    try:
+        current = await database_revisions(settings.database_url)
+    except Exception as error:
+        reason = unavailable_reason(error)
+        if reason is None and not isinstance(error, (OSError, sa.exc.DBAPIError)):
+            raise
+        raise SchemaNotReady("unreachable", label, reason or type(error).__name__) from None
+    heads = head_revisions()
+    if current != heads:
+        raise SchemaNotReady("outdated" if current else "empty", label,
+                             f"{','.join(sorted(current)) or None} -> {','.join(sorted(heads))}")
+    return Database.from_settings(settings)

@@ -266,3 +266,118 @@ def test_the_retired_timezone_setting_is_named_at_start(tmp_path: Path) -> None:
     assert checked.returncode == 0
     assert ("OKIENKO_TIMEZONE is no longer used and is ignored: the time zone is the office's: `timezone` in the "
             "office file's [office] (docs/office-config.md)") in checked.stderr
+
+
+def test_a_command_without_a_database_says_what_to_run_and_creates_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "var" / "okienko.db"
+    env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{database}"}
+    for args in (("token", "create", "kierownik"), ("user", "list"), ("office", "load", str(DEMO_OFFICE))):
+        refused = okienko(*args, env=env)
+        assert (refused.returncode, refused.stdout) == (2, ""), args
+        assert refused.stderr == (f"okienko: error: there is no database at {database}: run `okienko migrate` to "
+                                  "create it (or `okienko demo` for a demo office)\n"), args
+    assert not database.exists() and not database.parent.exists()
+
+
+def test_a_database_never_migrated_or_unreachable_is_one_line(cli_env: dict[str, str]) -> None:
+    from okienko.storage.migrate import database_label
+
+    if cli_env["DATABASE_URL"].startswith("sqlite"):   # an empty file, as an earlier version left behind
+        Path(database_label(cli_env["DATABASE_URL"])).touch()
+    refused = okienko("token", "create", "kierownik", env=cli_env)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (f"okienko: error: the database {database_label(cli_env['DATABASE_URL'])} has no "
+                              "tables yet: run `okienko migrate` first\n")
+    away = f"postgresql://okienko:secret@127.0.0.1:{free_port()}/okienko"
+    unreachable = okienko("device", "list", env={**cli_env, "DATABASE_URL": away})
+    assert unreachable.returncode == 2 and len(unreachable.stderr.splitlines()) == 1
+    assert unreachable.stderr.startswith(f"okienko: error: cannot reach the database "
+                                         f"postgresql://okienko:***@127.0.0.1:{away.rsplit(':', 1)[1].split('/')[0]}"
+                                         "/okienko (ConnectionRefusedError")
+    not_migrated = okienko("migrate", env={**cli_env, "DATABASE_URL": away})
+    assert not_migrated.returncode == 2 and not_migrated.stderr == unreachable.stderr
+
+
+def test_an_administrator_manages_accounts_and_devices(cli_env: dict[str, str]) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    okienko("user", "add", "anna", "--role", "clerk", "--office", "demo", env=cli_env, stdin="correct horse battery\n")
+    okienko("user", "add", "kierownik", "--role", "manager", env=cli_env, stdin="correct horse battery\n")
+    assert okienko("user", "disable", "anna", env=cli_env).returncode == 0
+    listed = okienko("user", "list", env=cli_env)
+    assert listed.returncode == 0 and "argon2" not in listed.stdout
+    assert [line.split() for line in listed.stdout.splitlines()] == [
+        ["user", "role", "office", "disabled", "locked", "out"],
+        ["anna", "clerk", "demo", "yes", "no"], ["kierownik", "manager", "(all)", "no", "no"]]
+    assert okienko("user", "enable", "anna", env=cli_env).returncode == 0
+    short = okienko("user", "password", "anna", env=cli_env, stdin="short\n")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    changed = okienko("user", "password", "anna", env=cli_env, stdin="another horse battery\n")
+    assert changed.returncode == 0 and "new password set for “anna”; 0 session(s) ended" in changed.stderr
+    assert okienko("user", "unlock", "anna", env=cli_env).returncode == 0
+    assert "no such user: nobody" in okienko("user", "disable", "nobody", env=cli_env).stderr
+
+    assert okienko("device", "add", "kiosk", "hall-1", env=cli_env).returncode == 0
+    revoked = okienko("device", "revoke", "board", "hall", env=cli_env)
+    assert revoked.returncode == 0 and "token revoked" in revoked.stderr
+    devices = [line.split() for line in okienko("device", "list", env=cli_env).stdout.splitlines()[1:]]
+    assert [row[:5] for row in devices] == [["board", "hall", "demo", "yes", "none"],
+                                            ["kiosk", "hall-1", "demo", "yes", "valid"],
+                                            ["kiosk", "hall-2", "demo", "yes", "none"]]
+    missing = okienko("device", "revoke", "kiosk", "nowhere", env=cli_env)
+    assert missing.returncode == 2 and missing.stderr == "okienko: error: no such device: kiosk nowhere\n"
+
+
+def test_messages_are_in_the_terminals_language(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from okienko.i18n import Translator
+
+    missing = tmp_path / "nowhere.db"
+    polish = {**cli_env, "DATABASE_URL": f"sqlite:///{missing}", "LANG": "pl_PL.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    refused = okienko("user", "list", env=polish)
+    message = ("there is no database at {database}: run `okienko migrate` to create it "
+               "(or `okienko demo` for a demo office)")
+    assert Translator().gettext("pl", message) != message
+    assert refused.stderr == "okienko: error: " + Translator().format("pl", message, database=missing) + "\n"
+    okienko("migrate", env=cli_env)
+    ukrainian = {**cli_env, "LANG": "uk_UA.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    unknown = okienko("token", "create", "nobody", env=ukrainian)
+    assert unknown.stderr == "okienko: error: " + Translator().format("uk", "no such user: {user}", user="nobody") + "\n"
+
+
+TABLES = ("offices", "services", "service_hours", "windows", "window_services", "priority_categories", "closures",
+          "devices")
+
+
+def _office_tables(database_url: str) -> dict[str, list[tuple]]:
+    """Every row of the office's set-up; rows replaced on every load (hours, closures) without their ids."""
+    async def read() -> dict[str, list[tuple]]:
+        db = Database.from_settings(Settings(database_url=database_url))
+        try:
+            async with db.engine.begin() as conn:
+                found = {}
+                for table in TABLES:
+                    result = await conn.execute(sa.text(f"SELECT * FROM {table}"))
+                    keep = [i for i, name in enumerate(result.keys())
+                            if not (name == "id" and table in ("service_hours", "closures"))]
+                    found[table] = sorted((tuple(str(row[i]) for i in keep) for row in result.all()))
+                return found
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
+
+
+def test_an_exported_office_loads_back_unchanged(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert okienko("migrate", env=cli_env).returncode == 0
+    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    before = _office_tables(cli_env["DATABASE_URL"])
+    exported = tmp_path / "exported.toml"
+    written = okienko("office", "export", "--output", str(exported), env=cli_env)
+    assert written.returncode == 0 and f"office exported to {exported}" in written.stderr
+    loaded = okienko("office", "load", str(exported), env=cli_env)
+    assert loaded.returncode == 0 and "5 services, 12 windows, 3 devices" in loaded.stderr
+    assert _office_tables(cli_env["DATABASE_URL"]) == before
+    again = okienko("office", "export", env=cli_env)
+    assert again.returncode == 0 and again.stdout == exported.read_text(encoding="utf-8")
+    wrong = okienko("office", "export", "--office", "nowhere", env=cli_env)
+    assert (wrong.returncode, wrong.stderr) == (2, "okienko: error: no such office: nowhere\n")
