@@ -24,6 +24,8 @@ when they finally read, or reset), the server's RSS before connecting, with N id
 the end, CPU. Prints a Markdown table, writes JSON (--json), exits 1 when a target is missed,
 2 when a run could not run at all.
 
+The board connections, the helper process and the clerk's HTTP are in bench/boards_clients.py.
+
 Only 127.0.0.1 is ever contacted. Every loop is bounded in time. Everything this script starts
 (the server, helper processes) it stops again.
 """
@@ -35,11 +37,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import os
 import resource
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -48,252 +47,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tickets as common  # noqa: E402  (shared helpers: free_port, wait_ready, CpuMeter, wait_quiet, ...)
+from boards_clients import Board, Http, open_boards, raise_nofile, start_sink
+from common import BIN, fmt, free_port, machine_info, office_toml, okienko_env, pct, wait_ready
+from processes import CpuMeter, established, rss_mb, stop_process, tree, wait_quiet
 
-ROOT = common.ROOT
-BIN = common.BIN
-HOST = common.HOST
 TARGET_P99_MS = {1000: 50.0, 5000: 150.0}   # clients -> p99 ceiling (2 cores)
 WINDOW = "7"
 SERVICE = "F"
 # 450 characters, 2 bytes each in UTF-8 (events are sent with ensure_ascii=False): ~1 KB per ticker event.
 TICKER_TEXT = ("Сьогодні відділ працює до 15:00, тримайте талон під рукою, будь ласка. " * 8)[:450]
-
-
-# ----------------------------------------------------------------------------------------------
-# Minimal WebSocket client side (RFC 6455): upgrade request, unmasked server frames, masked pong
-# ----------------------------------------------------------------------------------------------
-
-def upgrade_request(port: int, token: str) -> bytes:
-    return (f"GET /ws/board HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: Bearer {token}\r\n\r\n").encode()
-
-
-def client_frame(opcode: int, payload: bytes) -> bytes:
-    """A client frame, masked with the key 0000 (valid, and the payload stays as it is)."""
-    assert len(payload) < 126
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
-
-
-def next_frame(buf: bytearray) -> tuple[int, bytes] | None:
-    """Take one complete server frame (opcode, payload) off the front of buf, or None."""
-    if len(buf) < 2:
-        return None
-    length = buf[1] & 0x7F
-    at = 2
-    if length == 126:
-        if len(buf) < 4:
-            return None
-        length, at = struct.unpack_from("!H", buf, 2)[0], 4
-    elif length == 127:
-        if len(buf) < 10:
-            return None
-        length, at = struct.unpack_from("!Q", buf, 2)[0], 10
-    if len(buf) < at + length:
-        return None
-    opcode = buf[0] & 0x0F
-    payload = bytes(buf[at: at + length])
-    del buf[: at + length]
-    return opcode, payload
-
-
-class Board(asyncio.Protocol):
-    """One board connection. mode: "probe" (read and timestamp everything), "read" (read and
-    discard), "stall" (stop reading after the snapshot until told to resume)."""
-
-    def __init__(self, request: bytes, mode: str, ready: asyncio.Future[None]) -> None:
-        self.request = request
-        self.mode = mode
-        self.ready = ready
-        self.buf = bytearray()
-        self.upgraded = False
-        self.transport: asyncio.Transport | None = None
-        self.arrivals: dict[tuple[str, str], float] = {}   # (kind, number) -> perf_counter at arrival
-        self.tickers = 0
-        self.events = 0
-        self.close_code: int | None = None
-        self.lost: str | None = None      # None while open; "eof" or the exception's name
-        self.failed: str | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.transport.write(self.request)  # type: ignore[union-attr]
-
-    def data_received(self, data: bytes) -> None:
-        now = time.perf_counter()
-        self.buf += data
-        if not self.upgraded:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not self.buf.startswith(b"HTTP/1.1 101"):
-                self.fail(bytes(self.buf[:200]).decode("latin-1", "replace"))
-                return
-            del self.buf[: end + 4]
-            self.upgraded = True
-        while True:
-            frame = next_frame(self.buf)
-            if frame is None:
-                return
-            opcode, payload = frame
-            if opcode == 1:
-                if self.ready.done():
-                    self.events += 1
-                    if self.mode == "probe":
-                        message = json.loads(payload)
-                        kind = message.get("kind")
-                        if kind == "ticker":
-                            self.tickers += 1
-                        self.arrivals.setdefault((kind, message.get("number")), now)
-                else:
-                    self.ready.set_result(None)     # the snapshot
-                    if self.mode == "stall":
-                        self.transport.pause_reading()  # type: ignore[union-attr]
-                        return          # what came with it stays unread too
-            elif opcode == 9:           # ping: a reading board answers, as browsers do
-                self.transport.write(client_frame(0xA, payload))  # type: ignore[union-attr]
-            elif opcode == 8:
-                self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                self.transport.close()  # type: ignore[union-attr]
-                return
-
-    def fail(self, why: str) -> None:
-        self.failed = why
-        if not self.ready.done():
-            self.ready.set_exception(RuntimeError(why))
-        self.transport.close()  # type: ignore[union-attr]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = "eof" if exc is None else type(exc).__name__
-        if not self.ready.done():
-            self.ready.set_exception(RuntimeError(f"closed before the snapshot ({self.lost})"))
-
-
-async def open_boards(port: int, token: str, count: int, mode: str, parallel: int = 64,
-                      timeout: float = 120.0, mss: int = 0) -> tuple[list[Board], list[str]]:
-    """Open `count` boards, at most `parallel` handshakes at a time; each ends with its snapshot.
-
-    mss > 0 advertises that TCP MSS (as an Ethernet path would): on loopback (MSS 64 KB) Linux
-    sizes each socket's initial send buffer from 10 segments, about 2.6 MB, where a real network
-    gives about 80 KB; the server's kernel buffer for a stalled board would be 30 times too big."""
-    loop = asyncio.get_running_loop()
-    request = upgrade_request(port, token)
-    gate = asyncio.Semaphore(parallel)
-    boards: list[Board] = []
-    errors: list[str] = []
-    deadline = time.monotonic() + timeout
-
-    async def one() -> None:
-        async with gate:
-            ready = loop.create_future()
-            try:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                if mss:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
-                sock.setblocking(False)
-                await loop.sock_connect(sock, (HOST, port))
-                _, board = await asyncio.wait_for(
-                    loop.create_connection(lambda: Board(request, mode, ready), sock=sock), 30)
-                await asyncio.wait_for(ready, max(1.0, deadline - time.monotonic()))
-                boards.append(board)
-            except Exception as error:
-                errors.append(repr(error)[:200])
-
-    await asyncio.gather(*(one() for _ in range(count)))
-    return boards, errors
-
-
-# ----------------------------------------------------------------------------------------------
-# Helper process holding the non-probe boards (`boards.py _sink SPEC.json`)
-# ----------------------------------------------------------------------------------------------
-
-def sink_process(spec_path: str) -> None:
-    """Open the boards, say "ready" on stdout, then wait for "report" on stdin (or the deadline):
-    resume reading, note how each board ended, print the report as JSON and exit."""
-    spec = json.loads(Path(spec_path).read_text())
-
-    async def run() -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        boards, errors = await open_boards(spec["port"], spec["token"], spec["count"], spec["mode"],
-                                           mss=spec["mss"])
-        print(json.dumps({"ready": len(boards), "errors": errors[:5], "failed": len(errors)}), flush=True)
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(reader.readline(), max(1.0, spec["deadline"] - time.time()))
-        # How did the server leave each board? Read what is there, for up to `drain_seconds`.
-        open_before = sum(1 for b in boards if b.lost is None)
-        for board in boards:
-            if board.lost is None and board.transport is not None and board.close_code is None:
-                with contextlib.suppress(Exception):
-                    board.transport.resume_reading()
-        stop = time.monotonic() + spec["drain_seconds"]
-        while time.monotonic() < stop and any(b.lost is None and b.close_code is None for b in boards):
-            await asyncio.sleep(0.05)
-        codes: dict[str, int] = {}
-        for board in boards:
-            key = (f"close {board.close_code}" if board.close_code is not None
-                   else "still open" if board.lost is None else f"closed without a close frame ({board.lost})")
-            codes[key] = codes.get(key, 0) + 1
-        for board in boards:
-            if board.transport is not None:
-                board.transport.abort()
-        await asyncio.sleep(0.05)
-        return {"boards": len(boards), "failed": len(errors), "errors": errors[:5], "open_before_report": open_before,
-                "ended": codes, "events_read": sum(b.events for b in boards)}
-
-    try:
-        import uvloop
-        report = uvloop.run(run())
-    except ImportError:
-        report = asyncio.run(run())
-    print(json.dumps(report), flush=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# The clerk: keep-alive HTTP/1.1 requests
-# ----------------------------------------------------------------------------------------------
-
-class Http:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.last_used = 0.0
-
-    async def request(self, method: str, path: str, token: str, body: Any = None,
-                      sent: list[float] | None = None) -> tuple[int, Any]:
-        if self.writer is not None and time.monotonic() - self.last_used > 2.0:
-            await self.close()      # uvicorn closes idle keep-alive connections after 5 s
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        data = b"" if body is None else json.dumps(body).encode()
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
-        if sent is not None:
-            sent.append(time.perf_counter())
-        self.writer.write(head + data)
-        head_in = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)  # type: ignore[union-attr]
-        status = int(head_in[9:12])
-        length = 0
-        for line in head_in.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        payload = await self.reader.readexactly(length) if length else b""  # type: ignore[union-attr]
-        self.last_used = time.monotonic()
-        with contextlib.suppress(ValueError):
-            return status, json.loads(payload) if payload else None
-        return status, payload
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
-            self.reader = self.writer = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -335,32 +97,11 @@ class Run:
     disturbed: bool = False
 
 
-def raise_nofile(limit: int = 65536) -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY and hard < limit else limit
-    if soft < want:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def stats(values: list[float]) -> dict[str, Any]:
     values = sorted(values)
-    us = [int(v * 1000) for v in values]   # common.pct takes µs and gives ms
-    return {"samples": len(values), "p50_ms": common.pct(us, 0.5), "p90_ms": common.pct(us, 0.9),
-            "p99_ms": common.pct(us, 0.99), "max_ms": common.pct(us, 1.0)}
-
-
-def server_rss_mb(pid: int) -> float:
-    return round(sum(p.memory_info().rss for p in common.tree(pid)) / 2**20, 1)
-
-
-def established(pid: int, port: int) -> int:
-    import psutil
-    with contextlib.suppress(psutil.Error):
-        return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp")
-                   if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
-    return -1
+    us = [int(v * 1000) for v in values]   # pct takes µs and gives ms
+    return {"samples": len(values), "p50_ms": pct(us, 0.5), "p90_ms": pct(us, 0.9),
+            "p99_ms": pct(us, 0.99), "max_ms": pct(us, 1.0)}
 
 
 class Runner:
@@ -374,10 +115,8 @@ class Runner:
         db = folder / "boards.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OKIENKO_") and k != "DATABASE_URL"}
-        env.update(DATABASE_URL=f"sqlite:///{db}", OKIENKO_DATA_DIR=str(folder / "var"), OKIENKO_PORT=str(port),
-                   OKIENKO_LOG_LEVEL="warning", OKIENKO_SECRET_KEY="bench-" + "x" * 32)
-        office = common.office_toml([SERVICE], int(WINDOW)).replace("bench/tickets.py", "bench/boards.py")
+        env = okienko_env(f"sqlite:///{db}", folder / "var", OKIENKO_PORT=str(port))
+        office = office_toml([SERVICE], int(WINDOW), "bench/boards.py")
         (folder / "office.toml").write_text(office + '\n[[board]]\nname = "hall"\n')
         okienko = str(BIN / "okienko")
         log = folder / "setup.log"
@@ -398,7 +137,7 @@ class Runner:
         result = Run(clients, mode, probes, target_p99_ms=TARGET_P99_MS.get(clients))
         folder = self.workdir / f"{clients}-{mode}"
         folder.mkdir(parents=True, exist_ok=True)
-        port = common.free_port()
+        port = free_port()
         server: subprocess.Popen | None = None
         sinks: list[subprocess.Popen] = []
         probe_boards: list[Board] = []
@@ -412,7 +151,7 @@ class Runner:
                 [str(BIN / "okienko"), "serve"], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile)))
             log.close()
-            await asyncio.to_thread(common.wait_ready, port, server)
+            await asyncio.to_thread(wait_ready, port, server)
             status, body = await http.request("POST", f"/api/v1/windows/{WINDOW}/sign-in", tokens["clerk"], {})
             if status != 200:
                 raise RuntimeError(f"sign-in: {status} {body!r:.300}")
@@ -422,7 +161,7 @@ class Runner:
                 raise RuntimeError(f"a board could not connect: {errors[0]}")
             warm[0].transport.close()  # type: ignore[union-attr]
             await asyncio.sleep(1.0)
-            result.rss_mb["before"] = server_rss_mb(server.pid)
+            result.rss_mb["before"] = rss_mb(server.pid)
 
             # Connect: half the others, the probes, the other half (probes spread among them).
             t0 = time.perf_counter()
@@ -439,12 +178,10 @@ class Runner:
                 for index, count in enumerate(counts):
                     if count <= 0:
                         continue
-                    spec = folder / f"sink-{len(sinks)}.json"
-                    spec.write_text(json.dumps({"port": port, "token": tokens["board"], "count": count,
-                                                "mode": sink_mode, "deadline": deadline, "drain_seconds": 5.0,
-                                                "mss": args.stalled_mss if sink_mode == "stall" else 0}))
-                    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_sink", str(spec)],
-                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                    process = start_sink(folder / f"sink-{len(sinks)}.json", {
+                        "port": port, "token": tokens["board"], "count": count, "mode": sink_mode,
+                        "deadline": deadline, "drain_seconds": 5.0,
+                        "mss": args.stalled_mss if sink_mode == "stall" else 0})
                     sinks.append(process)
                     started.append(process)
                 for process in started:
@@ -460,13 +197,13 @@ class Runner:
             await start_sinks(second)
             result.connect_seconds = round(time.perf_counter() - t0, 1)
             await asyncio.sleep(2.0)
-            result.rss_mb["connected"] = server_rss_mb(server.pid)
+            result.rss_mb["connected"] = rss_mb(server.pid)
             result.kb_per_connection = round((result.rss_mb["connected"] - result.rss_mb["before"]) * 1024 / clients, 1)
             result.server_connections["connected"] = established(server.pid, port)
 
-            busy = await common.wait_quiet(args.disturbed_limit, args.quiet_wait)
-            meter = common.CpuMeter({"server": lambda: common.tree(server.pid),
-                                     "sinks": lambda: [p for s in sinks for p in common.tree(s.pid)]})
+            busy = await wait_quiet(args.disturbed_limit, args.quiet_wait)
+            meter = CpuMeter({"server": lambda: tree(server.pid),
+                              "sinks": lambda: [p for s in sinks for p in tree(s.pid)]})
             meter.begin()
             if args.py_spy and shutil.which("py-spy", path=str(BIN)):
                 spy = subprocess.Popen([shutil.which("py-spy", path=str(BIN)), "record", "--pid", str(server.pid),
@@ -483,7 +220,7 @@ class Runner:
                     result.cpu_per_process = meter.per_process
                     result.flood = await self.flood(http, tokens, probe_boards, server.pid, port)
                     result.server_connections["after flood"] = established(server.pid, port)
-                    await common.wait_quiet(args.disturbed_limit, min(args.quiet_wait, 10))
+                    await wait_quiet(args.disturbed_limit, min(args.quiet_wait, 10))
                     meter.begin()
                 latencies.append(await self.call(http, tokens, probe_boards, result, answer_ms))
             cpu_second = meter.end()
@@ -493,7 +230,7 @@ class Runner:
                 result.cpu = cpu_second
                 result.cpu_per_process = meter.per_process
             result.cpu["other before"] = round(busy, 1)
-            result.rss_mb["end"] = server_rss_mb(server.pid)
+            result.rss_mb["end"] = rss_mb(server.pid)
             result.server_connections["end"] = established(server.pid, port)
             result.probes_lost = sum(1 for b in probe_boards if b.lost is not None or b.close_code is not None)
 
@@ -535,8 +272,8 @@ class Runner:
             if server is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.sleep(1.0)
-                    result.rss_mb["after all closed"] = server_rss_mb(server.pid)
-                common.stop_process(server)
+                    result.rss_mb["after all closed"] = rss_mb(server.pid)
+                stop_process(server)
         for sink in result.sinks:
             for key, count in sink.get("ended", {}).items():
                 result.stalled_ended[key] = result.stalled_ended.get(key, 0) + count
@@ -633,7 +370,6 @@ class Runner:
 # ----------------------------------------------------------------------------------------------
 
 def markdown(runs: list[Run]) -> str:
-    fmt = common.fmt
     lines = ["| boards | the others | calls reaching every probe | p50 ms | p99 ms | max ms | p99 first / last calls "
              "| stalled boards dropped | server RSS MB: before / N idle / end | KB per board | CPU server / helpers % "
              "| target | result |",
@@ -658,9 +394,6 @@ def markdown(runs: list[Run]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["_sink"]:
-        sink_process(argv[1])
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--clients", default="1000,5000", help="comma-separated numbers of boards, one server each")
@@ -700,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the open-files limit is {nofile}: too low for {max(counts)} boards (ulimit -Hn)", file=sys.stderr)
         return 2
 
-    info = common.machine_info()
+    info = machine_info()
     with contextlib.suppress(Exception):
         from importlib.metadata import version
         info["packages"]["websockets"] = version("websockets")
@@ -723,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
                         break
                     print(f"  disturbed: {candidate.notes[-1]}", file=sys.stderr, flush=True)
                 r = best
-                print(f"  p50 {common.fmt(r.p50_ms)} ms p99 {common.fmt(r.p99_ms)} ms max {common.fmt(r.max_ms)} ms, "
+                print(f"  p50 {fmt(r.p50_ms)} ms p99 {fmt(r.p99_ms)} ms max {fmt(r.max_ms)} ms, "
                       f"{r.reached_all}/{r.calls} calls reached every probe, stalled dropped {r.stalled_dropped} "
                       f"{r.stalled_ended}, {'pass' if r.passed else 'FAIL: ' + '; '.join(r.failures)}",
                       file=sys.stderr, flush=True)

@@ -26,6 +26,8 @@ Addresses: the 5 script addresses and the people's are sent as X-Forwarded-For o
 server honours it (OKIENKO_TRUSTED_PROXIES exists in this tree); otherwise every request comes
 from 127.0.0.1, the per-address limits are switched off in the office, and the bench only counts.
 
+The analysis, the verdict and the printed table are in fairness_report.py.
+
 Bounded: about two minutes (the wait for the next whole minute, the 1-minute window, the draw,
 the handovers, the speed runs); every wait has a deadline. Only 127.0.0.1 is contacted.
 Everything this script starts it stops again. Exit status 1 when a goal is missed.
@@ -37,30 +39,28 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import json
-import math
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-import booking as booking_bench  # bench/booking.py: the mail folder watcher
+import common                    # bench/common.py: ports, readiness, the PostgreSQL reset, the mail folder
 import draw_speed                # bench/draw_speed.py: the core's draw, timed
-import tickets as common         # bench/tickets.py: free ports, readiness, stopping
+from fairness_report import GOALS, DrawOutcome, Entered, judge, shares, summary
+from processes import stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+ROOT = common.ROOT
+BIN = common.BIN
 HOST = common.HOST
 OFFICE_TZ = common.OFFICE_TZ
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_fairness"
@@ -70,8 +70,6 @@ PEOPLE, SCRIPT_IDENTITIES, SCRIPT_ADDRESSES = 10, 50, 5
 POLL_SECONDS = 0.05
 STEP_SECONDS = (5.0, 20.0)
 SPEED_ENTRIES, SPEED_PLACES = 10_000, 2_000
-GOALS = {"share_ratio": "people's share of places / share of entries ≈ 1 (equal chance per person)",
-         "handovers": "0 successful cancel-and-rebook handovers", "speed": "a draw of 10,000 entries under 5 s"}
 TRUSTED_PROXIES = "OKIENKO_TRUSTED_PROXIES"
 
 
@@ -108,7 +106,7 @@ def office_toml(release: dt.datetime, per_address: int) -> str:
     ])
 
 
-class Codes(booking_bench.MailFolder):
+class Codes(common.MailFolder):
     """The emailed one-time codes of entries and bookings alike (the subject ends with the code)."""
 
     CODE = re.compile(rb": (\d{6})\s*$")
@@ -125,23 +123,6 @@ class Identity:
                 "birth_date": f"19{60 + self.number % 40}-0{1 + self.number % 9}-1{self.number % 10}",
                 "document_number": f"{self.tag[:2].upper()}{7_000_000 + self.number}",
                 "email": f"{self.tag}-{self.number}@example.com", "language": "en"}
-
-
-@dataclass
-class Entered:
-    who: str              # "person" | "script"
-    ticket: str
-    entered_at: float
-
-
-@dataclass
-class DrawOutcome:
-    entries: list[Entered] = field(default_factory=list)
-    refused: dict[str, int] = field(default_factory=dict)
-    script_fired_after_ms: float | None = None
-    draw: dict[str, Any] = field(default_factory=dict)
-    listing_polls: int = 0
-    listing_refused: int = 0
 
 
 class Bench:
@@ -179,7 +160,7 @@ class Bench:
 
     def stop(self) -> None:
         if self.process is not None:
-            common.stop_process(self.process)
+            stop_process(self.process)
             self.process = None
 
     def client(self, address: str) -> httpx.AsyncClient:
@@ -345,47 +326,6 @@ class Bench:
         return {"attempts": attempts, "succeeded": succeeded, "refused": refusals}
 
 
-# --- analysis --------------------------------------------------------------------------------
-def shares(outcome: DrawOutcome, replays: int, seed: int) -> dict[str, Any]:
-    """This draw's result, the exact expectation, and the mean over re-drawn seeds."""
-    who = {entry.ticket: entry.who for entry in outcome.entries}
-    result = outcome.draw["result"]
-    people_entries = sum(1 for entry in outcome.entries if entry.who == "person")
-    total = len(outcome.entries)
-    won = [row for row in result if row["outcome"] == "won"]
-    places = len(won)
-    people_won = sum(1 for row in won if who.get(row["ticket"]) == "person")
-    entry_share = people_entries / total if total else 0.0
-    # Every order is equally likely and every entry takes any time: the winners are a uniformly
-    # random subset of `places` entries (hypergeometric), so E[people's places] = places * share.
-    expected = places * entry_share
-    # The same tickets drawn again with fresh seeds, in the core's order (sha256(seed ":" ticket)).
-    rng = random.Random(seed)
-    tickets = list(who)
-    replayed = []
-    for _ in range(replays):
-        seed_hex = "%064x" % rng.getrandbits(256)
-        order = sorted(tickets, key=lambda ticket: hashlib.sha256(f"{seed_hex}:{ticket}".encode()).hexdigest())
-        replayed.append(sum(1 for ticket in order[:places] if who[ticket] == "person") / places if places else 0.0)
-    mean = statistics.fmean(replayed) if replayed else 0.0
-    spread = statistics.pstdev(replayed) / math.sqrt(len(replayed)) if len(replayed) > 1 else 0.0
-    commitment_ok = hashlib.sha256(outcome.draw["seed"].encode()).hexdigest() == outcome.draw["commitment"]
-    order_ok = sorted((row["ticket"] for row in result),
-                      key=lambda t: hashlib.sha256(f"{outcome.draw['seed']}:{t}".encode()).hexdigest()) == \
-        [row["ticket"] for row in result]
-    return {
-        "entries": {"people": people_entries, "script": total - people_entries}, "places": places,
-        "people_won": people_won, "script_won": places - people_won,
-        "people_share_of_entries": round(entry_share, 4),
-        "people_share_of_places": round(people_won / places, 4) if places else None,
-        "expected_people_places": round(expected, 3),
-        "replays": replays, "replayed_people_share_of_places": round(mean, 4),
-        "replayed_standard_error": round(spread, 4),
-        "replayed_ratio": round(mean / entry_share, 3) if entry_share else None,
-        "published_check": {"commitment": commitment_ok, "order": order_ok},
-    }
-
-
 # --- orchestration ---------------------------------------------------------------------------
 def next_release(now: dt.datetime, lead_seconds: float) -> dt.datetime:
     """The next whole minute at least `lead_seconds` away (time to start the server first)."""
@@ -429,51 +369,6 @@ async def speeds(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return found
 
 
-def judge(report: dict[str, Any]) -> list[str]:
-    missed = []
-    ratio = report["draw"]["replayed_ratio"] if "draw" in report else 1
-    if ratio is None or abs(ratio - 1) > 0.1:
-        missed.append(f"share ratio {ratio} (goal ≈ 1)")
-    if report.get("handover", {}).get("succeeded"):
-        missed.append(f"{report['handover']['succeeded']} of {report['handover']['attempts']} handovers succeeded (goal 0)")
-    for kind, figures in report.get("speed", {}).items():
-        if "seconds" in figures and figures["seconds"] >= 5:
-            missed.append(f"draw on {kind}: {figures['seconds']} s (goal < 5 s)")
-    return missed
-
-
-def summary(report: dict[str, Any]) -> str:
-    lines = ["| figure | value |", "| --- | --- |"]
-    if "draw" in report:
-        lines = draw_lines(report)
-    for kind, figures in report.get("speed", {}).items():
-        lines.append(f"| draw of {SPEED_ENTRIES:,} entries, {SPEED_PLACES:,} places, {kind} | "
-                     + (f"{figures['seconds']} s ({figures['won']} won)" if "seconds" in figures else figures["error"]) + " |")
-    return "\n".join(lines)
-
-
-def draw_lines(report: dict[str, Any]) -> list[str]:
-    d, h = report["draw"], report["handover"]
-    return [
-        f"X-Forwarded-For honoured: {'yes' if report['forwarded_for_honoured'] else 'no (all from 127.0.0.1; address limits off)'}",
-        "",
-        "| figure | value |", "| --- | --- |",
-        f"| entries: people / script | {d['entries']['people']} / {d['entries']['script']} |",
-        f"| places drawn | {d['places']} |",
-        f"| this draw: places won by people / script | {d['people_won']} / {d['script_won']} |",
-        f"| people's share of entries | {d['people_share_of_entries']:.1%} |",
-        f"| people's share of places, this draw | {d['people_share_of_places']:.1%} |",
-        f"| expected people's places (exact) | {d['expected_people_places']} of {d['places']} |",
-        f"| people's share of places over {d['replays']:,} re-drawn seeds | {d['replayed_people_share_of_places']:.1%}"
-        f" ± {d['replayed_standard_error']:.1%} |",
-        f"| ratio share of places / share of entries | {d['replayed_ratio']} |",
-        f"| script fired after the window opened | {d['script_fired_after_ms']} ms |",
-        f"| published draw checks (commitment, order) | {d['published_check']['commitment']}, {d['published_check']['order']} |",
-        f"| refused | {json.dumps(d['refused']) if d['refused'] else 'none'} |",
-        f"| handovers succeeded | {h['succeeded']} of {h['attempts']} |",
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", help="also write the figures to this file")
@@ -490,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     report["seconds"] = round(time.monotonic() - started, 1)
     missed = judge(report)
     report["missed"] = missed
-    print(summary(report))
+    print(summary(report, SPEED_ENTRIES, SPEED_PLACES))
     print(f"\n{report['seconds']} s; " + ("all goals met" if not missed else "missed: " + "; ".join(missed)))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

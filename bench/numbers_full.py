@@ -10,9 +10,9 @@ week, no daily limit, three-digit numbers; `okienko device add kiosk hall-1`):
 
 1. fill: one kiosk alone takes --alone tickets (timed one by one, for comparison), then --kiosks
    connections take tickets for K until 999 are issued (nobody is called), timed;
-2. full: the same number of keep-alive connections (bench/tickets.py's load generator) keep asking
-   for K as fast as the answers come, --warmup s unmeasured, then --duration s measured: every
-   answer must be `409 numbers_exhausted`; refusals per second, latency, server CPU;
+2. full: the same number of keep-alive connections (bench/load.py, tickets.py's load generator)
+   keep asking for K as fast as the answers come, --warmup s unmeasured, then --duration s
+   measured: every answer must be `409 numbers_exhausted`; refusals per second, latency, server CPU;
 3. check: the tickets table holds 999 tickets of K with 999 distinct open numbers, and the day's
    counter of K is 999 (a refused request uses up nothing).
 
@@ -38,10 +38,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tickets as common  # noqa: E402  bench/tickets.py: office file, load generator, readiness, CPU meter
+import load as load_generator
+from common import (HOST, free_port, launcher, machine_info, office_toml, okienko_env, pct,
+                    recreate_pg_database, wait_ready)
+from processes import CpuMeter, postgres_processes, stop_process, tree, wait_quiet
 
-HOST = common.HOST
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_numbers"
 SERVICE = "K"
 NUMBERS = 999
@@ -131,27 +132,26 @@ def run_one(args: argparse.Namespace, database: str, workdir: Path) -> dict[str,
     if database == "sqlite":
         url = f"sqlite:///{folder / 'bench.db'}"
     else:
-        asyncio.run(common.recreate_pg_database(args.pg_url))
+        asyncio.run(recreate_pg_database(args.pg_url))
         url = args.pg_url
-    port = common.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OKIENKO_") and k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url, OKIENKO_DATA_DIR=str(folder / "var"), OKIENKO_PORT=str(port),
-               OKIENKO_LOG_LEVEL="warning", OKIENKO_SECRET_KEY="bench-" + "x" * 32)
-    (folder / "office.toml").write_text(common.office_toml([SERVICE], args.windows))
-    launcher = (args.okienko or str(common.BIN / "okienko")).split()
+    port = free_port()
+    env = okienko_env(url, folder / "var", OKIENKO_PORT=str(port))
+    # tickets.py's office, with one service
+    (folder / "office.toml").write_text(office_toml([SERVICE], args.windows, "bench/tickets.py"))
+    okienko = launcher(args.okienko)
     if args.source:
-        launcher = [sys.executable, str(Path(__file__).resolve()), "_cli", str(Path(args.source).resolve())]
-    result["other_cpu_before"] = round(asyncio.run(common.wait_quiet(args.disturbed_limit, args.quiet_wait)), 1)
+        okienko = [sys.executable, str(Path(__file__).resolve()), "_cli", str(Path(args.source).resolve())]
+    result["other_cpu_before"] = round(asyncio.run(wait_quiet(args.disturbed_limit, args.quiet_wait)), 1)
     server = None
     with open(folder / "server.log", "wb") as log:
         try:
             for step in (["migrate"], ["office", "load", str(folder / "office.toml")]):
-                subprocess.run([*launcher, *step], env=env, cwd=folder, check=True, stdout=log, stderr=log)
-            token = subprocess.run([*launcher, "device", "add", "kiosk", "hall-1"], env=env, cwd=folder, check=True,
+                subprocess.run([*okienko, *step], env=env, cwd=folder, check=True, stdout=log, stderr=log)
+            token = subprocess.run([*okienko, "device", "add", "kiosk", "hall-1"], env=env, cwd=folder, check=True,
                                    stdout=subprocess.PIPE, stderr=log, text=True).stdout.strip()
-            server = subprocess.Popen([*launcher, "serve"], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-            common.wait_ready(port, server)
-            request = common.build_requests("/api/v1/tickets", port, token, [SERVICE])[0].encode("latin-1")
+            server = subprocess.Popen([*okienko, "serve"], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+            wait_ready(port, server)
+            request = load_generator.build_requests("/api/v1/tickets", port, token, [SERVICE])[0].encode("latin-1")
             result["alone_issuing"] = asyncio.run(alone(port, request, args.alone))   # the first tickets, for comparison
             result["fill"] = asyncio.run(fill(port, request, args.kiosks, args.fill_timeout))
             if result["fill"]["seconds"] is not None:
@@ -162,7 +162,7 @@ def run_one(args: argparse.Namespace, database: str, workdir: Path) -> dict[str,
             return result
         finally:
             if server is not None:
-                common.stop_process(server)
+                stop_process(server)
     result["check"] = check_database(url)
     judge(args, result)
     return result
@@ -174,14 +174,13 @@ def load(args: argparse.Namespace, folder: Path, port: int, token: str, server: 
     now = time.perf_counter()
     start_at = now + 2.0 + 0.02 * args.kiosks
     warm_at, stop_at = start_at + args.warmup, start_at + args.warmup + args.duration
-    spec, out = folder / "client.json", folder / "client-out.json"
-    spec.write_text(json.dumps({
-        "host": HOST, "port": port, "requests": common.build_requests("/api/v1/tickets", port, token, [SERVICE]),
+    out = folder / "client-out.json"
+    client = load_generator.start(folder / "client.json", {
+        "host": HOST, "port": port, "requests": load_generator.build_requests("/api/v1/tickets", port, token, [SERVICE]),
         "connections": args.kiosks, "first_index": 0, "expect_status": 409, "start_at": start_at,
-        "warm_at": warm_at, "stop_at": stop_at, "grace_seconds": 15.0, "out": str(out)}))
-    client = subprocess.Popen([sys.executable, str(Path(common.__file__).resolve()), "_client", str(spec)])
-    meter = common.CpuMeter({"server": lambda: common.tree(server.pid), "client": lambda: common.tree(client.pid),
-                             **({"postgres": common.postgres_processes} if database == "postgresql" else {})})
+        "warm_at": warm_at, "stop_at": stop_at, "grace_seconds": 15.0, "out": str(out)})
+    meter = CpuMeter({"server": lambda: tree(server.pid), "client": lambda: tree(client.pid),
+                      **({"postgres": postgres_processes} if database == "postgresql" else {})})
     time.sleep(max(0.0, warm_at - time.perf_counter()))
     meter.begin()
     time.sleep(max(0.0, stop_at - time.perf_counter()))
@@ -192,7 +191,7 @@ def load(args: argparse.Namespace, folder: Path, port: int, token: str, server: 
     refused = answers["statuses"].get("409", 0)
     return {
         "refusals_per_s": round(refused / args.duration, 1), "statuses": answers["statuses"],
-        "p50_ms": common.pct(latencies, 0.50), "p99_ms": common.pct(latencies, 0.99),
+        "p50_ms": pct(latencies, 0.50), "p99_ms": pct(latencies, 0.99),
         "max_ms": latencies[-1] / 1000.0 if latencies else None, "samples": answers["samples"],
         "problems": answers["problems"], "cpu": cpu,
         "server_cpu_us_per_request": round(cpu["server"] / 100.0 * args.duration / refused * 1e6) if refused else None,
@@ -280,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- {r['database']}: {failure}")
     if args.json:
         Path(args.json).write_text(json.dumps({"command": " ".join(sys.argv), "settings": vars(args),
-                                               "machine": common.machine_info(), "results": results},
+                                               "machine": machine_info(), "results": results},
                                               indent=2, default=str))
     if any(f.startswith("could not run") for r in results for f in r["failures"]):
         return 2

@@ -1,6 +1,6 @@
 """Which keys a configuration file may hold, table by table; anything else stops the load.
 
-One rule for the office file (office_config.py) and the settings file (settings.py): a key the
+One rule for the office file (office/config_file.py) and the settings file (settings.py): a key the
 file does not know is a mistake, named with its path and, where one is close, the key that was
 probably meant (`service[1] (F).daily_limt: unknown key; did you mean daily_limit?`). Silently
 ignoring it would let a typo change nothing and say nothing.

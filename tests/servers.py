@@ -186,8 +186,8 @@ def hall_office_text() -> str:
 
 def prepare_hall(database_url: str, folder: Path, tokens: dict[str, str]) -> dict[str, str]:
     """Migrate an empty database and load the hall office (`hall_office_text`), open at any hour;
-    then a token for each name in `tokens`: "kiosk:hall-1", "board:hall" or "clerk:anna" (the
-    clerk is made once; each name gets a token of its own, as a clerk's token holds one window).
+    then a token for each name in `tokens`: "kiosk:hall-1", "board:hall", "clerk:anna" or
+    "manager:ewa" (each person is made once; each name gets a token of its own, as a clerk's token holds one window).
     Runs in a thread of its own, so that it can be called where an event loop runs (Playwright's)."""
     with concurrent.futures.ThreadPoolExecutor(1) as thread:
         return thread.submit(_prepare_hall, database_url, folder, tokens).result()
@@ -208,11 +208,11 @@ def _prepare_hall(database_url: str, folder: Path, tokens: dict[str, str]) -> di
                 await load_office(conn, spec, always_open=True)
                 for name, wanted in tokens.items():
                     kind, _, who = wanted.partition(":")
-                    if kind != "clerk":
+                    if kind not in ("clerk", "manager"):
                         issued[name] = await issue_device_token(conn, spec.code, kind, who)
                         continue
                     if who not in clerks:
-                        await add_user(conn, who, "clerk", "correct horse battery")
+                        await add_user(conn, who, kind, "correct horse battery")
                         clerks.add(who)
                     issued[name] = await issue_staff_token(conn, who, datetime.now(timezone.utc))
         finally:

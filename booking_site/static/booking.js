@@ -471,12 +471,6 @@
 
   // ---- the code step (/book after a hold, /book/confirm/<id>) --------------------------------
 
-  function managePath(booking, extra) {
-    const query = new URLSearchParams(Object.assign({ secret: booking.secret, lang: config.lang },
-      config.office ? { office: config.office } : {}, extra));
-    return `/book/manage/${encodeURIComponent(booking.code)}?${query}`;
-  }
-
   async function sendCode() {
     const typed = byId("code").value.replace(/\D/g, "");
     if (typed.length !== 6) {
@@ -494,8 +488,9 @@
       return;
     }
     if (answer.ok) {
+      // The booking's own page: the link the server builds (the same as in the email), marked "just booked".
       window.location.assign(formKind === "draw" ? window.OkienkoDraw.entryPath(answer.body)
-        : managePath(answer.body, { done: "1" }));
+        : answer.body.manage_url + "&done=1");
       return;
     }
     fieldError("code", answer.body.message || text.network);

@@ -36,6 +36,7 @@
     stale: false, // the office's services changed: reload at the next quiet moment
     lastActivity: Date.now(),
     ticketShownAt: 0,
+    doneTimer: 0,
     countdown: null,
     noticeTimer: 0,
     scan: null, // the camera while it looks for a booking's QR code: {stream, timer}
@@ -358,6 +359,11 @@
     byId("screen-ticket").classList.toggle("not-printed", !printed);
 
     state.ticketShownAt = Date.now();
+    // "Done" takes no tap for its first second, and says so to assistive technology (and tests).
+    const done = byId("ticket-done");
+    done.setAttribute("aria-disabled", "true");
+    window.clearTimeout(state.doneTimer);
+    state.doneTimer = window.setTimeout(() => done.setAttribute("aria-disabled", "false"), DONE_GUARD_MS);
     setPriority(null);
     show("ticket", byId("ticket-title"));
     fitTicketNumber();

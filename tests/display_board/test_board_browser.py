@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sqlite3
+import time
 import urllib.request
 import wave
 from dataclasses import dataclass, field
@@ -74,13 +75,22 @@ class Gate:
     """Lets the board's WebSocket through to the server, or turns it away (a network break)."""
     open: bool = True
     sockets: list[WebSocketRoute] = field(default_factory=list)
+    turned_away: int = 0
 
     def __call__(self, ws: WebSocketRoute) -> None:
         if self.open:
             ws.connect_to_server()
             self.sockets.append(ws)
         else:
+            self.turned_away += 1
             ws.close(code=1011, reason="network down (test)")
+
+    def wait_until_turned_away(self, page: Page, count: int, seconds: float = 10.0) -> None:
+        """Until the board has tried to reconnect `count` times (Playwright runs the gate while it waits)."""
+        deadline = time.monotonic() + seconds
+        while self.turned_away < count:
+            assert time.monotonic() < deadline, f"the board tried {self.turned_away} times in {seconds} s"
+            page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +194,7 @@ def test_the_board_shows_calls_live_and_catches_up_after_a_break(demo_server: De
     demo_server.take_ticket("A")
     second = demo_server.call_next("1")
     assert second["number"] == "A002"
-    page.wait_for_timeout(700)  # a reconnect attempt or two is turned away
+    gate.wait_until_turned_away(page, 2)
     expect(page.locator("#current-number")).to_have_text("A001")
     gate.open = True
     expect(page.locator("#current-number")).to_have_text("A002", timeout=8000)

@@ -42,7 +42,8 @@ def hall_on_two_servers(request, postgres_url: str, tmp_path: Path):
     # A second token each: a clerk's token holds one window, so two desks need two tokens.
     tokens = prepare_hall(postgres_url, tmp_path, {"kiosk": "kiosk:hall-1", "board": "board:hall",
                                                    "anna": "clerk:anna", "jan": "clerk:jan",
-                                                   "anna-9": "clerk:anna", "jan-12": "clerk:jan"})
+                                                   "anna-9": "clerk:anna", "jan-12": "clerk:jan",
+                                                   "ewa": "manager:ewa"})
     # Listings stay cached for a minute: what one process learns must reach the other at once.
     env = serve_env(postgres_url, tmp_path, broker_url=broker, slots_cache_seconds="60")
     with okienko_servers(env, tmp_path, count=2) as servers:
@@ -130,7 +131,7 @@ async def test_a_slot_filled_through_one_process_is_shown_full_by_the_other_at_o
         assert late.status_code == 409 and late.json()["error"] == "slot_full"
 
 
-def test_an_office_file_loaded_by_the_cli_reaches_both_processes_at_once(hall_on_two_servers, tmp_path: Path) -> None:
+def test_an_office_file_loaded_by_the_cli_and_a_new_ticker_reach_both_processes_at_once(hall_on_two_servers, tmp_path: Path) -> None:
     (first, second), tokens, env = hall_on_two_servers
     kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
 
@@ -150,3 +151,15 @@ def test_an_office_file_loaded_by_the_cli_reaches_both_processes_at_once(hall_on
     # Well inside the 30 s expiry: only the broker's message can have brought it.
     wait_until(lambda: (limit_of_k(first), limit_of_k(second)) == (7, 7), 5,
                "a process still shows the office as it was before the load")
+
+    # The ticker is the office's too: set through one process, the other's boards show it at once.
+    def ticker(base: str) -> str:
+        board = httpx.get(f"{base}/api/v1/board", headers={"Authorization": f"Bearer {tokens['board']}"}, timeout=5)
+        return board.json()["ticker"]
+
+    assert ticker(first) == ticker(second) != "Dziś do 15:00"
+    manager = {"Authorization": f"Bearer {tokens['ewa']}"}
+    changed = httpx.put(f"{first}/api/v1/board/ticker", headers=manager, json={"text": "Dziś do 15:00"}, timeout=5)
+    assert changed.status_code == 200, changed.text
+    wait_until(lambda: (ticker(first), ticker(second)) == ("Dziś do 15:00", "Dziś do 15:00"), 5,
+               "a process still shows the ticker as it was")

@@ -169,19 +169,26 @@ async def test_printer_failure_is_acked_with_its_code_and_the_job_stays_unprinte
 
 @pytest.mark.anyio
 async def test_agent_keeps_retrying_an_unreachable_server_and_stops_when_told(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    stop = asyncio.Event()
-    agent = asyncio.create_task(
-        run_agent(f"ws://127.0.0.1:{dead_port}", TOKEN, PrinterConfig(kind="none"), tmp_path / "j.jsonl", stop=stop)
-    )
-    await asyncio.sleep(0.8)  # long enough for two attempts
-    assert not agent.done()
+    attempts: list[float] = []
 
-    stop.set()
-    async with asyncio.timeout(1):
-        await agent
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        attempts.append(asyncio.get_running_loop().time())  # no WebSocket here: every attempt fails
+        writer.close()
+        await writer.wait_closed()
+
+    listener = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    async with listener:
+        port = listener.sockets[0].getsockname()[1]
+        stop = asyncio.Event()
+        agent = asyncio.create_task(
+            run_agent(f"ws://127.0.0.1:{port}", TOKEN, PrinterConfig(kind="none"), tmp_path / "j.jsonl", stop=stop)
+        )
+        await until(lambda: len(attempts) >= 2)   # it failed, and came back
+        assert not agent.done()
+
+        stop.set()
+        async with asyncio.timeout(1):
+            await agent
 
 
 @pytest.mark.anyio

@@ -48,6 +48,11 @@ async def test_200_tickets_from_50_kiosks_get_200_distinct_numbers_in_order(data
             rows = (await conn.execute(sa.select(Ticket.__table__.c.number, Ticket.__table__.c.issued_at,
                                                  Ticket.__table__.c.seq))).all()
         assert len(rows) == 200 and len({r.number for r in rows}) == 200
+        for service in services:   # in order: each number is its ticket's place in its service's line
+            line = sorted((r for r in rows if r.number.startswith(service)), key=lambda r: r.seq)
+            assert [r.seq for r in line] == list(range(1, 51))
+            assert [r.number for r in line] == [f"{service}{r.seq:03d}" for r in line]
+            assert [r.issued_at for r in line] == sorted(r.issued_at for r in line)
     finally:
         for office in offices:
             await close_office(office)
