@@ -371,8 +371,8 @@ async def _upsert(conn: AsyncConnection, model: Any, keys: dict[str, Any], value
     if existing is not None:
         await conn.execute(sa.update(table).where(table.c.id == existing).values(**values))
         return int(existing)
-    row = model(**keys, **values).model_dump(exclude={"id"})
-    result = await conn.execute(sa.insert(table).values(**row).returning(table.c.id))
+    # the columns' defaults fill in what the office file leaves out
+    result = await conn.execute(sa.insert(table).values(**keys, **values).returning(table.c.id))
     return int(result.scalar_one())
 
 

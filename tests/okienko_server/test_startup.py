@@ -21,6 +21,8 @@ LOADED_ON_FIRST_USE = {
     "printers.render": "the first slip printed",
     "qrcode": "the first QR code drawn (a ticket's tracking link, a booking code)",
     "PIL": "the first slip printed",
+    "pydantic": "nothing the server runs: only sqlmodel, which brings it along",
+    "sqlmodel": "the migrations written before issue 10 (their AutoString columns), when Alembic runs",
 }
 
 
