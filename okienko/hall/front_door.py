@@ -231,6 +231,8 @@ class Hall:
             window_id = None if seat.anywhere else await windows.held_window(conn, seat.session_key)
             moved = await calling.act(conn, setup, ticket_id, action, self.clock.now(), window_id=window_id,
                                       service_code=service_code)
+            # A clerk at work holds the window: a client that only acts (no console polling) keeps it.
+            await windows.renew_hold(conn, seat.session_key, self.clock.now())
         await self._published(moved)
         return moved.ticket
 

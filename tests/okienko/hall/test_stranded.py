@@ -183,3 +183,35 @@ async def test_two_processes_sweep_at_once_each_ticket_returned_once(database_ur
     finally:
         for office in (first, second):
             await close_office(office)
+
+
+async def test_the_plain_sign_out_form_returns_the_visitor_it_cannot_ask_about(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    from okienko.staff.auth import add_user
+
+    ticket = (await office.take("A")).json()
+    async with office.okienko.db.engine.begin() as conn:
+        await add_user(conn, "ewa", "clerk", "correct horse battery")
+    await office.client.post("/console/login", data={"username": "ewa", "password": "correct horse battery"})
+    async with office.okienko.db.read() as conn:
+        csrf = (await conn.execute(sa.text("SELECT csrf_token FROM staff_sessions"))).scalar()
+    headers = {"X-CSRF-Token": csrf}
+    assert (await office.client.post("/api/v1/windows/1/sign-in", headers=headers)).status_code == 200
+    assert (await office.client.post("/api/v1/windows/1/call-next", headers=headers)).json()["id"] == ticket["id"]
+    assert (await office.client.post("/console/logout", data={"csrf_token": csrf})).status_code == 303
+    seen = (await office.client.get(f"/api/v1/tickets/{ticket['id']}")).json()
+    assert (seen["status"], seen["returned"], seen["window"]) == ("waiting", True, None)
+    assert [e["detail"]["reason"] for e in await returned_events(office)] == ["clerk"]
+
+
+async def test_a_clerk_who_only_acts_keeps_the_window(office_factory) -> None:
+    office = await office_factory(TUESDAY)
+    ticket = (await office.take("K")).json()
+    clerk = await office.clerk("8")   # a client with a token, that never reads the window
+    await call(office, clerk, "8")
+    for step in ("recall", "start"):
+        office.clock.advance(seconds=HOLD.total_seconds() * 0.75)
+        assert (await office.press(clerk, f"/api/v1/tickets/{ticket['id']}/{step}")).status_code == 200
+    office.clock.advance(seconds=HOLD.total_seconds() * 0.75)
+    assert await office.okienko.hall.sweep() == 0
+    assert (await office.client.get(f"/api/v1/tickets/{ticket['id']}")).json()["status"] == "serving"
