@@ -63,6 +63,12 @@ DOCUMENT_CHECK = closed_object({
     "document_number": {"type": "string", "description": "any case, spaces or dashes", "example": "FE 123456"},
     "document_country": {"type": "string", "description": "ISO 3166-1 alpha-2; optional", "example": "UA"}},
     ("document_number",))
+LEAVE = closed_object({"ticket": {"type": "string", "enum": ["return", "no_show", "finish"], "nullable": True,
+                                  "description": "what becomes of the ticket in hand: back to its place in the "
+                                                 "queue, not present, or the visit finished (required when "
+                                                 "there is one)"}})
+CALL = closed_object({"number": {"type": "string", "description": "a ticket waiting in a queue of this window",
+                                 "example": "A004"}}, ("number",))
 PAUSE = closed_object({"paused": {"type": "boolean"}}, ("paused",))
 TICKER = closed_object({"text": {"type": "string", "maxLength": 500}}, ("text",))
 

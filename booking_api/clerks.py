@@ -16,7 +16,8 @@ from okienko.hall.front_door import Seat, WindowView
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
 
-ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show", "transfer": "transfer"}
+ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": "no_show", "transfer": "transfer",
+           "return": "return"}
 
 
 async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
@@ -43,9 +44,13 @@ async def sign_in_window(request: Request) -> Response:
 
 
 async def sign_out_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/sign-out {"ticket": "return"|"no_show"|"finish"}: leave the window;
+    `ticket` says what becomes of the ticket in hand (required when there is one: `ticket_in_hand`)."""
     app = okienko(request)
+    language_of(request)
     clerk = await require_clerk(request)
-    await app.hall.leave_window(_seat(clerk))
+    body = await read_json(request, bodies.LEAVE, optional=True)
+    await app.hall.leave_window(await _setup_for(app, clerk), _seat(clerk), body.get("ticket"))
     return Response(status_code=204)
 
 
@@ -81,8 +86,21 @@ async def call_next_visitor(request: Request) -> Response:
     return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
 
 
+async def call_number(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/call {"number": "A004"}: call that waiting ticket out of turn."""
+    app, language = okienko(request), language_of(request)
+    clerk = await require_clerk(request)
+    body = await read_json(request, bodies.CALL)
+    number = body.get("number")
+    if not isinstance(number, str) or not number.strip() or len(number) > 12:
+        raise DomainError("malformed_request", detail=_("the field “number” must be a ticket number, e.g. “A004”"))
+    setup = await _setup_for(app, clerk)
+    called = await app.hall.call_number(setup, request.path_params["window"], _seat(clerk), number)
+    return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
+
+
 async def ticket_action(request: Request) -> Response:
-    """POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer (clerk)."""
+    """POST /api/v1/tickets/{id}/recall|start|finish|no-show|transfer|return (clerk)."""
     app, language = okienko(request), language_of(request)
     action = ACTIONS.get(request.path_params["action"])
     if action is None:

@@ -31,7 +31,7 @@ MESSAGE_TYPES = {
     "ticket": ("ticket",),
 }
 EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show", "transferred", "cancelled",
-               "ticker")
+               "returned", "ticker")
 TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
 NOT_ALLOWED = 4403
 TICKET_REFRESH_SECONDS = 1.0

@@ -83,6 +83,9 @@ SCHEMAS: dict[str, Any] = {
         "status": {"type": "string", "enum": ["waiting", "called", "serving", "done", "no_show", "transferred",
                                               "cancelled"]},
         "status_text": {"type": "string"},
+        "returned": {"type": "boolean", "description": "waiting again after it was called: sent back to its "
+                                                       "place in the queue (the clerk left, or the console "
+                                                       "went away)"},
         "window": {"type": "string", "nullable": True, "description": "where to go, once called"},
         "position": {"type": "integer", "description": "people ahead: how many the windows serving the ticket "
                                                        "would call before it now (the call-next order)"},
@@ -110,6 +113,11 @@ SCHEMAS: dict[str, Any] = {
         "queues": {"type": "array", "items": {"type": "object", "properties": {
             "service": {"type": "string"}, "name": {"type": "string"}, "waiting": {"type": "integer"},
             "longest_wait_minutes": {"type": "integer"}}}},
+        "waiting": {"type": "array", "description": "the waiting tickets in the order this window calls them "
+                                                    "(at most 60)", "items": {"type": "object", "properties": {
+            "number": {"type": "string"}, "service": {"type": "string"}, "priority": {"type": "boolean"},
+            "booked": {"type": "boolean"}, "returned": {"type": "boolean"}, "language": {"type": "string"},
+            "queued_at": {"type": "string", "format": "date-time"}}}},
         "transfer_to": {"type": "array", "items": {"type": "object"}},
         "recalls_before_no_show": {"type": "integer"}}},
     "Printer": {"type": "object", "properties": {
@@ -174,11 +182,12 @@ def _document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object", "properties": {
                     "printers": {"type": "array", "items": _ref("Printer")}}}, "printers"), **_errors(401, 403)}}},
             "/api/v1/tickets/{ticket_id}/{action}": {"post": {
-                "summary": "A clerk's action on a ticket: recall, start, finish, no-show, or transfer "
-                           "(body {\"service\": code}: the ticket keeps its number and joins that queue)",
+                "summary": "A clerk's action on a ticket: recall, start, finish, no-show, transfer "
+                           "(body {\"service\": code}: the ticket keeps its number and joins that queue), or "
+                           "return (a called or served ticket goes back to its place in its own queue)",
                 "security": [{"bearer": []}, {"session": []}],
                 "parameters": [TICKET_ID, LANG_PARAM, {"name": "action", "in": "path", "required": True, "schema": {
-                    "type": "string", "enum": ["recall", "start", "finish", "no-show", "transfer"]}}],
+                    "type": "string", "enum": ["recall", "start", "finish", "no-show", "transfer", "return"]}}],
                 "requestBody": {**json_body(bodies.TICKET_ACTION), "required": False},
                 "responses": {"200": _json(_ref("Ticket"), "the ticket after the action"),
                               **_errors(400, 401, 403, 404, 409)}}},
@@ -201,8 +210,16 @@ def _document() -> dict[str, Any]:
                 "parameters": [WINDOW, LANG_PARAM],
                 "responses": {"200": _json(_ref("WindowState"), "the window"), **_errors(401, 403, 404, 409)}}},
             "/api/v1/windows/{window}/sign-out": {"post": {
-                "summary": "Leave the window", "security": [{"bearer": []}, {"session": []}],
-                "parameters": [WINDOW], "responses": {"204": {"description": "left"}, **_errors(401, 403)}}},
+                "summary": "Leave the window; `ticket` says what becomes of the ticket in hand (required when "
+                           "there is one: `ticket_in_hand`)", "security": [{"bearer": []}, {"session": []}],
+                "parameters": [WINDOW, LANG_PARAM], "requestBody": {**json_body(bodies.LEAVE), "required": False},
+                "responses": {"204": {"description": "left"}, **_errors(400, 401, 403, 409)}}},
+            "/api/v1/windows/{window}/call": {"post": {
+                "summary": "Call this waiting ticket out of turn (one waiting in a queue the window serves; a "
+                           "ticket being served is finished first)", "security": [{"bearer": []}, {"session": []}],
+                "parameters": [WINDOW, LANG_PARAM], "requestBody": json_body(bodies.CALL),
+                "responses": {"200": _json(_ref("Ticket"), "the called ticket"),
+                              **_errors(400, 401, 403, 404, 409, 503)}}},
             "/api/v1/windows/{window}/pause": {"post": {
                 "summary": "Pause or resume the window", "security": [{"bearer": []}, {"session": []}],
                 "parameters": [WINDOW, LANG_PARAM],

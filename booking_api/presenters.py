@@ -15,10 +15,11 @@ from okienko.errors import DomainError
 from okienko.hall.call_order import Place
 from okienko.hall.calling import Desk, can_mark_no_show
 from okienko.hall.front_door import WindowView
+from okienko.hall.lifecycle import was_returned
 from okienko.hall.print_outcome import PrintOutcome
 from okienko.hall.queueing import IssuedTicket
 from okienko.hall.status import ServiceStatus
-from okienko.i18n import Translator, _
+from okienko.i18n import LANGUAGES, Translator, _
 from okienko.links import PublicLinks
 from okienko.notify.booking_mail import calendar_uid
 from okienko.office.directory import OfficeSetup
@@ -40,10 +41,13 @@ def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], 
     if ticket["priority"]:
         category = setup.category(ticket["priority"])
         priority = {"code": category.code, "mark": category.mark, "name": category.name(language)}
+    returned = was_returned(ticket)
+    status_text = STATUS_MESSAGES["returned" if returned else ticket["status"]]
     return {
         "id": ticket["id"], "number": ticket["number"], "service": service.code,
         "service_name": service.name(language), "service_name_pl": service.name("pl"), "priority": priority,
-        "status": ticket["status"], "status_text": translator.format(language, STATUS_MESSAGES[ticket["status"]]),
+        "status": ticket["status"], "status_text": translator.format(language, status_text),
+        "returned": returned,
         "window": setup.window_number(ticket["window_id"]) if ticket["status"] in ("called", "serving") else None,
         "position": place.people_ahead, "estimated_wait_minutes": place.estimated_wait_minutes,
         "issued_at": _iso(ticket["issued_at"], setup),
@@ -58,6 +62,7 @@ STATUS_MESSAGES = {
     "waiting": _("Waiting"), "called": _("Called: please go to the window"), "serving": _("Being served"),
     "done": _("Visit finished"), "no_show": _("Missed: the number was called but nobody came"),
     "transferred": _("Transferred to another service"), "cancelled": _("Cancelled"),
+    "returned": _("Back in the queue: you keep your place. Please wait to be called again."),
 }
 PRINT_PROBLEMS = {   # the cause, briefly; the kiosk adds what to do (note the number, scan the QR code)
     "no_printer": _("This kiosk has no printer."),
@@ -101,9 +106,14 @@ def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, langua
         ticket = ticket_json(links, setup, current, NOWHERE, language, translator)
         ticket.update(called_at=_iso(current["called_at"], setup), started_at=_iso(current["started_at"], setup),
                       recalls=current["recalls"], can_mark_no_show=can_mark_no_show(setup, current),
-                      booking=_booked_person(desk.booking, setup))
+                      booking=_booked_person(desk.booking, setup),
+                      language_name=LANGUAGES.get(current["language"], current["language"]))
         ticket.pop("track_url", None)
-    return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues,
+    waiting = [{"number": row["number"], "service": setup.service_by_id(row["service_id"]).code,
+                "priority": row["priority"] is not None, "booked": row["appointment_at"] is not None,
+                "returned": was_returned({"status": "waiting", **row}), "language": row["language"],
+                "queued_at": _iso(row["queued_at"], setup)} for row in desk.waiting]
+    return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues, "waiting": waiting,
             "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
             "recalls_before_no_show": setup.recalls_before_no_show}
 

@@ -77,7 +77,13 @@ async def logout(request: Request) -> Response:
         clerk = await require_clerk(request, csrf_token=form.get("csrf_token", ""))
     except DomainError:
         return _to_sign_in(language)
-    await app.hall.leave_window(Seat(clerk.session_key))
+    # The console asks what becomes of a ticket in hand and sends it as `ticket`; a plain form
+    # (no script) cannot ask: the ticket goes back to its place, as when a hold lapses.
+    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    try:
+        await app.hall.leave_window(setup, Seat(clerk.session_key), form.get("ticket") or "return")
+    except DomainError:   # e.g. "no_show" before the recalls it needs: the visitor keeps their place
+        await app.hall.leave_window(setup, Seat(clerk.session_key), "return")
     async with app.locks.write_transaction() as conn:
         await sign_out(conn, clerk.session_key)
     response = _to_sign_in(language)

@@ -42,6 +42,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "window_taken": (409, _("Window {window} is already taken by another clerk.")),
     "window_not_held": (409, _("You are not signed in at window {window}. Choose your window again.")),
     "window_paused": (409, _("Window {window} is paused. Resume it to call the next visitor.")),
+    "ticket_in_hand": (409, _("Ticket {number} is still at window {window}: return it to the queue or mark it as not present (or finish the visit) before leaving.")),
+    "not_waiting_here": (409, _("Ticket {number} is not waiting in a queue of window {window}.")),
     "login_failed": (401, _("Wrong user name or password.")),
     "account_locked": (429, _("Too many failed sign-ins. Try again in {minutes} min or ask an administrator.")),
     "csrf_failed": (403, _("This page has expired. Reload it and try again.")),

@@ -44,6 +44,7 @@ log = logging.getLogger("okienko")
 SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates" for screen in (kiosk, console, display_board, booking_site)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
+STRANDED_SWEEP_SECONDS = 15.0   # a ticket left at a window goes back within HOLD and this
 
 
 PARTS = ("all", "hall", "public")
@@ -68,6 +69,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/pause", clerks.pause_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/call-next", clerks.call_next_visitor, methods=["POST"]),
+        Route("/api/v1/windows/{window}/call", clerks.call_number, methods=["POST"]),
         Route("/api/v1/check-in", tickets.check_in, methods=["POST"]),
         Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
@@ -117,7 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers = [asyncio.create_task(okienko.outbox.run()),
-                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))]
+                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS)),
+                   asyncio.create_task(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))]
         if check_printers:
             workers.append(asyncio.create_task(_watch_printers(okienko)))
         await okienko.live.start(okienko.hall.current_seq)

@@ -25,6 +25,8 @@
     ticketStatus: $("ticket-status"), ticketPriority: $("ticket-priority"), ticketNumber: $("ticket-number"),
     ticketService: $("ticket-service"), calledAt: $("ticket-called-at"), timerLabel: $("ticket-timer-label"),
     timer: $("ticket-timer"), recalls: $("ticket-recalls"), actions: $("actions"), pauseLabel: $("pause-label"),
+    ticketLanguage: $("ticket-language"), waitingList: $("waiting-list"),
+    leaveDialog: $("leave-dialog"), leaveQuestion: $("leave-question"), leaveNoShowHint: $("leave-no-show-hint"),
     booking: $("ticket-booking"), bookingName: $("booking-name"), bookingBirthDate: $("booking-birth-date"),
     bookingDocument: $("booking-document"), bookingStartsAt: $("booking-starts-at"),
     checkForm: $("document-check"), checkNumber: $("document-check-number"), checkSubmit: $("document-check-submit"),
@@ -196,20 +198,59 @@
     }
   }
 
-  async function leaveWindow() {
+  async function leaveWindow(choice) {
     if (busy || windowNumber === null) return;
+    if (state && state.ticket && !choice) {
+      openLeave(leaveWindow);
+      return;
+    }
     const number = windowNumber;
+    const ticket = state && state.ticket;
     setBusy(true);
     try {
-      await api("POST", `/api/v1/windows/${encodeURIComponent(number)}/sign-out`);
+      await api("POST", `/api/v1/windows/${encodeURIComponent(number)}/sign-out`, choice ? {ticket: choice} : undefined);
       setBusy(false);
       showChooser();
-      showStatus(format(text.windowLeft, {window: number}));
+      showStatus(choice === "return" && ticket ? format(text.returned, {number: ticket.number})
+        : format(text.windowLeft, {window: number}));
     } catch (failure) {
       setBusy(false);
       handleFailure(failure);
     }
   }
+
+  // ---- leaving with a visitor at the window: what becomes of the ticket ------------------
+
+  let onLeaveChoice = null;
+
+  function openLeave(then) {
+    const ticket = state.ticket;
+    const called = ticket.status === "called";
+    view.leaveQuestion.textContent = format(called ? text.leaveCalled : text.leaveServing, {number: ticket.number});
+    const noShow = view.leaveDialog.querySelector('[data-choice="no_show"]');
+    noShow.closest("li").hidden = !called;
+    noShow.disabled = !ticket.can_mark_no_show;
+    view.leaveNoShowHint.textContent = ticket.can_mark_no_show
+      ? "" : format(text.noShowAfter, {count: state.recalls_before_no_show});
+    view.leaveDialog.querySelector('[data-choice="finish"]').closest("li").hidden = called;
+    onLeaveChoice = then;
+    view.leaveDialog.showModal();
+    view.leaveDialog.querySelector('[data-choice="return"]').focus();
+  }
+
+  view.leaveDialog.addEventListener("click", (event) => {
+    const choice = event.target.closest(".leave-choice");
+    if (!choice || choice.disabled || !onLeaveChoice) return;
+    const then = onLeaveChoice;
+    onLeaveChoice = null;
+    view.leaveDialog.close();
+    then(choice.dataset.choice);
+  });
+
+  view.leaveDialog.addEventListener("close", () => {
+    onLeaveChoice = null;
+    if (windowNumber !== null) focusPrimary(true);
+  });
 
   // ---- the desk --------------------------------------------------------------------------
 
@@ -315,6 +356,9 @@
       view.calledAt.textContent = clockTime(ticket.called_at);
       view.timerLabel.textContent = ticket.status === "serving" ? text.servingFor : text.sinceCalled;
       view.recalls.textContent = String(ticket.recalls || 0);
+      // The visitor's language, named in itself (as they would recognise it), to greet them in it.
+      view.ticketLanguage.textContent = ticket.language_name || ticket.language || "";
+      view.ticketLanguage.lang = ticket.language || "";
     }
     renderBooking(ticket ? ticket.booking : null);
     tick();
@@ -346,6 +390,61 @@
       return row;
     });
     view.queueRows.replaceChildren(...rows);
+    renderWaiting();
+  }
+
+  // The waiting numbers in the order this window calls them; choosing one calls it out of turn.
+  function renderWaiting() {
+    if (!state) return;
+    const waiting = state.waiting || [];
+    if (!waiting.length) {
+      const empty = document.createElement("li");
+      empty.className = "waiting-empty";
+      empty.textContent = text.nobodyInQueue;
+      view.waitingList.replaceChildren(empty);
+      return;
+    }
+    const canCall = allowed().call;
+    view.waitingList.replaceChildren(...waiting.map((ticket) => {
+      const item = document.createElement("li");
+      const choice = document.createElement("button");
+      choice.type = "button";
+      choice.className = "button waiting-number";
+      choice.classList.toggle("is-returned", ticket.returned);
+      choice.dataset.number = ticket.number;
+      choice.disabled = !canCall;
+      const marks = [ticket.priority && text.priorityMark, ticket.booked && text.bookedMark,
+                     ticket.returned && text.returnedMark, ticket.language !== config.lang && ticket.language]
+        .filter(Boolean);
+      choice.setAttribute("aria-label", [format(text.calledNumber, {number: ticket.number}), ...marks].join(", "));
+      choice.append(ticket.number);
+      if (marks.length) {
+        const small = document.createElement("span");
+        small.className = "waiting-marks";
+        small.textContent = marks.join(" · ");
+        choice.append(small);
+      }
+      item.append(choice);
+      return item;
+    }));
+  }
+
+  async function callNumber(number, source) {
+    if (busy || !state || windowNumber === null || !allowed().call) return;
+    const at = windowNumber;
+    setBusy(true, source);
+    try {
+      const answer = await api("POST", `/api/v1/windows/${encodeURIComponent(at)}/call`, {number});
+      showStatus(format(text.called, {number: answer.number}));
+      const windowState = await api("GET", `/api/v1/windows/${encodeURIComponent(at)}`);
+      if (at === windowNumber) render(windowState);
+    } catch (failure) {
+      handleFailure(failure);
+      if (windowNumber !== null) scheduleRefresh();
+    } finally {
+      setBusy(false, source);
+      if (windowNumber !== null) focusPrimary(false);
+    }
   }
 
   function allowed() {
@@ -380,6 +479,7 @@
     const waitingForRecall = ticket && ticket.status === "called" && !ticket.can_mark_no_show;
     view.noShowHint.textContent = waitingForRecall
       ? format(text.noShowAfter, {count: state.recalls_before_no_show}) : "";
+    for (const choice of view.waitingList.querySelectorAll("button")) choice.disabled = !can.call;
   }
 
   // After a click the button pressed may have become disabled: keep the keyboard where the next step is.
@@ -422,6 +522,7 @@
       if (!busy) focusPrimary(false);
     } catch (failure) {
       if (failure.code === "network") return;  // the next poll or the reconnect tries again
+      if (number !== windowNumber) return;     // left meanwhile: its answer (window_not_held) is old news
       handleFailure(failure);
     }
   }
@@ -522,6 +623,7 @@
 
   function closeDialog() {
     if (view.dialog.open) view.dialog.close();
+    if (view.leaveDialog.open) view.leaveDialog.close();
   }
 
   view.dialog.addEventListener("close", () => {
@@ -582,7 +684,7 @@
   }
 
   document.addEventListener("keydown", (event) => {
-    if (view.desk.hidden || view.dialog.open) return;
+    if (view.desk.hidden || view.dialog.open || view.leaveDialog.open) return;
     const target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
     const action = SHORTCUTS[shortcutOf(event)];
@@ -604,7 +706,12 @@
     if (choice) chooseWindow(choice.dataset.window, choice);
   });
 
-  view.leave.addEventListener("click", leaveWindow);
+  view.leave.addEventListener("click", () => leaveWindow());
+
+  view.waitingList.addEventListener("click", (event) => {
+    const choice = event.target.closest(".waiting-number");
+    if (choice && !choice.disabled) callNumber(choice.dataset.number, choice);
+  });
 
   view.checkForm.addEventListener("submit", (event) => {
     event.preventDefault();  // Enter (a scanner ends with it) or the button
@@ -615,20 +722,29 @@
 
   // Signing out is a plain form; with the script running it goes as a request carrying the CSRF
   // header too, which the server requires of every POST from a signed-in session.
+  // With a visitor at the window, the clerk says first what becomes of the ticket.
   const logout = $("logout");
-  logout.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  async function signOut(choice) {
     if (busy) return;
+    if (state && state.ticket && windowNumber !== null && !choice) {
+      openLeave(signOut);
+      return;
+    }
     setBusy(true, logout.querySelector("button"));
     try {
       await fetch(logout.action, {method: "POST", credentials: "same-origin", redirect: "manual",
-                                  headers: {"X-CSRF-Token": config.csrfToken}});
+                                  headers: {"X-CSRF-Token": config.csrfToken},
+                                  body: new URLSearchParams(choice ? {ticket: choice} : {})});
     } catch (failure) {
       // The network failed: the plain form is the way out that remains.
       logout.submit();
       return;
     }
     window.location.assign(`/console/login?lang=${encodeURIComponent(config.lang)}`);
+  }
+  logout.addEventListener("submit", (event) => {
+    event.preventDefault();
+    signOut();
   });
 
   // ---- start -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@
   var FLASH_MS = 8000;
   var BACKOFF_FIRST_MS = 500;
   var BACKOFF_MAX_MS = 10000;
-  var CLEARING = { finished: true, no_show: true, transferred: true };
+  var CLEARING = { finished: true, no_show: true, transferred: true, returned: true };
 
   var state = { seq: null, calls: [], windows: {}, waiting: {}, ticker: "" };
   var board = {

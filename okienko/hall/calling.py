@@ -11,7 +11,7 @@ both the move is a conditional UPDATE that only succeeds from "waiting".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from okienko.i18n import _
 from okienko.hall.events import record
 from okienko.office.hours import office_day
 from okienko.hall.lifecycle import TRANSITIONS, transition_row
+from okienko.hall.stranded import returned_event
 from okienko.storage.models import Booking, Ticket, Window
 from okienko.office.directory import OfficeSetup
 
@@ -65,13 +66,19 @@ class QueueAtWindow:
 
 @dataclass(frozen=True)
 class Desk:
-    """What a clerk sees at a window: paused or not, the ticket in hand, the queues it serves, and
-    the booking the ticket in hand was checked in from (its person, to check against the document)."""
+    """What a clerk sees at a window: paused or not, the ticket in hand, the queues it serves, the
+    booking the ticket in hand was checked in from (its person, to check against the document), and
+    the waiting tickets in the order this window would call them (the first: call-next's)."""
 
     paused: bool
     current: dict[str, Any] | None
     queues: list[QueueAtWindow]
     booking: dict[str, Any] | None = None
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+
+
+WAITING_SHOWN = 60   # the console lists this many waiting numbers at most (the counts say how many in all)
+LEAVE_CHOICES = ("return", "no_show", "finish")
 
 
 async def booking_of_ticket(conn: AsyncConnection, setup: OfficeSetup, ticket: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,7 +111,17 @@ async def desk(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: d
     paused = (await conn.execute(sa.select(windows.c.paused).where(windows.c.id == window_id))).scalar()
     current = await open_ticket_at(conn, window_id)
     booking = await booking_of_ticket(conn, setup, current) if current else None
-    return Desk(bool(paused), current, queues, booking)
+    return Desk(bool(paused), current, queues, booking, await waiting_in_order(conn, setup, window_id, now))
+
+
+async def waiting_in_order(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime,
+                           limit: int = WAITING_SHOWN) -> list[dict[str, Any]]:
+    """The tickets waiting for this window's services, in the order it calls them (call_order.py)."""
+    tickets = Ticket.__table__
+    query = next_ticket_query(setup, window_id, now).limit(limit).with_only_columns(
+        tickets.c.number, tickets.c.service_id, tickets.c.priority, tickets.c.language, tickets.c.queued_at,
+        tickets.c.appointment_at, tickets.c.called_at)
+    return [dict(row) for row in (await conn.execute(query)).mappings().all()]
 
 
 async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, now: datetime) -> Moved | None:
@@ -113,13 +130,7 @@ async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, n
     A ticket being served at the window is finished first; a ticket only called (not yet
     started) must be started or marked as not present before the next call.
     """
-    current = await open_ticket_at(conn, window_id)
-    events: list[dict[str, Any]] = []
-    if current and current["status"] == "called":
-        raise DomainError("current_ticket_open", number=current["number"])
-    if current:
-        finished = await transition_row(conn, current["id"], "finish", now)
-        events += await record(conn, setup, [_event(finished, "finish")], now)
+    current, events = await _hands_free(conn, setup, window_id, now)
     query = next_ticket_query(setup, window_id, now)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket.__table__, skip_locked=True)
@@ -138,9 +149,61 @@ async def call_next(conn: AsyncConnection, setup: OfficeSetup, window_id: int, n
     raise DomainError("busy")
 
 
+async def call_number(conn: AsyncConnection, setup: OfficeSetup, window_id: int, number: str,
+                      now: datetime) -> Moved:
+    """Call the waiting ticket `number` to `window_id` out of turn (the clerk picked it from the list);
+    `not_waiting_here` unless it waits today in a queue this window serves. The ticket in hand is
+    dealt with as by `call_next`."""
+    tickets = Ticket.__table__
+    window = next(w for w in setup.windows if w.id == window_id)
+    ticket_id = (await conn.execute(sa.select(tickets.c.id).where(
+        tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
+        tickets.c.number == number.strip().upper(), tickets.c.status == "waiting",
+        tickets.c.service_id.in_(window.service_ids)))).scalar()
+    if ticket_id is None:
+        raise DomainError("not_waiting_here", number=number, window=window.number)
+    _current, events = await _hands_free(conn, setup, window_id, now)
+    try:
+        called = await transition_row(conn, ticket_id, "call", now, window_id=window_id)
+    except DomainError:   # called by another window in the meantime
+        raise DomainError("not_waiting_here", number=number, window=window.number) from None
+    for finished in events:
+        finished["for_boards"] = False
+    events += await record(conn, setup, [_event(called, "call")], now)
+    return Moved(called, events)
+
+
+async def _hands_free(conn: AsyncConnection, setup: OfficeSetup, window_id: int,
+                      now: datetime) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Before a call: a ticket being served at the window is finished (its events returned); one only
+    called must be started or marked as not present first (`current_ticket_open`)."""
+    current = await open_ticket_at(conn, window_id)
+    if current and current["status"] == "called":
+        raise DomainError("current_ticket_open", number=current["number"])
+    if not current:
+        return None, []
+    finished = await transition_row(conn, current["id"], "finish", now)
+    return current, await record(conn, setup, [_event(finished, "finish")], now)
+
+
+async def settle_in_hand(conn: AsyncConnection, setup: OfficeSetup, window_id: int, choice: str | None,
+                         now: datetime) -> list[dict[str, Any]]:
+    """The ticket in hand at a window its clerk leaves: returned to its place, marked not present, or
+    finished, as the clerk chose (`choice`); the events to publish. `ticket_in_hand` when there is one
+    and no choice: a ticket is never left called to a window nobody sits at."""
+    current = await open_ticket_at(conn, window_id)
+    if current is None:
+        return []
+    if choice is None:
+        raise DomainError("ticket_in_hand", number=current["number"], window=setup.window_number(window_id))
+    if choice not in LEAVE_CHOICES:
+        raise DomainError("malformed_request", detail=_("the field “ticket” must be “return”, “no_show” or “finish”"))
+    return (await act(conn, setup, current["id"], choice, now, window_id=window_id)).events
+
+
 async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action: str, now: datetime, *,
               window_id: int | None = None, service_code: str | None = None) -> Moved:
-    """recall, start, finish, no_show or transfer one ticket (the clerk's buttons)."""
+    """recall, start, finish, no_show, transfer or return one ticket (the clerk's buttons)."""
     if action not in TRANSITIONS or action == "call":
         raise DomainError("malformed_request", detail=action)
     current = await office_ticket(conn, setup, ticket_id)
@@ -160,7 +223,11 @@ async def act(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, action:
     else:
         detail = {}
     moved = await transition_row(conn, ticket_id, action, now, extra=extra)
-    events = await record(conn, setup, [_event(moved, action, detail, window_id=current["window_id"])], now)
+    if action == "return":   # at its place in its own queue, to be called anew
+        event = returned_event(moved, current["window_id"], "clerk")
+    else:
+        event = _event(moved, action, detail, window_id=current["window_id"])
+    events = await record(conn, setup, [event], now)
     return Moved(moved, events)
 
 

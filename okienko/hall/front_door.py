@@ -10,7 +10,9 @@ know. Handlers only parse, authorise and present.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from okienko.clock import Clock
 from okienko.errors import DomainError
-from okienko.hall import boards, calling, windows
+from okienko.hall import boards, calling, stranded, windows
 from okienko.hall.check_ins import KioskCheckIn
 from okienko.hall.call_order import Place, place_in_queue, services_called_with
 from okienko.hall.desk_checks import check_document
@@ -32,12 +34,14 @@ from okienko.i18n import Translator
 from okienko.office.directory import OFFICE_LOADED, OfficeDirectory, OfficeSetup
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks
-from okienko.storage.models import Ticket
+from okienko.logs import loggable
+from okienko.storage.models import Office, Ticket
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
 SendHint = Callable[[str], Awaitable[None]]
 MAX_TICKET_ID_LENGTH = 64
-CLERK_ACTIONS = ("recall", "start", "finish", "no_show", "transfer")
+CLERK_ACTIONS = ("recall", "start", "finish", "no_show", "transfer", "return")
+log = logging.getLogger("okienko.hall")
 
 
 @dataclass(frozen=True)
@@ -128,51 +132,107 @@ class Hall:
     # --- clerks --------------------------------------------------------------------------------
 
     async def take_window(self, setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
-        """Sit at this window (one clerk per window; the hold is renewed by `window`)."""
+        """Sit at this window (one clerk per window; the hold is renewed by `window`). A ticket still in
+        hand at the window this session leaves for it is refused (`ticket_in_hand`): the clerk says
+        first what becomes of it (`leave_window`); one stranded at this window goes back to its queue."""
+        now = self.clock.now()
         async with self.locks.write_transaction() as conn:
-            row = await windows.take_window(conn, setup, number, seat.session_key, self.clock.now())
+            before = await windows.window_held_by(conn, seat.session_key)
+            if before is not None and before != setup.window_id(number):
+                await calling.settle_in_hand(conn, setup, before, None, now)
+            events = await stranded.return_stranded(conn, setup, now, setup.window_id(number))
+            row = await windows.take_window(conn, setup, number, seat.session_key, now)
         self.estimator.forget()  # staffed windows count in the wait estimate
+        await self._publish_all(events)
         return await self._view(setup, row)
 
-    async def leave_window(self, seat: Seat) -> None:
+    async def leave_window(self, setup: OfficeSetup, seat: Seat, ticket: str | None = None) -> None:
+        """Leave the window this session sits at. The ticket in hand there, if any, goes as `ticket`
+        says: "return" (back to its place in the queue), "no_show" or "finish"; without a choice it is
+        refused (`ticket_in_hand`), so a visitor is never left called to an empty window."""
+        now = self.clock.now()
         async with self.locks.write_transaction() as conn:
+            window_id = await windows.window_held_by(conn, seat.session_key)
+            events = [] if window_id is None else await calling.settle_in_hand(conn, setup, window_id, ticket, now)
             await windows.leave_window(conn, seat.session_key)
         self.estimator.forget()
+        await self._publish_all(events)
 
     async def pause(self, setup: OfficeSetup, number: str, seat: Seat, paused: bool) -> WindowView:
         async with self.locks.write_transaction() as conn:
+            events = await stranded.return_stranded(conn, setup, self.clock.now(), setup.window_id(number))
             row = await windows.set_paused(conn, setup, number, seat.session_key, paused, self.clock.now())
         self.estimator.forget()
+        await self._publish_all(events)
         return await self._view(setup, row)
 
     async def window(self, setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
-        """The console's view of the clerk's window (asking renews the clerk's hold on it)."""
+        """The console's view of the clerk's window (asking renews the clerk's hold on it; a ticket
+        left there while the hold had lapsed has gone back to its queue first)."""
         async with self.locks.write_transaction() as conn:
-            row = await windows.window_of(conn, setup, number, seat.session_key, self.clock.now())
+            row, events = await self._seated(conn, setup, number, seat)
+        await self._publish_all(events)
         return await self._view(setup, row)
 
     async def call_next(self, setup: OfficeSetup, number: str, seat: Seat) -> dict[str, Any] | None:
         """The next visitor for this window (call_order.py), or None when nobody waits."""
         now = self.clock.now()
         async with self.locks.write_transaction() as conn:
-            window = await windows.window_of(conn, setup, number, seat.session_key, now)
+            window, events = await self._seated(conn, setup, number, seat)
             if window["paused"]:
                 raise DomainError("window_paused", window=window["number"])
             moved = await calling.call_next(conn, setup, window["id"], now)
-        await self._published(moved)
+        await self._publish_all(events + (moved.events if moved else []))
         if moved is None or moved.ticket is None or moved.ticket["status"] != "called":
             return None
         return moved.ticket
 
+    async def call_number(self, setup: OfficeSetup, number: str, seat: Seat, ticket_number: str) -> dict[str, Any]:
+        """Call the waiting ticket `ticket_number` to this window out of turn (the clerk picked it);
+        only one waiting in a queue this window serves (`not_waiting_here`)."""
+        now = self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            window, events = await self._seated(conn, setup, number, seat)
+            if window["paused"]:
+                raise DomainError("window_paused", window=window["number"])
+            moved = await calling.call_number(conn, setup, window["id"], ticket_number, now)
+        await self._publish_all(events + moved.events)
+        return moved.ticket
+
+    async def sweep(self) -> int:
+        """Return the tickets stranded at windows whose hold lapsed, in every office (stranded.py);
+        how many went back."""
+        async with self.db.read() as conn:
+            office_ids = (await conn.execute(sa.select(Office.__table__.c.id))).scalars().all()
+        returned = 0
+        for office_id in office_ids:
+            setup = await self.offices.by_id(office_id)
+            async with self.locks.write_transaction() as conn:
+                events = await stranded.return_stranded(conn, setup, self.clock.now())
+            await self._publish_all(events)
+            returned += len(events)
+        return returned
+
+    async def run_sweeper(self, every_seconds: float) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception as error:  # keep sweeping after a database hiccup
+                log.warning("stranded ticket sweep failed: %s", loggable(error))
+            await asyncio.sleep(every_seconds)
+
     async def act(self, setup: OfficeSetup, ticket_id: str, action: str, seat: Seat,
                   service_code: str | None = None) -> dict[str, Any]:
-        """recall, start, finish, no_show or transfer (to `service_code`) a ticket at the clerk's window."""
+        """recall, start, finish, no_show, transfer (to `service_code`) or return (to its place in its
+        queue) a ticket at the clerk's window."""
         if action not in CLERK_ACTIONS:
             raise DomainError("not_found")
         async with self.locks.write_transaction() as conn:
             window_id = None if seat.anywhere else await windows.held_window(conn, seat.session_key)
             moved = await calling.act(conn, setup, ticket_id, action, self.clock.now(), window_id=window_id,
                                       service_code=service_code)
+            # A clerk at work holds the window: a client that only acts (no console polling) keeps it.
+            await windows.renew_hold(conn, seat.session_key, self.clock.now())
         await self._published(moved)
         return moved.ticket
 
@@ -216,6 +276,16 @@ class Hall:
         async with self.db.read() as conn:
             desk = await calling.desk(conn, setup, window["id"], self.clock.now())
         return WindowView(setup.window_number(window["id"]), window["id"], desk)
+
+    async def _seated(self, conn: Any, setup: OfficeSetup, number: str, seat: Seat) -> tuple[dict[str, Any], list]:
+        """The window this session holds, its hold renewed; a lapsed hold's ticket returned first."""
+        now = self.clock.now()
+        events = await stranded.return_stranded(conn, setup, now, setup.window_id(number))
+        return await windows.window_of(conn, setup, number, seat.session_key, now), events
+
+    async def _publish_all(self, events: list[dict[str, Any]]) -> None:
+        if events:
+            await self.publish(events)
 
     async def _published(self, moved: calling.Moved | None) -> None:
         if moved and moved.events:

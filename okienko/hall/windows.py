@@ -69,6 +69,20 @@ async def held_window(conn: AsyncConnection, session_id: str) -> int:
     return int(window_id)
 
 
+async def window_held_by(conn: AsyncConnection, session_id: str) -> int | None:
+    """The id of the window this session sits at, or None."""
+    windows = Window.__table__
+    window_id = (await conn.execute(sa.select(windows.c.id).where(windows.c.clerk_session_id == session_id))).scalar()
+    return None if window_id is None else int(window_id)
+
+
+async def renew_hold(conn: AsyncConnection, session_id: str, now: datetime) -> None:
+    """Renew the hold of the window this session sits at (if any)."""
+    windows = Window.__table__
+    await conn.execute(sa.update(windows).where(windows.c.clerk_session_id == session_id)
+                       .values(held_until=now + HOLD))
+
+
 async def leave_window(conn: AsyncConnection, session_id: str) -> None:
     windows = Window.__table__
     await conn.execute(sa.update(windows).where(windows.c.clerk_session_id == session_id)

@@ -4,6 +4,7 @@
   var config = JSON.parse(document.getElementById("ticket-config").textContent);
   var texts = config.texts;
   var lastStatus = null;
+  var pageTitle = document.title;
   var delay = 500;
 
   function byId(id) { return document.getElementById(id); }
@@ -32,7 +33,8 @@
 
   function show(ticket) {
     byId("status").textContent = ticket.status_text;
-    byId("status").className = "status status-" + ticket.status;
+    // Called, then sent back to the queue (the clerk left, or their console went away): it says so.
+    byId("status").className = "status status-" + (ticket.returned ? "returned" : ticket.status);
     byId("service").textContent = ticket.service_name;
     byId("position").textContent = ticket.position;
     byId("wait").textContent = texts.minutes.replace("{minutes}", ticket.estimated_wait_minutes);
@@ -49,6 +51,9 @@
     if (called && ticket.window) {
       byId("called-window").textContent = texts.go_to_window.replace("{window}", ticket.window);
       document.title = texts.your_turn + ": " + ticket.window;
+    } else if (!called) {
+      byId("called-window").textContent = "";   // never "go to window 1" once that is over
+      document.title = pageTitle;
     }
     if (called && lastStatus !== "called") { alertVisitor(); }
     lastStatus = ticket.status;

@@ -26,7 +26,7 @@ PLAUSIBLE: dict[str, Any] = {
     "name": "Olena Kovalenko", "birth_date": "1990-04-12", "document_number": "FE 123456",
     "document_country": "UA", "phone": "+48 600 700 800", "email": "olena@example.com", "case_number": "",
     "code": "123456", "secret": "not-the-secret", "receipt": "not-the-receipt", "paused": True,
-    "text": "Kasa czynna do 15:00", "preferences": [],
+    "text": "Kasa czynna do 15:00", "preferences": [], "ticket": "return", "number": "A001",
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
 

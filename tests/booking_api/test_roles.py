@@ -85,6 +85,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/windows/{window}/sign-out"):            "N N N Y Y Y Y",   # leaves one's own window
     ("POST", "/api/v1/windows/{window}/pause"):               "N N N Y O O O",
     ("POST", "/api/v1/windows/{window}/call-next"):           "N N N Y O O O",
+    ("POST", "/api/v1/windows/{window}/call"):                "N N N Y O O O",
     ("GET", "/api/v1/staff/bookings"):                        "N N N Y Y Y Y",   # of one's own office
     ("PUT", "/api/v1/board/ticker"):                          "N N N N N Y Y",   # of one's own office
     ("GET", "/console/"):                                     "N N N Y Y Y Y",
@@ -193,6 +194,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/check-in"): {"code": "AAAAAA"},
     ("POST", "/api/v1/tickets/{ticket_id}/document-check"): {"document_number": "FE 123456"},
     ("POST", "/api/v1/windows/{window}/pause"): {"paused": False},
+    ("POST", "/api/v1/windows/{window}/call"): {"number": "A999"},
     ("PUT", "/api/v1/board/ticker"): {"text": "Welcome"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {

@@ -174,8 +174,9 @@ def test_a_clerk_serves_the_queue_with_the_keyboard(browser: Browser, demo_serve
     expect(other.locator("#chooser")).to_be_visible()
     shoot(other, "taken-1366x768.png")
 
-    # …until the first signs out (a plain form, no script needed), which frees it.
+    # …until the first signs out, which frees it (A004 still called: the console asks what becomes of it).
     page.get_by_role("button", name="Sign out").click()
+    page.locator("#leave-dialog").get_by_role("button", name="Return to the queue").click()
     page.wait_for_url(re.compile(r"/console/login\?lang=en$"))
     other.locator('.window-choice[data-window="1"]').click()
     expect(other.locator("#desk")).to_be_visible()
@@ -269,3 +270,85 @@ def test_a_four_digit_number_fits_the_desk(browser: Browser, tmp_path: Path) -> 
             assert errors == []
         finally:
             context.close()
+
+
+STRANDED_SHOTS = Path("/tmp/stranded-shots")
+
+
+def test_signing_out_with_a_visitor_called_returns_the_ticket_to_its_place(browser: Browser,
+                                                                          demo_server: DemoServer) -> None:
+    """The clerk signs out with a visitor called: the console asks, the clerk returns the ticket to the
+    queue, and the visitor's phone stops saying "go to window 4" and says it keeps its place."""
+    first, second = demo_server.take_ticket("B"), demo_server.take_ticket("B")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "urzednik", errors)
+    phone = context.new_page()
+    try:
+        page.locator('.window-choice[data-window="4"]').click()   # serves A, then B
+        expect(page.locator("#desk")).to_be_visible()
+        # Called out of turn, from the list of waiting numbers (in the order the window calls them).
+        waiting = page.locator("#waiting-list .waiting-number")
+        expect(waiting.filter(has_text=second["number"])).to_be_visible()
+        numbers = waiting.evaluate_all("buttons => buttons.map(b => b.dataset.number)")
+        assert numbers.index(first["number"]) < numbers.index(second["number"])
+        STRANDED_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(STRANDED_SHOTS / "waiting-list-1366x768.png"))
+        waiting.filter(has_text=first["number"]).click()
+        expect(page.locator("#ticket-number")).to_have_text(first["number"])
+        expect(page.locator("#ticket-language")).to_have_text("Polski")
+        expect(waiting.filter(has_text=first["number"])).to_have_count(0)
+        expect(waiting.filter(has_text=second["number"])).to_be_disabled()   # called, not started: no other call
+
+        phone.goto(f"/t/{first['id']}?lang=en")
+        expect(phone.locator("#called")).to_be_visible()
+        expect(phone.locator("#called-window")).to_have_text("Please go to window 4")
+
+        page.get_by_role("button", name="Sign out").click()
+        dialog = page.locator("#leave-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text(f"Ticket {first['number']} is still called to your window.")
+        expect(dialog.locator('[data-choice="no_show"]')).to_be_disabled()   # not called again yet
+        expect(dialog.locator('[data-choice="return"]')).to_be_focused()
+        page.screenshot(path=str(STRANDED_SHOTS / "leave-dialog-1366x768.png"))
+        dialog.get_by_role("button", name="Return to the queue").click()
+        page.wait_for_url(re.compile(r"/console/login\?lang=en$"))
+
+        expect(phone.locator("#called")).to_be_hidden()
+        expect(phone.locator("#status")).to_have_text(
+            "Back in the queue: you keep your place. Please wait to be called again.")
+        expect(phone.locator("#position")).to_have_text("0")
+        phone.screenshot(path=str(STRANDED_SHOTS / "phone-returned.png"))
+        ticket = json.load(urllib.request.urlopen(f"{demo_server.url}/api/v1/tickets/{first['id']}", timeout=5))
+        assert (ticket["status"], ticket["window"], ticket["returned"]) == ("waiting", None, True)
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_leaving_the_window_asks_too_and_stay_keeps_the_visitor(browser: Browser, demo_server: DemoServer) -> None:
+    ticket = demo_server.take_ticket("I")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "urzedniczka", errors)
+    try:
+        page.locator('.window-choice[data-window="11"]').click()
+        expect(page.locator("#desk")).to_be_visible()
+        page.keyboard.press("n")
+        expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+        page.keyboard.press("s")
+        expect(page.locator("#ticket-status")).to_have_text("Being served")
+        page.locator("#leave-window").click()
+        dialog = page.locator("#leave-dialog")
+        expect(dialog).to_contain_text(f"You are still serving ticket {ticket['number']}.")
+        expect(dialog.locator('[data-choice="no_show"]')).to_be_hidden()   # the visitor came
+        dialog.get_by_role("button", name="Stay at the window").click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+        page.locator("#leave-window").click()
+        dialog.get_by_role("button", name="Finish the visit").click()
+        expect(page.locator("#chooser")).to_be_visible()
+        expect(page.locator("#status")).to_contain_text("You have left window 11.")
+        seen = json.load(urllib.request.urlopen(f"{demo_server.url}/api/v1/tickets/{ticket['id']}", timeout=5))
+        assert seen["status"] == "done"
+    finally:
+        context.close()
+    assert errors == []

@@ -17,7 +17,7 @@ import urllib.request
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
@@ -52,6 +52,8 @@ class DemoServer:
     kiosk_token: str
     clerk_token: str
     manager_token: str
+    staff_token: Callable[[str], str]
+    window_tokens: dict[str, str] = field(default_factory=dict)
 
     def api(self, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
         request = urllib.request.Request(f"{self.url}{path}", method=method,
@@ -66,8 +68,13 @@ class DemoServer:
         return self.api("POST", "/api/v1/tickets", self.kiosk_token, {"service": service, "language": "pl"})
 
     def call_next(self, window: str) -> dict[str, Any]:
-        self.api("POST", f"/api/v1/windows/{window}/sign-in", self.clerk_token)
-        return self.api("POST", f"/api/v1/windows/{window}/call-next", self.clerk_token)
+        """A clerk of that window calls (one clerk per window: a clerk leaving a window with a visitor
+        called would have to say what becomes of the ticket first)."""
+        if window not in self.window_tokens:
+            self.window_tokens[window] = self.staff_token("urzednik")
+        token = self.window_tokens[window]
+        self.api("POST", f"/api/v1/windows/{window}/sign-in", token)
+        return self.api("POST", f"/api/v1/windows/{window}/call-next", token)
 
 
 @dataclass
@@ -103,7 +110,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -
     """`okienko demo` in a subprocess: the board's sign-in link, a kiosk token, a clerk's and a manager's."""
     with running_demo(tmp_path_factory.mktemp("board-demo")) as demo:
         yield DemoServer(demo.url, demo.links("board")["hall"], demo.token("kiosk"), demo.staff_token("urzednik"),
-                         demo.staff_token("kierownik"))
+                         demo.staff_token("kierownik"), demo.staff_token)
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +261,7 @@ def four_digit_demo(tmp_path_factory: pytest.TempPathFactory, chromium_path: Pat
     office = demo_office_variant(folder, {"number_digits": 4}, {"I": {"prefix": "IW"}})
     with running_demo(folder, office) as demo:
         yield (DemoServer(demo.url, demo.links("board")["hall"], demo.token("kiosk"), demo.staff_token("urzednik"),
-                          demo.staff_token("kierownik")), folder / "demo.db")
+                          demo.staff_token("kierownik"), demo.staff_token), folder / "demo.db")
 
 
 def test_four_digit_numbers_are_shown_whole_and_spoken(four_digit_demo: tuple[DemoServer, Path],
