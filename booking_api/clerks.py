@@ -3,6 +3,8 @@ the desk's document check. Thin: the hall's front door (okienko/hall/front_door.
 
 from __future__ import annotations
 
+from typing import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,13 +36,19 @@ def _window_answer(request: Request, setup: OfficeSetup, view: WindowView, langu
     return JSONResponse(window_json(app.links, setup, view, language, app.translator))
 
 
-async def sign_in_window(request: Request) -> Response:
-    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+async def _at_window(request: Request, change: Callable[[OfficeSetup, str, Seat], Awaitable[WindowView]]) -> Response:
+    """The clerk's office and the window in the path, `change(setup, number, seat)` through the hall,
+    and the window as the console shows it afterwards."""
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
-    view = await app.hall.take_window(setup, request.path_params["window"], _seat(clerk))
+    view = await change(setup, request.path_params["window"], _seat(clerk))
     return _window_answer(request, setup, view, language)
+
+
+async def sign_in_window(request: Request) -> Response:
+    """POST /api/v1/windows/{window}/sign-in: sit at this window."""
+    return await _at_window(request, okienko(request).hall.take_window)
 
 
 async def sign_out_window(request: Request) -> Response:
@@ -56,23 +64,18 @@ async def sign_out_window(request: Request) -> Response:
 
 async def pause_window(request: Request) -> Response:
     """POST /api/v1/windows/{window}/pause {"paused": true|false}."""
-    app, language = okienko(request), language_of(request)
-    clerk = await require_clerk(request)
-    body = await read_json(request, bodies.PAUSE)
-    if not isinstance(body.get("paused"), bool):
-        raise DomainError("malformed_request", detail=_("the field “paused” must be true or false"))
-    setup = await _setup_for(app, clerk)
-    view = await app.hall.pause(setup, request.path_params["window"], _seat(clerk), body["paused"])
-    return _window_answer(request, setup, view, language)
+    async def pause(setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
+        body = await read_json(request, bodies.PAUSE)
+        if not isinstance(body.get("paused"), bool):
+            raise DomainError("malformed_request", detail=_("the field “paused” must be true or false"))
+        return await okienko(request).hall.pause(setup, number, seat, body["paused"])
+
+    return await _at_window(request, pause)
 
 
 async def get_window(request: Request) -> Response:
     """GET /api/v1/windows/{window}: the console's view (renews the clerk's hold)."""
-    app, language = okienko(request), language_of(request)
-    clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
-    view = await app.hall.window(setup, request.path_params["window"], _seat(clerk))
-    return _window_answer(request, setup, view, language)
+    return await _at_window(request, okienko(request).hall.window)
 
 
 async def call_next_visitor(request: Request) -> Response:
