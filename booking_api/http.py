@@ -10,11 +10,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.bodies import check_body
+from booking_api.presenters import ticket_json
 from okienko.staff.auth import DeviceIdentity, Identity, StaffIdentity
 from okienko.container import Okienko
 from okienko.errors import DomainError, Refusal
 from okienko.i18n import LANGUAGES, _, current_language, negotiate
 from okienko.links import PublicLinks
+from okienko.office.directory import OfficeSetup
 from okienko.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
@@ -172,3 +174,11 @@ def link_secret(request: Request, body: dict[str, Any] | None, name: str, header
     if not isinstance(secret, str) or not secret:
         raise DomainError(missing)
     return secret
+
+
+async def ticket_view(connection: HTTPConnection, setup: OfficeSetup, ticket: dict[str, Any],
+                      language: str) -> dict[str, Any]:
+    """The ticket as its visitor sees it now (people ahead and wait from call-next's order)."""
+    app = okienko(connection)
+    place = await app.hall.place(setup, ticket)
+    return ticket_json(public_links(connection), setup, ticket, place, language, app.translator)

@@ -16,9 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from booking_api import bodies
-from booking_api.http import language_of, okienko, public_links, read_json
+from booking_api.http import language_of, okienko, read_json, ticket_view
 from booking_api.sessions import board_office, require_clerk
-from booking_api.presenters import ticket_json
 from okienko.hall.boards import board_message
 from okienko.container import Okienko
 from okienko.errors import DomainError
@@ -143,8 +142,7 @@ async def ticket_socket(websocket: WebSocket) -> None:
             await moved.wait()
             moved.clear()
             _setup, current = await app.hall.ticket(ticket["id"])
-            view = ticket_json(public_links(websocket), setup, current, await app.hall.place(setup, current), language,
-                               app.translator)
+            view = await ticket_view(websocket, setup, current, language)
             watched["services"] = app.hall.called_with(setup, current["service_id"])
             await websocket.send_text(json.dumps({"type": "ticket", "ticket": view}, ensure_ascii=False))
             await asyncio.sleep(TICKET_REFRESH_SECONDS / 4)

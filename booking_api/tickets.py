@@ -5,14 +5,14 @@ presenters say how it looks."""
 from __future__ import annotations
 
 import io
-from typing import Any
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import body_language, field_error, language_of, okienko, public_links, read_json, require_kiosk
-from booking_api.presenters import issued_json, ticket_json
+from booking_api.http import body_language, field_error, language_of, okienko, public_links, read_json, \
+    require_kiosk, ticket_view
+from booking_api.presenters import issued_json
 from okienko.hall.queueing import IssuedTicket, TicketRequest
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
@@ -70,14 +70,6 @@ async def _issued_answer(request: Request, setup: OfficeSetup, issued: IssuedTic
     outcome = await app.hall.print_ticket(setup, issued, kiosk_id, links.ticket(issued.ticket["id"]))
     return JSONResponse(issued_json(links, setup, issued, outcome, language, app.translator),
                         status_code=200 if issued.replayed else 201)
-
-
-async def ticket_view(connection: HTTPConnection, setup: OfficeSetup, ticket: dict[str, Any],
-                      language: str) -> dict[str, Any]:
-    """The ticket as its visitor sees it now (people ahead and wait from call-next's order)."""
-    app = okienko(connection)
-    place = await app.hall.place(setup, ticket)
-    return ticket_json(public_links(connection), setup, ticket, place, language, app.translator)
 
 
 async def get_ticket(request: Request) -> Response:

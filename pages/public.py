@@ -6,8 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from booking_api.http import error_body, language_of, okienko, public_links
-from booking_api.presenters import ticket_json
+from booking_api.http import error_body, language_of, okienko, ticket_view
 from okienko.errors import DomainError
 from pages.rendering import render
 
@@ -28,8 +27,7 @@ async def tracking_page(request: Request) -> Response:
         language_of(request)
         return render(request, "error.html", status_code=404, error=error_body(request, error))
     language = language_of(request, request.query_params.get("lang") or ticket["language"])
-    view = ticket_json(public_links(request), setup, ticket, await app.hall.place(setup, ticket), language,
-                       app.translator)
+    view = await ticket_view(request, setup, ticket, language)
     # Its own script and socket, nothing else: the default page CSP (security_headers.py); its
     # address is the ticket's secret: no Referer ever names it.
     return render(request, "ticket.html", office=setup, ticket=view)
