@@ -92,6 +92,7 @@ class Office:
         column("recalls_before_no_show", sa.Integer, default=1, doc="recalls needed before no-show is allowed"),
         column("transfer_position", sa.String(20), default="end", doc="end | original"),
         column("ticker", sa.String(500), default="", doc="the hall board's ticker line"),
+        json_column("notices", doc='lines shown to visitors, per language: {"ticker": {lang: text}, "kiosk": {…}}'),
         json_column("booking_policy", doc="online booking rules of the office (bookings.BookingPolicy)"),
     )
 
@@ -170,6 +171,44 @@ class PriorityCategory:
     )
 
 
+class DayHours:
+    """One date's own hours, overriding the weekly hours: changed hours, or extra hours on a day that
+    is normally closed (an information Saturday). `service_id` NULL: every service of the office.
+    `ranges` is a list of [opens_minute, closes_minute]; empty: closed that day."""
+
+    __table__ = sa.Table(
+        "day_hours", metadata,
+        id_column(),
+        foreign_key("office_id", "offices.id"),
+        column("day", sa.Date),
+        foreign_key("service_id", "services.id", nullable=True),
+        json_column("ranges", default=list),
+        column("walk_in", sa.Boolean, default=True, doc="the hours apply to walk-in tickets"),
+        column("booking", sa.Boolean, default=True, doc="the hours apply to bookable slots"),
+        column("reason", sa.String(200), default=""),
+        sa.Index("ix_day_hours_office_day", "office_id", "day"),
+        partial_index("uq_day_hours_office", "office_id", "day", where="service_id IS NULL"),
+        partial_index("uq_day_hours_service", "office_id", "day", "service_id", where="service_id IS NOT NULL"),
+    )
+
+
+class AuditEntry:
+    """Append-only: every change made in the back office or the CLI, who made it, before and after."""
+
+    __table__ = sa.Table(
+        "audit_log", metadata,
+        id_column(),
+        foreign_key("office_id", "offices.id", nullable=True),
+        utc_column("at"),
+        column("actor", sa.String(100), doc="the username, or cli"),
+        column("action", sa.String(60), doc="e.g. service.update, day.close, user.disable"),
+        column("target", sa.String(200), default=""),
+        json_column("before", nullable=True, default=None),
+        json_column("after", nullable=True, default=None),
+        sa.Index("ix_audit_log_office_at", "office_id", "at"),
+    )
+
+
 class Closure:
     __table__ = sa.Table(
         "closures", metadata,
@@ -194,6 +233,7 @@ class Device:
         json_column("printer"),
         column("printer_status", sa.String(20), default="unknown"),
         utc_column("printer_checked_at", nullable=True),
+        utc_column("last_seen_at", nullable=True, doc="the device's last heartbeat or request"),
         column("active", sa.Boolean, default=True),
         sa.UniqueConstraint("office_id", "kind", "name"),
     )
@@ -208,6 +248,8 @@ class User:
         column("password_hash", sa.String(200)),
         foreign_key("office_id", "offices.id", nullable=True),
         column("disabled", sa.Boolean, default=False),
+        column("must_change_password", sa.Boolean, default=False,
+               doc="a reset password: the user chooses a new one at the next sign-in"),
     )
 
 
