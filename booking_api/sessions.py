@@ -71,3 +71,21 @@ async def board_office(connection: HTTPConnection) -> OfficeSetup:
     if isinstance(identity, StaffIdentity):
         return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())
     raise DomainError("forbidden")
+
+
+MANAGING_ROLES = ("manager", "admin")
+
+
+async def require_manager(connection: HTTPConnection, *roles: str) -> tuple[Clerk, OfficeSetup]:
+    """A manager (or admin) and the office they act on: a manager's own office only (`?office=`
+    naming another is `forbidden`); an admin without an office, the one `?office=` names or the
+    default office. `roles` narrows who may (e.g. "admin" alone for what only admins do)."""
+    clerk = await require_clerk(connection, *(roles or MANAGING_ROLES))
+    app = okienko(connection)
+    wanted = connection.query_params.get("office") or None
+    if clerk.office_id is not None:
+        setup = await app.offices.by_id(clerk.office_id)
+        if wanted and wanted != setup.code:
+            raise DomainError("forbidden")
+        return clerk, setup
+    return clerk, await app.offices.get(wanted)
