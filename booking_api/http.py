@@ -54,6 +54,9 @@ def error_body(connection: HTTPConnection, error: Refusal, language: str | None 
     translator = okienko(connection).translator
     body: dict[str, Any] = {"error": error.code, "message": translator.format(language, error.message_id,
                                                                              **error.params)}
+    for param, key in (("path", "field"), ("waiting", "waiting")):   # office_invalid, service_has_waiting
+        if param in error.params:
+            body[key] = error.params[param]
     fields = error.params.get("fields")
     if isinstance(fields, dict):
         body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}

@@ -16,6 +16,7 @@ from okienko.live import LiveHub, broker_for
 from okienko.i18n import Translator
 from okienko.storage.locking import Locks
 from okienko.office.directory import OfficeDirectory
+from okienko.office.editing import OfficeEditor
 from okienko.booking.online import OnlineBooking
 from okienko.notify.outbox import OutboxSender
 from okienko.hall.print_agents import AgentHub
@@ -44,6 +45,7 @@ class Okienko:
     booking: OnlineBooking
     check_ins: KioskCheckIn
     links: PublicLinks
+    editor: OfficeEditor
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -80,4 +82,5 @@ class Okienko:
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
             outbox=outbox, booking=booking, check_ins=check_ins, links=links,
+            editor=OfficeEditor(locks, clock, offices, live),
         )

@@ -123,7 +123,7 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
     if problems:
         raise OfficeFileError("{problems}", problems[0].partition(":")[0], problems="\n".join(problems))
     office = _table(raw, "office")
-    spec = OfficeSpec(code=_text(office, "code", "office"), name=_text(office, "name", "office"))
+    spec = OfficeSpec(code=_text(office, "code", "office", 40), name=_text(office, "name", "office", 200))
     spec.timezone = str(office.get("timezone", spec.timezone))
     try:
         ZoneInfo(spec.timezone)
@@ -163,11 +163,14 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
         for code in served:
             if code not in codes:
                 raise OfficeFileError(_("{field}: unknown service {value}"), f"{where}.services", value=repr(code))
-        spec.windows.append((_text(item, "number", where), str(item.get("name", "")), served))
+        name = str(item.get("name", ""))
+        if len(name) > 100:
+            raise OfficeFileError(_("{field}: at most {most} characters"), f"{where}.name", most=100)
+        spec.windows.append((_text(item, "number", where, 10), name, served))
     _unique([w[0] for w in spec.windows], "window", _("window number {value} appears twice"))
     for i, item in enumerate(raw.get("priority", [])):
         where = item_path("priority", i, item, "code")
-        spec.priorities.append((_text(item, "code", where), str(item.get("mark", "*"))[:8], _names(item, where)))
+        spec.priorities.append((_text(item, "code", where, 40), str(item.get("mark", "*"))[:8], _names(item, where)))
     _unique([p[0] for p in spec.priorities], "priority", _("priority code {value} appears twice"))
     for kind in ("kiosk", "board"):
         for i, item in enumerate(raw.get(kind, [])):
@@ -178,12 +181,12 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
                     PrinterConfig.from_mapping(printer)
                 except ValueError as error:
                     raise OfficeFileError("{field}: {reason}", f"{where}.printer", reason=str(error)) from None
-            spec.devices.append((kind, _text(item, "name", where), printer))
+            spec.devices.append((kind, _text(item, "name", where, 100), printer))
     return spec
 
 
 def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIGITS) -> ServiceSpec:
-    service = ServiceSpec(code=_text(item, "code", where), prefix=_text(item, "prefix", where),
+    service = ServiceSpec(code=_text(item, "code", where, 20), prefix=_text(item, "prefix", where),
                           names=_names(item, where))
     if not re.fullmatch(r"[A-Z]{1,2}", service.prefix):
         raise OfficeFileError(_("{field}: one or two capital letters, got {value}"), f"{where}.prefix",
@@ -309,10 +312,12 @@ def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str:
+def _text(item: dict[str, Any], key: str, where: str, most: int = 200) -> str:
     value = item.get(key)
     if value is None or str(value).strip() == "":
         raise OfficeFileError(_("{field} is missing"), f"{where}.{key}")
+    if len(str(value).strip()) > most:   # what the database column holds
+        raise OfficeFileError(_("{field}: at most {most} characters"), f"{where}.{key}", most=most)
     return str(value).strip()
 
 

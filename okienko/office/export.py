@@ -57,13 +57,7 @@ async def office_document(conn: AsyncConnection, office_code: str | None = None)
     codes = {}
     for service in await _active(conn, Service, office["id"]):
         codes[service["id"]] = service["code"]
-        item = {key: service[key] for key in SERVICE_KEYS if service[key] is not None}
-        hours = await _hours(conn, service["id"])
-        if hours:
-            item["hours"] = hours
-        if service["booking"]:
-            item["booking"] = _slot_schedule(service["booking"])
-        document["service"].append(item)
+        document["service"].append(await _service_item(conn, service))
     document["window"] = await _windows(conn, office["id"], codes)
     for kind in ("kiosk", "board"):
         document[kind] = []
@@ -73,6 +67,30 @@ async def office_document(conn: AsyncConnection, office_code: str | None = None)
                 item["printer"] = {k: v for k, v in device["printer"].items() if v is not None}
             document[kind].append(item)
     return document
+
+
+async def switched_off(conn: AsyncConnection, office_code: str) -> dict[str, Any]:
+    """What an office file cannot hold: the office's switched-off services, windows and priority
+    categories, each as the document would hold it, and every service's place (`orders`)."""
+    office_id = (await conn.execute(sa.select(Office.__table__.c.id)
+                                    .where(Office.__table__.c.code == office_code))).scalar()
+    if office_id is None:
+        raise UnknownOffice(office_code)
+    found: dict[str, Any] = {"service": [], "window": [], "priority": [], "orders": {}, "windows_of": {}}
+    services = Service.__table__
+    codes = {}
+    for service in (await conn.execute(sa.select(services).where(services.c.office_id == office_id)
+                                       .order_by(services.c.sort_order, services.c.id))).mappings():
+        codes[service["id"]] = service["code"]
+        found["orders"][service["code"]] = service["sort_order"]
+        if not service["active"]:
+            found["service"].append(await _service_item(conn, service))
+    for model, key in ((Window, "window"), (PriorityCategory, "priority")):
+        table = model.__table__
+        for row in (await conn.execute(sa.select(table).where(table.c.office_id == office_id, sa.not_(table.c.active))
+                                       .order_by(table.c.id))).mappings():
+            found[key].append(await _window_item(conn, row, codes) if key == "window" else _priority_item(row))
+    return found
 
 
 def office_toml(document: dict[str, Any]) -> str:
@@ -109,8 +127,21 @@ async def _active(conn: AsyncConnection, model: Any, office_id: int, *where: Any
 
 
 async def _priorities(conn: AsyncConnection, office_id: int) -> list[dict[str, Any]]:
-    return [{"code": priority["code"], "mark": priority["mark"], "names": priority["names"]}
-            for priority in await _active(conn, PriorityCategory, office_id)]
+    return [_priority_item(priority) for priority in await _active(conn, PriorityCategory, office_id)]
+
+
+def _priority_item(priority: Any) -> dict[str, Any]:
+    return {"code": priority["code"], "mark": priority["mark"], "names": priority["names"]}
+
+
+async def _service_item(conn: AsyncConnection, service: Any) -> dict[str, Any]:
+    item = {key: service[key] for key in SERVICE_KEYS if service[key] is not None}
+    hours = await _hours(conn, service["id"])
+    if hours:
+        item["hours"] = hours
+    if service["booking"]:
+        item["booking"] = _slot_schedule(service["booking"])
+    return item
 
 
 async def _hours(conn: AsyncConnection, service_id: int) -> dict[str, str]:
@@ -125,17 +156,18 @@ async def _hours(conn: AsyncConnection, service_id: int) -> dict[str, str]:
 
 
 async def _windows(conn: AsyncConnection, office_id: int, codes: dict[int, str]) -> list[dict[str, Any]]:
+    return [await _window_item(conn, window, codes) for window in await _active(conn, Window, office_id)]
+
+
+async def _window_item(conn: AsyncConnection, window: Any, codes: dict[int, str]) -> dict[str, Any]:
     links = WindowService.__table__
-    windows: list[dict[str, Any]] = []
-    for window in await _active(conn, Window, office_id):
-        served = (await conn.execute(sa.select(links.c.service_id).where(links.c.window_id == window["id"])
-                                     .order_by(links.c.position))).scalars().all()
-        item: dict[str, Any] = {"number": window["number"]}
-        if window["name"]:
-            item["name"] = window["name"]
-        item["services"] = [codes[service_id] for service_id in served if service_id in codes]
-        windows.append(item)
-    return windows
+    served = (await conn.execute(sa.select(links.c.service_id).where(links.c.window_id == window["id"])
+                                 .order_by(links.c.position))).scalars().all()
+    item: dict[str, Any] = {"number": window["number"]}
+    if window["name"]:
+        item["name"] = window["name"]
+    item["services"] = [codes[service_id] for service_id in served if service_id in codes]
+    return item
 
 
 def _slot_schedule(booking: dict[str, Any]) -> dict[str, Any]:
