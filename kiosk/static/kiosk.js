@@ -12,6 +12,9 @@
   const text = config.messages;
 
   const POLL_MS = 10000;
+  const SETUP_QUIET_MS = 5000; // a changed set-up reloads the page only when nobody touched it for this long
+  const LIVE_RETRY_FIRST_MS = 1000;
+  const LIVE_RETRY_MAX_MS = 30000;
   const POLL_TIMEOUT_MS = 8000;
   const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
   // Retries reuse the Idempotency-Key, so never a second ticket. They go on for long enough to
@@ -252,6 +255,52 @@
   async function pollForever() {
     await refreshServices();
     window.setTimeout(pollForever, POLL_MS);
+  }
+
+  // ---- the back office's changes, live (/ws/kiosk) ------------------------------------------
+
+  function showNotice(lines) {
+    const line = (lines && (lines[config.lang] || lines[config.home_lang])) || "";
+    const element = byId("kiosk-notice");
+    setText(element, line);
+    element.hidden = !line;
+  }
+
+  /** The office's set-up or its message changed: show the message, read the services again at once,
+   * and if the buttons themselves changed, reload as soon as nobody is using the kiosk. */
+  async function setUpChanged(message) {
+    showNotice(message.kiosk);
+    await refreshServices();
+    if (state.stale && state.screen === "start" && !state.busy && !notice.open
+        && Date.now() - state.lastActivity > SETUP_QUIET_MS) goHome();
+  }
+
+  let liveDelay = LIVE_RETRY_FIRST_MS;
+  function followSetUp() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${window.location.host}/ws/kiosk`);
+    let first = true;
+    socket.addEventListener("message", (incoming) => {
+      let message;
+      try {
+        message = JSON.parse(incoming.data);
+      } catch (error) {
+        return;
+      }
+      if (message.type !== "setup") return;
+      liveDelay = LIVE_RETRY_FIRST_MS;
+      if (first) {
+        first = false;
+        showNotice(message.kiosk); // what it is now; a reconnect may have missed a change
+        refreshServices();
+        return;
+      }
+      setUpChanged(message);
+    });
+    socket.addEventListener("close", () => {
+      window.setTimeout(followSetUp, liveDelay + Math.random() * 500);
+      liveDelay = Math.min(liveDelay * 2, LIVE_RETRY_MAX_MS);
+    });
   }
 
   // ---- taking a ticket ----------------------------------------------------------------------
@@ -776,4 +825,5 @@
   startClock();
   watchIdle();
   window.setTimeout(pollForever, POLL_MS);
+  followSetUp();
 })();

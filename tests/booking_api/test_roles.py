@@ -74,6 +74,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/tickets"):                              "N Y N N N N N",
     ("POST", "/api/v1/check-in"):                             "N Y N N N N N",
     ("WS", "/ws/print-agent"):                                "N Y N N N N N",
+    ("WS", "/ws/kiosk"):                                      "N Y N N N N N",   # the back office's changes, live
     ("GET", "/kiosk/"):                                       "N Y N N N N N",
     ("GET", "/kiosk/enroll"):                                 "N Y N N N N N",   # with the role's token as ?token=
     ("GET", "/api/v1/printers"):                              "N Y N Y Y Y Y",   # a kiosk sees its own printer
@@ -88,6 +89,25 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/windows/{window}/call"):                "N N N Y O O O",
     ("GET", "/api/v1/staff/bookings"):                        "N N N Y Y Y Y",   # of one's own office
     ("PUT", "/api/v1/board/ticker"):                          "N N N N N Y Y",   # of one's own office
+    # The back office's office set-up, asked for office "demo" (`?office=demo`): its manager only.
+    ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",
+    ("PUT", "/api/v1/admin/office"):                          "N N N N N Y N",
+    ("POST", "/api/v1/admin/services"):                       "N N N N N Y N",
+    ("PUT", "/api/v1/admin/services/{service}"):              "N N N N N Y N",
+    ("POST", "/api/v1/admin/services/{service}/switch-off"):  "N N N N N Y N",
+    ("POST", "/api/v1/admin/services/{service}/switch-on"):   "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows"):                        "N N N N N Y N",
+    ("PUT", "/api/v1/admin/windows/{window}"):                "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows/{window}/switch-off"):    "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows/{window}/switch-on"):     "N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities"):                     "N N N N N Y N",
+    ("PUT", "/api/v1/admin/priorities/{priority}"):           "N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities/{priority}/switch-off"):"N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities/{priority}/switch-on"):"N N N N N Y N",
+    ("GET", "/api/v1/admin/notices"):                         "N N N N N Y N",
+    ("PUT", "/api/v1/admin/notices"):                         "N N N N N Y N",
+    ("GET", "/api/v1/admin/audit"):                           "N N N N N Y N",
+    ("GET", "/api/v1/admin/audit.csv"):                       "N N N N N Y N",
     ("GET", "/console/"):                                     "N N N Y Y Y Y",
     ("GET", "/console/login"):                                EVERYONE,
     ("POST", "/console/login"):                               EVERYONE,          # the password decides
@@ -100,6 +120,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/board/announcement.wav"):                       "N N Y Y Y Y Y",
     ("GET", "/board/enroll"):                                 "N N Y N N N N",   # with the role's token as ?token=
 }
+ADMIN_PATHS = ("office", "services", "services/{service}", "services/{service}/switch-off",
+               "services/{service}/switch-on", "windows", "windows/{window}", "windows/{window}/switch-off",
+               "windows/{window}/switch-on", "priorities", "priorities/{priority}", "priorities/{priority}/switch-off",
+               "priorities/{priority}/switch-on", "notices", "audit", "audit.csv")
 NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
 DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
 
@@ -158,11 +182,12 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall = Hall(office.client, url, tokens)
     booking = await book(office)
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
-                   "window": "1", "number": "1", "action": "recall"}
+                   "window": "1", "number": "1", "action": "recall", "service": "ZZ", "priority": "nobody"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
-                  "/board/announcement.wav": {"number": "A001", "window": "1"}}
+                  "/board/announcement.wav": {"number": "A001", "window": "1"},
+                  **{f"/api/v1/admin/{path}": {"office": "demo"} for path in ADMIN_PATHS}}
     return hall
 
 
