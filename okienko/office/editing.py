@@ -15,7 +15,6 @@ commit every server process drops its cached set-up (announce_office_loaded).
 from __future__ import annotations
 
 import copy
-import json
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
@@ -26,23 +25,23 @@ from okienko.booking.changes import flag_closed_days
 from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.hall.events import record
-from okienko.hall.lifecycle import transition_row
 from okienko.i18n import _
 from okienko.live import LiveHub
 from okienko.office.audit import CLI_ACTOR, Change, read_changes, record_change
 from okienko.office.config_file import LANGUAGES, OfficeFileError, OfficeSpec, load_office, parse_office
 from okienko.office.directory import OfficeDirectory, OfficeSetup, announce_office_loaded, read_setup
-from okienko.office.export import SERVICE_KEYS, office_document, switched_off
-from okienko.office.hours import office_day
+from okienko.office.export import office_document, switched_off
 from okienko.office.notices import clean_notices, ticker_text
+from okienko.office.set_up_parts import (find_item, office_view, place_of, priority_item, service_item, service_view,
+                                         window_item, window_view)
+from okienko.office.set_up_reads import (at_windows, cancel_waiting, lock_office, stored_notices,
+                                         waiting_per_service, windows_when_switched_off)
 from okienko.storage.locking import Locks
-from okienko.storage.models import Office, Service, StaffSession, StaffToken, Ticket, User, Window
+from okienko.storage.models import Office, Window
 
 # What a manager may change of the office itself (its code is what devices and accounts point at).
 OFFICE_EDITABLE = ("name", "timezone", "default_language", "closed_on_public_holidays", "priority_mode",
                    "recalls_before_no_show", "transfer_position", "closures", "ticket_footer", "booking")
-SERVICE_EDITABLE = tuple(key for key in SERVICE_KEYS if key != "code") + ("hours", "booking")
-AT_WINDOW = ("called", "serving")
 
 
 class OfficeEditor:
@@ -63,15 +62,15 @@ class OfficeEditor:
         async with self.db.read() as conn:
             document = await office_document(conn, setup.code)
             off = await switched_off(conn, setup.code)
-            waiting = await _waiting(conn, setup, self.clock.now())
-            at_windows = await _at_windows(conn, setup.id, self.clock.now())
+            waiting = await waiting_per_service(conn, setup, self.clock.now())
+            seated = await at_windows(conn, setup.id, self.clock.now())
         return {
             "office": office_view(document["office"]),
             "services": [service_view(item, True, waiting.get(item["code"], 0)) for item in document["service"]]
                         + [service_view(item, False, waiting.get(item["code"], 0)) for item in off["service"]],
-            "windows": [window_view(item, True, at_windows.get(item["number"], {}))
+            "windows": [window_view(item, True, seated.get(item["number"], {}))
                         for item in document["window"]]
-                       + [window_view(item, False, at_windows.get(item["number"], {})) for item in off["window"]],
+                       + [window_view(item, False, seated.get(item["number"], {})) for item in off["window"]],
             "priorities": [dict(item, active=True) for item in document["priority"]]
                           + [dict(item, active=False) for item in off["priority"]],
             "languages": list(LANGUAGES),
@@ -79,7 +78,7 @@ class OfficeEditor:
 
     async def notices(self, setup: OfficeSetup) -> dict[str, dict[str, str]]:
         async with self.db.read() as conn:
-            return await _stored_notices(conn, setup.id)
+            return await stored_notices(conn, setup.id)
 
     async def changes(self, setup: OfficeSetup, *, action: str | None = None,
                       older_than: int | None = None, limit: int = 200) -> list[Change]:
@@ -127,8 +126,8 @@ class OfficeEditor:
                              changes: dict[str, Any]) -> dict[str, Any]:
         """Change a service's keys (names, hours, walk-in, prefix, digits, limits, booking schedule)."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["service"] if _find(document["service"], "code", code) is not None else off["service"]
-            index = _find(items, "code", code)
+            items = document["service"] if find_item(document["service"], "code", code) is not None else off["service"]
+            index = find_item(items, "code", code)
             if index is None:
                 raise DomainError("unknown_service")
             before = copy.deepcopy(items[index])
@@ -146,20 +145,20 @@ class OfficeEditor:
         which their phones and the boards show at once."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
             if on:
-                index = _find(off["service"], "code", code)
+                index = find_item(off["service"], "code", code)
                 if index is None:
-                    if _find(document["service"], "code", code) is None:
+                    if find_item(document["service"], "code", code) is None:
                         raise DomainError("unknown_service")
                     return None, None   # already on
                 item = off["service"][index]
-                document["service"].insert(_position(off["orders"], document["service"], code), item)
+                document["service"].insert(place_of(off["orders"], document["service"], code), item)
                 for window in document["window"]:
                     if window["number"] in off["windows_of"].get(code, []) and code not in window["services"]:
                         window["services"].append(code)
                 return {"service": None}, {"service": item}
-            index = _find(document["service"], "code", code)
+            index = find_item(document["service"], "code", code)
             if index is None:
-                if _find(off["service"], "code", code) is None:
+                if find_item(off["service"], "code", code) is None:
                     raise DomainError("unknown_service")
                 return None, None   # already off
             item = document["service"].pop(index)
@@ -171,10 +170,10 @@ class OfficeEditor:
         async def before_load(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
             if on:
                 return []
-            waiting = (await _waiting(conn, setup, now)).get(code, 0)
+            waiting = (await waiting_per_service(conn, setup, now)).get(code, 0)
             if waiting and not confirm:
                 raise DomainError("service_has_waiting", service=code, waiting=waiting)
-            return await _cancel_waiting(conn, setup, code, now) if waiting else []
+            return await cancel_waiting(conn, setup, code, now) if waiting else []
 
         action = "service.switch_on" if on else "service.switch_off"
         await self._edit(setup, actor, action, code, apply, before_load=before_load,
@@ -198,8 +197,8 @@ class OfficeEditor:
     async def update_window(self, setup: OfficeSetup, actor: str, number: str,
                             changes: dict[str, Any]) -> dict[str, Any]:
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["window"] if _find(document["window"], "number", number) is not None else off["window"]
-            index = _find(items, "number", number)
+            items = document["window"] if find_item(document["window"], "number", number) is not None else off["window"]
+            index = find_item(items, "number", number)
             if index is None:
                 raise DomainError("unknown_window", window=number)
             before = copy.deepcopy(items[index])
@@ -214,9 +213,9 @@ class OfficeEditor:
         it) or on again. Refused (`window_in_use`) while a visitor is called to it or served there."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
             source, target = (off["window"], document["window"]) if on else (document["window"], off["window"])
-            index = _find(source, "number", number)
+            index = find_item(source, "number", number)
             if index is None:
-                if _find(target, "number", number) is None:
+                if find_item(target, "number", number) is None:
                     raise DomainError("unknown_window", window=number)
                 return None, None
             item = source.pop(index)
@@ -229,7 +228,7 @@ class OfficeEditor:
 
         async def before_load(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
             if not on:
-                if number in await _at_windows(conn, setup.id, now, tickets_only=True):
+                if number in await at_windows(conn, setup.id, now, tickets_only=True):
                     raise DomainError("window_in_use", window=number)
                 windows = Window.__table__   # a clerk who sat there (with no visitor) leaves it
                 await conn.execute(sa.update(windows).where(windows.c.office_id == setup.id, windows.c.number == number)
@@ -257,8 +256,8 @@ class OfficeEditor:
     async def update_priority(self, setup: OfficeSetup, actor: str, code: str,
                               changes: dict[str, Any]) -> dict[str, Any]:
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["priority"] if _find(document["priority"], "code", code) is not None else off["priority"]
-            index = _find(items, "code", code)
+            items = document["priority"] if find_item(document["priority"], "code", code) is not None else off["priority"]
+            index = find_item(items, "code", code)
             if index is None:
                 raise DomainError("unknown_priority")
             before = copy.deepcopy(items[index])
@@ -272,9 +271,9 @@ class OfficeEditor:
         """Switch a priority category off (kiosks no longer offer it; tickets that have it keep it) or on."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
             source, target = (off["priority"], document["priority"]) if on else (document["priority"], off["priority"])
-            index = _find(source, "code", code)
+            index = find_item(source, "code", code)
             if index is None:
-                if _find(target, "code", code) is None:
+                if find_item(target, "code", code) is None:
                     raise DomainError("unknown_priority")
                 return None, None
             item = source.pop(index)
@@ -292,8 +291,8 @@ class OfficeEditor:
         a kind given replaces its lines (`{}` clears them)."""
         now = self.clock.now()
         async with self.locks.write_transaction() as conn:
-            await _lock_office(conn, setup.id)
-            before = await _stored_notices(conn, setup.id)
+            await lock_office(conn, setup.id)
+            before = await stored_notices(conn, setup.id)
             after = clean_notices({**before, **changes})
             if after == before:
                 return after
@@ -321,11 +320,11 @@ class OfficeEditor:
         record the change and the live event, all in one transaction; then tell every process."""
         now = self.clock.now()
         async with self.locks.write_transaction() as conn:
-            await _lock_office(conn, setup.id)
+            await lock_office(conn, setup.id)
             document = await office_document(conn, setup.code)
             off = await switched_off(conn, setup.code)
             if windows_of:   # the windows that served a service when it was switched off
-                off["windows_of"] = {windows_of: await _windows_when_switched_off(conn, setup.id, windows_of)}
+                off["windows_of"] = {windows_of: await windows_when_switched_off(conn, setup.id, windows_of)}
             old = copy.deepcopy(document)
             before, after = apply(document, off)
             if document == old:
@@ -337,7 +336,7 @@ class OfficeEditor:
                 await flag_closed_days(conn, await read_setup(conn, setup.code), now)
             await record_change(conn, office_id=setup.id, actor=actor, action=action, target=target,
                                 before=before, after=after, now=now)
-            notices = await _stored_notices(conn, setup.id)
+            notices = await stored_notices(conn, setup.id)
             events += await record(conn, setup, [_setup_event("setup", setup, notices)], now)
         await self._announce(setup, events)
         return after
@@ -382,172 +381,9 @@ async def load_with_audit(conn: AsyncConnection, spec: OfficeSpec, *, now: datet
     return office_id
 
 
-# --- the document's parts as the back office shows them, and edits applied to them ------------------
-
-def _ranges(value: Any) -> list[str]:
-    """"08:00-12:00, 13:00-15:00" (the file's way) as ["08:00-12:00", "13:00-15:00"]."""
-    return [part.strip() for part in str(value).split(",") if part.strip()]
-
-
-def _joined(value: Any) -> Any:
-    """A list of ranges in the file's words (one text); anything else as it is, for the parser to judge."""
-    if isinstance(value, list):
-        return ", ".join(str(part) for part in value)
-    return value
-
-
-def office_view(head: dict[str, Any]) -> dict[str, Any]:
-    view = {key: copy.deepcopy(value) for key, value in head.items()}
-    view.setdefault("ticket_footer", {})
-    view.setdefault("booking", {})
-    return view
-
-
-def service_view(item: dict[str, Any], active: bool, waiting: int) -> dict[str, Any]:
-    view: dict[str, Any] = {key: copy.deepcopy(item.get(key)) for key in SERVICE_KEYS}
-    view["hours"] = {day: _ranges(ranges) for day, ranges in (item.get("hours") or {}).items()}
-    booking = item.get("booking")
-    if booking:
-        booking = copy.deepcopy(booking)
-        booking["days"] = {day: _ranges(ranges) for day, ranges in (booking.get("days") or {}).items()}
-    view["booking"] = booking or None
-    view["active"] = active
-    view["waiting"] = waiting
-    return view
-
-
-def service_item(item: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A service of the document with `changes` (the back office's shape) applied."""
-    item = copy.deepcopy(item)
-    for key, value in changes.items():
-        if key not in SERVICE_EDITABLE and not (key == "code" and "code" not in item):
-            continue
-        if key == "hours" and isinstance(value, dict):
-            value = {day: _joined(ranges) for day, ranges in value.items() if ranges not in ("", [], None)}
-        elif key == "booking" and isinstance(value, dict):
-            value = copy.deepcopy(value)
-            if isinstance(value.get("days"), dict):
-                value["days"] = {day: _joined(ranges) for day, ranges in value["days"].items()}
-        if value is None or (key in ("hours", "booking") and value == {}):
-            item.pop(key, None)
-        else:
-            item[key] = copy.deepcopy(value)
-    return item
-
-
-def window_view(item: dict[str, Any], active: bool, at_window: dict[str, Any]) -> dict[str, Any]:
-    return {"number": item["number"], "name": item.get("name", ""), "services": list(item.get("services", [])),
-            "active": active, "clerk": at_window.get("clerk"), "ticket": at_window.get("ticket")}
-
-
-def window_item(item: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    item = copy.deepcopy(item)
-    for key in ("number", "name", "services"):
-        if key in changes and (key != "number" or "number" not in item):
-            item[key] = copy.deepcopy(changes[key]) if changes[key] is not None else ([] if key == "services" else "")
-    if not item.get("name"):
-        item.pop("name", None)
-    return item
-
-
-def priority_item(item: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    item = copy.deepcopy(item)
-    for key in ("code", "mark", "names"):
-        if key in changes and changes[key] is not None and (key != "code" or "code" not in item):
-            item[key] = copy.deepcopy(changes[key])
-    return item
-
-
-def _find(items: list[dict[str, Any]], key: str, value: str) -> int | None:
-    for index, item in enumerate(items):
-        if str(item.get(key)) == value:
-            return index
-    return None
-
-
-def _position(orders: dict[str, int], services: list[dict[str, Any]], code: str) -> int:
-    """Where a service switched on again goes: its old place among the others."""
-    mine = orders.get(code, len(orders))
-    return sum(1 for item in services if orders.get(item["code"], 0) < mine)
-
-
 def _setup_event(kind: str, setup: OfficeSetup, notices: dict[str, Any]) -> dict[str, Any]:
     return {"ticket_id": None, "kind": kind, "service_id": None,
             "detail": {"text": ticker_text(notices, setup.default_language, setup.default_language),
                        "tickers": notices.get("ticker", {}), "kiosk": notices.get("kiosk", {})}}
 
-
-async def _lock_office(conn: AsyncConnection, office_id: int) -> None:
-    """One edit of an office at a time (PostgreSQL: the office's row; SQLite has one writer anyway):
-    each reads the set-up the previous one left."""
-    offices = Office.__table__
-    await conn.execute(sa.select(offices.c.id).where(offices.c.id == office_id).with_for_update())
-
-
-async def _stored_notices(conn: AsyncConnection, office_id: int) -> dict[str, dict[str, str]]:
-    offices = Office.__table__
-    raw = (await conn.execute(sa.select(offices.c.notices).where(offices.c.id == office_id))).scalar()
-    if isinstance(raw, str):
-        raw = json.loads(raw or "{}")
-    return clean_notices(raw or {})
-
-
-async def _waiting(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> dict[str, int]:
-    """People waiting today per service code (switched-off services too)."""
-    tickets, services = Ticket.__table__, Service.__table__
-    rows = await conn.execute(
-        sa.select(services.c.code, sa.func.count()).join(tickets, tickets.c.service_id == services.c.id)
-        .where(tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
-               tickets.c.status == "waiting").group_by(services.c.code))
-    return {code: int(count) for code, count in rows.all()}
-
-
-async def _cancel_waiting(conn: AsyncConnection, setup: OfficeSetup, code: str,
-                          now: datetime) -> list[dict[str, Any]]:
-    """Cancel today's waiting tickets of a service being switched off; their events to publish."""
-    tickets, services = Ticket.__table__, Service.__table__
-    service_id = (await conn.execute(sa.select(services.c.id).where(services.c.office_id == setup.id,
-                                                                    services.c.code == code))).scalar_one()
-    waiting = (await conn.execute(sa.select(tickets.c.id).where(
-        tickets.c.office_id == setup.id, tickets.c.office_day == office_day(setup, now),
-        tickets.c.service_id == service_id, tickets.c.status == "waiting"))).scalars().all()
-    rows = []
-    for ticket_id in waiting:
-        moved = await transition_row(conn, ticket_id, "cancel", now)
-        rows.append({"ticket_id": ticket_id, "kind": "cancelled", "service_id": service_id,
-                     "detail": {"number": moved["number"], "reason": "service_switched_off"}})
-    return await record(conn, setup, rows, now)
-
-
-async def _at_windows(conn: AsyncConnection, office_id: int, now: datetime,
-                      tickets_only: bool = False) -> dict[str, dict[str, Any]]:
-    """Window number -> the clerk holding it now (user name) and the ticket called or served there."""
-    windows, tickets = Window.__table__, Ticket.__table__
-    found: dict[str, dict[str, Any]] = {}
-    rows = await conn.execute(
-        sa.select(windows.c.number, tickets.c.id, tickets.c.number.label("ticket"), tickets.c.status)
-        .join(tickets, tickets.c.window_id == windows.c.id)
-        .where(windows.c.office_id == office_id, tickets.c.status.in_(AT_WINDOW)))
-    for number, ticket_id, ticket, status in rows.all():
-        found.setdefault(number, {})["ticket"] = {"id": ticket_id, "number": ticket, "status": status}
-    if tickets_only:
-        return found
-    users, sessions, tokens = User.__table__, StaffSession.__table__, StaffToken.__table__
-    for link in (sessions.c.id, tokens.c.token_hash):
-        holders = await conn.execute(
-            sa.select(windows.c.number, users.c.username)
-            .join(link.table, link == windows.c.clerk_session_id)
-            .join(users, users.c.id == link.table.c.user_id)
-            .where(windows.c.office_id == office_id, windows.c.held_until > now))
-        for number, username in holders.all():
-            found.setdefault(number, {})["clerk"] = username
-    return found
-
-
-async def _windows_when_switched_off(conn: AsyncConnection, office_id: int, code: str) -> list[str]:
-    changes = await read_changes(conn, office_id, action="service.switch_off", limit=50)
-    for change in changes:
-        if change.target == code and isinstance(change.before, dict):
-            return [str(number) for number in change.before.get("windows", [])]
-    return []
 
