@@ -214,6 +214,10 @@
     if (walkIn.length !== buttons.size || walkIn.some((service) => !buttons.has(service.code))) {
       state.stale = true;
     }
+    for (const service of walkIn) {   // renamed in the back office: the page shows the new name after a reload
+      const name = buttons.has(service.code) && buttons.get(service.code).querySelector(".service-name");
+      if (name && service.name && name.textContent.trim() !== service.name) state.stale = true;
+    }
     for (const service of walkIn) {
       const button = buttons.get(service.code);
       if (!button) continue;
@@ -259,7 +263,7 @@
 
   // ---- the back office's changes, live (/ws/kiosk) ------------------------------------------
 
-  function showNotice(lines) {
+  function showOfficeMessage(lines) {
     const line = (lines && (lines[config.lang] || lines[config.home_lang])) || "";
     const element = byId("kiosk-notice");
     setText(element, line);
@@ -269,10 +273,23 @@
   /** The office's set-up or its message changed: show the message, read the services again at once,
    * and if the buttons themselves changed, reload as soon as nobody is using the kiosk. */
   async function setUpChanged(message) {
-    showNotice(message.kiosk);
+    showOfficeMessage(message.kiosk);
     await refreshServices();
-    if (state.stale && state.screen === "start" && !state.busy && !notice.open
-        && Date.now() - state.lastActivity > SETUP_QUIET_MS) goHome();
+    reloadWhenQuiet();
+  }
+
+  let quietTimer = 0;
+  /** The buttons changed: reload on the start screen once nobody has touched the kiosk for a moment
+   * (never under a visitor's finger); until then look again every second. */
+  function reloadWhenQuiet() {
+    window.clearTimeout(quietTimer);
+    if (!state.stale) return;
+    if (state.screen === "start" && !state.busy && !notice.open && !state.priority
+        && Date.now() - state.lastActivity > SETUP_QUIET_MS) {
+      goHome();
+      return;
+    }
+    quietTimer = window.setTimeout(reloadWhenQuiet, 1000);
   }
 
   let liveDelay = LIVE_RETRY_FIRST_MS;
@@ -291,7 +308,7 @@
       liveDelay = LIVE_RETRY_FIRST_MS;
       if (first) {
         first = false;
-        showNotice(message.kiosk); // what it is now; a reconnect may have missed a change
+        showOfficeMessage(message.kiosk); // what it is now; a reconnect may have missed a change
         refreshServices();
         return;
       }
