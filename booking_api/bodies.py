@@ -150,9 +150,30 @@ def check_body(body: dict[str, Any], schema: dict[str, Any]) -> None:
         named = ", ".join(f"“{name[:MAX_NAMED_FIELD]}”" for name in unknown[:3])
         raise DomainError("unknown_field", names=named + (", …" if len(unknown) > 3 else ""))
     for name in sorted(body):
-        expected = json_types(properties[name])
-        if not any(_is(body[name], kind) for kind in expected):
-            raise DomainError("wrong_type", field=name, expected=expected)
+        _check_value(body[name], properties[name], name)
+
+
+def _check_value(value: Any, schema: dict[str, Any], field: str) -> None:
+    """`wrong_type` unless `value` has a JSON type `schema` allows; inside a closed object (one that
+    lists its keys, `additionalProperties: false`) each listed key's value too, and each item of a
+    list of plain values. Keys such an object does not list are left to the handler (the office
+    file's own check names them with their path)."""
+    expected = json_types(schema)
+    if not any(_is(value, kind) for kind in expected):
+        raise DomainError("wrong_type", field=field[:MAX_NAMED_FIELD * 2], expected=expected)
+    options = schema.get("anyOf", [schema])
+    if isinstance(value, dict):
+        inner = next((option for option in options if option.get("type") == "object"), {})
+        if inner.get("additionalProperties") is False:
+            for name, item in value.items():
+                if name in inner.get("properties", {}):
+                    _check_value(item, inner["properties"][name], f"{field}.{name}")
+    elif isinstance(value, list):
+        inner = next((option for option in options if option.get("type") == "array"), {})
+        items = inner.get("items", {})
+        if "type" in items and "properties" not in items:
+            for index, item in enumerate(value):
+                _check_value(item, items, f"{field}[{index}]")
 
 
 def json_types(schema: dict[str, Any]) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ LANGUAGES = ("pl", "en", "uk", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
+MAX_NUMBER = 1_000_000
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 # Every key the office file takes, table by table (docs/office-config.md documents each, a test
@@ -325,6 +326,8 @@ def _number(item: dict[str, Any], key: str, where: str, default: float) -> float
     value = item.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise OfficeFileError(_("{field}: expected a number >= 0, got {value}"), f"{where}.{key}", value=repr(value))
+    if value > MAX_NUMBER:   # no count, limit or minutes of an office comes near; the database's columns hold it
+        raise OfficeFileError(_("{field}: at most {most}"), f"{where}.{key}", most=MAX_NUMBER)
     return float(value)
 
 
