@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -263,3 +264,21 @@ async def test_notices_reach_the_board_and_the_kiosk_live(office_factory: Any) -
 async def _document(office: Any) -> dict[str, Any]:
     async with office.okienko.db.engine.begin() as conn:
         return await office_document(conn, "demo")
+
+
+async def test_a_signed_in_manager_changes_with_the_console_s_csrf_token(office_factory: Any) -> None:
+    """The back office's screen signs in as the console does (cookie); a change needs X-CSRF-Token."""
+    office = await office_factory(TUESDAY)
+    async with office.okienko.db.engine.begin() as conn:
+        await add_user(conn, "ewa", "manager", "correct horse battery", "demo")
+    signed_in = await office.client.post("/console/login", data={"username": "ewa", "password": "correct horse battery"})
+    assert signed_in.status_code in (302, 303), signed_in.text
+    page = await office.client.get("/console/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert (await office.client.get(f"{ADMIN}/notices")).status_code == 200
+    refused = await office.client.put(f"{ADMIN}/notices", json={"kiosk": {"pl": "x"}})
+    assert (refused.status_code, refused.json()["error"]) == (403, "csrf_failed")
+    done = await office.client.put(f"{ADMIN}/notices", json={"kiosk": {"pl": "x"}}, headers={"X-CSRF-Token": token})
+    assert done.status_code == 200
+    log = (await office.client.get(f"{ADMIN}/audit")).json()["changes"]
+    assert [(c["actor"], c["action"]) for c in log] == [("ewa", "notices.update")]
