@@ -72,6 +72,20 @@ CALL = closed_object({"number": {"type": "string", "description": "a ticket wait
 PAUSE = closed_object({"paused": {"type": "boolean"}}, ("paused",))
 TICKER = closed_object({"text": {"type": "string", "maxLength": 500}}, ("text",))
 
+# The back office's bodies: today, devices, staff.
+HAND = closed_object({"window": {"type": "string", "description": "the window to call the ticket to",
+                                 "example": "2"}}, ("window",))
+DEVICE_NAME = {"type": "string", "maxLength": 100, "description": "1-100 letters, digits, spaces, . - _",
+               "example": "hall-north"}
+NEW_DEVICE = closed_object({"kind": {"type": "string", "enum": ["kiosk", "board"]}, "name": DEVICE_NAME},
+                           ("kind", "name"))
+RENAME_DEVICE = closed_object({"name": DEVICE_NAME}, ("name",))
+ROLE = {"type": "string", "enum": ["clerk", "operator", "manager", "admin"],
+        "description": "only an administrator gives the role admin"}
+NEW_USER = closed_object({"username": {"type": "string", "maxLength": 100, "example": "anna.nowak"}, "role": ROLE},
+                         ("username", "role"))
+USER_ROLE = closed_object({"role": ROLE}, ("role",))
+
 # The public's bodies: booking, the waiting list, draws.
 ONE_TIME_CODE = closed_object({"code": {"anyOf": [STR, {"type": "integer"}], "example": "123456",
                                         "description": "the code sent by email (text or a number)"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from okienko.staff.auth import Authenticator
+from okienko.staff.devices import DeviceAdmin, Heartbeats
+from okienko.staff.management import StaffAdmin
 from okienko.notify.booking_mail import Notifier
 from okienko.hall.check_ins import KioskCheckIn
 from okienko.clock import Clock, SystemClock
@@ -44,6 +46,9 @@ class Okienko:
     booking: OnlineBooking
     check_ins: KioskCheckIn
     links: PublicLinks
+    heartbeats: Heartbeats
+    devices: DeviceAdmin
+    staff: StaffAdmin
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -70,7 +75,8 @@ class Okienko:
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
         live.on_hint(offices.receive)         # "office loaded" from `okienko office load`
-        auth = Authenticator(db)
+        heartbeats = Heartbeats(locks, clock)
+        auth = Authenticator(db, on_device=heartbeats.beat)
         live.on_hint(auth.receive)            # a token taken away by `okienko device revoke`, `user disable`
         printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
@@ -79,5 +85,7 @@ class Okienko:
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
-            outbox=outbox, booking=booking, check_ins=check_ins, links=links,
+            outbox=outbox, booking=booking, check_ins=check_ins, links=links, heartbeats=heartbeats,
+            devices=DeviceAdmin(locks, clock, live.send_hint),
+            staff=StaffAdmin(locks, clock, settings.secret_key, live.send_hint),
         )
