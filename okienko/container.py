@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from okienko.staff.auth import Authenticator
+from okienko.staff.auth import Authenticator, credentials_changed_hint
 from okienko.staff.devices import DeviceAdmin, Heartbeats
 from okienko.staff.management import StaffAdmin
 from okienko.notify.booking_mail import Notifier
@@ -78,6 +78,11 @@ class Okienko:
         heartbeats = Heartbeats(locks, clock)
         auth = Authenticator(db, on_device=heartbeats.beat)
         live.on_hint(auth.receive)            # a token taken away by `okienko device revoke`, `user disable`
+
+        async def credentials_changed() -> None:
+            auth.forget()   # this process at once; the others when the hint reaches them
+            await live.send_hint(credentials_changed_hint())
+
         printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
@@ -86,6 +91,6 @@ class Okienko:
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
             outbox=outbox, booking=booking, check_ins=check_ins, links=links, heartbeats=heartbeats,
-            devices=DeviceAdmin(locks, clock, live.send_hint),
-            staff=StaffAdmin(locks, clock, settings.secret_key, live.send_hint),
+            devices=DeviceAdmin(locks, clock, credentials_changed),
+            staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
         )

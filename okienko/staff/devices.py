@@ -28,7 +28,7 @@ from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.office.audit import record_change
-from okienko.staff.auth import DEVICE_KINDS, credentials_changed_hint, StaffRefusal, issue_device_token, revoke_device
+from okienko.staff.auth import DEVICE_KINDS, StaffRefusal, issue_device_token, revoke_device
 from okienko.staff.roles import Actor
 from okienko.storage.locking import Locks
 from okienko.storage.models import Device, Office
@@ -39,7 +39,8 @@ MAX_NAME_LENGTH = 100
 KIND_REQUIRED = _("the field “kind” must be “kiosk” or “board”")
 log = logging.getLogger("okienko.devices")
 
-SendHint = Callable[[str], Awaitable[None]]
+# Tells every server process (this one at once) that a token was taken away (container.py).
+Announce = Callable[[], Awaitable[None]]
 
 
 def is_silent(last_seen: datetime | None, now: datetime) -> bool:
@@ -135,8 +136,8 @@ class DeviceAdmin:
     """The back office's front door for kiosks and boards: each change in one transaction with its
     audit entry; a token taken away is announced to every process after commit."""
 
-    def __init__(self, locks: Locks, clock: Clock, send_hint: SendHint) -> None:
-        self.locks, self.clock, self.send_hint = locks, clock, send_hint
+    def __init__(self, locks: Locks, clock: Clock, credentials_changed: Announce) -> None:
+        self.locks, self.clock, self.credentials_changed = locks, clock, credentials_changed
 
     async def list(self, office_id: int) -> list[DeviceState]:
         async with self.locks.db.read() as conn:
@@ -183,7 +184,7 @@ class DeviceAdmin:
             await self._audit(conn, actor, office_id, "device.revoke", row, {"active": row["token_hash"] is not None},
                               {"active": False})
             row = await self._row(conn, office_id, device_id)
-        await self.send_hint(credentials_changed_hint())
+        await self.credentials_changed()
         return _state(row, self.clock.now())
 
     async def enrol(self, actor: Actor, office_id: int, device_id: int) -> tuple[DeviceState, str]:
@@ -193,7 +194,7 @@ class DeviceAdmin:
             token = await issue_device_token(conn, await _office_code(conn, office_id), row["kind"], row["name"])
             await self._audit(conn, actor, office_id, "device.enrol", row, None, None)
             row = await self._row(conn, office_id, device_id)
-        await self.send_hint(credentials_changed_hint())
+        await self.credentials_changed()
         return _state(row, self.clock.now()), token
 
     @staticmethod

@@ -29,8 +29,8 @@ from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.office.audit import record_change
 from okienko.staff import accounts
-from okienko.staff.auth import add_user, credentials_changed_hint
-from okienko.staff.devices import SendHint
+from okienko.staff.auth import add_user
+from okienko.staff.devices import Announce
 from okienko.staff.roles import ROLES, Actor
 from okienko.storage.locking import Locks
 from okienko.storage.models import Office, User
@@ -54,8 +54,9 @@ def check_role(actor: Actor, role: str) -> None:
 class StaffAdmin:
     """The back office's front door for staff accounts."""
 
-    def __init__(self, locks: Locks, clock: Clock, secret_key: str, send_hint: SendHint) -> None:
-        self.locks, self.clock, self.secret_key, self.send_hint = locks, clock, secret_key, send_hint
+    def __init__(self, locks: Locks, clock: Clock, secret_key: str, credentials_changed: Announce) -> None:
+        self.locks, self.clock, self.secret_key = locks, clock, secret_key
+        self.credentials_changed = credentials_changed
 
     async def list(self, actor: Actor, office_id: int) -> list[accounts.AccountSummary]:
         """The office's accounts (for an administrator, also those of no office)."""
@@ -125,7 +126,7 @@ class StaffAdmin:
                                 before=before or None, after=after, now=self.clock.now())
             summary = await self._summary(conn, username)
         if tell:   # a role or an account taken away: no cached token may answer for it any longer
-            await self.send_hint(credentials_changed_hint())
+            await self.credentials_changed()
         return summary
 
     @staticmethod
