@@ -55,7 +55,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_role": (422, _("There is no role “{role}”: choose one of {roles}.")),
     "admin_only": (403, _("Only an administrator may give the administrator role or change an administrator's account.")),
     "own_account": (409, _("You cannot disable your own account or change your own role: ask another manager or an administrator.")),
-    "password_change_required": (403, _("Choose a new password first: sign in to the console again.")),
+    "password_change_required": (403, _("Choose your own password first: open the clerk console.")),
     "login_failed": (401, _("Wrong user name or password.")),
     "account_locked": (429, _("Too many failed sign-ins. Try again in {minutes} min or ask an administrator.")),
     "csrf_failed": (403, _("This page has expired. Reload it and try again.")),
