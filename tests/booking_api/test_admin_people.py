@@ -208,3 +208,35 @@ async def test_unlock_disable_and_roles_follow_who_may_act_on_whom(office_factor
     assert enabled.json()["user"]["disabled"] is False
     assert [b for _, b, _, _ in await audit(office)] == ["user.add", "user.unlock", "user.role", "user.disable",
                                                          "user.enable"]
+
+
+async def test_a_board_beats_while_its_socket_is_open_and_a_revoke_closes_it(office_factory: Any,
+                                                                            monkeypatch: Any) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from booking_api import live_ws
+    from tests.conftest import serving
+
+    monkeypatch.setattr(live_ws, "BEAT_EVERY", timedelta(seconds=0.1))   # the board is asked again at once
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    added = (await office.client.post("/api/v1/admin/devices", headers=boss,
+                                      json={"kind": "board", "name": "upstairs"})).json()
+    token = added["enrol_url"].split("token=", 1)[1]
+    async with serving(office.app) as url:
+        async with connect(url.replace("http://", "ws://") + "/ws/board",
+                           additional_headers={"Authorization": f"Bearer {token}"}) as socket:
+            assert json.loads(await socket.recv())["type"] == "snapshot"
+            await office.okienko.heartbeats.settled()
+            listed = {d["name"]: d for d in
+                      (await office.client.get("/api/v1/admin/devices", headers=boss)).json()["devices"]}
+            assert listed["upstairs"]["silent"] is False
+            revoked = await office.client.post(f"/api/v1/admin/devices/{added['device']['id']}/revoke", headers=boss)
+            assert revoked.status_code == 200
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
