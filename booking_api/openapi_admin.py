@@ -55,7 +55,9 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
     device = {"type": "object", "properties": {"device": ref("Device")}}
     enrolment = {"type": "object", "properties": {
         "device": ref("Device"), "enrol_url": {"type": "string", "format": "uri", "description": "shown once"},
-        "qr_svg": {"type": "string", "description": "the link as a QR code (SVG)"}}}
+        "qr_svg": {"type": "string", "description": "the link as a QR code (SVG)"},
+        "token": {"type": "string", "description": "the device token itself (a kiosk's print agent signs in with "
+                                                  "it); shown once"}}}
     user = {"type": "object", "properties": {"user": ref("User")}}
     with_password = {"type": "object", "properties": {"user": ref("User"), "temporary_password": {
         "type": "string", "description": "shown once; the user chooses their own at the next sign-in"}}}

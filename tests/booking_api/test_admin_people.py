@@ -39,6 +39,7 @@ async def test_a_new_kiosk_enrols_from_its_link_and_a_revoke_signs_it_out(office
     assert link.startswith("http://") and "/kiosk/enroll?token=" in link
     assert added.json()["qr_svg"].lstrip().startswith("<?xml") and "<svg" in added.json()["qr_svg"]
     token = link.split("token=", 1)[1]
+    assert added.json()["token"] == token
     twice = await office.client.post("/api/v1/admin/devices?lang=en", headers=boss,
                                      json={"kind": "kiosk", "name": "hall-9"})
     assert (twice.status_code, twice.json()["error"]) == (409, "device_exists")
