@@ -185,14 +185,16 @@ async def set_disabled(conn: AsyncConnection, username: str, disabled: bool) -> 
     return await end_sessions(conn, user_id) if disabled else 0
 
 
-async def set_password(conn: AsyncConnection, username: str, password: str, *, must_change: bool = False) -> int:
+async def set_password(conn: AsyncConnection, username: str, password: str, *, must_change: bool = False,
+                       password_hash: str | None = None) -> int:
     """Give the account a new password; every session it had ends. Returns how many. `must_change`:
-    a temporary password, which the user replaces at the next sign-in (console/pages.py)."""
+    a temporary password, which the user replaces at the next sign-in (console/pages.py);
+    `password_hash`: its hash made beforehand (off the event loop, outside the transaction)."""
     check_new_password(password)
     user_id = await _user_id(conn, username)
     users = User.__table__
     await conn.execute(sa.update(users).where(users.c.id == user_id).values(
-        password_hash=hash_password(password), must_change_password=must_change))
+        password_hash=password_hash or hash_password(password), must_change_password=must_change))
     return await end_sessions(conn, user_id)
 
 

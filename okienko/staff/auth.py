@@ -179,7 +179,10 @@ async def issue_device_token(conn: AsyncConnection, office_code: str | None, kin
 
 
 async def add_user(conn: AsyncConnection, username: str, role: str, password: str,
-                   office_code: str | None = None) -> int:
+                   office_code: str | None = None, *, password_hash: str | None = None,
+                   must_change_password: bool = False) -> int:
+    """A new account (`password_hash`: the password's hash made beforehand, off the event loop and
+    outside the transaction; `must_change_password`: a temporary password)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     check_new_password(password)
@@ -188,7 +191,8 @@ async def add_user(conn: AsyncConnection, username: str, role: str, password: st
         raise StaffRefusal(_("user “{user}” exists already"), user=username)
     office_id = await office_id_of(conn, office_code) if office_code else None
     result = await conn.execute(sa.insert(users).values(username=username, role=role, office_id=office_id,
-                                                        password_hash=hash_password(password), disabled=False)
+                                                        password_hash=password_hash or hash_password(password),
+                                                        disabled=False, must_change_password=must_change_password)
                                 .returning(users.c.id))
     return int(result.scalar_one())
 

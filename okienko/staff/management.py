@@ -18,6 +18,7 @@ access away tells every server process at once (auth.CREDENTIALS_CHANGED).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from typing import Any, Awaitable, Callable
@@ -31,6 +32,7 @@ from okienko.office.audit import record_change
 from okienko.staff import accounts
 from okienko.staff.auth import add_user
 from okienko.staff.devices import Announce
+from okienko.staff.passwords import hash_password
 from okienko.staff.roles import ROLES, Actor
 from okienko.storage.locking import Locks
 from okienko.storage.models import Office, User
@@ -72,14 +74,14 @@ class StaffAdmin:
             raise DomainError("invalid_username")
         check_role(actor, role)
         password = temporary_password()
+        hashed = await asyncio.to_thread(hash_password, password)   # argon2: not while holding the writer
         now = self.clock.now()
         users = User.__table__
         async with self.locks.write_transaction() as conn:
             if (await conn.execute(sa.select(users.c.id).where(users.c.username == username))).scalar():
                 raise DomainError("user_exists", user=username)
             home = None if role == "admin" else await _office_code(conn, office_id)
-            await add_user(conn, username, role, password, home)
-            await conn.execute(sa.update(users).where(users.c.username == username).values(must_change_password=True))
+            await add_user(conn, username, role, password, home, password_hash=hashed, must_change_password=True)
             await record_change(conn, office_id=office_id, actor=actor.username, action="user.add", target=username,
                                 before=None, after={"role": role, "office": home}, now=now)
             summary = await self._summary(conn, username)
@@ -103,9 +105,10 @@ class StaffAdmin:
         """A temporary password (shown once); the user's sessions end and the next sign-in asks for a
         new password."""
         password = temporary_password()
+        hashed = await asyncio.to_thread(hash_password, password)
         summary = await self._change(actor, office_id, username, "user.reset_password", {"must_change_password": True},
                                      lambda conn, row: accounts.set_password(conn, username, password,
-                                                                             must_change=True))
+                                                                             must_change=True, password_hash=hashed))
         return summary, password
 
     async def unlock(self, actor: Actor, office_id: int, username: str) -> accounts.AccountSummary:
