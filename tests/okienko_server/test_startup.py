@@ -14,6 +14,8 @@ LOADED_ON_FIRST_USE = {
     "alembic": "a database not yet at the schema's head (okienko migrate, or serve's own check)",
     "argon2": "the first password set or checked",
     "asyncpg": "a PostgreSQL database (its driver loads it)",
+    "sqlalchemy.dialects.postgresql": "a PostgreSQL database (its engine loads the dialect)",
+    "smtplib": "the first email sent through an SMTP server",
     "babel.messages.pofile": "the first message translated into a language (its catalog is read then)",
     "holidays": "the first day checked for a public holiday (a ticket, a listing, or the booking warm-up)",
     "httpx": "the first SMS sent through the gateway",
