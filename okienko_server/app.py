@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                             Unavailable: rendering.busy_answer, SQLAlchemyError: rendering.busy_answer},
     )
     app.state.okienko = okienko
-    app.state.templates = rendering.page_templates(okienko.translator, SCREEN_TEMPLATES)
+    app.state.templates = rendering.PageTemplates(okienko.translator, SCREEN_TEMPLATES)
     app.state.demo_links = demo_links or []
     return app
 

@@ -16,6 +16,7 @@ LOADED_ON_FIRST_USE = {
     "asyncpg": "a PostgreSQL database (its driver loads it)",
     "sqlalchemy.dialects.postgresql": "a PostgreSQL database (its engine loads the dialect)",
     "smtplib": "the first email sent through an SMTP server",
+    "jinja2": "the first page rendered (kiosks and boards reconnecting after a restart call the API first)",
     "babel.messages.pofile": "the first message translated into a language (its catalog is read then)",
     "holidays": "the first day checked for a public holiday (a ticket, a listing, or the booking warm-up)",
     "httpx": "the first SMS sent through the gateway",
