@@ -155,6 +155,11 @@ class OnlineBooking:
         self.hints.freed(service_id)   # recounts this process's listings too (`_recount`)
         self.outbox.wake()
 
+    def places_changed(self, service_id: int) -> None:
+        """After the office changed a service's bookings or hours (okienko/office/days.py, booking/desk.py):
+        its listings are recounted, no process refuses its slots from memory, messages go now."""
+        self._freed(service_id)
+
     def _changed(self, service_id: int) -> None:
         """After a commit that changed bookings of a service: its listings are due for a recount
         and its messages go now."""
