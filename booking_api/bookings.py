@@ -20,6 +20,7 @@ from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
 from okienko.people import folded_name, mask_email
 from okienko.booking.bookings import bookings_of_day
+from okienko.booking.changes import rebook_ahead_days
 
 PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
 _encoded: dict[int, tuple[Any, bytes]] = {}
@@ -59,9 +60,14 @@ async def list_slots(request: Request) -> Response:
         raise field_error(_("the query parameter “service” is required, e.g. ?service=A"))
     setup = await _setup(request)
     service = setup.service(service_code)
+    ahead = 0
+    code, secret = request.query_params.get("booking"), request.query_params.get("secret")
+    if code and secret:   # a booking whose day the office closed sees the days it may move to first
+        booking = await app.booking.find(setup, code, secret)
+        ahead = rebook_ahead_days(setup, booking) if booking["service_id"] == service.id else 0
     listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
                                              _day(request.query_params.get("to"), "to"), language,
-                                             client=client_address(request))
+                                             client=client_address(request), ahead_days=ahead)
     cached = _encoded.get(id(listing))
     if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
         if len(_encoded) > 512:
