@@ -225,9 +225,10 @@ async def test_hours_are_checked_as_the_office_file_checks_them(office_factory: 
              ({"hours": ["09:00-12:00"], "walk_in": False, "booking": False}, "day",
               "day: the hours are for walk_in, booking or both (both are false)")]
     for body, field, message in cases:
-        answer = await office.client.put(f"/api/v1/admin/days/{SATURDAY}", headers=headers, json=body)
+        answer = await office.client.put(f"/api/v1/admin/days/{SATURDAY}?lang=en", headers=headers, json=body)
         assert answer.status_code == 422, answer.text
-        assert answer.json() == {"error": "office_invalid", "message": message, "field": field}
+        assert answer.json() == {"error": "office_invalid", "message": f"The office data is not valid: {message}",
+                                 "field": field}
     closure = await office.client.put("/api/v1/admin/days/2026-12-31", headers=headers, json={"hours": ["09:00-12:00"]})
     assert closure.status_code == 422 and closure.json()["field"] == "hours"
     bad_date = await office.client.put("/api/v1/admin/days/2026-13-01", headers=headers, json={"hours": []})
