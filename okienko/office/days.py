@@ -37,7 +37,7 @@ from okienko.office.directory import (DayRule, OfficeDirectory, OfficeSetup, wit
                                       read_setup)
 from okienko.office.hours import holiday_name, office_day
 from okienko.storage.db import Database
-from okienko.storage.locking import Locks
+from okienko.storage.locking import Locks, take_numbers
 from okienko.storage.models import Booking
 
 MAX_LISTED_DAYS = 400
@@ -169,6 +169,8 @@ class OfficeDays:
         now = self.clock.now()
         ids = {service.code: service.id for service in setup.services}
         async with self.locks.write_transaction() as conn:
+            # One change of a date at a time (two managers saving it at once: one after the other).
+            await take_numbers(conn, {f"day:{setup.id}:{day.isoformat()}": 1})
             before = (await read_setup(conn, setup.code)).day_rules.get(day)
             await write_days(conn, setup.id, [] if spec is None else [spec], ids, only=day)
             changed = await read_setup(conn, setup.code)

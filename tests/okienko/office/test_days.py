@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from okienko.i18n import Translator
 from okienko.staff.auth import add_user, issue_staff_token
-from okienko.storage.models import AuditEntry, Booking, OutboxMessage
+from okienko.storage.models import AuditEntry, Booking, DayHours, OutboxMessage
 from tests.conftest import Office, free_port, warsaw
 from tests.okienko.booking.test_bookings import PERSON, TUESDAY, book, mails, text_of
 from tests.okienko.notify.test_outbox import Inbox
@@ -233,3 +235,23 @@ async def test_hours_are_checked_as_the_office_file_checks_them(office_factory: 
     assert closure.status_code == 422 and closure.json()["field"] == "hours"
     bad_date = await office.client.put("/api/v1/admin/days/2026-13-01", headers=headers, json={"hours": []})
     assert bad_date.status_code == 400 and bad_date.json()["error"] == "malformed_request"
+
+
+async def test_opening_a_public_holiday_is_the_managers_choice_and_two_saves_at_once_both_land(
+        office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    headers = await manager(office)
+    assert (await slot_days(office, "2026-12-23", "2026-12-24"))["2026-12-24"] == []   # Wigilia: closed
+    first, second = await asyncio.gather(
+        office.client.put("/api/v1/admin/days/2026-12-24", headers=headers, json={"hours": ["08:00-09:00"]}),
+        office.client.put("/api/v1/admin/days/2026-12-24", headers=headers, json={"hours": ["08:00-10:00"]}))
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    days = (await office.client.get("/api/v1/admin/days", headers=headers,
+                                    params={"from": "2026-12-24", "to": "2026-12-24"})).json()["days"]
+    assert len(days) == 1 and days[0]["kind"] == "hours" and days[0]["own"] is True
+    assert (await slot_days(office, "2026-12-24", "2026-12-24"))["2026-12-24"][0] == "08:00"
+    async with office.okienko.db.read() as conn:
+        table = DayHours.__table__
+        rows = (await conn.execute(sa.select(sa.func.count()).select_from(table)
+                                   .where(table.c.day == date(2026, 12, 24)))).scalar_one()
+    assert rows == 1
