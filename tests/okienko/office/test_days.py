@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from okienko.i18n import Translator
 from okienko.staff.auth import add_user, issue_staff_token
-from okienko.storage.models import AuditEntry, Booking, DayHours, OutboxMessage
-from tests.conftest import Office, free_port, warsaw
+from okienko.storage.models import AuditEntry, Booking, DayHours, Office as OfficeRow, OutboxMessage
+from tests.conftest import Office, free_port, serving, warsaw
 from tests.okienko.booking.test_bookings import PERSON, TUESDAY, book, mails, text_of
 from tests.okienko.notify.test_outbox import Inbox
 
@@ -255,3 +259,33 @@ async def test_opening_a_public_holiday_is_the_managers_choice_and_two_saves_at_
         rows = (await conn.execute(sa.select(sa.func.count()).select_from(table)
                                    .where(table.c.day == date(2026, 12, 24)))).scalar_one()
     assert rows == 1
+
+
+async def test_where_the_office_sends_sms_the_person_also_gets_one_without_the_link(office_factory: Any) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def gateway(request: Request) -> JSONResponse:
+        received.append(await request.json())
+        return JSONResponse({"queued": True})
+
+    async with serving(Starlette(routes=[Route("/send", gateway, methods=["POST"])])) as url:
+        office = await office_factory(TUESDAY, sms_gateway_url=f"{url}/send", sms_gateway_token="sms-token")
+        async with office.okienko.db.engine.begin() as conn:
+            table = OfficeRow.__table__
+            policy = (await conn.execute(sa.select(table.c.booking_policy))).scalar_one()
+            await conn.execute(sa.update(table).values(booking_policy={**policy, "sms": True}))
+        office.okienko.offices.invalidate()
+        iryna = await book(office, start=f"{THURSDAY}T10:00:00+01:00", person=UKRAINIAN, language="uk")
+        await office.okienko.outbox.deliver_due()
+        received.clear()
+        headers = await manager(office)
+        preview = await office.client.post(f"/api/v1/admin/days/{THURSDAY}/preview", headers=headers,
+                                           json={"hours": []})
+        assert preview.json()["affected"][0]["contact"] == "email+sms"
+        await set_day(office, headers, THURSDAY, hours=[])
+        assert await office.okienko.outbox.deliver_due() == 2
+    assert len(received) == 1 and received[0]["to"] == "+48600111222"
+    expected = Translator().gettext("uk", "{office}: your visit {when} cannot take place. Choose another time: "
+                                          "see your email.")
+    assert received[0]["text"].startswith(expected.split("{when}")[0].format(office="DEMO"))
+    assert "secret" not in received[0]["text"] and iryna["code"] not in received[0]["text"]
