@@ -41,8 +41,9 @@ def name_matches(name: str, searched: str) -> bool:
 
 
 def search(setup: OfficeSetup, rows: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
-    """The bookings `query` finds: a start time (`9:40`, `09:40`: the slot's local time), a booking
-    code (its first characters, spaces and dashes ignored) or a name (`name_matches`)."""
+    """The bookings `query` finds: a start time (`9:40`, `09:40`: the slot's local time), else those
+    whose booking code starts with it (three characters at least, spaces and dashes ignored) or whose
+    name it matches (`name_matches`)."""
     query = query.strip()
     if not query:
         return rows
@@ -51,9 +52,9 @@ def search(setup: OfficeSetup, rows: list[dict[str, Any]], query: str) -> list[d
         wanted = (int(moment.group(1)), int(moment.group(2)))
         return [row for row in rows if (lambda local: (local.hour, local.minute))(
             row["starts_at"].astimezone(setup.timezone)) == wanted]
-    code = normalise_code(query)
-    by_code = [row for row in rows if code and row["code"].startswith(code)] if len(code) >= 3 else []
-    return by_code or [row for row in rows if name_matches(row["person_name"], query)]
+    code = normalise_code(query) if len(normalise_code(query)) >= 3 else None
+    return [row for row in rows if (code and row["code"].startswith(code))
+            or name_matches(row["person_name"], query)]
 
 
 class OfficeBookings:
