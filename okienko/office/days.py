@@ -140,9 +140,6 @@ class OfficeDays:
         changed = with_rule(setup, day, rule_of(check_day(setup, day, body)))
         return await self._affected(changed, day)
 
-    async def preview_removal(self, setup: OfficeSetup, day: date) -> list[Affected]:
-        return await self._affected(with_rule(setup, day, None), day)
-
     async def _affected(self, changed: OfficeSetup, day: date) -> list[Affected]:
         async with self.db.read() as conn:
             rows = await cut_off_bookings(conn, changed, self.clock.now(), day)
