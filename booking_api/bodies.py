@@ -99,6 +99,21 @@ DRAW_ENTRY = closed_object({**PERSON_PROPERTIES, "preferences": {
     "description": "up to three time ranges, the preferred first; none or null: any time that day"}}, PERSON_REQUIRED)
 DRAW_RECEIPT = closed_object({"receipt": STR, "language": LANGUAGE}, ("receipt",))
 
+# The back office's bodies (/api/v1/admin/, docs/api.md): days and bookings.
+DAY_HOURS = closed_object({
+    "hours": {"type": "array", "items": {"type": "string", "example": "08:00-12:00"}, "maxItems": 12,
+              "description": "the date's own hours, HH:MM-HH:MM each; [] closes the date"},
+    "services": {"type": "array", "items": STR, "nullable": True, "maxItems": 100,
+                 "description": "the services the hours are for; null or left out: every service"},
+    "walk_in": {"type": "boolean", "description": "the hours are for walk-in tickets (default true)"},
+    "booking": {"type": "boolean", "description": "the hours are for booked slots (default true)"},
+    "reason": {"type": "string", "maxLength": 200, "description": "shown to staff, e.g. “staff training”"},
+    "language": LANGUAGE}, ("hours",))
+ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
+                                         "description": "kept in the audit log (not sent to the visitor)"},
+                              "language": LANGUAGE})
+ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
+
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "array": (list,),
                                             "object": (dict,), "integer": (int,), "number": (int, float)}
 

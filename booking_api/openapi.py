@@ -10,6 +10,7 @@ from typing import Any
 
 from okienko import __version__
 from booking_api import openapi_admin
+from booking_api import openapi_admin_days
 from booking_api import openapi_booking
 from booking_api import openapi_draws
 from booking_api import bodies
@@ -64,7 +65,8 @@ SCHEMAS: dict[str, Any] = {
         "error": {"type": "string", "enum": sorted(ERRORS)},
         "message": {"type": "string", "description": "in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "invalid_details: what is wrong with each form field"}}},
+                   "description": "invalid_details: what is wrong with each form field"},
+        "field": {"type": "string", "description": "office_invalid: the path of the value at fault"}}},
     "Service": {"type": "object", "properties": {
         "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
         "names": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -144,7 +146,7 @@ def _document() -> dict[str, Any]:
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
-                                              **openapi_admin.SCHEMAS}, "securitySchemes": {
+                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -247,6 +249,7 @@ def _document() -> dict[str, Any]:
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

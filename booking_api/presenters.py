@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from okienko.booking.changes import cancel_deadline, change_deadline
+from okienko.booking.changes import can_cancel, can_change, cancel_deadline, change_deadline
 from okienko.errors import DomainError
 from okienko.hall.call_order import Place
 from okienko.hall.calling import Desk, can_mark_no_show
@@ -213,3 +213,35 @@ def account_json(account: AccountSummary) -> dict[str, Any]:
     return {"username": account.username, "role": account.role, "office": account.office,
             "disabled": account.disabled, "locked": account.locked,
             "must_change_password": account.must_change_password}
+# --- the back office (/api/v1/admin/): staff of the office see the person's name and contact ---------
+def affected_json(setup: OfficeSetup, booking: dict[str, Any], contact: str, language: str) -> dict[str, Any]:
+    """A booking a change of hours cuts off, and how its person is told."""
+    service = setup.service_by_id(booking["service_id"])
+    return {"code": booking["code"], "service": service.code, "service_name": service.name(language),
+            "starts_at": _iso(booking["starts_at"], setup), "name": booking["person_name"],
+            "language": booking["language"], "contact": contact}
+
+
+def admin_booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str,
+                       now: datetime | None = None) -> dict[str, Any]:
+    """A booking as the back office lists it; with `now`, in full: its contact, times and what may be
+    done with it at `now`."""
+    service = setup.service_by_id(booking["service_id"])
+    shown = {"code": booking["code"], "service": service.code, "service_name": service.name(language),
+             "starts_at": _iso(booking["starts_at"], setup), "status": booking["status"],
+             "name": booking["person_name"], "language": booking["language"], "flag": booking["flag"]}
+    if now is not None:
+        shown.update({
+            "ends_at": _iso(booking["ends_at"], setup), "email": booking["email"], "phone": booking["phone"],
+            "birth_date": booking["birth_date"].isoformat() if booking["birth_date"] else None,
+            "document": booking["document_masked"], "sequence": booking["sequence"],
+            "created_at": _iso(booking["created_at"], setup), "confirmed_at": _iso(booking["confirmed_at"], setup),
+            "ended_at": _iso(booking["ended_at"], setup),
+            "can_cancel": can_cancel(booking, now), "can_move": booking["status"] == "confirmed",
+            "visitor_may_move": can_change(setup, booking, now)})
+    return shown
+
+
+def booking_event_json(setup: OfficeSetup, event: dict[str, Any]) -> dict[str, Any]:
+    """One fact of a booking's history (booking_events)."""
+    return {"kind": event["kind"], "at": _iso(event["at"], setup), "detail": event["detail"] or {}}

@@ -18,7 +18,9 @@ from okienko.live import LiveHub, broker_for
 from okienko.i18n import Translator
 from okienko.storage.locking import Locks
 from okienko.office.directory import OfficeDirectory
+from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
+from okienko.office.days import OfficeDays
 from okienko.notify.outbox import OutboxSender
 from okienko.hall.print_agents import AgentHub
 from okienko.hall.printing import PrintService
@@ -49,6 +51,8 @@ class Okienko:
     heartbeats: Heartbeats
     devices: DeviceAdmin
     staff: StaffAdmin
+    days: OfficeDays
+    desk: OfficeBookings
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -87,10 +91,15 @@ class Okienko:
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
                     printing, check_ins, translator, live.publish, live.send_hint)
+        days = OfficeDays(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
+                          places_changed=booking.places_changed)
+        desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,
+                              places_changed=booking.places_changed)
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
             outbox=outbox, booking=booking, check_ins=check_ins, links=links, heartbeats=heartbeats,
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
+            days=days, desk=desk,
         )

@@ -94,6 +94,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "already_entered": (409, _("This person has already entered the draw for {service} on {day}.")),
     "bad_preferences": (422, _("Give up to three time ranges in order, each from an earlier to a later time of the day (e.g. 08:00 to 10:00), or none for any time.")),
     "entry_not_found": (404, _("No such entry in a draw. Please use the link from your email.")),
+    "office_invalid": (422, _("The office data is not valid: {detail}")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

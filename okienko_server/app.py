@@ -20,6 +20,8 @@ import console
 import display_board
 import kiosk
 from pages import public as public_pages, rendering
+from booking_api import admin_bookings
+from booking_api import admin_days
 from booking_api import admin_devices
 from booking_api import admin_staff
 from booking_api import admin_today
@@ -76,6 +78,15 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/windows/{window}/call", clerks.call_number, methods=["POST"]),
         Route("/api/v1/check-in", tickets.check_in, methods=["POST"]),
         Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
+        # The back office (issue 11): a date's own hours and the office's side of bookings.
+        Route("/api/v1/admin/days", admin_days.list_days, methods=["GET"]),
+        Route("/api/v1/admin/days/{date}/preview", admin_days.preview_day, methods=["POST"]),
+        Route("/api/v1/admin/days/{date}", admin_days.save_day, methods=["PUT"]),
+        Route("/api/v1/admin/days/{date}", admin_days.remove_day, methods=["DELETE"]),
+        Route("/api/v1/admin/bookings", admin_bookings.list_bookings, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
+        Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),

@@ -90,6 +90,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/windows/{window}/call"):                "N N N Y O O O",
     ("GET", "/api/v1/staff/bookings"):                        "N N N Y Y Y Y",   # of one's own office
     ("PUT", "/api/v1/board/ticker"):                          "N N N N N Y Y",   # of one's own office
+    # The back office: managers of the office (the requests name ?office=demo: another's manager is refused).
+    ("GET", "/api/v1/admin/days"):                            "N N N N N Y N",
+    ("POST", "/api/v1/admin/days/{date}/preview"):            "N N N N N Y N",
+    ("PUT", "/api/v1/admin/days/{date}"):                     "N N N N N Y N",
+    ("DELETE", "/api/v1/admin/days/{date}"):                  "N N N N N Y N",
+    ("GET", "/api/v1/admin/bookings"):                        "N N N N N Y N",
+    ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
+    ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
+    ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
     ("GET", "/console/"):                                     "N N N Y Y Y Y",
     ("GET", "/console/login"):                                EVERYONE,
     ("POST", "/console/login"):                               EVERYONE,          # the password decides
@@ -184,7 +193,7 @@ async def open_hall(office: Any, url: str) -> Hall:
     booking = await book(office)
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
-                   "device_id": str(spare_device)}
+                   "device_id": str(spare_device), "date": "2026-12-12"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
@@ -224,6 +233,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/windows/{window}/call"): {"number": "A999"},
     ("PUT", "/api/v1/board/ticker"): {"text": "Welcome"},
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"): {"window": "2"},
+    ("POST", "/api/v1/admin/days/{date}/preview"): {"hours": ["09:00-12:00"]},
+    ("PUT", "/api/v1/admin/days/{date}"): {"hours": ["09:00-12:00"], "reason": "information Saturday"},
+    ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
