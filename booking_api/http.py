@@ -54,9 +54,10 @@ def error_body(connection: HTTPConnection, error: Refusal, language: str | None 
     translator = okienko(connection).translator
     body: dict[str, Any] = {"error": error.code, "message": translator.format(language, error.message_id,
                                                                              **error.params)}
-    for param, key in (("path", "field"), ("waiting", "waiting")):   # office_invalid, service_has_waiting
-        if param in error.params:
-            body[key] = error.params[param]
+    if isinstance(error.params.get("field"), str):   # office data: the path of the value at fault
+        body["field"] = error.params["field"]
+    if "waiting" in error.params:   # service_has_waiting: how many wait
+        body["waiting"] = error.params["waiting"]
     fields = error.params.get("fields")
     if isinstance(fields, dict):
         body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}

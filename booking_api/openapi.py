@@ -10,6 +10,8 @@ from typing import Any
 
 from okienko import __version__
 from booking_api import openapi_admin_office
+from booking_api import openapi_admin
+from booking_api import openapi_admin_days
 from booking_api import openapi_booking
 from booking_api import openapi_draws
 from booking_api import bodies
@@ -121,6 +123,7 @@ SCHEMAS: dict[str, Any] = {
                                                     "(at most 60)", "items": {"type": "object", "properties": {
             "number": {"type": "string"}, "service": {"type": "string"}, "priority": {"type": "boolean"},
             "booked": {"type": "boolean"}, "returned": {"type": "boolean"}, "language": {"type": "string"},
+            "language_name": {"type": "string", "description": "the visitor's language named in itself"},
             "queued_at": {"type": "string", "format": "date-time"}}}},
         "transfer_to": {"type": "array", "items": {"type": "object"}},
         "recalls_before_no_show": {"type": "integer"}}},
@@ -146,7 +149,8 @@ def _document() -> dict[str, Any]:
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
-                                   **openapi_admin_office.SCHEMAS}, "securitySchemes": {
+                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS,
+                                              **openapi_admin_office.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -248,6 +252,8 @@ def _document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},

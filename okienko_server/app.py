@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Coroutine
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -21,6 +21,11 @@ import display_board
 import kiosk
 from pages import public as public_pages, rendering
 from booking_api import admin_office
+from booking_api import admin_bookings
+from booking_api import admin_days
+from booking_api import admin_devices
+from booking_api import admin_staff
+from booking_api import admin_today
 from booking_api import agents
 from booking_api import bookings
 from booking_api import clerks
@@ -45,7 +50,8 @@ log = logging.getLogger("okienko")
 SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates" for screen in (kiosk, console, display_board, booking_site)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
-STRANDED_SWEEP_SECONDS = 15.0   # a ticket left at a window goes back within HOLD and this
+STRANDED_SWEEP_SECONDS = 15.0
+WORKERS_START_SECONDS = 1.0     # sweeps, printer checks, the outbox and the warm-up wait this long   # a ticket left at a window goes back within HOLD and this
 
 
 PARTS = ("all", "hall", "public")
@@ -73,9 +79,34 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/windows/{window}/call", clerks.call_number, methods=["POST"]),
         Route("/api/v1/check-in", tickets.check_in, methods=["POST"]),
         Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
+        # The back office (issue 11): a date's own hours and the office's side of bookings.
+        Route("/api/v1/admin/days", admin_days.list_days, methods=["GET"]),
+        Route("/api/v1/admin/days/{date}/preview", admin_days.preview_day, methods=["POST"]),
+        Route("/api/v1/admin/days/{date}", admin_days.save_day, methods=["PUT"]),
+        Route("/api/v1/admin/days/{date}", admin_days.remove_day, methods=["DELETE"]),
+        Route("/api/v1/admin/bookings", admin_bookings.list_bookings, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
+        Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
+        Route("/api/v1/devices/heartbeat", admin_devices.heartbeat, methods=["POST"]),
+        # The back office (managers: their own office; docs/security.md, "Who may do what").
+        Route("/api/v1/admin/today", admin_today.get_today, methods=["GET"]),
+        Route("/api/v1/admin/tickets/{ticket_id}/hand", admin_today.hand_ticket, methods=["POST"]),
+        Route("/api/v1/admin/devices", admin_devices.list_devices, methods=["GET"]),
+        Route("/api/v1/admin/devices", admin_devices.add_device, methods=["POST"]),
+        Route("/api/v1/admin/devices/{device_id}", admin_devices.rename_device, methods=["PUT"]),
+        Route("/api/v1/admin/devices/{device_id}/revoke", admin_devices.revoke_device, methods=["POST"]),
+        Route("/api/v1/admin/devices/{device_id}/enrol", admin_devices.enrol_device, methods=["POST"]),
+        Route("/api/v1/admin/users", admin_staff.list_users, methods=["GET"]),
+        Route("/api/v1/admin/users", admin_staff.add_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}", admin_staff.set_role, methods=["PUT"]),
+        Route("/api/v1/admin/users/{username}/disable", admin_staff.disable_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/enable", admin_staff.enable_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/reset-password", admin_staff.reset_password, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
         *admin_office_routes(),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
@@ -146,17 +177,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        workers = [asyncio.create_task(okienko.outbox.run()),
-                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS)),
-                   asyncio.create_task(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))]
+        # The background work starts a moment after the server: its first answers (a restart in
+        # office hours, kiosks reconnecting) do not queue behind sweeps and printer checks.
+        workers = [asyncio.create_task(_after_start(okienko.outbox.run())),
+                   asyncio.create_task(_after_start(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))),
+                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS)))]
         if check_printers:
-            workers.append(asyncio.create_task(_watch_printers(okienko)))
+            workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
         await okienko.live.start(okienko.hall.current_seq)
         # Not awaited: the server answers while the first bookings are prepared (in a thread).
         workers.append(asyncio.create_task(_warm_up(okienko)))
         try:
             yield
         finally:
+            await okienko.heartbeats.settled()
             await okienko.booking.hints.close()
             await okienko.live.stop()
             for worker in workers:
@@ -175,12 +209,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                             Unavailable: rendering.busy_answer, SQLAlchemyError: rendering.busy_answer},
     )
     app.state.okienko = okienko
-    app.state.templates = rendering.page_templates(okienko.translator, SCREEN_TEMPLATES)
+    app.state.templates = rendering.PageTemplates(okienko.translator, SCREEN_TEMPLATES)
     app.state.demo_links = demo_links or []
     return app
 
 
+async def _after_start(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` once the server has had WORKERS_START_SECONDS to answer its first requests."""
+    try:
+        await asyncio.sleep(WORKERS_START_SECONDS)
+    except asyncio.CancelledError:
+        work.close()
+        raise
+    await work
+
+
 async def _warm_up(okienko: Okienko) -> None:
+    await asyncio.sleep(WORKERS_START_SECONDS)
     try:
         await okienko.booking.warm_up()
     except Exception:  # only a head start: the first bookings work it out otherwise

@@ -15,6 +15,7 @@
   const SETUP_QUIET_MS = 5000; // a changed set-up reloads the page only when nobody touched it for this long
   const LIVE_RETRY_FIRST_MS = 1000;
   const LIVE_RETRY_MAX_MS = 30000;
+  const HEARTBEAT_MS = 20000; // the back office flags a kiosk not heard from for a minute
   const POLL_TIMEOUT_MS = 8000;
   const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
   // Retries reuse the Idempotency-Key, so never a second ticket. They go on for long enough to
@@ -318,6 +319,12 @@
       window.setTimeout(followSetUp, liveDelay + Math.random() * 500);
       liveDelay = Math.min(liveDelay * 2, LIVE_RETRY_MAX_MS);
     });
+  // "Still here", also while nobody takes a ticket: the server notes the kiosk's heartbeat. A kiosk
+  // whose token was revoked shows its sign-in page at once (the page itself says why).
+  function heartbeat() {
+    request("/api/v1/devices/heartbeat", { method: "POST" }, POLL_TIMEOUT_MS).then((response) => {
+      if (response.status === 401 && !state.busy) window.location.reload();
+    }).catch(() => {});
   }
 
   // ---- taking a ticket ----------------------------------------------------------------------
@@ -843,4 +850,6 @@
   watchIdle();
   window.setTimeout(pollForever, POLL_MS);
   followSetUp();
+  heartbeat();
+  window.setInterval(heartbeat, HEARTBEAT_MS);
 })();

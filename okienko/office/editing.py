@@ -165,6 +165,11 @@ class OfficeEditor:
             windows = [w["number"] for w in document["window"] if code in w["services"]]
             for window in document["window"]:
                 window["services"] = [served for served in window["services"] if served != code]
+            # A date's own hours for some services only: without this one (a date for it alone goes).
+            days = [day for day in document.get("day", []) if code in (day.get("services") or [])]
+            for day in days:
+                day["services"] = [served for served in day["services"] if served != code]
+            document["day"] = [day for day in document.get("day", []) if day.get("services", None) != []]
             return {"service": item, "windows": windows}, {"service": None}
 
         async def before_load(conn: AsyncConnection, now: datetime) -> list[dict[str, Any]]:
@@ -358,13 +363,13 @@ def checked(document: dict[str, Any]) -> OfficeSpec:
     try:
         return parse_office(document)
     except OfficeFileError as error:
-        raise DomainError("office_invalid", problem=(error.message_id, error.arguments), path=error.field) from None
+        raise DomainError("office_invalid", detail=(error.message_id, error.arguments), field=error.field) from None
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
         raise DomainError("malformed_request", detail=_("the office set-up could not be read")) from None
 
 
 def _invalid(message: str, field: str, **params: Any) -> DomainError:
-    return DomainError("office_invalid", problem=(message, {"field": field, **params}), path=field)
+    return DomainError("office_invalid", detail=(message, {"field": field, **params}), field=field)
 
 
 async def load_with_audit(conn: AsyncConnection, spec: OfficeSpec, *, now: datetime, actor: str = CLI_ACTOR,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.office.config_file import WEEKDAYS
+from okienko.office.directory import read_day_rules
 from okienko.storage.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                     WindowService)
 
@@ -59,6 +60,7 @@ async def office_document(conn: AsyncConnection, office_code: str | None = None)
         codes[service["id"]] = service["code"]
         document["service"].append(await _service_item(conn, service))
     document["window"] = await _windows(conn, office["id"], codes)
+    document["day"] = await _days(conn, office["id"])
     for kind in ("kiosk", "board"):
         document[kind] = []
         for device in await _active(conn, Device, office["id"], Device.__table__.c.kind == kind):
@@ -111,6 +113,8 @@ def office_toml(document: dict[str, Any]) -> str:
             lines += ["", "[service.booking]", *(_pair(k, v) for k, v in service["booking"].items())]
     for window in document.get("window", []):
         lines += ["", "[[window]]", *(_pair(k, v) for k, v in window.items())]
+    for day in document.get("day", []):
+        lines += ["", "[[day]]", *(_pair(k, v) for k, v in day.items())]
     for kind in ("kiosk", "board"):
         for device in document.get(kind, []):
             lines += ["", f"[[{kind}]]", *(_pair(k, v) for k, v in device.items() if k != "printer")]
@@ -168,6 +172,18 @@ async def _window_item(conn: AsyncConnection, window: Any, codes: dict[int, str]
         item["name"] = window["name"]
     item["services"] = [codes[service_id] for service_id in served if service_id in codes]
     return item
+
+
+async def _days(conn: AsyncConnection, office_id: int) -> list[dict[str, Any]]:
+    """The dates with their own hours, as `[[day]]` tables (every key written, so nothing is left to a default)."""
+    days: list[dict[str, Any]] = []
+    for rule in await read_day_rules(conn, office_id):
+        item: dict[str, Any] = {"date": rule.day.isoformat(), "hours": ", ".join(_range(a, b) for a, b in rule.ranges)}
+        if rule.services is not None:
+            item["services"] = list(rule.services)
+        item.update(walk_in=rule.walk_in, booking=rule.booking, reason=rule.reason)
+        days.append(item)
+    return days
 
 
 def _slot_schedule(booking: dict[str, Any]) -> dict[str, Any]:

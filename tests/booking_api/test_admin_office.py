@@ -76,15 +76,15 @@ async def test_a_mistake_gets_the_office_file_s_own_message_in_the_manager_s_lan
     with pytest.raises(ValueError) as refused:
         parse_office(document)
     assert str(refused.value) == "service[0] (A).hours.tue: '8-15' is not HH:MM-HH:MM"
-    assert texts["en"] == f"Not saved: {refused.value}"
-    assert texts["pl"] == Translator().format("pl", "Not saved: {problem}", problem=(
+    assert texts["en"] == f"The office data is not valid: {refused.value}"
+    assert texts["pl"] == Translator().format("pl", "The office data is not valid: {detail}", detail=(
         "{field}: {value} is not HH:MM-HH:MM", {"field": "service[0] (A).hours.tue", "value": "'8-15'"}))
     assert texts["pl"] != texts["en"] and "service[0] (A).hours.tue" in texts["pl"]
     # Nothing was changed.
     assert (await kiosk_service(office, "A"))["open_now"] is True
     missing = await office.client.post(f"{ADMIN}/services", headers=boss, params={"lang": "en"},
                                        json={"code": "Z", "prefix": "Z", "names": {"pl": "Zet", "en": "Zed"}})
-    assert missing.status_code == 422 and missing.json()["message"] == "Not saved: service[5] (Z).names: missing uk, ru"
+    assert missing.status_code == 422 and missing.json()["message"].endswith(": service[5] (Z).names: missing uk, ru")
 
 
 async def test_a_new_service_and_window_are_offered_at_once(office_factory: Any) -> None:

@@ -28,13 +28,15 @@ PLAUSIBLE: dict[str, Any] = {
     "document_country": "UA", "phone": "+48 600 700 800", "email": "olena@example.com", "case_number": "",
     "code": "123456", "secret": "not-the-secret", "receipt": "not-the-receipt", "paused": True,
     "text": "Kasa czynna do 15:00", "preferences": [], "ticket": "return", "number": "A001",
+    "window": "2", "kind": "kiosk", "username": "nowa.osoba", "role": "clerk",
+    "hours": ["09:00-13:00"], "services": None, "walk_in": True, "booking": True, "reason": "Sobota informacyjna",
+    "starts_at": "2026-12-04T09:00:00+01:00",
     # The back office's office set-up (/api/v1/admin/…).
     "timezone": "Europe/Warsaw", "default_language": "pl", "closed_on_public_holidays": True,
     "priority_mode": "first", "recalls_before_no_show": 1, "transfer_position": "end", "closures": [],
-    "ticket_footer": {}, "booking": {}, "prefix": "Q", "names": {"pl": "Q", "en": "Q", "uk": "Q", "ru": "Q"},
+    "ticket_footer": {}, "prefix": "Q", "names": {"pl": "Q", "en": "Q", "uk": "Q", "ru": "Q"},
     "number_digits": 3, "average_service_minutes": 10, "daily_limit": None, "last_ticket_minutes_before_close": 15,
-    "walk_in": True, "hours": {"mon": ["08:00-15:00"]}, "services": ["A"], "mark": "*", "confirm": False,
-    "ticker": {}, "kiosk": {},
+    "mark": "*", "confirm": False, "ticker": {}, "kiosk": {},
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
 
