@@ -94,7 +94,7 @@ class Okienko:
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
                     printing, check_ins, translator, live.publish, live.send_hint)
         days = OfficeDays(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
-                          places_changed=booking.places_changed)
+                          places_changed=booking.places_changed, publish=live.publish)
         desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,
                               places_changed=booking.places_changed)
         return cls(

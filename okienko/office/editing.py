@@ -24,18 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from okienko.booking.changes import flag_closed_days
 from okienko.clock import Clock
 from okienko.errors import DomainError
-from okienko.hall.events import record
 from okienko.i18n import _
 from okienko.live import LiveHub
 from okienko.office.audit import CLI_ACTOR, Change, read_changes, record_change
 from okienko.office.config_file import LANGUAGES, OfficeFileError, OfficeSpec, load_office, parse_office
 from okienko.office.directory import OfficeDirectory, OfficeSetup, announce_office_loaded, read_setup
 from okienko.office.export import office_document, switched_off
-from okienko.office.notices import clean_notices, ticker_text
+from okienko.office.notices import clean_notices
 from okienko.office.set_up_parts import (find_item, office_view, place_of, priority_item, service_item, service_view,
                                          window_item, window_view)
-from okienko.office.set_up_reads import (at_windows, cancel_waiting, lock_office, stored_notices,
-                                         waiting_per_service, windows_when_switched_off)
+from okienko.office.set_up_reads import (at_windows, cancel_waiting, lock_office, record_set_up_changed,
+                                         stored_notices, waiting_per_service, windows_when_switched_off)
 from okienko.storage.locking import Locks
 from okienko.storage.models import Office, Window
 
@@ -306,7 +305,7 @@ class OfficeEditor:
             await record_change(conn, office_id=setup.id, actor=actor, action="notices.update", target=setup.code,
                                 before=before, after=after, now=now)
             kind = "ticker" if after["ticker"] != before["ticker"] else "setup"
-            events = await record(conn, setup, [_setup_event(kind, setup, after)], now)
+            events = await record_set_up_changed(conn, setup, now, kind)
         await self._announce(setup, events)
         return after
 
@@ -341,8 +340,7 @@ class OfficeEditor:
                 await flag_closed_days(conn, await read_setup(conn, setup.code), now)
             await record_change(conn, office_id=setup.id, actor=actor, action=action, target=target,
                                 before=before, after=after, now=now)
-            notices = await stored_notices(conn, setup.id)
-            events += await record(conn, setup, [_setup_event("setup", setup, notices)], now)
+            events += await record_set_up_changed(conn, setup, now)
         await self._announce(setup, events)
         return after
 
@@ -384,11 +382,5 @@ async def load_with_audit(conn: AsyncConnection, spec: OfficeSpec, *, now: datet
     await record_change(conn, office_id=office_id, actor=actor, action="office.load", target=spec.code,
                         before=before, after=after, now=now)
     return office_id
-
-
-def _setup_event(kind: str, setup: OfficeSetup, notices: dict[str, Any]) -> dict[str, Any]:
-    return {"ticket_id": None, "kind": kind, "service_id": None,
-            "detail": {"text": ticker_text(notices, setup.default_language, setup.default_language),
-                       "tickers": notices.get("ticker", {}), "kiosk": notices.get("kiosk", {})}}
 
 

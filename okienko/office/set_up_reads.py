@@ -16,7 +16,7 @@ from okienko.hall.lifecycle import transition_row
 from okienko.office.audit import read_changes
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import office_day
-from okienko.office.notices import clean_notices
+from okienko.office.notices import clean_notices, ticker_text
 from okienko.storage.models import Office, Service, StaffSession, StaffToken, Ticket, User, Window
 
 AT_WINDOW = ("called", "serving")
@@ -95,3 +95,14 @@ async def windows_when_switched_off(conn: AsyncConnection, office_id: int, code:
         if change.target == code and isinstance(change.before, dict):
             return [str(number) for number in change.before.get("windows", [])]
     return []
+
+
+async def record_set_up_changed(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
+                                kind: str = "setup") -> list[dict[str, Any]]:
+    """Record the live event that the office's set-up (`setup`) or the board's line (`ticker`) changed,
+    in the change's transaction; publish what it returns after the commit. Kiosks (/ws/kiosk), boards
+    and consoles (/ws/board) read the set-up again when it arrives. Carries the notices as they are now."""
+    notices = await stored_notices(conn, setup.id)
+    return await record(conn, setup, [{"ticket_id": None, "kind": kind, "service_id": None, "detail": {
+        "text": ticker_text(notices, setup.default_language, setup.default_language),
+        "tickers": notices.get("ticker", {}), "kiosk": notices.get("kiosk", {})}}], now)

@@ -282,3 +282,16 @@ async def test_a_signed_in_manager_changes_with_the_console_s_csrf_token(office_
     assert done.status_code == 200
     log = (await office.client.get(f"{ADMIN}/audit")).json()["changes"]
     assert [(c["actor"], c["action"]) for c in log] == [("ewa", "notices.update")]
+
+
+async def test_a_date_s_own_hours_reach_the_kiosk_live_too(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    async with serving(office.app) as url:
+        async with connect(url.replace("http://", "ws://") + "/ws/kiosk", additional_headers=office.kiosk()) as kiosk:
+            assert json.loads(await kiosk.recv())["type"] == "setup"
+            saved = await office.client.put(f"{ADMIN}/days/2026-12-01", headers=boss, json={
+                "hours": ["13:00-15:00"], "services": None, "walk_in": True, "booking": True, "reason": "Szkolenie"})
+            assert saved.status_code == 200, saved.text
+            assert json.loads(await kiosk.recv()) == {"type": "setup", "kiosk": {}}
+    assert (await kiosk_service(office, "A"))["closed_reason"]["error"] == "service_not_open_yet"
