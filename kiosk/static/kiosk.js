@@ -319,6 +319,8 @@
       window.setTimeout(followSetUp, liveDelay + Math.random() * 500);
       liveDelay = Math.min(liveDelay * 2, LIVE_RETRY_MAX_MS);
     });
+  }
+
   // "Still here", also while nobody takes a ticket: the server notes the kiosk's heartbeat. A kiosk
   // whose token was revoked shows its sign-in page at once (the page itself says why).
   function heartbeat() {
