@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import language_of, okienko, public_links, read_json
+from booking_api.http import language_of, okienko, path_number, public_links, read_json
 from booking_api.presenters import device_json, qr_svg
 from booking_api.sessions import Clerk, require_manager
 from okienko.errors import DomainError
@@ -27,10 +27,7 @@ def actor_of(clerk: Clerk) -> Actor:
 
 
 def _device_id(request: Request) -> int:
-    raw = request.path_params["device_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise DomainError("device_not_found")
-    return int(raw)
+    return path_number(request, "device_id", "device_not_found")
 
 
 REQUIRED = {"kind": KIND_REQUIRED, "name": _("the field “name” must be the device's name"),

@@ -12,9 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
 from booking_api.http import body_language, client_address, field_error, link_secret, okienko, \
-    public_links, read_json, require_staff
+    path_number, public_links, read_json, require_staff
 from booking_api.presenters import booking_json
-from okienko.errors import DomainError
 from okienko.office.hours import office_day, wall_instant
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
@@ -186,10 +185,7 @@ async def leave_waiting_list(request: Request) -> Response:
     body = await read_json(request, bodies.LINK_SECRET)
     _language(request, body)
     setup = await _setup(request)
-    try:
-        entry_id = int(request.path_params["entry_id"])
-    except ValueError:
-        raise DomainError("not_found") from None
+    entry_id = path_number(request, "entry_id", "not_found")
     await app.booking.leave_waitlist(setup, entry_id, str(body.get("secret") or ""))
     return JSONResponse({"left": True})
 

@@ -167,6 +167,15 @@ def public_links(connection: HTTPConnection) -> PublicLinks:
     return okienko(connection).links.for_request(str(connection.base_url))
 
 
+def path_number(connection: HTTPConnection, name: str, missing: str) -> int:
+    """A numeric id from the path (`/waiting-list/{entry_id}`): digits only and within a database
+    integer, else the error `missing` (what an unknown id gets), never an overflow."""
+    raw = connection.path_params[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise DomainError(missing)
+    return int(raw)
+
+
 def field_error(detail: str) -> DomainError:
     return DomainError("malformed_request", detail=detail)
 

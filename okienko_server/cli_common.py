@@ -113,7 +113,9 @@ async def with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> 
         raise CommandError(tr(SCHEMA_PROBLEMS[error.problem], database=error.database, revisions=error.detail,
                               reason=error.detail)) from None
     try:
-        async with db.transaction() as conn:
+        # A write transaction from its start (BEGIN IMMEDIATE on SQLite): a command that read first and
+        # wrote later could deadlock with a running server's writer and fail as "database is locked".
+        async with db.transaction(okienko_write=True) as conn:
             return await work(conn)
     except Unavailable as error:
         raise CommandError(tr(SCHEMA_PROBLEMS["unreachable"], database=database_label(settings.database_url),

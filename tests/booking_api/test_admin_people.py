@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from okienko.staff.accounts import MAX_FAILURES
 from okienko.storage.models import AuditEntry
-from tests.booking_api.test_admin_today import manager
+from tests.booking_api.test_admin_today import add_far_office, manager
 from tests.conftest import Office, warsaw
 
 pytestmark = pytest.mark.anyio
@@ -91,13 +91,6 @@ async def test_a_manager_of_another_office_cannot_touch_our_devices(office_facto
     assert refused.status_code == 403
     assert (await office.client.get("/api/v1/admin/devices?office=demo", headers=stranger)).status_code == 403
 
-
-async def add_far_office(office: Office) -> None:
-    async with office.okienko.db.engine.begin() as conn:
-        await conn.execute(sa.text("INSERT INTO offices (code, name, timezone, default_language, always_open, "
-                                   "closed_on_public_holidays, priority_mode, ticket_footer, recalls_before_no_show, "
-                                   "transfer_position, ticker, notices, booking_policy) VALUES ('far', 'Far', "
-                                   "'Europe/Warsaw', 'pl', false, true, 'first', '{}', 1, 'end', '', '{}', '{}')"))
 
 
 async def sign_in(office: Office, username: str, password: str) -> Any:

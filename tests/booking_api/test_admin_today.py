@@ -104,11 +104,7 @@ async def test_a_ticket_left_at_a_window_is_handed_to_window_2_and_its_visitor_i
 async def test_another_office_manager_cannot_hand_our_tickets(office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
     ticket = (await office.take("A")).json()
-    async with office.okienko.db.engine.begin() as conn:
-        await conn.execute(sa.text("INSERT INTO offices (code, name, timezone, default_language, always_open, "
-                                   "closed_on_public_holidays, priority_mode, ticket_footer, recalls_before_no_show, "
-                                   "transfer_position, ticker, notices, booking_policy) VALUES ('far', 'Far', "
-                                   "'Europe/Warsaw', 'pl', false, true, 'first', '{}', 1, 'end', '', '{}', '{}')"))
+    await add_far_office(office)
     stranger = await manager(office, "obcy", "far")
     refused = await office.client.post(f"/api/v1/admin/tickets/{ticket['id']}/hand", headers=stranger,
                                        json={"window": "2"})
@@ -154,3 +150,11 @@ async def test_a_heartbeat_is_written_at_most_every_20_seconds_and_silence_is_fl
     staff = await office.client.post("/api/v1/devices/heartbeat", headers=boss)
     assert staff.status_code == 403
     assert (await office.client.post("/api/v1/devices/heartbeat")).status_code == 401
+
+
+async def add_far_office(office: Office) -> None:
+    async with office.okienko.db.engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO offices (code, name, timezone, default_language, always_open, "
+                                   "closed_on_public_holidays, priority_mode, ticket_footer, recalls_before_no_show, "
+                                   "transfer_position, notices, booking_policy) VALUES ('far', 'Far', "
+                                   "'Europe/Warsaw', 'pl', false, true, 'first', '{}', 1, 'end', '{}', '{}')"))

@@ -44,3 +44,11 @@ async def test_on_the_night_the_clocks_go_back_only_listed_instants_can_be_booke
         assert held.json()["start"] == start
     else:
         assert held.status_code == 409 and held.json()["error"] == answer
+
+
+@pytest.mark.parametrize("entry_id", ["1555785541836694292357124568939233280", "٣", "-1"])
+async def test_an_id_past_any_database_integer_is_unknown_not_a_crash(office_factory: Any, entry_id: str) -> None:
+    """Found by the fuzzer: a waiting-list id of 37 digits overflowed the database driver (a 500)."""
+    office = await office_factory(warsaw(2026, 12, 1, 9, 0))
+    answer = await office.client.post(f"/api/v1/waiting-list/{entry_id}/leave", json={"secret": "x" * 20})
+    assert answer.status_code == 404 and answer.json()["error"] == "not_found"

@@ -31,7 +31,7 @@ async def load_limit(office: Office, limit: int) -> None:
     """What `okienko office load` writes for an edited file (service A's daily limit), and nothing more."""
     spec = read_office_file(DEMO_OFFICE)
     spec.services[0].daily_limit = limit
-    async with office.okienko.db.engine.begin() as conn:
+    async with office.okienko.locks.write_transaction() as conn:   # as the CLI: a writer from the start
         await load_office(conn, spec)
 
 
