@@ -1,0 +1,89 @@
+"""The back office at /admin/: the managers' screen. One server-rendered page per section (today,
+services, days, bookings, devices, staff, notices, audit), each a shell of translated labels and
+forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
+
+Managers and admins sign in with the same staff accounts and session cookie as the console
+(pages/staff_sign_in.py); a clerk who opens the back office is told it is for managers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from booking_api.http import error_body, language_of
+from booking_api.sessions import MANAGING_ROLES, require_clerk, require_manager
+from okienko.errors import DomainError
+from okienko.i18n import _
+from pages.rendering import render
+from pages.staff_sign_in import secured, sign_in_form, sign_in_page, sign_out_form, to_sign_in
+
+STATIC = Path(__file__).parent / "static"
+SIGN_IN = "/admin/login"
+HOME = "/admin/"
+# The sections in the order of the navigation: address, title (translated where shown).
+SECTIONS: dict[str, str] = {
+    "today": _("Today"),
+    "services": _("Services and windows"),
+    "days": _("Days and hours"),
+    "bookings": _("Bookings"),
+    "devices": _("Devices"),
+    "staff": _("Staff"),
+    "notices": _("Notices"),
+    "audit": _("Audit log"),
+}
+
+
+async def login_page(request: Request) -> Response:
+    return await sign_in_page(request, "admin_login.html")
+
+
+async def login(request: Request) -> Response:
+    return await sign_in_form(request, "admin_login.html", HOME)
+
+
+async def logout(request: Request) -> Response:
+    return await sign_out_form(request, SIGN_IN)
+
+
+async def section_page(request: Request) -> Response:
+    """A section of the back office for a manager or admin; anyone else signed in is told (403)
+    that it is for managers, and a visitor without a session is sent to sign in."""
+    language = language_of(request)
+    section = request.path_params.get("section", "today")
+    try:
+        clerk = await require_clerk(request)
+    except DomainError:
+        return to_sign_in(SIGN_IN, language)
+    if clerk.role not in MANAGING_ROLES:
+        return _forbidden(request, clerk)
+    try:
+        _manager, setup = await require_manager(request)
+    except DomainError:   # a manager naming another office (?office=)
+        return _forbidden(request, clerk)
+    if section not in SECTIONS:
+        return secured(render(request, "error.html", status_code=404,
+                              error=error_body(request, DomainError("not_found"), language)))
+    return secured(render(request, f"admin_{section}.html", section=section, sections=SECTIONS, office=setup,
+                          clerk=clerk, csrf_token=clerk.csrf_token or "",
+                          office_query=request.query_params.get("office", "")))
+
+
+def _forbidden(request: Request, clerk: object) -> Response:
+    return secured(render(request, "admin_forbidden.html", status_code=403, clerk=clerk,
+                          csrf_token=getattr(clerk, "csrf_token", None) or ""))
+
+
+def admin_routes() -> list[Route | Mount]:
+    return [
+        Route("/admin/", section_page, methods=["GET"]),
+        Route("/admin/login", login_page, methods=["GET"]),
+        Route("/admin/login", login, methods=["POST"]),
+        Route("/admin/logout", logout, methods=["POST"]),
+        Mount("/admin/static", app=StaticFiles(directory=STATIC), name="admin-static"),
+        Route("/admin/{section}", section_page, methods=["GET"]),
+    ]
