@@ -146,14 +146,20 @@
                                                            source);
 
   /* A form's named fields as an object: "names.pl" nests, checkboxes are true/false, number fields
-   * numbers (empty: null), data-list fields lists (one item a line or separated by commas). */
+   * numbers (empty: null), data-list fields lists (one item a line or separated by commas),
+   * data-group checkboxes the list of the checked ones' values. */
   function readForm(form) {
     const values = {};
     form.querySelectorAll("input[name], select[name], textarea[name]").forEach((field) => {
       if (field.disabled || field.type === "radio" && !field.checked) return;
+      if ("group" in field.dataset) {   // checkboxes of one name: the list of the checked ones' values
+        const chosen = getPath(values, field.name) || [];
+        setPath(values, field.name, field.checked ? [...chosen, field.value] : chosen);
+        return;
+      }
       let value = field.value.trim();
       if (field.type === "checkbox") value = field.checked;
-      else if (field.type === "number") value = value === "" ? null : Number(value);
+      else if (field.type === "number" || "number" in field.dataset) value = value === "" ? null : Number(value);
       else if ("list" in field.dataset) value = value.split(/[\n,]+/).map((item) => item.trim()).filter(Boolean);
       else if (field.multiple) value = [...field.selectedOptions].map((option) => option.value);
       setPath(values, field.name, value);
@@ -165,7 +171,8 @@
     clearFields(form);
     form.querySelectorAll("input[name], select[name], textarea[name]").forEach((field) => {
       const value = getPath(values, field.name);
-      if (field.type === "checkbox") field.checked = Boolean(value);
+      if ("group" in field.dataset) field.checked = (value || []).map(String).includes(field.value);
+      else if (field.type === "checkbox") field.checked = Boolean(value);
       else if (field.type === "radio") field.checked = String(value) === field.value;
       else if (field.multiple) [...field.options].forEach((o) => { o.selected = (value || []).includes(o.value); });
       else if (Array.isArray(value)) field.value = value.join(", ");
@@ -204,6 +211,16 @@
     });
   }
 
+  // A dialog's Cancel button (data-close) closes it, wherever the dialog is.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-close]");
+    if (button) button.closest("dialog").close();
+  });
+
+  /* The object without its null and empty-list values: the API's defaults apply to what is left out. */
+  const compact = (values) => Object.fromEntries(Object.entries(values).filter(([, value]) =>
+    value != null && !(Array.isArray(value) && value.length === 0)));
+
   const zone = config.timezone;
   const formats = {
     time: new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", timeZone: zone}),
@@ -217,6 +234,6 @@
 
   window.Admin = {
     config, text, api, ApiError, fail, format, showError, showStatus, clearMessages, markField, clearFields,
-    readForm, fillForm, el, fromTemplate, confirm: confirmWith, when, day, localDate, $,
+    readForm, fillForm, compact, el, fromTemplate, confirm: confirmWith, when, day, localDate, $,
   };
 })();
