@@ -63,7 +63,7 @@
 
   function open(service) {
     editing = service;
-    const values = service || {walk_in: true, number_digits: office.office.number_digits || 3, names: {}, hours: {}};
+    const values = service || {walk_in: true, number_digits: (office && office.office.number_digits) || 3, names: {}, hours: {}};
     $("service-dialog-title").textContent = service ? format(text.editService, {code: service.code}) : text.addService;
     fillForm(form, values);
     form.elements.code.readOnly = Boolean(service);
