@@ -22,12 +22,23 @@
   const ranges = (value) => (Array.isArray(value) ? value : String(value || "").split(",")).map((r) => r.trim())
     .filter(Boolean);
 
-  /* "Mon–Fri 08:00-15:00" would need grammar per language: one short line per day instead. */
+  /* One line per run of weekdays with the same hours: "Mon 10:00-17:30", "Tue–Fri 08:00-15:00". */
   function hoursSummary(hours) {
-    const days = WEEKDAYS.filter((day) => hours && ranges(hours[day]).length);
-    if (!days.length) return el("span", {class: "hint"}, text.closedAllWeek);
-    return el("ul", {class: "hours-summary"}, days.map((day) =>
-      el("li", {}, el("span", {class: "day"}, text.dayShort[day]), " ", ranges(hours[day]).join(", "))));
+    const runs = [];
+    WEEKDAYS.forEach((day) => {
+      const shown = ranges(hours && hours[day]).join(", ");
+      const last = runs[runs.length - 1];
+      if (shown && last && last.shown === shown && last.end === WEEKDAYS.indexOf(day) - 1) {
+        last.end += 1;
+      } else if (shown) {
+        runs.push({start: WEEKDAYS.indexOf(day), end: WEEKDAYS.indexOf(day), shown});
+      }
+    });
+    if (!runs.length) return el("span", {class: "hint"}, text.closedAllWeek);
+    const label = (run) => text.dayShort[WEEKDAYS[run.start]]
+      + (run.end > run.start ? `–${text.dayShort[WEEKDAYS[run.end]]}` : "");
+    return el("ul", {class: "hours-summary"}, runs.map((run) =>
+      el("li", {}, el("span", {class: "day"}, label(run)), " ", run.shown)));
   }
 
   async function load() {

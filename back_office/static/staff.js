@@ -20,7 +20,10 @@
 
   function roleCell(user, index) {
     // A manager sees an administrator's role but cannot change it (the select offers no "admin").
-    if (user.role === "admin" && config.role !== "admin") return text.role.admin;
+    // Nor their own: a manager does not take their own rights away by a slip of the mouse.
+    if (user.role === "admin" && config.role !== "admin" || user.username === config.username) {
+      return text.role[user.role] || user.role;
+    }
     const select = fromTemplate("role-template");
     select.id = `role-${index}`;
     select.value = user.role;
@@ -48,7 +51,7 @@
                                     "aria-label": `${text.unlock} ${user.username}`}, text.unlock) : null,
         el("button", {type: "button", class: "button", onclick: () => reset(user),
                       "aria-label": `${text.resetPassword} ${user.username}`}, text.resetPassword),
-        user.disabled
+        user.username === config.username ? null : user.disabled
           ? el("button", {type: "button", class: "button", onclick: () => act(user, "enable", text.enabledDone),
                           "aria-label": `${text.enable} ${user.username}`}, text.enable)
           : el("button", {type: "button", class: "button button-danger", onclick: () => disable(user),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.back_office.screens import VIEWPORT, DemoServer, shoot, sign_in
 
@@ -257,6 +257,160 @@ def test_a_manager_adds_a_clerk_and_resets_a_password(browser: Browser, demo_ser
         expect(row).to_contain_text("Disabled")
         row.get_by_role("button", name="Enable anna.nowak").click()
         expect(row).not_to_contain_text("Disabled")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_notices_in_every_language_reach_the_board(browser: Browser, demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/notices")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", "pl", errors)
+    try:
+        page.goto("/admin/notices?lang=pl")
+        page.wait_for_load_state("networkidle")
+        page.locator("#ticker-pl").fill("Okienko 3 jest dziś nieczynne.")
+        page.locator("#ticker-en").fill("Window 3 is closed today.")
+        page.locator("#ticker-uk").fill("Віконце 3 сьогодні не працює.")
+        page.locator("#kiosk-pl").fill("Odbiór kart tylko do 14:00.")
+        page.locator("#kiosk-en").fill("Cards are handed out until 14:00 only.")
+        shoot(page, "notices")
+        page.get_by_role("button", name="Zapisz komunikaty").click()
+        expect(page.locator("#status")).to_contain_text("Komunikaty zapisane")
+        page.reload()
+        expect(page.locator("#ticker-en")).to_have_value("Window 3 is closed today.")
+        expect(page.locator("#kiosk-pl")).to_have_value("Odbiór kart tylko do 14:00.")
+        expect(page.locator("#ticker-ru")).to_have_value("")
+        board = context.new_page()
+        board.goto(demo_server.enroll["hall"])
+        expect(board.locator("body")).to_contain_text("Okienko 3 jest dziś nieczynne.")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_audit_log_shows_who_changed_what(browser: Browser, demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/audit")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
+    try:
+        page.goto("/admin/services?lang=en")
+        row = page.locator('#priority-rows tr[data-priority="veteran"]')
+        row.get_by_role("button", name="Edit veteran").click()
+        dialog = page.locator("#priority-dialog")
+        dialog.get_by_label("English").fill("Veteran of the armed forces")
+        dialog.get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("Veteran of the armed forces")
+        page.goto("/admin/audit?lang=en")
+        newest = page.locator("#audit-rows tr").first
+        expect(newest).to_contain_text("kierownik")
+        expect(newest).to_contain_text("veteran")
+        expect(newest).to_contain_text("Veteran → Veteran of the armed forces")
+        shoot(page, "audit")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Export CSV").click()
+        exported = download.value.path().read_text(encoding="utf-8")
+        assert exported.startswith("id,at,actor,action,target,before,after")
+        assert "Veteran of the armed forces" in exported
+        assert errors == []
+    finally:
+        context.close()
+
+
+def _plain_day(page: Page, weekdays: tuple[int, ...], at_least: int) -> str:
+    """The first date in the calendar, `at_least` days from today, on one of `weekdays` (0 = Monday),
+    that has nothing of its own (no closure, holiday or own hours)."""
+    expect(page.locator("#calendar-rows .day-button").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    first = datetime.now(WARSAW).date() + timedelta(days=at_least)
+    for offset in range(40):
+        day = first + timedelta(days=offset)
+        button = page.locator(f'.day-button[data-date="{day.isoformat()}"]')
+        if day.weekday() in weekdays and button.count() and button.locator(".day-note").count() == 0:
+            return day.isoformat()
+    raise AssertionError("no plain day in the calendar")
+
+
+def test_a_saturday_opening_is_added(browser: Browser, demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/days")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
+    try:
+        page.goto("/admin/days?lang=en")
+        saturday = _plain_day(page, (5,), 1)
+        page.locator(f'.day-button[data-date="{saturday}"]').click()
+        expect(page.get_by_label("Date")).to_have_value(saturday)
+        page.get_by_label("Open at these hours").check()
+        page.get_by_label("Hours", exact=True).fill("09:00-13:00")
+        page.get_by_label("Reason (for staff)").fill("Information Saturday")
+        page.get_by_role("button", name="Check who is affected").click()
+        expect(page.locator("#affected-summary")).to_have_text("Nobody booked is affected. You can save.")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Saved. People told: 0.")
+        cell = page.locator(f'.day-button[data-date="{saturday}"]')
+        expect(cell).to_contain_text("09:00-13:00")
+        shoot(page, "days")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Browser,
+                                                                    demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/days")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
+    try:
+        page.goto("/admin/days?lang=en")
+        day = _plain_day(page, (1, 2, 3), 3)
+        at = datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=WARSAW)
+        olena = demo_server.book(at, name="Olena Kovalenko", email="olena@example.com", language="uk")
+        jan = demo_server.book(at + timedelta(minutes=20), name="Jan Kowalski", email="jan@example.com",
+                               language="pl")
+        page.reload()
+        button = page.locator(f'.day-button[data-date="{day}"]')
+        button.click()
+        page.get_by_label("Closed", exact=True).check()
+        page.get_by_label("Reason (for staff)").fill("Staff training")
+        page.get_by_role("button", name="Check who is affected").click()
+        expect(page.locator("#affected-summary")).to_contain_text("Booked visits affected: 2.")
+        rows = page.locator("#affected-rows tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator(f'#affected-rows tr[data-code="{olena}"]')).to_contain_text("Olena Kovalenko")
+        expect(page.locator(f'#affected-rows tr[data-code="{olena}"]')).to_contain_text("10:00")
+        expect(page.locator(f'#affected-rows tr[data-code="{jan}"]')).to_contain_text("10:20")
+        shoot(page, "days-preview")
+        assert not any(message["recipient"] in ("olena@example.com", "jan@example.com")
+                       for message in demo_server.outbox())   # nobody is told before saving
+        page.get_by_role("button", name="Save and tell them (2)").click()
+        expect(page.locator("#status")).to_contain_text("Saved. People told: 2.")
+        expect(button).to_contain_text("Closed")
+        told = {message["recipient"]: message for message in demo_server.outbox()}
+        assert {"olena@example.com", "jan@example.com"} <= set(told)
+        assert re.search("[а-яіїє]", told["olena@example.com"]["body"], re.IGNORECASE)   # in Ukrainian
+        assert olena in told["olena@example.com"]["body"] and jan in told["jan@example.com"]["body"]
+
+        # The day's bookings: the two whose day closed come first, flagged; one is cancelled for its visitor.
+        page.goto(f"/admin/bookings?lang=en&day={day}")
+        flagged = page.locator("#booking-rows tr.is-flagged")
+        expect(flagged).to_have_count(2)
+        expect(flagged.first).to_contain_text("Day closed")
+        shoot(page, "bookings")
+        page.get_by_label("Code, name or time").fill("Kowalski")
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator("#booking-rows tr")).to_have_count(1)
+        jan_row = page.locator(f'#booking-rows tr[data-code="{jan}"]')
+        jan_row.get_by_role("button", name=f"Details {jan}").click()
+        details = page.locator("#booking-dialog")
+        expect(details).to_contain_text("Jan Kowalski")
+        expect(details.locator("#history-rows")).to_contain_text("day closed")
+        shoot(page, "bookings-history")
+        details.get_by_role("button", name="Close").click()
+        jan_row.get_by_role("button", name=f"Cancel… {jan}").click()
+        page.get_by_label("Reason (kept in the audit log, not sent to the visitor)").fill("asked by phone")
+        page.get_by_role("button", name="Cancel the booking").click()
+        expect(page.locator("#status")).to_contain_text(f"Booking {jan} cancelled")
+        expect(jan_row).to_contain_text("cancelled")
         assert errors == []
     finally:
         context.close()
