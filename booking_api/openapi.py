@@ -117,6 +117,7 @@ SCHEMAS: dict[str, Any] = {
                                                     "(at most 60)", "items": {"type": "object", "properties": {
             "number": {"type": "string"}, "service": {"type": "string"}, "priority": {"type": "boolean"},
             "booked": {"type": "boolean"}, "returned": {"type": "boolean"}, "language": {"type": "string"},
+            "language_name": {"type": "string", "description": "the visitor's language named in itself"},
             "queued_at": {"type": "string", "format": "date-time"}}}},
         "transfer_to": {"type": "array", "items": {"type": "object"}},
         "recalls_before_no_show": {"type": "integer"}}},

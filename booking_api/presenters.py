@@ -112,6 +112,7 @@ def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, langua
     waiting = [{"number": row["number"], "service": setup.service_by_id(row["service_id"]).code,
                 "priority": row["priority"] is not None, "booked": row["appointment_at"] is not None,
                 "returned": was_returned({"status": "waiting", **row}), "language": row["language"],
+                "language_name": LANGUAGES.get(row["language"], row["language"]),
                 "queued_at": _iso(row["queued_at"], setup)} for row in desk.waiting]
     return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues, "waiting": waiting,
             "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.errors import DomainError
+from okienko.storage.locking import upsert_insert
 from okienko.storage.models import RateLimitHit
 
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -50,7 +50,7 @@ async def hit_all(conn: AsyncConnection, limits: list[tuple[str, int, timedelta]
     if not counted:
         return {}
     table = RateLimitHit.__table__
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(conn)
     # Keys in a fixed order: two processes counting the same keys lock their rows in the same order.
     statement = (insert(table).values([{"key": key, "window_start": counted[key][2], "hits": 1}
                                        for key in sorted(counted)])

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Coroutine
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -47,7 +47,8 @@ SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
                     for screen in (kiosk, console, display_board, booking_site, back_office)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
-STRANDED_SWEEP_SECONDS = 15.0   # a ticket left at a window goes back within HOLD and this
+STRANDED_SWEEP_SECONDS = 15.0
+WORKERS_START_SECONDS = 1.0     # sweeps, printer checks, the outbox and the warm-up wait this long   # a ticket left at a window goes back within HOLD and this
 
 
 PARTS = ("all", "hall", "public")
@@ -122,11 +123,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        workers = [asyncio.create_task(okienko.outbox.run()),
-                   asyncio.create_task(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS)),
-                   asyncio.create_task(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))]
+        # The background work starts a moment after the server: its first answers (a restart in
+        # office hours, kiosks reconnecting) do not queue behind sweeps and printer checks.
+        workers = [asyncio.create_task(_after_start(okienko.outbox.run())),
+                   asyncio.create_task(_after_start(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))),
+                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS)))]
         if check_printers:
-            workers.append(asyncio.create_task(_watch_printers(okienko)))
+            workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
         await okienko.live.start(okienko.hall.current_seq)
         # Not awaited: the server answers while the first bookings are prepared (in a thread).
         workers.append(asyncio.create_task(_warm_up(okienko)))
@@ -151,12 +154,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                             Unavailable: rendering.busy_answer, SQLAlchemyError: rendering.busy_answer},
     )
     app.state.okienko = okienko
-    app.state.templates = rendering.page_templates(okienko.translator, SCREEN_TEMPLATES)
+    app.state.templates = rendering.PageTemplates(okienko.translator, SCREEN_TEMPLATES)
     app.state.demo_links = demo_links or []
     return app
 
 
+async def _after_start(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` once the server has had WORKERS_START_SECONDS to answer its first requests."""
+    try:
+        await asyncio.sleep(WORKERS_START_SECONDS)
+    except asyncio.CancelledError:
+        work.close()
+        raise
+    await work
+
+
 async def _warm_up(okienko: Okienko) -> None:
+    await asyncio.sleep(WORKERS_START_SECONDS)
     try:
         await okienko.booking.warm_up()
     except Exception:  # only a head start: the first bookings work it out otherwise

@@ -14,7 +14,7 @@ from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
 from okienko_server import cli_staff
-from okienko_server.cli_common import (CommandError, run as _run, say, tell_servers, tr, upgrade_schema,
+from okienko_server.cli_common import (CommandError, Parser, run as _run, say, tell_servers, tr, upgrade_schema,
                                        with_db as _with_db)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,51 +24,51 @@ DEMO_PASSWORD = "okienko-demo"
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="okienko", description="Okienko: queues and appointments for public offices")
+    top = Parser(prog="okienko", description=_("Okienko: queues and appointments for public offices"))
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the server")
+    serve = commands.add_parser("serve", help=_("run the server"))
     _host_port(serve)
-    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
+    serve.add_argument("--workers", type=int, default=1, help=_("server processes (PostgreSQL for more than one)"))
     serve.add_argument("--part", choices=("all", "hall", "public"),
-                       help="serve only the hall's routes or only the public's (OKIENKO_SERVE_PART)")
-    demo = commands.add_parser("demo", help="a fresh demo office database, open at any hour, then serve")
+                       help=_("serve only the hall's routes or only the public's (OKIENKO_SERVE_PART)"))
+    demo = commands.add_parser("demo", help=_("a fresh demo office database, open at any hour, then serve"))
     _host_port(demo)
-    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("migrate", help=_("bring the database schema up to date"))
 
-    office = commands.add_parser("office", help="office configuration").add_subparsers(dest="action", required=True)
-    load = office.add_parser("load", help="load (or reload) an office file into the database; running servers "
-                                          "are told through the broker")
+    office = commands.add_parser("office", help=_("office configuration")).add_subparsers(dest="action", required=True)
+    load = office.add_parser("load", help=_("load (or reload) an office file into the database; running servers "
+                                          "are told through the broker"))
     load.add_argument("file", type=Path)
-    check = office.add_parser("check", help="check an office file without loading it")
+    check = office.add_parser("check", help=_("check an office file without loading it"))
     check.add_argument("file", type=Path)
-    export = office.add_parser("export", help="write the office as it stands in the database as an office file")
-    export.add_argument("--output", type=Path, default=None, help="file to write (default: stdout)")
-    export.add_argument("--office", default=None, help="office code (default: the only office)")
+    export = office.add_parser("export", help=_("write the office as it stands in the database as an office file"))
+    export.add_argument("--output", type=Path, default=None, help=_("file to write (default: stdout)"))
+    export.add_argument("--office", default=None, help=_("office code (default: the only office)"))
 
-    cases = commands.add_parser("cases", help="the office's open case numbers").add_subparsers(dest="action",
+    cases = commands.add_parser("cases", help=_("the office's open case numbers")).add_subparsers(dest="action",
                                                                                               required=True)
-    load_cases = cases.add_parser("load", help="load open case numbers from a CSV (stored only as keyed hashes)")
-    load_cases.add_argument("file", type=Path, help="CSV: a column case_number or znak_sprawy, else the first one")
-    load_cases.add_argument("--office", default=None, help="office code (default: the only office)")
+    load_cases = cases.add_parser("load", help=_("load open case numbers from a CSV (stored only as keyed hashes)"))
+    load_cases.add_argument("file", type=Path, help=_("CSV: a column case_number or znak_sprawy, else the first one"))
+    load_cases.add_argument("--office", default=None, help=_("office code (default: the only office)"))
     load_cases.add_argument("--replace", action="store_true",
-                            help="the list becomes exactly this file (cases not in it are closed)")
+                            help=_("the list becomes exactly this file (cases not in it are closed)"))
 
     cli_staff.add_parsers(commands)
 
-    agent = commands.add_parser("print-agent", help="print a kiosk's tickets on a printer attached to this computer")
-    agent.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.5:8000")
-    agent.add_argument("--token", default=None, help="the kiosk's device token (default: $OKIENKO_DEVICE_TOKEN)")
+    agent = commands.add_parser("print-agent", help=_("print a kiosk's tickets on a printer attached to this computer"))
+    agent.add_argument("--server", required=True, help=_("the server's address, e.g. http://10.0.0.5:8000"))
+    agent.add_argument("--token", default=None, help=_("the kiosk's device token (default: $OKIENKO_DEVICE_TOKEN)"))
     agent.add_argument("--printer", required=True,
-                       help="printer as key=value pairs, e.g. 'kind=usb,usb_vendor=0x04b8,usb_product=0x0202' "
-                            "or 'kind=serial,device=/dev/ttyUSB0' or 'kind=file,path=/dev/usb/lp0'")
+                       help=_("printer as key=value pairs, e.g. 'kind=usb,usb_vendor=0x04b8,usb_product=0x0202' "
+                            "or 'kind=serial,device=/dev/ttyUSB0' or 'kind=file,path=/dev/usb/lp0'"))
     agent.add_argument("--journal", type=Path, default=Path("var/print-agent-journal.jsonl"))
     return top
 
 
 def _host_port(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
-    command.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    command.add_argument("--host", default=None, help=_("address to listen on (default 127.0.0.1)"))
+    command.add_argument("--port", type=int, default=None, help=_("port (default 8000)"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@ error, and a database opened only once it is known to exist and to be migrated."
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import functools
@@ -46,6 +47,40 @@ def _translator() -> Translator:
 def tr(message: str, **params: Any) -> str:
     """`message` (an English msgid, marked with `_()`) in the terminal's language, filled in."""
     return _translator().gettext(terminal_language(), message).format(**params)
+
+
+# argparse's words in a help text, as Python writes them (its msgids): translated like ours.
+ARGPARSE_WORDS = (_("usage: "), _("positional arguments"), _("options"), _("show this help message and exit"))
+
+
+class TranslatedHelp(argparse.HelpFormatter):
+    """`okienko --help` in the terminal's language: the help texts (English msgids marked with `_()`)
+    are translated when the help is shown, so a command that only runs reads no catalog for them.
+    argparse's own words in the help are translated too; its error lines stay English."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else _translated(ARGPARSE_WORDS[0]))
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(_translated(heading) if heading else heading)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return _translated(action.help) if action.help and action.help != argparse.SUPPRESS else action.help
+
+    def add_text(self, text: str | None) -> None:
+        super().add_text(_translated(text) if text and text != argparse.SUPPRESS else text)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose help, and its sub-commands' help, speaks the terminal's language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", TranslatedHelp)
+        super().__init__(*args, **kwargs)
+
+
+def _translated(text: str) -> str:
+    return _translator().gettext(terminal_language(), text)
 
 
 def say(message: str) -> None:

@@ -16,31 +16,31 @@ DEVICE_KINDS = ("kiosk", "board")
 
 
 def add_parsers(commands: Any) -> None:
-    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
-    add_user = user.add_parser("add", help="add a staff account (password from stdin when not a terminal)")
+    user = commands.add_parser("user", help=_("staff accounts")).add_subparsers(dest="action", required=True)
+    add_user = user.add_parser("add", help=_("add a staff account (password from stdin when not a terminal)"))
     add_user.add_argument("name")
     add_user.add_argument("--role", required=True, choices=ROLES)
-    add_user.add_argument("--office", default=None, help="office code (default: all offices)")
-    user.add_parser("list", help="every account: role, office, disabled, locked out (never a password)")
-    for action, text in (("disable", "the account can no longer sign in; its sessions end, its tokens are refused"),
-                         ("enable", "undo `user disable`"),
-                         ("password", "set a new password (from stdin when not a terminal); its sessions end"),
-                         ("unlock", "clear the lock-out after too many wrong passwords")):
+    add_user.add_argument("--office", default=None, help=_("office code (default: all offices)"))
+    user.add_parser("list", help=_("every account: role, office, disabled, locked out (never a password)"))
+    for action, text in (("disable", _("the account can no longer sign in; its sessions end, its tokens are refused")),
+                         ("enable", _("undo `user disable`")),
+                         ("password", _("set a new password (from stdin when not a terminal); its sessions end")),
+                         ("unlock", _("clear the lock-out after too many wrong passwords"))):
         user.add_parser(action, help=text).add_argument("name")
 
-    device = commands.add_parser("device", help="kiosks and boards").add_subparsers(dest="action", required=True)
-    add_device = device.add_parser("add", help="give a kiosk or board a token (printed on stdout)")
+    device = commands.add_parser("device", help=_("kiosks and boards")).add_subparsers(dest="action", required=True)
+    add_device = device.add_parser("add", help=_("give a kiosk or board a token (printed on stdout)"))
     add_device.add_argument("kind", choices=DEVICE_KINDS)
     add_device.add_argument("name")
-    add_device.add_argument("--office", default=None, help="office code (default: the only office)")
-    device.add_parser("list", help="every kiosk and board: office, token, printer")
-    revoke = device.add_parser("revoke", help="take a device's token away at once (`device add` gives a new one)")
+    add_device.add_argument("--office", default=None, help=_("office code (default: the only office)"))
+    device.add_parser("list", help=_("every kiosk and board: office, token, printer"))
+    revoke = device.add_parser("revoke", help=_("take a device's token away at once (`device add` gives a new one)"))
     revoke.add_argument("kind", choices=DEVICE_KINDS)
     revoke.add_argument("name")
-    revoke.add_argument("--office", default=None, help="office code (when the name is in several offices)")
+    revoke.add_argument("--office", default=None, help=_("office code (when the name is in several offices)"))
 
-    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
-    create = token.add_parser("create", help="create a bearer token for a staff user (printed on stdout)")
+    token = commands.add_parser("token", help=_("staff tokens")).add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help=_("create a bearer token for a staff user (printed on stdout)"))
     create.add_argument("user")
 
 

@@ -4,11 +4,10 @@ route gives while the database cannot answer: what every screen shares."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from pathlib import Path
-from typing import Any, Iterable
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import HTTPConnection, Request
@@ -19,6 +18,9 @@ from booking_api.http import KIOSK_COOKIE, error_body, error_response, language_
 from okienko.errors import DomainError, Unavailable
 from okienko.i18n import LANGUAGES, Translator, current_language
 from okienko.logs import loggable
+
+if TYPE_CHECKING:
+    import jinja2
 
 DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
 # A page shown while the database is away reloads itself after this long (and says so in
@@ -48,18 +50,29 @@ async def enroll_device(request: Request, kind: str, home: str, signin_template:
     return response
 
 
-def page_templates(translator: Translator, folders: Iterable[Path]) -> jinja2.Environment:
+class PageTemplates:
     """The templates of every screen the app serves (the shared ones in pages/templates first), with
-    `_()` in the page's language."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(TEMPLATES), *(str(folder) for folder in folders)]),
-        autoescape=jinja2.select_autoescape(default=True),
-        extensions=["jinja2.ext.i18n"],
-        enable_async=False,
-    )
-    env.install_gettext_callables(translator.jinja_gettext, translator.jinja_ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["LANGUAGES"] = LANGUAGES
-    return env
+    `_()` in the page's language. Jinja2 is imported and the environment built with the first page
+    rendered: a restarted server answers the API calls of kiosks and boards reconnecting without it."""
+
+    def __init__(self, translator: Translator, folders: Iterable[Path]) -> None:
+        self.translator = translator
+        self.folders = [str(TEMPLATES), *(str(folder) for folder in folders)]
+
+    @functools.cached_property
+    def environment(self) -> jinja2.Environment:
+        import jinja2
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.folders),
+                                 autoescape=jinja2.select_autoescape(default=True),
+                                 extensions=["jinja2.ext.i18n"], enable_async=False)
+        env.install_gettext_callables(self.translator.jinja_gettext, self.translator.jinja_ngettext,  # type: ignore[attr-defined]
+                                      newstyle=True)
+        env.globals["LANGUAGES"] = LANGUAGES
+        return env
+
+    def get_template(self, name: str) -> jinja2.Template:
+        return self.environment.get_template(name)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -413,10 +413,16 @@
       choice.classList.toggle("is-returned", ticket.returned);
       choice.dataset.number = ticket.number;
       choice.disabled = !canCall;
+      const otherLanguage = ticket.language !== config.lang;
       const marks = [ticket.priority && text.priorityMark, ticket.booked && text.bookedMark,
-                     ticket.returned && text.returnedMark, ticket.language !== config.lang && ticket.language]
+                     ticket.returned && text.returnedMark, otherLanguage && ticket.language.toUpperCase()]
         .filter(Boolean);
-      choice.setAttribute("aria-label", [format(text.calledNumber, {number: ticket.number}), ...marks].join(", "));
+      // The chip shows the language's short code; the name (in itself, as the visitor would say it)
+      // is what a screen reader reads and a pointer shows.
+      const spoken = [ticket.priority && text.priorityMark, ticket.booked && text.bookedMark,
+                      ticket.returned && text.returnedMark, otherLanguage && ticket.language_name].filter(Boolean);
+      choice.setAttribute("aria-label", [format(text.calledNumber, {number: ticket.number}), ...spoken].join(", "));
+      if (otherLanguage) choice.title = ticket.language_name;
       choice.append(ticket.number);
       if (marks.length) {
         const small = document.createElement("span");

@@ -26,12 +26,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.notify.booking_mail import Notifier
 from okienko.booking.bookings import digest, refuse_second_booking
 from okienko.errors import DomainError
+from okienko.storage.locking import upsert_insert
 from okienko.storage.models import Booking, Draw, DrawEntry, WaitlistEntry
 from okienko.office.directory import OfficeSetup, ServiceSetup
 from okienko.people import ERASED_PERSON, Person, mask_email, stored_person
@@ -128,7 +128,7 @@ async def ensure_draws(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
         sa.select(table.c.service_id, table.c.office_day).where(
             table.c.service_id.in_({service.id for service, _ in wanted}),
             table.c.office_day.in_({day for _, day in wanted})))}
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(conn)
     made = 0
     for service, day in wanted:
         if (service.id, day) in existing:

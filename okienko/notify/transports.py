@@ -9,7 +9,6 @@ the message was written, with the change it reports. With no SMTP server configu
 from __future__ import annotations
 
 import asyncio
-import smtplib
 import ssl
 from email.message import EmailMessage
 from datetime import datetime, timezone
@@ -48,6 +47,8 @@ class SmtpTransport:
         await asyncio.to_thread(self._send, email_of(message, self.sender, self.sender_name))
 
     def _send(self, mail: EmailMessage) -> None:
+        import smtplib  # with the first email, not at start-up
+
         context = ssl.create_default_context()
         if self.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)

@@ -39,11 +39,11 @@ class DemoServer:
     kiosk_token: str
     data_dir: Path
 
-    def take_ticket(self, service: str = "A") -> dict[str, object]:
+    def take_ticket(self, service: str = "A", language: str = "pl") -> dict[str, object]:
         """What a visitor does at the kiosk: one ticket, through the kiosk's API."""
         request = urllib.request.Request(
             f"{self.url}/api/v1/tickets", method="POST",
-            data=json.dumps({"service": service, "language": "pl"}).encode(),
+            data=json.dumps({"service": service, "language": language}).encode(),
             headers={"Authorization": f"Bearer {self.kiosk_token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=5) as answer:
             return json.load(answer)
@@ -279,7 +279,7 @@ def test_signing_out_with_a_visitor_called_returns_the_ticket_to_its_place(brows
                                                                           demo_server: DemoServer) -> None:
     """The clerk signs out with a visitor called: the console asks, the clerk returns the ticket to the
     queue, and the visitor's phone stops saying "go to window 4" and says it keeps its place."""
-    first, second = demo_server.take_ticket("B"), demo_server.take_ticket("B")
+    first, second = demo_server.take_ticket("B"), demo_server.take_ticket("B", "uk")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "urzednik", errors)
     phone = context.new_page()
@@ -291,6 +291,10 @@ def test_signing_out_with_a_visitor_called_returns_the_ticket_to_its_place(brows
         expect(waiting.filter(has_text=second["number"])).to_be_visible()
         numbers = waiting.evaluate_all("buttons => buttons.map(b => b.dataset.number)")
         assert numbers.index(first["number"]) < numbers.index(second["number"])
+        # A visitor of another language: the chip shows the code, a screen reader hears the name.
+        chip = waiting.filter(has_text=second["number"])
+        expect(chip.locator(".waiting-marks")).to_have_text("UK")
+        expect(chip).to_have_attribute("aria-label", re.compile("Українська"))
         STRANDED_SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(STRANDED_SHOTS / "waiting-list-1366x768.png"))
         waiting.filter(has_text=first["number"]).click()

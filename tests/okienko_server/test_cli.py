@@ -344,6 +344,18 @@ def test_messages_are_in_the_terminals_language(cli_env: dict[str, str], tmp_pat
     assert unknown.stderr == "okienko: error: " + Translator().format("uk", "no such user: {user}", user="nobody") + "\n"
 
 
+def test_help_is_in_the_terminals_language(cli_env: dict[str, str]) -> None:
+    polish = {**cli_env, "LANG": "pl_PL.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    shown = okienko("office", "export", "--help", env=polish)
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("użycie: okienko office export")
+    assert "pokaż tę pomoc i zakończ" in shown.stdout and "kod urzędu (domyślnie: jedyny urząd)" in shown.stdout
+    russian = okienko("--help", env={**cli_env, "LANG": "ru_RU.UTF-8", "LC_ALL": "", "LANGUAGE": ""})
+    assert "запустить сервер" in russian.stdout
+    english = okienko("--help", env={**cli_env, "LANG": "C.UTF-8", "LC_ALL": "", "LANGUAGE": ""})
+    assert english.stdout.startswith("usage: okienko") and "run the server" in english.stdout
+
+
 TABLES = ("offices", "services", "service_hours", "windows", "window_services", "priority_categories", "closures",
           "devices")
 
