@@ -43,6 +43,8 @@ def test_a_clerk_is_told_the_back_office_is_for_managers(browser: Browser, demo_
         expect(page.locator("h1")).to_have_text(title)
         expect(page.get_by_role("alert")).to_contain_text(message)
         expect(page.locator("nav.sections")).to_have_count(0)   # nothing of the back office is shown
+        if language == "en":
+            shoot(page, "for-managers-only")
         page.get_by_role("link", name={"pl": "Przejdź do konsoli urzędnika", "en": "Go to the clerk console"}[language]).click()
         page.wait_for_url(re.compile(r"/console/"))
     finally:
