@@ -226,10 +226,17 @@
     time: new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", timeZone: zone}),
     dateTime: new Intl.DateTimeFormat(config.lang, {dateStyle: "medium", timeStyle: "short", timeZone: zone}),
     date: new Intl.DateTimeFormat(config.lang, {weekday: "short", day: "numeric", month: "short", timeZone: "UTC"}),
+    shortDate: new Intl.DateTimeFormat(config.lang, {day: "numeric", month: "short", timeZone: "UTC"}),
   };
-  const when = (iso, kind) => (iso ? formats[kind || "dateTime"].format(new Date(iso)) : "");
+  /* A moment in the office's time; "recent": the time alone when it is today. */
+  const when = (iso, kind) => {
+    if (!iso) return "";
+    const moment = new Date(iso);
+    if (kind === "recent") kind = localDate(moment) === localDate(new Date()) ? "time" : "dateTime";
+    return formats[kind || "dateTime"].format(moment);
+  };
   /* A plain date ("2026-12-05") in words, read as that calendar day wherever the browser is. */
-  const day = (isoDate) => formats.date.format(new Date(`${isoDate}T00:00:00Z`));
+  const day = (isoDate, short) => formats[short ? "shortDate" : "date"].format(new Date(`${isoDate}T00:00:00Z`));
   const localDate = (moment) => new Intl.DateTimeFormat("en-CA", {timeZone: zone}).format(moment);
 
   window.Admin = {

@@ -33,20 +33,20 @@
     window.history.replaceState(null, "", shown);
     try {
       const answer = await api("GET", "/api/v1/admin/bookings", undefined, query);
-      render(answer.bookings.sort(flaggedFirst));
+      render(answer.bookings.sort(flaggedFirst), query.day ? "time" : "dateTime");
     } catch (failure) {
       fail(failure, search);
     }
   }
 
-  function render(bookings) {
+  function render(bookings, timeKind) {
     $("bookings-count").textContent = bookings.length ? `(${format(text.found, {count: bookings.length})})` : "";
     $("bookings-table").hidden = bookings.length === 0;
     $("bookings-empty").hidden = bookings.length > 0;
     $("booking-rows").replaceChildren(...bookings.map((booking) => {
       const live = booking.status === "confirmed";
       return el("tr", {"data-code": booking.code, class: booking.flag ? "is-flagged" : null},
-        el("td", {}, when(booking.starts_at)),
+        el("td", {class: "nowrap"}, when(booking.starts_at, timeKind)),
         el("td", {class: "ticket-cell"}, booking.code),
         el("th", {scope: "row"}, booking.name),
         el("td", {}, booking.service_name || booking.service),
@@ -74,7 +74,7 @@
     $("booking-code").textContent = booking.code;
     const shown = {...booking, status: statusLabel(booking.status), starts_at: when(booking.starts_at),
                    created_at: when(booking.created_at), confirmed_at: when(booking.confirmed_at)};
-    $("booking-facts").replaceChildren(...Object.entries(text.facts).filter(([key]) => shown[key])
+    $("booking-facts").replaceChildren(...text.facts.filter(([key]) => shown[key])
       .map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, shown[key]))));
     $("history-rows").replaceChildren(...history.map((event) => el("tr", {},
       el("td", {}, when(event.at)),

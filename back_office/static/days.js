@@ -2,8 +2,8 @@
  * public holidays, a date's own hours), and the form that changes one date: closed, other hours
  * or extra hours on a day normally closed, for every service or some, walk-in and/or booking.
  *
- * Saving a change that cuts booked visits off is shown first (POST .../preview: who, when, how
- * they are told); then PUT saves it and says how many people were told.
+ * A change is shown first (POST .../preview: who it cuts off, when, how they are told); saved from
+ * that list (PUT), it says how many people were told.
  */
 (() => {
   "use strict";
@@ -12,9 +12,8 @@
          text, $} = window.Admin;
   const WEEKS = 8;
   const form = $("day-form");
-  const save = $("day-save");
   let exceptions = new Map();   // "2026-12-05" -> the day as GET /api/v1/admin/days lists it
-  let previewed = null;         // the body whose preview is shown (saving another asks again)
+  let asked = null;             // the date and body whose effect is shown, saved as they are
 
   const addDays = (iso, count) => {
     const moment = new Date(`${iso}T12:00:00Z`);
@@ -58,7 +57,7 @@
         return el("td", {class: ["day", entry ? `day-${entry.kind}` : "", past ? "day-past" : ""].join(" ").trim()},
           el("button", {type: "button", class: "day-button", "data-date": iso, disabled: past,
                         "aria-pressed": String(form.elements.date.value === iso), onclick: () => choose(iso)},
-            el("span", {class: "day-date"}, dayInWords(iso), iso === today ? ` · ${text.today}` : ""),
+            el("span", {class: "day-date"}, dayInWords(iso, true), iso === today ? ` · ${text.today}` : ""),
             entry ? describe(entry).map((part) => el("span", {class: "day-note"}, part)) : null));
       })));
     }
@@ -84,34 +83,34 @@
     $("day-walk-in").checked = entry ? entry.walk_in !== false : true;
     $("day-booking").checked = entry ? entry.booking !== false : true;
     $("day-remove").hidden = !(entry && entry.own);
+    settle();
     $("day-title").textContent = format(text.editingDay, {day: dayInWords(iso)});
-    forgetPreview();
     render();
-    form.elements.hours.focus();
+    (closed ? $("day-closed") : form.elements.hours).focus();
+  }
+
+  /* Hours only for an open day; the service list only for "only these". */
+  function settle() {
+    form.elements.hours.disabled = $("day-closed").checked;
+    form.querySelectorAll('[name="services"]').forEach((box) => { box.disabled = !$("day-some").checked; });
   }
 
   /* The form as PUT /api/v1/admin/days/{date} takes it. */
   function body() {
     const values = readForm(form);
     return {
-      hours: values.kind === "closed" ? [] : values.hours,
+      hours: values.kind === "closed" ? [] : values.hours || [],
       services: values.scope === "some" ? values.services || [] : null,
       walk_in: values.walk_in, booking: values.booking, reason: values.reason,
     };
   }
 
-  function forgetPreview() {
-    previewed = null;
-    save.disabled = true;
-    save.textContent = text.save;
-    $("affected").hidden = true;
-  }
-
   const CONTACT = {email: "email", sms: "sms", "email+sms": "emailSms"};
 
-  function showAffected(answer, summary) {
-    $("affected").hidden = false;
-    $("affected-summary").textContent = summary;
+  function showAffected(iso, answer) {
+    $("affected-day").textContent = dayInWords(iso);
+    $("affected-summary").textContent = answer.count ? format(text.affectedCount, {count: answer.count})
+                                                     : text.nobodyAffected;
     $("affected-table").hidden = answer.affected.length === 0;
     $("affected-rows").replaceChildren(...answer.affected.map((person) => el("tr", {"data-code": person.code},
       el("td", {class: "ticket-cell"}, person.code),
@@ -119,9 +118,15 @@
       el("th", {scope: "row"}, person.name),
       el("td", {}, person.service_name || person.service),
       el("td", {}, text[CONTACT[person.contact]] || person.contact || "–"))));
+    $("day-save").textContent = answer.count ? format(text.saveAndTell, {count: answer.count}) : text.save;
+    $("affected-dialog").returnValue = "";
+    $("affected-dialog").showModal();
   }
 
-  $("day-preview").addEventListener("click", async () => {
+  /* Nothing is saved before the manager has seen who the change cuts off (POST .../preview);
+   * "Save" in that list saves exactly what was shown. */
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
     clearMessages();
     clearFields(form);
     const iso = form.elements.date.value;
@@ -129,35 +134,19 @@
       window.Admin.markField(form, "date", text.chooseDay);
       return;
     }
-    const asked = body();
+    asked = {iso, body: body()};
     try {
-      const answer = await api("POST", `/api/v1/admin/days/${iso}/preview`, asked);
-      previewed = JSON.stringify([iso, asked]);
-      showAffected(answer, answer.count ? format(text.affectedCount, {count: answer.count}) : text.nobodyAffected);
-      save.disabled = false;
-      save.textContent = answer.count ? format(text.saveAndTell, {count: answer.count}) : text.save;
+      showAffected(iso, await api("POST", `/api/v1/admin/days/${iso}/preview`, asked.body));
     } catch (failure) {
       fail(failure, form);
     }
   });
 
-  // Any change to the form after a preview asks for a new one before saving.
-  form.addEventListener("input", () => { if (previewed) forgetPreview(); });
-  form.addEventListener("change", () => { if (previewed) forgetPreview(); });
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearMessages();
-    const iso = form.elements.date.value;
-    const asked = body();
-    if (previewed !== JSON.stringify([iso, asked])) {
-      showStatus(text.previewFirst);
-      return;
-    }
+  $("affected-dialog").addEventListener("close", async () => {
+    if ($("affected-dialog").returnValue !== "save" || !asked) return;
+    const {iso, body: saved} = asked;
     try {
-      const answer = await api("PUT", `/api/v1/admin/days/${iso}`, asked);
-      showStatus(format(text.saved, {count: answer.told}));
-      forgetPreview();
+      const answer = await api("PUT", `/api/v1/admin/days/${iso}`, saved);
       await load();
       choose(iso);
       showStatus(format(text.saved, {count: answer.told}));
@@ -181,5 +170,6 @@
     }
   });
 
+  settle();
   load();
 })();

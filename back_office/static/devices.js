@@ -23,7 +23,7 @@
     if (status === "none") return el("span", {class: "hint"}, text.printer.none);
     return [text.printer[status] || status,
             device.printer_checked_at ? el("span", {class: "hint"}, " · ",
-              format(text.checkedAt, {time: when(device.printer_checked_at)})) : null,
+              format(text.checkedAt, {time: when(device.printer_checked_at, "recent")})) : null,
             device.printer_silent ? el("span", {class: "flag"}, text.silent) : null];
   }
 
@@ -32,10 +32,10 @@
       const active = device.active !== false;
       const flagged = active && (device.silent || device.printer_silent);
       return el("tr", {"data-device": device.id, class: active ? (flagged ? "is-silent" : null) : "is-off"},
-        el("th", {scope: "row"}, device.name,
+        el("th", {scope: "row", class: "nowrap"}, device.name,
            active ? null : el("span", {class: "pill pill-off"}, text.revoked)),
         el("td", {}, text.kind[device.kind] || device.kind),
-        el("td", {}, device.last_seen_at ? when(device.last_seen_at) : text.neverSeen,
+        el("td", {}, device.last_seen_at ? when(device.last_seen_at, "recent") : text.neverSeen,
            active && device.silent ? el("span", {class: "flag"}, text.silent) : null),
         el("td", {}, printer(device)),
         el("td", {class: "actions"},

@@ -53,7 +53,7 @@
       {class: device.silent ? "is-silent" : null},
       el("th", {scope: "row"}, device.name, device.silent ? el("span", {class: "flag"}, text.silent) : null),
       el("td", {}, text[device.kind] || device.kind),
-      el("td", {}, device.last_seen_at ? when(device.last_seen_at) : text.neverSeen)))
+      el("td", {}, device.last_seen_at ? when(device.last_seen_at, "recent") : text.neverSeen)))
       : [el("tr", {}, el("td", {colspan: 3, class: "hint"}, text.noDevices))]));
 
     const stranded = today.stranded;

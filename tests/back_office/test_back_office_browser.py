@@ -351,6 +351,7 @@ def test_a_saturday_opening_is_added(browser: Browser, demo_server: DemoServer) 
         expect(page.locator("#status")).to_contain_text("Saved. People told: 0.")
         cell = page.locator(f'.day-button[data-date="{saturday}"]')
         expect(cell).to_contain_text("09:00-13:00")
+        page.evaluate("window.scrollTo(0, 0)")
         shoot(page, "days")
         assert errors == []
     finally:
