@@ -5,11 +5,15 @@
 
   const {api, fail, format, readForm, el, when, text, $, config} = window.Admin;
   const filter = $("audit-filter");
-  const MAX_LINES = 12;
+  const MAX_LINES = 8;
   let olderThan = null;
 
-  const shown = (value) => (value === undefined ? "–" : typeof value === "object" && value !== null
-    ? JSON.stringify(value) : String(value));
+  const LONGEST = 80;
+  const shown = (value) => {
+    const said = value === undefined || value === null ? "–" : typeof value === "object" ? JSON.stringify(value)
+      : String(value);
+    return said.length > LONGEST ? `${said.slice(0, LONGEST - 1)}…` : said;
+  };
 
   /* Every leaf of a nested object as "a.b.c" -> value (lists are one value). */
   function leaves(value, prefix, into) {
@@ -24,7 +28,11 @@
   /* What changed, one line a field: "hours.sat: – → 09:00-13:00". */
   function difference(before, after) {
     if (before == null && after == null) return [];
-    if (before == null || after == null || typeof before !== "object" || typeof after !== "object") {
+    const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+    // Something added or removed whole is shown field by field too (an office loaded: its keys).
+    if (before == null && isObject(after)) before = {};
+    if (after == null && isObject(before)) after = {};
+    if (!isObject(before) || !isObject(after)) {
       if (before == null) return [el("li", {}, `${text.added}: ${shown(after)}`)];
       if (after == null) return [el("li", {}, `${text.removed}: ${shown(before)}`)];
       return [el("li", {}, `${shown(before)} → ${shown(after)}`)];

@@ -79,6 +79,7 @@
     fillForm(form, values);
     form.elements.code.readOnly = Boolean(service);
     dialog.showModal();
+    if (service) form.elements.prefix.focus();   // the code cannot change: start at what can
   }
 
   /* The form as the API takes it: every weekday's ranges ([] closed), no limit as null. */

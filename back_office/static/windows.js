@@ -61,6 +61,7 @@
     fillForm(windowForm, desk || {services: []});
     windowForm.elements.number.readOnly = Boolean(desk);
     windowDialog.showModal();
+    if (desk) windowForm.elements.name.focus();
   }
 
   windowForm.addEventListener("submit", async (event) => {
@@ -149,6 +150,7 @@
     fillForm(priorityForm, priority || {names: {}});
     priorityForm.elements.code.readOnly = Boolean(priority);
     priorityDialog.showModal();
+    if (priority) priorityForm.elements.mark.focus();
   }
 
   priorityForm.addEventListener("submit", async (event) => {
