@@ -88,30 +88,51 @@ def test_today_follows_the_hall_live(browser: Browser, demo_server: DemoServer) 
         context.close()
 
 
-def test_a_ticket_left_at_an_empty_window_goes_back_to_the_queue(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/today")
-    clerk = demo_server.staff_token("urzedniczka")
-    ticket = demo_server.take_ticket("F")
-    assert demo_server.api("POST", "/api/v1/windows/5/sign-in", {}, token=clerk)[0] == 200
-    status, called = demo_server.api("POST", "/api/v1/windows/5/call", {"number": ticket["number"]}, token=clerk)
+def _strand(server: DemoServer, clerk: str, window: str, number: str) -> None:
+    """`clerk` calls `number` to `window`, then their console goes quiet: as if it had last renewed its
+    hold 90 s ago (a hold runs 2 min; a console silent for a minute has been left), so the ticket is
+    stranded and not yet swept back to the queue."""
+    status, called = server.api("POST", f"/api/v1/windows/{window}/call", {"number": number}, token=clerk)
     assert status == 200, called
-    # The clerk's console goes quiet: as if it had last renewed its hold 90 s ago (a hold runs 2 min,
-    # a console silent for a minute has been left), so the ticket is stranded, not yet swept back.
-    (held,) = demo_server.sql("SELECT held_until FROM windows WHERE number = '5'")
+    (held,) = server.sql("SELECT held_until FROM windows WHERE number = :window", window=window)
     earlier = datetime.fromisoformat(str(held[0])) - timedelta(seconds=90)
-    demo_server.sql("UPDATE windows SET held_until = :held WHERE number = '5'",
-                    held=earlier.isoformat(sep=" ") if " " in str(held[0]) else earlier.isoformat())
+    server.sql("UPDATE windows SET held_until = :held WHERE number = :window", window=window,
+               held=earlier.isoformat(sep=" ") if " " in str(held[0]) else earlier.isoformat())
+
+
+def test_tickets_left_at_an_empty_window_are_handed_on_or_returned(browser: Browser,
+                                                                    demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/today")
+    left, sitting = demo_server.staff_token("urzedniczka"), demo_server.staff_token("urzednik")
+    first, second = demo_server.take_ticket("F"), demo_server.take_ticket("F")
+    assert demo_server.api("POST", "/api/v1/windows/5/sign-in", {}, token=left)[0] == 200
+    assert demo_server.api("POST", "/api/v1/windows/6/sign-in", {}, token=sitting)[0] == 200
+    _strand(demo_server, left, "5", first["number"])
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
-        row = page.locator(f'#stranded-rows tr[data-ticket="{ticket["id"]}"]')
-        expect(row).to_contain_text(ticket["number"])
-        expect(row).to_contain_text("5")
+        row = page.locator(f'#stranded-rows tr[data-ticket="{first["id"]}"]')
+        expect(row).to_contain_text(first["number"])
+        expect(row.locator("td").first).to_have_text("5")
         shoot(page, "today-stranded")
-        row.get_by_role("button", name="Return to queue").click()
-        expect(page.locator("#status")).to_contain_text(f"Ticket {ticket['number']} is back in the queue")
+        # Handed to window 6, where a clerk sits free: called there.
+        row.get_by_role("button", name="Hand to window…").click()
+        hand = page.locator("#hand-dialog")
+        expect(hand).to_contain_text(first["number"])
+        hand.get_by_label("Window").select_option("6")
+        hand.get_by_role("button", name="Hand over").click()
+        expect(page.locator("#status")).to_contain_text(f"Ticket {first['number']} handed to window 6.")
         expect(row).to_have_count(0)
-        status, again = demo_server.api("GET", f"/api/v1/tickets/{ticket['id']}")
+        status, at_six = demo_server.api("GET", "/api/v1/windows/6", token=sitting)
+        assert (status, at_six["ticket"]["number"]) == (200, first["number"])
+        # Another one left at window 5 goes back to its place in the queue.
+        _strand(demo_server, left, "5", second["number"])
+        page.reload()
+        row = page.locator(f'#stranded-rows tr[data-ticket="{second["id"]}"]')
+        row.get_by_role("button", name="Return to queue").click()
+        expect(page.locator("#status")).to_contain_text(f"Ticket {second['number']} is back in the queue")
+        expect(row).to_have_count(0)
+        status, again = demo_server.api("GET", f"/api/v1/tickets/{second['id']}")
         assert (status, again["status"]) == (200, "waiting")
         assert errors == []
     finally:
