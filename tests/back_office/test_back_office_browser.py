@@ -438,3 +438,31 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         assert errors == []
     finally:
         context.close()
+
+
+def test_switching_off_a_service_with_people_waiting_asks_first(browser: Browser, demo_server: DemoServer) -> None:
+    needs(demo_server, "GET", "/api/v1/admin/office")
+    ticket = demo_server.take_ticket("I")
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
+    try:
+        page.goto("/admin/services?lang=en")
+        row = page.locator('#service-rows tr[data-service="I"]')
+        expect(row).to_contain_text("waiting: 1")
+        row.get_by_role("button", name="Switch off").click()
+        confirm = page.locator("#confirm-dialog")
+        expect(confirm).to_be_visible()
+        expect(confirm.locator("#confirm-question")).not_to_be_empty()   # the API's reason, with the count
+        confirm.get_by_role("button", name="Cancel").click()
+        expect(row).to_contain_text("On")
+        row.get_by_role("button", name="Switch off").click()
+        confirm.get_by_role("button", name="Switch off").click()
+        expect(row).to_contain_text("Switched off")
+        expect(page.locator("#status")).to_contain_text("Service I switched off")
+        status, cancelled = demo_server.api("GET", f"/api/v1/tickets/{ticket['id']}")
+        assert (status, cancelled["status"]) == (200, "cancelled")
+        row.get_by_role("button", name="Switch on").click()
+        expect(row).not_to_contain_text("Switched off")
+        assert errors == []
+    finally:
+        context.close()
