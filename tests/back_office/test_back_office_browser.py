@@ -234,7 +234,7 @@ def test_a_revoked_kiosk_is_signed_out(browser: Browser, demo_server: DemoServer
         # The kiosk's next heartbeat is refused: it shows its sign-in page.
         expect(kiosk.locator(".service")).to_have_count(0, timeout=40_000)
         # A new kiosk: its sign-in link and QR code are shown once.
-        page.get_by_label("Name", exact=True).fill("hall-3")
+        page.get_by_label("Device name").fill("hall-3")
         page.get_by_role("button", name="Add", exact=True).click()
         enrol = page.locator("#enrol-dialog")
         expect(enrol).to_be_visible()
