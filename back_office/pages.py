@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.http import error_body, language_of
-from booking_api.sessions import MANAGING_ROLES, require_clerk, require_manager
+from booking_api.sessions import MANAGING_ROLES, Clerk, require_clerk, require_manager
 from okienko.errors import DomainError
 from okienko.i18n import _
 from pages.rendering import render
@@ -73,9 +73,9 @@ async def section_page(request: Request) -> Response:
                           office_query=request.query_params.get("office", "")))
 
 
-def _forbidden(request: Request, clerk: object) -> Response:
+def _forbidden(request: Request, clerk: Clerk) -> Response:
     return secured(render(request, "admin_forbidden.html", status_code=403, clerk=clerk,
-                          csrf_token=getattr(clerk, "csrf_token", None) or ""))
+                          csrf_token=clerk.csrf_token or ""))
 
 
 def admin_routes() -> list[Route | Mount]:
