@@ -16,15 +16,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.http import error_body, language_of
-from booking_api.sessions import MANAGING_ROLES, Clerk, require_clerk, require_manager
+from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
 from okienko.errors import DomainError
 from okienko.i18n import _
 from pages.rendering import render
-from pages.staff_sign_in import secured, sign_in_form, sign_in_page, sign_out_form, to_sign_in
+from pages.staff_sign_in import (StaffScreen, password_form, password_page, secured, sign_in_form, sign_in_page,
+                                 sign_out_form, signed_in_clerk)
 
 STATIC = Path(__file__).parent / "static"
-SIGN_IN = "/admin/login"
-HOME = "/admin/"
+BACK_OFFICE = StaffScreen(home="/admin/", sign_in="/admin/login", password="/admin/password",
+                          sign_in_template="admin_login.html", password_template="admin_password.html")
 # The sections in the order of the navigation: address, title (translated where shown).
 SECTIONS: dict[str, str] = {
     "today": _("Today"),
@@ -39,15 +40,25 @@ SECTIONS: dict[str, str] = {
 
 
 async def login_page(request: Request) -> Response:
-    return await sign_in_page(request, "admin_login.html")
+    return await sign_in_page(request, BACK_OFFICE)
 
 
 async def login(request: Request) -> Response:
-    return await sign_in_form(request, "admin_login.html", HOME)
+    return await sign_in_form(request, BACK_OFFICE)
+
+
+async def choose_password_page(request: Request) -> Response:
+    """GET /admin/password: choose a new password (after signing in with a temporary one)."""
+    return await password_page(request, BACK_OFFICE)
+
+
+async def choose_password(request: Request) -> Response:
+    """POST /admin/password (form: new_password, repeat_password, csrf_token)."""
+    return await password_form(request, BACK_OFFICE)
 
 
 async def logout(request: Request) -> Response:
-    return await sign_out_form(request, SIGN_IN)
+    return await sign_out_form(request, BACK_OFFICE)
 
 
 async def section_page(request: Request) -> Response:
@@ -55,10 +66,9 @@ async def section_page(request: Request) -> Response:
     that it is for managers, and a visitor without a session is sent to sign in."""
     language = language_of(request)
     section = request.path_params.get("section", "today")
-    try:
-        clerk = await require_clerk(request)
-    except DomainError:
-        return to_sign_in(SIGN_IN, language)
+    clerk = await signed_in_clerk(request, BACK_OFFICE)
+    if isinstance(clerk, Response):
+        return clerk
     if clerk.role not in MANAGING_ROLES:
         return _forbidden(request, clerk)
     try:
@@ -84,6 +94,8 @@ def admin_routes() -> list[Route | Mount]:
         Route("/admin/login", login_page, methods=["GET"]),
         Route("/admin/login", login, methods=["POST"]),
         Route("/admin/logout", logout, methods=["POST"]),
+        Route("/admin/password", choose_password_page, methods=["GET"]),
+        Route("/admin/password", choose_password, methods=["POST"]),
         Mount("/admin/static", app=StaticFiles(directory=STATIC), name="admin-static"),
         Route("/admin/{section}", section_page, methods=["GET"]),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -25,6 +26,8 @@ async def print_agent_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4403)
         return
     await websocket.accept()
+    # The agent's kiosk is alive while the agent's socket is open (the server's pings close a dead one).
+    beating = asyncio.ensure_future(app.heartbeats.keep_beating(identity.id))
     try:
         hello = json.loads(await websocket.receive_text())
         if not isinstance(hello, dict) or hello.get("type") != "hello":
@@ -38,4 +41,5 @@ async def print_agent_socket(websocket: WebSocket) -> None:
     except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
         pass
     finally:
+        beating.cancel()
         app.agents.detach(identity.id, websocket)

@@ -72,6 +72,20 @@ CALL = closed_object({"number": {"type": "string", "description": "a ticket wait
 PAUSE = closed_object({"paused": {"type": "boolean"}}, ("paused",))
 TICKER = closed_object({"text": {"type": "string", "maxLength": 500}}, ("text",))
 
+# The back office's bodies: today, devices, staff.
+HAND = closed_object({"window": {"type": "string", "description": "the window to call the ticket to",
+                                 "example": "2"}}, ("window",))
+DEVICE_NAME = {"type": "string", "maxLength": 100, "description": "1-100 letters, digits, spaces, . - _",
+               "example": "hall-north"}
+NEW_DEVICE = closed_object({"kind": {"type": "string", "enum": ["kiosk", "board"]}, "name": DEVICE_NAME},
+                           ("kind", "name"))
+RENAME_DEVICE = closed_object({"name": DEVICE_NAME}, ("name",))
+ROLE = {"type": "string", "enum": ["clerk", "operator", "manager", "admin"],
+        "description": "only an administrator gives the role admin"}
+NEW_USER = closed_object({"username": {"type": "string", "maxLength": 100, "example": "anna.nowak"}, "role": ROLE},
+                         ("username", "role"))
+USER_ROLE = closed_object({"role": ROLE}, ("role",))
+
 # The public's bodies: booking, the waiting list, draws.
 ONE_TIME_CODE = closed_object({"code": {"anyOf": [STR, {"type": "integer"}], "example": "123456",
                                         "description": "the code sent by email (text or a number)"},
@@ -84,6 +98,21 @@ DRAW_ENTRY = closed_object({**PERSON_PROPERTIES, "preferences": {
     "type": "array", "nullable": True, "maxItems": 3, "items": RANGE,
     "description": "up to three time ranges, the preferred first; none or null: any time that day"}}, PERSON_REQUIRED)
 DRAW_RECEIPT = closed_object({"receipt": STR, "language": LANGUAGE}, ("receipt",))
+
+# The back office's bodies (/api/v1/admin/, docs/api.md): days and bookings.
+DAY_HOURS = closed_object({
+    "hours": {"type": "array", "items": {"type": "string", "example": "08:00-12:00"}, "maxItems": 12,
+              "description": "the date's own hours, HH:MM-HH:MM each; [] closes the date"},
+    "services": {"type": "array", "items": STR, "nullable": True, "maxItems": 100,
+                 "description": "the services the hours are for; null or left out: every service"},
+    "walk_in": {"type": "boolean", "description": "the hours are for walk-in tickets (default true)"},
+    "booking": {"type": "boolean", "description": "the hours are for booked slots (default true)"},
+    "reason": {"type": "string", "maxLength": 200, "description": "shown to staff, e.g. “staff training”"},
+    "language": LANGUAGE}, ("hours",))
+ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
+                                         "description": "kept in the audit log (not sent to the visitor)"},
+                              "language": LANGUAGE})
+ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "array": (list,),
                                             "object": (dict,), "integer": (int,), "number": (int, float)}

@@ -18,8 +18,10 @@ from okienko.errors import DomainError
 from okienko.office.hours import office_day, wall_instant
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
-from okienko.people import folded_name, mask_email
+from okienko.people import mask_email
 from okienko.booking.bookings import bookings_of_day
+from okienko.booking.changes import rebook_ahead_days
+from okienko.booking.desk import name_matches
 
 PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
 _encoded: dict[int, tuple[Any, bytes]] = {}
@@ -59,9 +61,14 @@ async def list_slots(request: Request) -> Response:
         raise field_error(_("the query parameter “service” is required, e.g. ?service=A"))
     setup = await _setup(request)
     service = setup.service(service_code)
+    ahead = 0
+    code, secret = request.query_params.get("booking"), request.query_params.get("secret")
+    if code and secret:   # a booking whose day the office closed sees the days it may move to first
+        booking = await app.booking.find(setup, code, secret)
+        ahead = rebook_ahead_days(setup, booking) if booking["service_id"] == service.id else 0
     listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
                                              _day(request.query_params.get("to"), "to"), language,
-                                             client=client_address(request))
+                                             client=client_address(request), ahead_days=ahead)
     cached = _encoded.get(id(listing))
     if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
         if len(_encoded) > 512:
@@ -187,11 +194,6 @@ async def leave_waiting_list(request: Request) -> Response:
     return JSONResponse({"left": True})
 
 
-def _has_words(name_words: list[str], searched: list[str]) -> bool:
-    """Every word searched starts a word of the name (folded both: `lukasz zol` finds Łukasz Żółtowski)."""
-    return all(any(word.startswith(part) for word in name_words) for part in searched)
-
-
 async def staff_bookings(request: Request) -> Response:
     """GET /api/v1/staff/bookings?day=YYYY-MM-DD[&name=…]: the day's bookings for the desk and how many
     of each status (confirmed, checked_in, no_show, cancelled): staff only."""
@@ -202,9 +204,9 @@ async def staff_bookings(request: Request) -> Response:
     day = _day(request.query_params.get("day"), "day") or office_day(setup, app.clock.now())
     async with app.db.read() as conn:
         rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
-    searched = folded_name(request.query_params.get("name") or "").split()
-    if searched:  # the desk looks a visitor up as they spell it: any order, case, accents, Ł or ß
-        rows = [row for row in rows if _has_words(folded_name(row["person_name"]).split(), searched)]
+    searched = request.query_params.get("name") or ""
+    if searched.strip():  # the desk looks a visitor up as they spell it: any order, case, accents, Ł or ß
+        rows = [row for row in rows if name_matches(row["person_name"], searched)]
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1

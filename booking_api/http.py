@@ -54,6 +54,8 @@ def error_body(connection: HTTPConnection, error: Refusal, language: str | None 
     translator = okienko(connection).translator
     body: dict[str, Any] = {"error": error.code, "message": translator.format(language, error.message_id,
                                                                              **error.params)}
+    if isinstance(error.params.get("field"), str):   # office data: the path of the value at fault
+        body["field"] = error.params["field"]
     fields = error.params.get("fields")
     if isinstance(fields, dict):
         body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}

@@ -16,14 +16,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from booking_api import bodies
-from booking_api.http import language_of, okienko, read_json, ticket_view
-from booking_api.sessions import board_office, require_clerk
+from booking_api.http import identify, language_of, okienko, read_json, ticket_view
+from booking_api.sessions import SESSION_COOKIE, board_office, require_clerk
 from okienko.hall.boards import board_message
 from okienko.container import Okienko
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
 from okienko.live import Subscriber
+from okienko.staff.auth import DeviceIdentity
+from okienko.staff.devices import BEAT_EVERY
 
 MESSAGE_TYPES = {
     "board": ("snapshot", "event"),
@@ -58,6 +60,31 @@ async def set_ticker(request: Request) -> Response:
     return JSONResponse({"text": text})
 
 
+async def board_device(websocket: WebSocket) -> int | None:
+    """The board device watching (None for staff: a board page opened in a clerk's browser)."""
+    if websocket.cookies.get(SESSION_COOKIE) and not websocket.headers.get("authorization"):
+        return None
+    try:
+        identity = await identify(websocket)
+    except DomainError:
+        return None
+    return identity.id if isinstance(identity, DeviceIdentity) else None
+
+
+async def _while_signed_in(websocket: WebSocket) -> None:
+    """A board device's socket: identify it again every BEAT_EVERY, which notes its heartbeat while the
+    socket stays open (the server's pings close a dead one); once its token is revoked the socket
+    closes (NOT_ALLOWED) and the board shows its sign-in page."""
+    while True:
+        try:
+            await identify(websocket)
+        except DomainError:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=NOT_ALLOWED)
+            return
+        await asyncio.sleep(BEAT_EVERY.total_seconds())
+
+
 def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str | None]:
     """One shared function per office, so the hub encodes each event once for all its boards."""
     timezone = setup.timezone
@@ -80,11 +107,12 @@ async def board_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     subscriber = app.live.subscribe(setup.id, board_view(app, setup), websocket.send_text)
+    device_id = await board_device(websocket)
     try:
         snapshot = await app.hall.board(setup)
         await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
         app.live.snapshot_taken(subscriber, snapshot["seq"])
-        await _follow(websocket, subscriber)
+        await _follow(websocket, subscriber, *([_while_signed_in(websocket)] if device_id else []))
     finally:
         app.live.unsubscribe(subscriber)
 

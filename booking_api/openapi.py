@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from okienko import __version__
+from booking_api import openapi_admin
+from booking_api import openapi_admin_days
 from booking_api import openapi_booking
 from booking_api import openapi_draws
 from booking_api import bodies
@@ -63,7 +65,8 @@ SCHEMAS: dict[str, Any] = {
         "error": {"type": "string", "enum": sorted(ERRORS)},
         "message": {"type": "string", "description": "in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "invalid_details: what is wrong with each form field"}}},
+                   "description": "invalid_details: what is wrong with each form field"},
+        "field": {"type": "string", "description": "office_invalid: the path of the value at fault"}}},
     "Service": {"type": "object", "properties": {
         "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
         "names": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -142,7 +145,8 @@ def _document() -> dict[str, Any]:
         "info": {"title": "Okienko API", "version": __version__,
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
-        "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS}, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
+                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -244,6 +248,8 @@ def _document() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

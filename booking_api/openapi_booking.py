@@ -72,6 +72,12 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
                             "schema": {"type": "string", "format": "date"}},
                            {"name": "to", "in": "query", "required": False,
                             "schema": {"type": "string", "format": "date"}, "description": "at most 62 days"},
+                           {"name": "booking", "in": "query", "required": False, "schema": STR,
+                            "description": "with `secret`: the code of a booking of this service whose day the "
+                                           "office closed (flag day_closed): the listing also holds the days "
+                                           "it may move to before the public can (rebook_ahead_days)"},
+                           {"name": "secret", "in": "query", "required": False, "schema": STR,
+                            "description": "the secret of that booking's link"},
                            OFFICE, lang],
             "responses": {"200": json(ref("SlotListing"), "the slots"), **errors(400, 404, 409, 429)}}},
         "/api/v1/bookings": {"post": {

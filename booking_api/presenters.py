@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from okienko.booking.changes import cancel_deadline, change_deadline
+from okienko.booking.changes import can_cancel, can_change, cancel_deadline, change_deadline
 from okienko.errors import DomainError
 from okienko.hall.call_order import Place
 from okienko.hall.calling import Desk, can_mark_no_show
@@ -19,11 +19,14 @@ from okienko.hall.lifecycle import was_returned
 from okienko.hall.print_outcome import PrintOutcome
 from okienko.hall.queueing import IssuedTicket
 from okienko.hall.status import ServiceStatus
+from okienko.hall.today import Today
 from okienko.i18n import LANGUAGES, Translator, _
 from okienko.links import PublicLinks
 from okienko.notify.booking_mail import calendar_uid
 from okienko.office.directory import OfficeSetup
 from okienko.people import mask_email
+from okienko.staff.accounts import AccountSummary
+from okienko.staff.devices import DeviceState
 
 NOWHERE = Place(0, 0)   # a ticket at a window: nobody is ahead of it any more
 
@@ -163,3 +166,82 @@ def booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str) -> 
         "check_in_from": _iso(check_in_from, setup), "check_in_until": _iso(check_in_until, setup),
         "flag": booking["flag"], "calendar_uid": calendar_uid(booking), "sequence": booking["sequence"],
     }
+
+
+def qr_svg(text: str) -> bytes:
+    """`text` as a QR code, an SVG drawn on the server (nothing fetched from outside)."""
+    import io
+
+    import qrcode.image.svg  # with the first QR code drawn, not at start-up
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
+
+
+def today_json(setup: OfficeSetup, today: Today, language: str) -> dict[str, Any]:
+    """The back office's "today, live": queues, windows, stranded tickets, devices."""
+    return {
+        "services": [{"code": q.service.code, "name": q.service.name(language), "waiting": q.waiting,
+                      "longest_wait_minutes": q.longest_wait_minutes,
+                      "estimated_wait_minutes": q.estimated_wait_minutes, "issued": q.issued, "served": q.served}
+                     for q in today.queues],
+        "windows": [{"number": w.number, "name": w.name, "state": w.state, "clerk": w.clerk,
+                     "ticket": {"id": w.ticket_id, "number": w.ticket_number} if w.ticket_id else None}
+                    for w in today.windows],
+        "stranded": [{"ticket_id": s.ticket_id, "number": s.number, "window": s.window,
+                      "called_at": _iso(s.called_at, setup)} for s in today.stranded],
+        "devices": [*({"kind": d.kind, "name": d.name, "silent": d.silent, "last_seen_at": _iso(d.last_seen_at, setup)}
+                      for d in today.devices if d.active),
+                    *({"kind": "printer", "name": d.name, "silent": d.printer_silent,
+                       "last_seen_at": _iso(d.printer_checked_at, setup)}
+                      for d in today.devices if d.active and d.has_printer)],
+    }
+
+
+def device_json(setup: OfficeSetup, device: DeviceState) -> dict[str, Any]:
+    """A kiosk or board in the back office (never its token)."""
+    return {"id": device.id, "kind": device.kind, "name": device.name, "active": device.active,
+            "last_seen_at": _iso(device.last_seen_at, setup), "silent": device.silent,
+            "printer": device.has_printer, "printer_status": device.printer_status if device.has_printer else "none",
+            "printer_checked_at": _iso(device.printer_checked_at, setup), "printer_silent": device.printer_silent}
+
+
+def account_json(account: AccountSummary) -> dict[str, Any]:
+    """A staff account in the back office (never its password)."""
+    return {"username": account.username, "role": account.role, "office": account.office,
+            "disabled": account.disabled, "locked": account.locked,
+            "must_change_password": account.must_change_password}
+# --- the back office (/api/v1/admin/): staff of the office see the person's name and contact ---------
+def affected_json(setup: OfficeSetup, booking: dict[str, Any], contact: str, language: str) -> dict[str, Any]:
+    """A booking a change of hours cuts off, and how its person is told."""
+    service = setup.service_by_id(booking["service_id"])
+    return {"code": booking["code"], "service": service.code, "service_name": service.name(language),
+            "starts_at": _iso(booking["starts_at"], setup), "name": booking["person_name"],
+            "language": booking["language"], "contact": contact}
+
+
+def admin_booking_json(setup: OfficeSetup, booking: dict[str, Any], language: str,
+                       now: datetime | None = None) -> dict[str, Any]:
+    """A booking as the back office lists it; with `now`, in full: its contact, times and what may be
+    done with it at `now`."""
+    service = setup.service_by_id(booking["service_id"])
+    shown = {"code": booking["code"], "service": service.code, "service_name": service.name(language),
+             "starts_at": _iso(booking["starts_at"], setup), "status": booking["status"],
+             "name": booking["person_name"], "language": booking["language"], "flag": booking["flag"]}
+    if now is not None:
+        shown.update({
+            "ends_at": _iso(booking["ends_at"], setup), "email": booking["email"], "phone": booking["phone"],
+            "birth_date": booking["birth_date"].isoformat() if booking["birth_date"] else None,
+            "document": booking["document_masked"], "sequence": booking["sequence"],
+            "created_at": _iso(booking["created_at"], setup), "confirmed_at": _iso(booking["confirmed_at"], setup),
+            "ended_at": _iso(booking["ended_at"], setup),
+            "can_cancel": can_cancel(booking, now), "can_move": booking["status"] == "confirmed",
+            "visitor_may_move": can_change(setup, booking, now)})
+    return shown
+
+
+def booking_event_json(setup: OfficeSetup, event: dict[str, Any]) -> dict[str, Any]:
+    """One fact of a booking's history (booking_events)."""
+    return {"kind": event["kind"], "at": _iso(event["at"], setup), "detail": event["detail"] or {}}

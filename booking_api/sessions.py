@@ -27,11 +27,15 @@ class Clerk:
     office_id: int | None
     session_key: str      # what holds a window: the session id, or the token's hash
     csrf_token: str | None
+    must_change_password: bool = False
 
 
-async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str | None = None) -> Clerk:
+async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str | None = None,
+                        password_pending: bool = False) -> Clerk:
     """The signed-in staff member; for cookie sessions, changes need the session's CSRF token
-    (the X-CSRF-Token header, or `csrf_token` from a plain form)."""
+    (the X-CSRF-Token header, or `csrf_token` from a plain form). A session whose user still has
+    a temporary password is refused (`password_change_required`) except where `password_pending`
+    says the request is how they choose a new one (or sign out)."""
     roles = roles or ROLES
     app = okienko(connection)
     cookie = connection.cookies.get(SESSION_COOKIE)
@@ -45,8 +49,10 @@ async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str
             sent = connection.headers.get("x-csrf-token") or csrf_token or ""
             if not hmac.compare_digest(sent, session.csrf_token):
                 raise DomainError("csrf_failed")
+        if session.must_change_password and not password_pending:
+            raise DomainError("password_change_required")
         clerk = Clerk(session.user_id, session.username, session.role, session.office_id, session.session_id,
-                      session.csrf_token)
+                      session.csrf_token, session.must_change_password)
     else:
         identity = await identify(connection)
         if not isinstance(identity, StaffIdentity):

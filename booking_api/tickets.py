@@ -4,15 +4,13 @@ presenters say how it looks."""
 
 from __future__ import annotations
 
-import io
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
 from booking_api.http import body_language, field_error, language_of, okienko, public_links, read_json, \
     require_kiosk, ticket_view
-from booking_api.presenters import issued_json
+from booking_api.presenters import issued_json, qr_svg
 from okienko.hall.queueing import IssuedTicket, TicketRequest
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
@@ -91,11 +89,5 @@ async def cancel_ticket(request: Request) -> Response:
 async def ticket_qr(request: Request) -> Response:
     """GET /t/{id}/qr.svg: the QR code of the tracking page, drawn on the server (no outside fetch)."""
     _setup, ticket = await okienko(request).hall.ticket(request.path_params["ticket_id"])
-    import qrcode.image.svg  # with the first QR code drawn, not at start-up
-
-    image = qrcode.make(public_links(request).ticket(ticket["id"]), image_factory=qrcode.image.svg.SvgPathImage,
-                        box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Response(buffer.getvalue(), media_type="image/svg+xml",
+    return Response(qr_svg(public_links(request).ticket(ticket["id"])), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400"})

@@ -8,7 +8,6 @@ Every word is in the templates (gettext), so the catalogs pick it up with the ot
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.presenters import booking_json
+from booking_api.presenters import booking_json, qr_svg
 from okienko.booking.changes import can_cancel, can_change, cancel_deadline, change_deadline
 from okienko.booking.rules import SlotSchedule
 from booking_api.http import okienko
@@ -169,12 +168,7 @@ async def booking_qr(request: Request) -> Response:
     code = normalise_code(request.path_params["code"])
     if not BOOKING_CODE.match(code):
         raise DomainError("not_found")
-    import qrcode.image.svg  # with the first QR code drawn, not at start-up
-
-    image = qrcode.make(code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(qr_svg(code), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 def booking_routes() -> list[Route | Mount]:

@@ -1,5 +1,5 @@
-"""Console pages: sign-in form, the console itself, sign-out (the sign-in itself is shared with the
-back office: pages/staff_sign_in.py)."""
+"""Console pages: sign-in form, the first password, the console itself, sign-out (the sign-in itself
+is shared with the back office: pages/staff_sign_in.py)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,44 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from booking_api.http import language_of, okienko
-from booking_api.sessions import require_clerk
-from okienko.errors import DomainError
 from okienko.people import countries
 from pages.rendering import render
-from pages.staff_sign_in import secured, sign_in_form, sign_in_page, sign_out_form, to_sign_in
+from pages.staff_sign_in import (StaffScreen, password_form, password_page, secured, sign_in_form, sign_in_page,
+                                 sign_out_form, signed_in_clerk)
 
 STATIC = Path(__file__).parent / "static"
-SIGN_IN = "/console/login"
+CONSOLE = StaffScreen(home="/console/", sign_in="/console/login", password="/console/password",
+                      sign_in_template="console_login.html", password_template="console_password.html")
 
 
 async def login_page(request: Request) -> Response:
-    return await sign_in_page(request, "console_login.html")
+    return await sign_in_page(request, CONSOLE)
 
 
 async def login(request: Request) -> Response:
-    return await sign_in_form(request, "console_login.html", "/console/")
+    return await sign_in_form(request, CONSOLE)
+
+
+async def choose_password_page(request: Request) -> Response:
+    """GET /console/password: choose a new password (after signing in with a temporary one)."""
+    return await password_page(request, CONSOLE)
+
+
+async def choose_password(request: Request) -> Response:
+    """POST /console/password (form: new_password, repeat_password, csrf_token)."""
+    return await password_form(request, CONSOLE)
 
 
 async def logout(request: Request) -> Response:
-    return await sign_out_form(request, SIGN_IN)
+    return await sign_out_form(request, CONSOLE)
 
 
 async def console_page(request: Request) -> Response:
     app = okienko(request)
     language = language_of(request)
-    try:
-        clerk = await require_clerk(request)
-    except DomainError:
-        return to_sign_in(SIGN_IN, language)
+    clerk = await signed_in_clerk(request, CONSOLE)
+    if isinstance(clerk, Response):
+        return clerk
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
     windows = [{"number": w.number,
                 "services": [setup.service_by_id(s).name(language) for s in w.service_ids]} for w in setup.windows]
@@ -53,5 +62,7 @@ def console_routes() -> list[Route | Mount]:
         Route("/console/login", login_page, methods=["GET"]),
         Route("/console/login", login, methods=["POST"]),
         Route("/console/logout", logout, methods=["POST"]),
+        Route("/console/password", choose_password_page, methods=["GET"]),
+        Route("/console/password", choose_password, methods=["POST"]),
         Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
     ]

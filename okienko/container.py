@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from okienko.staff.auth import Authenticator
+from okienko.staff.auth import Authenticator, credentials_changed_hint
+from okienko.staff.devices import DeviceAdmin, Heartbeats
+from okienko.staff.management import StaffAdmin
 from okienko.notify.booking_mail import Notifier
 from okienko.hall.check_ins import KioskCheckIn
 from okienko.clock import Clock, SystemClock
@@ -16,7 +18,9 @@ from okienko.live import LiveHub, broker_for
 from okienko.i18n import Translator
 from okienko.storage.locking import Locks
 from okienko.office.directory import OfficeDirectory
+from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
+from okienko.office.days import OfficeDays
 from okienko.notify.outbox import OutboxSender
 from okienko.hall.print_agents import AgentHub
 from okienko.hall.printing import PrintService
@@ -44,6 +48,11 @@ class Okienko:
     booking: OnlineBooking
     check_ins: KioskCheckIn
     links: PublicLinks
+    heartbeats: Heartbeats
+    devices: DeviceAdmin
+    staff: StaffAdmin
+    days: OfficeDays
+    desk: OfficeBookings
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -70,14 +79,27 @@ class Okienko:
                                 live.publish, settings.slots_cache_seconds, send_hint=live.send_hint)
         live.on_hint(booking.hints.receive)   # "slot full" / "slot freed" from the other processes
         live.on_hint(offices.receive)         # "office loaded" from `okienko office load`
-        auth = Authenticator(db)
+        heartbeats = Heartbeats(locks, clock)
+        auth = Authenticator(db, on_device=heartbeats.beat)
         live.on_hint(auth.receive)            # a token taken away by `okienko device revoke`, `user disable`
+
+        async def credentials_changed() -> None:
+            auth.forget()   # this process at once; the others when the hint reaches them
+            await live.send_hint(credentials_changed_hint())
+
         printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
                     printing, check_ins, translator, live.publish, live.send_hint)
+        days = OfficeDays(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
+                          places_changed=booking.places_changed)
+        desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,
+                              places_changed=booking.places_changed)
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
-            outbox=outbox, booking=booking, check_ins=check_ins, links=links,
+            outbox=outbox, booking=booking, check_ins=check_ins, links=links, heartbeats=heartbeats,
+            devices=DeviceAdmin(locks, clock, credentials_changed),
+            staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
+            days=days, desk=desk,
         )

@@ -73,6 +73,16 @@ class PublicLinks:
         """The tracking page a ticket's QR code holds (screen, paper and `track_url` alike)."""
         return self.url(self.ticket_path(ticket_id))
 
+    # --- devices -----------------------------------------------------------------------------
+    @staticmethod
+    def enrol_path(kind: str, token: str) -> str:
+        """The page a kiosk or board opens once to sign itself in (its token in the address)."""
+        return f"/{quote(kind, safe='')}/enroll?{_query(token=token)}"
+
+    def enrol(self, kind: str, token: str) -> str:
+        """The enrolment link the back office shows (and puts in a QR code) for a new device."""
+        return self.url(self.enrol_path(kind, token))
+
     # --- bookings ----------------------------------------------------------------------------
     @staticmethod
     def manage_path(code: str, secret: str, language: str, office: str | None = None) -> str:

@@ -21,6 +21,11 @@ import console
 import display_board
 import kiosk
 from pages import public as public_pages, rendering
+from booking_api import admin_bookings
+from booking_api import admin_days
+from booking_api import admin_devices
+from booking_api import admin_staff
+from booking_api import admin_today
 from booking_api import agents
 from booking_api import bookings
 from booking_api import clerks
@@ -76,9 +81,34 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/windows/{window}/call", clerks.call_number, methods=["POST"]),
         Route("/api/v1/check-in", tickets.check_in, methods=["POST"]),
         Route("/api/v1/staff/bookings", bookings.staff_bookings, methods=["GET"]),
+        # The back office (issue 11): a date's own hours and the office's side of bookings.
+        Route("/api/v1/admin/days", admin_days.list_days, methods=["GET"]),
+        Route("/api/v1/admin/days/{date}/preview", admin_days.preview_day, methods=["POST"]),
+        Route("/api/v1/admin/days/{date}", admin_days.save_day, methods=["PUT"]),
+        Route("/api/v1/admin/days/{date}", admin_days.remove_day, methods=["DELETE"]),
+        Route("/api/v1/admin/bookings", admin_bookings.list_bookings, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
+        Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
+        Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
+        Route("/api/v1/devices/heartbeat", admin_devices.heartbeat, methods=["POST"]),
+        # The back office (managers: their own office; docs/security.md, "Who may do what").
+        Route("/api/v1/admin/today", admin_today.get_today, methods=["GET"]),
+        Route("/api/v1/admin/tickets/{ticket_id}/hand", admin_today.hand_ticket, methods=["POST"]),
+        Route("/api/v1/admin/devices", admin_devices.list_devices, methods=["GET"]),
+        Route("/api/v1/admin/devices", admin_devices.add_device, methods=["POST"]),
+        Route("/api/v1/admin/devices/{device_id}", admin_devices.rename_device, methods=["PUT"]),
+        Route("/api/v1/admin/devices/{device_id}/revoke", admin_devices.revoke_device, methods=["POST"]),
+        Route("/api/v1/admin/devices/{device_id}/enrol", admin_devices.enrol_device, methods=["POST"]),
+        Route("/api/v1/admin/users", admin_staff.list_users, methods=["GET"]),
+        Route("/api/v1/admin/users", admin_staff.add_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}", admin_staff.set_role, methods=["PUT"]),
+        Route("/api/v1/admin/users/{username}/disable", admin_staff.disable_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/enable", admin_staff.enable_user, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/reset-password", admin_staff.reset_password, methods=["POST"]),
+        Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
         *kiosk_routes(),
@@ -136,6 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         try:
             yield
         finally:
+            await okienko.heartbeats.settled()
             await okienko.booking.hints.close()
             await okienko.live.stop()
             for worker in workers:

@@ -232,6 +232,7 @@ async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, al
 
 async def close_office(office: "Office") -> None:
     await office.client.aclose()
+    await office.okienko.heartbeats.settled()   # no heartbeat write left behind the database
     await office.okienko.live.stop()
     await office.okienko.db.dispose()
 

@@ -115,7 +115,10 @@
     status.textContent = text.loading;
     let answer;
     try {
-      answer = await call("GET", "/api/v1/slots", null, { service: config.service });
+      // A booking's own link also shows the days it may move to first (its day closed by the office).
+      const own = config.mode === "manage" && config.booking ?
+        { booking: config.booking.code, secret: config.booking.secret } : {};
+      answer = await call("GET", "/api/v1/slots", null, { service: config.service, ...own });
     } catch (error) {
       status.textContent = text.network;
       return;

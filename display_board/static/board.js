@@ -417,8 +417,9 @@
         applyEvent(data);
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (board.socket !== socket) return;
+      if (event.code === 4403) { location.reload(); return; } // signed out (revoked): show the sign-in page
       board.socket = null;
       showConnection(false);
       if (!retryTimer) {

@@ -12,6 +12,7 @@
   const text = config.messages;
 
   const POLL_MS = 10000;
+  const HEARTBEAT_MS = 20000; // the back office flags a kiosk not heard from for a minute
   const POLL_TIMEOUT_MS = 8000;
   const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
   // Retries reuse the Idempotency-Key, so never a second ticket. They go on for long enough to
@@ -252,6 +253,14 @@
   async function pollForever() {
     await refreshServices();
     window.setTimeout(pollForever, POLL_MS);
+  }
+
+  // "Still here", also while nobody takes a ticket: the server notes the kiosk's heartbeat. A kiosk
+  // whose token was revoked shows its sign-in page at once (the page itself says why).
+  function heartbeat() {
+    request("/api/v1/devices/heartbeat", { method: "POST" }, POLL_TIMEOUT_MS).then((response) => {
+      if (response.status === 401 && !state.busy) window.location.reload();
+    }).catch(() => {});
   }
 
   // ---- taking a ticket ----------------------------------------------------------------------
@@ -776,4 +785,6 @@
   startClock();
   watchIdle();
   window.setTimeout(pollForever, POLL_MS);
+  heartbeat();
+  window.setInterval(heartbeat, HEARTBEAT_MS);
 })();

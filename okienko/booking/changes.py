@@ -1,5 +1,11 @@
 """Changes to a confirmed booking (cancel, move) and the sweeps that keep bookings honest.
 
+A booking whose slot the office took away (a closed day, shorter hours: flag `day_closed`) may
+be moved by its visitor first, before the public can: past the change deadline, and into slots of
+the `rebook_ahead_days` days after the public's last bookable day (days not released to anyone
+else yet, a draw's day before its draw too). The same slot locks and UNIQUE places hold, so no
+slot is over-booked; moving clears the flag.
+
 A freed place is offered first to the person at the head of the waiting list, where the office
 runs one; otherwise (or with nobody waiting) it is withheld and returns to the calendar at a
 random moment (okienko/booking/withheld.py), so cancel-and-rebook cannot hand it to a buyer. Every change raises the booking's SEQUENCE and sends a
@@ -18,14 +24,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from okienko.notify.booking_mail import Notifier
 from okienko.booking.bookings import expire_stale_holds, record, refuse_if_draw_pending, slot_lock, take_place
 from okienko.errors import DomainError
-from okienko.office.hours import closed_reason
 from okienko.storage.locking import take_numbers
 from okienko.storage.models import Booking, WaitlistEntry
 from okienko.office.directory import OfficeSetup
 from okienko.people import ERASED_PERSON
-from okienko.booking.slots import check_bookable, schedule_of
+from okienko.booking.slots import check_bookable, schedule_of, slot_offered
 from okienko.booking.withheld import forget_released
 from okienko.booking.waitlist import lapse, pass_on_freed_place
+
+
+DAY_CLOSED = "day_closed"   # the flag of a booking whose slot the office took away
+
+
+def rebook_ahead_days(setup: OfficeSetup, booking: dict[str, Any]) -> int:
+    """How many days past the public's horizon the booking may move to: the office's
+    `rebook_ahead_days` for a confirmed booking flagged `day_closed`, else none."""
+    if booking["status"] == "confirmed" and booking.get("flag") == DAY_CLOSED:
+        return setup.booking_policy.rebook_ahead_days
+    return 0
 
 
 def change_deadline(setup: OfficeSetup, booking: dict[str, Any]) -> datetime:
@@ -40,8 +56,9 @@ def cancel_deadline(booking: dict[str, Any]) -> datetime:
 
 
 def can_change(setup: OfficeSetup, booking: dict[str, Any], now: datetime) -> bool:
-    """The booking may still be moved to another time."""
-    return booking["status"] == "confirmed" and now < change_deadline(setup, booking)
+    """The booking may still be moved to another time (one whose day the office closed: always)."""
+    return booking["status"] == "confirmed" and (now < change_deadline(setup, booking)
+                                                 or booking.get("flag") == DAY_CLOSED)
 
 
 def can_cancel(booking: dict[str, Any], now: datetime) -> bool:
@@ -63,9 +80,10 @@ def _check_cancellable(booking: dict[str, Any], now: datetime) -> None:
 
 
 async def cancel(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], *, secret_key: str,
-                 now: datetime, notifier: Notifier) -> dict[str, Any]:
+                 now: datetime, notifier: Notifier, by: str | None = None) -> dict[str, Any]:
     """Cancel a confirmed booking (until its visit starts); its place is offered to the waiting
-    list or withheld until a moment nobody can know."""
+    list or withheld until a moment nobody can know. `by`: the office's user who cancelled it on
+    the visitor's behalf (kept in the booking's history)."""
     _check_cancellable(booking, now)
     table = Booking.__table__
     service = setup.service_by_id(booking["service_id"])
@@ -75,11 +93,19 @@ async def cancel(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, A
                               .values(status="cancelled", ended_at=now, sequence=booking["sequence"]))
     if done.rowcount != 1:
         raise DomainError("booking_not_active")
-    await record(conn, booking, "cancelled", now)
+    await record(conn, booking, "cancelled", now, **({"by": by} if by else {}))
     await notifier.cancelled(conn, setup, service, booking, now)
-    await pass_on_freed_place(conn, setup, service, booking["starts_at"], booking["place"], secret_key=secret_key,
-                              now=now, notifier=notifier)
+    await _pass_on(conn, setup, service, booking["starts_at"], booking["place"], secret_key=secret_key, now=now,
+                   notifier=notifier)
     return booking
+
+
+async def _pass_on(conn: AsyncConnection, setup: OfficeSetup, service: Any, starts_at: datetime, place: int, *,
+                   secret_key: str, now: datetime, notifier: Notifier) -> None:
+    """A freed place goes on (waiting list, else withheld), unless its slot is gone (a closed day)."""
+    if service.booking is not None and slot_offered(setup, service.booking, starts_at):
+        await pass_on_freed_place(conn, setup, service, starts_at, place, secret_key=secret_key, now=now,
+                                  notifier=notifier)
 
 
 async def take_lock(conn: AsyncConnection, booking: dict[str, Any]) -> None:
@@ -88,20 +114,29 @@ async def take_lock(conn: AsyncConnection, booking: dict[str, Any]) -> None:
 
 
 async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any], starts_at: datetime, *,
-                     secret_key: str, now: datetime, notifier: Notifier, language: str) -> dict[str, Any]:
-    """Move a confirmed booking to another slot of its service (until the office's deadline).
+                     secret_key: str, now: datetime, notifier: Notifier, language: str,
+                     by: str | None = None) -> dict[str, Any]:
+    """Move a confirmed booking to another slot of its service (until the office's deadline; a
+    booking flagged `day_closed` at any time, also into days not yet released: the module's rule).
+    `by`: the office's user who moved it on the visitor's behalf: the deadline is the visitor's,
+    not the office's, so it does not apply (the slot rules do).
 
     The new place is taken before the old one is freed, both slots locked in a fixed order.
     """
-    _check_changeable(setup, booking, now)
+    if by is None:
+        _check_changeable(setup, booking, now)
+    elif booking["status"] != "confirmed":
+        raise DomainError("booking_not_active")
     service = setup.service_by_id(booking["service_id"])
-    slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
+    ahead = rebook_ahead_days(setup, booking)
+    slot = check_bookable(setup, schedule_of(service, language), starts_at, now, ahead_days=ahead)
     if slot.starts_at == booking["starts_at"]:
         raise DomainError("same_slot")
     old_start = booking["starts_at"]
     place, _left = await take_place(conn, setup, service, slot, now,
                                     extra_locks=(slot_lock(service.id, old_start),))
-    await refuse_if_draw_pending(conn, setup, service.id, slot.day)
+    if not ahead:   # a day the office closed lets its people in before a draw (the draw gives the rest)
+        await refuse_if_draw_pending(conn, setup, service.id, slot.day)
     table = Booking.__table__
     moved = {**booking, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "office_day": slot.day,
              "place": place, "sequence": booking["sequence"] + 1, "flag": None}
@@ -110,10 +145,10 @@ async def reschedule(conn: AsyncConnection, setup: OfficeSetup, booking: dict[st
                                       place=place, sequence=moved["sequence"], flag=None))
     if done.rowcount != 1:
         raise DomainError("booking_not_active")
-    await record(conn, moved, "moved", now, before=old_start.isoformat())
+    await record(conn, moved, "moved", now, before=old_start.isoformat(), **({"by": by} if by else {}))
     await notifier.moved(conn, setup, service, moved, now)
-    await pass_on_freed_place(conn, setup, service, old_start, booking["place"], secret_key=secret_key, now=now,
-                              notifier=notifier)
+    await _pass_on(conn, setup, service, old_start, booking["place"], secret_key=secret_key, now=now,
+                   notifier=notifier)
     return moved
 
 
@@ -179,19 +214,49 @@ async def erase_personal_data(conn: AsyncConnection, setup: OfficeSetup, now: da
 
 
 async def flag_closed_days(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> int:
-    """Flag confirmed bookings on days that are now closed (a holiday or closure set after booking).
+    """Flag confirmed bookings whose slot is gone (a holiday, a closure, a date's own hours set after
+    booking): `day_closed`, for the office to see and the visitor to move first.
 
     They are never dropped: the office decides (moves them, or lets the visitors know).
     """
-    table = Booking.__table__
-    unflagged = sa.and_(table.c.office_id == setup.id, table.c.status == "confirmed", table.c.flag.is_(None),
-                        table.c.starts_at > now)
-    days = (await conn.execute(sa.select(table.c.office_day).where(unflagged).distinct())).scalars().all()
-    closed = [day for day in days if closed_reason(setup, day)]
-    if not closed:
-        return 0
-    rows = (await conn.execute(sa.select(table).where(unflagged, table.c.office_day.in_(closed)))).mappings().all()
+    rows = await cut_off_bookings(conn, setup, now)
     for booking in rows:
-        await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(flag="day_closed"))
-        await record(conn, dict(booking), "flagged", now, reason="day_closed")
+        await flag_cut_off(conn, booking, now)
     return len(rows)
+
+
+async def cut_off_bookings(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
+                           day: Any = None) -> list[dict[str, Any]]:
+    """Confirmed bookings still ahead (on `day`, or any day), not yet flagged, whose slot `setup` no
+    longer offers: who a closed day or shorter hours leaves without a visit."""
+    table = Booking.__table__
+    query = sa.select(table).where(table.c.office_id == setup.id, table.c.status == "confirmed",
+                                   table.c.flag.is_(None), table.c.starts_at > now)
+    if day is not None:
+        query = query.where(table.c.office_day == day)
+    ahead = query.subquery()
+    slots = (await conn.execute(sa.select(ahead.c.service_id, ahead.c.starts_at).distinct())).all()
+    gone = set()
+    for service_id, starts_at in slots:
+        try:
+            schedule = setup.service_by_id(service_id).booking
+        except DomainError:   # a service switched off: its bookings are the office's to handle
+            schedule = None
+        if schedule is None or not slot_offered(setup, schedule, starts_at):
+            gone.add((service_id, starts_at))
+    if not gone:
+        return []
+    rows = (await conn.execute(query.order_by(table.c.starts_at, table.c.place))).mappings().all()
+    return [dict(row) for row in rows if (row["service_id"], row["starts_at"]) in gone]
+
+
+async def flag_cut_off(conn: AsyncConnection, booking: dict[str, Any], now: datetime) -> bool:
+    """Flag one booking `day_closed` (once: False when it already was or is no longer confirmed)."""
+    table = Booking.__table__
+    done = await conn.execute(sa.update(table).where(   # not if it was moved meanwhile
+        table.c.id == booking["id"], table.c.status == "confirmed", table.c.flag.is_(None),
+        table.c.starts_at == booking["starts_at"]).values(flag=DAY_CLOSED))
+    if done.rowcount != 1:
+        return False
+    await record(conn, booking, "flagged", now, reason=DAY_CLOSED)
+    return True

@@ -67,8 +67,8 @@ class OnlineBooking:
         self.secret_key = secret_key
         self.publish = publish
         self.cache_seconds = cache_seconds
-        self._listings: dict[tuple[int, int, date, date, str], tuple[float, dict[str, Any]]] = {}
-        self._refreshing: dict[tuple[int, int, date, date, str], asyncio.Future[dict[str, Any]]] = {}
+        self._listings: dict[tuple[int, int, date, date, str, int], tuple[float, dict[str, Any]]] = {}
+        self._refreshing: dict[tuple[int, int, date, date, str, int], asyncio.Future[dict[str, Any]]] = {}
         self._slot_gate = KeyedGate()
         # Full slots, known at once by every process: `send_hint` reaches the others (the app
         # assembly passes what the broker delivers to `hints.receive`).
@@ -83,18 +83,20 @@ class OnlineBooking:
 
     # --- slots -------------------------------------------------------------------------------
     async def slot_listing(self, setup: OfficeSetup, service: ServiceSetup, first: date | None, last: date | None,
-                           language: str = "pl", client: str | None = None) -> dict[str, Any]:
+                           language: str = "pl", client: str | None = None, ahead_days: int = 0) -> dict[str, Any]:
         """Bookable days and slots with their free places; the same object while it is cached.
 
-        Counted per `client` address and minute in this process (`listings_per_address_per_minute`)."""
+        Counted per `client` address and minute in this process (`listings_per_address_per_minute`).
+        `ahead_days`: also the days past the public's horizon that a booking whose day the office
+        closed may move to (changes.rebook_ahead_days)."""
         now = self.clock.now()
         if client is not None:
             self._listings_per_client.hit(client, setup.booking_policy.listings_per_address_per_minute, now)
         schedule = schedule_of(service, language)
         today = office_day(setup, now)
         first = first or today
-        last = last or first + timedelta(days=schedule.horizon_days + 1)
-        key = (setup.id, service.id, first, last, language)
+        last = last or first + timedelta(days=schedule.horizon_days + 1 + ahead_days)
+        key = (setup.id, service.id, first, last, language, ahead_days)
         cached = self._listings.get(key)
         if cached and time.monotonic() < cached[0]:
             return cached[1]
@@ -104,7 +106,7 @@ class OnlineBooking:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._refreshing[key] = future
         try:
-            listing = await self._count_listing(setup, service, schedule, first, last, language, now)
+            listing = await self._count_listing(setup, service, schedule, first, last, language, now, ahead_days)
         except BaseException as error:
             future.set_exception(error if isinstance(error, Exception) else DomainError("busy"))
             future.exception()  # retrieved: whoever waits gets it, nobody else is warned
@@ -118,8 +120,8 @@ class OnlineBooking:
         return listing
 
     async def _count_listing(self, setup: OfficeSetup, service: ServiceSetup, schedule: Any, first: date,
-                             last: date, language: str, now: datetime) -> dict[str, Any]:
-        days = plan(setup, schedule, first, last, now)
+                             last: date, language: str, now: datetime, ahead_days: int = 0) -> dict[str, Any]:
+        days = plan(setup, schedule, first, last, now, ahead_days)
         drawn = draws.is_draw_service(setup, service)
         if drawn:
             await self._prepare_draws(setup, service)
@@ -130,7 +132,9 @@ class OnlineBooking:
             upcoming = await draws.next_draw(conn, service) if drawn else None
         listed = []
         for d in days:
-            draw = _day_draw(setup, schedule, d.day, rows.get(d.day), now) if drawn and not d.closed else None
+            # A booking whose day the office closed may take a draw day's place before its draw.
+            draw = _day_draw(setup, schedule, d.day, rows.get(d.day), now) \
+                if drawn and not d.closed and not ahead_days else None
             listed.append({
                 "date": d.day.isoformat(), "closed": d.closed,
                 "holiday": holiday_name(d.day, language) if d.closed and d.closed != "closure" else None,
@@ -154,6 +158,11 @@ class OnlineBooking:
         refuses its slots from memory any more."""
         self.hints.freed(service_id)   # recounts this process's listings too (`_recount`)
         self.outbox.wake()
+
+    def places_changed(self, service_id: int) -> None:
+        """After the office changed a service's bookings or hours (okienko/office/days.py, booking/desk.py):
+        its listings are recounted, no process refuses its slots from memory, messages go now."""
+        self._freed(service_id)
 
     def _changed(self, service_id: int) -> None:
         """After a commit that changed bookings of a service: its listings are due for a recount

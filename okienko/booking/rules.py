@@ -8,7 +8,7 @@ docs/office-config.md documents every key.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 
@@ -27,6 +27,10 @@ class SlotSchedule:
     release_mode: str | None = None        # "first_come" | "draw"; None: the office's
     draw_minutes: int | None = None        # the draw's entry window; None: the office's
     case_number: bool = False              # a booking needs the case number (follow-up visits)
+    # A date's own booking hours (the office's `[[day]]`, okienko/office/days.py), over `days` and
+    # the public holidays; () closes the date. Read into the office snapshot, never stored with
+    # the schedule (the office's day_hours table holds them).
+    dates: dict[date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "SlotSchedule | None":
@@ -45,6 +49,7 @@ class SlotSchedule:
 
     def to_mapping(self) -> dict[str, Any]:
         raw = asdict(self)
+        raw.pop("dates")
         raw["days"] = {str(day): [list(r) for r in ranges] for day, ranges in self.days.items()}
         raw["breaks"] = [list(b) for b in self.breaks]
         return raw
@@ -78,6 +83,8 @@ class BookingPolicy:
     listings_per_address_per_minute: int = 120   # slot listings per client address
     case_number_pattern: str = r"^[A-Z]{2,6}(-[IVX]{1,4})?(-[A-Z]{1,4})?\.\d{4}\.\d{1,7}\.\d{4}$"
     case_list: bool = False                # refuse case numbers that are not in the loaded list of open cases
+    rebook_ahead_days: int = 14            # a booking whose day the office closed may move this many days
+                                           # past the public's last bookable day (okienko/booking/changes.py)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "BookingPolicy":

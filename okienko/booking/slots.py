@@ -56,7 +56,13 @@ def slots_on(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> list[Slot
     reloaded office set-up with other hours never gets the old slots.
     """
     return list(_day_slots(setup.timezone, schedule.slot_minutes, schedule.places,
-                           schedule.days.get(day.weekday(), ()), schedule.breaks, day))
+                           schedule.dates.get(day, schedule.days.get(day.weekday(), ())), schedule.breaks, day))
+
+
+def day_closed(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> str | None:
+    """Why `day` has no slots of the schedule ("holiday: <name>", "closure"), or None: hours.py's
+    one rule, with the date's own booking hours (`schedule.dates`)."""
+    return closed_reason(setup, day, schedule.dates)
 
 
 @lru_cache(maxsize=1024)
@@ -105,7 +111,7 @@ def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, 
         window = draw_window(setup, schedule, day)
         if window is None or window[1] <= now or window[0] > now + ahead:
             continue
-        if not closed_reason(setup, day) and slots_on(setup, schedule, day):
+        if not day_closed(setup, schedule, day) and slots_on(setup, schedule, day):
             found.append(day)
     return found
 
@@ -125,8 +131,12 @@ def next_release(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> d
     return release_moment(setup, schedule, last + timedelta(days=1))
 
 
-def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime, now: datetime) -> Slot:
+def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime, now: datetime,
+                   ahead_days: int = 0) -> Slot:
     """The slot starting at `starts_at`, if it can be booked at `now`.
+
+    `ahead_days`: the booking may go this many days past the public's last bookable day, and into
+    a day whose draw has not run (a booking whose day the office closed: changes.py's rule).
 
     Raises `closed_day` (holiday or closure), `outside_horizon` (too soon, already past or not
     released yet), `draw_pending` (a draw day whose entry window has not closed yet; whether its
@@ -135,12 +145,13 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     """
     day = office_day(setup, starts_at)
     first, last = bookable_days(setup, schedule, now)
+    last += timedelta(days=ahead_days)
     if not first <= day <= last or starts_at <= now:
         raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
-    if closed_reason(setup, day):
+    if day_closed(setup, schedule, day):
         raise DomainError("closed_day", day=day.isoformat())
     window = draw_window(setup, schedule, day)
-    if window is not None and now < window[1]:
+    if window is not None and now < window[1] and not ahead_days:
         # Released, but given out by the draw first: first come only once the draw has run.
         raise DomainError("draw_pending", day=day.isoformat(), time=window[1].strftime("%Y-%m-%d %H:%M"))
     # The exact instant, not the wall time: on the night the clocks go back, 02:30+01:00 is not
@@ -152,6 +163,16 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     raise DomainError("no_such_slot")
 
 
+def slot_offered(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime) -> bool:
+    """`starts_at` is still a slot of the schedule (its day open, the time one of the day's slots):
+    a booking whose slot is not was cut off by a closed day or shorter hours."""
+    day = office_day(setup, starts_at)
+    if day_closed(setup, schedule, day):
+        return False
+    moment = starts_at.astimezone(timezone.utc)
+    return any(slot.starts_at.astimezone(timezone.utc) == moment for slot in slots_on(setup, schedule, day))
+
+
 @dataclass(frozen=True)
 class DayPlan:
     day: date
@@ -159,24 +180,27 @@ class DayPlan:
     slots: tuple[Slot, ...]
 
 
-def plan(setup: OfficeSetup, schedule: SlotSchedule, first: date, last: date, now: datetime) -> list[DayPlan]:
+def plan(setup: OfficeSetup, schedule: SlotSchedule, first: date, last: date, now: datetime,
+         ahead_days: int = 0) -> list[DayPlan]:
     """The bookable days between `first` and `last` (inclusive) at `now`, each with its slots.
 
-    Days outside the horizon are left out; closed days are listed with their reason and no slots.
+    Days outside the horizon (widened by `ahead_days`, as `check_bookable`) are left out; closed
+    days are listed with their reason and no slots.
     """
     if last < first:
         raise DomainError("bad_date_range")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise DomainError("date_range_too_long", days=MAX_RANGE_DAYS)
     lowest, highest = bookable_days(setup, schedule, now)
+    highest += timedelta(days=ahead_days)
     days = []
     for day in _days(max(first, lowest), min(last, highest)):
-        reason = closed_reason(setup, day)
+        reason = day_closed(setup, schedule, day)
         if reason:
             days.append(DayPlan(day, reason, ()))
             continue
         slots = tuple(s for s in slots_on(setup, schedule, day) if s.starts_at > now)
-        if slots or schedule.days.get(day.weekday()):
+        if slots or schedule.dates.get(day, schedule.days.get(day.weekday())):
             days.append(DayPlan(day, None, slots))
     return days
 

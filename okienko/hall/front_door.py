@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.hall import boards, calling, stranded, windows
+from okienko.hall.today import Today, today as office_today
 from okienko.hall.check_ins import KioskCheckIn
 from okienko.hall.call_order import Place, place_in_queue, services_called_with
 from okienko.hall.desk_checks import check_document
@@ -31,6 +32,7 @@ from okienko.hall.printing import PrintService, build_slip
 from okienko.hall.queueing import IssuedTicket, TicketIssuer, TicketRequest
 from okienko.hall.status import ServiceStatus, service_statuses
 from okienko.i18n import Translator
+from okienko.office.audit import record_change
 from okienko.office.directory import OFFICE_LOADED, OfficeDirectory, OfficeSetup
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks
@@ -244,6 +246,30 @@ class Hall:
             return await check_document(conn, setup, ticket_id, typed, secret_key=secret_key,
                                         checked_by=checked_by, now=self.clock.now(),
                                         document_country=country, window_id=window_id)
+
+    # --- the back office ------------------------------------------------------------------------
+
+    async def today(self, setup: OfficeSetup) -> Today:
+        """The office now for its manager (today.py): queues, windows, stranded tickets, silent devices."""
+        statuses = await self.statuses(setup, setup.default_language)
+        async with self.db.read() as conn:
+            return await office_today(conn, setup, statuses, self.clock.now())
+
+    async def hand_over(self, setup: OfficeSetup, ticket_id: str, window: str, *, actor: str) -> dict[str, Any]:
+        """Call a ticket left at a window whose clerk went away to another window (stranded.hand_over);
+        published like any call: boards show the new window, and so does the visitor's phone. The
+        audit log names `actor`."""
+        if len(ticket_id) > MAX_TICKET_ID_LENGTH:
+            raise DomainError("ticket_not_found")
+        now = self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            events = await stranded.hand_over(conn, setup, ticket_id, window, now)
+            ticket = await calling.office_ticket(conn, setup, ticket_id)
+            await record_change(conn, office_id=setup.id, actor=actor, action="ticket.hand", target=ticket["number"],
+                                before={"window": events[0]["detail"]["handed_from"]},
+                                after={"window": setup.window_number(ticket["window_id"])}, now=now)
+        await self._publish_all(events)
+        return ticket
 
     # --- boards --------------------------------------------------------------------------------
 

@@ -16,24 +16,80 @@ SQLite writers take turns), so each ticket is returned, and recorded, once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from okienko.errors import DomainError
 from okienko.hall.events import record
 from okienko.hall.lifecycle import EVENT_KINDS, may_move, moved_values
+from okienko.hall.windows import HOLD
 from okienko.office.directory import OfficeSetup
 from okienko.storage.models import Ticket, Window
 
 HOLD_LAPSED = "hold_lapsed"   # the `reason` of a `returned` event the sweep records (a clerk's: "clerk")
+# A console renews its window's hold every 30 s: one not heard for a minute has been left (closed,
+# switched off) even while its hold still runs; the manager sees its ticket as stranded from then on.
+CONSOLE_SILENT = timedelta(minutes=1)
 
 
 def unheld(now: datetime) -> Any:
     """SQL over `windows`: nobody holds the window now (never taken, left, or the hold lapsed)."""
     windows = Window.__table__
     return sa.or_(windows.c.clerk_session_id.is_(None), windows.c.held_until.is_(None), windows.c.held_until < now)
+
+
+def left_behind(now: datetime) -> Any:
+    """SQL over `windows`: nobody holds the window, or its console has not been heard for
+    CONSOLE_SILENT (a ticket there is stranded: the back office may return it or hand it on)."""
+    windows = Window.__table__
+    return sa.or_(unheld(now), windows.c.held_until < now + HOLD - CONSOLE_SILENT)
+
+
+async def hand_over(conn: AsyncConnection, setup: OfficeSetup, ticket_id: str, window_number: str,
+                    now: datetime) -> list[dict[str, Any]]:
+    """Call a stranded ticket (`left_behind`) to another window, where a clerk sits now with no visitor
+    in hand and is not paused; the `called` event to publish after commit (boards show the new
+    window, the visitor's phone too). `not_stranded` for a ticket that is not (any more),
+    `window_not_free` for a window that cannot take it.
+
+    Guarantees: the move is one UPDATE conditional on the ticket still being at the window it was
+    left at, so of a hand-over and a sweep (or two hand-overs) at once only one moves it."""
+    tickets, windows = Ticket.__table__, Window.__table__
+    target_id = setup.window_id(window_number)
+    ticket = (await conn.execute(
+        sa.select(tickets.c.number, tickets.c.window_id, windows.c.number.label("window"))
+        .join(windows, windows.c.id == tickets.c.window_id)
+        .where(tickets.c.id == ticket_id, tickets.c.office_id == setup.id))).mappings().first()
+    if ticket is None:
+        found = (await conn.execute(sa.select(tickets.c.number).where(
+            tickets.c.id == ticket_id, tickets.c.office_id == setup.id))).scalar()
+        if found is None:
+            raise DomainError("ticket_not_found")
+        raise DomainError("not_stranded", number=found)
+    left = sa.select(windows.c.id).where(windows.c.office_id == setup.id, left_behind(now))
+    if ticket["window_id"] not in set((await conn.execute(left)).scalars()):
+        raise DomainError("not_stranded", number=ticket["number"])
+    free = (await conn.execute(sa.select(windows.c.id).where(
+        windows.c.id == target_id, windows.c.active, sa.not_(windows.c.paused),
+        windows.c.clerk_session_id.is_not(None), sa.not_(left_behind(now)),
+        ~sa.exists().where(tickets.c.window_id == windows.c.id, tickets.c.status.in_(("called", "serving"))))
+    )).scalar()
+    if free is None or target_id == ticket["window_id"]:
+        raise DomainError("window_not_free", window=window_number)
+    row = (await conn.execute(
+        sa.update(tickets)
+        .where(tickets.c.id == ticket_id, tickets.c.status.in_(("called", "serving")),
+               tickets.c.window_id == ticket["window_id"])
+        .values(status="called", window_id=target_id, called_at=now, started_at=None, recalls=0)
+        .returning(tickets.c.id, tickets.c.number, tickets.c.service_id))).mappings().first()
+    if row is None:
+        raise DomainError("not_stranded", number=ticket["number"])
+    event = {"ticket_id": row["id"], "kind": EVENT_KINDS["call"], "service_id": row["service_id"],
+             "window_id": target_id, "detail": {"number": row["number"], "handed_from": ticket["window"]}}
+    return await record(conn, setup, [event], now)
 
 
 async def return_stranded(conn: AsyncConnection, setup: OfficeSetup, now: datetime,

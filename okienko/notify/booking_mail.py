@@ -145,6 +145,35 @@ class Notifier:
                                    "{code} is no longer valid.\n"), **params)
         await self._calendar_email(conn, setup, service, booking, subject, body, "CANCEL", now)
 
+    def contact_of(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
+        """How the office's messages reach the booking's person: "email", or "email+sms" where the
+        office sends SMS, a gateway is configured and the person gave a phone."""
+        return "email+sms" if setup.booking_policy.sms and self.can_sms and booking.get("phone") else "email"
+
+    async def day_closed(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                         booking: dict[str, Any], secret: str, now: datetime) -> None:
+        """The office took the booking's slot away (closed the day or cut its hours): the person is told
+        in their language, with the manage link (a new secret: it replaces the earlier link) where they
+        may choose another time before the public can; by SMS too where configured (no link there)."""
+        language = booking["language"]
+        params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking),
+                  "office": setup.name, "name": booking["person_name"],
+                  "link": self.manage_url(setup, booking, secret),
+                  "days": setup.booking_policy.rebook_ahead_days}
+        subject = self._t(language, _("Your visit {when} cannot take place: please choose another time"), **params)
+        body = self._t(language, _("Hello {name},\n\nThe office ({office}) has changed its hours: your visit "
+                                   "({service}, {when}, booking code {code}) cannot take place at that time.\n\n"
+                                   "Please choose another time with this link. You can choose before everyone "
+                                   "else: also days that are not yet open for booking, up to {days} days further "
+                                   "ahead.\n\n{link}\n\nThis link replaces the one in earlier messages. Your "
+                                   "booking code stays the same.\n"), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
+                      body=body, now=now)
+        if self.contact_of(setup, booking) == "email+sms":
+            text = self._t(language, _("{office}: your visit {when} cannot take place. Choose another time: "
+                                       "see your email."), office=setup.code.upper(), when=self.when(setup, booking))
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
+
     # --- draws -------------------------------------------------------------------------------
     def draw_day(self, setup: OfficeSetup, entry: dict[str, Any], day: Any) -> str:
         return _full_date(day, entry["language"])

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from printers.connections import PrinterConfig
 from okienko.booking.rules import BookingPolicy, SlotSchedule
 from okienko.config_keys import Table, item_path, unknown_keys
-from okienko.storage.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
+from okienko.storage.models import (Closure, DayHours, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
 
@@ -49,7 +49,9 @@ OFFICE_FILE = Table(tables={
     "priority": Table(("code", "mark"), {"names": _PER_LANGUAGE}, named_by="code"),
     "kiosk": Table(("name",), {"printer": Table(tuple(f.name for f in fields(PrinterConfig)))}, named_by="name"),
     "board": Table(("name",), named_by="name"),
+    "day": Table(("date", "hours", "services", "walk_in", "booking", "reason"), named_by="date"),
 })
+MAX_REASON = 200
 
 
 class OfficeFileError(ValueError):
@@ -71,6 +73,18 @@ class ServiceSpec:
 
 
 @dataclass
+class DaySpec:
+    """One date's own hours (`[[day]]`; the back office's days): `ranges` [] closes the date."""
+
+    day: date
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    services: list[str] | None = None     # None: every service
+    walk_in: bool = True
+    booking: bool = True
+    reason: str = ""
+
+
+@dataclass
 class OfficeSpec:
     code: str
     name: str
@@ -87,6 +101,7 @@ class OfficeSpec:
     priorities: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     devices: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     booking_policy: dict[str, Any] = field(default_factory=dict)
+    days: list[DaySpec] = field(default_factory=list)
 
 
 def read_office_file(path: str | Path) -> OfficeSpec:
@@ -151,6 +166,10 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
         where = item_path("priority", i, item, "code")
         spec.priorities.append((_text(item, "code", where), str(item.get("mark", "*"))[:8], _names(item, where)))
     _unique([p[0] for p in spec.priorities], "priority code")
+    closed = {day for day, _reason in spec.closures}
+    spec.days = [parse_day(item, item_path("day", i, item, "date"), codes, closed)
+                 for i, item in enumerate(raw.get("day", []))]
+    _unique([d.day.isoformat() for d in spec.days], "day date")
     for kind in ("kiosk", "board"):
         for i, item in enumerate(raw.get(kind, [])):
             where = item_path(kind, i, item, "name")
@@ -161,6 +180,42 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
                 except ValueError as error:
                     raise OfficeFileError(f"{where}.printer: {error}") from None
             spec.devices.append((kind, _text(item, "name", where), printer))
+    return spec
+
+
+def parse_day(item: dict[str, Any], where: str, service_codes: set[str], closures: set[date]) -> DaySpec:
+    """Check and read one date's own hours (a `[[day]]` of the office file, or the back office's
+    form: the same rules and messages). `hours`: "HH:MM-HH:MM, ..." or a list of ranges, empty to
+    close the date; `services`: codes (left out: every service); `walk_in` / `booking`: what the
+    hours are for (at least one). Own hours on a date in `closures` are refused: the closure wins."""
+    try:
+        day = date.fromisoformat(str(item.get("date", "")))
+    except ValueError:
+        raise OfficeFileError(f"{where}.date: {item.get('date')!r} is not a date (YYYY-MM-DD)") from None
+    hours = item.get("hours", "")
+    parts = hours if isinstance(hours, list) else str(hours).split(",")
+    ranges = sorted(_range(str(part).strip(), f"{where}.hours") for part in parts if str(part).strip())
+    for (_a, closes), (opens, _b) in zip(ranges, ranges[1:]):
+        if opens < closes:
+            raise OfficeFileError(f"{where}.hours: the ranges overlap")
+    services = item.get("services")
+    if services is not None:
+        if not isinstance(services, list) or not services:
+            raise OfficeFileError(f"{where}.services: a list of service codes (left out: every service)")
+        services = [str(code) for code in services]
+        for code in services:
+            if code not in service_codes:
+                raise OfficeFileError(f"{where}.services: unknown service {code!r}")
+        _unique(services, f"{where}.services: service")
+    spec = DaySpec(day=day, ranges=ranges, services=services, walk_in=_flag(item, "walk_in", where, True),
+                   booking=_flag(item, "booking", where, True), reason=str(item.get("reason", "")).strip())
+    if not (spec.walk_in or spec.booking):
+        raise OfficeFileError(f"{where}: the hours are for walk_in, booking or both (both are false)")
+    if len(spec.reason) > MAX_REASON:
+        raise OfficeFileError(f"{where}.reason: at most {MAX_REASON} characters")
+    if ranges and day in closures:
+        raise OfficeFileError(f"{where}.hours: {day.isoformat()} is in office.closures (closed): "
+                              "remove it there to open the date")
     return spec
 
 
@@ -260,8 +315,8 @@ def _draw_minutes(raw: dict[str, Any], where: str) -> int:
     return minutes
 
 
-def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
-    value = raw.get(key, False)
+def _flag(raw: dict[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = raw.get(key, default)
     if not isinstance(value, bool):
         raise OfficeFileError(f"{where}.{key}: expected true or false")
     return value
@@ -357,11 +412,26 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
     if spec.closures:
         await conn.execute(sa.insert(closures), [{"office_id": office_id, "day": day, "reason": reason}
                                                  for day, reason in spec.closures])
+    await write_days(conn, office_id, spec.days, service_ids)
     await _deactivate(conn, Device, office_id)
     for kind, name, printer in spec.devices:
         await _upsert(conn, Device, {"office_id": office_id, "kind": kind, "name": name},
                       {"printer": printer, "active": True})
     return office_id
+
+
+async def write_days(conn: AsyncConnection, office_id: int, days: list[DaySpec], service_ids: dict[str, int],
+                     only: date | None = None) -> None:
+    """Replace the office's dates with their own hours by `days` (with `only`: that date's alone)."""
+    table = DayHours.__table__
+    await conn.execute(sa.delete(table).where(table.c.office_id == office_id,
+                                              *(() if only is None else (table.c.day == only,))))
+    rows = [{"office_id": office_id, "day": spec.day, "service_id": None if code is None else service_ids[code],
+             "ranges": [list(r) for r in spec.ranges], "walk_in": spec.walk_in, "booking": spec.booking,
+             "reason": spec.reason}
+            for spec in days for code in (spec.services or [None])]
+    if rows:
+        await conn.execute(sa.insert(table), rows)
 
 
 async def _upsert(conn: AsyncConnection, model: Any, keys: dict[str, Any], values: dict[str, Any]) -> int:

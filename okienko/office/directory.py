@@ -8,6 +8,7 @@ and each drops its snapshots at once; a message the broker loses is caught by th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from okienko.booking.rules import BookingPolicy, SlotSchedule
 from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
-from okienko.storage.models import (Closure, Office, PriorityCategory, Service, ServiceHours, Window,
+from okienko.storage.models import (Closure, DayHours, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 
 REFRESH_SECONDS = 30.0          # the longest a process serves a set-up older than the database's
@@ -43,9 +44,28 @@ class ServiceSetup:
     window_ids: tuple[int, ...]
     booking: SlotSchedule | None = None
     number_digits: int = 3      # ticket numbers A001…A999, or with 4: A0001…A9999 (numbering.py)
+    # A date's own walk-in hours (the office's `[[day]]`), over `hours` and the public holidays;
+    # () closes the date. The booking hours of a date are the schedule's (`booking.dates`).
+    dates: dict[date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("pl") or self.code
+
+
+@dataclass(frozen=True)
+class DayRule:
+    """One date's own hours (table day_hours; the office file's `[[day]]`): `ranges` () closes the
+    date; `services` None: every service; `walk_in` / `booking`: what the hours are for."""
+
+    day: date
+    ranges: tuple[tuple[int, int], ...]
+    services: tuple[str, ...] | None = None
+    walk_in: bool = True
+    booking: bool = True
+    reason: str = ""
+
+    def covers(self, service_code: str) -> bool:
+        return self.services is None or service_code in self.services
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class OfficeSetup:
     categories: tuple[CategorySetup, ...]
     closures: frozenset[date] = field(default_factory=frozenset)
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
+    day_rules: dict[date, DayRule] = field(default_factory=dict)
 
     def service(self, code: str) -> ServiceSetup:
         """The service by code (or by prefix); `unknown_service` when there is none."""
@@ -155,13 +176,14 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                     service_ids=tuple(link["service_id"] for link in links if link["window_id"] == w["id"]))
         for w in (await conn.execute(sa.select(windows_t).where(windows_t.c.office_id == oid, windows_t.c.active)
                                      .order_by(windows_t.c.id))).mappings())
+    rules = await read_day_rules(conn, oid)
     services = tuple(
-        ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
+        with_dates(ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
                      average_service_minutes=s["average_service_minutes"], daily_limit=s["daily_limit"],
                      last_ticket_minutes_before_close=s["last_ticket_minutes_before_close"], walk_in=s["walk_in"],
                      hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
                      window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
-                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"])
+                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"]), rules)
         for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid, services_t.c.active)
                                      .order_by(services_t.c.sort_order))).mappings())
     cats_t = PriorityCategory.__table__
@@ -179,7 +201,36 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        recalls_before_no_show=office["recalls_before_no_show"],
                        transfer_position=office["transfer_position"], ticker=office["ticker"],
                        services=services, windows=windows, categories=categories, closures=closures,
-                       booking_policy=BookingPolicy.from_mapping(office["booking_policy"]))
+                       booking_policy=BookingPolicy.from_mapping(office["booking_policy"]),
+                       day_rules={rule.day: rule for rule in rules})
+
+
+async def read_day_rules(conn: AsyncConnection, office_id: int) -> list[DayRule]:
+    """The office's dates with their own hours, by date (the rows of one date make one rule: a row
+    for every service, or one with no service for all)."""
+    days_t, services_t = DayHours.__table__, Service.__table__
+    rows = (await conn.execute(
+        sa.select(days_t, services_t.c.code).outerjoin(services_t, services_t.c.id == days_t.c.service_id)
+        .where(days_t.c.office_id == office_id).order_by(days_t.c.day, services_t.c.sort_order))).mappings().all()
+    rules: dict[date, DayRule] = {}
+    for row in rows:
+        known = rules.get(row["day"])
+        codes = None if row["code"] is None else ((known.services or ()) if known else ()) + (row["code"],)
+        rules[row["day"]] = DayRule(day=row["day"], ranges=tuple((int(a), int(b)) for a, b in row["ranges"]),
+                                    services=codes, walk_in=row["walk_in"], booking=row["booking"],
+                                    reason=row["reason"])
+    return list(rules.values())
+
+
+def with_dates(service: ServiceSetup, rules: list[DayRule]) -> ServiceSetup:
+    """The service with the dates' own hours that cover it, for walk-ins and for its slots: resolved
+    once per snapshot, so that the hot path looks a date up and reads no table."""
+    covering = [rule for rule in rules if rule.covers(service.code)]
+    walk_in = {rule.day: rule.ranges for rule in covering if rule.walk_in}
+    booking = service.booking
+    if booking is not None:
+        booking = dataclasses.replace(booking, dates={rule.day: rule.ranges for rule in covering if rule.booking})
+    return dataclasses.replace(service, dates=walk_in, booking=booking)
 
 
 class OfficeDirectory:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.office.config_file import WEEKDAYS
+from okienko.office.directory import read_day_rules
 from okienko.storage.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                     WindowService)
 
@@ -61,6 +62,7 @@ async def export_office(conn: AsyncConnection, office_code: str | None = None) -
         if service["booking"]:
             lines += ["", "[service.booking]", *_slot_schedule(service["booking"])]
     lines += await _windows(conn, office["id"], codes)
+    lines += await _days(conn, office["id"])
     for kind in ("kiosk", "board"):
         for device in await _active(conn, Device, office["id"], Device.__table__.c.kind == kind):
             lines += ["", f"[[{kind}]]", _pair("name", device["name"])]
@@ -105,6 +107,18 @@ async def _windows(conn: AsyncConnection, office_id: int, codes: dict[int, str])
         if window["name"]:
             lines.append(_pair("name", window["name"]))
         lines.append(_pair("services", [codes[service_id] for service_id in served if service_id in codes]))
+    return lines
+
+
+async def _days(conn: AsyncConnection, office_id: int) -> list[str]:
+    """The dates with their own hours, as `[[day]]` tables (every key written, so nothing is left to a default)."""
+    lines: list[str] = []
+    for rule in await read_day_rules(conn, office_id):
+        lines += ["", "[[day]]", _pair("date", rule.day.isoformat()),
+                  _pair("hours", ", ".join(_range(a, b) for a, b in rule.ranges))]
+        if rule.services is not None:
+            lines.append(_pair("services", list(rule.services)))
+        lines += [_pair("walk_in", rule.walk_in), _pair("booking", rule.booking), _pair("reason", rule.reason)]
     return lines
 
 

@@ -103,10 +103,23 @@ def saturday_holidays_without_substitute(closures: Iterable[date], today: date) 
     return uncovered
 
 
-def closed_reason(setup: OfficeSetup, day: date) -> str | None:
-    """Why the whole office is closed on `day` ("holiday: <name>", "closure"), or None."""
+def closed_reason(setup: OfficeSetup, day: date,
+                  own_dates: dict[date, tuple[tuple[int, int], ...]] | None = None) -> str | None:
+    """Why the office is closed on `day` ("holiday: <name>", "closure"), or None.
+
+    `own_dates`: the dates with their own hours for what is asked about (a service's walk-ins,
+    `ServiceSetup.dates`, or its slots, `SlotSchedule.dates`). The one rule for a date:
+
+    1. a date in the office's `closures` is closed, whatever else is set for it (the office file
+       and the back office refuse own hours on such a date);
+    2. a date with its own hours is open in those hours, a public holiday too: opening on one is
+       the manager's deliberate choice (an information Saturday); its own hours empty: closed;
+    3. otherwise a public holiday closes it where the office closes on them; else the weekly hours.
+    """
     if day in setup.closures:
         return "closure"
+    if own_dates is not None and day in own_dates:
+        return None if own_dates[day] else "closure"
     if setup.closed_on_public_holidays:
         name = _polish_holidays(day.year).get(day)
         if name:
@@ -124,12 +137,14 @@ class Availability:
     closes_at: datetime | None = None
 
 
-def _today_ranges(setup: OfficeSetup, service: ServiceSetup, day: date) -> tuple[tuple[int, int], ...]:
+def walk_in_ranges(setup: OfficeSetup, service: ServiceSetup, day: date) -> tuple[tuple[int, int], ...]:
+    """The service's walk-in hours on `day`: the date's own hours if it has some, else the weekly
+    hours, neither on a closed day (`closed_reason`'s rule)."""
     if setup.always_open:
         return ((0, 24 * 60),)
-    if closed_reason(setup, day):
+    if closed_reason(setup, day, service.dates):
         return ()
-    return service.hours.get(day.weekday(), ())
+    return service.dates.get(day, service.hours.get(day.weekday(), ()))
 
 
 def availability(setup: OfficeSetup, service: ServiceSetup, now: datetime, estimated_wait_minutes: int,
@@ -145,7 +160,7 @@ def availability(setup: OfficeSetup, service: ServiceSetup, now: datetime, estim
         return Availability(False, "booking_only", {"service": name})
     local = now.astimezone(setup.timezone)
     day = office_day(setup, now)
-    ranges = _today_ranges(setup, service, day)
+    ranges = walk_in_ranges(setup, service, day)
     if not ranges:
         return Availability(False, "service_closed_today", {"service": name})
     minute = local.hour * 60 + local.minute

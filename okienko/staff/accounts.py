@@ -49,6 +49,7 @@ class StaffSessionInfo:
     role: str
     office_id: int | None
     csrf_token: str
+    must_change_password: bool = False   # a temporary password: nothing else until a new one is chosen
 
 
 def sign_in_key(secret_key: str, username: str, client: str) -> str:
@@ -80,29 +81,49 @@ async def sign_in(locks: Locks, username: str, password: str, *, client: str, no
             raise refused("account_locked", seconds_left(window_start(now, LOCKOUT), LOCKOUT, now))
         raise DomainError("login_failed")
     assert user is not None
-    cookie = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(24)
     async with locks.write_transaction() as conn:
         await forget_key(conn, key)
-        await conn.execute(sa.insert(StaffSession.__table__).values(
-            id=token_hash(cookie), user_id=user["id"], csrf_token=csrf, created_at=now,
-            expires_at=now + SESSION_LENGTH))
+        cookie, csrf = await start_session(conn, user["id"], now)
     return cookie, StaffSessionInfo(token_hash(cookie), user["id"], user["username"], user["role"],
-                                    user["office_id"], csrf)
+                                    user["office_id"], csrf, bool(user["must_change_password"]))
+
+
+async def start_session(conn: AsyncConnection, user_id: int, now: datetime) -> tuple[str, str]:
+    """A new signed-in browser for the user: its cookie value and CSRF token (only the cookie's
+    hash is stored)."""
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    await conn.execute(sa.insert(StaffSession.__table__).values(
+        id=token_hash(cookie), user_id=user_id, csrf_token=csrf, created_at=now, expires_at=now + SESSION_LENGTH))
+    return cookie, csrf
 
 
 async def session_for(conn: AsyncConnection, cookie: str, now: datetime) -> StaffSessionInfo | None:
     sessions, users = StaffSession.__table__, User.__table__
     row = (await conn.execute(
         sa.select(sessions.c.id, sessions.c.csrf_token, users.c.id.label("user_id"), users.c.username,
-                  users.c.role, users.c.office_id)
+                  users.c.role, users.c.office_id, users.c.must_change_password)
         .join(users, users.c.id == sessions.c.user_id)
         .where(sessions.c.id == token_hash(cookie), sessions.c.expires_at > now, sa.not_(users.c.disabled))
     )).mappings().first()
     if row is None:
         return None
     return StaffSessionInfo(row["id"], row["user_id"], row["username"], row["role"], row["office_id"],
-                            row["csrf_token"])
+                            row["csrf_token"], bool(row["must_change_password"]))
+
+
+async def change_own_password(locks: Locks, session: StaffSessionInfo, password: str, now: datetime) -> str:
+    """The signed-in user chooses a new password (at the first sign-in after a reset): the temporary
+    one stops working, every session of theirs ends, and a new one starts; returns its cookie."""
+    check_new_password(password)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    users = User.__table__
+    async with locks.write_transaction() as conn:
+        await conn.execute(sa.update(users).where(users.c.id == session.user_id)
+                           .values(password_hash=password_hash, must_change_password=False))
+        await end_sessions(conn, session.user_id)
+        cookie, _csrf = await start_session(conn, session.user_id, now)
+    return cookie
 
 
 async def sign_out(conn: AsyncConnection, session_id: str) -> None:
@@ -118,19 +139,27 @@ class AccountSummary:
     office: str | None     # None: every office
     disabled: bool
     locked: bool           # refused for now from some address after MAX_FAILURES wrong passwords
+    must_change_password: bool = False
+    office_id: int | None = None
 
 
-async def list_accounts(conn: AsyncConnection, secret_key: str, now: datetime) -> list[AccountSummary]:
+async def list_accounts(conn: AsyncConnection, secret_key: str, now: datetime,
+                        username: str | None = None) -> list[AccountSummary]:
+    """Every account (or the one named `username`), by name."""
     users, offices, hits = User.__table__, Office.__table__, RateLimitHit.__table__
-    rows = (await conn.execute(
-        sa.select(users.c.username, users.c.role, users.c.disabled, offices.c.code)
-        .outerjoin(offices, offices.c.id == users.c.office_id).order_by(users.c.username))).all()
+    query = (sa.select(users.c.username, users.c.role, users.c.disabled, offices.c.code, users.c.must_change_password,
+                       users.c.office_id)
+             .outerjoin(offices, offices.c.id == users.c.office_id).order_by(users.c.username))
+    if username is not None:
+        query = query.where(users.c.username == username)
+    rows = (await conn.execute(query)).all()
     locked_keys = (await conn.execute(sa.select(hits.c.key).where(
         hits.c.key.startswith("signin:"), hits.c.window_start == window_start(now, LOCKOUT),
         hits.c.hits >= MAX_FAILURES))).scalars().all()
     return [AccountSummary(name, role, code, bool(disabled),
-                           any(key.startswith(sign_in_prefix(secret_key, name)) for key in locked_keys))
-            for name, role, disabled, code in rows]
+                           any(key.startswith(sign_in_prefix(secret_key, name)) for key in locked_keys),
+                           bool(must_change), office_id)
+            for name, role, disabled, code, must_change, office_id in rows]
 
 
 async def _user_id(conn: AsyncConnection, username: str) -> int:
@@ -156,12 +185,16 @@ async def set_disabled(conn: AsyncConnection, username: str, disabled: bool) -> 
     return await end_sessions(conn, user_id) if disabled else 0
 
 
-async def set_password(conn: AsyncConnection, username: str, password: str) -> int:
-    """Give the account a new password; every session it had ends. Returns how many."""
+async def set_password(conn: AsyncConnection, username: str, password: str, *, must_change: bool = False,
+                       password_hash: str | None = None) -> int:
+    """Give the account a new password; every session it had ends. Returns how many. `must_change`:
+    a temporary password, which the user replaces at the next sign-in (console/pages.py);
+    `password_hash`: its hash made beforehand (off the event loop, outside the transaction)."""
     check_new_password(password)
     user_id = await _user_id(conn, username)
     users = User.__table__
-    await conn.execute(sa.update(users).where(users.c.id == user_id).values(password_hash=hash_password(password)))
+    await conn.execute(sa.update(users).where(users.c.id == user_id).values(
+        password_hash=password_hash or hash_password(password), must_change_password=must_change))
     return await end_sessions(conn, user_id)
 
 

@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -71,13 +72,22 @@ Identity = DeviceIdentity | StaffIdentity
 
 
 class Authenticator:
-    def __init__(self, db: Database, cache_seconds: float = 30.0) -> None:
+    def __init__(self, db: Database, cache_seconds: float = 30.0,
+                 on_device: Callable[[int], None] | None = None) -> None:
         self.db = db
         self.cache_seconds = cache_seconds
+        self.on_device = on_device   # a device was heard from (devices.Heartbeats.beat)
         self._cache: dict[str, tuple[float, Identity]] = {}
 
     async def identify(self, token: str) -> Identity:
-        """The device or staff member holding `token`; `invalid_token` otherwise."""
+        """The device or staff member holding `token`; `invalid_token` otherwise. A device that
+        identifies itself is alive: its heartbeat is noted (`on_device`)."""
+        identity = await self._identify(token)
+        if isinstance(identity, DeviceIdentity) and self.on_device is not None:
+            self.on_device(identity.id)
+        return identity
+
+    async def _identify(self, token: str) -> Identity:
         digest = token_hash(token)
         cached = self._cache.get(digest)
         if cached and time.monotonic() - cached[0] < self.cache_seconds:
@@ -118,10 +128,15 @@ class Authenticator:
             self.forget()
 
 
+def credentials_changed_hint() -> str:
+    """The hint that makes every server process drop its cached tokens (`Authenticator.receive`)."""
+    return json.dumps({"kind": CREDENTIALS_CHANGED})
+
+
 async def announce_credentials_changed(broker: Broker) -> None:
     """Tell every server process listening on `broker` to drop its cached tokens
     (`Authenticator.receive`). Send it after the change has committed."""
-    await broker.publish(HINTS_CHANNEL, json.dumps({"kind": CREDENTIALS_CHANGED}))
+    await broker.publish(HINTS_CHANNEL, credentials_changed_hint())
 
 
 def check_new_password(password: str) -> None:
@@ -164,7 +179,10 @@ async def issue_device_token(conn: AsyncConnection, office_code: str | None, kin
 
 
 async def add_user(conn: AsyncConnection, username: str, role: str, password: str,
-                   office_code: str | None = None) -> int:
+                   office_code: str | None = None, *, password_hash: str | None = None,
+                   must_change_password: bool = False) -> int:
+    """A new account (`password_hash`: the password's hash made beforehand, off the event loop and
+    outside the transaction; `must_change_password`: a temporary password)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     check_new_password(password)
@@ -173,7 +191,8 @@ async def add_user(conn: AsyncConnection, username: str, role: str, password: st
         raise StaffRefusal(_("user “{user}” exists already"), user=username)
     office_id = await office_id_of(conn, office_code) if office_code else None
     result = await conn.execute(sa.insert(users).values(username=username, role=role, office_id=office_id,
-                                                        password_hash=hash_password(password), disabled=False)
+                                                        password_hash=password_hash or hash_password(password),
+                                                        disabled=False, must_change_password=must_change_password)
                                 .returning(users.c.id))
     return int(result.scalar_one())
 

@@ -27,6 +27,9 @@ PLAUSIBLE: dict[str, Any] = {
     "document_country": "UA", "phone": "+48 600 700 800", "email": "olena@example.com", "case_number": "",
     "code": "123456", "secret": "not-the-secret", "receipt": "not-the-receipt", "paused": True,
     "text": "Kasa czynna do 15:00", "preferences": [], "ticket": "return", "number": "A001",
+    "window": "2", "kind": "kiosk", "username": "nowa.osoba", "role": "clerk",
+    "hours": ["09:00-13:00"], "services": None, "walk_in": True, "booking": True, "reason": "Sobota informacyjna",
+    "starts_at": "2026-12-04T09:00:00+01:00",
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -29,6 +30,7 @@ from websockets.exceptions import InvalidStatus
 from okienko_server.app import routes
 from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
 from okienko.office.config_file import load_office, read_office_file
+from okienko.storage.models import Device
 from tests.okienko.booking.test_bookings import TUESDAY, book
 from tests.conftest import DEMO_OFFICE, serving
 
@@ -88,6 +90,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/windows/{window}/call"):                "N N N Y O O O",
     ("GET", "/api/v1/staff/bookings"):                        "N N N Y Y Y Y",   # of one's own office
     ("PUT", "/api/v1/board/ticker"):                          "N N N N N Y Y",   # of one's own office
+    # The back office: managers of the office (the requests name ?office=demo: another's manager is refused).
+    ("GET", "/api/v1/admin/days"):                            "N N N N N Y N",
+    ("POST", "/api/v1/admin/days/{date}/preview"):            "N N N N N Y N",
+    ("PUT", "/api/v1/admin/days/{date}"):                     "N N N N N Y N",
+    ("DELETE", "/api/v1/admin/days/{date}"):                  "N N N N N Y N",
+    ("GET", "/api/v1/admin/bookings"):                        "N N N N N Y N",
+    ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
+    ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
+    ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
     ("GET", "/console/"):                                     "N N N Y Y Y Y",
     ("GET", "/console/login"):                                EVERYONE,
     ("POST", "/console/login"):                               EVERYONE,          # the password decides
@@ -99,15 +110,36 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/board/window/{number}"):                        "N N Y Y Y Y Y",
     ("GET", "/board/announcement.wav"):                       "N N Y Y Y Y Y",
     ("GET", "/board/enroll"):                                 "N N Y N N N N",   # with the role's token as ?token=
+    ("POST", "/api/v1/devices/heartbeat"):                    "N Y Y N N N N",
+    ("GET", "/console/password"):                             "N N N Y Y Y Y",   # staff with a temporary password
+    ("POST", "/console/password"):                            "N N N Y Y Y Y",
+    # The back office, asked with ?office=demo: a manager of another office is refused.
+    ("GET", "/api/v1/admin/today"):                           "N N N N N Y N",
+    ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"):       "N N N N N Y N",
+    ("GET", "/api/v1/admin/devices"):                         "N N N N N Y N",
+    ("POST", "/api/v1/admin/devices"):                        "N N N N N Y N",
+    ("PUT", "/api/v1/admin/devices/{device_id}"):             "N N N N N Y N",
+    ("POST", "/api/v1/admin/devices/{device_id}/revoke"):     "N N N N N Y N",
+    ("POST", "/api/v1/admin/devices/{device_id}/enrol"):      "N N N N N Y N",
+    ("GET", "/api/v1/admin/users"):                           "N N N N N Y N",
+    ("POST", "/api/v1/admin/users"):                          "N N N N N Y N",
+    ("PUT", "/api/v1/admin/users/{username}"):                "N N N N N Y N",
+    ("POST", "/api/v1/admin/users/{username}/disable"):       "N N N N N Y N",
+    ("POST", "/api/v1/admin/users/{username}/enable"):        "N N N N N Y N",
+    ("POST", "/api/v1/admin/users/{username}/reset-password"): "N N N N N Y N",
+    ("POST", "/api/v1/admin/users/{username}/unlock"):        "N N N N N Y N",
     # The back office: managers (and admins), each of their own office; a clerk gets the 403 page.
     ("GET", "/admin/"):                                       "N N N N N Y Y",
     ("GET", "/admin/{section}"):                              "N N N N N Y Y",
     ("GET", "/admin/login"):                                  EVERYONE,
     ("POST", "/admin/login"):                                 EVERYONE,          # the password decides
     ("POST", "/admin/logout"):                                EVERYONE,          # ends one's own session only
+    ("GET", "/admin/password"):                               "N N N Y Y Y Y",   # staff with a temporary password
+    ("POST", "/admin/password"):                              "N N N Y Y Y Y",
 }
 NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
 DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
+SPARE_USER, SPARE_DEVICE = "spare", "spare-board"   # what the back office's routes act on
 
 
 def route_table() -> set[tuple[str, str]]:
@@ -161,14 +193,21 @@ async def open_hall(office: Any, url: str) -> Hall:
             await add_user(conn, role, kind, "correct horse battery", home)
             tokens[role] = await issue_staff_token(conn, role, now)
         await add_user(conn, DESK_USER, "clerk", DESK_PASSWORD, "demo")
+        await add_user(conn, SPARE_USER, "clerk", DESK_PASSWORD, "demo")
+        await issue_device_token(conn, "demo", "board", SPARE_DEVICE)
+        spare_device = (await conn.execute(sa.select(Device.__table__.c.id).where(
+            Device.__table__.c.name == SPARE_DEVICE))).scalar_one()
     hall = Hall(office.client, url, tokens)
     booking = await book(office)
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
-                   "window": "1", "number": "1", "action": "recall", "section": "days"}
+                   "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
+                   "device_id": str(spare_device), "date": "2026-12-12",
+                   "section": "days"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
-                  "/board/announcement.wav": {"number": "A001", "window": "1"}}
+                  "/board/announcement.wav": {"number": "A001", "window": "1"},
+                  **{route: {"office": "demo"} for method, route in TABLE if route.startswith("/api/v1/admin/")}}
     return hall
 
 
@@ -202,12 +241,18 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/windows/{window}/pause"): {"paused": False},
     ("POST", "/api/v1/windows/{window}/call"): {"number": "A999"},
     ("PUT", "/api/v1/board/ticker"): {"text": "Welcome"},
+    ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"): {"window": "2"},
+    ("POST", "/api/v1/admin/days/{date}/preview"): {"hours": ["09:00-12:00"]},
+    ("PUT", "/api/v1/admin/days/{date}"): {"hours": ["09:00-12:00"], "reason": "information Saturday"},
+    ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/console/logout"): {},
     ("POST", "/admin/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/admin/logout"): {},
+    ("POST", "/console/password"): {},
+    ("POST", "/admin/password"): {},
 }
 ENROLMENT = ("/kiosk/enroll", "/board/enroll")
 SIGN_IN_PAGES = ("/console/login", "/admin/login")

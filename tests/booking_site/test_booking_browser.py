@@ -503,3 +503,45 @@ def test_pages_fit_a_phone_and_a_desktop_screen(open_page: OpenPage, demo_server
     page.locator("button.time").first.tap()
     expect(page.locator("#move-submit")).to_be_focused()
     check_layout(page, viewport, "move")
+
+
+def test_a_booking_whose_day_the_office_closed_moves_first_into_a_day_not_yet_open(
+        open_page: OpenPage, demo_server: Server) -> None:
+    start = free_start_after(demo_server, "A", 30)
+    who = person("day-closed")
+    booking = demo_server.book("A", start, who)
+    code = booking["code"]
+    manager = demo_server.demo.staff_token("kierownik")
+    request = urllib.request.Request(f"{demo_server.url}/api/v1/admin/days/{start[:10]}", method="PUT",
+                                     data=json.dumps({"hours": [], "services": ["A"]}).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {manager}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert code in [told["code"] for told in json.load(answer)["affected"]]   # others of the module too
+    deadline = time.monotonic() + 15
+    link = None
+    while link is None and time.monotonic() < deadline:   # the outbox sends within its poll
+        told = [m for m in demo_server.mails_to(who["email"]) if "cannot take place" in m["Subject"]]
+        body = told[-1].get_body(("plain",)) if told else None
+        link = re.search(r"(/book/manage/\w+\?secret=[\w-]+)", body.get_content()) if body is not None else None
+        time.sleep(0.1)
+    assert link, "no email with the new link"
+    public_last = max(day["date"] for day in demo_server.slots("A")["days"])
+
+    page = open_page(demo_server, f"{link.group(1)}&lang=en", locale="en-GB")
+    expect(page.locator(".notice-error").first).to_contain_text("closed")
+    expect(page.locator("#change-until")).to_contain_text("before everyone else")
+    page.locator("#move-start").tap()
+    expect(page.locator("#step-move")).to_be_visible()
+    early = page.locator("button.day").last
+    early_day = early.get_attribute("data-date") or ""
+    assert early_day > public_last, (early_day, public_last)
+    early.tap()
+    new_time = page.locator("button.time").first
+    new_start = new_time.get_attribute("data-start") or ""
+    new_time.tap()
+    page.locator("#move-submit").tap()
+    page.wait_for_url(re.compile(r"changed=moved$"))
+    expect(page.locator("#booking-time")).to_contain_text(new_start[11:16])
+    secret = link.group(1).split("secret=", 1)[1]
+    status, moved = demo_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")
+    assert status == 200 and moved["start"] == new_start and moved["flag"] is None

@@ -357,7 +357,19 @@ def test_help_is_in_the_terminals_language(cli_env: dict[str, str]) -> None:
 
 
 TABLES = ("offices", "services", "service_hours", "windows", "window_services", "priority_categories", "closures",
-          "devices")
+          "devices", "day_hours")
+DAYS = """
+[[day]]
+date = "2027-03-06"
+hours = "09:00-13:00"
+services = ["K", "A"]
+reason = "Information Saturday"
+
+[[day]]
+date = "2027-03-08"
+walk_in = false
+reason = "Bookings off: staff training"
+"""
 
 
 def _office_tables(database_url: str) -> dict[str, list[tuple]]:
@@ -370,7 +382,7 @@ def _office_tables(database_url: str) -> dict[str, list[tuple]]:
                 for table in TABLES:
                     result = await conn.execute(sa.text(f"SELECT * FROM {table}"))
                     keep = [i for i, name in enumerate(result.keys())
-                            if not (name == "id" and table in ("service_hours", "closures"))]
+                            if not (name == "id" and table in ("service_hours", "closures", "day_hours"))]
                     found[table] = sorted((tuple(str(row[i]) for i in keep) for row in result.all()))
                 return found
         finally:
@@ -381,8 +393,11 @@ def _office_tables(database_url: str) -> dict[str, list[tuple]]:
 
 def test_an_exported_office_loads_back_unchanged(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert okienko("migrate", env=cli_env).returncode == 0
-    assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
+    with_days = tmp_path / "with-days.toml"
+    with_days.write_text(DEMO_OFFICE.read_text(encoding="utf-8") + DAYS, encoding="utf-8")
+    assert okienko("office", "load", str(with_days), env=cli_env).returncode == 0
     before = _office_tables(cli_env["DATABASE_URL"])
+    assert len(before["day_hours"]) == 5   # two services on each Saturday, every service on the Monday
     exported = tmp_path / "exported.toml"
     written = okienko("office", "export", "--output", str(exported), env=cli_env)
     assert written.returncode == 0 and f"office exported to {exported}" in written.stderr
@@ -391,5 +406,7 @@ def test_an_exported_office_loads_back_unchanged(cli_env: dict[str, str], tmp_pa
     assert _office_tables(cli_env["DATABASE_URL"]) == before
     again = okienko("office", "export", env=cli_env)
     assert again.returncode == 0 and again.stdout == exported.read_text(encoding="utf-8")
+    assert '[[day]]\ndate = "2027-03-06"\nhours = "09:00-13:00"\nservices = ["A", "K"]' in again.stdout
+    assert 'date = "2027-03-08"\nhours = ""\nwalk_in = false\nbooking = true' in again.stdout
     wrong = okienko("office", "export", "--office", "nowhere", env=cli_env)
     assert (wrong.returncode, wrong.stderr) == (2, "okienko: error: no such office: nowhere\n")

@@ -238,3 +238,31 @@ async def test_reloading_keeps_ids_and_tokens_and_switches_off_what_was_removed(
         assert (await office.take("I")).json()["number"] == "I002"
     finally:
         await close_office(office)
+
+
+@pytest.mark.parametrize("day, message", [
+    ({"date": "2027-03-06", "hours": "9-13"}, "day[0] (2027-03-06).hours: '9-13' is not HH:MM-HH:MM"),
+    ({"date": "6 March"}, "day[0] (6 March).date: '6 March' is not a date (YYYY-MM-DD)"),
+    ({"date": "2027-03-06", "hours": "09:00-13:00", "services": ["Z"]},
+     "day[0] (2027-03-06).services: unknown service 'Z'"),
+    ({"date": "2027-03-06", "hours": "09:00-13:00", "walk_in": "yes"},
+     "day[0] (2027-03-06).walk_in: expected true or false"),
+    ({"date": "2026-12-31", "hours": "09:00-13:00"},
+     "day[0] (2026-12-31).hours: 2026-12-31 is in office.closures (closed): remove it there to open the date"),
+    ({"date": "2027-03-06", "hour": "09:00-13:00"}, "day[0] (2027-03-06).hour: unknown key; did you mean hours?"),
+])
+def test_a_days_mistakes_are_named_with_their_path(day: dict[str, Any], message: str) -> None:
+    raw = demo_raw()
+    raw["day"] = [day]
+    assert refusal(raw) == message
+
+
+def test_a_day_is_read_with_its_services_and_purposes() -> None:
+    raw = demo_raw()
+    raw["day"] = [{"date": "2027-03-06", "hours": "09:00-11:00, 12:00-13:00", "services": ["K"], "booking": False,
+                   "reason": "Information Saturday"}, {"date": "2027-03-08"}]
+    first, closed = parse_office(raw).days
+    assert (first.ranges, first.services, first.walk_in, first.booking) == ([(540, 660), (720, 780)], ["K"], True, False)
+    assert (closed.ranges, closed.services, closed.reason) == ([], None, "")
+    raw["day"].append({"date": "2027-03-08", "hours": "08:00-09:00"})
+    assert refusal(raw) == "day date '2027-03-08' appears twice"

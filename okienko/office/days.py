@@ -1,0 +1,201 @@
+"""One date's own hours, set from the back office: the front door for closing a day, changing its
+hours or opening a day that is normally closed, and for telling the people it leaves without a visit.
+
+Guarantees:
+- a date's hours are checked by the office file's own rules and messages (`config_file.parse_day`);
+- before saving, `preview` lists exactly whom the change would cut off (bookings ahead whose slot the
+  new hours no longer offer), by the same function that saving uses (`changes.cut_off_bookings`);
+- saving writes the date's rows, flags every cut-off booking `day_closed`, gives it a new manage link
+  and writes one message per person in their language to the outbox, and records the change in the
+  audit log: all in one transaction. After the commit every process drops its office snapshot at
+  once (`announce_office_loaded`), the slot listings are recounted and the messages go out.
+  A flagged booking may then move first, before the public can (okienko/booking/changes.py).
+- no visitor's name, email or phone goes to the audit log or a log line: bookings by code only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from okienko.booking.bookings import digest
+from okienko.booking.changes import cut_off_bookings, flag_cut_off
+from okienko.clock import Clock
+from okienko.errors import DomainError
+from okienko.live import Broker
+from okienko.notify.booking_mail import Notifier
+from okienko.notify.outbox import OutboxSender
+from okienko.office.audit import record_change
+from okienko.office.config_file import DaySpec, OfficeFileError, parse_day, write_days
+from okienko.office.directory import (DayRule, OfficeDirectory, OfficeSetup, with_dates, announce_office_loaded,
+                                      read_setup)
+from okienko.office.hours import holiday_name, office_day
+from okienko.storage.db import Database
+from okienko.storage.locking import Locks, take_numbers
+from okienko.storage.models import Booking
+
+MAX_LISTED_DAYS = 400
+
+
+@dataclass(frozen=True)
+class Affected:
+    """A booking a change of hours leaves without its slot, and how its person will be told."""
+
+    booking: dict[str, Any]
+    contact: str              # "email" | "email+sms"
+
+
+def check_day(setup: OfficeSetup, day: date, body: dict[str, Any]) -> DaySpec:
+    """The date's hours from the back office's form, by the office file's rules; `office_invalid`
+    with the loader's message and the field's path otherwise."""
+    try:
+        return parse_day({**body, "date": day.isoformat()}, "day", {s.code for s in setup.services},
+                         set(setup.closures))
+    except OfficeFileError as error:
+        text = str(error)
+        path = text.split(":", 1)[0]
+        raise DomainError("office_invalid", detail=text, field=path.removeprefix("day").lstrip(".") or "day") \
+            from None
+
+
+def rule_of(spec: DaySpec) -> DayRule:
+    return DayRule(day=spec.day, ranges=tuple(spec.ranges), services=None if spec.services is None
+                   else tuple(spec.services), walk_in=spec.walk_in, booking=spec.booking, reason=spec.reason)
+
+
+def with_rule(setup: OfficeSetup, day: date, rule: DayRule | None) -> OfficeSetup:
+    """The office as it would be with `rule` as `day`'s own hours (None: back to the weekly hours)."""
+    rules = {**setup.day_rules}
+    rules.pop(day, None)
+    if rule is not None:
+        rules[day] = rule
+    listed = list(rules.values())
+    return dataclasses.replace(setup, day_rules=rules,
+                               services=tuple(with_dates(service, listed) for service in setup.services))
+
+
+def day_json(rule: DayRule) -> dict[str, Any]:
+    """A date's own hours as the API and the audit log show them."""
+    return {"date": rule.day.isoformat(), "kind": "hours" if rule.ranges else "closed",
+            "hours": [_hhmm_range(a, b) for a, b in rule.ranges],
+            "services": None if rule.services is None else list(rule.services), "walk_in": rule.walk_in,
+            "booking": rule.booking, "reason": rule.reason}
+
+
+def _hhmm_range(opens: int, closes: int) -> str:
+    return f"{opens // 60:02d}:{opens % 60:02d}-{closes // 60:02d}:{closes % 60:02d}"
+
+
+class OfficeDays:
+    """The front door of a date's own hours (the back office's "Days")."""
+
+    def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, notifier: Notifier,
+                 outbox: OutboxSender, broker: Broker, secret_key: str,
+                 places_changed: Callable[[int], None] = lambda service_id: None) -> None:
+        self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
+        self.notifier, self.outbox, self.broker, self.secret_key = notifier, outbox, broker, secret_key
+        self.places_changed = places_changed
+
+    async def days(self, setup: OfficeSetup, first: date | None, last: date | None,
+                   language: str) -> list[dict[str, Any]]:
+        """The dates from `first` to `last` that are not plain weekly days: their own hours, the
+        office's closures and the public holidays it closes on, each with its confirmed bookings."""
+        first = first or office_day(setup, self.clock.now())
+        last = last or first + timedelta(days=62)
+        if last < first:
+            raise DomainError("bad_date_range")
+        if (last - first).days > MAX_LISTED_DAYS:
+            raise DomainError("date_range_too_long", days=MAX_LISTED_DAYS)
+        table = Booking.__table__
+        async with self.db.read() as conn:
+            counts = dict((await conn.execute(
+                sa.select(table.c.office_day, sa.func.count()).where(
+                    table.c.office_id == setup.id, table.c.status == "confirmed",
+                    table.c.office_day >= first, table.c.office_day <= last).group_by(table.c.office_day))).all())
+        listed = []
+        day = first
+        while day <= last:
+            entry = None
+            if day in setup.closures:
+                entry = {"date": day.isoformat(), "kind": "closed", "hours": [], "services": None, "walk_in": True,
+                         "booking": True, "reason": "closures", "own": False}
+            elif day in setup.day_rules:
+                entry = {**day_json(setup.day_rules[day]), "own": True}
+            elif setup.closed_on_public_holidays and holiday_name(day, language):
+                entry = {"date": day.isoformat(), "kind": "holiday", "hours": [], "services": None, "walk_in": True,
+                         "booking": True, "reason": holiday_name(day, language), "own": False}
+            if entry is not None:
+                listed.append({**entry, "bookings": int(counts.get(day, 0))})
+            day += timedelta(days=1)
+        return listed
+
+    async def preview(self, setup: OfficeSetup, day: date, body: dict[str, Any]) -> list[Affected]:
+        """Whom saving `body` as `day`'s hours would leave without a visit (nothing is changed)."""
+        changed = with_rule(setup, day, rule_of(check_day(setup, day, body)))
+        return await self._affected(changed, day)
+
+    async def _affected(self, changed: OfficeSetup, day: date) -> list[Affected]:
+        async with self.db.read() as conn:
+            rows = await cut_off_bookings(conn, changed, self.clock.now(), day)
+        return [Affected(row, self.notifier.contact_of(changed, row)) for row in rows]
+
+    async def save(self, setup: OfficeSetup, day: date, body: dict[str, Any], *,
+                   actor: str) -> tuple[DayRule, list[Affected]]:
+        """Set `day`'s own hours; the people it cuts off are flagged and told (the module's guarantees)."""
+        spec = check_day(setup, day, body)
+        told = await self._change(setup, day, spec, actor)
+        return rule_of(spec), told
+
+    async def remove(self, setup: OfficeSetup, day: date, *, actor: str) -> list[Affected]:
+        """Back to the weekly hours on `day` (an extra Saturday taken away cuts its bookings off too);
+        `not_found` when the date has no hours of its own."""
+        if day not in setup.day_rules:
+            async with self.db.read() as conn:
+                fresh = await read_setup(conn, setup.code)
+            if day not in fresh.day_rules:
+                raise DomainError("not_found")
+        return await self._change(setup, day, None, actor)
+
+    async def _change(self, setup: OfficeSetup, day: date, spec: DaySpec | None, actor: str) -> list[Affected]:
+        now = self.clock.now()
+        ids = {service.code: service.id for service in setup.services}
+        async with self.locks.write_transaction() as conn:
+            # One change of a date at a time (two managers saving it at once: one after the other).
+            await take_numbers(conn, {f"day:{setup.id}:{day.isoformat()}": 1})
+            before = (await read_setup(conn, setup.code)).day_rules.get(day)
+            await write_days(conn, setup.id, [] if spec is None else [spec], ids, only=day)
+            changed = await read_setup(conn, setup.code)
+            told = await self._tell(conn, changed, day, now)
+            after = None if spec is None else day_json(rule_of(spec))
+            await record_change(conn, office_id=setup.id, actor=actor,
+                                action="day.set" if spec is not None else "day.remove", target=day.isoformat(),
+                                before=None if before is None else day_json(before),
+                                after=None if after is None else {**after, "told": [a.booking["code"] for a in told]},
+                                now=now)
+        self.offices.invalidate()
+        await announce_office_loaded(self.broker, setup.code)
+        for service in setup.services:
+            self.places_changed(service.id)
+        self.outbox.wake()
+        return told
+
+    async def _tell(self, conn: AsyncConnection, changed: OfficeSetup, day: date, now: datetime) -> list[Affected]:
+        """Flag each booking the new hours cut off, give it a new manage link and write its message."""
+        told = []
+        table = Booking.__table__
+        for booking in await cut_off_bookings(conn, changed, now, day):
+            if not await flag_cut_off(conn, booking, now):
+                continue
+            secret = secrets.token_urlsafe(24)
+            await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(secret_hash=digest(secret)))
+            flagged = {**booking, "flag": "day_closed"}
+            await self.notifier.day_closed(conn, changed, changed.service_by_id(booking["service_id"]), flagged,
+                                           secret, now)
+            told.append(Affected(flagged, self.notifier.contact_of(changed, flagged)))
+        return told
