@@ -57,6 +57,11 @@
       : [el("tr", {}, el("td", {colspan: 3, class: "hint"}, text.noDevices))]));
 
     const stranded = today.stranded;
+    // Tickets to act on come first; with none, the panel waits at the bottom.
+    const panel = $("stranded");
+    if (stranded.length) $("queues").before(panel);
+    else panel.parentElement.append(panel);
+    panel.classList.toggle("is-urgent", stranded.length > 0);
     $("stranded-table").hidden = stranded.length === 0;
     $("stranded-empty").hidden = stranded.length > 0;
     $("stranded-rows").replaceChildren(...stranded.map((ticket) => el("tr", {"data-ticket": ticket.ticket_id},
