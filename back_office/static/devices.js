@@ -55,6 +55,8 @@
     const drawing = new DOMParser().parseFromString(answer.qr_svg, "image/svg+xml").documentElement;
     drawing.setAttribute("aria-hidden", "true");
     $("enrol-qr").replaceChildren(document.importNode(drawing, true));
+    $("enrol-agent").hidden = !(answer.token && answer.device.kind === "kiosk");
+    $("enrol-token").textContent = answer.token || "";
     $("enrol-dialog").showModal();
   }
 
