@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.back_office.screens import VIEWPORT, DemoServer, shoot, sign_in
+from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -115,6 +115,7 @@ def test_tickets_left_at_an_empty_window_are_handed_on_or_returned(browser: Brow
         expect(row).to_contain_text(first["number"])
         expect(row.locator("td").first).to_have_text("5")
         shoot(page, "today-stranded")
+        assert axe_violations(page) == []   # with rows and their buttons, not only an empty page
         # Handed to window 6, where a clerk sits free: called there.
         row.get_by_role("button", name="Hand to window…").click()
         hand = page.locator("#hand-dialog")
@@ -201,6 +202,7 @@ def test_a_service_whose_hours_change_changes_on_the_kiosk(browser: Browser, dem
         expect(dialog.locator(".field-error")).to_be_visible()
         expect(dialog.locator(f'[name="hours.{today}"]')).to_have_attribute("aria-invalid", "true")
         shoot(page, "services-invalid")
+        assert axe_violations(page) == []
         dialog.get_by_role("button", name="Cancel").click()
         shoot(page, "services")
         assert errors == []
@@ -241,6 +243,7 @@ def test_a_revoked_kiosk_is_signed_out(browser: Browser, demo_server: DemoServer
         expect(enrol.locator("#enrol-url")).to_contain_text("/kiosk/enroll?token=")
         expect(enrol.locator("#enrol-qr svg")).to_be_visible()
         shoot(page, "devices-added")
+        assert axe_violations(page) == []
         link = enrol.locator("#enrol-url").inner_text()
         enrol.get_by_role("button", name="Done").click()
         kiosk.goto(link)
@@ -266,6 +269,7 @@ def test_a_manager_adds_a_clerk_and_resets_a_password(browser: Browser, demo_ser
         password = shown.locator("#temporary-password").inner_text()
         assert len(password) >= 8
         shoot(page, "staff-added")
+        assert axe_violations(page) == []
         shown.get_by_role("button", name="Done").click()
         row = page.locator('#staff-rows tr[data-user="anna.nowak"]')
         expect(row).to_contain_text("Must choose a new password")
@@ -349,6 +353,7 @@ def test_the_audit_log_shows_who_changed_what(browser: Browser, demo_server: Dem
         expect(newest).to_contain_text("veteran")
         expect(newest).to_contain_text("Veteran → Veteran of the armed forces")
         shoot(page, "audit")
+        assert axe_violations(page) == []
         with page.expect_download() as download:
             page.get_by_role("link", name="Export CSV").click()
         exported = download.value.path().read_text(encoding="utf-8")
@@ -423,6 +428,7 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         expect(page.locator(f'#affected-rows tr[data-code="{olena}"]')).to_contain_text("10:00")
         expect(page.locator(f'#affected-rows tr[data-code="{jan}"]')).to_contain_text("10:20")
         shoot(page, "days-preview")
+        assert axe_violations(page) == []
         assert not any(message["recipient"] in ("olena@example.com", "jan@example.com")
                        for message in demo_server.outbox())   # nobody is told before saving
         page.get_by_role("button", name="Save and tell them (2)").click()
@@ -439,6 +445,7 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         expect(flagged).to_have_count(2)
         expect(flagged.first).to_contain_text("Day closed")
         shoot(page, "bookings")
+        assert axe_violations(page) == []
         page.get_by_label("Code, name or time").fill("Kowalski")
         page.get_by_role("button", name="Search").click()
         expect(page.locator("#booking-rows tr")).to_have_count(1)
@@ -448,6 +455,7 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         expect(details).to_contain_text("Jan Kowalski")
         expect(details.locator("#history-rows")).to_contain_text("day closed")
         shoot(page, "bookings-history")
+        assert axe_violations(page) == []
         details.get_by_role("button", name="Close").click()
         jan_row.get_by_role("button", name=f"Cancel… {jan}").click()
         page.get_by_label("Reason (kept in the audit log, not sent to the visitor)").fill("asked by phone")
