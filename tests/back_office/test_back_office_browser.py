@@ -411,6 +411,8 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
     try:
         page.goto("/admin/days?lang=en")
         day = _plain_day(page, (1, 2, 3), 3)
+        ahead = (datetime.fromisoformat(day).date() - datetime.now(WARSAW).date()).days
+        week_later = _plain_day(page, (1, 2, 3), ahead + 7)   # where a visit is moved to
         at = datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=WARSAW)
         olena = demo_server.book(at, name="Olena Kovalenko", email="olena@example.com", language="uk")
         jan = demo_server.book(at + timedelta(minutes=20), name="Jan Kowalski", email="jan@example.com",
@@ -462,6 +464,16 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         page.get_by_role("button", name="Cancel the booking").click()
         expect(page.locator("#status")).to_contain_text(f"Booking {jan} cancelled")
         expect(jan_row).to_contain_text("cancelled")
+        # Olena's visit moves to 10:00 a week or so later, on her behalf; she is told.
+        page.get_by_label("Code, name or time").fill(olena)
+        page.get_by_role("button", name="Search").click()
+        olena_row = page.locator(f'#booking-rows tr[data-code="{olena}"]')
+        olena_row.get_by_role("button", name=f"Move… {olena}").click()
+        page.get_by_label("New date and time (a free slot of the same service)").fill(f"{week_later}T10:00")
+        page.get_by_role("button", name="Move and tell the visitor").click()
+        expect(page.locator("#status")).to_contain_text(f"Booking {olena} moved")
+        written = [message for message in demo_server.outbox() if message["recipient"] == "olena@example.com"]
+        assert len(written) >= 2
         assert errors == []
     finally:
         context.close()
