@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -106,6 +107,12 @@ class DemoServer:
                 return list(result) if result.returns_rows else []
         finally:
             engine.dispose()
+
+
+def needs(server: DemoServer, method: str, path: str) -> None:
+    """Skip where the API route the screen uses is not on this server yet."""
+    if not server.has_route(method, path):
+        pytest.skip(f"{method} {path} is not on this server yet")
 
 
 def listen_for_errors(page: Page, errors: list[str]) -> None:
