@@ -214,7 +214,9 @@
   // A dialog's Cancel button (data-close) closes it, wherever the dialog is.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-close]");
-    if (button) button.closest("dialog").close();
+    if (!button) return;
+    button.closest("dialog").close();
+    clearMessages();   // what was said about the form given up on no longer applies
   });
 
   /* The object without its null and empty-list values: the API's defaults apply to what is left out. */

@@ -154,6 +154,7 @@ def shoot(page: Page, name: str) -> None:
     if os.environ.get("OKIENKO_SCREENSHOTS") != "1":
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)   # no hover left where the last click was
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
