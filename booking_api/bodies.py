@@ -72,6 +72,57 @@ CALL = closed_object({"number": {"type": "string", "description": "a ticket wait
 PAUSE = closed_object({"paused": {"type": "boolean"}}, ("paused",))
 TICKER = closed_object({"text": {"type": "string", "maxLength": 500}}, ("text",))
 
+# The back office's office set-up (booking_api/admin_office.py): the office file's keys and values
+# (docs/office-config.md); hours may be given as a list of ranges or as the file's one text.
+NAMES = {"type": "object", "additionalProperties": False, "description": "per language (pl, en, uk, ru)",
+         "properties": {language: {"type": "string", "maxLength": 200} for language in LANGUAGES}}
+RANGES = {"anyOf": [{"type": "array", "items": {"type": "string"}, "maxItems": 12}, STR],
+          "description": "opening ranges, e.g. [\"08:00-12:00\", \"13:00-15:00\"]; [] for none",
+          "example": ["08:00-15:00"]}
+WEEK = {"type": "object", "additionalProperties": False,
+        "properties": {day: RANGES for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+SLOT_SCHEDULE = {"type": "object", "nullable": True, "additionalProperties": False,
+                 "description": "the online booking schedule ([service.booking]); null: not bookable online",
+                 "properties": {
+                     "slot_minutes": {"type": "integer"}, "places": {"type": "integer"}, "days": WEEK,
+                     "breaks": {"type": "array", "items": {"type": "string"}}, "horizon_days": {"type": "integer"},
+                     "first_day": {"type": "integer"}, "release_time": {"type": "string", "example": "06:00"},
+                     "release_mode": {"type": "string", "enum": ["first_come", "draw"]},
+                     "draw_minutes": {"type": "integer"}, "case_number": {"type": "boolean"},
+                     "what_to_bring": NAMES}}
+SERVICE_FIELDS: dict[str, Any] = {
+    "prefix": {"type": "string", "maxLength": 2, "example": "A"}, "names": NAMES,
+    "number_digits": {"type": "integer", "enum": [3, 4]},
+    "average_service_minutes": {"type": "number"}, "daily_limit": {"type": "integer", "nullable": True},
+    "last_ticket_minutes_before_close": {"type": "integer"}, "walk_in": {"type": "boolean"},
+    "hours": WEEK, "booking": SLOT_SCHEDULE}
+SERVICE_NEW = closed_object({"code": {"type": "string", "maxLength": 20, "example": "A"}, **SERVICE_FIELDS},
+                            ("code", "prefix", "names"))
+SERVICE_EDIT = closed_object(SERVICE_FIELDS)
+OFFICE_EDIT = closed_object({
+    "name": {"type": "string", "maxLength": 200}, "timezone": {"type": "string", "example": "Europe/Warsaw"},
+    "default_language": {"type": "string", "enum": list(LANGUAGES)},
+    "closed_on_public_holidays": {"type": "boolean"}, "priority_mode": {"type": "string", "enum": ["first", "none"]},
+    "recalls_before_no_show": {"type": "integer"},
+    "transfer_position": {"type": "string", "enum": ["end", "original"]},
+    "closures": {"type": "array", "items": {"type": "string", "format": "date"}},
+    "ticket_footer": NAMES,
+    "booking": {"type": "object", "description": "the office's booking rules ([office.booking])"}})
+WINDOW_FIELDS: dict[str, Any] = {"name": {"type": "string", "maxLength": 100},
+                                 "services": {"type": "array", "items": {"type": "string"},
+                                              "description": "service codes, in the order the window calls them"}}
+WINDOW_NEW = closed_object({"number": {"type": "string", "maxLength": 10, "example": "7"}, **WINDOW_FIELDS},
+                           ("number",))
+WINDOW_EDIT = closed_object(WINDOW_FIELDS)
+PRIORITY_FIELDS: dict[str, Any] = {"mark": {"type": "string", "maxLength": 8, "example": "♿"}, "names": NAMES}
+PRIORITY_NEW = closed_object({"code": {"type": "string", "maxLength": 40, "example": "disability"},
+                              **PRIORITY_FIELDS}, ("code", "names"))
+PRIORITY_EDIT = closed_object(PRIORITY_FIELDS)
+SWITCH = closed_object({"confirm": {"type": "boolean", "description": "switch a service off even though people "
+                                                                     "wait for it (their tickets are cancelled)"}})
+NOTICE_LINES = {**NAMES, "properties": {language: {"type": "string", "maxLength": 500} for language in LANGUAGES}}
+NOTICES = closed_object({"ticker": NOTICE_LINES, "kiosk": NOTICE_LINES})
+
 # The back office's bodies: today, devices, staff.
 HAND = closed_object({"window": {"type": "string", "description": "the window to call the ticket to",
                                  "example": "2"}}, ("window",))
@@ -128,9 +179,30 @@ def check_body(body: dict[str, Any], schema: dict[str, Any]) -> None:
         named = ", ".join(f"“{name[:MAX_NAMED_FIELD]}”" for name in unknown[:3])
         raise DomainError("unknown_field", names=named + (", …" if len(unknown) > 3 else ""))
     for name in sorted(body):
-        expected = json_types(properties[name])
-        if not any(_is(body[name], kind) for kind in expected):
-            raise DomainError("wrong_type", field=name, expected=expected)
+        _check_value(body[name], properties[name], name)
+
+
+def _check_value(value: Any, schema: dict[str, Any], field: str) -> None:
+    """`wrong_type` unless `value` has a JSON type `schema` allows; inside a closed object (one that
+    lists its keys, `additionalProperties: false`) each listed key's value too, and each item of a
+    list of plain values. Keys such an object does not list are left to the handler (the office
+    file's own check names them with their path)."""
+    expected = json_types(schema)
+    if not any(_is(value, kind) for kind in expected):
+        raise DomainError("wrong_type", field=field[:MAX_NAMED_FIELD * 2], expected=expected)
+    options = schema.get("anyOf", [schema])
+    if isinstance(value, dict):
+        inner = next((option for option in options if option.get("type") == "object"), {})
+        if inner.get("additionalProperties") is False:
+            for name, item in value.items():
+                if name in inner.get("properties", {}):
+                    _check_value(item, inner["properties"][name], f"{field}.{name}")
+    elif isinstance(value, list):
+        inner = next((option for option in options if option.get("type") == "array"), {})
+        items = inner.get("items", {})
+        if "type" in items and "properties" not in items:
+            for index, item in enumerate(value):
+                _check_value(item, items, f"{field}[{index}]")
 
 
 def json_types(schema: dict[str, Any]) -> tuple[str, ...]:

@@ -56,6 +56,8 @@ def error_body(connection: HTTPConnection, error: Refusal, language: str | None 
                                                                              **error.params)}
     if isinstance(error.params.get("field"), str):   # office data: the path of the value at fault
         body["field"] = error.params["field"]
+    if "waiting" in error.params:   # service_has_waiting: how many wait
+        body["waiting"] = error.params["waiting"]
     fields = error.params.get("fields")
     if isinstance(fields, dict):
         body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}

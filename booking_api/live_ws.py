@@ -16,9 +16,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from booking_api import bodies
-from booking_api.http import identify, language_of, okienko, read_json, ticket_view
-from booking_api.sessions import SESSION_COOKIE, board_office, require_clerk
-from okienko.hall.boards import board_message
+from booking_api.http import identify, language_of, okienko, read_json, require_kiosk, ticket_view
+from booking_api.sessions import SESSION_COOKIE, board_office, require_manager
+from okienko.hall.boards import SET_UP_KINDS, board_message
 from okienko.container import Okienko
 from okienko.errors import DomainError
 from okienko.i18n import _
@@ -30,9 +30,10 @@ from okienko.staff.devices import BEAT_EVERY
 MESSAGE_TYPES = {
     "board": ("snapshot", "event"),
     "ticket": ("ticket",),
+    "kiosk": ("setup",),
 }
 EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show", "transferred", "cancelled",
-               "returned", "ticker")
+               "returned", "ticker", "setup")
 TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
 NOT_ALLOWED = 4403
 TICKET_REFRESH_SECONDS = 1.0
@@ -47,16 +48,17 @@ async def get_board(request: Request) -> Response:
 
 
 async def set_ticker(request: Request) -> Response:
-    """PUT /api/v1/board/ticker {"text": "..."} (manager): the hall board's running line."""
+    """PUT /api/v1/board/ticker {"text": "..."} (manager): the hall board's running line, kept for its
+    callers: it becomes the ticker in the office's default language (PUT /api/v1/admin/notices sets
+    each language's)."""
     app = okienko(request)
     language_of(request)
-    clerk = await require_clerk(request, "manager", "admin")
+    clerk, setup = await require_manager(request)
     body = await read_json(request, bodies.TICKER)
     text = body.get("text")
     if not isinstance(text, str) or len(text) > 500:
         raise DomainError("malformed_request", detail=_("the field “text” must be text of at most 500 characters"))
-    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
-    await app.hall.set_ticker(setup, text)
+    await app.editor.set_ticker(setup, clerk.username, text)
     return JSONResponse({"text": text})
 
 
@@ -180,5 +182,37 @@ async def ticket_socket(websocket: WebSocket) -> None:
         app.live.snapshot_taken(subscriber, await app.hall.current_seq(setup.id))
         moved.set()  # the first message: the ticket as it is now
         await _follow(websocket, subscriber, send_views())
+    finally:
+        app.live.unsubscribe(subscriber)
+
+
+def kiosk_message(notices: dict[str, Any]) -> str:
+    """What a kiosk hears: the office's set-up changed (read the services again), and its message lines."""
+    return json.dumps({"type": "setup", "kiosk": notices.get("kiosk", {})}, ensure_ascii=False)
+
+
+def _kiosk_view(event: dict[str, Any]) -> str | None:
+    if event["kind"] not in SET_UP_KINDS:
+        return None
+    return kiosk_message({"kiosk": event["detail"].get("kiosk", {})})
+
+
+async def kiosk_socket(websocket: WebSocket) -> None:
+    """/ws/kiosk: the kiosk's message lines now, then a `setup` message whenever the back office changes
+    the office's services, hours or notices, so the kiosk reads them again at once."""
+    app = okienko(websocket)
+    try:
+        kiosk = await require_kiosk(websocket)
+        setup = await app.offices.by_id(kiosk.office_id)
+    except DomainError:
+        await websocket.close(code=NOT_ALLOWED)
+        return
+    await websocket.accept()
+    subscriber = app.live.subscribe(setup.id, _kiosk_view, websocket.send_text)
+    try:
+        seq = await app.hall.current_seq(setup.id)   # then the notices: a change after `seq` follows as an event
+        await websocket.send_text(kiosk_message(await app.editor.notices(setup)))
+        app.live.snapshot_taken(subscriber, seq)
+        await _follow(websocket, subscriber)
     finally:
         app.live.unsubscribe(subscriber)

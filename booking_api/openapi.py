@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from okienko import __version__
+from booking_api import openapi_admin_office
 from booking_api import openapi_admin
 from booking_api import openapi_admin_days
 from booking_api import openapi_booking
@@ -66,7 +67,9 @@ SCHEMAS: dict[str, Any] = {
         "message": {"type": "string", "description": "in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "invalid_details: what is wrong with each form field"},
-        "field": {"type": "string", "description": "office_invalid: the path of the value at fault"}}},
+        "field": {"type": "string", "description": "office_invalid: the office file's path of the key at fault, "
+                                                   "e.g. `service[0] (A).hours.mon`"},
+        "waiting": {"type": "integer", "description": "service_has_waiting: people waiting for the service today"}}},
     "Service": {"type": "object", "properties": {
         "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
         "names": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -146,7 +149,8 @@ def _document() -> dict[str, Any]:
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
-                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS}, "securitySchemes": {
+                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS,
+                                              **openapi_admin_office.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
                                        "need the X-CSRF-Token header"},
@@ -250,6 +254,7 @@ def _document() -> dict[str, Any]:
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

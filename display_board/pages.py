@@ -20,6 +20,7 @@ from booking_api.http import error_body, language_of
 from booking_api.sessions import board_office
 from okienko.errors import DomainError
 from okienko.i18n import _
+from okienko.office.notices import ticker_text
 from pages.rendering import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
 
@@ -46,7 +47,10 @@ async def _board_page(request: Request, template: str, **context: object) -> Res
     if "window" in context and context["window"] not in [w.number for w in setup.windows]:
         return render(request, "board_signin.html", status_code=404,
                       error=error_body(request, DomainError("unknown_window", window=context["window"])))
-    response = render(request, template, office=setup, **context)
+    # The ticker in the board's language first, then the others' (notices.ticker_text).
+    ticker = ticker_text(setup.notices, language_of(request, request.query_params.get("lang") or "pl"),
+                         setup.default_language)
+    response = render(request, template, office=setup, ticker=ticker, **context)
     response.headers["Content-Security-Policy"] = CSP
     return response
 

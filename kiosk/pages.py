@@ -18,6 +18,7 @@ from booking_api.http import error_body, language_of, okienko, require_kiosk
 from booking_api.presenters import status_json
 from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH
 from okienko.errors import DomainError
+from okienko.office.notices import line_for
 from pages.rendering import enroll_device, render
 
 STATIC = Path(__file__).parent / "static"
@@ -45,6 +46,7 @@ async def kiosk_page(request: Request) -> Response:
         idle_seconds=app.settings.kiosk_idle_seconds,
         bookable=any(service.booking is not None for service in setup.services),
         code_alphabet=CODE_ALPHABET, code_length=CODE_LENGTH,
+        notice=line_for(setup.notices, "kiosk", language, setup.default_language),
     )
 
 

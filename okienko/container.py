@@ -18,6 +18,7 @@ from okienko.live import LiveHub, broker_for
 from okienko.i18n import Translator
 from okienko.storage.locking import Locks
 from okienko.office.directory import OfficeDirectory
+from okienko.office.editing import OfficeEditor
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.office.days import OfficeDays
@@ -53,6 +54,7 @@ class Okienko:
     staff: StaffAdmin
     days: OfficeDays
     desk: OfficeBookings
+    editor: OfficeEditor
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -92,7 +94,7 @@ class Okienko:
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
                     printing, check_ins, translator, live.publish, live.send_hint)
         days = OfficeDays(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
-                          places_changed=booking.places_changed)
+                          places_changed=booking.places_changed, publish=live.publish)
         desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,
                               places_changed=booking.places_changed)
         return cls(
@@ -102,4 +104,5 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
+            editor=OfficeEditor(locks, clock, offices, live),
         )

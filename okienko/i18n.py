@@ -75,6 +75,9 @@ class Translator:
                                            for kind in params["expected"])
         if isinstance(params.get("detail"), str):  # details are msgids too, where they come from us
             params["detail"] = self.gettext(language, params["detail"])
+        if isinstance(params.get("detail"), tuple):   # (msgid, its parameters): e.g. an office file's mistake
+            message_id, arguments = params["detail"]
+            params["detail"] = self.format(language, message_id, **arguments)
         return self.gettext(language, message).format(**params)
 
     # Jinja's i18n extension calls these with the language of the page being rendered.

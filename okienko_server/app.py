@@ -21,6 +21,7 @@ import console
 import display_board
 import kiosk
 from pages import public as public_pages, rendering
+from booking_api import admin_office
 from booking_api import admin_bookings
 from booking_api import admin_days
 from booking_api import admin_devices
@@ -109,8 +110,10 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/users/{username}/enable", admin_staff.enable_user, methods=["POST"]),
         Route("/api/v1/admin/users/{username}/reset-password", admin_staff.reset_password, methods=["POST"]),
         Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
+        *admin_office_routes(),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
+        WebSocketRoute("/ws/kiosk", live_ws.kiosk_socket),
         *kiosk_routes(),
         *console_routes(),
         *board_routes(),
@@ -143,6 +146,31 @@ def routes(part: str = "all") -> list[Any]:
     # `/api/v1/tickets/{id}/{action}`.
     chosen = {"all": public + hall, "hall": hall, "public": public}[part]
     return [*common, *chosen, Mount("/static", app=StaticFiles(directory=rendering.STATIC), name="static")]
+
+
+def admin_office_routes() -> list[Route]:
+    """The back office's office set-up and audit log (booking_api/admin_office.py; docs/api.md)."""
+    admin = "/api/v1/admin"
+    return [
+        Route(f"{admin}/office", admin_office.get_office, methods=["GET"]),
+        Route(f"{admin}/office", admin_office.put_office, methods=["PUT"]),
+        Route(f"{admin}/services", admin_office.add_service, methods=["POST"]),
+        Route(f"{admin}/services/{{service}}", admin_office.put_service, methods=["PUT"]),
+        Route(f"{admin}/services/{{service}}/switch-off", admin_office.switch_service_off, methods=["POST"]),
+        Route(f"{admin}/services/{{service}}/switch-on", admin_office.switch_service_on, methods=["POST"]),
+        Route(f"{admin}/windows", admin_office.add_window, methods=["POST"]),
+        Route(f"{admin}/windows/{{window}}", admin_office.put_window, methods=["PUT"]),
+        Route(f"{admin}/windows/{{window}}/switch-off", admin_office.switch_window_off, methods=["POST"]),
+        Route(f"{admin}/windows/{{window}}/switch-on", admin_office.switch_window_on, methods=["POST"]),
+        Route(f"{admin}/priorities", admin_office.add_priority, methods=["POST"]),
+        Route(f"{admin}/priorities/{{priority}}", admin_office.put_priority, methods=["PUT"]),
+        Route(f"{admin}/priorities/{{priority}}/switch-off", admin_office.switch_priority_off, methods=["POST"]),
+        Route(f"{admin}/priorities/{{priority}}/switch-on", admin_office.switch_priority_on, methods=["POST"]),
+        Route(f"{admin}/notices", admin_office.get_notices, methods=["GET"]),
+        Route(f"{admin}/notices", admin_office.put_notices, methods=["PUT"]),
+        Route(f"{admin}/audit", admin_office.get_audit, methods=["GET"]),
+        Route(f"{admin}/audit.csv", admin_office.get_audit_csv, methods=["GET"]),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -101,7 +101,7 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
     try:
         spec = read_office_file(args.file)
     except OfficeFileError as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(tr(error.message_id, **error.arguments)) from None
     counts = tr(_("{services} services, {windows} windows, {devices} devices"), services=len(spec.services),
                 windows=len(spec.windows), devices=len(spec.devices))
     if args.action == "check":
@@ -171,9 +171,12 @@ async def _flag_closed_days(conn: Any, office_code: str) -> int:
 
 
 async def _load_office(settings: Settings, spec: Any, always_open: bool | None) -> int:
-    from okienko.office.config_file import load_office
+    """Load the office file, with its audit entry (actor `cli`) in the same transaction."""
+    from okienko.clock import SystemClock
+    from okienko.office.editing import load_with_audit
 
-    return await _with_db(settings, lambda conn: load_office(conn, spec, always_open=always_open))
+    return await _with_db(settings, lambda conn: load_with_audit(conn, spec, now=SystemClock().now(),
+                                                                 always_open=always_open))
 
 
 def cmd_cases(args: argparse.Namespace, settings: Settings) -> int:

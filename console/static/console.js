@@ -669,7 +669,9 @@
         return;
       }
       // A snapshot follows every (re)connection: whatever happened meanwhile, read the window again.
-      if (message.type === "snapshot" || (message.type === "event" && concernsThisWindow(message))) {
+      // A `setup` event: the back office changed services or windows; read the window (its queues) again.
+      if (message.type === "snapshot" || (message.type === "event"
+          && (message.kind === "setup" || concernsThisWindow(message)))) {
         scheduleRefresh();
       }
     });

@@ -14,6 +14,8 @@
   var KIND = root.dataset.board;                       // "hall" or "window"
   var MY_WINDOW = root.dataset.window || null;
   var LANG = root.dataset.lang || "pl";
+  var DEFAULT_LANG = root.dataset.defaultLang || "pl";
+  var LANGUAGES = ["pl", "en", "uk", "ru"];
   var TIMEZONE = root.dataset.timezone || "Europe/Warsaw";
   var SOUND_KEY = "okienko.board.sound";               // "on" | "off", remembered per screen
   var LAST_CALLS = 12;
@@ -163,6 +165,26 @@
     });
   }
 
+  // The ticker per language (the back office's notices): this board's language first, then the others',
+  // each once (okienko/office/notices.py, ticker_text). A server without them sends one `ticker` line.
+  function tickerText(tickers, fallback) {
+    if (!tickers) return fallback || "";
+    var texts = [];
+    [LANG, DEFAULT_LANG].concat(LANGUAGES).forEach(function (lang) {
+      var text = tickers[lang];
+      if (text && texts.indexOf(text) < 0) texts.push(text);
+    });
+    return texts.join("  \u2022  ");
+  }
+
+  // The office's set-up changed in the back office (services, windows): read the whole board again.
+  function reread() {
+    fetch("/api/v1/board", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (snapshot) { if (snapshot && snapshot.seq >= state.seq) applySnapshot(snapshot); })
+      .catch(function () { /* the next reconnect brings a fresh snapshot anyway */ });
+  }
+
   function applySnapshot(snapshot) {
     var previousSeq = state.seq;
     var newestBefore = state.calls[0];
@@ -175,7 +197,7 @@
     });
     state.waiting = {};
     (snapshot.services || []).forEach(function (s) { state.waiting[s.code] = s.waiting; });
-    state.ticker = snapshot.ticker || "";
+    state.ticker = tickerText(snapshot.tickers, snapshot.ticker);
     clock.sync(snapshot.at);
     render();
 
@@ -213,7 +235,10 @@
     } else if (CLEARING[event.kind]) {
       clearNumber(event.number, event.window);
     } else if (event.kind === "ticker") {
-      state.ticker = event.text || "";
+      state.ticker = tickerText(event.tickers, event.text);
+    } else if (event.kind === "setup") {
+      state.ticker = tickerText(event.tickers, event.text);
+      reread();
     }
     render();
   }

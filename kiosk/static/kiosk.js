@@ -12,6 +12,9 @@
   const text = config.messages;
 
   const POLL_MS = 10000;
+  const SETUP_QUIET_MS = 5000; // a changed set-up reloads the page only when nobody touched it for this long
+  const LIVE_RETRY_FIRST_MS = 1000;
+  const LIVE_RETRY_MAX_MS = 30000;
   const HEARTBEAT_MS = 20000; // the back office flags a kiosk not heard from for a minute
   const POLL_TIMEOUT_MS = 8000;
   const ISSUE_TIMEOUT_MS = 15000; // the server may wait a few seconds for the printer before answering
@@ -212,6 +215,10 @@
     if (walkIn.length !== buttons.size || walkIn.some((service) => !buttons.has(service.code))) {
       state.stale = true;
     }
+    for (const service of walkIn) {   // renamed in the back office: the page shows the new name after a reload
+      const name = buttons.has(service.code) && buttons.get(service.code).querySelector(".service-name");
+      if (name && service.name && name.textContent.trim() !== service.name) state.stale = true;
+    }
     for (const service of walkIn) {
       const button = buttons.get(service.code);
       if (!button) continue;
@@ -253,6 +260,65 @@
   async function pollForever() {
     await refreshServices();
     window.setTimeout(pollForever, POLL_MS);
+  }
+
+  // ---- the back office's changes, live (/ws/kiosk) ------------------------------------------
+
+  function showOfficeMessage(lines) {
+    const line = (lines && (lines[config.lang] || lines[config.home_lang])) || "";
+    const element = byId("kiosk-notice");
+    setText(element, line);
+    element.hidden = !line;
+  }
+
+  /** The office's set-up or its message changed: show the message, read the services again at once,
+   * and if the buttons themselves changed, reload as soon as nobody is using the kiosk. */
+  async function setUpChanged(message) {
+    showOfficeMessage(message.kiosk);
+    await refreshServices();
+    reloadWhenQuiet();
+  }
+
+  let quietTimer = 0;
+  /** The buttons changed: reload on the start screen once nobody has touched the kiosk for a moment
+   * (never under a visitor's finger); until then look again every second. */
+  function reloadWhenQuiet() {
+    window.clearTimeout(quietTimer);
+    if (!state.stale) return;
+    if (state.screen === "start" && !state.busy && !notice.open && !state.priority
+        && Date.now() - state.lastActivity > SETUP_QUIET_MS) {
+      goHome();
+      return;
+    }
+    quietTimer = window.setTimeout(reloadWhenQuiet, 1000);
+  }
+
+  let liveDelay = LIVE_RETRY_FIRST_MS;
+  function followSetUp() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${window.location.host}/ws/kiosk`);
+    let first = true;
+    socket.addEventListener("message", (incoming) => {
+      let message;
+      try {
+        message = JSON.parse(incoming.data);
+      } catch (error) {
+        return;
+      }
+      if (message.type !== "setup") return;
+      liveDelay = LIVE_RETRY_FIRST_MS;
+      if (first) {
+        first = false;
+        showOfficeMessage(message.kiosk); // what it is now; a reconnect may have missed a change
+        refreshServices();
+        return;
+      }
+      setUpChanged(message);
+    });
+    socket.addEventListener("close", () => {
+      window.setTimeout(followSetUp, liveDelay + Math.random() * 500);
+      liveDelay = Math.min(liveDelay * 2, LIVE_RETRY_MAX_MS);
+    });
   }
 
   // "Still here", also while nobody takes a ticket: the server notes the kiosk's heartbeat. A kiosk
@@ -785,6 +851,7 @@
   startClock();
   watchIdle();
   window.setTimeout(pollForever, POLL_MS);
+  followSetUp();
   heartbeat();
   window.setInterval(heartbeat, HEARTBEAT_MS);
 })();

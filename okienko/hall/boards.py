@@ -13,13 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.hall.events import current_seq, record, waiting_counts
+from okienko.hall.events import current_seq, waiting_counts
 from okienko.office.hours import local_moment, office_day
-from okienko.storage.models import Office, Ticket, TicketEvent
+from okienko.storage.models import Ticket, TicketEvent
 from okienko.office.directory import OfficeSetup
 
 LAST_CALLS = 12
 CALL_KINDS = ("called", "recalled")
+SET_UP_KINDS = ("ticker", "setup")   # the office's set-up or notices changed (office/editing.py)
 
 
 async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetime) -> dict[str, Any]:
@@ -42,6 +43,7 @@ async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetim
     return {
         "type": "snapshot", "seq": seq, "office": {"code": setup.code, "name": setup.name},
         "at": now.astimezone(setup.timezone).isoformat(), "ticker": setup.ticker,
+        "tickers": setup.notices.get("ticker", {}),
         "calls": [{"seq": c["seq"], "number": (c["detail"] or {}).get("number"),
                    "window": setup.window_number(c["window_id"]),
                    "service": setup.service_by_id(c["service_id"]).code if c["service_id"] else None,
@@ -54,19 +56,12 @@ async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetim
     }
 
 
-async def set_ticker(conn: AsyncConnection, setup: OfficeSetup, text: str, now: datetime) -> list[dict[str, Any]]:
-    """Change the hall board's running line; returns the `ticker` event to publish after commit."""
-    offices = Office.__table__
-    await conn.execute(sa.update(offices).where(offices.c.id == setup.id).values(ticker=text))
-    return await record(conn, setup, [{"ticket_id": None, "kind": "ticker", "service_id": None,
-                                       "detail": {"text": text}}], now)
-
-
 def board_message(event: dict[str, Any], timezone: Any) -> dict[str, Any]:
     """An event as a board receives it: no ticket id, nothing personal."""
     return {
         "type": "event", "seq": event["seq"], "kind": event["kind"], "number": event.get("number"),
         "window": event.get("window"), "service": event.get("service"), "waiting": event.get("waiting", {}),
         "at": datetime.fromisoformat(event["at"]).astimezone(timezone).isoformat(),
-        **({"text": event["detail"].get("text", "")} if event["kind"] == "ticker" else {}),
+        **({"text": event["detail"].get("text", ""), "tickers": event["detail"].get("tickers", {})}
+           if event["kind"] in SET_UP_KINDS else {}),
     }

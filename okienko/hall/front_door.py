@@ -11,7 +11,6 @@ know. Handlers only parse, authorise and present.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -33,7 +32,7 @@ from okienko.hall.queueing import IssuedTicket, TicketIssuer, TicketRequest
 from okienko.hall.status import ServiceStatus, service_statuses
 from okienko.i18n import Translator
 from okienko.office.audit import record_change
-from okienko.office.directory import OFFICE_LOADED, OfficeDirectory, OfficeSetup
+from okienko.office.directory import OfficeDirectory, OfficeSetup
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks
 from okienko.logs import loggable
@@ -278,14 +277,6 @@ class Hall:
         options = {"isolation_level": "REPEATABLE READ"} if self.db.dialect == "postgresql" else {}
         async with self.db.transaction(**options) as conn:
             return await boards.board_snapshot(conn, setup, self.clock.now())
-
-    async def set_ticker(self, setup: OfficeSetup, text: str) -> None:
-        """The hall board's running line: boards show it at once, every process reads it anew."""
-        async with self.locks.write_transaction() as conn:
-            events = await boards.set_ticker(conn, setup, text, self.clock.now())
-        self.offices.invalidate()
-        await self.send_hint(json.dumps({"kind": OFFICE_LOADED, "office": setup.code}))
-        await self.publish(events)
 
     async def current_seq(self, office_id: int) -> int:
         async with self.db.read() as conn:

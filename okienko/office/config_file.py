@@ -24,11 +24,13 @@ from okienko.config_keys import Table, item_path, unknown_keys
 from okienko.storage.models import (Closure, DayHours, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
+from okienko.i18n import _
 
 LANGUAGES = ("pl", "en", "uk", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
+MAX_NUMBER = 1_000_000
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 # Every key the office file takes, table by table (docs/office-config.md documents each, a test
@@ -55,7 +57,22 @@ MAX_REASON = 200
 
 
 class OfficeFileError(ValueError):
-    """The office file has a mistake; the message says where."""
+    """The office file has a mistake; the message says where.
+
+    `message` is an English msgid (translated where it is shown: the CLI in the terminal's language,
+    the back office's API in the user's), `field` the path of the key at fault (`service[0] (A).hours.mon`),
+    `params` what the message names; str() is the English text."""
+
+    def __init__(self, message: str, field: str = "", **params: Any) -> None:
+        self.message_id = message
+        self.field = field
+        self.params = params
+        super().__init__(message.format(field=field, **params))
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The message's parameters, for `Translator.format(language, message_id, **arguments)`."""
+        return {"field": self.field, **self.params}
 
 
 @dataclass
@@ -109,9 +126,9 @@ def read_office_file(path: str | Path) -> OfficeSpec:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise OfficeFileError(f"cannot read {path}: {error.strerror}") from None
+        raise OfficeFileError(_("cannot read {path}: {reason}"), path=str(path), reason=error.strerror) from None
     except tomllib.TOMLDecodeError as error:
-        raise OfficeFileError(f"{path}: not valid TOML: {error}") from None
+        raise OfficeFileError(_("{path}: not valid TOML: {reason}"), path=str(path), reason=str(error)) from None
     return parse_office(raw)
 
 
@@ -120,56 +137,61 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
     the first other mistake."""
     problems = unknown_keys(raw, OFFICE_FILE)
     if problems:
-        raise OfficeFileError("\n".join(problems))
+        raise OfficeFileError("{problems}", problems[0].partition(":")[0], problems="\n".join(problems))
     office = _table(raw, "office")
-    spec = OfficeSpec(code=_text(office, "code", "office"), name=_text(office, "name", "office"))
+    spec = OfficeSpec(code=_text(office, "code", "office", 40), name=_text(office, "name", "office", 200))
     spec.timezone = str(office.get("timezone", spec.timezone))
     try:
         ZoneInfo(spec.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise OfficeFileError(f"office.timezone: unknown time zone {spec.timezone!r}") from None
+        raise OfficeFileError(_("{field}: unknown time zone {value}"), "office.timezone", value=repr(spec.timezone)) from None
     spec.default_language = str(office.get("default_language", "pl"))
     if spec.default_language not in LANGUAGES:
-        raise OfficeFileError(f"office.default_language: one of {', '.join(LANGUAGES)}")
+        raise OfficeFileError(_("{field}: one of {choices}"), "office.default_language", choices=", ".join(LANGUAGES))
     spec.closed_on_public_holidays = bool(office.get("closed_on_public_holidays", True))
     spec.priority_mode = str(office.get("priority_mode", "first"))
     if spec.priority_mode not in ("first", "none"):
-        raise OfficeFileError("office.priority_mode: 'first' or 'none'")
+        raise OfficeFileError(_("{field}: {first} or {second}"), "office.priority_mode", first="'first'", second="'none'")
     spec.recalls_before_no_show = int(_number(office, "recalls_before_no_show", "office", 1))
     spec.transfer_position = str(office.get("transfer_position", "end"))
     if spec.transfer_position not in ("end", "original"):
-        raise OfficeFileError("office.transfer_position: 'end' or 'original'")
+        raise OfficeFileError(_("{field}: {first} or {second}"), "office.transfer_position", first="'end'",
+                              second="'original'")
     spec.ticket_footer = {str(k): str(v) for k, v in office.get("ticket_footer", {}).items()}
     for index, value in enumerate(office.get("closures", [])):
         try:
             spec.closures.append((date.fromisoformat(str(value)), ""))
         except ValueError:
-            raise OfficeFileError(f"office.closures[{index}]: {value!r} is not a date (YYYY-MM-DD)") from None
+            raise OfficeFileError(_("{field}: {value} is not a date (YYYY-MM-DD)"), f"office.closures[{index}]",
+                                      value=repr(value)) from None
     spec.booking_policy = _booking_policy(office.get("booking", {}), "office.booking")
     digits = _digits(office, "office", DEFAULT_DIGITS)
     spec.services = [_service(item, item_path("service", i, item, "code"), digits)
                      for i, item in enumerate(raw.get("service", []))]
     if not spec.services:
-        raise OfficeFileError("the office has no [[service]]")
-    _unique([s.code for s in spec.services], "service code")
-    _unique([s.prefix for s in spec.services], "service prefix")
+        raise OfficeFileError(_("the office has no [[service]]"), "service")
+    _unique([s.code for s in spec.services], "service", _("service code {value} appears twice"))
+    _unique([s.prefix for s in spec.services], "service", _("service prefix {value} appears twice"))
     codes = {s.code for s in spec.services}
     for i, item in enumerate(raw.get("window", [])):
         where = item_path("window", i, item, "number")
         served = [str(code) for code in item.get("services", [])]
         for code in served:
             if code not in codes:
-                raise OfficeFileError(f"{where}.services: unknown service {code!r}")
-        spec.windows.append((_text(item, "number", where), str(item.get("name", "")), served))
-    _unique([w[0] for w in spec.windows], "window number")
+                raise OfficeFileError(_("{field}: unknown service {value}"), f"{where}.services", value=repr(code))
+        name = str(item.get("name", ""))
+        if len(name) > 100:
+            raise OfficeFileError(_("{field}: at most {most} characters"), f"{where}.name", most=100)
+        spec.windows.append((_text(item, "number", where, 10), name, served))
+    _unique([w[0] for w in spec.windows], "window", _("window number {value} appears twice"))
     for i, item in enumerate(raw.get("priority", [])):
         where = item_path("priority", i, item, "code")
-        spec.priorities.append((_text(item, "code", where), str(item.get("mark", "*"))[:8], _names(item, where)))
-    _unique([p[0] for p in spec.priorities], "priority code")
+        spec.priorities.append((_text(item, "code", where, 40), str(item.get("mark", "*"))[:8], _names(item, where)))
+    _unique([p[0] for p in spec.priorities], "priority", _("priority code {value} appears twice"))
     closed = {day for day, _reason in spec.closures}
     spec.days = [parse_day(item, item_path("day", i, item, "date"), codes, closed)
                  for i, item in enumerate(raw.get("day", []))]
-    _unique([d.day.isoformat() for d in spec.days], "day date")
+    _unique([d.day.isoformat() for d in spec.days], "day", _("day date {value} appears twice"))
     for kind in ("kiosk", "board"):
         for i, item in enumerate(raw.get(kind, [])):
             where = item_path(kind, i, item, "name")
@@ -178,8 +200,8 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
                 try:
                     PrinterConfig.from_mapping(printer)
                 except ValueError as error:
-                    raise OfficeFileError(f"{where}.printer: {error}") from None
-            spec.devices.append((kind, _text(item, "name", where), printer))
+                    raise OfficeFileError("{field}: {reason}", f"{where}.printer", reason=str(error)) from None
+            spec.devices.append((kind, _text(item, "name", where, 100), printer))
     return spec
 
 
@@ -191,39 +213,41 @@ def parse_day(item: dict[str, Any], where: str, service_codes: set[str], closure
     try:
         day = date.fromisoformat(str(item.get("date", "")))
     except ValueError:
-        raise OfficeFileError(f"{where}.date: {item.get('date')!r} is not a date (YYYY-MM-DD)") from None
+        raise OfficeFileError(_("{field}: {value} is not a date (YYYY-MM-DD)"), f"{where}.date",
+                              value=repr(item.get("date"))) from None
     hours = item.get("hours", "")
     parts = hours if isinstance(hours, list) else str(hours).split(",")
     ranges = sorted(_range(str(part).strip(), f"{where}.hours") for part in parts if str(part).strip())
     for (_a, closes), (opens, _b) in zip(ranges, ranges[1:]):
         if opens < closes:
-            raise OfficeFileError(f"{where}.hours: the ranges overlap")
+            raise OfficeFileError(_("{field}: the ranges overlap"), f"{where}.hours")
     services = item.get("services")
     if services is not None:
         if not isinstance(services, list) or not services:
-            raise OfficeFileError(f"{where}.services: a list of service codes (left out: every service)")
+            raise OfficeFileError(_("{field}: a list of service codes (left out: every service)"), f"{where}.services")
         services = [str(code) for code in services]
         for code in services:
             if code not in service_codes:
-                raise OfficeFileError(f"{where}.services: unknown service {code!r}")
-        _unique(services, f"{where}.services: service")
+                raise OfficeFileError(_("{field}: unknown service {value}"), f"{where}.services", value=repr(code))
+        _unique(services, f"{where}.services", _("service code {value} appears twice"), indexed=False)
     spec = DaySpec(day=day, ranges=ranges, services=services, walk_in=_flag(item, "walk_in", where, True),
                    booking=_flag(item, "booking", where, True), reason=str(item.get("reason", "")).strip())
     if not (spec.walk_in or spec.booking):
-        raise OfficeFileError(f"{where}: the hours are for walk_in, booking or both (both are false)")
+        raise OfficeFileError(_("{field}: the hours are for walk_in, booking or both (both are false)"), where)
     if len(spec.reason) > MAX_REASON:
-        raise OfficeFileError(f"{where}.reason: at most {MAX_REASON} characters")
+        raise OfficeFileError(_("{field}: at most {most} characters"), f"{where}.reason", most=MAX_REASON)
     if ranges and day in closures:
-        raise OfficeFileError(f"{where}.hours: {day.isoformat()} is in office.closures (closed): "
-                              "remove it there to open the date")
+        raise OfficeFileError(_("{field}: {day} is in office.closures (closed): remove it there to open the date"),
+                              f"{where}.hours", day=day.isoformat())
     return spec
 
 
 def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIGITS) -> ServiceSpec:
-    service = ServiceSpec(code=_text(item, "code", where), prefix=_text(item, "prefix", where),
+    service = ServiceSpec(code=_text(item, "code", where, 20), prefix=_text(item, "prefix", where),
                           names=_names(item, where))
     if not re.fullmatch(r"[A-Z]{1,2}", service.prefix):
-        raise OfficeFileError(f"{where}.prefix: one or two capital letters, got {service.prefix!r}")
+        raise OfficeFileError(_("{field}: one or two capital letters, got {value}"), f"{where}.prefix",
+                              value=repr(service.prefix))
     service.average_service_minutes = _number(item, "average_service_minutes", where, 10.0)
     limit = item.get("daily_limit")
     service.daily_limit = None if limit is None else int(_number(item, "daily_limit", where, 0))
@@ -245,23 +269,26 @@ def _booking_policy(raw: dict[str, Any], where: str) -> dict[str, Any]:
         default = getattr(policy, key)
         if isinstance(default, bool):
             if not isinstance(value, bool):
-                raise OfficeFileError(f"{where}.{key}: expected true or false")
+                raise OfficeFileError(_("{field}: expected true or false"), f"{where}.{key}")
             values[key] = value
         elif isinstance(default, int):
             values[key] = int(_number(raw, key, where, default))
         else:
             values[key] = str(value)
     if values.get("booked_order", "first") not in ("first", "service"):
-        raise OfficeFileError(f"{where}.booked_order: 'first' or 'service'")
+        raise OfficeFileError(_("{field}: {first} or {second}"), f"{where}.booked_order", first="'first'",
+                              second="'service'")
     _release_mode(values.get("release_mode"), f"{where}.release_mode")
     if "draw_minutes" in values:
         _draw_minutes(values, where)
     if values.get("freed_places", "random") not in ("random", "next_release"):
-        raise OfficeFileError(f"{where}.freed_places: 'random' or 'next_release'")
+        raise OfficeFileError(_("{field}: {first} or {second}"), f"{where}.freed_places", first="'random'",
+                              second="'next_release'")
     try:
         re.compile(values.get("case_number_pattern", ""))
     except re.error as error:
-        raise OfficeFileError(f"{where}.case_number_pattern: not a regular expression ({error})") from None
+        raise OfficeFileError(_("{field}: not a regular expression ({reason})"), f"{where}.case_number_pattern",
+                              reason=str(error)) from None
     return BookingPolicy(**values).to_mapping()
 
 
@@ -269,21 +296,22 @@ def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
     slot_minutes = int(_number(raw, "slot_minutes", where, 15))
     places = int(_number(raw, "places", where, 1))
     if slot_minutes < 5 or places < 1:
-        raise OfficeFileError(f"{where}: slot_minutes must be at least 5 and places at least 1")
+        raise OfficeFileError(_("{field}: slot_minutes must be at least 5 and places at least 1"), where)
     days: dict[int, list[tuple[int, int]]] = {}
     for day, ranges in raw.get("days", {}).items():
         days[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.days.{day}")
                                      for part in str(ranges).split(",") if part.strip()]
     if not days:
-        raise OfficeFileError(f"{where}.days: at least one day with hours")
+        raise OfficeFileError(_("{field}: at least one day with hours"), f"{where}.days")
     breaks = [_range(str(text).strip(), f"{where}.breaks[{i}]") for i, text in enumerate(raw.get("breaks", []))]
     release = _RANGE.match(f"{raw.get('release_time', '06:00')}-23:59")
     if not release or int(release.group(1)) > 23 or int(release.group(2)) > 59:
-        raise OfficeFileError(f"{where}.release_time: HH:MM, got {raw.get('release_time')!r}")
+        raise OfficeFileError(_("{field}: HH:MM, got {value}"), f"{where}.release_time",
+                              value=repr(raw.get("release_time")))
     bring = {str(k): str(v) for k, v in raw.get("what_to_bring", {}).items()}
     missing = [language for language in LANGUAGES if bring and not bring.get(language)]
     if missing:
-        raise OfficeFileError(f"{where}.what_to_bring: missing {', '.join(missing)}")
+        raise OfficeFileError(_("{field}: missing {languages}"), f"{where}.what_to_bring", languages=", ".join(missing))
     schedule = SlotSchedule(
         slot_minutes=slot_minutes, places=places, days={d: tuple(r) for d, r in days.items()},
         breaks=tuple(breaks), horizon_days=int(_number(raw, "horizon_days", where, 30)),
@@ -298,59 +326,64 @@ def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
 def _digits(item: dict[str, Any], where: str, default: int) -> int:
     value = item.get("number_digits", default)
     if isinstance(value, bool) or value not in DIGITS:
-        raise OfficeFileError(f"{where}.number_digits: {' or '.join(map(str, DIGITS))}, got {value!r}")
+        raise OfficeFileError(_("{field}: {first} or {second}, got {value}"), f"{where}.number_digits",
+                              first=str(DIGITS[0]), second=str(DIGITS[1]), value=repr(value))
     return int(value)
 
 
 def _release_mode(value: Any, where: str) -> str | None:
     if value is not None and value not in RELEASE_MODES:
-        raise OfficeFileError(f"{where}: one of {', '.join(RELEASE_MODES)}")
+        raise OfficeFileError(_("{field}: one of {choices}"), where, choices=", ".join(RELEASE_MODES))
     return value
 
 
 def _draw_minutes(raw: dict[str, Any], where: str) -> int:
     minutes = int(_number(raw, "draw_minutes", where, 60))
     if not 1 <= minutes <= MAX_DRAW_MINUTES:
-        raise OfficeFileError(f"{where}.draw_minutes: from 1 to {MAX_DRAW_MINUTES} (one week)")
+        raise OfficeFileError(_("{field}: from 1 to {most} (one week)"), f"{where}.draw_minutes", most=MAX_DRAW_MINUTES)
     return minutes
 
 
 def _flag(raw: dict[str, Any], key: str, where: str, default: bool = False) -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
-        raise OfficeFileError(f"{where}.{key}: expected true or false")
+        raise OfficeFileError(_("{field}: expected true or false"), f"{where}.{key}")
     return value
 
 
 def _range(text: str, where: str) -> tuple[int, int]:
     match = _RANGE.match(text)
     if not match:
-        raise OfficeFileError(f"{where}: {text!r} is not HH:MM-HH:MM")
+        raise OfficeFileError(_("{field}: {value} is not HH:MM-HH:MM"), where, value=repr(text))
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     opens, closes = h1 * 60 + m1, h2 * 60 + m2
     if not (0 <= opens < closes <= 24 * 60 and m1 < 60 and m2 < 60):
-        raise OfficeFileError(f"{where}: {text!r} must open before it closes, within one day")
+        raise OfficeFileError(_("{field}: {value} must open before it closes, within one day"), where, value=repr(text))
     return opens, closes
 
 
 def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key)
     if not isinstance(value, dict):
-        raise OfficeFileError(f"[{key}] is missing")
+        raise OfficeFileError(_("[{field}] is missing"), key)
     return value
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str:
+def _text(item: dict[str, Any], key: str, where: str, most: int = 200) -> str:
     value = item.get(key)
     if value is None or str(value).strip() == "":
-        raise OfficeFileError(f"{where}.{key} is missing")
+        raise OfficeFileError(_("{field} is missing"), f"{where}.{key}")
+    if len(str(value).strip()) > most:   # what the database column holds
+        raise OfficeFileError(_("{field}: at most {most} characters"), f"{where}.{key}", most=most)
     return str(value).strip()
 
 
 def _number(item: dict[str, Any], key: str, where: str, default: float) -> float:
     value = item.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise OfficeFileError(f"{where}.{key}: expected a number >= 0, got {value!r}")
+        raise OfficeFileError(_("{field}: expected a number >= 0, got {value}"), f"{where}.{key}", value=repr(value))
+    if value > MAX_NUMBER:   # no count, limit or minutes of an office comes near; the database's columns hold it
+        raise OfficeFileError(_("{field}: at most {most}"), f"{where}.{key}", most=MAX_NUMBER)
     return float(value)
 
 
@@ -358,15 +391,16 @@ def _names(item: dict[str, Any], where: str) -> dict[str, str]:
     names = {str(k): str(v) for k, v in item.get("names", {}).items()}
     missing = [lang for lang in LANGUAGES if not names.get(lang)]
     if missing:
-        raise OfficeFileError(f"{where}.names: missing {', '.join(missing)}")
+        raise OfficeFileError(_("{field}: missing {languages}"), f"{where}.names", languages=", ".join(missing))
     return names
 
 
-def _unique(values: list[str], what: str) -> None:
+def _unique(values: list[str], where: str, message: str, indexed: bool = True) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise OfficeFileError(f"{what} {value!r} appears twice")
+            field = f"{where}[{values.index(value)}] ({value})" if indexed else where
+            raise OfficeFileError(message, field, value=repr(value))
         seen.add(value)
 
 

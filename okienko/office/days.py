@@ -19,7 +19,7 @@ import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +36,7 @@ from okienko.office.config_file import DaySpec, OfficeFileError, parse_day, writ
 from okienko.office.directory import (DayRule, OfficeDirectory, OfficeSetup, with_dates, announce_office_loaded,
                                       read_setup)
 from okienko.office.hours import holiday_name, office_day
+from okienko.office.set_up_reads import record_set_up_changed
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks, take_numbers
 from okienko.storage.models import Booking
@@ -57,11 +58,9 @@ def check_day(setup: OfficeSetup, day: date, body: dict[str, Any]) -> DaySpec:
     try:
         return parse_day({**body, "date": day.isoformat()}, "day", {s.code for s in setup.services},
                          set(setup.closures))
-    except OfficeFileError as error:
-        text = str(error)
-        path = text.split(":", 1)[0]
-        raise DomainError("office_invalid", detail=text, field=path.removeprefix("day").lstrip(".") or "day") \
-            from None
+    except OfficeFileError as error:   # the loader's message, in the manager's language
+        raise DomainError("office_invalid", detail=(error.message_id, error.arguments),
+                          field=error.field.removeprefix("day").lstrip(".") or "day") from None
 
 
 def rule_of(spec: DaySpec) -> DayRule:
@@ -97,8 +96,10 @@ class OfficeDays:
 
     def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, notifier: Notifier,
                  outbox: OutboxSender, broker: Broker, secret_key: str,
-                 places_changed: Callable[[int], None] = lambda service_id: None) -> None:
+                 places_changed: Callable[[int], None] = lambda service_id: None,
+                 publish: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None) -> None:
         self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
+        self.publish = publish   # the live hub's: kiosks, boards and consoles read the set-up again
         self.notifier, self.outbox, self.broker, self.secret_key = notifier, outbox, broker, secret_key
         self.places_changed = places_changed
 
@@ -178,8 +179,11 @@ class OfficeDays:
                                 before=None if before is None else day_json(before),
                                 after=None if after is None else {**after, "told": [a.booking["code"] for a in told]},
                                 now=now)
+            events = await record_set_up_changed(conn, setup, now)
         self.offices.invalidate()
         await announce_office_loaded(self.broker, setup.code)
+        if self.publish is not None:
+            await self.publish(events)
         for service in setup.services:
             self.places_changed(service.id)
         self.outbox.wake()

@@ -23,6 +23,7 @@ from okienko.booking.rules import BookingPolicy, SlotSchedule
 from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
+from okienko.office.notices import clean_notices, ticker_text
 from okienko.storage.models import (Closure, DayHours, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 
@@ -44,6 +45,7 @@ class ServiceSetup:
     window_ids: tuple[int, ...]
     booking: SlotSchedule | None = None
     number_digits: int = 3      # ticket numbers A001…A999, or with 4: A0001…A9999 (numbering.py)
+    active: bool = True         # False: switched off (OfficeSetup.switched_off)
     # A date's own walk-in hours (the office's `[[day]]`), over `hours` and the public holidays;
     # () closes the date. The booking hours of a date are the schedule's (`booking.dates`).
     dates: dict[date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
@@ -99,12 +101,16 @@ class OfficeSetup:
     ticket_footer: dict[str, str]
     recalls_before_no_show: int
     transfer_position: str
-    ticker: str
+    ticker: str     # the board's running line, every language's (notices.ticker_text)
     services: tuple[ServiceSetup, ...]
     windows: tuple[WindowSetup, ...]
     categories: tuple[CategorySetup, ...]
     closures: frozenset[date] = field(default_factory=frozenset)
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
+    notices: dict[str, dict[str, str]] = field(default_factory=dict)   # okienko/office/notices.py
+    # Services switched off (back office, or left out of the office file): no new tickets or bookings,
+    # but the tickets, bookings and calls made with them are still shown (service_by_id).
+    switched_off: tuple[ServiceSetup, ...] = ()
     day_rules: dict[date, DayRule] = field(default_factory=dict)
 
     def service(self, code: str) -> ServiceSetup:
@@ -115,7 +121,8 @@ class OfficeSetup:
         raise DomainError("unknown_service")
 
     def service_by_id(self, service_id: int) -> ServiceSetup:
-        for service in self.services:
+        """The service of a ticket, booking or call by id: switched on or off."""
+        for service in (*self.services, *self.switched_off):
             if service.id == service_id:
                 return service
         raise DomainError("unknown_service")
@@ -177,20 +184,23 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
         for w in (await conn.execute(sa.select(windows_t).where(windows_t.c.office_id == oid, windows_t.c.active)
                                      .order_by(windows_t.c.id))).mappings())
     rules = await read_day_rules(conn, oid)
-    services = tuple(
+    every = tuple(
         with_dates(ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
                      average_service_minutes=s["average_service_minutes"], daily_limit=s["daily_limit"],
                      last_ticket_minutes_before_close=s["last_ticket_minutes_before_close"], walk_in=s["walk_in"],
                      hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
                      window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
-                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"]), rules)
-        for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid, services_t.c.active)
-                                     .order_by(services_t.c.sort_order))).mappings())
+                     booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"],
+                     active=s["active"]), rules)
+        for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid)
+                                     .order_by(services_t.c.sort_order, services_t.c.id))).mappings())
+    services = tuple(service for service in every if service.active)
     cats_t = PriorityCategory.__table__
     categories = tuple(
         CategorySetup(code=c["code"], mark=c["mark"], names=dict(c["names"]))
         for c in (await conn.execute(sa.select(cats_t).where(cats_t.c.office_id == oid, cats_t.c.active)
                                      .order_by(cats_t.c.sort_order))).mappings())
+    notices = clean_notices(office["notices"])
     closures_t = Closure.__table__
     closures = frozenset((await conn.execute(sa.select(closures_t.c.day).where(closures_t.c.office_id == oid)))
                          .scalars())
@@ -199,10 +209,12 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        closed_on_public_holidays=office["closed_on_public_holidays"],
                        priority_mode=office["priority_mode"], ticket_footer=dict(office["ticket_footer"] or {}),
                        recalls_before_no_show=office["recalls_before_no_show"],
-                       transfer_position=office["transfer_position"], ticker=office["ticker"],
+                       transfer_position=office["transfer_position"],
+                       ticker=ticker_text(notices, office["default_language"], office["default_language"]),
                        services=services, windows=windows, categories=categories, closures=closures,
                        booking_policy=BookingPolicy.from_mapping(office["booking_policy"]),
-                       day_rules={rule.day: rule for rule in rules})
+                       day_rules={rule.day: rule for rule in rules}, notices=notices,
+                       switched_off=tuple(service for service in every if not service.active))
 
 
 async def read_day_rules(conn: AsyncConnection, office_id: int) -> list[DayRule]:

@@ -32,6 +32,12 @@ class UnknownOffice(LookupError):
 
 async def export_office(conn: AsyncConnection, office_code: str | None = None) -> str:
     """The office file of `office_code` (default: the first office) as TOML text."""
+    return office_toml(await office_document(conn, office_code))
+
+
+async def office_document(conn: AsyncConnection, office_code: str | None = None) -> dict[str, Any]:
+    """The office as an office file's tables (what `tomllib` reads from the exported file, in the
+    same order): `config_file.parse_office` takes it as it is. Only what is switched on."""
     offices = Office.__table__
     query = sa.select(offices).order_by(offices.c.id).limit(1)
     if office_code:
@@ -42,32 +48,78 @@ async def export_office(conn: AsyncConnection, office_code: str | None = None) -
     closures = Closure.__table__
     days = (await conn.execute(sa.select(closures.c.day).where(closures.c.office_id == office["id"])
                                .order_by(closures.c.day))).scalars().all()
-    lines = ["# Exported by `okienko office export`: the office as it stands in the database.",
-             "# `okienko office load` of this file changes nothing; docs/office-config.md explains every key.",
-             "", "[office]"]
-    lines += [_pair(key, office[key]) for key in OFFICE_KEYS]
-    lines.append(_pair("closures", [day.isoformat() for day in days]))
+    head: dict[str, Any] = {key: office[key] for key in OFFICE_KEYS}
+    head["closures"] = [day.isoformat() for day in days]
     if office["ticket_footer"]:
-        lines += ["", "[office.ticket_footer]", *(_pair(k, v) for k, v in office["ticket_footer"].items())]
+        head["ticket_footer"] = dict(office["ticket_footer"])
     if office["booking_policy"]:
-        lines += ["", "[office.booking]", *(_pair(k, v) for k, v in office["booking_policy"].items())]
-    lines += await _priorities(conn, office["id"])
+        head["booking"] = dict(office["booking_policy"])
+    document: dict[str, Any] = {"office": head, "priority": await _priorities(conn, office["id"]), "service": []}
     codes = {}
     for service in await _active(conn, Service, office["id"]):
         codes[service["id"]] = service["code"]
-        lines += ["", "[[service]]", *(_pair(key, service[key]) for key in SERVICE_KEYS if service[key] is not None)]
-        hours = await _hours(conn, service["id"])
-        if hours:
-            lines.append(_pair("hours", hours))
-        if service["booking"]:
-            lines += ["", "[service.booking]", *_slot_schedule(service["booking"])]
-    lines += await _windows(conn, office["id"], codes)
-    lines += await _days(conn, office["id"])
+        document["service"].append(await _service_item(conn, service))
+    document["window"] = await _windows(conn, office["id"], codes)
+    document["day"] = await _days(conn, office["id"])
     for kind in ("kiosk", "board"):
+        document[kind] = []
         for device in await _active(conn, Device, office["id"], Device.__table__.c.kind == kind):
-            lines += ["", f"[[{kind}]]", _pair("name", device["name"])]
+            item = {"name": device["name"]}
             if kind == "kiosk" and device["printer"]:
-                lines += [f"[{kind}.printer]", *(_pair(k, v) for k, v in device["printer"].items() if v is not None)]
+                item["printer"] = {k: v for k, v in device["printer"].items() if v is not None}
+            document[kind].append(item)
+    return document
+
+
+async def switched_off(conn: AsyncConnection, office_code: str) -> dict[str, Any]:
+    """What an office file cannot hold: the office's switched-off services, windows and priority
+    categories, each as the document would hold it, and every service's place (`orders`)."""
+    office_id = (await conn.execute(sa.select(Office.__table__.c.id)
+                                    .where(Office.__table__.c.code == office_code))).scalar()
+    if office_id is None:
+        raise UnknownOffice(office_code)
+    found: dict[str, Any] = {"service": [], "window": [], "priority": [], "orders": {}, "windows_of": {}}
+    services = Service.__table__
+    codes = {}
+    for service in (await conn.execute(sa.select(services).where(services.c.office_id == office_id)
+                                       .order_by(services.c.sort_order, services.c.id))).mappings():
+        codes[service["id"]] = service["code"]
+        found["orders"][service["code"]] = service["sort_order"]
+        if not service["active"]:
+            found["service"].append(await _service_item(conn, service))
+    for model, key in ((Window, "window"), (PriorityCategory, "priority")):
+        table = model.__table__
+        for row in (await conn.execute(sa.select(table).where(table.c.office_id == office_id, sa.not_(table.c.active))
+                                       .order_by(table.c.id))).mappings():
+            found[key].append(await _window_item(conn, row, codes) if key == "window" else _priority_item(row))
+    return found
+
+
+def office_toml(document: dict[str, Any]) -> str:
+    """An office document (`office_document`) as the office file's TOML text."""
+    lines = ["# Exported by `okienko office export`: the office as it stands in the database.",
+             "# `okienko office load` of this file changes nothing; docs/office-config.md explains every key.",
+             "", "[office]"]
+    head = document["office"]
+    lines += [_pair(key, value) for key, value in head.items() if key not in ("ticket_footer", "booking")]
+    for key in ("ticket_footer", "booking"):
+        if head.get(key):
+            lines += ["", f"[office.{key}]", *(_pair(k, v) for k, v in head[key].items())]
+    for priority in document.get("priority", []):
+        lines += ["", "[[priority]]", *(_pair(k, v) for k, v in priority.items())]
+    for service in document.get("service", []):
+        lines += ["", "[[service]]", *(_pair(k, v) for k, v in service.items() if k != "booking")]
+        if service.get("booking"):
+            lines += ["", "[service.booking]", *(_pair(k, v) for k, v in service["booking"].items())]
+    for window in document.get("window", []):
+        lines += ["", "[[window]]", *(_pair(k, v) for k, v in window.items())]
+    for day in document.get("day", []):
+        lines += ["", "[[day]]", *(_pair(k, v) for k, v in day.items())]
+    for kind in ("kiosk", "board"):
+        for device in document.get(kind, []):
+            lines += ["", f"[[{kind}]]", *(_pair(k, v) for k, v in device.items() if k != "printer")]
+            if device.get("printer"):
+                lines += [f"[{kind}.printer]", *(_pair(k, v) for k, v in device["printer"].items())]
     return "\n".join(lines) + "\n"
 
 
@@ -78,12 +130,22 @@ async def _active(conn: AsyncConnection, model: Any, office_id: int, *where: Any
                                     .order_by(order, table.c.id))).mappings().all())
 
 
-async def _priorities(conn: AsyncConnection, office_id: int) -> list[str]:
-    lines: list[str] = []
-    for priority in await _active(conn, PriorityCategory, office_id):
-        lines += ["", "[[priority]]", _pair("code", priority["code"]), _pair("mark", priority["mark"]),
-                  _pair("names", priority["names"])]
-    return lines
+async def _priorities(conn: AsyncConnection, office_id: int) -> list[dict[str, Any]]:
+    return [_priority_item(priority) for priority in await _active(conn, PriorityCategory, office_id)]
+
+
+def _priority_item(priority: Any) -> dict[str, Any]:
+    return {"code": priority["code"], "mark": priority["mark"], "names": priority["names"]}
+
+
+async def _service_item(conn: AsyncConnection, service: Any) -> dict[str, Any]:
+    item = {key: service[key] for key in SERVICE_KEYS if service[key] is not None}
+    hours = await _hours(conn, service["id"])
+    if hours:
+        item["hours"] = hours
+    if service["booking"]:
+        item["booking"] = _slot_schedule(service["booking"])
+    return item
 
 
 async def _hours(conn: AsyncConnection, service_id: int) -> dict[str, str]:
@@ -97,47 +159,50 @@ async def _hours(conn: AsyncConnection, service_id: int) -> dict[str, str]:
     return {day: ", ".join(ranges) for day, ranges in by_day.items()}
 
 
-async def _windows(conn: AsyncConnection, office_id: int, codes: dict[int, str]) -> list[str]:
+async def _windows(conn: AsyncConnection, office_id: int, codes: dict[int, str]) -> list[dict[str, Any]]:
+    return [await _window_item(conn, window, codes) for window in await _active(conn, Window, office_id)]
+
+
+async def _window_item(conn: AsyncConnection, window: Any, codes: dict[int, str]) -> dict[str, Any]:
     links = WindowService.__table__
-    lines: list[str] = []
-    for window in await _active(conn, Window, office_id):
-        served = (await conn.execute(sa.select(links.c.service_id).where(links.c.window_id == window["id"])
-                                     .order_by(links.c.position))).scalars().all()
-        lines += ["", "[[window]]", _pair("number", window["number"])]
-        if window["name"]:
-            lines.append(_pair("name", window["name"]))
-        lines.append(_pair("services", [codes[service_id] for service_id in served if service_id in codes]))
-    return lines
+    served = (await conn.execute(sa.select(links.c.service_id).where(links.c.window_id == window["id"])
+                                 .order_by(links.c.position))).scalars().all()
+    item: dict[str, Any] = {"number": window["number"]}
+    if window["name"]:
+        item["name"] = window["name"]
+    item["services"] = [codes[service_id] for service_id in served if service_id in codes]
+    return item
 
 
-async def _days(conn: AsyncConnection, office_id: int) -> list[str]:
+async def _days(conn: AsyncConnection, office_id: int) -> list[dict[str, Any]]:
     """The dates with their own hours, as `[[day]]` tables (every key written, so nothing is left to a default)."""
-    lines: list[str] = []
+    days: list[dict[str, Any]] = []
     for rule in await read_day_rules(conn, office_id):
-        lines += ["", "[[day]]", _pair("date", rule.day.isoformat()),
-                  _pair("hours", ", ".join(_range(a, b) for a, b in rule.ranges))]
+        item: dict[str, Any] = {"date": rule.day.isoformat(), "hours": ", ".join(_range(a, b) for a, b in rule.ranges)}
         if rule.services is not None:
-            lines.append(_pair("services", list(rule.services)))
-        lines += [_pair("walk_in", rule.walk_in), _pair("booking", rule.booking), _pair("reason", rule.reason)]
-    return lines
+            item["services"] = list(rule.services)
+        item.update(walk_in=rule.walk_in, booking=rule.booking, reason=rule.reason)
+        days.append(item)
+    return days
 
 
-def _slot_schedule(booking: dict[str, Any]) -> list[str]:
+def _slot_schedule(booking: dict[str, Any]) -> dict[str, Any]:
     """A service's stored slot schedule (SlotSchedule.to_mapping) in the file's words."""
     days = {WEEKDAYS[int(day)]: ", ".join(_range(a, b) for a, b in ranges)
             for day, ranges in sorted(booking["days"].items(), key=lambda item: int(item[0]))}
     release = int(booking.get("release_minute", 6 * 60))
-    lines = [_pair("slot_minutes", booking["slot_minutes"]), _pair("places", booking["places"]),
-             _pair("days", days), _pair("breaks", [_range(a, b) for a, b in booking.get("breaks", [])]),
-             _pair("horizon_days", booking.get("horizon_days", 30)), _pair("first_day", booking.get("first_day", 1)),
-             _pair("release_time", f"{release // 60:02d}:{release % 60:02d}")]
+    schedule: dict[str, Any] = {
+        "slot_minutes": booking["slot_minutes"], "places": booking["places"], "days": days,
+        "breaks": [_range(a, b) for a, b in booking.get("breaks", [])],
+        "horizon_days": booking.get("horizon_days", 30), "first_day": booking.get("first_day", 1),
+        "release_time": f"{release // 60:02d}:{release % 60:02d}"}
     for key in ("release_mode", "draw_minutes"):
         if booking.get(key) is not None:
-            lines.append(_pair(key, booking[key]))
-    lines.append(_pair("case_number", bool(booking.get("case_number", False))))
+            schedule[key] = booking[key]
+    schedule["case_number"] = bool(booking.get("case_number", False))
     if booking.get("what_to_bring"):
-        lines.append(_pair("what_to_bring", booking["what_to_bring"]))
-    return lines
+        schedule["what_to_bring"] = booking["what_to_bring"]
+    return schedule
 
 
 def _range(opens: int, closes: int) -> str:

@@ -118,7 +118,6 @@ class Office:
         json_column("ticket_footer"),
         column("recalls_before_no_show", sa.Integer, default=1, doc="recalls needed before no-show is allowed"),
         column("transfer_position", sa.String(20), default="end", doc="end | original"),
-        column("ticker", sa.String(500), default="", doc="the hall board's ticker line"),
         json_column("notices", doc='lines shown to visitors, per language: {"ticker": {lang: text}, "kiosk": {…}}'),
         json_column("booking_policy", doc="online booking rules of the office (bookings.BookingPolicy)"),
     )

@@ -76,6 +76,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/tickets"):                              "N Y N N N N N",
     ("POST", "/api/v1/check-in"):                             "N Y N N N N N",
     ("WS", "/ws/print-agent"):                                "N Y N N N N N",
+    ("WS", "/ws/kiosk"):                                      "N Y N N N N N",   # the back office's changes, live
     ("GET", "/kiosk/"):                                       "N Y N N N N N",
     ("GET", "/kiosk/enroll"):                                 "N Y N N N N N",   # with the role's token as ?token=
     ("GET", "/api/v1/printers"):                              "N Y N Y Y Y Y",   # a kiosk sees its own printer
@@ -99,6 +100,24 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
+    ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",
+    ("PUT", "/api/v1/admin/office"):                          "N N N N N Y N",
+    ("POST", "/api/v1/admin/services"):                       "N N N N N Y N",
+    ("PUT", "/api/v1/admin/services/{service}"):              "N N N N N Y N",
+    ("POST", "/api/v1/admin/services/{service}/switch-off"):  "N N N N N Y N",
+    ("POST", "/api/v1/admin/services/{service}/switch-on"):   "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows"):                        "N N N N N Y N",
+    ("PUT", "/api/v1/admin/windows/{window}"):                "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows/{window}/switch-off"):    "N N N N N Y N",
+    ("POST", "/api/v1/admin/windows/{window}/switch-on"):     "N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities"):                     "N N N N N Y N",
+    ("PUT", "/api/v1/admin/priorities/{priority}"):           "N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities/{priority}/switch-off"):"N N N N N Y N",
+    ("POST", "/api/v1/admin/priorities/{priority}/switch-on"):"N N N N N Y N",
+    ("GET", "/api/v1/admin/notices"):                         "N N N N N Y N",
+    ("PUT", "/api/v1/admin/notices"):                         "N N N N N Y N",
+    ("GET", "/api/v1/admin/audit"):                           "N N N N N Y N",
+    ("GET", "/api/v1/admin/audit.csv"):                       "N N N N N Y N",
     ("GET", "/console/"):                                     "N N N Y Y Y Y",
     ("GET", "/console/login"):                                EVERYONE,
     ("POST", "/console/login"):                               EVERYONE,          # the password decides
@@ -201,7 +220,7 @@ async def open_hall(office: Any, url: str) -> Hall:
     booking = await book(office)
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
-                   "device_id": str(spare_device), "date": "2026-12-12",
+                   "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
                    "section": "days"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,

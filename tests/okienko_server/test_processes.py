@@ -163,3 +163,9 @@ def test_an_office_file_loaded_by_the_cli_and_a_new_ticker_reach_both_processes_
     assert changed.status_code == 200, changed.text
     wait_until(lambda: (ticker(first), ticker(second)) == ("Dziś do 15:00", "Dziś do 15:00"), 5,
                "a process still shows the ticker as it was")
+
+    # A manager's edit in the back office, through one process: the other's kiosks see it within a second.
+    edited = httpx.put(f"{first}/api/v1/admin/services/K", headers=manager, json={"daily_limit": 9}, timeout=5)
+    assert edited.status_code == 200, edited.text
+    wait_until(lambda: (limit_of_k(first), limit_of_k(second)) == (9, 9), 1,
+               "a process still shows the service as it was before the back office's edit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.command import downgrade
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from okienko.storage.migrate import alembic_config, database_revisions, script_heads, upgrade
@@ -47,6 +50,32 @@ def test_an_older_schema_is_brought_to_the_head(database_url: str) -> None:
     upgrade(settings)
     assert asyncio.run(database_revisions(database_url)) == script_heads()
     assert asyncio.run(_differences(database_url)) == []
+
+
+def test_the_board_s_ticker_becomes_its_polish_notice(database_url: str) -> None:
+    """0008: `offices.ticker` moves into `notices["ticker"]["pl"]` (the kiosk's lines stay) and back down."""
+    asyncio.run(drop_everything(database_url))
+    settings = Settings(database_url=database_url)
+    upgrade(settings, "0007")
+
+    async def run(statement: str) -> list:
+        engine = create_async_engine(async_url(database_url))
+        async with engine.begin() as conn:
+            result = await conn.execute(sa.text(statement))
+            rows = result.all() if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    asyncio.run(run("INSERT INTO offices (code, name, timezone, default_language, always_open, "
+                    "closed_on_public_holidays, priority_mode, ticket_footer, recalls_before_no_show, "
+                    "transfer_position, ticker, notices, booking_policy) VALUES ('x', 'X', 'Europe/Warsaw', 'pl', "
+                    "false, true, 'first', '{}', 1, 'end', 'Dziś do 15:00', '{\"kiosk\": {\"pl\": \"Okno 3\"}}', '{}')"))
+    upgrade(settings)
+    (notices,) = asyncio.run(run("SELECT notices FROM offices"))[0]
+    notices = json.loads(notices) if isinstance(notices, str) else notices
+    assert notices == {"kiosk": {"pl": "Okno 3"}, "ticker": {"pl": "Dziś do 15:00"}}
+    downgrade(alembic_config(database_url), "0007")
+    assert asyncio.run(run("SELECT ticker FROM offices")) == [("Dziś do 15:00",)]
 
 
 def test_an_up_to_date_database_starts_without_alembic(database_url: str) -> None:
