@@ -53,12 +53,7 @@
     } catch (failure) {
       answer = null;
     }
-    if (!response.ok) {
-      // A route this server does not have yet answers a bare 404 `not_found`.
-      const missing = response.status === 404 && (!answer || answer.error === "not_found");
-      throw new ApiError(response.status, missing ? {error: "not_available", message: text.notYet} : answer,
-                         text.network);
-    }
+    if (!response.ok) throw new ApiError(response.status, answer, text.network);
     return answer;
   }
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -40,11 +39,6 @@ class DemoServer:
     enroll: dict[str, str]   # kiosk or board name -> sign-in path
     kiosk_token: str
     staff_token: Callable[[str], str]   # a bearer token for one of the demo's staff
-
-    def has_route(self, method: str, path: str) -> bool:
-        """Whether this server has the API route (a route it lacks answers a bare 404 `not_found`)."""
-        status, answer = self.api(method, path, {} if method != "GET" else None, token="none")
-        return not (status == 404 and isinstance(answer, dict) and answer.get("error") == "not_found")
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         """What the API answers (status, JSON) to a request with `token` (the kiosk's by default)."""
@@ -107,12 +101,6 @@ class DemoServer:
                 return list(result) if result.returns_rows else []
         finally:
             engine.dispose()
-
-
-def needs(server: DemoServer, method: str, path: str) -> None:
-    """Skip where the API route the screen uses is not on this server yet."""
-    if not server.has_route(method, path):
-        pytest.skip(f"{method} {path} is not on this server yet")
 
 
 def listen_for_errors(page: Page, errors: list[str]) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, needs, shoot, sign_in
+from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -63,7 +63,6 @@ def test_a_wrong_password_is_refused_on_the_form(browser: Browser, demo_server: 
 
 
 def test_today_follows_the_hall_live(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/today")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
@@ -97,7 +96,6 @@ def _strand(server: DemoServer, clerk: str, window: str, number: str) -> None:
 
 def test_tickets_left_at_an_empty_window_are_handed_on_or_returned(browser: Browser,
                                                                     demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/today")
     left, sitting = demo_server.staff_token("urzedniczka"), demo_server.staff_token("urzednik")
     first, second = demo_server.take_ticket("F"), demo_server.take_ticket("F")
     assert demo_server.api("POST", "/api/v1/windows/5/sign-in", {}, token=left)[0] == 200
@@ -137,7 +135,6 @@ def test_tickets_left_at_an_empty_window_are_handed_on_or_returned(browser: Brow
 
 def test_a_change_without_the_sessions_csrf_token_is_refused(browser: Browser, demo_server: DemoServer) -> None:
     """The page's own requests carry the session's CSRF token; a request without it is refused."""
-    needs(demo_server, "GET", "/api/v1/admin/notices")
     context, page = sign_in(browser, demo_server, "kierownik", "en")
     try:
         status = page.evaluate("""async () => (await fetch('/api/v1/admin/notices', {method: 'PUT',
@@ -149,7 +146,6 @@ def test_a_change_without_the_sessions_csrf_token_is_refused(browser: Browser, d
 
 def test_a_revoked_kiosk_is_signed_out(browser: Browser, demo_server: DemoServer) -> None:
     """hall-2 is revoked (hall-1's token takes the other tests' tickets)."""
-    needs(demo_server, "GET", "/api/v1/admin/devices")
     kiosk_context = browser.new_context(viewport={"width": 1080, "height": 1920}, base_url=demo_server.url,
                                         locale="pl-PL")
     kiosk = kiosk_context.new_page()
@@ -192,7 +188,6 @@ def test_a_revoked_kiosk_is_signed_out(browser: Browser, demo_server: DemoServer
 
 
 def test_a_manager_adds_a_clerk_and_resets_a_password(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/users")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
@@ -246,7 +241,6 @@ def test_a_manager_adds_a_clerk_and_resets_a_password(browser: Browser, demo_ser
 
 
 def test_notices_in_every_language_reach_the_board(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/notices")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "pl", errors)
     try:
@@ -273,7 +267,6 @@ def test_notices_in_every_language_reach_the_board(browser: Browser, demo_server
 
 
 def test_the_audit_log_shows_who_changed_what(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/audit")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
@@ -316,7 +309,6 @@ def _plain_day(page: Page, weekdays: tuple[int, ...], at_least: int) -> str:
 
 
 def test_a_saturday_opening_is_added(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/days")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
@@ -342,7 +334,6 @@ def test_a_saturday_opening_is_added(browser: Browser, demo_server: DemoServer) 
 
 def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Browser,
                                                                     demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/days")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
     try:
@@ -417,7 +408,6 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
 
 
 def test_switching_off_a_service_with_people_waiting_asks_first(browser: Browser, demo_server: DemoServer) -> None:
-    needs(demo_server, "GET", "/api/v1/admin/office")
     ticket = demo_server.take_ticket("I")
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", "en", errors)
