@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+import back_office
 import booking_site
 import console
 import display_board
@@ -40,6 +41,7 @@ from okienko.container import Okienko
 from okienko.errors import DomainError, Unavailable
 from okienko_server.security_headers import SecurityHeaders
 from okienko.settings import Settings, ensure_secret_key, load_settings
+from back_office.pages import admin_routes
 from booking_site.pages import booking_routes
 from console.pages import console_routes
 from display_board.pages import board_routes
@@ -47,7 +49,8 @@ from kiosk.pages import kiosk_routes
 
 log = logging.getLogger("okienko")
 # Each screen's own templates, after the shared ones (pages/templates).
-SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates" for screen in (kiosk, console, display_board, booking_site)]
+SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
+                    for screen in (kiosk, console, display_board, booking_site, back_office)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
@@ -114,6 +117,7 @@ def routes(part: str = "all") -> list[Any]:
         *kiosk_routes(),
         *console_routes(),
         *board_routes(),
+        *admin_routes(),
     ]
     public = [
         Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),

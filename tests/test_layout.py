@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("okienko", "okienko_server", "pages", "booking_api", "kiosk", "console", "display_board",
-           "booking_site", "printers", "calendar_sync")
-SCREENS = ("kiosk", "console", "display_board", "booking_site")
+           "booking_site", "back_office", "printers", "calendar_sync")
+SCREENS = ("kiosk", "console", "display_board", "booking_site", "back_office")
 WEB = ("starlette", "uvicorn", "jinja2", "websockets")
 # What each layer may import of the project (besides itself); the screens and pages take from the
 # API only the request helpers, sessions and presenters, never a handler module.

@@ -147,6 +147,14 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/users/{username}/enable"):        "N N N N N Y N",
     ("POST", "/api/v1/admin/users/{username}/reset-password"): "N N N N N Y N",
     ("POST", "/api/v1/admin/users/{username}/unlock"):        "N N N N N Y N",
+    # The back office: managers (and admins), each of their own office; a clerk gets the 403 page.
+    ("GET", "/admin/"):                                       "N N N N N Y Y",
+    ("GET", "/admin/{section}"):                              "N N N N N Y Y",
+    ("GET", "/admin/login"):                                  EVERYONE,
+    ("POST", "/admin/login"):                                 EVERYONE,          # the password decides
+    ("POST", "/admin/logout"):                                EVERYONE,          # ends one's own session only
+    ("GET", "/admin/password"):                               "N N N Y Y Y Y",   # staff with a temporary password
+    ("POST", "/admin/password"):                              "N N N Y Y Y Y",
 }
 NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
 DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
@@ -212,7 +220,8 @@ async def open_hall(office: Any, url: str) -> Hall:
     booking = await book(office)
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
-                   "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody"}
+                   "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
+                   "section": "days"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
@@ -259,9 +268,14 @@ BODIES: dict[tuple[str, str], Any] = {
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/console/logout"): {},
+    ("POST", "/admin/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
+    ("POST", "/admin/logout"): {},
     ("POST", "/console/password"): {},
+    ("POST", "/admin/password"): {},
 }
 ENROLMENT = ("/kiosk/enroll", "/board/enroll")
+SIGN_IN_PAGES = ("/console/login", "/admin/login")
+SIGN_OUT_FORMS = ("/console/logout", "/admin/logout")
 
 
 async def send(hall: Hall, method: str, template: str, role: str) -> httpx.Response:
@@ -295,8 +309,8 @@ async def ask(hall: Hall, method: str, template: str, role: str) -> str:
         return f"{answer.status_code} {answer.text[:200]}"
     if answer.status_code in (401, 403):
         return "N"
-    if answer.status_code in (302, 303) and answer.headers["location"].startswith("/console/login"):
-        return "N" if template != "/console/logout" else "Y"
+    if answer.status_code in (302, 303) and answer.headers["location"].startswith(SIGN_IN_PAGES):
+        return "N" if template not in SIGN_OUT_FORMS else "Y"
     return "O" if error in NOT_THEIRS else "Y"
 
 

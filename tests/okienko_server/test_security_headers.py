@@ -27,8 +27,9 @@ def page_policy_problems(answer: httpx.Response) -> list[str]:
     if headers.get("x-content-type-options") != "nosniff":
         problems.append(f"{where}: no nosniff")
     page = headers.get("content-type", "").startswith("text/html")
-    # The console's pages (not its redirects): same-origin, for the sign-in form's Origin check.
-    expected_referrer = "same-origin" if page and answer.request.url.path.startswith("/console/") else "no-referrer"
+    # The staff screens' pages (not their redirects): same-origin, for the sign-in form's Origin check.
+    staff = answer.request.url.path.startswith(("/console/", "/admin/"))
+    expected_referrer = "same-origin" if page and staff else "no-referrer"
     if headers.get("referrer-policy") != expected_referrer:
         problems.append(f"{where}: Referrer-Policy {headers.get('referrer-policy')!r}, not {expected_referrer}")
     if page:
@@ -57,7 +58,8 @@ async def test_every_page_has_a_csp_and_no_answer_tells_its_address(office_facto
     assert problems == []
     # The pages the issue found without a CSP were among those walked: the start page, enrolment errors.
     assert {("/", 200), ("/kiosk/enroll", 401), ("/board/enroll", 401), ("/t/{ticket_id}", 200),
-            ("/book/manage/{code}", 200), ("/console/login", 200)} <= pages
+            ("/book/manage/{code}", 200), ("/console/login", 200), ("/admin/login", 200), ("/admin/", 403),
+            ("/admin/", 200)} <= pages
 
 
 async def test_the_secret_addresses_send_no_referer(office_factory: Any) -> None:
@@ -66,9 +68,10 @@ async def test_the_secret_addresses_send_no_referer(office_factory: Any) -> None
     tracking = await office.client.get(f"/t/{ticket['id']}")
     assert tracking.status_code == 200 and tracking.headers["referrer-policy"] == "no-referrer"
     # The console's sign-in form is checked by its Origin, which a no-referrer page sends as "null".
-    login = await office.client.get("/console/login")
-    assert login.headers["referrer-policy"] == "same-origin"
-    assert "form-action 'self'" in login.headers["content-security-policy"]
+    for path in ("/console/login", "/admin/login"):
+        login = await office.client.get(path)
+        assert login.headers["referrer-policy"] == "same-origin"
+        assert "form-action 'self'" in login.headers["content-security-policy"]
 
 
 async def test_hsts_only_over_https(office_factory: Any) -> None:

@@ -1,0 +1,1 @@
+"""The back office: the managers' screen at /admin/."""

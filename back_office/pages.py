@@ -1,0 +1,101 @@
+"""The back office at /admin/: the managers' screen. One server-rendered page per section (today,
+services, days, bookings, devices, staff, notices, audit), each a shell of translated labels and
+forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
+
+Managers and admins sign in with the same staff accounts and session cookie as the console
+(pages/staff_sign_in.py); a clerk who opens the back office is told it is for managers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from booking_api.http import error_body, language_of
+from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
+from okienko.errors import DomainError
+from okienko.i18n import _
+from pages.rendering import render
+from pages.staff_sign_in import (StaffScreen, password_form, password_page, secured, sign_in_form, sign_in_page,
+                                 sign_out_form, signed_in_clerk)
+
+STATIC = Path(__file__).parent / "static"
+BACK_OFFICE = StaffScreen(home="/admin/", sign_in="/admin/login", password="/admin/password",
+                          sign_in_template="admin_login.html", password_template="admin_password.html")
+# The sections in the order of the navigation: address, title (translated where shown).
+SECTIONS: dict[str, str] = {
+    "today": _("Today"),
+    "services": _("Services and windows"),
+    "days": _("Days and hours"),
+    "bookings": _("Bookings"),
+    "devices": _("Devices"),
+    "staff": _("Staff"),
+    "notices": _("Notices"),
+    "audit": _("Audit log"),
+}
+
+
+async def login_page(request: Request) -> Response:
+    return await sign_in_page(request, BACK_OFFICE)
+
+
+async def login(request: Request) -> Response:
+    return await sign_in_form(request, BACK_OFFICE)
+
+
+async def choose_password_page(request: Request) -> Response:
+    """GET /admin/password: choose a new password (after signing in with a temporary one)."""
+    return await password_page(request, BACK_OFFICE)
+
+
+async def choose_password(request: Request) -> Response:
+    """POST /admin/password (form: new_password, repeat_password, csrf_token)."""
+    return await password_form(request, BACK_OFFICE)
+
+
+async def logout(request: Request) -> Response:
+    return await sign_out_form(request, BACK_OFFICE)
+
+
+async def section_page(request: Request) -> Response:
+    """A section of the back office for a manager or admin; anyone else signed in is told (403)
+    that it is for managers, and a visitor without a session is sent to sign in."""
+    language = language_of(request)
+    section = request.path_params.get("section", "today")
+    clerk = await signed_in_clerk(request, BACK_OFFICE)
+    if isinstance(clerk, Response):
+        return clerk
+    if clerk.role not in MANAGING_ROLES:
+        return _forbidden(request, clerk)
+    try:
+        _manager, setup = await require_manager(request)
+    except DomainError:   # a manager naming another office (?office=)
+        return _forbidden(request, clerk)
+    if section not in SECTIONS:
+        return secured(render(request, "error.html", status_code=404,
+                              error=error_body(request, DomainError("not_found"), language)))
+    return secured(render(request, f"admin_{section}.html", section=section, sections=SECTIONS, office=setup,
+                          clerk=clerk, csrf_token=clerk.csrf_token or "",
+                          office_query=request.query_params.get("office", "")))
+
+
+def _forbidden(request: Request, clerk: Clerk) -> Response:
+    return secured(render(request, "admin_forbidden.html", status_code=403, clerk=clerk,
+                          csrf_token=clerk.csrf_token or ""))
+
+
+def admin_routes() -> list[Route | Mount]:
+    return [
+        Route("/admin/", section_page, methods=["GET"]),
+        Route("/admin/login", login_page, methods=["GET"]),
+        Route("/admin/login", login, methods=["POST"]),
+        Route("/admin/logout", logout, methods=["POST"]),
+        Route("/admin/password", choose_password_page, methods=["GET"]),
+        Route("/admin/password", choose_password, methods=["POST"]),
+        Mount("/admin/static", app=StaticFiles(directory=STATIC), name="admin-static"),
+        Route("/admin/{section}", section_page, methods=["GET"]),
+    ]
