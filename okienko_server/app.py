@@ -39,6 +39,7 @@ from booking_api.http import domain_error_handler, http_error_handler
 from okienko.clock import Clock
 from okienko.container import Okienko
 from okienko.errors import DomainError, Unavailable
+from okienko.logs import loggable
 from okienko_server.security_headers import SecurityHeaders
 from okienko.settings import Settings, ensure_secret_key, load_settings
 from back_office.pages import admin_routes
@@ -232,7 +233,9 @@ async def _warm_up(okienko: Okienko) -> None:
     await asyncio.sleep(WORKERS_START_SECONDS)
     try:
         await okienko.booking.warm_up()
-    except Exception:  # only a head start: the first bookings work it out otherwise
+    except Unavailable as error:   # only a head start: the first bookings work it out otherwise
+        log.warning("booking warm-up skipped: %s", loggable(error))
+    except Exception:
         log.exception("booking warm-up failed")
 
 
@@ -240,6 +243,8 @@ async def _watch_printers(okienko: Okienko) -> None:
     while True:
         try:
             await okienko.printing.check_printers()
+        except Unavailable as error:   # the database is away for a moment: one line (db.py logs the outage)
+            log.warning("printer check skipped: %s", loggable(error))
         except Exception:  # a printer check must never stop the server
             log.exception("printer check failed")
         await asyncio.sleep(PRINTER_CHECK_SECONDS)
