@@ -125,13 +125,8 @@ class OfficeEditor:
                              changes: dict[str, Any]) -> dict[str, Any]:
         """Change a service's keys (names, hours, walk-in, prefix, digits, limits, booking schedule)."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["service"] if find_item(document["service"], "code", code) is not None else off["service"]
-            index = find_item(items, "code", code)
-            if index is None:
-                raise DomainError("unknown_service")
-            before = copy.deepcopy(items[index])
-            items[index] = service_item(items[index], changes)
-            return before, items[index]
+            return _replace_item(document, off, "service", "code", code, lambda item: service_item(item, changes),
+                                 DomainError("unknown_service"))
 
         await self._edit(setup, actor, "service.update", code, apply)
         return await self._one(setup, "services", "code", code)
@@ -201,13 +196,8 @@ class OfficeEditor:
     async def update_window(self, setup: OfficeSetup, actor: str, number: str,
                             changes: dict[str, Any]) -> dict[str, Any]:
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["window"] if find_item(document["window"], "number", number) is not None else off["window"]
-            index = find_item(items, "number", number)
-            if index is None:
-                raise DomainError("unknown_window", window=number)
-            before = copy.deepcopy(items[index])
-            items[index] = window_item(items[index], changes)
-            return before, items[index]
+            return _replace_item(document, off, "window", "number", number, lambda item: window_item(item, changes),
+                                 DomainError("unknown_window", window=number))
 
         await self._edit(setup, actor, "window.update", number, apply)
         return await self._one(setup, "windows", "number", number)
@@ -260,13 +250,8 @@ class OfficeEditor:
     async def update_priority(self, setup: OfficeSetup, actor: str, code: str,
                               changes: dict[str, Any]) -> dict[str, Any]:
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
-            items = document["priority"] if find_item(document["priority"], "code", code) is not None else off["priority"]
-            index = find_item(items, "code", code)
-            if index is None:
-                raise DomainError("unknown_priority")
-            before = copy.deepcopy(items[index])
-            items[index] = priority_item(items[index], changes)
-            return before, items[index]
+            return _replace_item(document, off, "priority", "code", code, lambda item: priority_item(item, changes),
+                                 DomainError("unknown_priority"))
 
         await self._edit(setup, actor, "priority.update", code, apply)
         return await self._one(setup, "priorities", "code", code)
@@ -364,6 +349,19 @@ def checked(document: dict[str, Any]) -> OfficeSpec:
         raise DomainError("office_invalid", detail=(error.message_id, error.arguments), field=error.field) from None
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
         raise DomainError("malformed_request", detail=_("the office set-up could not be read")) from None
+
+
+def _replace_item(document: dict[str, Any], off: dict[str, Any], table: str, key: str, value: str,
+                  build: Callable[[dict[str, Any]], dict[str, Any]], missing: DomainError) -> tuple[Any, Any]:
+    """Replace the `table` item whose `key` is `value` (switched on, else switched off) with
+    `build(item)`; (before, after) for the audit log, or `missing` when there is none."""
+    items = document[table] if find_item(document[table], key, value) is not None else off[table]
+    index = find_item(items, key, value)
+    if index is None:
+        raise missing
+    before = copy.deepcopy(items[index])
+    items[index] = build(items[index])
+    return before, items[index]
 
 
 def _invalid(message: str, field: str, **params: Any) -> DomainError:
