@@ -20,8 +20,7 @@ from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
 from okienko.errors import DomainError
 from okienko.i18n import _
 from pages.rendering import render
-from pages.staff_sign_in import (StaffScreen, password_form, password_page, secured, sign_in_form, sign_in_page,
-                                 sign_out_form, signed_in_clerk)
+from pages.staff_sign_in import StaffScreen, secured, sign_in_routes, signed_in_clerk
 
 STATIC = Path(__file__).parent / "static"
 BACK_OFFICE = StaffScreen(home="/admin/", sign_in="/admin/login", password="/admin/password",
@@ -38,27 +37,6 @@ SECTIONS: dict[str, str] = {
     "audit": _("Audit log"),
 }
 
-
-async def login_page(request: Request) -> Response:
-    return await sign_in_page(request, BACK_OFFICE)
-
-
-async def login(request: Request) -> Response:
-    return await sign_in_form(request, BACK_OFFICE)
-
-
-async def choose_password_page(request: Request) -> Response:
-    """GET /admin/password: choose a new password (after signing in with a temporary one)."""
-    return await password_page(request, BACK_OFFICE)
-
-
-async def choose_password(request: Request) -> Response:
-    """POST /admin/password (form: new_password, repeat_password, csrf_token)."""
-    return await password_form(request, BACK_OFFICE)
-
-
-async def logout(request: Request) -> Response:
-    return await sign_out_form(request, BACK_OFFICE)
 
 
 async def section_page(request: Request) -> Response:
@@ -91,11 +69,7 @@ def _forbidden(request: Request, clerk: Clerk) -> Response:
 def admin_routes() -> list[Route | Mount]:
     return [
         Route("/admin/", section_page, methods=["GET"]),
-        Route("/admin/login", login_page, methods=["GET"]),
-        Route("/admin/login", login, methods=["POST"]),
-        Route("/admin/logout", logout, methods=["POST"]),
-        Route("/admin/password", choose_password_page, methods=["GET"]),
-        Route("/admin/password", choose_password, methods=["POST"]),
+        *sign_in_routes(BACK_OFFICE, "/admin/logout"),
         Mount("/admin/static", app=StaticFiles(directory=STATIC), name="admin-static"),
         Route("/admin/{section}", section_page, methods=["GET"]),
     ]

@@ -13,34 +13,12 @@ from starlette.staticfiles import StaticFiles
 from booking_api.http import language_of, okienko
 from okienko.people import countries
 from pages.rendering import render
-from pages.staff_sign_in import (StaffScreen, password_form, password_page, secured, sign_in_form, sign_in_page,
-                                 sign_out_form, signed_in_clerk)
+from pages.staff_sign_in import StaffScreen, secured, sign_in_routes, signed_in_clerk
 
 STATIC = Path(__file__).parent / "static"
 CONSOLE = StaffScreen(home="/console/", sign_in="/console/login", password="/console/password",
                       sign_in_template="console_login.html", password_template="console_password.html")
 
-
-async def login_page(request: Request) -> Response:
-    return await sign_in_page(request, CONSOLE)
-
-
-async def login(request: Request) -> Response:
-    return await sign_in_form(request, CONSOLE)
-
-
-async def choose_password_page(request: Request) -> Response:
-    """GET /console/password: choose a new password (after signing in with a temporary one)."""
-    return await password_page(request, CONSOLE)
-
-
-async def choose_password(request: Request) -> Response:
-    """POST /console/password (form: new_password, repeat_password, csrf_token)."""
-    return await password_form(request, CONSOLE)
-
-
-async def logout(request: Request) -> Response:
-    return await sign_out_form(request, CONSOLE)
 
 
 async def console_page(request: Request) -> Response:
@@ -59,10 +37,6 @@ async def console_page(request: Request) -> Response:
 def console_routes() -> list[Route | Mount]:
     return [
         Route("/console/", console_page, methods=["GET"]),
-        Route("/console/login", login_page, methods=["GET"]),
-        Route("/console/login", login, methods=["POST"]),
-        Route("/console/logout", logout, methods=["POST"]),
-        Route("/console/password", choose_password_page, methods=["GET"]),
-        Route("/console/password", choose_password, methods=["POST"]),
+        *sign_in_routes(CONSOLE, "/console/logout"),
         Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
     ]

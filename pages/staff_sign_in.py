@@ -9,11 +9,14 @@ else, on the screen they signed in to.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from booking_api.http import client_address, error_body, language_of, okienko, read_body
 from booking_api.sessions import SESSION_COOKIE, Clerk, require_clerk
@@ -176,3 +179,13 @@ async def sign_out_form(request: Request, screen: StaffScreen) -> Response:
     response = screen.to(screen.sign_in, language)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def sign_in_routes(screen: StaffScreen, sign_out_path: str) -> list[Route]:
+    """The screen's sign-in, first-password and sign-out routes (GET shows a form, POST sends it)."""
+    def route(path: str, handler: Any, method: str) -> Route:
+        return Route(path, functools.partial(handler, screen=screen), methods=[method])
+
+    return [route(screen.sign_in, sign_in_page, "GET"), route(screen.sign_in, sign_in_form, "POST"),
+            route(sign_out_path, sign_out_form, "POST"),
+            route(screen.password, password_page, "GET"), route(screen.password, password_form, "POST")]
