@@ -34,8 +34,8 @@ async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str
                         password_pending: bool = False) -> Clerk:
     """The signed-in staff member; for cookie sessions, changes need the session's CSRF token
     (the X-CSRF-Token header, or `csrf_token` from a plain form). A session whose user still has
-    a temporary password is refused (`password_change_required`) except where `password_pending`
-    says the request is how they choose a new one (or sign out)."""
+    a temporary password is refused (`password_change_required`), by session or by API token, except
+    where `password_pending` says the request is how they choose a new one (or sign out)."""
     roles = roles or ROLES
     app = okienko(connection)
     cookie = connection.cookies.get(SESSION_COOKIE)
@@ -57,8 +57,11 @@ async def require_clerk(connection: HTTPConnection, *roles: str, csrf_token: str
         identity = await identify(connection)
         if not isinstance(identity, StaffIdentity):
             raise DomainError("forbidden")
+        if identity.must_change_password and not password_pending:   # the same rule as for a session
+            raise DomainError("password_change_required")
         token = connection.headers.get("authorization", "").partition(" ")[2].strip()
-        clerk = Clerk(identity.user_id, identity.username, identity.role, identity.office_id, token_hash(token), None)
+        clerk = Clerk(identity.user_id, identity.username, identity.role, identity.office_id, token_hash(token), None,
+                      identity.must_change_password)
     if clerk.role not in roles:
         raise DomainError("forbidden")
     return clerk

@@ -66,6 +66,7 @@ class StaffIdentity:
     username: str
     role: str
     office_id: int | None
+    must_change_password: bool = False   # a temporary password: refused until the user chooses one
 
 
 Identity = DeviceIdentity | StaffIdentity
@@ -111,7 +112,8 @@ class Authenticator:
                 sa.select(users).join(tokens, tokens.c.user_id == users.c.id)
                 .where(tokens.c.token_hash == digest, sa.not_(users.c.disabled)))).mappings().first()
         if user:
-            return StaffIdentity(user["id"], user["username"], user["role"], user["office_id"])
+            return StaffIdentity(user["id"], user["username"], user["role"], user["office_id"],
+                                 bool(user["must_change_password"]))
         return None
 
     def forget(self) -> None:

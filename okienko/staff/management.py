@@ -102,13 +102,14 @@ class StaffAdmin:
 
     async def reset_password(self, actor: Actor, office_id: int,
                              username: str) -> tuple[accounts.AccountSummary, str]:
-        """A temporary password (shown once); the user's sessions end and the next sign-in asks for a
-        new password."""
+        """A temporary password (shown once); the user's sessions end, their API tokens are refused
+        (`password_change_required`) and the next sign-in asks for a new password."""
         password = temporary_password()
         hashed = await asyncio.to_thread(hash_password, password)
         summary = await self._change(actor, office_id, username, "user.reset_password", {"must_change_password": True},
                                      lambda conn, row: accounts.set_password(conn, username, password,
-                                                                             must_change=True, password_hash=hashed))
+                                                                             must_change=True, password_hash=hashed),
+                                     tell=True)   # its API tokens, too, wait for the new password
         return summary, password
 
     async def unlock(self, actor: Actor, office_id: int, username: str) -> accounts.AccountSummary:
@@ -128,7 +129,7 @@ class StaffAdmin:
             await record_change(conn, office_id=office_id, actor=actor.username, action=action, target=username,
                                 before=before or None, after=after, now=self.clock.now())
             summary = await self._summary(conn, username)
-        if tell:   # a role or an account taken away: no cached token may answer for it any longer
+        if tell:   # a role, an account or a password taken away: no cached token may answer for it any longer
             await self.credentials_changed()
         return summary
 

@@ -234,3 +234,19 @@ async def test_a_board_beats_while_its_socket_is_open_and_a_revoke_closes_it(off
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(socket.recv(), 10)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_reset_password_stops_the_user_s_api_token_too(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    other = await manager(office, "jan")   # a token for scripts, as `okienko token create jan` gives
+    set_up, desk = "/api/v1/admin/office?lang=en", "/api/v1/staff/bookings?day=2026-12-01&lang=en"
+    assert (await office.client.get(set_up, headers=other)).status_code == 200
+    assert (await office.client.get(desk, headers=other)).status_code == 200
+
+    reset = await office.client.post("/api/v1/admin/users/jan/reset-password", headers=boss)
+    assert reset.status_code == 200, reset.text
+    for path in (set_up, desk):
+        refused = await office.client.get(path, headers=other)
+        assert refused.status_code == 403 and refused.json() == {
+            "error": "password_change_required", "message": "Choose your own password first: open the clerk console."}
