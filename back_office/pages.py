@@ -1,5 +1,5 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, days, bookings, devices, staff, notices, audit), each a shell of translated labels and
+services, office, days, bookings, devices, staff, notices, audit), each a shell of translated labels and
 forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
 
 Managers and admins sign in with the same staff accounts and session cookie as the console
@@ -8,7 +8,10 @@ Managers and admins sign in with the same staff accounts and session cookie as t
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from booking_api.http import error_body, language_of
 from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
+from okienko.booking.rules import BookingPolicy
 from okienko.errors import DomainError
 from okienko.i18n import _
 from pages.rendering import render
@@ -29,6 +33,7 @@ BACK_OFFICE = StaffScreen(home="/admin/", sign_in="/admin/login", password="/adm
 SECTIONS: dict[str, str] = {
     "today": _("Today"),
     "services": _("Services and windows"),
+    "office": _("Office and booking rules"),
     "days": _("Days and hours"),
     "bookings": _("Bookings"),
     "devices": _("Devices"),
@@ -36,8 +41,6 @@ SECTIONS: dict[str, str] = {
     "notices": _("Notices"),
     "audit": _("Audit log"),
 }
-
-
 
 async def section_page(request: Request) -> Response:
     """A section of the back office for a manager or admin; anyone else signed in is told (403)
@@ -58,7 +61,22 @@ async def section_page(request: Request) -> Response:
                               error=error_body(request, DomainError("not_found"), language)))
     return secured(render(request, f"admin_{section}.html", section=section, sections=SECTIONS, office=setup,
                           clerk=clerk, csrf_token=clerk.csrf_token or "",
-                          office_query=request.query_params.get("office", "")))
+                          office_query=request.query_params.get("office", ""), **_section_context(section)))
+
+
+def _section_context(section: str) -> dict[str, Any]:
+    """What a section's form needs besides the office: the office section lists the time zones and
+    shows the booking rules' defaults (BookingPolicy) where a rule is left empty."""
+    if section != "office":
+        return {}
+    return {"timezones": _timezones(), "booking_defaults": BookingPolicy().to_mapping()}
+
+
+@functools.cache
+def _timezones() -> list[str]:
+    # Read once (it walks the tz database); "Etc/", "posix/" and the like are no office's zone.
+    return sorted(zone for zone in zoneinfo.available_timezones()
+                  if "/" in zone and not zone.startswith(("Etc/", "posix", "right", "SystemV", "US/")))
 
 
 def _forbidden(request: Request, clerk: Clerk) -> Response:

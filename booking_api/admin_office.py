@@ -35,7 +35,8 @@ async def put_office(request: Request) -> Response:
     language_of(request)
     clerk, setup = await require_manager(request)
     body = await read_json(request, bodies.OFFICE_EDIT)
-    office = await okienko(request).editor.update_office(setup, clerk.username, body)
+    confirm = bool(body.pop("confirm", False))
+    office = await okienko(request).editor.update_office(setup, clerk.username, body, confirm=confirm)
     return JSONResponse({"office": office})
 
 
@@ -51,8 +52,9 @@ async def put_service(request: Request) -> Response:
     language_of(request)
     clerk, setup = await require_manager(request)
     body = await read_json(request, bodies.SERVICE_EDIT)
+    confirm = bool(body.pop("confirm", False))
     service = await okienko(request).editor.update_service(setup, clerk.username, request.path_params["service"],
-                                                           body)
+                                                           body, confirm=confirm)
     return JSONResponse({"service": service})
 
 

@@ -98,16 +98,19 @@ SERVICE_FIELDS: dict[str, Any] = {
     "hours": WEEK, "booking": SLOT_SCHEDULE}
 SERVICE_NEW = closed_object({"code": {"type": "string", "maxLength": 20, "example": "A"}, **SERVICE_FIELDS},
                             ("code", "prefix", "names"))
-SERVICE_EDIT = closed_object(SERVICE_FIELDS)
+CONFIRM_CUT = {"confirm": {"type": "boolean", "description": "go ahead although booked visits lose their slot "
+                                                             "(`bookings_cut_off`); their people are told"}}
+SERVICE_EDIT = closed_object({**SERVICE_FIELDS, **CONFIRM_CUT})
 OFFICE_EDIT = closed_object({
     "name": {"type": "string", "maxLength": 200}, "timezone": {"type": "string", "example": "Europe/Warsaw"},
     "default_language": {"type": "string", "enum": list(LANGUAGES)},
     "closed_on_public_holidays": {"type": "boolean"}, "priority_mode": {"type": "string", "enum": ["first", "none"]},
     "recalls_before_no_show": {"type": "integer"},
     "transfer_position": {"type": "string", "enum": ["end", "original"]},
+    "number_digits": {"type": "integer", "enum": [3, 4]},
     "closures": {"type": "array", "items": {"type": "string", "format": "date"}},
     "ticket_footer": NAMES,
-    "booking": {"type": "object", "description": "the office's booking rules ([office.booking])"}})
+    "booking": {"type": "object", "description": "the office's booking rules ([office.booking])"}, **CONFIRM_CUT})
 WINDOW_FIELDS: dict[str, Any] = {"name": {"type": "string", "maxLength": 100},
                                  "services": {"type": "array", "items": {"type": "string"},
                                               "description": "service codes, in the order the window calls them"}}

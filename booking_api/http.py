@@ -58,6 +58,8 @@ def error_body(connection: HTTPConnection, error: Refusal, language: str | None 
         body["field"] = error.params["field"]
     if "waiting" in error.params:   # service_has_waiting: how many wait
         body["waiting"] = error.params["waiting"]
+    if "bookings" in error.params:   # bookings_cut_off: how many, and the first ones by code and time
+        body["count"], body["bookings"] = error.params["count"], error.params["bookings"]
     fields = error.params.get("fields")
     if isinstance(fields, dict):
         body["fields"] = {name: translator.format(language, FIELD_MESSAGES[problem]) for name, problem in fields.items()}
@@ -153,6 +155,8 @@ async def require_staff(connection: HTTPConnection, *roles: str) -> StaffIdentit
     identity = await identify(connection)
     if not isinstance(identity, StaffIdentity) or (roles and identity.role not in roles):
         raise DomainError("forbidden")
+    if identity.must_change_password:   # as require_clerk (sessions.py) refuses it
+        raise DomainError("password_change_required")
     return identity
 
 

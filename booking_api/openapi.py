@@ -69,7 +69,11 @@ SCHEMAS: dict[str, Any] = {
                    "description": "invalid_details: what is wrong with each form field"},
         "field": {"type": "string", "description": "office_invalid: the office file's path of the key at fault, "
                                                    "e.g. `service[0] (A).hours.mon`"},
-        "waiting": {"type": "integer", "description": "service_has_waiting: people waiting for the service today"}}},
+        "waiting": {"type": "integer", "description": "service_has_waiting: people waiting for the service today"},
+        "count": {"type": "integer", "description": "bookings_cut_off: booked visits the change takes the slot from"},
+        "bookings": {"type": "array", "description": "bookings_cut_off: the first of them (at most 20)",
+                     "items": {"type": "object", "properties": {"code": {"type": "string"},
+                                                                "starts_at": {"type": "string", "format": "date-time"}}}}}},
     "Service": {"type": "object", "properties": {
         "code": {"type": "string"}, "prefix": {"type": "string"}, "name": {"type": "string"},
         "names": {"type": "object", "additionalProperties": {"type": "string"}},

@@ -104,5 +104,5 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
-            editor=OfficeEditor(locks, clock, offices, live),
+            editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
         )

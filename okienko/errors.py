@@ -95,6 +95,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "bad_preferences": (422, _("Give up to three time ranges in order, each from an earlier to a later time of the day (e.g. 08:00 to 10:00), or none for any time.")),
     "entry_not_found": (404, _("No such entry in a draw. Please use the link from your email.")),
     "office_invalid": (422, _("The office data is not valid: {detail}")),
+    "bookings_cut_off": (409, _("Booked visits that lose their time with this change: {count}. Each person will be told in their language and may choose another time before the public can. Send the request again with “confirm”: true to go ahead.")),
     "service_has_waiting": (409, _("People are waiting for service {service} today ({waiting}): switching it off cancels their tickets. Send the request again with “confirm”: true to go ahead.")),
     "window_in_use": (409, _("A visitor is called to window {window} or served there: switch it off once the visit is over.")),
     "invalid_notice": (422, _("A notice is a text of at most 500 characters for each of the languages pl, en, uk, ru.")),

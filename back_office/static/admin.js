@@ -206,6 +206,25 @@
     });
   }
 
+  /* Send a change with `send(confirmed)`; where it would take booked visits' slots away (409
+   * bookings_cut_off) say whose and ask first, then send it again confirmed. False: not confirmed. */
+  async function sendAsking(send) {
+    try {
+      await send(false);
+      return true;
+    } catch (failure) {
+      if (!(failure instanceof ApiError) || failure.code !== "bookings_cut_off") throw failure;
+      const visits = (failure.body.bookings || []).map((booking) => `${booking.code} (${when(booking.starts_at)})`);
+      if (failure.body.count > visits.length) visits.push("…");
+      if (!await confirmWith(format(text.cutOffQuestion, {count: failure.body.count, visits: visits.join(", ")}),
+                             text.cutOffSave)) {
+        return false;
+      }
+      await send(true);
+      return true;
+    }
+  }
+
   // A dialog's Cancel button (data-close) closes it, wherever the dialog is.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-close]");
@@ -238,6 +257,6 @@
 
   window.Admin = {
     config, text, api, ApiError, fail, format, showError, showStatus, clearMessages, markField, clearFields,
-    readForm, fillForm, compact, el, fromTemplate, confirm: confirmWith, when, day, localDate, $,
+    readForm, fillForm, compact, el, fromTemplate, confirm: confirmWith, sendAsking, when, day, localDate, $,
   };
 })();

@@ -1,17 +1,14 @@
-/* Back office, Services (second half): windows, priority categories and the office's own settings,
- * from the set-up services.js loads ("office-loaded"). */
+/* Back office, Services (second half): windows and priority categories, from the set-up services.js
+ * loads ("office-loaded"). The office's own settings are a section of their own (office.js). */
 (() => {
   "use strict";
 
   const {api, fail, format, showStatus, clearMessages, clearFields, readForm, fillForm, compact, el, confirm,
          text, $} = window.Admin;
-  const OFFICE_KEYS = ["name", "default_language", "priority_mode", "transfer_position", "recalls_before_no_show",
-                       "closed_on_public_holidays", "ticket_footer"];
   const windowDialog = $("window-dialog");
   const windowForm = $("window-form");
   const priorityDialog = $("priority-dialog");
   const priorityForm = $("priority-form");
-  const officeForm = $("office-form");
   let office = null;
   let editingWindow = null;
   let editingPriority = null;
@@ -26,7 +23,6 @@
     office = event.detail;
     renderWindows();
     renderPriorities();
-    fillForm(officeForm, office.office);
   });
 
   // ---- windows ---------------------------------------------------------------------------
@@ -170,23 +166,6 @@
       await window.Admin.reloadOffice();
     } catch (failure) {
       fail(failure, priorityForm);
-    }
-  });
-
-  // ---- the office's own settings ---------------------------------------------------------
-
-  officeForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearMessages();
-    clearFields(officeForm);
-    const values = readForm(officeForm);
-    const changes = Object.fromEntries(OFFICE_KEYS.map((key) => [key, values[key]]));
-    try {
-      await api("PUT", "/api/v1/admin/office", compact(changes));
-      showStatus(text.officeSaved);
-      await window.Admin.reloadOffice();
-    } catch (failure) {
-      fail(failure, officeForm);
     }
   });
 

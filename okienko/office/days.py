@@ -16,16 +16,13 @@ Guarantees:
 from __future__ import annotations
 
 import dataclasses
-import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.booking.bookings import digest
-from okienko.booking.changes import cut_off_bookings, flag_cut_off
+from okienko.booking.changes import cut_off_bookings
 from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.live import Broker
@@ -33,6 +30,7 @@ from okienko.notify.booking_mail import Notifier
 from okienko.notify.outbox import OutboxSender
 from okienko.office.audit import record_change
 from okienko.office.config_file import DaySpec, OfficeFileError, parse_day, write_days
+from okienko.office.cut_off import Affected, tell_cut_off
 from okienko.office.directory import (DayRule, OfficeDirectory, OfficeSetup, with_dates, announce_office_loaded,
                                       read_setup)
 from okienko.office.hours import holiday_name, office_day
@@ -42,14 +40,6 @@ from okienko.storage.locking import Locks, take_numbers
 from okienko.storage.models import Booking
 
 MAX_LISTED_DAYS = 400
-
-
-@dataclass(frozen=True)
-class Affected:
-    """A booking a change of hours leaves without its slot, and how its person will be told."""
-
-    booking: dict[str, Any]
-    contact: str              # "email" | "email+sms"
 
 
 def check_day(setup: OfficeSetup, day: date, body: dict[str, Any]) -> DaySpec:
@@ -190,16 +180,4 @@ class OfficeDays:
         return told
 
     async def _tell(self, conn: AsyncConnection, changed: OfficeSetup, day: date, now: datetime) -> list[Affected]:
-        """Flag each booking the new hours cut off, give it a new manage link and write its message."""
-        told = []
-        table = Booking.__table__
-        for booking in await cut_off_bookings(conn, changed, now, day):
-            if not await flag_cut_off(conn, booking, now):
-                continue
-            secret = secrets.token_urlsafe(24)
-            await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(secret_hash=digest(secret)))
-            flagged = {**booking, "flag": "day_closed"}
-            await self.notifier.day_closed(conn, changed, changed.service_by_id(booking["service_id"]), flagged,
-                                           secret, now)
-            told.append(Affected(flagged, self.notifier.contact_of(changed, flagged)))
-        return told
+        return await tell_cut_off(conn, self.notifier, changed, now, day=day)

@@ -21,13 +21,16 @@ from typing import Any, Awaitable, Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.booking.changes import flag_closed_days
+from okienko.booking.changes import cut_off_bookings
 from okienko.clock import Clock
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.live import LiveHub
 from okienko.office.audit import CLI_ACTOR, Change, read_changes, record_change
+from okienko.notify.booking_mail import Notifier
+from okienko.notify.outbox import OutboxSender
 from okienko.office.config_file import LANGUAGES, OfficeFileError, OfficeSpec, load_office, parse_office
+from okienko.office.cut_off import Affected, named, tell_cut_off
 from okienko.office.directory import OfficeDirectory, OfficeSetup, announce_office_loaded, read_setup
 from okienko.office.export import office_document, switched_off
 from okienko.office.notices import clean_notices
@@ -40,18 +43,22 @@ from okienko.storage.models import Office, Window
 
 # What a manager may change of the office itself (its code is what devices and accounts point at).
 OFFICE_EDITABLE = ("name", "timezone", "default_language", "closed_on_public_holidays", "priority_mode",
-                   "recalls_before_no_show", "transfer_position", "closures", "ticket_footer", "booking")
+                   "recalls_before_no_show", "transfer_position", "number_digits", "closures", "ticket_footer",
+                   "booking")
 
 
 class OfficeEditor:
     """Edits to one office's set-up, each checked as the office file is, recorded, and live at once."""
 
-    def __init__(self, locks: Locks, clock: Clock, offices: OfficeDirectory, live: LiveHub) -> None:
+    def __init__(self, locks: Locks, clock: Clock, offices: OfficeDirectory, live: LiveHub, notifier: Notifier,
+                 outbox: OutboxSender) -> None:
         self.locks = locks
         self.db = locks.db
         self.clock = clock
         self.offices = offices
         self.live = live
+        self.notifier = notifier   # tells the people a change leaves without a visit (cut_off.py)
+        self.outbox = outbox
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -87,8 +94,10 @@ class OfficeEditor:
 
     # --- the office --------------------------------------------------------------------------------
 
-    async def update_office(self, setup: OfficeSetup, actor: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Change the office's own keys (those of OFFICE_EDITABLE that `changes` holds)."""
+    async def update_office(self, setup: OfficeSetup, actor: str, changes: dict[str, Any],
+                            confirm: bool = False) -> dict[str, Any]:
+        """Change the office's own keys (those of OFFICE_EDITABLE that `changes` holds). A change that
+        takes booked visits' slots away (closures, the time zone, holidays) asks first (`_edit`)."""
         def apply(document: dict[str, Any], _conn: Any) -> tuple[Any, Any]:
             head = document["office"]
             before = office_view(head)
@@ -101,7 +110,7 @@ class OfficeEditor:
                     head[key] = copy.deepcopy(value)
             return before, office_view(head)
 
-        after = await self._edit(setup, actor, "office.update", setup.code, apply)
+        after = await self._edit(setup, actor, "office.update", setup.code, apply, confirm_cut=confirm)
         return after
 
     # --- services ----------------------------------------------------------------------------------
@@ -121,14 +130,15 @@ class OfficeEditor:
         await self._edit(setup, actor, "service.add", code, apply)
         return await self._one(setup, "services", "code", code)
 
-    async def update_service(self, setup: OfficeSetup, actor: str, code: str,
-                             changes: dict[str, Any]) -> dict[str, Any]:
-        """Change a service's keys (names, hours, walk-in, prefix, digits, limits, booking schedule)."""
+    async def update_service(self, setup: OfficeSetup, actor: str, code: str, changes: dict[str, Any],
+                             confirm: bool = False) -> dict[str, Any]:
+        """Change a service's keys (names, hours, walk-in, prefix, digits, limits, booking schedule); a
+        booking schedule that no longer offers booked visits' slots asks first (`_edit`)."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
             return _replace_item(document, off, "service", "code", code, lambda item: service_item(item, changes),
                                  DomainError("unknown_service"))
 
-        await self._edit(setup, actor, "service.update", code, apply)
+        await self._edit(setup, actor, "service.update", code, apply, confirm_cut=confirm)
         return await self._one(setup, "services", "code", code)
 
     async def switch_service(self, setup: OfficeSetup, actor: str, code: str, on: bool,
@@ -136,7 +146,8 @@ class OfficeEditor:
         """Switch a service off (kiosks, booking and windows no longer offer it) or on again (with the
         windows that served it when it was switched off). Off with people waiting today is refused
         (`service_has_waiting`, with their number) unless `confirm`: then their tickets are cancelled,
-        which their phones and the boards show at once."""
+        which their phones and the boards show at once; booked visits ahead ask first too
+        (`bookings_cut_off`), and with `confirm` their people are told (`_edit`)."""
         def apply(document: dict[str, Any], off: dict[str, Any]) -> tuple[Any, Any]:
             if on:
                 index = find_item(off["service"], "code", code)
@@ -176,7 +187,7 @@ class OfficeEditor:
 
         action = "service.switch_on" if on else "service.switch_off"
         await self._edit(setup, actor, action, code, apply, before_load=before_load,
-                         windows_of=code if on else None)
+                         windows_of=code if on else None, confirm_cut=None if on else confirm)
         return await self._one(setup, "services", "code", code)
 
     # --- windows -----------------------------------------------------------------------------------
@@ -304,10 +315,16 @@ class OfficeEditor:
     async def _edit(self, setup: OfficeSetup, actor: str, action: str, target: str,
                     apply: Callable[[dict[str, Any], dict[str, Any]], tuple[Any, Any]], *,
                     before_load: Callable[[AsyncConnection, datetime], Awaitable[list[dict[str, Any]]]] | None = None,
-                    windows_of: str | None = None) -> Any:
+                    windows_of: str | None = None, confirm_cut: bool | None = None) -> Any:
         """Apply `apply(document, switched_off)` to the office document, check it as a file, load it,
-        record the change and the live event, all in one transaction; then tell every process."""
+        record the change and the live event, all in one transaction; then tell every process.
+
+        Where the edit may take booked visits' slots away (`confirm_cut` not None: hours, booking
+        schedules, closures, switching a service off), the bookings it would newly cut off refuse it
+        (`bookings_cut_off`, with their number) unless `confirm_cut`; then each is flagged and its
+        person told (cut_off.py), in the same transaction."""
         now = self.clock.now()
+        told: list[Affected] = []
         async with self.locks.write_transaction() as conn:
             await lock_office(conn, setup.id)
             document = await office_document(conn, setup.code)
@@ -320,13 +337,24 @@ class OfficeEditor:
                 return after
             spec = checked(document)
             events = await before_load(conn, now) if before_load else []
+            if confirm_cut is not None:   # cut off already (a holiday, an earlier load): not this edit's doing
+                already = {row["id"] for row in await cut_off_bookings(conn, await read_setup(conn, setup.code), now)}
             await load_office(conn, spec)
-            if document["office"].get("closures") != old["office"].get("closures"):
-                await flag_closed_days(conn, await read_setup(conn, setup.code), now)
+            recorded = after
+            if confirm_cut is not None:
+                changed = await read_setup(conn, setup.code)
+                cut = [row for row in await cut_off_bookings(conn, changed, now) if row["id"] not in already]
+                if cut and not confirm_cut:
+                    raise DomainError("bookings_cut_off", count=len(cut), bookings=named(cut))
+                told = await tell_cut_off(conn, self.notifier, changed, now, only={row["id"] for row in cut})
+                if told and isinstance(after, dict):
+                    recorded = {**after, "told": [item.booking["code"] for item in told]}
             await record_change(conn, office_id=setup.id, actor=actor, action=action, target=target,
-                                before=before, after=after, now=now)
+                                before=before, after=recorded, now=now)
             events += await record_set_up_changed(conn, setup, now)
         await self._announce(setup, events)
+        if told:
+            self.outbox.wake()
         return after
 
     async def _announce(self, setup: OfficeSetup, events: list[dict[str, Any]]) -> None:

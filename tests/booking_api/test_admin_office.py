@@ -295,3 +295,62 @@ async def test_a_date_s_own_hours_reach_the_kiosk_live_too(office_factory: Any) 
             assert saved.status_code == 200, saved.text
             assert json.loads(await kiosk.recv()) == {"type": "setup", "kiosk": {}}
     assert (await kiosk_service(office, "A"))["closed_reason"]["error"] == "service_not_open_yet"
+
+
+async def test_a_booking_schedule_cut_asks_first_then_tells_each_person(office_factory: Any) -> None:
+    from tests.okienko.booking.test_bookings import PERSON, book, mails, text_of
+    office = await office_factory(TUESDAY)
+    headers = await manager(office)
+    thursday = await book(office, start="2026-12-03T10:00:00+01:00")
+    friday = await book(office, start="2026-12-04T10:00:00+01:00",
+                        person={**PERSON, "document_number": "FE 999999", "email": "piatek@example.com"})
+    await office.okienko.outbox.deliver_due()
+    sent_before = len(mails(office))
+    service = next(s for s in (await office.client.get(f"{ADMIN}/office", headers=headers)).json()["services"]
+                   if s["code"] == "A")
+    days = {day: ranges for day, ranges in service["booking"]["days"].items() if day != "thu"}
+    change = {"booking": {**service["booking"], "days": days}}
+
+    asked = await office.client.put(f"{ADMIN}/services/A?lang=en", headers=headers, json=change)
+    assert asked.status_code == 409, asked.text
+    assert asked.json()["error"] == "bookings_cut_off" and asked.json()["count"] == 1
+    assert asked.json()["bookings"] == [{"code": thursday["code"], "starts_at": "2026-12-03T09:00:00+00:00"}]
+    assert "this change: 1." in asked.json()["message"] and "Olena" not in asked.text
+    unchanged = await office.client.get(f"/api/v1/bookings/{thursday['code']}", params={"secret": thursday["secret"]})
+    assert unchanged.json()["flag"] is None   # refused: nothing changed, nobody told
+
+    saved = await office.client.put(f"{ADMIN}/services/A", headers=headers, json={**change, "confirm": True})
+    assert saved.status_code == 200, saved.text
+    assert "thu" not in saved.json()["service"]["booking"]["days"]
+    await office.okienko.outbox.deliver_due()
+    sent = mails(office)[sent_before:]
+    assert [m["To"] for m in sent] == [PERSON["email"]]   # the Friday visit keeps its slot, unbothered
+    assert thursday["code"] in text_of(sent[0]) and "/book/manage/" in text_of(sent[0])
+    old_link = await office.client.get(f"/api/v1/bookings/{thursday['code']}", params={"secret": thursday["secret"]})
+    assert old_link.status_code == 404   # a new link came with the message
+    kept = await office.client.get(f"/api/v1/bookings/{friday['code']}", params={"secret": friday["secret"]})
+    assert kept.json()["flag"] is None
+    flagged = await office.client.get(f"{ADMIN}/bookings", headers=headers, params={"flag": "day_closed"})
+    assert [b["code"] for b in flagged.json()["bookings"]] == [thursday["code"]]
+    audit = (await office.client.get(f"{ADMIN}/audit", headers=headers)).json()["changes"]
+    assert audit[0]["action"] == "service.update" and audit[0]["after"]["told"] == [thursday["code"]]
+
+    # Editing again (a name) is not held up by the booking already told.
+    renamed = await office.client.put(f"{ADMIN}/services/A", headers=headers,
+                                      json={"names": {**service["names"], "en": "Residence application"}})
+    assert renamed.status_code == 200, renamed.text
+
+
+async def test_the_office_s_digits_and_booking_rules_are_edited_like_the_file(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    headers = await manager(office)
+    saved = await office.client.put(f"{ADMIN}/office", headers=headers, json={
+        "number_digits": 4, "booking": {"hold_minutes": 15, "release_mode": "draw"}})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["office"]["number_digits"] == 4
+    assert saved.json()["office"]["booking"] == {"hold_minutes": 15, "release_mode": "draw"}
+    wrong = await office.client.put(f"{ADMIN}/office?lang=en", headers=headers, json={"booking": {"hold_minuts": 5}})
+    assert wrong.status_code == 422 and wrong.json()["error"] == "office_invalid"
+    assert "hold_minuts" in wrong.json()["message"]
+    zone = await office.client.put(f"{ADMIN}/office?lang=en", headers=headers, json={"timezone": "Europe/Warsow"})
+    assert zone.status_code == 422 and "Europe/Warsow" in zone.json()["message"]
