@@ -238,9 +238,11 @@
     value != null && !(Array.isArray(value) && value.length === 0)));
 
   const zone = config.timezone;
+  // An office keeps the 24-hour clock in every language (never "02:30 PM").
   const formats = {
-    time: new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", timeZone: zone}),
-    dateTime: new Intl.DateTimeFormat(config.lang, {dateStyle: "medium", timeStyle: "short", timeZone: zone}),
+    time: new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone}),
+    dateTime: new Intl.DateTimeFormat(config.lang, {dateStyle: "medium", timeStyle: "short", hourCycle: "h23",
+                                                    timeZone: zone}),
     date: new Intl.DateTimeFormat(config.lang, {weekday: "short", day: "numeric", month: "short", timeZone: "UTC"}),
     shortDate: new Intl.DateTimeFormat(config.lang, {day: "numeric", month: "short", timeZone: "UTC"}),
   };

@@ -61,6 +61,47 @@
     }));
   }
 
+  /* The visitor's language by its name in the page's language ("Ukrainian", "ukraiński"). */
+  const languageName = (code) => text.languages[code] || code;
+  /* A date of birth with the month in words: never 04/12, read either way. */
+  const birthDateFormat = new Intl.DateTimeFormat(window.Admin.config.lang, {dateStyle: "long", timeZone: "UTC"});
+  const birthDate = (isoDate) => birthDateFormat.format(new Date(`${isoDate}T00:00:00Z`));
+
+  /* Where a move took the booking: the next move's starting point, or where it is now. */
+  function movedTo(history, index, booking) {
+    const later = history.slice(index + 1).find((event) => event.kind === "moved" && event.detail.before);
+    return later ? later.detail.before : booking.starts_at;
+  }
+
+  /* Two moments of a move: the times alone when both are on one day, else with their dates. */
+  function span(before, after) {
+    const kind = before && localDate(new Date(before)) === localDate(new Date(after)) ? "time" : "dateTime";
+    return {before: before ? when(before, kind) : "–", after: when(after, kind)};
+  }
+
+  /* One fact of the booking's history as a sentence in the page's language (what the detail says,
+   * without its keys); a kind this page does not know is a plain line, never the raw detail. */
+  function happened(event, after) {
+    const detail = event.detail || {};
+    const said = text.event;
+    switch (event.kind) {
+      case "held": return said.held;
+      case "offered": return said.offered;
+      case "confirmed": return detail.draw ? said.confirmedInDraw : said.confirmed;
+      case "cancelled": return detail.by ? format(said.cancelledBy, {by: detail.by}) : said.cancelled;
+      case "moved": return format(detail.by ? said.movedBy : said.moved, {...span(detail.before, after),
+                                                                           by: detail.by || ""});
+      case "flagged": return said.flagged;
+      case "checked_in": return detail.ticket ? format(said.checkedInTicket, {ticket: detail.ticket})
+        : said.checkedIn;
+      case "document_checked": return format(detail.matched ? said.documentMatched : said.documentDiffers,
+                                             {by: detail.by || "–"});
+      case "expired": return detail.reason === "wrong_codes" ? said.expiredCodes : said.expired;
+      case "no_show": return said.noShow;
+      default: return said.other;
+    }
+  }
+
   async function details(code) {
     clearMessages();
     let answer;
@@ -73,14 +114,14 @@
     const {booking, history} = answer;
     $("booking-code").textContent = booking.code;
     const shown = {...booking, status: statusLabel(booking.status), starts_at: when(booking.starts_at),
-                   created_at: when(booking.created_at), confirmed_at: when(booking.confirmed_at)};
+                   created_at: when(booking.created_at), confirmed_at: when(booking.confirmed_at),
+                   birth_date: booking.birth_date ? birthDate(booking.birth_date) : null,
+                   language: languageName(booking.language)};
     $("booking-facts").replaceChildren(...text.facts.filter(([key]) => shown[key])
       .map(([key, label]) => el("div", {}, el("dt", {}, label), el("dd", {}, shown[key]))));
-    $("history-rows").replaceChildren(...history.map((event) => el("tr", {},
-      el("td", {}, when(event.at)),
-      el("td", {}, text.event[event.kind] || event.kind),
-      el("td", {}, Object.entries(event.detail || {}).map(([key, value]) => `${key}: ${
-        typeof value === "object" ? JSON.stringify(value) : value}`).join(", ")))));
+    $("history-rows").replaceChildren(...history.map((event, index) => el("tr", {"data-kind": event.kind},
+      el("td", {class: "nowrap"}, when(event.at)),
+      el("td", {}, happened(event, movedTo(history, index, booking))))));
     $("booking-dialog").showModal();
   }
 

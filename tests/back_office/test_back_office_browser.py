@@ -383,7 +383,8 @@ def test_closing_a_day_with_bookings_shows_who_first_and_tells_them(browser: Bro
         jan_row.get_by_role("button", name=f"Details {jan}").click()
         details = page.locator("#booking-dialog")
         expect(details).to_contain_text("Jan Kowalski")
-        expect(details.locator("#history-rows")).to_contain_text("day closed")
+        expect(details.locator("#history-rows")).to_contain_text(
+            "Day closed by the office: the visitor was asked to choose another time")
         shoot(page, "bookings-history")
         assert axe_violations(page) == []
         details.get_by_role("button", name="Close").click()
