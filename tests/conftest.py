@@ -55,17 +55,38 @@ def warsaw(*args: int) -> datetime:
 SHARED_REDIS_MODULES = {"tests.okienko.test_live", "tests.okienko_server.test_processes"}
 
 
+# The modules that take longest (servers in subprocesses, browsers, many cases), started first so
+# that no worker is left alone with one of them at the end (`--durations` shows the current costs).
+SLOW_FIRST = ("tests/okienko_server/test_cli.py", "tests/booking_api/test_openapi_fuzz.py",
+              "tests/kiosk/test_kiosk_browser.py", "tests/back_office/test_back_office_browser.py",
+              "tests/okienko_server/test_outages.py", "tests/booking_site/test_booking_browser.py",
+              "tests/back_office/test_back_office_axe.py", "tests/kiosk/test_kiosk_checkin_browser.py",
+              "tests/okienko_server/test_processes.py", "tests/booking_site/test_draw_browser.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The suite runs on several workers (pytest-xdist, `--dist loadgroup`): a module's tests stay on
-    one worker, so its module-wide servers start once, and the shared-Redis modules share one."""
+    one worker, so its module-wide servers start once, and the shared-Redis modules share one; the
+    slowest modules go out first."""
+    loadgroup = bool(getattr(config.option, "loadgroup", False)) or getattr(config.option, "dist", "") == "loadgroup"
     for item in items:
         # Schemathesis names each operation's test (`test_x[GET /healthz]`) but gives them all the
         # function's node id, by which the workers are handed their tests: one id each.
-        if not item.nodeid.endswith(item.name):
+        if not item.nodeid.split("@")[0].endswith(item.name):
             _set_node_id(item, f"{item.nodeid.rsplit('::', 1)[0]}::{item.name}")
-        if item.get_closest_marker("xdist_group") is None:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None:
             module = item.module.__name__ if item.module else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group("shared-redis" if module in SHARED_REDIS_MODULES else module))
+            group = pytest.mark.xdist_group("shared-redis" if module in SHARED_REDIS_MODULES else module)
+            item.add_marker(group)
+            marker = group.mark
+        # xdist groups by an "@group" ending of the node id, which it sets where pytest lets it
+        # (before pytest 9, whose ids are structured): without it, a module's tests spread over the
+        # workers and each starts the module's servers again.
+        if loadgroup and "@" not in item.nodeid:
+            _set_node_id(item, f"{item.nodeid}@{marker.args[0]}")
+    rank = {module: place for place, module in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))   # stable: in-module order kept
 
 
 def _set_node_id(item: pytest.Item, nodeid: str) -> None:
