@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import unittest.mock
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,10 +19,33 @@ import sqlalchemy as sa
 from okienko.storage.db import Database
 from okienko.storage.models import Booking, Service
 from okienko.settings import Settings
+from okienko_server.cli import main
 from tests.conftest import DEMO_OFFICE, drop_everything, free_port
 
 
 def okienko(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+    """`okienko ARGS` with `env` as its whole environment, run in this process: the same `main()` that
+    `python -m okienko_server.cli` runs, without starting Python again for each of this file's calls
+    (the entry point itself, and what goes through the log, are tried as a real process: `process`)."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                unittest.mock.patch("sys.stdin", io.StringIO(stdin)):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:   # argparse's refusals and --help
+                code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["okienko", *args], code, out.getvalue(), err.getvalue())
+
+
+def process(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+    """`okienko ARGS` as its own process, as an administrator's shell runs it."""
     return subprocess.run([sys.executable, "-m", "okienko_server.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, timeout=60)
 
@@ -31,7 +57,7 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def test_an_administrator_sets_up_an_office(cli_env: dict[str, str]) -> None:
-    assert okienko("migrate", env=cli_env).returncode == 0
+    assert process("migrate", env=cli_env).returncode == 0   # the entry point itself, once
     loaded = okienko("office", "load", str(DEMO_OFFICE), env=cli_env)
     assert loaded.returncode == 0 and "5 services, 12 windows" in loaded.stderr
 
@@ -253,7 +279,7 @@ def test_a_typo_in_the_settings_file_stops_the_server_from_starting(tmp_path: Pa
     config = tmp_path / "okienko.toml"
     config.write_text('[okienko]\nprot = 8001\n\n[okienk]\nlog_level = "debug"\n', encoding="utf-8")
     env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path), "OKIENKO_CONFIG": str(config)}
-    refused = okienko("serve", "--port", str(free_port()), env=env)
+    refused = process("serve", "--port", str(free_port()), env=env)
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr.splitlines() == [
         f"okienko: error: OKIENKO_CONFIG {config}: okienko.prot: unknown key; did you mean port?",
@@ -262,7 +288,7 @@ def test_a_typo_in_the_settings_file_stops_the_server_from_starting(tmp_path: Pa
 
 def test_the_retired_timezone_setting_is_named_at_start(tmp_path: Path) -> None:
     env = {**os.environ, "OKIENKO_DATA_DIR": str(tmp_path), "OKIENKO_TIMEZONE": "Europe/Kyiv"}
-    checked = okienko("office", "check", str(DEMO_OFFICE), env=env)
+    checked = process("office", "check", str(DEMO_OFFICE), env=env)   # said through the log: a real process
     assert checked.returncode == 0
     assert ("OKIENKO_TIMEZONE is no longer used and is ignored: the time zone is the office's: `timezone` in the "
             "office file's [office] (docs/office-config.md)") in checked.stderr
