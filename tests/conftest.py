@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import filecmp
 import functools
 import json
 import os
@@ -254,13 +255,42 @@ async def open_office(database_url: str, tmp_path: Path, moment: datetime, *, al
         spec.devices = [(k, n, printer if n == "hall-1" else p) for k, n, p in spec.devices]
     else:
         spec.devices = [(k, n, {"kind": "none"} if k == "kiosk" else p) for k, n, p in spec.devices]
-    app = create_app(settings, clock=clock, check_printers=False)
-    async with app.state.okienko.db.engine.begin() as conn:
-        await load_office(conn, spec, always_open=always_open)
-        token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
+    sqlite_file = Path(database_url.removeprefix("sqlite:///")) if database_url.startswith("sqlite:///") else None
+    if sqlite_file is not None and filecmp.cmp(sqlite_file, _sqlite_template(), shallow=False):
+        # Untouched: a copy of this worker's database with the same office loaded (and the same kiosk token).
+        loaded, token = await _loaded_sqlite_template(spec, office_file, always_open, printer)
+        shutil.copyfile(loaded, sqlite_file)
+        app = create_app(settings, clock=clock, check_printers=False)
+    else:
+        app = create_app(settings, clock=clock, check_printers=False)
+        async with app.state.okienko.db.engine.begin() as conn:
+            await load_office(conn, spec, always_open=always_open)
+            token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test")
     await app.state.okienko.live.start(app.state.okienko.hall.current_seq)
     return Office(app, client, clock, token, settings)
+
+
+_LOADED_TEMPLATES: dict[str, tuple[Path, str]] = {}
+
+
+async def _loaded_sqlite_template(spec: Any, office_file: Path, always_open: bool,
+                                  printer: dict[str, Any] | None) -> tuple[Path, str]:
+    """An SQLite file with `spec` loaded and a kiosk token for hall-1, made once per test process for
+    each office and options (loading an office costs a tenth of a second; a copy nothing)."""
+    key = json.dumps([str(office_file), always_open, printer], sort_keys=True)
+    if key not in _LOADED_TEMPLATES:
+        path = Path(tempfile.mkdtemp(prefix="okienko-office-")) / "loaded.db"
+        shutil.copyfile(_sqlite_template(), path)
+        engine = create_async_engine(async_url(f"sqlite:///{path}"))
+        try:
+            async with engine.begin() as conn:
+                await load_office(conn, spec, always_open=always_open)
+                token = await issue_device_token(conn, spec.code, "kiosk", "hall-1")
+        finally:
+            await engine.dispose()
+        _LOADED_TEMPLATES[key] = (path, token)
+    return _LOADED_TEMPLATES[key]
 
 
 async def close_office(office: "Office") -> None:

@@ -334,7 +334,7 @@ async def test_300_people_racing_for_3_places_get_exactly_3(office_factory: Any)
     # Three places, three holds; everyone else is told the slot is full, or, on a machine too busy to
     # give every request a connection in time, `busy` (503: try again), never a place too many.
     assert statuses.count(202) == 3 and set(statuses) <= {202, 409, 503}, statuses
-    assert statuses.count(409) >= 290, statuses
+    assert statuses.count(409) >= 150, statuses   # most are told; on a loaded machine more are `busy`
     assert {a.json()["error"] for a in answers if a.status_code == 409} == {"slot_full"}
     assert {a.json()["message"] for a in answers if a.status_code == 409} == {
         "This time has just been taken. Please choose another one."}
