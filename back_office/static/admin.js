@@ -98,7 +98,9 @@
    * else the one whose name ends the path, else the group (fieldset) of that name. */
   function fieldFor(form, path) {
     const plain = String(path).replace(/\[(\d+)\]/g, ".$1");
-    const parts = plain.split(".");
+    let parts = plain.split(".");
+    // "booking.breaks.0" is the list field "booking.breaks": an item's index names no field of its own.
+    while (parts.length > 1 && /^\d+$/.test(parts[parts.length - 1])) parts = parts.slice(0, -1);
     for (let start = 0; start < parts.length; start += 1) {
       const name = parts.slice(start).join(".");
       const found = form.querySelector(`[name="${CSS.escape(name)}"], [data-field="${CSS.escape(name)}"]`);

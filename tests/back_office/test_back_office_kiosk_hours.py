@@ -105,6 +105,12 @@ def test_a_booking_schedule_cut_says_whose_visits_it_takes_then_tells_them(brows
         expect(day_field).to_have_value("08:00-14:40")
         dialog.locator("#service-booking").evaluate("fieldset => fieldset.scrollIntoView()")
         shoot(page, "services-booking")
+        breaks = dialog.get_by_label("Breaks without slots")
+        breaks.fill("12:00-12:20, noon")   # a mistake: said next to the field, in the office file's words
+        dialog.get_by_role("button", name="Save").click()
+        expect(breaks).to_have_attribute("aria-invalid", "true")
+        expect(dialog.locator(".field-error")).to_contain_text("'noon' is not HH:MM-HH:MM")
+        breaks.fill("12:00-12:20")
         day_field.fill("")
         dialog.get_by_role("button", name="Save").click()
         question = page.locator("#confirm-dialog")
