@@ -74,9 +74,10 @@ async def board_device(websocket: WebSocket) -> int | None:
 
 
 async def _while_signed_in(websocket: WebSocket) -> None:
-    """A board device's socket: identify it again every BEAT_EVERY, which notes its heartbeat while the
-    socket stays open (the server's pings close a dead one); once its token is revoked the socket
-    closes (NOT_ALLOWED) and the board shows its sign-in page."""
+    """A device's socket (board or kiosk): identify it again every BEAT_EVERY, which notes its heartbeat
+    while the socket stays open (the server's pings close a dead one), and at once whenever credentials
+    change; once its token is revoked the socket closes (NOT_ALLOWED) and the device shows its sign-in
+    page within a second of the revoke."""
     while True:
         try:
             await identify(websocket)
@@ -84,7 +85,7 @@ async def _while_signed_in(websocket: WebSocket) -> None:
             with contextlib.suppress(Exception):
                 await websocket.close(code=NOT_ALLOWED)
             return
-        await asyncio.sleep(BEAT_EVERY.total_seconds())
+        await okienko(websocket).auth.next_change(BEAT_EVERY.total_seconds())
 
 
 def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], str | None]:
@@ -199,7 +200,8 @@ def _kiosk_view(event: dict[str, Any]) -> str | None:
 
 async def kiosk_socket(websocket: WebSocket) -> None:
     """/ws/kiosk: the kiosk's message lines now, then a `setup` message whenever the back office changes
-    the office's services, hours or notices, so the kiosk reads them again at once."""
+    the office's services, hours or notices, so the kiosk reads them again at once; closed (NOT_ALLOWED)
+    as soon as the kiosk's token is revoked."""
     app = okienko(websocket)
     try:
         kiosk = await require_kiosk(websocket)
@@ -213,6 +215,6 @@ async def kiosk_socket(websocket: WebSocket) -> None:
         seq = await app.hall.current_seq(setup.id)   # then the notices: a change after `seq` follows as an event
         await websocket.send_text(kiosk_message(await app.editor.notices(setup)))
         app.live.snapshot_taken(subscriber, seq)
-        await _follow(websocket, subscriber)
+        await _follow(websocket, subscriber, _while_signed_in(websocket))
     finally:
         app.live.unsubscribe(subscriber)

@@ -315,7 +315,8 @@
       }
       setUpChanged(message);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4403) heartbeat();   // revoked: the heartbeat's 401 shows the sign-in page
       window.setTimeout(followSetUp, liveDelay + Math.random() * 500);
       liveDelay = Math.min(liveDelay * 2, LIVE_RETRY_MAX_MS);
     });

@@ -9,6 +9,8 @@ cache at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
@@ -79,6 +81,7 @@ class Authenticator:
         self.cache_seconds = cache_seconds
         self.on_device = on_device   # a device was heard from (devices.Heartbeats.beat)
         self._cache: dict[str, tuple[float, Identity]] = {}
+        self._changed = asyncio.Event()   # set (and replaced) whenever credentials change
 
     async def identify(self, token: str) -> Identity:
         """The device or staff member holding `token`; `invalid_token` otherwise. A device that
@@ -118,6 +121,14 @@ class Authenticator:
 
     def forget(self) -> None:
         self._cache.clear()
+        self._changed.set()   # the open sockets of devices check their tokens again, now
+        self._changed = asyncio.Event()
+
+    async def next_change(self, at_most: float) -> None:
+        """Return when a token or an account is taken away (here or, through the broker, in another
+        process), or after `at_most` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), at_most)
 
     def receive(self, hint: str) -> None:
         """A hint from the broker (okienko.live): a token or an account was taken away in another

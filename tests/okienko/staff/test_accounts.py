@@ -90,6 +90,7 @@ async def test_a_revoked_device_token_is_refused_at_once(office_factory: Any) ->
     async with db.engine.begin() as conn:
         token = await issue_device_token(conn, None, "kiosk", "hall-1")
     assert (await auth.identify(token)).name == "hall-1"   # and now cached
+    await office.okienko.heartbeats.settled()   # its heartbeat written: no write of ours races it
     async with db.engine.begin() as conn:
         await revoke_device(conn, "kiosk", "hall-1")
         with pytest.raises(StaffRefusal, match="no such device: board nowhere"):
