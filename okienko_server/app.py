@@ -55,6 +55,7 @@ SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
+REMINDER_SWEEP_SECONDS = 60.0   # a reminder goes at most this long after its moment
 WORKERS_START_SECONDS = 1.0     # sweeps, printer checks, the outbox and the warm-up wait this long   # a ticket left at a window goes back within HOLD and this
 
 
@@ -186,7 +187,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         # office hours, kiosks reconnecting) do not queue behind sweeps and printer checks.
         workers = [asyncio.create_task(_after_start(okienko.outbox.run())),
                    asyncio.create_task(_after_start(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))),
-                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS)))]
+                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))),
+                   asyncio.create_task(_after_start(okienko.reminders.run(REMINDER_SWEEP_SECONDS)))]
         if check_printers:
             workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
         await okienko.live.start(okienko.hall.current_seq)

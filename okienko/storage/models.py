@@ -459,6 +459,24 @@ class BookingEvent:
     )
 
 
+class BookingReminder:
+    """A reminder before a visit, written once per booking, visit time and hours ahead
+    (okienko/notify/reminders.py). The UNIQUE constraint makes a second writer (another server
+    process) a no-op, never a second reminder; a moved booking's new time gets rows of its own."""
+
+    __table__ = sa.Table(
+        "booking_reminders", metadata,
+        id_column(),
+        column("booking_id", sa.String(32), sa.ForeignKey("bookings.id")),
+        utc_column("starts_at", doc="the visit's start the reminder is for"),
+        column("hours", sa.Integer, doc="hours before the visit, as in the office's `reminders`"),
+        utc_column("written_at"),
+        column("message_id", sa.String(32), nullable=True,
+               doc="the outbox email; NULL when a later reminder of the same visit went instead"),
+        sa.UniqueConstraint("booking_id", "starts_at", "hours", name="uq_booking_reminders_once"),
+    )
+
+
 class WaitlistEntry:
     """A person waiting for a freed place of a service, in the order they joined."""
 
