@@ -23,6 +23,7 @@ import kiosk
 from pages import public as public_pages, rendering
 from booking_api import admin_office
 from booking_api import admin_bookings
+from booking_api import admin_messages
 from booking_api import admin_days
 from booking_api import admin_devices
 from booking_api import admin_staff
@@ -93,6 +94,8 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
         Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
         Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
+        Route("/api/v1/admin/messages", admin_messages.list_messages, methods=["GET"]),
+        Route("/api/v1/admin/messages/{id}/resend", admin_messages.resend_message, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),

@@ -615,7 +615,7 @@ class RateLimitHit:
 
 class OutboxMessage:
     """A notification written in the same transaction as the change it reports (transactional
-    outbox): it is sent after commit, retried until it goes, and never sent twice."""
+    outbox): it is sent after commit, retried until it goes or is marked failed, and never sent twice."""
 
     __table__ = sa.Table(
         "outbox_messages", metadata,
@@ -633,5 +633,6 @@ class OutboxMessage:
         column("attempts", sa.Integer, default=0),
         utc_column("sent_at", nullable=True),
         column("last_error", sa.String(300), nullable=True),
+        utc_column("failed_at", nullable=True, doc="given up after MAX_ATTEMPTS; cleared by a resend"),
         sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     )

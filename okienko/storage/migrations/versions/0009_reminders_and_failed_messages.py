@@ -1,5 +1,6 @@
 """Reminders before a visit: one row per booking, visit time and hours ahead, UNIQUE so that
-several server processes write each reminder once.
+several server processes write each reminder once. And `outbox_messages.failed_at`: a message
+given up after its last attempt is marked failed, not dropped silently.
 
 Revision ID: 0009
 Revises: 0008
@@ -32,7 +33,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('booking_id', 'starts_at', 'hours', name='uq_booking_reminders_once'),
     )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('failed_at', _UTC, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('failed_at')
     op.drop_table('booking_reminders')
