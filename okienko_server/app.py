@@ -24,6 +24,7 @@ from pages import public as public_pages, rendering
 from booking_api import admin_office
 from booking_api import admin_bookings
 from booking_api import admin_messages
+from booking_api import sms_reports
 from booking_api import admin_days
 from booking_api import admin_devices
 from booking_api import admin_staff
@@ -72,6 +73,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
+        Route("/api/v1/sms/delivery-report", sms_reports.delivery_report, methods=["POST"]),  # every part
     ]
     hall = [
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),

@@ -177,6 +177,11 @@ class OutboxSender:
         self.wake()
         return row
 
+    async def delivery_report(self, message_id: str, delivered: bool) -> bool:
+        """Record the SMS gateway's report on a message it took; False for no such SMS."""
+        async with self.locks.write_transaction() as conn:
+            return await record_delivery(conn, message_id, delivered, self.clock.now())
+
     async def run(self) -> None:
         """Deliver forever: at once when woken, else every `poll_seconds`."""
         while True:
@@ -230,3 +235,12 @@ async def resend(conn: AsyncConnection, office_id: int, message_id: str, now: da
     if changed.rowcount != 1:   # resent by someone else meanwhile
         raise DomainError("message_not_failed")
     return dict(row)
+
+
+async def record_delivery(conn: AsyncConnection, message_id: str, delivered: bool, now: datetime) -> bool:
+    """Record what the SMS gateway reported of one of our SMS (its `{id}`): delivered or failed. A
+    later report replaces an earlier one (gateways report "failed" after retrying for a while)."""
+    table = OutboxMessage.__table__
+    changed = await conn.execute(sa.update(table).where(table.c.id == message_id, table.c.channel == "sms")
+                                 .values(delivery="delivered" if delivered else "failed", delivery_at=now))
+    return changed.rowcount == 1

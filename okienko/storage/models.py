@@ -634,5 +634,7 @@ class OutboxMessage:
         utc_column("sent_at", nullable=True),
         column("last_error", sa.String(300), nullable=True),
         utc_column("failed_at", nullable=True, doc="given up after MAX_ATTEMPTS; cleared by a resend"),
+        column("delivery", sa.String(12), nullable=True, doc="the SMS gateway's report: delivered | failed"),
+        utc_column("delivery_at", nullable=True, doc="when the gateway's delivery report came"),
         sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     )

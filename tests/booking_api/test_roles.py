@@ -100,6 +100,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
+    ("POST", "/api/v1/sms/delivery-report"):                  EVERYONE,
     ("GET", "/api/v1/admin/messages"):                        "N N N N N Y N",
     ("POST", "/api/v1/admin/messages/{id}/resend"):           "N N N N N Y N",
     ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",

@@ -1,6 +1,7 @@
 """Reminders before a visit: one row per booking, visit time and hours ahead, UNIQUE so that
 several server processes write each reminder once. And `outbox_messages.failed_at`: a message
-given up after its last attempt is marked failed, not dropped silently.
+given up after its last attempt is marked failed, not dropped silently; and what the SMS gateway's
+delivery report said of a message (`delivery`, `delivery_at`).
 
 Revision ID: 0009
 Revises: 0008
@@ -35,9 +36,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('failed_at', _UTC, nullable=True))
+        batch_op.add_column(sa.Column('delivery', sa.String(length=12), nullable=True))
+        batch_op.add_column(sa.Column('delivery_at', _UTC, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('delivery_at')
+        batch_op.drop_column('delivery')
         batch_op.drop_column('failed_at')
     op.drop_table('booking_reminders')
