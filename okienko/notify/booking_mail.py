@@ -12,7 +12,7 @@ import functools
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.i18n import Translator, _
@@ -54,6 +54,12 @@ class Notifier:
     def when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
         local = booking["starts_at"].astimezone(setup.timezone)
         return _when(local.replace(tzinfo=None), booking["language"])
+
+    def sms_when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
+        """A visit's local time, short for an SMS ("czw. 3.12, 10:00"): every character saved keeps a
+        text in one SMS part (okienko/notify/sms.py)."""
+        local = booking["starts_at"].astimezone(setup.timezone)
+        return format_datetime(local, "EEE d.MM, HH:mm", locale=booking["language"])
 
     def manage_url(self, setup: OfficeSetup, booking: dict[str, Any], secret: str) -> str:
         return self.links.manage(booking["code"], secret, booking["language"], setup.code)
@@ -167,8 +173,8 @@ class Notifier:
         if self.contact_of(setup, booking) == "email+sms":
             text = self._t(language, _("{office}: reminder, {service} {when}, booking code {code}. "
                                        "Cannot come? Cancel with the link in your email."),
-                           office=setup.code.upper(), service=service.name(language), when=self.when(setup, booking),
-                           code=booking["code"])
+                           office=setup.code.upper(), service=service.name(language),
+                           when=self.sms_when(setup, booking), code=booking["code"])
             await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
         return message_id
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from okienko.notify.reminders import ReminderSweeper
+from okienko.notify.sms import for_sms, segments
 from okienko.office.directory import OfficeDirectory
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks
@@ -171,3 +172,19 @@ async def test_two_processes_sweeping_at_once_write_each_reminder_once(office_fa
     assert messages == 2
     assert len(await reminders_to(office, PERSON["email"])) == 1
     assert len(await reminders_to(office, OTHER["email"])) == 1
+
+
+async def test_where_the_office_sends_sms_the_reminder_goes_by_sms_too_short_and_without_the_link(
+        office_factory: Any, tmp_path: Path) -> None:
+    office = await office_factory(TUESDAY, office_file=office_with(tmp_path, sms=True),
+                                  sms_gateway_url="http://127.0.0.1:9/send")
+    booking = await book(office, language="pl")
+    assert await at(office, warsaw(2026, 12, 2, 10, 0)) == 1
+    outbox = OutboxMessage.__table__
+    async with office.okienko.db.engine.connect() as conn:
+        texts = (await conn.execute(sa.select(outbox.c.body).where(
+            outbox.c.channel == "sms", outbox.c.body.like("%przypomnienie%")))).scalars().all()
+    assert len(texts) == 1
+    [text] = texts
+    assert booking["code"] in text and "czw. 3.12, 10:00" in text and "secret" not in text and "http" not in text
+    assert segments(for_sms(text)).parts == 1
