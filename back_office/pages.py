@@ -1,5 +1,5 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, office, days, bookings, devices, staff, notices, audit), each a shell of translated labels and
+services, office, days, bookings, devices, staff, notices, messages, audit), each a shell of translated labels and
 forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
 
 Managers and admins sign in with the same staff accounts and session cookie as the console
@@ -39,6 +39,7 @@ SECTIONS: dict[str, str] = {
     "devices": _("Devices"),
     "staff": _("Staff"),
     "notices": _("Notices"),
+    "messages": _("Messages"),
     "audit": _("Audit log"),
 }
 

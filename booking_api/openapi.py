@@ -254,6 +254,19 @@ def _document() -> dict[str, Any]:
                 "summary": "Set the hall board's running line (manager)", "security": [{"bearer": []}, {"session": []}],
                 "requestBody": json_body(bodies.TICKER),
                 "responses": {"200": _json({"type": "object"}, "the new line"), **_errors(400, 401, 403)}}},
+            "/api/v1/sms/delivery-report": {"post": {
+                "summary": "The SMS gateway reports a message delivered or failed (`id`: the `{id}` it was sent "
+                           "with); other statuses are acknowledged and not recorded",
+                "parameters": [{"name": "X-Okienko-Secret", "in": "header", "required": False,
+                                "schema": {"type": "string"}, "description": "the setting sms_delivery_secret"},
+                               {"name": "secret", "in": "query", "required": False, "schema": {"type": "string"},
+                                "description": "the same, for gateways that can only be given an address"}],
+                "requestBody": {"required": True, "content": {
+                    ct: {"schema": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "status": {"type": "string", "example": "delivered"}}}}
+                    for ct in ("application/json", "application/x-www-form-urlencoded")}},
+                "responses": {"200": _json({"type": "object", "properties": {"recorded": {"type": "boolean"}}},
+                                           "whether a message's delivery was recorded"), **_errors(403, 404)}}},
             **openapi_booking.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),

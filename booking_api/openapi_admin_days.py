@@ -1,4 +1,5 @@
-"""The back office's days and bookings in the OpenAPI document (merged into booking_api/openapi.py)."""
+"""The back office's days, bookings and failed messages in the OpenAPI document (merged into
+booking_api/openapi.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ SCHEMAS: dict[str, Any] = {
         "document": {"type": "string", "description": "masked"}, "sequence": {"type": "integer"},
         "created_at": TIME, "confirmed_at": {**TIME, "nullable": True}, "ended_at": {**TIME, "nullable": True},
         "can_cancel": BOOL, "can_move": BOOL, "visitor_may_move": BOOL}},
+    "FailedMessage": {"type": "object", "properties": {
+        "id": STR, "channel": {"type": "string", "enum": ["email", "sms"]},
+        "recipient": {"type": "string", "description": "masked"}, "created_at": TIME, "failed_at": TIME,
+        "attempts": {"type": "integer"}, "reason": {"type": "string", "description": "the last error"}}},
 }
 
 
@@ -95,4 +100,17 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
                        "does not bind the office); the visitor is told by email",
             "security": STAFF, "parameters": [CODE, OFFICE, lang], "requestBody": json_body(bodies.ADMIN_MOVE),
             "responses": {"200": one, **errors(400, 401, 403, 409)}}},
+        "/api/v1/admin/messages": {"get": {
+            "summary": "The office's messages the outbox gave up on, newest first, with the reason (never "
+                       "their text; the recipient masked)", "security": STAFF,
+            "parameters": [{"name": "status", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["failed"]}}, OFFICE, lang],
+            "responses": {"200": json({"type": "object", "properties": {
+                "messages": {"type": "array", "items": ref("FailedMessage")}}}, "failed messages"),
+                **errors(400, 401, 403)}}},
+        "/api/v1/admin/messages/{id}/resend": {"post": {
+            "summary": "Try a failed message again from now, with a fresh count of attempts", "security": STAFF,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": STR}, OFFICE, lang],
+            "responses": {"200": json({"type": "object", "properties": {"message": ref("FailedMessage")}},
+                                      "the message, queued again"), **errors(401, 403, 404, 409)}}},
     }

@@ -24,7 +24,7 @@ from okienko.i18n import LANGUAGES, Translator, _
 from okienko.links import PublicLinks
 from okienko.notify.booking_mail import calendar_uid
 from okienko.office.directory import OfficeSetup
-from okienko.people import mask_email
+from okienko.people import mask_email, mask_phone
 from okienko.staff.accounts import AccountSummary
 from okienko.staff.devices import DeviceState
 
@@ -245,3 +245,11 @@ def admin_booking_json(setup: OfficeSetup, booking: dict[str, Any], language: st
 def booking_event_json(setup: OfficeSetup, event: dict[str, Any]) -> dict[str, Any]:
     """One fact of a booking's history (booking_events)."""
     return {"kind": event["kind"], "at": _iso(event["at"], setup), "detail": event["detail"] or {}}
+
+
+def failed_message_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A failed outbox message for the back office: who it was for (masked), when, why; never its text."""
+    recipient = mask_email(row["recipient"]) if row["channel"] == "email" else mask_phone(row["recipient"])
+    return {"id": row["id"], "channel": row["channel"], "recipient": recipient,
+            "created_at": row["created_at"].isoformat(), "failed_at": row["failed_at"].isoformat(),
+            "attempts": row["attempts"], "reason": row["last_error"] or ""}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -10,6 +9,7 @@ from okienko import __version__
 from booking_api.http import identify, language_of, okienko
 from okienko.staff.auth import DeviceIdentity
 from okienko.errors import DomainError
+from okienko.notify.outbox import count_failed
 from booking_api.openapi import openapi_document
 
 
@@ -17,10 +17,13 @@ async def healthz(request: Request) -> Response:
     app = okienko(request)
     try:
         async with app.db.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+            failed = await count_failed(conn)
     except Exception as error:  # report, never crash the probe
         return JSONResponse({"status": "error", "database": type(error).__name__}, status_code=503)
-    return JSONResponse({"status": "ok", "version": __version__, "database": app.db.dialect})
+    # Failed messages do not make the server unhealthy (a restart would not send them): they are
+    # counted for monitoring to alert on, and listed in the back office.
+    return JSONResponse({"status": "ok", "version": __version__, "database": app.db.dialect,
+                         "failed_messages": failed})
 
 
 async def list_printers(request: Request) -> Response:

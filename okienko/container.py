@@ -23,6 +23,7 @@ from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.office.days import OfficeDays
 from okienko.notify.outbox import OutboxSender
+from okienko.notify.reminders import ReminderSweeper
 from okienko.hall.print_agents import AgentHub
 from okienko.hall.printing import PrintService
 from okienko.hall.front_door import Hall
@@ -55,6 +56,7 @@ class Okienko:
     days: OfficeDays
     desk: OfficeBookings
     editor: OfficeEditor
+    reminders: ReminderSweeper
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -105,4 +107,5 @@ class Okienko:
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
+            reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
         )

@@ -99,6 +99,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "service_has_waiting": (409, _("People are waiting for service {service} today ({waiting}): switching it off cancels their tickets. Send the request again with “confirm”: true to go ahead.")),
     "window_in_use": (409, _("A visitor is called to window {window} or served there: switch it off once the visit is over.")),
     "invalid_notice": (422, _("A notice is a text of at most 500 characters for each of the languages pl, en, uk, ru.")),
+    "message_not_found": (404, _("There is no such message in this office.")),
+    "message_not_failed": (409, _("This message has not failed: it was sent, or it is still being tried.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

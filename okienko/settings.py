@@ -93,10 +93,30 @@ class Settings:
     mail_from_name: str = field(
         default="Okienko", metadata=_doc("Sender name of booking emails.", "OKIENKO_MAIL_FROM_NAME"))
     sms_gateway_url: str = field(
-        default="", metadata=_doc("SMS gateway that takes a JSON POST `{\"to\", \"text\"}`; empty: no SMS.",
-                                  "OKIENKO_SMS_GATEWAY_URL"))
+        default="", metadata=_doc("The SMS gateway's address; each SMS is a POST to it (body: "
+                                  "`sms_gateway_body`); empty: no SMS.", "OKIENKO_SMS_GATEWAY_URL"))
     sms_gateway_token: str = field(
-        default="", metadata=_doc("Bearer token for the SMS gateway.", "OKIENKO_SMS_GATEWAY_TOKEN"))
+        default="", metadata=_doc("Bearer token for the SMS gateway (`Authorization: Bearer …`), when "
+                                  "`sms_gateway_auth_header` is empty.", "OKIENKO_SMS_GATEWAY_TOKEN"))
+    sms_gateway_auth_header: str = field(
+        default="", metadata=_doc("A header sent with every SMS request, as `Name: value` (e.g. `X-Api-Key: "
+                                  "abc123` or `Authorization: Basic …`), for gateways that do not take a "
+                                  "bearer token; empty: `sms_gateway_token`'s.", "OKIENKO_SMS_GATEWAY_AUTH_HEADER"))
+    sms_gateway_body: str = field(
+        default='{"to": {to}, "text": {text}}',
+        metadata=_doc("The request body, with `{to}` (the phone number), `{text}` and `{id}` (the message's own "
+                      "id, for delivery reports) put in, each encoded for `sms_gateway_content_type`: a quoted "
+                      "JSON string for JSON (write `{\"to\": {to}}`, no quotes around it), URL-encoded for a "
+                      "form (`to={to}&message={text}&idx={id}`), as it is otherwise.",
+                      "OKIENKO_SMS_GATEWAY_BODY"))
+    sms_gateway_content_type: str = field(
+        default="application/json", metadata=_doc("The request body's Content-Type, e.g. `application/json` or "
+                                                  "`application/x-www-form-urlencoded`.",
+                                                  "OKIENKO_SMS_GATEWAY_CONTENT_TYPE"))
+    sms_delivery_secret: str = field(
+        default="", metadata=_doc("The shared secret the gateway's delivery reports carry (`POST "
+                                  "/api/v1/sms/delivery-report`, header `X-Okienko-Secret` or `?secret=`); "
+                                  "empty: delivery reports are not taken.", "OKIENKO_SMS_DELIVERY_SECRET"))
     max_body_bytes: int = field(
         default=65536, metadata=_doc("The largest request body read (bytes), JSON or a console form; a larger "
                                      "one answers 413 `body_too_large` before it is read whole. Also the largest "
@@ -205,6 +225,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
         raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
     if settings.smtp_security not in ("none", "starttls", "tls"):
         raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
+    if settings.sms_gateway_auth_header and ":" not in settings.sms_gateway_auth_header:
+        raise SettingsError("OKIENKO_SMS_GATEWAY_AUTH_HEADER: a header as `Name: value`")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
     return settings

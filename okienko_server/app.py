@@ -23,6 +23,8 @@ import kiosk
 from pages import public as public_pages, rendering
 from booking_api import admin_office
 from booking_api import admin_bookings
+from booking_api import admin_messages
+from booking_api import sms_reports
 from booking_api import admin_days
 from booking_api import admin_devices
 from booking_api import admin_staff
@@ -55,6 +57,7 @@ SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
+REMINDER_SWEEP_SECONDS = 60.0   # a reminder goes at most this long after its moment
 WORKERS_START_SECONDS = 1.0     # sweeps, printer checks, the outbox and the warm-up wait this long   # a ticket left at a window goes back within HOLD and this
 
 
@@ -70,6 +73,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
+        Route("/api/v1/sms/delivery-report", sms_reports.delivery_report, methods=["POST"]),  # every part
     ]
     hall = [
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
@@ -92,6 +96,8 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
         Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
         Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
+        Route("/api/v1/admin/messages", admin_messages.list_messages, methods=["GET"]),
+        Route("/api/v1/admin/messages/{id}/resend", admin_messages.resend_message, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
@@ -186,7 +192,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         # office hours, kiosks reconnecting) do not queue behind sweeps and printer checks.
         workers = [asyncio.create_task(_after_start(okienko.outbox.run())),
                    asyncio.create_task(_after_start(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))),
-                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS)))]
+                   asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))),
+                   asyncio.create_task(_after_start(okienko.reminders.run(REMINDER_SWEEP_SECONDS)))]
         if check_printers:
             workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
         await okienko.live.start(okienko.hall.current_seq)

@@ -31,8 +31,9 @@
   /* The rules to store: each one the manager set, without those that only repeat a default. */
   function rules(values) {
     const before = stored.booking || {};
+    const same = (value, key) => JSON.stringify(value) === JSON.stringify(DEFAULTS[key]);
     return Object.fromEntries(Object.entries(values || {}).filter(([key, value]) =>
-      value !== null && value !== "" && (key in before || value !== DEFAULTS[key])));
+      value !== null && (value !== "" || key === "quiet_hours") && (key in before || !same(value, key))));
   }
 
   form.addEventListener("submit", async (event) => {
@@ -41,6 +42,8 @@
     clearFields(form);
     const values = readForm(form);
     const changes = Object.fromEntries(OFFICE_KEYS.map((key) => [key, values[key]]));
+    // Hours as numbers ("24, 2" -> [24, 2]); a word stays as it is, for the server to name it.
+    values.booking.reminders = (values.booking.reminders || []).map((hours) => (/^\d+$/.test(hours) ? Number(hours) : hours));
     changes.booking = rules(values.booking);
     if (changes.recalls_before_no_show === null) delete changes.recalls_before_no_show;
     if (changes.timezone !== stored.timezone

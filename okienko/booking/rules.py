@@ -85,14 +85,21 @@ class BookingPolicy:
     case_list: bool = False                # refuse case numbers that are not in the loaded list of open cases
     rebook_ahead_days: int = 14            # a booking whose day the office closed may move this many days
                                            # past the public's last bookable day (okienko/booking/changes.py)
+    reminders: tuple[int, ...] = (24, 2)   # hours before a visit that a reminder goes (okienko/notify/reminders.py)
+    quiet_hours: str = "21:00-08:00"       # office-local hours no reminder goes in; "": none
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "BookingPolicy":
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in dict(raw or {}).items() if k in known})
+        values = {k: v for k, v in dict(raw or {}).items() if k in known}
+        if "reminders" in values:   # stored as a JSON list
+            values["reminders"] = tuple(int(hours) for hours in values["reminders"])
+        return cls(**values)
 
     def to_mapping(self) -> dict[str, Any]:
-        return asdict(self)
+        raw = asdict(self)
+        raw["reminders"] = list(self.reminders)
+        return raw
 
     def release_mode_of(self, schedule: SlotSchedule) -> str:
         """How the service's days are released: its own setting, else the office's."""
@@ -113,3 +120,26 @@ class BookingPolicy:
         """Visits starting before this are past their check-in window at `now` (no-shows):
         `now > check_in_window(start)[1]`, put as a bound on the start for a query."""
         return now - timedelta(minutes=self.check_in_late_minutes)
+
+
+def quiet_span(text: str) -> tuple[int, int] | None:
+    """The office's `quiet_hours` ("21:00-08:00", office-local, may pass midnight) as (start, end)
+    minutes of the day; None for "" (no quiet hours). Raises ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    start, dash, end = text.partition("-")
+    if not dash:
+        raise ValueError(text)
+    minutes = []
+    for part in (start, end):
+        hours, colon, mins = part.strip().partition(":")
+        if not (colon and hours.isdigit() and mins.isdigit() and len(mins) == 2):
+            raise ValueError(text)
+        minute = int(hours) * 60 + int(mins)
+        if int(hours) > 24 or int(mins) > 59 or minute > 24 * 60:
+            raise ValueError(text)
+        minutes.append(minute % (24 * 60))
+    if minutes[0] == minutes[1]:
+        raise ValueError(text)
+    return minutes[0], minutes[1]

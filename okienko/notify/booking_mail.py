@@ -12,7 +12,7 @@ import functools
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.i18n import Translator, _
@@ -54,6 +54,12 @@ class Notifier:
     def when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
         local = booking["starts_at"].astimezone(setup.timezone)
         return _when(local.replace(tzinfo=None), booking["language"])
+
+    def sms_when(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
+        """A visit's local time, short for an SMS ("czw. 3.12, 10:00"): every character saved keeps a
+        text in one SMS part (okienko/notify/sms.py)."""
+        local = booking["starts_at"].astimezone(setup.timezone)
+        return format_datetime(local, "EEE d.MM, HH:mm", locale=booking["language"])
 
     def manage_url(self, setup: OfficeSetup, booking: dict[str, Any], secret: str) -> str:
         return self.links.manage(booking["code"], secret, booking["language"], setup.code)
@@ -144,6 +150,33 @@ class Notifier:
         body = self._t(language, _("Hello,\n\nYour visit ({service}, {when}) has been cancelled. Booking code "
                                    "{code} is no longer valid.\n"), **params)
         await self._calendar_email(conn, setup, service, booking, subject, body, "CANCEL", now)
+
+    async def reminder(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                       booking: dict[str, Any], secret: str, now: datetime) -> str:
+        """A reminder before the visit (okienko/notify/reminders.py): the code, service, time, what to
+        bring and the manage link (`secret` is new: it replaces earlier links); by SMS too where
+        configured, without the link. Returns the email's outbox id."""
+        language = booking["language"]
+        schedule = service.booking
+        params = {"code": booking["code"], "service": service.name(language), "when": self.when(setup, booking),
+                  "office": setup.name, "name": booking["person_name"],
+                  "link": self.manage_url(setup, booking, secret),
+                  "bring": (schedule.bring(language) if schedule else "") or "-"}
+        subject = self._t(language, _("Reminder: {service}, {when}"), **params)
+        body = self._t(language, _("Hello {name},\n\nA reminder of your visit.\n\nService: {service}\nWhen: "
+                                   "{when}\nWhere: {office}\nBooking code: {code}\n\nWhat to bring: {bring}\n\n"
+                                   "If you cannot come, please cancel or move the visit: a freed place helps "
+                                   "someone else.\n{link}\n\nThis link replaces the one in earlier messages.\n"),
+                       **params)
+        message_id = await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"],
+                                   subject=subject, body=body, now=now)
+        if self.contact_of(setup, booking) == "email+sms":
+            text = self._t(language, _("{office}: reminder, {service} {when}, booking code {code}. "
+                                       "Cannot come? Cancel with the link in your email."),
+                           office=setup.code.upper(), service=service.name(language),
+                           when=self.sms_when(setup, booking), code=booking["code"])
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
+        return message_id
 
     def contact_of(self, setup: OfficeSetup, booking: dict[str, Any]) -> str:
         """How the office's messages reach the booking's person: "email", or "email+sms" where the

@@ -6,6 +6,8 @@ lost on a crash, none for a change rolled back). The sender, running in every se
 claims a due message with a conditional UPDATE (so two processes never take the same one), sends
 it, and marks it sent; a failure is retried with growing pauses. The message id is the email's
 Message-ID, so in the rare crash between sending and marking, a mail client sees a repeat as one.
+A message that fails MAX_ATTEMPTS times is marked failed (`failed_at`, with its last error): the
+health check counts it, the back office lists it, and a manager may send it again (`resend`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.clock import Clock
+from okienko.errors import DomainError
+from okienko.office.audit import record_change
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks
 from okienko.logs import loggable
@@ -148,9 +152,35 @@ class OutboxSender:
                 attempts = (await conn.execute(sa.select(table.c.attempts).where(table.c.id == message.id))
                             ).scalar_one()
                 pause = timedelta(seconds=min(3600, 15 * 2 ** min(attempts, 8)))
+                given_up = attempts >= MAX_ATTEMPTS
                 await conn.execute(sa.update(table).where(table.c.id == message.id)
-                                   .values(claimed_until=None, last_error=error, next_attempt_at=now + pause))
-                log.warning("outbox message %s not sent (attempt %s): %s", message.id, attempts, error)
+                                   .values(claimed_until=None, last_error=error, next_attempt_at=now + pause,
+                                           failed_at=now if given_up else None))
+                if given_up:
+                    log.error("outbox message %s failed %s times and is marked failed: %s", message.id, attempts,
+                              error)
+                else:
+                    log.warning("outbox message %s not sent (attempt %s): %s", message.id, attempts, error)
+
+    async def failed(self, office_id: int) -> list[dict[str, Any]]:
+        """The office's messages marked failed, newest first."""
+        async with self.db.read() as conn:
+            return await failed_messages(conn, office_id)
+
+    async def resend(self, office_id: int, message_id: str, actor: str) -> dict[str, Any]:
+        """Give a failed message of the office a fresh set of attempts, from now; recorded in the audit log."""
+        now = self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            row = await resend(conn, office_id, message_id, now)
+            await record_change(conn, office_id=office_id, actor=actor, action="message.resend", target=message_id,
+                                before={"failed_at": row["failed_at"].isoformat()}, after=None, now=now)
+        self.wake()
+        return row
+
+    async def delivery_report(self, message_id: str, delivered: bool) -> bool:
+        """Record the SMS gateway's report on a message it took; False for no such SMS."""
+        async with self.locks.write_transaction() as conn:
+            return await record_delivery(conn, message_id, delivered, self.clock.now())
 
     async def run(self) -> None:
         """Deliver forever: at once when woken, else every `poll_seconds`."""
@@ -170,3 +200,47 @@ def _message(row: Any) -> Message:
     return Message(id=row["id"], channel=row["channel"], recipient=row["recipient"], subject=row["subject"],
                    body=row["body"], calendar=row["calendar"], calendar_method=row["calendar_method"],
                    created_at=row["created_at"])
+
+
+async def failed_messages(conn: AsyncConnection, office_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """An office's failed messages (never sent, given up after MAX_ATTEMPTS), newest first."""
+    table = OutboxMessage.__table__
+    rows = (await conn.execute(sa.select(table).where(
+        table.c.office_id == office_id, table.c.failed_at.is_not(None), table.c.sent_at.is_(None))
+        .order_by(table.c.failed_at.desc()).limit(limit))).mappings().all()
+    return [dict(row) for row in rows]
+
+
+async def count_failed(conn: AsyncConnection) -> int:
+    """How many messages, of every office, are marked failed and not sent since (the health check's count)."""
+    table = OutboxMessage.__table__
+    return int((await conn.execute(sa.select(sa.func.count()).where(
+        table.c.failed_at.is_not(None), table.c.sent_at.is_(None)))).scalar_one())
+
+
+async def resend(conn: AsyncConnection, office_id: int, message_id: str, now: datetime) -> dict[str, Any]:
+    """Make a failed message due again with a fresh count of attempts (in the caller's transaction);
+    returns it as it was. Only a failed message of this office: `message_not_found`,
+    `message_not_failed` otherwise (one sent or still being tried is never sent again)."""
+    table = OutboxMessage.__table__
+    row = (await conn.execute(sa.select(table).where(table.c.id == message_id, table.c.office_id == office_id))
+           ).mappings().first()
+    if row is None:
+        raise DomainError("message_not_found")
+    if row["failed_at"] is None or row["sent_at"] is not None:
+        raise DomainError("message_not_failed")
+    changed = await conn.execute(sa.update(table).where(table.c.id == message_id, table.c.failed_at.is_not(None),
+                                                        table.c.sent_at.is_(None))
+                                 .values(failed_at=None, attempts=0, claimed_until=None, next_attempt_at=now))
+    if changed.rowcount != 1:   # resent by someone else meanwhile
+        raise DomainError("message_not_failed")
+    return dict(row)
+
+
+async def record_delivery(conn: AsyncConnection, message_id: str, delivered: bool, now: datetime) -> bool:
+    """Record what the SMS gateway reported of one of our SMS (its `{id}`): delivered or failed. A
+    later report replaces an earlier one (gateways report "failed" after retrying for a while)."""
+    table = OutboxMessage.__table__
+    changed = await conn.execute(sa.update(table).where(table.c.id == message_id, table.c.channel == "sms")
+                                 .values(delivery="delivered" if delivered else "failed", delivery_at=now))
+    return changed.rowcount == 1

@@ -16,6 +16,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from okienko.notify.outbox import Message, Transport
+from okienko.notify.sms import for_sms, request_body
 from okienko.settings import Settings
 
 
@@ -75,19 +76,30 @@ class FolderTransport:
 
 
 class HttpSmsTransport:
-    """Posts `{"to", "text"}` as JSON to the office's SMS gateway, with its bearer token."""
+    """Posts each SMS to the office's gateway in the request format the settings describe
+    (okienko/notify/sms.py): the body template, its content type and an authentication header."""
 
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
-        self.url, self.token, self.timeout = url, token, timeout
+    def __init__(self, url: str, headers: dict[str, str], body: str, content_type: str,
+                 timeout: float = 10.0) -> None:
+        self.url, self.headers, self.body, self.content_type, self.timeout = url, headers, body, content_type, timeout
 
     async def send(self, message: Message) -> None:
         import httpx  # here, not with the module: a server without an SMS gateway never needs it
 
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        content = request_body(self.body, self.content_type, to=message.recipient, text=for_sms(message.body),
+                               message_id=message.id)
         async with httpx.AsyncClient(timeout=self.timeout) as client:
-            response = await client.post(self.url, json={"to": message.recipient, "text": message.body},
-                                         headers=headers)
+            response = await client.post(self.url, content=content.encode("utf-8"),
+                                         headers={**self.headers, "Content-Type": self.content_type})
             response.raise_for_status()
+
+
+def sms_headers(settings: Settings) -> dict[str, str]:
+    """The gateway's authentication header: `sms_gateway_auth_header`, else the bearer token."""
+    if settings.sms_gateway_auth_header:
+        name, _, value = settings.sms_gateway_auth_header.partition(":")
+        return {name.strip(): value.strip()}
+    return {"Authorization": f"Bearer {settings.sms_gateway_token}"} if settings.sms_gateway_token else {}
 
 
 def transports_for(settings: Settings) -> dict[str, Transport]:
@@ -100,5 +112,6 @@ def transports_for(settings: Settings) -> dict[str, Transport]:
         email = FolderTransport(Path(settings.data_dir) / "mail", settings.mail_from, settings.mail_from_name)
     found: dict[str, Transport] = {"email": email}
     if settings.sms_gateway_url:
-        found["sms"] = HttpSmsTransport(settings.sms_gateway_url, settings.sms_gateway_token)
+        found["sms"] = HttpSmsTransport(settings.sms_gateway_url, sms_headers(settings), settings.sms_gateway_body,
+                                        settings.sms_gateway_content_type)
     return found

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from printers.connections import PrinterConfig
-from okienko.booking.rules import BookingPolicy, SlotSchedule
+from okienko.booking.rules import BookingPolicy, SlotSchedule, quiet_span
 from okienko.config_keys import Table, item_path, unknown_keys
 from okienko.storage.models import (Closure, DayHours, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
@@ -30,6 +30,7 @@ LANGUAGES = ("pl", "en", "uk", "ru")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
+MAX_REMINDER_HOURS = 14 * 24   # two weeks: reminders are read near the visit
 MAX_NUMBER = 1_000_000
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
@@ -267,7 +268,9 @@ def _booking_policy(raw: dict[str, Any], where: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in raw.items():   # only known keys: parse_office checked
         default = getattr(policy, key)
-        if isinstance(default, bool):
+        if key == "reminders":
+            values[key] = _reminders(value, f"{where}.{key}")
+        elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise OfficeFileError(_("{field}: expected true or false"), f"{where}.{key}")
             values[key] = value
@@ -285,11 +288,25 @@ def _booking_policy(raw: dict[str, Any], where: str) -> dict[str, Any]:
         raise OfficeFileError(_("{field}: {first} or {second}"), f"{where}.freed_places", first="'random'",
                               second="'next_release'")
     try:
+        quiet_span(values.get("quiet_hours", ""))
+    except ValueError:
+        raise OfficeFileError(_("{field}: {value} is not HH:MM-HH:MM"), f"{where}.quiet_hours",
+                              value=repr(values["quiet_hours"])) from None
+    try:
         re.compile(values.get("case_number_pattern", ""))
     except re.error as error:
         raise OfficeFileError(_("{field}: not a regular expression ({reason})"), f"{where}.case_number_pattern",
                               reason=str(error)) from None
     return BookingPolicy(**values).to_mapping()
+
+
+def _reminders(value: Any, where: str) -> tuple[int, ...]:
+    """Hours before a visit, each from 1 to MAX_REMINDER_HOURS, none twice; [] for no reminders."""
+    if not isinstance(value, list) or any(isinstance(hours, bool) or not isinstance(hours, int)
+                                          or not 1 <= hours <= MAX_REMINDER_HOURS for hours in value):
+        raise OfficeFileError(_("{field}: a list of whole hours from 1 to {most}, e.g. [24, 2]"), where,
+                              most=MAX_REMINDER_HOURS)
+    return tuple(sorted(set(value), reverse=True))
 
 
 def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:

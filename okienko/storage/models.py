@@ -459,6 +459,24 @@ class BookingEvent:
     )
 
 
+class BookingReminder:
+    """A reminder before a visit, written once per booking, visit time and hours ahead
+    (okienko/notify/reminders.py). The UNIQUE constraint makes a second writer (another server
+    process) a no-op, never a second reminder; a moved booking's new time gets rows of its own."""
+
+    __table__ = sa.Table(
+        "booking_reminders", metadata,
+        id_column(),
+        column("booking_id", sa.String(32), sa.ForeignKey("bookings.id")),
+        utc_column("starts_at", doc="the visit's start the reminder is for"),
+        column("hours", sa.Integer, doc="hours before the visit, as in the office's `reminders`"),
+        utc_column("written_at"),
+        column("message_id", sa.String(32), nullable=True,
+               doc="the outbox email; NULL when a later reminder of the same visit went instead"),
+        sa.UniqueConstraint("booking_id", "starts_at", "hours", name="uq_booking_reminders_once"),
+    )
+
+
 class WaitlistEntry:
     """A person waiting for a freed place of a service, in the order they joined."""
 
@@ -597,7 +615,7 @@ class RateLimitHit:
 
 class OutboxMessage:
     """A notification written in the same transaction as the change it reports (transactional
-    outbox): it is sent after commit, retried until it goes, and never sent twice."""
+    outbox): it is sent after commit, retried until it goes or is marked failed, and never sent twice."""
 
     __table__ = sa.Table(
         "outbox_messages", metadata,
@@ -615,5 +633,8 @@ class OutboxMessage:
         column("attempts", sa.Integer, default=0),
         utc_column("sent_at", nullable=True),
         column("last_error", sa.String(300), nullable=True),
+        utc_column("failed_at", nullable=True, doc="given up after MAX_ATTEMPTS; cleared by a resend"),
+        column("delivery", sa.String(12), nullable=True, doc="the SMS gateway's report: delivered | failed"),
+        utc_column("delivery_at", nullable=True, doc="when the gateway's delivery report came"),
         sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     )

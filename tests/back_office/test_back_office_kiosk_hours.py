@@ -146,28 +146,40 @@ def test_the_office_s_settings_and_booking_rules_are_saved_and_shown_again(brows
     errors: list[str] = []
     context, page = sign_in(browser, demo_server, "kierownik", language, errors)
     labels = {"pl": ("Niepotwierdzone miejsce jest trzymane (minuty)", "Nowo udostępniony dzień jest rozdzielany",
-                     "Zapisz ustawienia urzędu", "Ustawienia urzędu zapisane", "Strefa czasowa"),
+                     "Zapisz ustawienia urzędu", "Ustawienia urzędu zapisane", "Strefa czasowa",
+                     "Przypomnienia (godziny przed wizytą)", "Godziny ciszy (bez przypomnień)"),
               "en": ("An unconfirmed place is held (minutes)", "A newly released day is given out",
-                     "Save office settings", "Office settings saved", "Time zone")}[language]
+                     "Save office settings", "Office settings saved", "Time zone",
+                     "Reminders (hours before the visit)", "Quiet hours (no reminders)")}[language]
     try:
         page.goto(f"/admin/office?lang={language}")
         hold = page.get_by_label(labels[0])
         expect(hold).to_have_attribute("placeholder", "10")
         expect(page.get_by_label(labels[4])).to_have_value("Europe/Warsaw")
         shoot(page, f"office-{language}")   # axe: test_back_office_axe.py
+        expect(page.get_by_label(labels[5])).to_have_value("24, 2")          # the defaults, shown
+        expect(page.get_by_label(labels[6])).to_have_value("21:00-08:00")
         hold.fill("12")
         page.get_by_label(labels[1]).select_option("draw")
+        page.get_by_label(labels[5]).fill("48, 3")
+        page.get_by_label(labels[6]).fill("22:00-07:00")
         page.get_by_role("button", name=labels[2]).click()
         expect(page.locator("#status")).to_contain_text(labels[3])
         page.reload()
         expect(page.get_by_label(labels[0])).to_have_value("12")
         expect(page.get_by_label(labels[1])).to_have_value("draw")
+        expect(page.get_by_label(labels[5])).to_have_value("48, 3")
+        expect(page.get_by_label(labels[6])).to_have_value("22:00-07:00")
         status, office = demo_server.api("GET", "/api/v1/admin/office", token=demo_server.staff_token("kierownik"))
         assert office["office"]["booking"]["hold_minutes"] == 12 and office["office"]["booking"]["release_mode"] == "draw"
+        assert office["office"]["booking"]["reminders"] == [48, 3]
+        assert office["office"]["booking"]["quiet_hours"] == "22:00-07:00"
         assert "waitlist" not in office["office"]["booking"] or office["office"]["booking"]["waitlist"] is not None
         # Put back as the demo had it: the other language's run starts from the same page.
         page.get_by_label(labels[0]).fill("")
         page.get_by_label(labels[1]).select_option("first_come")
+        page.get_by_label(labels[5]).fill("24, 2")
+        page.get_by_label(labels[6]).fill("21:00-08:00")
         page.get_by_role("button", name=labels[2]).click()
         expect(page.locator("#status")).to_contain_text(labels[3])
         assert errors == []

@@ -100,6 +100,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
+    ("POST", "/api/v1/sms/delivery-report"):                  EVERYONE,
+    ("GET", "/api/v1/admin/messages"):                        "N N N N N Y N",
+    ("POST", "/api/v1/admin/messages/{id}/resend"):           "N N N N N Y N",
     ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("PUT", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("POST", "/api/v1/admin/services"):                       "N N N N N Y N",
@@ -221,7 +224,7 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
                    "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
-                   "section": "days"}
+                   "section": "days", "id": "unknown-message"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},

@@ -71,6 +71,10 @@ def test_mistakes_are_named(change: dict, words: str) -> None:
     ({"waitlist": "yes"}, "office.booking.waitlist: expected true or false"),
     ({"booked_order": "last"}, "office.booking.booked_order: 'first' or 'service'"),
     ({"holdminutes": 5}, "office.booking.holdminutes: unknown key; did you mean hold_minutes?"),
+    ({"reminders": [24, 0]}, "office.booking.reminders: a list of whole hours from 1 to 336"),
+    ({"reminders": 24}, "office.booking.reminders: a list of whole hours"),
+    ({"quiet_hours": "21-8"}, "office.booking.quiet_hours: '21-8' is not HH:MM-HH:MM"),
+    ({"quiet_hours": "08:00-08:00"}, "office.booking.quiet_hours: '08:00-08:00' is not HH:MM-HH:MM"),
 ])
 def test_booking_policy_mistakes_are_named(booking: dict, words: str) -> None:
     service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"}}
@@ -266,3 +270,14 @@ def test_a_day_is_read_with_its_services_and_purposes() -> None:
     assert (closed.ranges, closed.services, closed.reason) == ([], None, "")
     raw["day"].append({"date": "2027-03-08", "hours": "08:00-09:00"})
     assert refusal(raw) == "day date '2027-03-08' appears twice"
+
+
+def test_reminders_are_read_latest_last_and_quiet_hours_may_pass_midnight() -> None:
+    service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"}}
+    spec = parse_office({"office": {"code": "x", "name": "X", "booking": {"reminders": [2, 48, 2],
+                                                                          "quiet_hours": "22:00-06:30"}},
+                         "service": [service]})
+    assert spec.booking_policy["reminders"] == [48, 2] and spec.booking_policy["quiet_hours"] == "22:00-06:30"
+    none = parse_office({"office": {"code": "x", "name": "X", "booking": {"reminders": [], "quiet_hours": ""}},
+                         "service": [service]})
+    assert none.booking_policy["reminders"] == [] and none.booking_policy["quiet_hours"] == ""
