@@ -168,6 +168,23 @@ ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
                               "language": LANGUAGE})
 ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
 
+# The call centre's bodies (/api/v1/call-centre/, docs/call-centre.md).
+CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME, "language": LANGUAGE},
+                                    ("name", "birth_date", "document_number", "service", "start"))
+IDENTITY_PROPERTIES: dict[str, Any] = {
+    "name": {**STR, "description": "the caller's full name as in the travel document", "example": "Olena Kovalenko"},
+    "birth_date": {"type": "string", "format": "date", "example": "1990-04-12"},
+    "document_end": {**STR, "description": "the last characters of the travel document's number (at least two; "
+                     "the last two are what a booking keeps)", "example": "56"},
+}
+IDENTITY_REQUIRED = ("name", "birth_date", "document_end")
+CALL_CENTRE_LOOKUP = closed_object({**IDENTITY_PROPERTIES, "language": LANGUAGE}, IDENTITY_REQUIRED)
+CALL_CENTRE_MOVE = closed_object({**IDENTITY_PROPERTIES, "starts_at": TIME, "language": LANGUAGE},
+                                 (*IDENTITY_REQUIRED, "starts_at"))
+CALL_CENTRE_CANCEL = closed_object({**IDENTITY_PROPERTIES, "reason": {
+    "type": "string", "maxLength": 200, "description": "kept in the audit log (not sent to the caller)"},
+    "language": LANGUAGE}, IDENTITY_REQUIRED)
+
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "array": (list,),
                                             "object": (dict,), "integer": (int,), "number": (int, float)}
 

@@ -29,6 +29,7 @@ from booking_api import admin_staff
 from booking_api import admin_today
 from booking_api import agents
 from booking_api import bookings
+from booking_api import call_centre
 from booking_api import clerks
 from booking_api import draws
 from booking_api import live_ws
@@ -92,6 +93,12 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
         Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
         Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
+        # The call centre (issue 12): operators book and, after checking identity, move or cancel.
+        Route("/api/v1/call-centre/slots", call_centre.list_slots, methods=["GET"]),
+        Route("/api/v1/call-centre/bookings", call_centre.book, methods=["POST"]),
+        Route("/api/v1/call-centre/lookup", call_centre.lookup, methods=["POST"]),
+        Route("/api/v1/call-centre/bookings/{code}/move", call_centre.move, methods=["POST"]),
+        Route("/api/v1/call-centre/bookings/{code}/cancel", call_centre.cancel, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),

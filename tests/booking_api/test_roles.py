@@ -100,6 +100,12 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/bookings/{code}"):                 "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/cancel"):         "N N N N N Y N",
     ("POST", "/api/v1/admin/bookings/{code}/move"):           "N N N N N Y N",
+    # The call centre: operators (tests/booking_api/test_call_centre.py), managers and admins of the office.
+    ("GET", "/api/v1/call-centre/slots"):                     "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings"):                 "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/lookup"):                   "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings/{code}/move"):     "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings/{code}/cancel"):   "N N N N N Y N",
     ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("PUT", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("POST", "/api/v1/admin/services"):                       "N N N N N Y N",
@@ -226,7 +232,8 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
                   "/board/announcement.wav": {"number": "A001", "window": "1"},
-                  **{route: {"office": "demo"} for method, route in TABLE if route.startswith("/api/v1/admin/")}}
+                  **{route: {"office": "demo"} for method, route in TABLE
+                     if route.startswith(("/api/v1/admin/", "/api/v1/call-centre/"))}}
     return hall
 
 
@@ -264,6 +271,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/admin/days/{date}/preview"): {"hours": ["09:00-12:00"]},
     ("PUT", "/api/v1/admin/days/{date}"): {"hours": ["09:00-12:00"], "reason": "information Saturday"},
     ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
+    ("POST", "/api/v1/call-centre/lookup"): {"name": "Nobody", "birth_date": "1990-01-01", "document_end": "99"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
