@@ -4,7 +4,7 @@ the rules live in okienko/booking/call_centre.py (and the booking core behind it
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -16,11 +16,12 @@ from booking_api.presenters import admin_booking_json, booking_json
 from booking_api.sessions import Clerk, require_manager
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
-from okienko.office.hours import wall_instant
+from okienko.office.hours import office_day, wall_instant
 
 CALL_CENTRE_ROLES = ("operator", "manager", "admin")
 PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
 IDENTITY_FIELDS = ("name", "birth_date", "document_end")
+LISTED_DAYS = 7   # what an operator reads out to a caller: a week at a time
 
 
 async def _operator(request: Request) -> tuple[Clerk, OfficeSetup]:
@@ -48,17 +49,18 @@ def _day(text: str | None, name: str) -> date | None:
 
 async def list_slots(request: Request) -> Response:
     """GET /api/v1/call-centre/slots?service=A&from=&to=: as /api/v1/slots (free places, or the
-    day's draw), not counted against the call centre's address."""
+    day's draw), a week from `from` (today) unless `to` says otherwise, not counted against the
+    call centre's address."""
     language = body_language(request, None)
     _clerk, setup = await _operator(request)
     code = request.query_params.get("service")
     if not code:
         raise field_error(_("the query parameter “service” is required, e.g. ?service=A"))
     service = setup.service(code)
-    listing = await okienko(request).booking.slot_listing(
-        setup, service, _day(request.query_params.get("from"), "from"), _day(request.query_params.get("to"), "to"),
-        language)
-    return JSONResponse(listing)
+    app = okienko(request)
+    first = _day(request.query_params.get("from"), "from") or office_day(setup, app.clock.now())
+    last = _day(request.query_params.get("to"), "to") or first + timedelta(days=LISTED_DAYS - 1)
+    return JSONResponse(await app.booking.slot_listing(setup, service, first, last, language))
 
 
 async def book(request: Request) -> Response:

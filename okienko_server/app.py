@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 import back_office
 import booking_site
+import call_centre as call_centre_screen
 import console
 import display_board
 import kiosk
@@ -44,6 +45,7 @@ from okienko.logs import loggable
 from okienko_server.security_headers import SecurityHeaders
 from okienko.settings import Settings, ensure_secret_key, load_settings
 from back_office.pages import admin_routes
+from call_centre.pages import call_centre_routes
 from booking_site.pages import booking_routes
 from console.pages import console_routes
 from display_board.pages import board_routes
@@ -52,7 +54,7 @@ from kiosk.pages import kiosk_routes
 log = logging.getLogger("okienko")
 # Each screen's own templates, after the shared ones (pages/templates).
 SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
-                    for screen in (kiosk, console, display_board, booking_site, back_office)]
+                    for screen in (kiosk, console, display_board, booking_site, back_office, call_centre_screen)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
@@ -126,6 +128,7 @@ def routes(part: str = "all") -> list[Any]:
         *console_routes(),
         *board_routes(),
         *admin_routes(),
+        *call_centre_routes(),
     ]
     public = [
         Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),

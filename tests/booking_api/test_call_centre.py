@@ -157,6 +157,14 @@ async def test_the_operator_moves_and_cancels_only_after_the_identity_matches(of
             kinds = (await conn.execute(sa.select(events.c.kind, events.c.detail).order_by(events.c.id))).all()
         assert {("ola", "booking.move"), ("ola", "booking.cancel"), ("ola", "call_centre.book")} <= set(entries)
         assert [(kind, detail.get("by")) for kind, detail in kinds][-2:] == [("moved", "ola"), ("cancelled", "ola")]
+        # The back office sees what this operator did, and nobody else's changes.
+        manager = await staff(office, "kierownik", "manager")
+        await office.client.post("/api/v1/admin/bookings/NOSUCH/cancel", headers=manager, json={})
+        shown = await office.client.get("/api/v1/admin/audit", headers=manager, params={"actor": "ola"})
+        assert shown.status_code == 200
+        assert [change["action"] for change in shown.json()["changes"]] == [
+            "booking.cancel", "call_centre.lookup", "booking.move", "call_centre.lookup", "call_centre.lookup",
+            "call_centre.book"]
 
 
 async def test_operators_have_their_own_limit_not_the_per_address_one(office_factory: Any) -> None:

@@ -161,6 +161,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/admin/logout"):                                EVERYONE,          # ends one's own session only
     ("GET", "/admin/password"):                               "N N N Y Y Y Y",   # staff with a temporary password
     ("POST", "/admin/password"):                              "N N N Y Y Y Y",
+    # The call centre's screen: operators, managers and admins (a clerk gets the 403 page).
+    ("GET", "/call-centre/"):                                 "N N N N N Y Y",
+    ("GET", "/call-centre/login"):                            EVERYONE,
+    ("POST", "/call-centre/login"):                           EVERYONE,          # the password decides
+    ("POST", "/call-centre/logout"):                          EVERYONE,          # ends one's own session only
+    ("GET", "/call-centre/password"):                         "N N N Y Y Y Y",   # staff with a temporary password
+    ("POST", "/call-centre/password"):                        "N N N Y Y Y Y",
 }
 NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
 DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
@@ -277,13 +284,16 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/console/logout"): {},
     ("POST", "/admin/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
+    ("POST", "/call-centre/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/admin/logout"): {},
     ("POST", "/console/password"): {},
     ("POST", "/admin/password"): {},
+    ("POST", "/call-centre/logout"): {},
+    ("POST", "/call-centre/password"): {},
 }
 ENROLMENT = ("/kiosk/enroll", "/board/enroll")
-SIGN_IN_PAGES = ("/console/login", "/admin/login")
-SIGN_OUT_FORMS = ("/console/logout", "/admin/logout")
+SIGN_IN_PAGES = ("/console/login", "/admin/login", "/call-centre/login")
+SIGN_OUT_FORMS = ("/console/logout", "/admin/logout", "/call-centre/logout")
 
 
 async def send(hall: Hall, method: str, template: str, role: str) -> httpx.Response:
