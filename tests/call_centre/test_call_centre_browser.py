@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.back_office.screens import PASSWORD, axe_violations, listen_for_errors
+from tests.back_office.screens import PASSWORD, axe_violations, listen_for_errors, sign_in
 from tests.conftest import launched_chromium, require_chromium, running_demo
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "call-centre"
@@ -175,3 +175,19 @@ def test_an_operator_books_a_phone_only_caller_then_finds_and_moves_the_booking(
         assert errors == []
     finally:
         page.context.close()
+
+    # The back office shows what this operator did.
+    context, audit = sign_in(browser, demo, "kierownik", "en", errors)
+    try:
+        audit.goto("/admin/audit?lang=en")
+        audit.get_by_label("Who (user name, e.g. a call-centre operator)").fill("konsultantka")
+        audit.get_by_role("button", name="Show").click()
+        rows = audit.locator("#audit-rows tr")
+        expect(rows.filter(has_text="call_centre.book")).to_have_count(1)
+        expect(rows.filter(has_text="booking.move")).to_have_count(1)
+        # A wrong lookup, the right one, the move's own check and the list shown again after it.
+        expect(rows.filter(has_text="call_centre.lookup")).to_have_count(4)
+        assert all("konsultantka" in text for text in rows.all_inner_texts())
+        assert errors == []
+    finally:
+        context.close()
