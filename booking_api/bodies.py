@@ -169,7 +169,10 @@ ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
 ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
 
 # The call centre's bodies (/api/v1/call-centre/, docs/call-centre.md).
-CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME, "language": LANGUAGE},
+CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME, "language": LANGUAGE,
+                                     "caller_language": {"type": "string", "enum": list(LANGUAGES),
+                                                         "description": "the language of the caller's messages "
+                                                                        "(SMS, email); default: `language`"}},
                                     ("name", "birth_date", "document_number", "service", "start"))
 IDENTITY_PROPERTIES: dict[str, Any] = {
     "name": {**STR, "description": "the caller's full name as in the travel document", "example": "Olena Kovalenko"},

@@ -14,7 +14,8 @@ from booking_api import bodies
 from booking_api.http import body_language, field_error, okienko, read_json
 from booking_api.presenters import admin_booking_json, booking_json
 from booking_api.sessions import Clerk, require_manager
-from okienko.i18n import _
+from okienko.errors import DomainError
+from okienko.i18n import LANGUAGES, _
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import office_day, wall_instant
 
@@ -72,8 +73,11 @@ async def book(request: Request) -> Response:
         raise field_error(_("the field “service” must be a service code, e.g. “A”"))
     starts_at = _moment(setup, body.get("start"), "start")
     details = {name: body.get(name) for name in PERSON_FIELDS}
-    held = await okienko(request).call_centre.book(setup, body["service"], starts_at, details, language=language,
-                                                   operator=clerk.username)
+    caller_language = body.get("caller_language") or language
+    if caller_language not in LANGUAGES:
+        raise DomainError("unknown_language")
+    held = await okienko(request).call_centre.book(setup, body["service"], starts_at, details,
+                                                   language=caller_language, operator=clerk.username)
     return JSONResponse({"booking": booking_json(setup, held.booking, language), "sent_to": held.sent_to},
                         status_code=201)
 

@@ -60,7 +60,8 @@ async def sms_office(office_factory: Any, **options: Any) -> AsyncIterator[tuple
 
 async def call_book(office: Any, headers: dict[str, str], person: dict[str, Any], start: str = SLOT) -> Any:
     return await office.client.post("/api/v1/call-centre/bookings", headers=headers,
-                                    json={"service": "A", "start": start, "language": "pl", **person})
+                                    json={"service": "A", "start": start, "language": "en", "caller_language": "uk",
+                                          **person})
 
 
 async def test_an_operator_books_a_phone_only_caller_and_the_code_arrives_by_sms(office_factory: Any) -> None:
@@ -79,6 +80,9 @@ async def test_an_operator_books_a_phone_only_caller_and_the_code_arrives_by_sms
         assert await office.okienko.outbox.deliver_due() == 1   # the SMS; no email to nobody
         assert [message["to"] for message in received] == ["+48601222333"]
         assert booking["code"] in received[0]["text"] and "778899" not in received[0]["text"]
+        # The operator reads English, the caller gets their SMS in Ukrainian.
+        assert booking["service_name"] == "Filing a residence application"
+        assert received[0]["text"].startswith("DEMO: записано:")
         assert not mails(office)
 
         again = await call_book(office, operator, {**CALLER, "name": "MYKOLA  bondarenko"})
