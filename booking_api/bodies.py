@@ -174,6 +174,9 @@ CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "s
                                                          "description": "the language of the caller's messages "
                                                                         "(SMS, email); default: `language`"}},
                                     ("name", "birth_date", "document_number", "service", "start"))
+CALL_CENTRE_DRAW_ENTRY = closed_object({
+    **PERSON_PROPERTIES, "language": LANGUAGE, "caller_language": CALL_CENTRE_BOOKING["properties"]["caller_language"],
+    "preferences": DRAW_ENTRY["properties"]["preferences"]}, ("name", "birth_date", "document_number"))
 IDENTITY_PROPERTIES: dict[str, Any] = {
     "name": {**STR, "description": "the caller's full name as in the travel document", "example": "Olena Kovalenko"},
     "birth_date": {"type": "string", "format": "date", "example": "1990-04-12"},

@@ -82,6 +82,22 @@ async def book(request: Request) -> Response:
                         status_code=201)
 
 
+async def enter_draw(request: Request) -> Response:
+    """POST /api/v1/call-centre/draws/{draw_id}/entries: the caller in the draw at once; told by SMS."""
+    body = await read_json(request, bodies.CALL_CENTRE_DRAW_ENTRY)
+    language = body_language(request, body)
+    clerk, setup = await _operator(request)
+    caller_language = body.get("caller_language") or language
+    if caller_language not in LANGUAGES:
+        raise DomainError("unknown_language")
+    details = {name: body.get(name) for name in PERSON_FIELDS}
+    entered = await okienko(request).call_centre.enter_draw(
+        setup, request.path_params["draw_id"], details, body.get("preferences"), language=caller_language,
+        operator=clerk.username)
+    return JSONResponse({"id": entered.entry["id"], "status": "entered", "ticket": entered.entry["ticket"],
+                         "receipt": entered.receipt, "sent_to": entered.sent_to}, status_code=201)
+
+
 async def lookup(request: Request) -> Response:
     """POST /api/v1/call-centre/lookup {name, birth_date, document_end}: the caller's bookings where
     all three match (an empty list otherwise)."""

@@ -30,6 +30,16 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "responses": {"201": json({"type": "object", "properties": {
                 "booking": ref("Booking"), "sent_to": {"type": "object", "description": "channel -> masked address"}}},
                 "booked"), **errors(400, 401, 403, 404, 409, 422, 429)}}},
+        "/api/v1/call-centre/draws/{draw_id}/entries": {"post": {
+            "summary": "Enter a caller into an open draw, in at once (no one-time code); they are told by SMS "
+                       "(and email where given), and the result follows as for any entry",
+            "security": STAFF, "parameters": [{"name": "draw_id", "in": "path", "required": True,
+                                               "schema": {"type": "integer"}}, OFFICE, lang],
+            "requestBody": json_body(bodies.CALL_CENTRE_DRAW_ENTRY),
+            "responses": {"201": json({"type": "object", "properties": {
+                "id": STR, "status": STR, "ticket": STR,
+                "receipt": {"type": "string", "description": "shown once: checks the entry at /draw-entries/{id}"},
+                "sent_to": {"type": "object"}}}, "entered"), **errors(400, 401, 403, 404, 409, 422, 429)}}},
         "/api/v1/call-centre/lookup": {"post": {
             "summary": "A caller's bookings where the name, the date of birth and the document's end all match "
                        "(an empty list otherwise)",

@@ -107,7 +107,7 @@ class Settings:
                                   "cannot be guessed at machine speed. Codes that name a booking do not count. "
                                   "0: no limit.", "OKIENKO_CHECK_IN_WRONG_CODES_PER_MINUTE"))
     call_centre_bookings_per_operator_per_day: int = field(
-        default=150, metadata=_doc("Bookings one call-centre operator may make in a day (the office's time of "
+        default=150, metadata=_doc("Bookings and draw entries one call-centre operator may make in a day (the office's time of "
                                    "day does not matter: a UTC day); past it 429 `operator_limit`. Operators are "
                                    "not counted against the per-address and per-contact limits of online "
                                    "booking. 0: no limit.", "OKIENKO_CALL_CENTRE_BOOKINGS_PER_OPERATOR_PER_DAY"))

@@ -98,6 +98,7 @@ def routes(part: str = "all") -> list[Any]:
         # The call centre (issue 12): operators book and, after checking identity, move or cancel.
         Route("/api/v1/call-centre/slots", call_centre.list_slots, methods=["GET"]),
         Route("/api/v1/call-centre/bookings", call_centre.book, methods=["POST"]),
+        Route("/api/v1/call-centre/draws/{draw_id}/entries", call_centre.enter_draw, methods=["POST"]),
         Route("/api/v1/call-centre/lookup", call_centre.lookup, methods=["POST"]),
         Route("/api/v1/call-centre/bookings/{code}/move", call_centre.move, methods=["POST"]),
         Route("/api/v1/call-centre/bookings/{code}/cancel", call_centre.cancel, methods=["POST"]),

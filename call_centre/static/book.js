@@ -23,7 +23,8 @@
   function choose(slot) {
     chosen = slot;
     const service = $("book-service").selectedOptions[0].textContent;
-    $("caller-slot").textContent = format(text.chosen, {service, when: cc.when(slot.start)});
+    $("caller-slot").textContent = slot.draw ? format(text.drawChosen, {service, day: slot.day})
+      : format(text.chosen, {service, when: cc.when(slot.start)});
     caller.hidden = false;
     $("caller-name").focus();
   }
@@ -36,13 +37,20 @@
   caller.addEventListener("submit", async (event) => {
     event.preventDefault();
     cc.clearFields(caller);
-    const body = {...cc.values(caller), service: $("book-service").value, start: chosen.start};
     try {
-      const answer = await cc.api("POST", "/api/v1/call-centre/bookings", body);
-      const booking = answer.booking;
-      const lines = [format(text.booked, {service: booking.service_name, when: cc.when(booking.start),
-                                          code: booking.code})];
-      if (answer.sent_to.sms) lines.push(format(text.sentSms, {phone: answer.sent_to.sms}));
+      let answer;
+      let lines;
+      if (chosen.draw) {
+        answer = await cc.api("POST", `/api/v1/call-centre/draws/${chosen.draw.id}/entries`, cc.values(caller));
+        lines = [format(text.entered, {day: chosen.day, ticket: answer.ticket})];
+      } else {
+        const body = {...cc.values(caller), service: $("book-service").value, start: chosen.start};
+        answer = await cc.api("POST", "/api/v1/call-centre/bookings", body);
+        const booking = answer.booking;
+        lines = [format(text.booked, {service: booking.service_name, when: cc.when(booking.start),
+                                      code: booking.code})];
+      }
+      if (answer.sent_to.sms) lines.push(format(chosen.draw ? text.toldSms : text.sentSms, {phone: answer.sent_to.sms}));
       if (answer.sent_to.email) lines.push(format(text.sentEmail, {email: answer.sent_to.email}));
       $("book-done").textContent = lines.join(" ");
       $("book-done").hidden = false;

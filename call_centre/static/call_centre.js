@@ -124,6 +124,15 @@
         note.className = "hint";
         note.textContent = format(text.draw, {until: when(day.draw.closes_at)});
         holder.append(note);
+        if (day.draw.id && day.draw.status === "open") {
+          const enter = document.createElement("button");
+          enter.type = "button";
+          enter.className = "button";
+          enter.textContent = text.enterDraw;
+          enter.addEventListener("click", () => pick({draw: day.draw, day: day.date}));
+          holder.append(enter);
+          offered += 1;
+        }
         return;
       }
       const list = document.createElement("ul");

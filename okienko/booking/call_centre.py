@@ -97,6 +97,21 @@ class CallCentre:
                                 target=booking["code"], before=None, after=_state(setup, booking), now=self.clock.now())
         return held
 
+    async def enter_draw(self, setup: OfficeSetup, draw_id: Any, details: dict[str, Any], preferences: Any, *,
+                         language: str, operator: str) -> Any:
+        """Enter the caller in `details` into an open draw, in at once (draws.enter with `by`); the
+        same refusals as online (`draw_not_open`, `already_entered`, `already_booked`...), and
+        `operator_limit` (counted with the operator's bookings)."""
+        await self._count(operator, "book", self.bookings_per_day, timedelta(days=1))
+        entered, draw = await self.booking.enter_draw(setup, None, draw_id, details, preferences, language=language,
+                                                      client=f"operator:{operator}", by=operator)
+        async with self.locks.write_transaction() as conn:
+            await record_change(conn, office_id=setup.id, actor=operator, action="call_centre.draw_entry",
+                                target=str(draw["id"]), before=None,
+                                after={"ticket": entered.entry["ticket"], "day": draw["office_day"].isoformat()},
+                                now=self.clock.now())
+        return entered
+
     async def find(self, setup: OfficeSetup, identity: dict[str, Any], *, operator: str) -> list[dict[str, Any]]:
         """The caller's active bookings (confirmed, not yet visited) where all three details match;
         nothing otherwise, not even a hint which one differs. Counted and written to the audit log."""

@@ -225,6 +225,23 @@ class Notifier:
         await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], subject=subject,
                       body=body, now=now)
 
+    async def entered_by_phone(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                               entry: dict[str, Any], draw: dict[str, Any], now: datetime) -> bool:
+        """A caller the call centre entered into a draw: told so by SMS where the office sends SMS
+        (True), and by email where an address is given; the result follows as for any entry."""
+        language = entry["language"]
+        params = {"service": service.name(language), "day": self.draw_day(setup, entry, draw["office_day"]),
+                  "office": setup.code.upper(),
+                  "closes": format_time(draw["closes_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
+        text = self._t(language, _("{office}: you are in the draw for {service} on {day}. The result comes after "
+                                   "{closes}."), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], body=text, now=now,
+                      subject=self._t(language, _("You are in the draw: {service}, {day}"), **params))
+        sms = bool(setup.booking_policy.sms and self.can_sms and entry["phone"])
+        if sms:
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=entry["phone"], body=text, now=now)
+        return sms
+
     def draw_result_sms(self, setup: OfficeSetup, service: ServiceSetup, entry: dict[str, Any],
                         draw: dict[str, Any], booking: dict[str, Any] | None) -> dict[str, Any] | None:
         """The draw's outcome by SMS, as `enqueue`'s arguments, where the office sends SMS and the

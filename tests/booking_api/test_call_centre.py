@@ -6,6 +6,7 @@ have their own limits, not the per-address one. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
@@ -19,6 +20,7 @@ from okienko.staff.auth import add_user, issue_staff_token
 from okienko.storage.models import AuditEntry, BookingEvent, Office as OfficeRow
 from tests.conftest import serving
 from tests.okienko.booking.test_bookings import PERSON, SLOT, TUESDAY, book, last_mail_to, mails
+from tests.okienko.booking.test_draws import DRAW_OFFICE, DURING, messages_to, person, the_draw
 
 pytestmark = pytest.mark.anyio
 
@@ -28,9 +30,9 @@ IDENTITY = {"name": "Mykola Bondarenko", "birth_date": "1985-06-30", "document_e
 MOVED_TO = "2026-12-04T09:00:00+01:00"
 
 
-async def staff(office: Any, username: str, role: str = "operator") -> dict[str, str]:
+async def staff(office: Any, username: str, role: str = "operator", office_code: str = "demo") -> dict[str, str]:
     async with office.okienko.db.engine.begin() as conn:
-        await add_user(conn, username, role, "correct horse battery", "demo")
+        await add_user(conn, username, role, "correct horse battery", office_code)
         token = await issue_staff_token(conn, username, office.clock.now())
     return {"Authorization": f"Bearer {token}"}
 
@@ -193,3 +195,28 @@ async def test_only_operators_managers_and_admins_use_the_call_centre(office_fac
     assert refused.status_code == 403
     back_office = await office.client.get("/api/v1/admin/bookings", headers=operator)
     assert back_office.status_code == 403
+
+
+async def test_an_operator_enters_a_caller_into_the_open_draw_at_once(office_factory: Any, tmp_path: Path) -> None:
+    path = tmp_path / "drawn.toml"
+    path.write_text(DRAW_OFFICE, encoding="utf-8")
+    office = await office_factory(DURING, office_file=path)
+    operator = await staff(office, "ola", office_code="drawn")
+    draw = await the_draw(office)
+    caller = {**person(1), "language": "en"}
+    entered = await office.client.post(f"/api/v1/call-centre/draws/{draw['id']}/entries", headers=operator,
+                                       json={**caller, "preferences": [{"from": "08:00", "to": "09:00"}]})
+    assert entered.status_code == 201, entered.text
+    body = entered.json()
+    assert body["status"] == "entered" and body["sent_to"] == {"email": "p***@example.com"}
+    told = (await messages_to(office, "p1@example.com"))[-1]
+    assert told["subject"].startswith("You are in the draw") and "Your code" not in told["subject"]
+    status = await office.client.get(f"/api/v1/draw-entries/{body['id']}", params={"receipt": body["receipt"]})
+    assert status.status_code == 200 and status.json()["status"] == "entered"
+    again = await office.client.post(f"/api/v1/call-centre/draws/{draw['id']}/entries", headers=operator, json=caller)
+    assert again.status_code == 409 and again.json()["error"] == "already_entered"
+    async with office.okienko.db.engine.begin() as conn:
+        audit = AuditEntry.__table__
+        entries = (await conn.execute(sa.select(audit.c.actor, audit.c.target).where(
+            audit.c.action == "call_centre.draw_entry"))).all()
+    assert entries == [("ola", str(draw["id"]))]

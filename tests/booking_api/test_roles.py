@@ -103,6 +103,7 @@ TABLE: dict[tuple[str, str], str] = {
     # The call centre: operators (tests/booking_api/test_call_centre.py), managers and admins of the office.
     ("GET", "/api/v1/call-centre/slots"):                     "N N N N N Y N",
     ("POST", "/api/v1/call-centre/bookings"):                 "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/draws/{draw_id}/entries"):  "N N N N N Y N",
     ("POST", "/api/v1/call-centre/lookup"):                   "N N N N N Y N",
     ("POST", "/api/v1/call-centre/bookings/{code}/move"):     "N N N N N Y N",
     ("POST", "/api/v1/call-centre/bookings/{code}/cancel"):   "N N N N N Y N",

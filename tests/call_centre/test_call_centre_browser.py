@@ -191,3 +191,26 @@ def test_an_operator_books_a_phone_only_caller_then_finds_and_moves_the_booking(
         assert errors == []
     finally:
         context.close()
+
+
+def test_an_operator_enters_a_caller_into_the_open_draw(browser: Browser, demo: Any) -> None:
+    service, day = re.search(r"draw: service (\w+), day (\d{4}-\d\d-\d\d):", "".join(demo.log)).groups()
+    errors: list[str] = []
+    page = signed_in(browser, demo.url, "en", errors)
+    try:
+        page.locator("#book-service").select_option(service)
+        page.locator("#book-from").fill(day)
+        page.get_by_role("button", name="Show free times").first.click()
+        page.get_by_role("button", name="Enter the caller into this draw").click()
+        page.locator("#caller-name").fill("Oksana Melnyk")
+        page.locator("#caller-birth").fill("1992-03-14")
+        page.locator("#caller-document").fill("FK 445566")
+        page.get_by_label("Mobile number (the code goes there by SMS)").fill("+48 602 333 444")
+        page.get_by_role("button", name="Book for the caller").click()
+        expect(page.locator("#book-done")).to_contain_text(f"Entered into the draw for {day}. Ticket in the draw:")
+        expect(page.locator("#book-done")).to_contain_text("The caller is told by SMS at +48")
+        texts = sms_to("+48602333444", 1)
+        assert len(texts) == 1 and "draw" in texts[0]
+        assert errors == []
+    finally:
+        page.context.close()
