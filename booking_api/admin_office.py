@@ -157,7 +157,7 @@ async def put_notices(request: Request) -> Response:
 
 
 async def get_audit(request: Request) -> Response:
-    """GET /api/v1/admin/audit?action=&older_than=: the newest 200 changes (page on with older_than)."""
+    """GET /api/v1/admin/audit?action=&actor=&older_than=: the newest 200 changes (page on with older_than)."""
     language_of(request)
     _clerk, setup = await require_manager(request)
     changes = await _changes(request, setup)
@@ -190,6 +190,7 @@ async def _changes(request: Request, setup: OfficeSetup, limit: int = 200) -> li
     if older_than is not None and (not older_than.isdigit() or len(older_than) > 12):
         raise DomainError("malformed_request", detail=_("older_than must be the id of an entry"))
     action = (request.query_params.get("action") or "")[:60] or None
-    return await okienko(request).editor.changes(setup, action=action, limit=limit,
+    actor = (request.query_params.get("actor") or "").strip()[:60] or None
+    return await okienko(request).editor.changes(setup, action=action, limit=limit, actor=actor,
                                                  older_than=int(older_than) if older_than else None)
 

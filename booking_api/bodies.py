@@ -168,6 +168,29 @@ ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
                               "language": LANGUAGE})
 ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
 
+# The call centre's bodies (/api/v1/call-centre/, docs/call-centre.md).
+CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME, "language": LANGUAGE,
+                                     "caller_language": {"type": "string", "enum": list(LANGUAGES),
+                                                         "description": "the language of the caller's messages "
+                                                                        "(SMS, email); default: `language`"}},
+                                    ("name", "birth_date", "document_number", "service", "start"))
+CALL_CENTRE_DRAW_ENTRY = closed_object({
+    **PERSON_PROPERTIES, "language": LANGUAGE, "caller_language": CALL_CENTRE_BOOKING["properties"]["caller_language"],
+    "preferences": DRAW_ENTRY["properties"]["preferences"]}, ("name", "birth_date", "document_number"))
+IDENTITY_PROPERTIES: dict[str, Any] = {
+    "name": {**STR, "description": "the caller's full name as in the travel document", "example": "Olena Kovalenko"},
+    "birth_date": {"type": "string", "format": "date", "example": "1990-04-12"},
+    "document_end": {**STR, "description": "the last characters of the travel document's number (at least two; "
+                     "the last two are what a booking keeps)", "example": "56"},
+}
+IDENTITY_REQUIRED = ("name", "birth_date", "document_end")
+CALL_CENTRE_LOOKUP = closed_object({**IDENTITY_PROPERTIES, "language": LANGUAGE}, IDENTITY_REQUIRED)
+CALL_CENTRE_MOVE = closed_object({**IDENTITY_PROPERTIES, "starts_at": TIME, "language": LANGUAGE},
+                                 (*IDENTITY_REQUIRED, "starts_at"))
+CALL_CENTRE_CANCEL = closed_object({**IDENTITY_PROPERTIES, "reason": {
+    "type": "string", "maxLength": 200, "description": "kept in the audit log (not sent to the caller)"},
+    "language": LANGUAGE}, IDENTITY_REQUIRED)
+
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "boolean": (bool,), "array": (list,),
                                             "object": (dict,), "integer": (int,), "number": (int, float)}
 

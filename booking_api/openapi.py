@@ -12,6 +12,7 @@ from okienko import __version__
 from booking_api import openapi_admin_office
 from booking_api import openapi_admin
 from booking_api import openapi_admin_days
+from booking_api import openapi_call_centre
 from booking_api import openapi_booking
 from booking_api import openapi_draws
 from booking_api import bodies
@@ -272,6 +273,7 @@ def _document() -> dict[str, Any]:
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_call_centre.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},
         },

@@ -129,11 +129,14 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
                 "the changes")}, 400,
             path=({"name": "action", "in": "query", "required": False, "schema": STR,
                    "description": "only these: `service` (all of service.*) or one action, `service.update`"},
+                  {"name": "actor", "in": "query", "required": False, "schema": STR,
+                   "description": "only this user's changes (e.g. one call-centre operator's)"},
                   {"name": "older_than", "in": "query", "required": False, "schema": {"type": "integer"}}))},
         f"{admin}/audit.csv": {"get": operation(
             "The same as a CSV download (id, at, actor, action, target, before, after; before/after as JSON)",
             {"200": {"description": "CSV", "content": {"text/csv": {"schema": STR}}}}, 400,
             path=({"name": "action", "in": "query", "required": False, "schema": STR},
+                  {"name": "actor", "in": "query", "required": False, "schema": STR},
                   {"name": "older_than", "in": "query", "required": False, "schema": {"type": "integer"}}))},
     }
     return found

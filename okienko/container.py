@@ -19,6 +19,7 @@ from okienko.i18n import Translator
 from okienko.storage.locking import Locks
 from okienko.office.directory import OfficeDirectory
 from okienko.office.editing import OfficeEditor
+from okienko.booking.call_centre import CallCentre
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.office.days import OfficeDays
@@ -55,6 +56,7 @@ class Okienko:
     staff: StaffAdmin
     days: OfficeDays
     desk: OfficeBookings
+    call_centre: CallCentre
     editor: OfficeEditor
     reminders: ReminderSweeper
 
@@ -106,6 +108,8 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
+            call_centre=CallCentre(db, locks, clock, booking, desk, settings.call_centre_bookings_per_operator_per_day,
+                                   settings.call_centre_lookups_per_operator_per_hour),
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
             reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
         )

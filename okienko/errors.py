@@ -72,6 +72,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "no_booking": (409, _("Ticket {number} has no booking: there is no document to check.")),
     "invalid_details": (422, _("Some details are not right. Please check the marked fields.")),
     "rate_limited": (429, _("Too many attempts. Please try again in {minutes} min.")),
+    "operator_limit": (429, _("You have reached your call-centre limit. Try again in {minutes} min or ask a manager.")),
+    "identity_not_matched": (404, _("No booking with this code matches the caller's name, date of birth and document. Check them with the caller.")),
     "too_many_wrong_codes": (429, _("Too many wrong booking codes at this kiosk. Please wait {seconds} s and try again, or ask at the information desk.")),
     "booking_not_found": (404, _("No booking with this code. Please check the code and try again.")),
     "already_confirmed": (409, _("This booking is already confirmed. Its code is {booking}.")),

@@ -45,6 +45,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "document_invalid": _("The document number has 5 to 20 letters and digits."),
     "phone_invalid": _("Give a phone number with the country code, e.g. +48 600 700 800."),
     "email_invalid": _("Give a valid email address: the confirmation code is sent there."),
+    "document_end_invalid": _("Give the last characters of the travel document's number (at least two)."),
+    "contact_missing": _("Give a mobile number or an email address: the confirmation is sent there."),
     "country_invalid": _("Choose the country that issued your travel document."),
     "case_number_missing": _("Give the case number (znak sprawy) from the letter from the office."),
     "case_number_invalid": _("This is not a case number of this office. Copy it exactly as in the letter from the office."),
@@ -92,9 +94,10 @@ def normalise_country(text: str) -> str:
     return str(text or "").strip().upper()
 
 
-def check_person(raw: dict[str, object], today: date) -> Person:
+def check_person(raw: dict[str, object], today: date, *, email_optional: bool = False) -> Person:
     """The person's details, normalised; `invalid_details` with a problem per field otherwise.
-    The document's country may be left out ("": unknown), for clients older than the field."""
+    The document's country may be left out ("": unknown), for clients older than the field.
+    `email_optional`: a mobile number alone will do (the call centre, where SMS goes out)."""
     problems: dict[str, str] = {}
     name = " ".join(str(raw.get("name") or "").split())
     if not name:
@@ -118,7 +121,10 @@ def check_person(raw: dict[str, object], today: date) -> Person:
     if phone and not _PHONE.match(phone):
         problems["phone"] = "phone_invalid"
     email = str(raw.get("email") or "").strip()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if email_optional and not email:
+        if not phone:
+            problems["phone"] = "contact_missing"
+    elif len(email) > 254 or not _EMAIL.match(email):
         problems["email"] = "email_invalid"
     if problems:
         raise DomainError("invalid_details", fields=problems)
@@ -138,15 +144,15 @@ def check_case_number(raw: object, pattern: str) -> str:
     return case_number
 
 
-def check_applicant(raw: dict[str, object], today: date,
-                    case_pattern: str | None = None) -> tuple[Person, str | None]:
+def check_applicant(raw: dict[str, object], today: date, case_pattern: str | None = None, *,
+                    email_optional: bool = False) -> tuple[Person, str | None]:
     """The person (`check_person`) and, where `case_pattern` is given (the service asks for the
     case number), the normalised case number; every field's problem at once otherwise."""
     problems: dict[str, str] = {}
     person: Person | None = None
     case_number: str | None = None
     try:
-        person = check_person(raw, today)
+        person = check_person(raw, today, email_optional=email_optional)
     except DomainError as error:
         problems.update(error.params["fields"])
     if case_pattern is not None:

@@ -126,6 +126,16 @@ class Settings:
                                   "it the kiosk answers 429 `too_many_wrong_codes` until the minute is over, so codes "
                                   "cannot be guessed at machine speed. Codes that name a booking do not count. "
                                   "0: no limit.", "OKIENKO_CHECK_IN_WRONG_CODES_PER_MINUTE"))
+    call_centre_bookings_per_operator_per_day: int = field(
+        default=150, metadata=_doc("Bookings and draw entries one call-centre operator may make in a day (the office's time of "
+                                   "day does not matter: a UTC day); past it 429 `operator_limit`. Operators are "
+                                   "not counted against the per-address and per-contact limits of online "
+                                   "booking. 0: no limit.", "OKIENKO_CALL_CENTRE_BOOKINGS_PER_OPERATOR_PER_DAY"))
+    call_centre_lookups_per_operator_per_hour: int = field(
+        default=60, metadata=_doc("Identity lookups (and moves and cancellations, which check the identity "
+                                  "again) one call-centre operator may make in an hour; past it 429 "
+                                  "`operator_limit`, so nobody can guess their way through people's bookings. "
+                                  "0: no limit.", "OKIENKO_CALL_CENTRE_LOOKUPS_PER_OPERATOR_PER_HOUR"))
     outbox_poll_seconds: float = field(
         default=5.0, metadata=_doc("How often each server process looks for notifications to send (it also "
                                    "sends at once after a booking change).", "OKIENKO_OUTBOX_POLL_SECONDS"))

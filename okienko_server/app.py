@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 import back_office
 import booking_site
+import call_centre as call_centre_screen
 import console
 import display_board
 import kiosk
@@ -31,6 +32,7 @@ from booking_api import admin_staff
 from booking_api import admin_today
 from booking_api import agents
 from booking_api import bookings
+from booking_api import call_centre
 from booking_api import clerks
 from booking_api import draws
 from booking_api import live_ws
@@ -45,6 +47,7 @@ from okienko.logs import loggable
 from okienko_server.security_headers import SecurityHeaders
 from okienko.settings import Settings, ensure_secret_key, load_settings
 from back_office.pages import admin_routes
+from call_centre.pages import call_centre_routes
 from booking_site.pages import booking_routes
 from console.pages import console_routes
 from display_board.pages import board_routes
@@ -53,7 +56,7 @@ from kiosk.pages import kiosk_routes
 log = logging.getLogger("okienko")
 # Each screen's own templates, after the shared ones (pages/templates).
 SCREEN_TEMPLATES = [Path(screen.__file__).parent / "templates"
-                    for screen in (kiosk, console, display_board, booking_site, back_office)]
+                    for screen in (kiosk, console, display_board, booking_site, back_office, call_centre_screen)]
 PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
@@ -98,6 +101,13 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/bookings/{code}/move", admin_bookings.move_booking, methods=["POST"]),
         Route("/api/v1/admin/messages", admin_messages.list_messages, methods=["GET"]),
         Route("/api/v1/admin/messages/{id}/resend", admin_messages.resend_message, methods=["POST"]),
+        # The call centre (issue 12): operators book and, after checking identity, move or cancel.
+        Route("/api/v1/call-centre/slots", call_centre.list_slots, methods=["GET"]),
+        Route("/api/v1/call-centre/bookings", call_centre.book, methods=["POST"]),
+        Route("/api/v1/call-centre/draws/{draw_id}/entries", call_centre.enter_draw, methods=["POST"]),
+        Route("/api/v1/call-centre/lookup", call_centre.lookup, methods=["POST"]),
+        Route("/api/v1/call-centre/bookings/{code}/move", call_centre.move, methods=["POST"]),
+        Route("/api/v1/call-centre/bookings/{code}/cancel", call_centre.cancel, methods=["POST"]),
         Route("/api/v1/board", live_ws.get_board, methods=["GET"]),
         Route("/api/v1/board/ticker", live_ws.set_ticker, methods=["PUT"]),
         Route("/api/v1/printers", system.list_printers, methods=["GET"]),
@@ -125,6 +135,7 @@ def routes(part: str = "all") -> list[Any]:
         *console_routes(),
         *board_routes(),
         *admin_routes(),
+        *call_centre_routes(),
     ]
     public = [
         Route("/api/v1/tickets/{ticket_id}", tickets.get_ticket, methods=["GET"]),

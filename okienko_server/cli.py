@@ -19,7 +19,7 @@ from okienko_server.cli_common import (CommandError, Parser, run as _run, say, t
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
-DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"))
+DEMO_STAFF = (("urzednik", "clerk"), ("urzedniczka", "clerk"), ("kierownik", "manager"), ("konsultantka", "operator"))
 DEMO_PASSWORD = "okienko-demo"
 
 
@@ -298,6 +298,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         {"href": f"/kiosk/enroll?token={kiosk}", "label": _("Kiosk (demo: signs this browser in as a kiosk)")},
         {"href": f"/board/enroll?token={board}", "label": _("Hall board (demo: signs this browser in as a board)")},
         {"href": "/console/login", "label": _("Clerk console (demo: user “urzednik”, password “okienko-demo”)")},
+        {"href": "/call-centre/login", "label": _("Call centre (demo: user “konsultantka”, password “okienko-demo”)")},
     ]
     say(tr(_("demo office loaded (open at any hour); sign-in links:")))
     for code, day, opens in drawn:
@@ -307,7 +308,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     for (kind, name), token in tokens.items():
         say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
     say("  " + tr(_("clerk console: /console/login  users {users}, password {password}"),
-                  users=", ".join(u for u, _role in DEMO_STAFF), password=DEMO_PASSWORD))
+                  users=", ".join(u for u, role in DEMO_STAFF if role != "operator"), password=DEMO_PASSWORD))
     return _serve(settings, args.host, args.port, demo_links=links)
 
 

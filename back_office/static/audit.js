@@ -51,10 +51,12 @@
     const query = {};
     const values = readForm(filter);
     if (values.action) query.action = values.action;
+    if (values.actor) query.actor = values.actor;
     if (more && olderThan) query.older_than = olderThan;
     const csv = new URLSearchParams({lang: config.lang});
     if (config.office) csv.set("office", config.office);
     if (values.action) csv.set("action", values.action);
+    if (values.actor) csv.set("actor", values.actor);
     $("audit-csv").href = `/api/v1/admin/audit.csv?${csv}`;
     try {
       const answer = await api("GET", "/api/v1/admin/audit", undefined, query);

@@ -50,6 +50,7 @@ class Held:
     booking: dict[str, Any]
     sent_to: dict[str, str]     # channel -> masked address
     slot_now_full: bool = False  # this hold took the slot's last place
+    secret: str | None = None    # booked by the call centre: confirmed at once, its manage link's secret
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,12 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                person: Person, *, language: str, secret_key: str, now: datetime, notifier: Notifier,
                waitlist_entry_id: int | None = None, hold_minutes: int | None = None,
                stored: dict[str, Any] | None = None,
-               case_key: str | None = None) -> Held:
+               case_key: str | None = None, by: str | None = None) -> Held:
     """Hold a place of the slot at `starts_at` for `person` and send them a one-time code.
+
+    `by`: the call-centre operator booking on the caller's behalf: the booking is confirmed at once
+    (no one-time code: the operator speaks to the person), its history names the operator, and the
+    confirmation goes by SMS (and email if given). Every other rule is the same.
 
     `case_key` (the keyed hash of a case number, `people.case_key`) binds the booking to a case:
     one active booking per case and service. `stored`: the person as a waiting-list entry keeps
@@ -225,6 +230,8 @@ async def hold(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
         "waitlist_entry_id": waitlist_entry_id, "ticket_id": None, "created_at": now, "confirmed_at": None,
         "ended_at": None,
     }
+    if by is not None:
+        return await _booked_by_phone(conn, setup, service, row, now, notifier, by, left)
     await conn.execute(sa.insert(Booking.__table__).values(**row))
     await record(conn, row, "offered" if waitlist_entry_id else "held", now, place=place)
     sms = bool(setup.booking_policy.sms and person.phone and notifier.can_sms)
@@ -250,6 +257,22 @@ async def refuse_second_booking(conn: AsyncConnection, setup: OfficeSetup, servi
         await check_open_case(conn, setup, case_key)
     if await active_booking_of_case(conn, service.id, case_key):
         raise DomainError("case_already_booked", service=service.name(language))
+
+
+async def _booked_by_phone(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, row: dict[str, Any],
+                           now: datetime, notifier: Notifier, by: str, left: int) -> Held:
+    """The hold `row` written confirmed at once for the call centre's operator `by` (bookings.hold)."""
+    secret = secrets.token_urlsafe(24)
+    row.update(status="confirmed", confirm_code_hash=None, hold_expires_at=None, confirmed_at=now,
+               secret_hash=digest(secret))
+    await conn.execute(sa.insert(Booking.__table__).values(**row))
+    await record(conn, row, "held", now, place=row["place"], by=by)
+    await record(conn, row, "confirmed", now, by=by)
+    await notifier.booked_by_phone(conn, setup, service, row, secret, now)
+    sent_to = {"email": mask_email(row["email"])} if row["email"] else {}
+    if notifier.contact_of(setup, row) == "email+sms":
+        sent_to["sms"] = mask_phone(row["phone"])
+    return Held(row, sent_to, slot_now_full=left == 0, secret=secret)
 
 
 def _known_slot(setup: OfficeSetup, service: ServiceSetup, starts_at: datetime) -> Slot:

@@ -34,7 +34,7 @@ from okienko.errors import DomainError
 from okienko.storage.locking import upsert_insert
 from okienko.storage.models import Booking, Draw, DrawEntry, WaitlistEntry
 from okienko.office.directory import OfficeSetup, ServiceSetup
-from okienko.people import ERASED_PERSON, Person, mask_email, stored_person
+from okienko.people import ERASED_PERSON, Person, mask_email, mask_phone, stored_person
 from okienko.booking.slots import draw_days_around, draw_window
 
 AHEAD = timedelta(hours=24)          # draws are made (and their commitment shown) this long ahead
@@ -236,12 +236,16 @@ def _check_open(setup: OfficeSetup, draw: dict[str, Any], now: datetime) -> None
 class Entered:
     entry: dict[str, Any]
     sent_to: dict[str, str]
+    receipt: str | None = None   # entered by the call centre: in at once, its receipt
 
 
 async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup, draw: dict[str, Any],
                 person: Person, preferences: list[list[int]], *, language: str, secret_key: str, now: datetime,
-                notifier: Notifier, case_key: str | None = None) -> Entered:
+                notifier: Notifier, case_key: str | None = None, by: str | None = None) -> Entered:
     """Enter the person into the draw (pending until confirmed by the code sent to them).
+
+    `by`: the call-centre operator entering a caller: the entry is in at once (no code: the
+    operator speaks to the person), and the caller is told by SMS (and email if given).
 
     Refuses with `draw_not_open` (outside the window), `already_booked` (the person holds a
     booking of the service), `case_already_booked` / `unknown_case` (the entry's case number,
@@ -271,6 +275,14 @@ async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup
         "pending_expires_at": min(now + timedelta(minutes=setup.booking_policy.hold_minutes), draw["closes_at"]),
         "secret_hash": "", "ticket": None, "rank": None, "booking_id": None, "created_at": now, "entered_at": None,
     }
+    if by is not None:
+        receipt = secrets.token_urlsafe(18)
+        row.update(status="entered", entered_at=now, confirm_code_hash=None, secret_hash=digest(receipt),
+                   ticket=ticket_of(receipt, draw["id"]))
+        await conn.execute(sa.insert(table).values(**row))
+        sms = await notifier.entered_by_phone(conn, setup, service, row, draw, now)
+        sent_to = {"email": mask_email(person.email)} if person.email else {}
+        return Entered(row, {**sent_to, **({"sms": mask_phone(person.phone)} if sms else {})}, receipt)
     await conn.execute(sa.insert(table).values(**row))
     await notifier.entry_code(conn, setup, service, row, draw, one_time, now)
     return Entered(row, {"email": mask_email(person.email)})

@@ -198,41 +198,49 @@ class OnlineBooking:
         await self._limit(setup, client, [person.email, person.phone])
         return service, person, case, now
 
-    def _checked(self, setup: OfficeSetup, service_code: str,
-                 details: dict[str, Any]) -> tuple[ServiceSetup, Person, str | None, datetime]:
-        """The service, the person and, where the service asks for one, the case number's keyed hash."""
+    def _checked(self, setup: OfficeSetup, service_code: str, details: dict[str, Any],
+                 by_phone: bool = False) -> tuple[ServiceSetup, Person, str | None, datetime]:
+        """The service, the person and, where the service asks for one, the case number's keyed hash.
+        `by_phone` (the call centre): a mobile number alone will do where the office sends SMS."""
         service = setup.service(service_code)
         now = self.clock.now()
         pattern = setup.booking_policy.case_number_pattern if service.booking and service.booking.case_number \
             else None
-        person, case_number = check_applicant(details, office_day(setup, now), pattern)
+        email_optional = by_phone and setup.booking_policy.sms and self.notifier.can_sms
+        person, case_number = check_applicant(details, office_day(setup, now), pattern,
+                                              email_optional=email_optional)
         case = case_key(self.secret_key, case_number) if case_number else None
         return service, person, case, now
 
     async def hold(self, setup: OfficeSetup, service_code: str, starts_at: datetime, details: dict[str, Any], *,
-                   language: str, client: str) -> Held:
+                   language: str, client: str, by: str | None = None) -> Held:
         """Hold a place for the person in `details` and send the one-time code (see bookings.hold).
 
         Every attempt counts against the address and contact limits first, whatever its answer
         (too early, not a slot, full): a script learns nothing for free. Details that do not
         pass the checks count for the address alone. The count is one statement; after it, a
-        crowd's retries for a slot seen full are answered from memory, without queueing."""
+        crowd's retries for a slot seen full are answered from memory, without queueing.
+
+        `by`: a call-centre operator booking for a caller (okienko/booking/call_centre.py, which
+        counts the operator's own limit instead of the address's): confirmed at once, no code."""
         try:
-            service, person, case, now = self._checked(setup, service_code, details)
+            service, person, case, now = self._checked(setup, service_code, details, by_phone=by is not None)
         except DomainError:
-            await self._limit(setup, client, [])
+            if by is None:
+                await self._limit(setup, client, [])
             raise
-        await self._limit(setup, client, [person.email, person.phone])
+        if by is None:
+            await self._limit(setup, client, [person.email, person.phone])
         self._refuse_if_seen_full(service.id, starts_at)
         slot = check_bookable(setup, schedule_of(service, language), starts_at, now)
         if draws.is_draw_service(setup, service):
             await self._prepare_draws(setup, service)   # a draw just due runs now, not at the next sweep
         async with self._admission.enter((service.id, slot.starts_at)):
             self._refuse_if_seen_full(service.id, slot.starts_at)   # it may have filled while this one queued
-            return await self._hold(setup, service, slot, person, language=language, case=case)
+            return await self._hold(setup, service, slot, person, language=language, case=case, by=by)
 
     async def _hold(self, setup: OfficeSetup, service: ServiceSetup, slot: Slot, person: Person, *,
-                    language: str, case: str | None = None) -> Held:
+                    language: str, case: str | None = None, by: str | None = None) -> Held:
         starts_at = slot.starts_at
         # Most of a crowd finds the slot full: say so from a plain count, without queueing on its lock.
         await self._refuse_if_full(service.id, slot, self.clock.now())
@@ -246,7 +254,7 @@ class OnlineBooking:
                 async with self.locks.write_transaction() as conn:
                     held = await bookings.hold(conn, setup, service, starts_at, person, language=language,
                                                secret_key=self.secret_key, now=self.clock.now(),
-                                               notifier=self.notifier, case_key=case)
+                                               notifier=self.notifier, case_key=case, by=by)
             except IntegrityError as error:
                 raise _lost_race(error, service.name(language)) from None
             except DomainError as error:
@@ -424,26 +432,30 @@ class OnlineBooking:
         return draws.draw_detail_json(setup, row, self.clock.now())
 
     async def enter_draw(self, setup: OfficeSetup, service_code: str | None, draw_id: Any, details: dict[str, Any],
-                         preferences: Any, *, language: str, client: str) -> tuple[draws.Entered, dict[str, Any]]:
+                         preferences: Any, *, language: str, client: str,
+                         by: str | None = None) -> tuple[draws.Entered, dict[str, Any]]:
         """Enter the person in `details` into the draw and send the one-time code (see draws.enter);
-        counted against the rate limits like a hold, refused attempts too."""
+        counted against the rate limits like a hold, refused attempts too. `by`: a call-centre
+        operator (as for `hold`): in at once, not counted against the address's limits."""
         async with self.db.read() as conn:
             draw = await draws.draw_row(conn, setup, draw_id)
         service = setup.service_by_id(draw["service_id"])
         if service_code is not None and service_code != service.code:
             raise DomainError("draw_not_found")
         try:
-            _service, person, case, _now = self._checked(setup, service.code, details)
+            _service, person, case, _now = self._checked(setup, service.code, details, by_phone=by is not None)
             ranges = draws.parse_preferences(preferences)
         except DomainError:
-            await self._limit(setup, client, [])
+            if by is None:
+                await self._limit(setup, client, [])
             raise
-        await self._limit(setup, client, [person.email, person.phone])
+        if by is None:
+            await self._limit(setup, client, [person.email, person.phone])
         try:
             async with self.locks.write_transaction() as conn:
                 entered = await draws.enter(conn, setup, service, draw, person, ranges, language=language,
                                             secret_key=self.secret_key, now=self.clock.now(), notifier=self.notifier,
-                                            case_key=case)
+                                            case_key=case, by=by)
         except IntegrityError:
             raise draws.already_entered(service, draw, language) from None
         self.outbox.wake()

@@ -80,7 +80,10 @@ class Notifier:
     async def _calendar_email(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                               booking: dict[str, Any], subject: str, body: str, method: str, now: datetime,
                               url: str | None = None) -> None:
-        """An email carrying the booking's calendar entry (REQUEST or CANCEL)."""
+        """An email carrying the booking's calendar entry (REQUEST or CANCEL); none for a caller the
+        call centre booked without an email address."""
+        if not booking["email"]:
+            return
         await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
                       body=body, now=now, calendar=self.calendar(setup, service, booking, method, now, url),
                       calendar_method=method)
@@ -132,6 +135,26 @@ class Notifier:
         return {"channel": "email", "recipient": booking["email"], "subject": subject, "body": body,
                 "calendar": self.calendar(setup, service, booking, "REQUEST", now), "calendar_method": "REQUEST"}
 
+    async def booked_by_phone(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                              booking: dict[str, Any], secret: str, now: datetime) -> None:
+        """A booking the call centre made: the code and time by SMS where the office sends SMS (no
+        link, no document number), and the confirmation email where the caller gave an address."""
+        if booking["email"]:
+            await self.confirmed(conn, setup, service, booking, secret, now)
+        if self.contact_of(setup, booking) == "email+sms":
+            language = booking["language"]
+            text = self._t(language, _("{office}: booked {service}, {when}. Booking code {code}: type it at the "
+                                       "ticket machine. Bring your travel document."),
+                           office=setup.code.upper(), service=service.name(language), when=self.when(setup, booking),
+                           code=booking["code"])
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
+
+    async def _phone_only_sms(self, conn: AsyncConnection, setup: OfficeSetup, booking: dict[str, Any],
+                              text: str, now: datetime) -> None:
+        """A caller booked by phone without an email address hears of a change by SMS."""
+        if not booking["email"] and self.contact_of(setup, booking) == "email+sms":
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=booking["phone"], body=text, now=now)
+
     async def moved(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                     booking: dict[str, Any], now: datetime) -> None:
         language = booking["language"]
@@ -141,6 +164,8 @@ class Notifier:
         body = self._t(language, _("Hello,\n\nYour visit has been moved.\n\nService: {service}\nNew time: {when}\n"
                                    "Where: {office}\nBooking code: {code} (unchanged)\n"), **params)
         await self._calendar_email(conn, setup, service, booking, subject, body, "REQUEST", now)
+        await self._phone_only_sms(conn, setup, booking, self._t(
+            language, _("{office}: your visit {code} is moved to {when}."), **{**params, "office": setup.code.upper()}), now)
 
     async def cancelled(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                         booking: dict[str, Any], now: datetime) -> None:
@@ -150,6 +175,9 @@ class Notifier:
         body = self._t(language, _("Hello,\n\nYour visit ({service}, {when}) has been cancelled. Booking code "
                                    "{code} is no longer valid.\n"), **params)
         await self._calendar_email(conn, setup, service, booking, subject, body, "CANCEL", now)
+        await self._phone_only_sms(conn, setup, booking, self._t(
+            language, _("{office}: your visit {code} ({when}) is cancelled."), office=setup.code.upper(),
+            **params), now)
 
     async def reminder(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                        booking: dict[str, Any], secret: str, now: datetime) -> str:
@@ -229,6 +257,23 @@ class Notifier:
                                    "gives no advantage. If you did not ask for this, ignore this message.\n"), **params)
         await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], subject=subject,
                       body=body, now=now)
+
+    async def entered_by_phone(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
+                               entry: dict[str, Any], draw: dict[str, Any], now: datetime) -> bool:
+        """A caller the call centre entered into a draw: told so by SMS where the office sends SMS
+        (True), and by email where an address is given; the result follows as for any entry."""
+        language = entry["language"]
+        params = {"service": service.name(language), "day": self.draw_day(setup, entry, draw["office_day"]),
+                  "office": setup.code.upper(),
+                  "closes": format_time(draw["closes_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
+        text = self._t(language, _("{office}: you are in the draw for {service} on {day}. The result comes after "
+                                   "{closes}."), **params)
+        await enqueue(conn, office_id=setup.id, channel="email", recipient=entry["email"], body=text, now=now,
+                      subject=self._t(language, _("You are in the draw: {service}, {day}"), **params))
+        sms = bool(setup.booking_policy.sms and self.can_sms and entry["phone"])
+        if sms:
+            await enqueue(conn, office_id=setup.id, channel="sms", recipient=entry["phone"], body=text, now=now)
+        return sms
 
     def draw_result_sms(self, setup: OfficeSetup, service: ServiceSetup, entry: dict[str, Any],
                         draw: dict[str, Any], booking: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -55,6 +55,8 @@ class Transport(Protocol):
 async def enqueue(conn: AsyncConnection, *, office_id: int, channel: str, recipient: str, body: str, now: datetime,
                   subject: str = "", calendar: bytes | None = None, calendar_method: str | None = None) -> str:
     """Write a message inside the caller's transaction; it is sent once that transaction commits."""
+    if not recipient:   # a caller booked by phone without an email address: nothing goes by email
+        return ""
     message_id = secrets.token_hex(16)
     await conn.execute(sa.insert(OutboxMessage.__table__).values(
         id=message_id, office_id=office_id, channel=channel, recipient=recipient, subject=subject[:300], body=body,
@@ -64,7 +66,9 @@ async def enqueue(conn: AsyncConnection, *, office_id: int, channel: str, recipi
 
 async def enqueue_many(conn: AsyncConnection, office_id: int, messages: list[dict[str, Any]], now: datetime) -> int:
     """Write many messages (each the keyword arguments of `enqueue` but office and time) in one
-    statement inside the caller's transaction, e.g. a draw's results; returns how many."""
+    statement inside the caller's transaction, e.g. a draw's results; returns how many (a message
+    to nobody, such as the email of a caller booked by phone without one, is left out)."""
+    messages = [message for message in messages if message["recipient"]]
     if not messages:
         return 0
     rows = [{"id": secrets.token_hex(16), "office_id": office_id, "channel": m["channel"],

@@ -43,9 +43,10 @@ async def record_change(conn: AsyncConnection, *, office_id: int | None, actor: 
 
 async def read_changes(conn: AsyncConnection, office_id: int | None, *, since: datetime | None = None,
                        until: datetime | None = None, action: str | None = None, older_than: int | None = None,
-                       limit: int = PAGE_SIZE) -> list[Change]:
+                       limit: int = PAGE_SIZE, actor: str | None = None) -> list[Change]:
     """The office's changes, newest first; `older_than` (an entry id) pages on; `action` matches a
-    prefix (`service` finds service.update and service.add)."""
+    prefix (`service` finds service.update and service.add); `actor`: only that user's (e.g. what
+    one call-centre operator did)."""
     table = AuditEntry.__table__
     query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
     if office_id is not None:
@@ -56,6 +57,8 @@ async def read_changes(conn: AsyncConnection, office_id: int | None, *, since: d
         query = query.where(table.c.at < until)
     if action:
         query = query.where(sa.or_(table.c.action == action, table.c.action.startswith(f"{action}.")))
+    if actor:
+        query = query.where(table.c.actor == actor)
     if older_than is not None:
         query = query.where(table.c.id < older_than)
     rows = (await conn.execute(query)).mappings().all()

@@ -86,11 +86,12 @@ class OfficeEditor:
         async with self.db.read() as conn:
             return await stored_notices(conn, setup.id)
 
-    async def changes(self, setup: OfficeSetup, *, action: str | None = None,
-                      older_than: int | None = None, limit: int = 200) -> list[Change]:
+    async def changes(self, setup: OfficeSetup, *, action: str | None = None, older_than: int | None = None,
+                      limit: int = 200, actor: str | None = None) -> list[Change]:
         """The office's audit log, newest first (audit.read_changes)."""
         async with self.db.read() as conn:
-            return await read_changes(conn, setup.id, action=action, older_than=older_than, limit=limit)
+            return await read_changes(conn, setup.id, action=action, older_than=older_than, limit=limit,
+                                      actor=actor)
 
     # --- the office --------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ PLAUSIBLE: dict[str, Any] = {
     "text": "Kasa czynna do 15:00", "preferences": [], "ticket": "return", "number": "A001",
     "window": "2", "kind": "kiosk", "username": "nowa.osoba", "role": "clerk",
     "hours": ["09:00-13:00"], "services": None, "walk_in": True, "booking": True, "reason": "Sobota informacyjna",
-    "starts_at": "2026-12-04T09:00:00+01:00",
+    "starts_at": "2026-12-04T09:00:00+01:00", "document_end": "56", "caller_language": "uk",
     # The back office's office set-up (/api/v1/admin/…).
     "timezone": "Europe/Warsaw", "default_language": "pl", "closed_on_public_holidays": True,
     "priority_mode": "first", "recalls_before_no_show": 1, "transfer_position": "end", "closures": [],

@@ -103,6 +103,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sms/delivery-report"):                  EVERYONE,
     ("GET", "/api/v1/admin/messages"):                        "N N N N N Y N",
     ("POST", "/api/v1/admin/messages/{id}/resend"):           "N N N N N Y N",
+    # The call centre: operators (tests/booking_api/test_call_centre.py), managers and admins of the office.
+    ("GET", "/api/v1/call-centre/slots"):                     "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings"):                 "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/draws/{draw_id}/entries"):  "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/lookup"):                   "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings/{code}/move"):     "N N N N N Y N",
+    ("POST", "/api/v1/call-centre/bookings/{code}/cancel"):   "N N N N N Y N",
     ("GET", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("PUT", "/api/v1/admin/office"):                          "N N N N N Y N",
     ("POST", "/api/v1/admin/services"):                       "N N N N N Y N",
@@ -158,6 +165,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/admin/logout"):                                EVERYONE,          # ends one's own session only
     ("GET", "/admin/password"):                               "N N N Y Y Y Y",   # staff with a temporary password
     ("POST", "/admin/password"):                              "N N N Y Y Y Y",
+    # The call centre's screen: operators, managers and admins (a clerk gets the 403 page).
+    ("GET", "/call-centre/"):                                 "N N N N N Y Y",
+    ("GET", "/call-centre/login"):                            EVERYONE,
+    ("POST", "/call-centre/login"):                           EVERYONE,          # the password decides
+    ("POST", "/call-centre/logout"):                          EVERYONE,          # ends one's own session only
+    ("GET", "/call-centre/password"):                         "N N N Y Y Y Y",   # staff with a temporary password
+    ("POST", "/call-centre/password"):                        "N N N Y Y Y Y",
 }
 NOT_THEIRS = {"ticket_not_found", "not_at_this_window", "window_not_held", "window_taken"}
 DESK_USER, DESK_PASSWORD = "desk", "correct horse battery"
@@ -229,7 +243,8 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
                   "/board/announcement.wav": {"number": "A001", "window": "1"},
-                  **{route: {"office": "demo"} for method, route in TABLE if route.startswith("/api/v1/admin/")}}
+                  **{route: {"office": "demo"} for method, route in TABLE
+                     if route.startswith(("/api/v1/admin/", "/api/v1/call-centre/"))}}
     return hall
 
 
@@ -267,18 +282,22 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/admin/days/{date}/preview"): {"hours": ["09:00-12:00"]},
     ("PUT", "/api/v1/admin/days/{date}"): {"hours": ["09:00-12:00"], "reason": "information Saturday"},
     ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
+    ("POST", "/api/v1/call-centre/lookup"): {"name": "Nobody", "birth_date": "1990-01-01", "document_end": "99"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/console/logout"): {},
     ("POST", "/admin/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
+    ("POST", "/call-centre/login"): {"username": DESK_USER, "password": DESK_PASSWORD},
     ("POST", "/admin/logout"): {},
     ("POST", "/console/password"): {},
     ("POST", "/admin/password"): {},
+    ("POST", "/call-centre/logout"): {},
+    ("POST", "/call-centre/password"): {},
 }
 ENROLMENT = ("/kiosk/enroll", "/board/enroll")
-SIGN_IN_PAGES = ("/console/login", "/admin/login")
-SIGN_OUT_FORMS = ("/console/logout", "/admin/logout")
+SIGN_IN_PAGES = ("/console/login", "/admin/login", "/call-centre/login")
+SIGN_OUT_FORMS = ("/console/logout", "/admin/logout", "/call-centre/logout")
 
 
 async def send(hall: Hall, method: str, template: str, role: str) -> httpx.Response:

@@ -1,0 +1,1 @@
+"""The call centre: the operators' screen at /call-centre/ (docs/call-centre.md)."""
