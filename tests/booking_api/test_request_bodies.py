@@ -39,6 +39,9 @@ PLAUSIBLE: dict[str, Any] = {
     "mark": "*", "confirm": False, "ticker": {}, "kiosk": {},
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
+# Bodies another system writes (an SMS gateway's delivery report carries whatever fields it adds):
+# open by design, and read for the fields they name only (tests/okienko/notify/test_sms.py).
+FROM_GATEWAYS = ("/api/v1/sms/delivery-report",)
 
 
 def bodies(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -47,7 +50,7 @@ def bodies(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            if content is None:
+            if content is None or path in FROM_GATEWAYS:
                 continue
             schema = content["schema"]
             if "$ref" in schema:

@@ -28,7 +28,7 @@ def page_policy_problems(answer: httpx.Response) -> list[str]:
         problems.append(f"{where}: no nosniff")
     page = headers.get("content-type", "").startswith("text/html")
     # The staff screens' pages (not their redirects): same-origin, for the sign-in form's Origin check.
-    staff = answer.request.url.path.startswith(("/console/", "/admin/"))
+    staff = answer.request.url.path.startswith(("/console/", "/admin/", "/call-centre/"))
     expected_referrer = "same-origin" if page and staff else "no-referrer"
     if headers.get("referrer-policy") != expected_referrer:
         problems.append(f"{where}: Referrer-Policy {headers.get('referrer-policy')!r}, not {expected_referrer}")
