@@ -3,17 +3,16 @@ history, cancel or move on the visitor's behalf. Thin: the rules live in okienko
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import body_language, field_error, okienko, read_json
+from booking_api.http import body_language, field_error, okienko, read_json, slot_start
 from booking_api.presenters import admin_booking_json, booking_event_json
 from booking_api.sessions import require_manager
 from okienko.i18n import _
-from okienko.office.hours import wall_instant
 
 FLAGS = ("day_closed",)
 
@@ -64,12 +63,7 @@ async def move_booking(request: Request) -> Response:
     body = await read_json(request, bodies.ADMIN_MOVE)
     language = body_language(request, body)
     clerk, setup = await require_manager(request)
-    try:
-        moment = datetime.fromisoformat(str(body.get("starts_at")))
-    except ValueError:
-        raise field_error(_("the field “starts_at” must be a slot's start time, e.g. "
-                            "2026-12-03T10:00:00+01:00")) from None
-    starts_at = wall_instant(setup, moment) if moment.tzinfo is None else moment
+    starts_at = slot_start(setup, body.get("starts_at"), "starts_at")
     done = await okienko(request).desk.move(setup, request.path_params["code"], starts_at, actor=clerk.username,
                                             language=language)
     return JSONResponse({"booking": admin_booking_json(setup, done, language, okienko(request).clock.now())})

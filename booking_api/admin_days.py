@@ -10,24 +10,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import body_language, field_error, okienko, read_json
+from booking_api.http import body_language, okienko, query_date, read_json
 from booking_api.presenters import affected_json
 from booking_api.sessions import require_manager
-from okienko.i18n import _
 from okienko.office.days import day_json
 
 
-def _date(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise field_error(_("“{name}” must be a date as YYYY-MM-DD").format(name=name)) from None
-
 
 def _path_date(request: Request) -> date:
-    day = _date(request.path_params["date"], "date")
+    day = query_date(request.path_params["date"], "date")
     assert day is not None
     return day
 
@@ -36,8 +27,8 @@ async def list_days(request: Request) -> Response:
     """GET /api/v1/admin/days?from=&to=: the dates that are not plain weekly days, with their bookings."""
     language = body_language(request, None)
     _clerk, setup = await require_manager(request)
-    days = await okienko(request).days.days(setup, _date(request.query_params.get("from"), "from"),
-                                            _date(request.query_params.get("to"), "to"), language)
+    days = await okienko(request).days.days(setup, query_date(request.query_params.get("from"), "from"),
+                                            query_date(request.query_params.get("to"), "to"), language)
     return JSONResponse({"days": days})
 
 

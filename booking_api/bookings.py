@@ -4,17 +4,16 @@ its neighbours."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import body_language, client_address, field_error, link_secret, okienko, \
-    path_number, public_links, read_json, require_staff
+from booking_api.http import body_language, client_address, field_error, link_secret, okienko, query_date, \
+    path_number, public_links, read_json, require_staff, slot_start
 from booking_api.presenters import booking_json
-from okienko.office.hours import office_day, wall_instant
+from okienko.office.hours import office_day
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
 from okienko.people import mask_email
@@ -34,21 +33,9 @@ def _language(request: Request, body: dict[str, Any] | None = None) -> str:
     return body_language(request, body)
 
 
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise field_error(_("“{name}” must be a date as YYYY-MM-DD").format(name=name)) from None
 
-
-def _moment(setup: OfficeSetup, value: Any) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise field_error(_("the field “start” must be a slot's start time from the slot list")) from None
-    return wall_instant(setup, moment) if moment.tzinfo is None else moment
+# What a visitor is told about a start that is not one: they pick times from the list, never type them.
+VISITOR_START = _("the field “start” must be a slot's start time from the slot list")
 
 
 async def list_slots(request: Request) -> Response:
@@ -65,8 +52,8 @@ async def list_slots(request: Request) -> Response:
     if code and secret:   # a booking whose day the office closed sees the days it may move to first
         booking = await app.booking.find(setup, code, secret)
         ahead = rebook_ahead_days(setup, booking) if booking["service_id"] == service.id else 0
-    listing = await app.booking.slot_listing(setup, service, _day(request.query_params.get("from"), "from"),
-                                             _day(request.query_params.get("to"), "to"), language,
+    listing = await app.booking.slot_listing(setup, service, query_date(request.query_params.get("from"), "from"),
+                                             query_date(request.query_params.get("to"), "to"), language,
                                              client=client_address(request), ahead_days=ahead)
     cached = _encoded.get(id(listing))
     if cached is None or cached[0] is not listing:  # encode once per cached listing: bots poll this
@@ -91,7 +78,7 @@ async def create_booking(request: Request) -> Response:
     """POST /api/v1/bookings: hold a slot for a person; the one-time code goes to their email (and SMS)."""
     app = okienko(request)
     body, language, setup = await _applicant_request(request, bodies.HOLD)
-    starts_at = _moment(setup, body.get("start"))
+    starts_at = slot_start(setup, body.get("start"), "start", VISITOR_START)
     details = {name: body.get(name) for name in PERSON_FIELDS}
     held = await app.booking.hold(setup, body["service"], starts_at, details, language=language,
                                   client=client_address(request))
@@ -156,7 +143,8 @@ async def cancel_booking(request: Request) -> Response:
 async def reschedule_booking(request: Request) -> Response:
     """POST /api/v1/bookings/{code}/reschedule {"secret", "start"}."""
     return await _change(request, bodies.RESCHEDULE, lambda app, setup, code, secret, body, language:
-                         app.booking.reschedule(setup, code, secret, _moment(setup, body.get("start")), language))
+                         app.booking.reschedule(setup, code, secret,
+                                                slot_start(setup, body.get("start"), "start", VISITOR_START), language))
 
 
 async def _change(request: Request, schema: dict[str, Any], change: Any) -> Response:
@@ -197,7 +185,7 @@ async def staff_bookings(request: Request) -> Response:
     language = _language(request)
     staff = await require_staff(request)
     setup = await app.offices.by_id(staff.office_id) if staff.office_id else await _setup(request)
-    day = _day(request.query_params.get("day"), "day") or office_day(setup, app.clock.now())
+    day = query_date(request.query_params.get("day"), "day") or office_day(setup, app.clock.now())
     async with app.db.read() as conn:
         rows = await bookings_of_day(conn, setup, day, flagged_only=request.query_params.get("flagged") == "1")
     searched = request.query_params.get("name") or ""

@@ -4,20 +4,20 @@ the rules live in okienko/booking/call_centre.py (and the booking core behind it
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import body_language, field_error, okienko, read_json
+from booking_api.http import body_language, field_error, okienko, query_date, read_json, slot_start
 from booking_api.presenters import admin_booking_json, booking_json
 from booking_api.sessions import Clerk, require_manager
 from okienko.errors import DomainError
 from okienko.i18n import LANGUAGES, _
 from okienko.office.directory import OfficeSetup
-from okienko.office.hours import office_day, wall_instant
+from okienko.office.hours import office_day
 
 CALL_CENTRE_ROLES = ("operator", "manager", "admin")
 PERSON_FIELDS = ("name", "birth_date", "document_number", "document_country", "phone", "email", "case_number")
@@ -30,22 +30,6 @@ async def _operator(request: Request) -> tuple[Clerk, OfficeSetup]:
     return await require_manager(request, *CALL_CENTRE_ROLES)
 
 
-def _moment(setup: OfficeSetup, value: Any, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise field_error(_("the field “{name}” must be a slot's start time, e.g. 2026-12-03T10:00:00+01:00")
-                          .format(name=name)) from None
-    return wall_instant(setup, moment) if moment.tzinfo is None else moment
-
-
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise field_error(_("“{name}” must be a date as YYYY-MM-DD").format(name=name)) from None
 
 
 async def list_slots(request: Request) -> Response:
@@ -59,8 +43,8 @@ async def list_slots(request: Request) -> Response:
         raise field_error(_("the query parameter “service” is required, e.g. ?service=A"))
     service = setup.service(code)
     app = okienko(request)
-    first = _day(request.query_params.get("from"), "from") or office_day(setup, app.clock.now())
-    last = _day(request.query_params.get("to"), "to") or first + timedelta(days=LISTED_DAYS - 1)
+    first = query_date(request.query_params.get("from"), "from") or office_day(setup, app.clock.now())
+    last = query_date(request.query_params.get("to"), "to") or first + timedelta(days=LISTED_DAYS - 1)
     return JSONResponse(await app.booking.slot_listing(setup, service, first, last, language))
 
 
@@ -71,7 +55,7 @@ async def book(request: Request) -> Response:
     clerk, setup = await _operator(request)
     if not isinstance(body.get("service"), str):
         raise field_error(_("the field “service” must be a service code, e.g. “A”"))
-    starts_at = _moment(setup, body.get("start"), "start")
+    starts_at = slot_start(setup, body.get("start"), "start")
     details = {name: body.get(name) for name in PERSON_FIELDS}
     caller_language = body.get("caller_language") or language
     if caller_language not in LANGUAGES:
@@ -116,7 +100,7 @@ async def move(request: Request) -> Response:
     clerk, setup = await _operator(request)
     app = okienko(request)
     done = await app.call_centre.move(setup, _identity(body), request.path_params["code"],
-                                      _moment(setup, body.get("starts_at"), "starts_at"), operator=clerk.username,
+                                      slot_start(setup, body.get("starts_at"), "starts_at"), operator=clerk.username,
                                       language=language)
     return JSONResponse({"booking": admin_booking_json(setup, done, language, app.clock.now())})
 

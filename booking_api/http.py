@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from okienko.errors import DomainError, Refusal
 from okienko.i18n import LANGUAGES, _, current_language, negotiate
 from okienko.links import PublicLinks
 from okienko.office.directory import OfficeSetup
+from okienko.office.hours import wall_instant
 from okienko.people import FIELD_MESSAGES
 
 KIOSK_COOKIE = "okienko_device"
@@ -182,6 +184,27 @@ def path_number(connection: HTTPConnection, name: str, missing: str) -> int:
 
 def field_error(detail: str) -> DomainError:
     return DomainError("malformed_request", detail=detail)
+
+
+def query_date(text: str | None, name: str) -> date | None:
+    """A date from the query (`from`, `to`, `day`, a path's date) as YYYY-MM-DD; None when not given."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise field_error(_("“{name}” must be a date as YYYY-MM-DD").format(name=name)) from None
+
+
+def slot_start(setup: OfficeSetup, value: Any, name: str, problem: str | None = None) -> datetime:
+    """A slot's start from a body: a moment with its offset, or a wall time read in the office's zone;
+    `problem` (the field's own message), else a message naming `name`, when it is neither."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise field_error(problem or _("the field “{name}” must be a slot's start time, e.g. "
+                                       "2026-12-03T10:00:00+01:00").format(name=name)) from None
+    return wall_instant(setup, moment) if moment.tzinfo is None else moment
 
 
 def link_secret(request: Request, body: dict[str, Any] | None, name: str, header: str, missing: str) -> str:
