@@ -140,6 +140,8 @@ class Service:
         column("sort_order", sa.Integer, default=0),
         column("active", sa.Boolean, default=True),
         json_column("booking", doc="the service's slot schedule (slots.SlotSchedule); empty: not bookable"),
+        column("event_only", sa.Boolean, default=False,
+               doc="offered only on the days of the events (information Saturdays) that list it"),
         sa.UniqueConstraint("office_id", "code"),
         sa.UniqueConstraint("office_id", "prefix"),
     )
@@ -215,6 +217,32 @@ class DayHours:
         sa.Index("ix_day_hours_office_day", "office_id", "day"),
         partial_index("uq_day_hours_office", "office_id", "day", where="service_id IS NULL"),
         partial_index("uq_day_hours_service", "office_id", "day", "service_id", where="service_id IS NOT NULL"),
+    )
+
+
+class Event:
+    """An information Saturday (or another special day): its date, hours, titles and descriptions per
+    language, the services it offers and when their booking opens (okienko/office/events.py).
+    At most one event that is not cancelled per office and date; `sequence` grows with every change
+    people booked must hear of (the invites' and the feed's SEQUENCE)."""
+
+    __table__ = sa.Table(
+        "events", metadata,
+        id_column(),
+        foreign_key("office_id", "offices.id"),
+        column("day", sa.Date),
+        column("opens_minute", sa.Integer),
+        column("closes_minute", sa.Integer),
+        json_column("titles", doc="{language: text}"),
+        json_column("descriptions", doc="{language: text}"),
+        json_column("services", default=list, doc="the codes of the services it offers"),
+        utc_column("booking_opens_at", nullable=True, doc="when its slots can be booked; None: walk-in only"),
+        column("status", sa.String(12), default="draft", doc="draft | published | cancelled"),
+        column("sequence", sa.Integer, default=0),
+        utc_column("created_at"),
+        utc_column("updated_at"),
+        sa.Index("ix_events_office_day", "office_id", "day"),
+        partial_index("uq_events_office_day", "office_id", "day", where="status != 'cancelled'"),
     )
 
 
