@@ -33,10 +33,19 @@ SCHEMAS: dict[str, Any] = {
         "document": {"type": "string", "description": "masked"}, "sequence": {"type": "integer"},
         "created_at": TIME, "confirmed_at": {**TIME, "nullable": True}, "ended_at": {**TIME, "nullable": True},
         "can_cancel": BOOL, "can_move": BOOL, "visitor_may_move": BOOL}},
-    "FailedMessage": {"type": "object", "properties": {
+    "OutboxMessage": {"type": "object", "properties": {
         "id": STR, "channel": {"type": "string", "enum": ["email", "sms"]},
-        "recipient": {"type": "string", "description": "masked"}, "created_at": TIME, "failed_at": TIME,
-        "attempts": {"type": "integer"}, "reason": {"type": "string", "description": "the last error"}}},
+        "recipient": {"type": "string", "description": "masked"}, "created_at": TIME,
+        "sent_at": {**TIME, "nullable": True, "description": "when the mail server or the SMS gateway took it"},
+        "failed_at": {**TIME, "nullable": True, "description": "given up after its last attempt, or reported "
+                                                                "undelivered by the SMS gateway"},
+        "attempts": {"type": "integer"}, "reason": {"type": "string", "description": "the last error"},
+        "delivery": {"type": "string", "nullable": True, "enum": ["delivered", "undelivered", "pending", None],
+                     "description": "a sent SMS: what the gateway's delivery report said (pending: none yet); "
+                                    "null for an email or a message not sent"},
+        "delivery_at": {**TIME, "nullable": True, "description": "when the delivery report came"},
+        "resent_as": {"type": "string", "nullable": True,
+                      "description": "the id it was sent again as (an undelivered SMS goes as a new message)"}}},
 }
 
 
@@ -101,16 +110,20 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "security": STAFF, "parameters": [CODE, OFFICE, lang], "requestBody": json_body(bodies.ADMIN_MOVE),
             "responses": {"200": one, **errors(400, 401, 403, 409)}}},
         "/api/v1/admin/messages": {"get": {
-            "summary": "The office's messages the outbox gave up on, newest first, with the reason (never "
-                       "their text; the recipient masked)", "security": STAFF,
+            "summary": "The office's failed messages (the outbox gave up on them, or the SMS gateway reported "
+                       "them undelivered), newest first, with the reason; or (status=sent) the latest 200 sent, "
+                       "with each SMS's delivery report. Never their text; the recipient masked", "security": STAFF,
             "parameters": [{"name": "status", "in": "query", "required": False,
-                            "schema": {"type": "string", "enum": ["failed"]}}, OFFICE, lang],
+                            "schema": {"type": "string", "enum": ["failed", "sent"], "default": "failed"}},
+                           {"name": "channel", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["email", "sms"]}}, OFFICE, lang],
             "responses": {"200": json({"type": "object", "properties": {
-                "messages": {"type": "array", "items": ref("FailedMessage")}}}, "failed messages"),
+                "messages": {"type": "array", "items": ref("OutboxMessage")}}}, "the messages"),
                 **errors(400, 401, 403)}}},
         "/api/v1/admin/messages/{id}/resend": {"post": {
-            "summary": "Try a failed message again from now, with a fresh count of attempts", "security": STAFF,
+            "summary": "Send a failed message again from now: with a fresh count of attempts, or (an SMS "
+                       "reported undelivered) as a new message, `resent_as`", "security": STAFF,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": STR}, OFFICE, lang],
-            "responses": {"200": json({"type": "object", "properties": {"message": ref("FailedMessage")}},
+            "responses": {"200": json({"type": "object", "properties": {"message": ref("OutboxMessage")}},
                                       "the message, queued again"), **errors(401, 403, 404, 409)}}},
     }

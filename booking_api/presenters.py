@@ -247,9 +247,26 @@ def booking_event_json(setup: OfficeSetup, event: dict[str, Any]) -> dict[str, A
     return {"kind": event["kind"], "at": _iso(event["at"], setup), "detail": event["detail"] or {}}
 
 
-def failed_message_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A failed outbox message for the back office: who it was for (masked), when, why; never its text."""
+def delivery_state(row: dict[str, Any]) -> str | None:
+    """What became of a sent SMS, by the gateway's report: `delivered`, `undelivered` (the gateway
+    gave up on it), `pending` (no report yet); None for an email or a message not sent yet."""
+    if row["channel"] != "sms" or row["sent_at"] is None:
+        return None
+    return {"delivered": "delivered", "failed": "undelivered"}.get(row["delivery"] or "", "pending")
+
+
+def message_json(row: dict[str, Any]) -> dict[str, Any]:
+    """An outbox message for the back office: who it was for (masked), when, what became of it,
+    why it failed; never its text. `failed_at` is when it failed (given up after its last
+    attempt, or reported undelivered by the SMS gateway); `resent_as`: the id it went out again as."""
     recipient = mask_email(row["recipient"]) if row["channel"] == "email" else mask_phone(row["recipient"])
+    state = delivery_state(row)
+    failed_at = row["failed_at"] if row["sent_at"] is None else (row["delivery_at"] if state == "undelivered" else None)
     return {"id": row["id"], "channel": row["channel"], "recipient": recipient,
-            "created_at": row["created_at"].isoformat(), "failed_at": row["failed_at"].isoformat(),
-            "attempts": row["attempts"], "reason": row["last_error"] or ""}
+            "created_at": row["created_at"].isoformat(),
+            "sent_at": row["sent_at"].isoformat() if row["sent_at"] else None,
+            "failed_at": failed_at.isoformat() if failed_at else None,
+            "attempts": row["attempts"], "reason": row["last_error"] or "",
+            "delivery": state,
+            "delivery_at": row["delivery_at"].isoformat() if state and row["delivery_at"] else None,
+            "resent_as": row.get("resent_as")}

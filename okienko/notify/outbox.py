@@ -7,7 +7,9 @@ claims a due message with a conditional UPDATE (so two processes never take the 
 it, and marks it sent; a failure is retried with growing pauses. The message id is the email's
 Message-ID, so in the rare crash between sending and marking, a mail client sees a repeat as one.
 A message that fails MAX_ATTEMPTS times is marked failed (`failed_at`, with its last error): the
-health check counts it, the back office lists it, and a manager may send it again (`resend`).
+health check counts it, the back office lists it, and a manager may send it again (`resend`). So
+is an SMS the gateway took and later reported undelivered (`delivery`, from its delivery report):
+sent again, it goes as a new message, never twice under one id.
 """
 
 from __future__ import annotations
@@ -171,13 +173,20 @@ class OutboxSender:
         async with self.db.read() as conn:
             return await failed_messages(conn, office_id)
 
+    async def sent(self, office_id: int, channel: str | None = None) -> list[dict[str, Any]]:
+        """The office's latest sent messages, with the SMS gateway's delivery reports."""
+        async with self.db.read() as conn:
+            return await sent_messages(conn, office_id, channel)
+
     async def resend(self, office_id: int, message_id: str, actor: str) -> dict[str, Any]:
-        """Give a failed message of the office a fresh set of attempts, from now; recorded in the audit log."""
+        """Send a failed message of the office again, from now (`resend`); recorded in the audit log."""
         now = self.clock.now()
         async with self.locks.write_transaction() as conn:
             row = await resend(conn, office_id, message_id, now)
+            failed_at = row["failed_at"] or row["delivery_at"]
             await record_change(conn, office_id=office_id, actor=actor, action="message.resend", target=message_id,
-                                before={"failed_at": row["failed_at"].isoformat()}, after=None, now=now)
+                                before={"failed_at": failed_at.isoformat(), "delivery": row["delivery"]},
+                                after={"sent_as": row["resent_as"]}, now=now)
         self.wake()
         return row
 
@@ -206,44 +215,92 @@ def _message(row: Any) -> Message:
                    created_at=row["created_at"])
 
 
+def _undelivered(table: sa.Table) -> Any:
+    """An SMS the gateway took and then reported undelivered, not sent again since: failed too."""
+    return sa.and_(table.c.channel == "sms", table.c.sent_at.is_not(None), table.c.delivery == "failed",
+                   table.c.resent_as.is_(None))
+
+
+def _failed(table: sa.Table) -> Any:
+    """Failed, as the back office lists and the health check counts: given up after MAX_ATTEMPTS
+    (never sent), or an SMS the gateway reported undelivered (and not sent again)."""
+    return sa.or_(sa.and_(table.c.failed_at.is_not(None), table.c.sent_at.is_(None)), _undelivered(table))
+
+
 async def failed_messages(conn: AsyncConnection, office_id: int, limit: int = 200) -> list[dict[str, Any]]:
-    """An office's failed messages (never sent, given up after MAX_ATTEMPTS), newest first."""
+    """An office's failed messages (given up after MAX_ATTEMPTS, or SMS reported undelivered),
+    newest failure first."""
     table = OutboxMessage.__table__
-    rows = (await conn.execute(sa.select(table).where(
-        table.c.office_id == office_id, table.c.failed_at.is_not(None), table.c.sent_at.is_(None))
-        .order_by(table.c.failed_at.desc()).limit(limit))).mappings().all()
+    rows = (await conn.execute(sa.select(table).where(table.c.office_id == office_id, _failed(table))
+        .order_by(sa.func.coalesce(table.c.failed_at, table.c.delivery_at).desc()).limit(limit))).mappings().all()
+    return [dict(row) for row in rows]
+
+
+async def sent_messages(conn: AsyncConnection, office_id: int, channel: str | None = None,
+                        limit: int = 200) -> list[dict[str, Any]]:
+    """An office's messages taken by the mail server or the SMS gateway, the latest first, each
+    with what the gateway reported of it (`delivery`, `delivery_at`: none yet is "pending")."""
+    table = OutboxMessage.__table__
+    query = sa.select(table).where(table.c.office_id == office_id, table.c.sent_at.is_not(None))
+    if channel:
+        query = query.where(table.c.channel == channel)
+    rows = (await conn.execute(query.order_by(table.c.sent_at.desc()).limit(limit))).mappings().all()
     return [dict(row) for row in rows]
 
 
 async def count_failed(conn: AsyncConnection) -> int:
-    """How many messages, of every office, are marked failed and not sent since (the health check's count)."""
+    """How many messages, of every office, are failed as `failed_messages` lists them (the health check's count)."""
     table = OutboxMessage.__table__
-    return int((await conn.execute(sa.select(sa.func.count()).where(
-        table.c.failed_at.is_not(None), table.c.sent_at.is_(None)))).scalar_one())
+    return int((await conn.execute(sa.select(sa.func.count()).where(_failed(table)))).scalar_one())
 
 
 async def resend(conn: AsyncConnection, office_id: int, message_id: str, now: datetime) -> dict[str, Any]:
-    """Make a failed message due again with a fresh count of attempts (in the caller's transaction);
-    returns it as it was. Only a failed message of this office: `message_not_found`,
-    `message_not_failed` otherwise (one sent or still being tried is never sent again)."""
+    """Send a failed message again (in the caller's transaction); returns it as it was, with
+    `resent_as`: the id that goes out now. Only a failed message of this office:
+    `message_not_found`, `message_not_failed` otherwise (one delivered, or sent with no report
+    against it, or still being tried, is never sent again).
+
+    A message the outbox gave up on was never taken: it is made due again with a fresh count of
+    attempts, under its own id. An SMS the gateway took and reported undelivered is sent as a new
+    message (a new id, so the gateway's reports on the two never mix); the old one points to it, and
+    the conditional UPDATE on `resent_as IS NULL` lets only one of two managers' clicks through."""
     table = OutboxMessage.__table__
     row = (await conn.execute(sa.select(table).where(table.c.id == message_id, table.c.office_id == office_id))
            ).mappings().first()
     if row is None:
         raise DomainError("message_not_found")
-    if row["failed_at"] is None or row["sent_at"] is not None:
+    if row["sent_at"] is not None:
+        return await _resend_undelivered(conn, dict(row), now)
+    if row["failed_at"] is None:
         raise DomainError("message_not_failed")
     changed = await conn.execute(sa.update(table).where(table.c.id == message_id, table.c.failed_at.is_not(None),
                                                         table.c.sent_at.is_(None))
                                  .values(failed_at=None, attempts=0, claimed_until=None, next_attempt_at=now))
     if changed.rowcount != 1:   # resent by someone else meanwhile
         raise DomainError("message_not_failed")
-    return dict(row)
+    return {**row, "resent_as": message_id}
+
+
+async def _resend_undelivered(conn: AsyncConnection, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    table = OutboxMessage.__table__
+    if row["channel"] != "sms" or row["delivery"] != "failed" or row["resent_as"] is not None:
+        raise DomainError("message_not_failed")
+    new_id = secrets.token_hex(16)
+    changed = await conn.execute(sa.update(table).where(table.c.id == row["id"], _undelivered(table))
+                                 .values(resent_as=new_id))
+    if changed.rowcount != 1:   # resent by someone else meanwhile, or reported delivered after all
+        raise DomainError("message_not_failed")
+    await conn.execute(sa.insert(table).values(
+        id=new_id, office_id=row["office_id"], channel=row["channel"], recipient=row["recipient"],
+        subject=row["subject"], body=row["body"], calendar=row["calendar"], calendar_method=row["calendar_method"],
+        created_at=now, next_attempt_at=now, attempts=0))
+    return {**row, "resent_as": new_id}
 
 
 async def record_delivery(conn: AsyncConnection, message_id: str, delivered: bool, now: datetime) -> bool:
     """Record what the SMS gateway reported of one of our SMS (its `{id}`): delivered or failed. A
-    later report replaces an earlier one (gateways report "failed" after retrying for a while)."""
+    later report replaces an earlier one (gateways report "failed" after retrying for a while). An
+    SMS reported failed counts as failed (`failed_messages`) until it is sent again (`resend`)."""
     table = OutboxMessage.__table__
     changed = await conn.execute(sa.update(table).where(table.c.id == message_id, table.c.channel == "sms")
                                  .values(delivery="delivered" if delivered else "failed", delivery_at=now))

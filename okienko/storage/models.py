@@ -664,5 +664,7 @@ class OutboxMessage:
         utc_column("failed_at", nullable=True, doc="given up after MAX_ATTEMPTS; cleared by a resend"),
         column("delivery", sa.String(12), nullable=True, doc="the SMS gateway's report: delivered | failed"),
         utc_column("delivery_at", nullable=True, doc="when the gateway's delivery report came"),
+        column("resent_as", sa.String(32), nullable=True,
+               doc="an SMS reported undelivered and sent again: the id of its new message (one resend only)"),
         sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     )
