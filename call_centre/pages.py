@@ -41,9 +41,11 @@ async def call_centre_page(request: Request) -> Response:
         _operator, setup = await require_manager(request, *CALL_CENTRE_ROLES)
     except DomainError:   # someone naming another office (?office=)
         return _forbidden(request, clerk)
-    services = [(service.code, service.name(language)) for service in setup.services if service.booking]
+    booked = [service for service in setup.services if service.booking]
+    services = [(service.code, service.name(language)) for service in booked]
+    bring = {service.code: service.booking.bring(language) for service in booked}   # for the receipt
     return secured(render(request, "call_centre.html", office=setup, clerk=clerk, csrf_token=clerk.csrf_token or "",
-                          office_query=request.query_params.get("office", ""), services=services))
+                          office_query=request.query_params.get("office", ""), services=services, bring=bring))
 
 
 def _forbidden(request: Request, clerk: Clerk) -> Response:

@@ -18,6 +18,7 @@
     constructor(status, body) {
       super(body && body.message ? body.message : text.network);
       this.status = status;
+      this.code = body && body.error ? body.error : "";
       this.fields = body && body.fields ? body.fields : null;
     }
   }

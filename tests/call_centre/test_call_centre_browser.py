@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,16 @@ def test_the_call_centre_is_axe_clean(browser: Browser, demo: Any, language: str
         expect(page.locator("#book-slots button").first).to_be_visible()
         page.locator("#book-slots button").first.click()
         assert axe_violations(page) == []
+        page.locator("#caller-name").fill(f"Halyna Shevchenko {language.upper()}")
+        page.locator("#caller-birth").fill("1979-11-02")
+        page.locator("#caller-document").fill(f"FM 12{len(language)}45{ord(language[0])}")
+        page.locator("#caller-phone").fill("+48 603 444 555")
+        page.locator("#caller button[type=submit]").click()
+        receipt = page.locator("#book-done")
+        expect(receipt.locator("#receipt-title")).to_be_visible()
+        expect(receipt.locator(".receipt-code")).to_have_text(re.compile(r"^\w{6}$"))
+        assert axe_violations(page) == []
+        shoot(page, f"receipt-{language}")
         assert errors == []
     finally:
         page.context.close()
@@ -144,9 +155,22 @@ def test_an_operator_books_a_phone_only_caller_then_finds_and_moves_the_booking(
         shoot(page, "book-en")
         page.get_by_role("button", name="Book for the caller").click()
         done = page.locator("#book-done")
-        expect(done).to_contain_text("Booking code:")
-        expect(done).to_contain_text("The code was sent by SMS to +48")
-        code = re.search(r"Booking code: (\w{6})", done.inner_text()).group(1)
+        expect(done).to_be_focused()
+        expect(done).to_contain_text("Read this out to the caller")
+        code = done.locator(".receipt-code").inner_text()
+        assert re.fullmatch(r"\w{6}", code)
+        expect(done).to_contain_text(f"letter by letter: {' · '.join(code)}")
+        slot = re.search(r"Booked: .*, (\d{4}-\d\d-\d\d) (\d\d:\d\d)\.", done.inner_text())
+        year, month, day = slot.group(1).split("-")
+        spoken = done.locator("p", has_text="When:").inner_text()      # e.g. "Friday, December 4, 2026 at 08:00"
+        assert re.search(r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday)", spoken), spoken
+        assert re.search(rf"\b{int(day)}\b", spoken) and year in spoken and slot.group(2) in spoken, spoken
+        expect(done).to_contain_text("What to bring: Passport")
+        expect(done).to_contain_text("The travel document given now (ending …99)")
+        expect(done).to_contain_text("An SMS with the code is on its way to +48")
+        expect(done).not_to_contain_text("An email")
+        shoot(page, "receipt-en")
+        assert axe_violations(page) == []
         texts = sms_to(number, 1)
         assert len(texts) == 1 and code in texts[0] and "778899" not in texts[0]
 
@@ -183,7 +207,7 @@ def test_an_operator_books_a_phone_only_caller_then_finds_and_moves_the_booking(
         audit.get_by_label("Who (user name, e.g. a call-centre operator)").fill("konsultantka")
         audit.get_by_role("button", name="Show").click()
         rows = audit.locator("#audit-rows tr")
-        expect(rows.filter(has_text="call_centre.book")).to_have_count(1)
+        expect(rows.filter(has_text="call_centre.book").filter(has_text=code)).to_have_count(1)
         expect(rows.filter(has_text="booking.move")).to_have_count(1)
         # A wrong lookup, the right one, the move's own check and the list shown again after it.
         expect(rows.filter(has_text="call_centre.lookup")).to_have_count(4)
@@ -206,11 +230,29 @@ def test_an_operator_enters_a_caller_into_the_open_draw(browser: Browser, demo: 
         page.locator("#caller-birth").fill("1992-03-14")
         page.locator("#caller-document").fill("FK 445566")
         page.get_by_label("Mobile number (the code goes there by SMS)").fill("+48 602 333 444")
+        page.get_by_label("Only at these times, in this order").check()
+        page.locator("#range-1-from").fill("11:00")
+        page.locator("#range-1-to").fill("10:00")
         page.get_by_role("button", name="Book for the caller").click()
-        expect(page.locator("#book-done")).to_contain_text(f"Entered into the draw for {day}. Ticket in the draw:")
-        expect(page.locator("#book-done")).to_contain_text("The caller is told by SMS at +48")
+        expect(page.locator("#preferences-error")).to_contain_text("the end must be after the start")
+        assert axe_violations(page) == []
+        page.locator("#range-1-from").fill("09:00")
+        page.locator("#range-1-to").fill("11:00")
+        page.locator("#range-2-from").fill("12:00")
+        page.locator("#range-2-to").fill("13:30")
+        page.get_by_role("button", name="Book for the caller").click()
+        done = page.locator("#book-done")
+        expect(done).to_contain_text(f"Entered into the draw for {day}. Ticket in the draw:")
+        expect(done).to_contain_text("Times the caller can come: 09:00–11:00, then 12:00–13:30")
+        expect(done).to_contain_text("The draw closes at")
+        expect(done).to_contain_text("is on its way to +48")
+        shoot(page, "draw-receipt-en")
+        assert axe_violations(page) == []
         texts = sms_to("+48602333444", 1)
         assert len(texts) == 1 and "draw" in texts[0]
+        with sqlite3.connect(demo.data_dir / "demo.db") as db:
+            [(kept,)] = db.execute("SELECT preferences FROM draw_entries WHERE phone = ?", ("+48602333444",))
+        assert json.loads(kept) == [[540, 660], [720, 810]]     # as the caller said, in that order
         assert errors == []
     finally:
         page.context.close()
