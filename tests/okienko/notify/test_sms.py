@@ -1,5 +1,5 @@
 """SMS: the gateway's request format comes from the settings, a loopback gateway taken down for a
-while gets each message once when it is back, delivery reports are recorded, and texts are
+while (not listening, or answering 500) gets each message once when it is back, delivery reports are recorded, and texts are
 counted in SMS parts the way phones count them."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from okienko.notify.outbox import enqueue
 from okienko.notify.sms import for_sms, request_body, segments
 from okienko.storage.models import Office as OfficeRow, OutboxMessage
 from tests.conftest import free_port, warsaw
@@ -138,3 +139,47 @@ async def test_delivery_reports_are_not_taken_without_a_secret(office_factory: A
     office = await office_factory(TUESDAY)
     answer = await office.client.post("/api/v1/sms/delivery-report", json={"id": "x", "status": "delivered"})
     assert answer.status_code == 404
+
+
+async def test_a_gateway_failing_with_500_for_a_while_delays_each_sms_then_takes_each_once(office_factory: Any) -> None:
+    """The gateway is up but answers 500 (then 503) for a while, as gateways do when their own
+    upstream is down: nothing is lost or given up, and once it accepts, each SMS arrives once."""
+    accepted: list[str] = []
+    refusals = {"left": 9}   # three rounds of the three messages
+
+    async def gateway(request: Request) -> JSONResponse:
+        form = parse_qs((await request.body()).decode())
+        if refusals["left"] > 0:
+            refusals["left"] -= 1
+            return JSONResponse({"error": "upstream down"}, status_code=500 if refusals["left"] % 2 else 503)
+        accepted.append(form["idx"][0])
+        return JSONResponse({"queued": True})
+
+    port = free_port()
+    office = await office_factory(TUESDAY, sms_gateway_url=f"http://127.0.0.1:{port}/send",
+                                  sms_gateway_content_type="application/x-www-form-urlencoded",
+                                  sms_gateway_body="to={to}&message={text}&idx={id}")
+    setup = await office.okienko.offices.get()
+    async with office.okienko.db.engine.begin() as conn:
+        ids = [await enqueue(conn, office_id=setup.id, channel="sms", recipient=f"+4860070080{n}",
+                             body=f"DEMO: code K7M2Q{n}", now=office.clock.now()) for n in range(3)]
+    async with gateway_on(port, Starlette(routes=[Route("/send", gateway, methods=["POST"])])):
+        rounds = 0
+        while refusals["left"] > 0:         # every message tried, refused; none given up
+            assert await office.okienko.outbox.deliver_due() == 0
+            office.clock.advance(minutes=30)
+            rounds += 1
+        assert accepted == [] and rounds >= 2
+        async with office.okienko.db.engine.connect() as conn:
+            outbox = OutboxMessage.__table__
+            waiting = (await conn.execute(sa.select(outbox.c.id, outbox.c.failed_at, outbox.c.last_error)
+                                          .where(outbox.c.sent_at.is_(None)))).all()
+        assert {row.id for row in waiting} == set(ids)
+        assert all(row.failed_at is None and "50" in row.last_error for row in waiting)
+        office.clock.advance(hours=2)
+        assert await office.okienko.outbox.deliver_due() == 3
+        for _ in range(3):                  # later rounds send nothing again
+            office.clock.advance(hours=2)
+            assert await office.okienko.outbox.deliver_due() == 0
+    assert sorted(accepted) == sorted(ids) and len(accepted) == 3           # each once
+    assert (await office.client.get("/healthz")).json()["failed_messages"] == 0
