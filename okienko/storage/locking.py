@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
+import time
+import traceback
 from collections import deque
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Mapping
@@ -28,14 +31,20 @@ from okienko.errors import Unavailable
 from okienko.storage.models import Counter
 
 LOCK_TIMEOUT_SECONDS = 10.0
+# A writer holding SQLite's one write lock this long makes the others queue: logged with who held it,
+# so that a `busy` answer (a wait past LOCK_TIMEOUT_SECONDS) can be traced to its cause.
+SLOW_HOLD_SECONDS = 2.0
+log = logging.getLogger("okienko.locking")
 
 
 class Locks:
     """Per-process lock state for one database."""
 
-    def __init__(self, db: Database, timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+    def __init__(self, db: Database, timeout: float = LOCK_TIMEOUT_SECONDS,
+                 slow_hold: float = SLOW_HOLD_SECONDS) -> None:
         self.db = db
         self.timeout = timeout
+        self.slow_hold = slow_hold
         self._sqlite_writer = asyncio.Lock()
 
     @asynccontextmanager
@@ -43,18 +52,33 @@ class Locks:
         """A write transaction; commits on success, rolls back on error. A lock wait past its
         timeout, like a database that cannot answer, raises `Unavailable` (503 busy)."""
         if self.db.is_sqlite:
+            asked = time.monotonic()
             try:
                 await asyncio.wait_for(self._sqlite_writer.acquire(), self.timeout)
             except TimeoutError:
+                log.warning("a writer waited %.1f s for the SQLite write lock: answered busy", time.monotonic() - asked)
                 raise Unavailable(LOCK_TIMEOUT) from None
+            taken = time.monotonic()
             try:
                 async with self.db.transaction(okienko_write=True) as conn:
                     yield conn
             finally:
+                held = time.monotonic() - taken
                 self._sqlite_writer.release()
+                if held >= self.slow_hold:
+                    log.warning("the SQLite write lock was held %.1f s (after a wait of %.1f s) by %s", held,
+                                taken - asked, _holder())
         else:
             async with self.db.transaction(okienko_write=True) as conn:  # lock_timeout: see db.py
                 yield conn
+
+
+def _holder() -> str:
+    """The functions (no arguments, no values) that held the write lock, innermost first: the stack
+    of the `async with` that is leaving, seen from inside this generator's exit."""
+    frames = [frame for frame in traceback.extract_stack()[:-3]
+              if "contextlib" not in frame.filename and "asyncio" not in frame.filename]
+    return " < ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames[-6:]))
 
 
 def upsert_insert(conn: AsyncConnection) -> Callable[..., Any]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from okienko.errors import ERRORS, DomainError
+from okienko.errors import ERRORS, DomainError, Unavailable
 from okienko.i18n import Translator
-from okienko.storage.locking import Admission, KeyedGate
+from okienko.storage.db import Database
+from okienko.storage.locking import Admission, KeyedGate, Locks
 from okienko.storage.models import Counter, Ticket
 from okienko.hall.numbering import counter_name
 from tests.conftest import Office, close_office, demo_office_variant, open_office, warsaw
@@ -207,3 +209,34 @@ async def test_admission_passes_on_the_place_of_a_waiter_that_gave_up() -> None:
     let_go.set()
     await asyncio.gather(first, patient)
     assert impatient.cancelled() and done == ["first", "patient"] and admission._free == 1
+
+
+async def test_a_writer_holding_sqlite_s_write_lock_too_long_is_logged_with_who_held_it(
+        tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A `busy` answer says only that a writer waited too long: the log says which writer held the
+    lock, and for how long, so that the cause can be found (no values, only function names)."""
+    db = Database(f"sqlite:///{tmp_path / 'locks.db'}")
+    locks = Locks(db, timeout=0.3, slow_hold=0.2)
+    held = asyncio.Event()
+
+    async def a_long_office_edit() -> None:
+        async with locks.write_transaction() as conn:
+            await conn.execute(sa.text("CREATE TABLE edits (id INTEGER)"))
+            held.set()
+            await asyncio.sleep(0.6)
+
+    try:
+        long_edit = asyncio.create_task(a_long_office_edit())
+        await held.wait()
+        with pytest.raises(Unavailable):
+            async with locks.write_transaction():
+                pass
+        await long_edit
+        async with locks.write_transaction():   # a quick one: not logged
+            pass
+    finally:
+        await db.dispose()
+    lines = [record.getMessage() for record in caplog.records if record.name == "okienko.locking"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("a writer waited 0.3 s for the SQLite write lock: answered busy")
+    assert lines[1].startswith("the SQLite write lock was held 0.6 s") and "a_long_office_edit" in lines[1]
