@@ -22,14 +22,15 @@ CONSULTATION = {"slot_minutes": 30, "places": 2, "days": {}, "horizon_days": 30,
 
 
 async def add_event(office: Office, *, status: str = "published", opens_at: datetime | None = None,
-                    day: str = SATURDAY, hours: tuple[int, int] = (8 * 60, 15 * 60)) -> int:
+                    day: str = SATURDAY, hours: tuple[int, int] = (8 * 60, 15 * 60),
+                    schedule: dict[str, Any] = CONSULTATION) -> int:
     """An event-only consultation service S at window 8 and an event on `day` offering it."""
     async with office.okienko.db.engine.begin() as conn:
         office_id = (await conn.execute(sa.text("SELECT id FROM offices"))).scalar_one()
         service_id = (await conn.execute(sa.insert(Service.__table__).values(
             office_id=office_id, code="S", prefix="S", names={"pl": "Konsultacje", "en": "Consultations"},
             average_service_minutes=15.0, daily_limit=None, last_ticket_minutes_before_close=15, walk_in=True,
-            number_digits=3, sort_order=90, active=True, booking=CONSULTATION, event_only=True)
+            number_digits=3, sort_order=90, active=True, booking=schedule, event_only=True)
             .returning(Service.__table__.c.id))).scalar_one()
         window_id = (await conn.execute(sa.select(Window.__table__.c.id).where(
             Window.__table__.c.number == "8"))).scalar_one()
@@ -133,3 +134,14 @@ async def test_a_visitor_books_a_consultation_once_booking_has_opened(office_fac
     office.clock.advance(minutes=1)
     booked = await book(office, start=f"{SATURDAY}T08:30:00+01:00", service="S")
     assert booked["start"] == f"{SATURDAY}T08:30:00+01:00" and booked["status"] == "confirmed"
+
+
+async def test_an_event_released_by_draw_opens_its_entry_window_at_its_own_moment(office_factory: Any) -> None:
+    office = await office_factory(warsaw(2026, 12, 2, 9, 0))
+    await add_event(office, opens_at=warsaw(2026, 12, 2, 10, 0),
+                    schedule={**CONSULTATION, "release_mode": "draw", "draw_minutes": 60})
+    listing = (await slots(office, "S", "2027-01-10", SATURDAY)).json()
+    assert listing["release_mode"] == "draw"
+    draws = (await office.client.get("/api/v1/draws", params={"service": "S"})).json()["draws"]
+    [draw] = [d for d in draws if d["day"] == SATURDAY]
+    assert draw["opens_at"] == "2026-12-02T10:00:00+01:00" and draw["closes_at"] == "2026-12-02T11:00:00+01:00"
