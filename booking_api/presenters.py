@@ -119,7 +119,9 @@ def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, langua
                 "language_name": LANGUAGES.get(row["language"], row["language"]),
                 "queued_at": _iso(row["queued_at"], setup)} for row in desk.waiting]
     return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues, "waiting": waiting,
-            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
+            # The services offered on the ticket's day: an information Saturday's own on its day.
+            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in
+                            (setup.offered(desk.current["office_day"]) if desk.current else setup.services)],
             "recalls_before_no_show": setup.recalls_before_no_show}
 
 
