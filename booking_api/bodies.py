@@ -95,6 +95,8 @@ SERVICE_FIELDS: dict[str, Any] = {
     "number_digits": {"type": "integer", "enum": [3, 4]},
     "average_service_minutes": {"type": "number"}, "daily_limit": {"type": "integer", "nullable": True},
     "last_ticket_minutes_before_close": {"type": "integer"}, "walk_in": {"type": "boolean"},
+    "event_only": {"type": "boolean", "description": "offered only on the days of published events that list it "
+                                                    "(information Saturdays); needs no weekly hours"},
     "hours": WEEK, "booking": SLOT_SCHEDULE}
 SERVICE_NEW = closed_object({"code": {"type": "string", "maxLength": 20, "example": "A"}, **SERVICE_FIELDS},
                             ("code", "prefix", "names"))

@@ -34,8 +34,9 @@ class SlotSchedule:
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "SlotSchedule | None":
-        """The schedule stored with the service; None when the service takes no bookings."""
-        if not raw or not raw.get("days"):
+        """The schedule stored with the service; None when the service takes no bookings. An
+        event-only service's schedule may have no weekly days (its events give its hours)."""
+        if not raw or "slot_minutes" not in raw:
             return None
         return cls(slot_minutes=int(raw["slot_minutes"]), places=int(raw["places"]),
                    days={int(day): tuple((int(a), int(b)) for a, b in ranges) for day, ranges in raw["days"].items()},
