@@ -109,7 +109,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "event_on_closure": (409, _("The office is closed on {day}: remove the closure first.")),
     "event_date_invalid": (422, _("An event's date is a day after today, as YYYY-MM-DD.")),
     "event_hours_invalid": (422, _("An event's hours are HH:MM within the day, opening before closing (e.g. 08:00 to 15:00).")),
-    "event_title_missing": (422, _("The event needs a title at least in {language}, the office's default language.")),
+    "event_title_missing": (422, _("The event needs a title at least in {default}, the office's default language.")),
     "event_text_invalid": (422, _("Titles have at most {title} characters and descriptions at most {description}, in the languages pl, en, uk, ru.")),
     "event_service_invalid": (422, _("{service} is not a service of this office offered only at events (event-only).")),
     "event_booking_opens_invalid": (422, _("Booking opens at a date and time before the event starts ({start}), or leave it empty for walk-ins only.")),

@@ -85,7 +85,7 @@ def check_event(setup: OfficeSetup, form: dict[str, Any], event_only: set[str], 
     titles = _texts(form.get("titles"), "titles", MAX_TITLE)
     descriptions = _texts(form.get("descriptions"), "descriptions", MAX_DESCRIPTION)
     if not titles.get(setup.default_language):
-        raise DomainError("event_title_missing", language=setup.default_language,
+        raise DomainError("event_title_missing", default=setup.default_language,
                           field=f"titles.{setup.default_language}")
     services = form.get("services") or []
     if not isinstance(services, list):

@@ -1,0 +1,83 @@
+"""The back office's events over HTTP (/api/v1/admin/events): a manager creates a draft, sees the
+warning for a day that is not a Saturday, publishes it, previews and cancels it; refusals are
+4xx `{"error", "message", "field"}` in the manager's language, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.okienko.booking.test_bookings import TUESDAY, book
+from tests.okienko.office.test_days import manager
+from tests.okienko.office.test_events import NEXT_SATURDAY, SATURDAY, form, open_saturdays
+
+pytestmark = pytest.mark.anyio
+EVENTS = "/api/v1/admin/events"
+
+
+async def test_a_manager_creates_publishes_and_cancels_an_information_saturday(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    await open_saturdays(office)
+    boss = await manager(office)
+    created = await office.client.post(EVENTS, headers=boss, json={**form(), "language": "en"})
+    assert created.status_code == 201, created.text
+    event = created.json()["event"]
+    assert created.json()["warnings"] == [] and created.json()["told"] == 0
+    assert (event["status"], event["services"], event["bookings"]) == ("draft", ["C"], 0)
+
+    listed = (await office.client.get(EVENTS, headers=boss)).json()
+    assert [e["id"] for e in listed["events"]] == [event["id"]]
+    assert listed["event_only_services"] == ["C", "S"]
+
+    sunday = await office.client.post(EVENTS, headers=boss, json=form(date="2026-12-13"))
+    assert sunday.status_code == 201 and sunday.json()["warnings"] == ["not_saturday"]
+
+    published = await office.client.post(f"{EVENTS}/{event['id']}/publish", headers=boss)
+    assert published.status_code == 200 and published.json()["event"]["status"] == "published"
+    booked = await book(office, start=f"{SATURDAY}T10:00:00+01:00", service="C", language="uk")
+
+    moved = await office.client.put(f"{EVENTS}/{event['id']}", headers=boss,
+                                    json={"date": NEXT_SATURDAY, "preview": True, "language": "en"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["told"] == 1 and moved.json()["affected"][0] == {
+        "code": booked["code"], "service": "C", "service_name": "Consultations",
+        "starts_at": f"{NEXT_SATURDAY}T10:00:00+01:00", "name": "Olena Kovalenko", "language": "uk",
+        "contact": "email", "outcome": "moved"}
+    one = (await office.client.get(f"{EVENTS}/{event['id']}", headers=boss)).json()
+    assert one["event"]["date"] == SATURDAY and one["event"]["bookings"] == 1   # the preview kept nothing
+
+    preview = await office.client.post(f"{EVENTS}/{event['id']}/cancel", headers=boss, json={"preview": True})
+    assert preview.json()["told"] == 1 and preview.json()["event"]["status"] == "cancelled"
+    assert (await office.client.get(f"{EVENTS}/{event['id']}", headers=boss)).json()["event"]["status"] == "published"
+    cancelled = await office.client.post(f"{EVENTS}/{event['id']}/cancel", headers=boss)
+    assert cancelled.status_code == 200 and cancelled.json()["affected"][0]["outcome"] == "cancelled"
+    assert cancelled.json()["event"]["bookings"] == 0
+
+
+@pytest.mark.parametrize(("path", "method", "body", "status", "code"), [
+    (EVENTS, "post", {"date": "2026-12-12"}, 422, "event_hours_invalid"),
+    (EVENTS, "post", {**form(), "colour": "red"}, 400, "unknown_field"),
+    (EVENTS, "post", {**form(), "services": "C"}, 400, "wrong_type"),
+    (EVENTS, "post", form(titles={"en": "Saturday"}), 422, "event_title_missing"),
+    (f"{EVENTS}/12345", "get", None, 404, "event_not_found"),
+    (f"{EVENTS}/x1", "put", {"opens": "09:00"}, 404, "event_not_found"),
+    (f"{EVENTS}/99999999999999999999/publish", "post", None, 404, "event_not_found"),
+])
+async def test_refusals_are_4xx_with_a_code(office_factory: Any, path: str, method: str, body: Any, status: int,
+                                            code: str) -> None:
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    kwargs = {} if body is None else {"json": body}
+    answer = await getattr(office.client, method)(path, headers=boss, params={"lang": "pl"}, **kwargs)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"] == code and answer.json()["message"]
+
+
+async def test_a_second_event_on_the_date_is_409_event_exists_in_the_managers_language(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    assert (await office.client.post(EVENTS, headers=boss, json=form())).status_code == 201
+    twice = await office.client.post(EVENTS, headers=boss, json={**form(), "language": "uk"})
+    assert twice.status_code == 409 and twice.json()["error"] == "event_exists"
+    assert twice.json()["field"] == "date" and SATURDAY in twice.json()["message"]
