@@ -10,7 +10,7 @@ import pytest
 
 from tests.okienko.booking.test_bookings import TUESDAY, book
 from tests.okienko.office.test_days import manager
-from tests.okienko.office.test_events import NEXT_SATURDAY, SATURDAY, form, open_saturdays
+from tests.okienko.office.test_events import NEXT_SATURDAY, SATURDAY, form
 
 pytestmark = pytest.mark.anyio
 EVENTS = "/api/v1/admin/events"
@@ -18,7 +18,6 @@ EVENTS = "/api/v1/admin/events"
 
 async def test_a_manager_creates_publishes_and_cancels_an_information_saturday(office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
-    await open_saturdays(office)
     boss = await manager(office)
     created = await office.client.post(EVENTS, headers=boss, json={**form(), "language": "en"})
     assert created.status_code == 201, created.text

@@ -16,7 +16,7 @@ from okienko.errors import DomainError
 from okienko.storage.models import AuditEntry, Booking
 from tests.conftest import Office, warsaw
 from tests.okienko.booking.test_bookings import PERSON, TUESDAY, book, last_mail_to, mails, text_of
-from tests.okienko.office.test_days import UKRAINIAN, manager, set_day
+from tests.okienko.office.test_days import UKRAINIAN
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,7 @@ TITLES = {"pl": "Sobota informacyjna", "en": "Information Saturday"}
 def form(**changes: Any) -> dict[str, Any]:
     return {"date": SATURDAY, "opens": "08:00", "closes": "15:00", "titles": TITLES,
             "descriptions": {"pl": "Konsultacje i składanie wniosków."}, "services": ["C"],
-            "booking_opens_at": "2026-12-02T08:00", **changes}
+            "booking_opens_at": "2026-12-01T08:00", **changes}
 
 
 async def refusal(call: Any) -> DomainError:
@@ -46,7 +46,7 @@ async def test_a_draft_is_checked_created_listed_and_published_with_its_audit_en
     shown = created.event
     assert (shown["date"], shown["opens"], shown["closes"], shown["status"], shown["sequence"]) == (
         SATURDAY, "08:00", "15:00", "draft", 0)
-    assert shown["booking_opens_at"] == "2026-12-02T08:00:00+01:00" and shown["bookings"] == 0
+    assert shown["booking_opens_at"] == "2026-12-01T08:00:00+01:00" and shown["bookings"] == 0
     assert created.warnings == [] and created.told == []
 
     friday = await events.create(setup, form(date="2026-12-18", titles={"pl": "Piątek otwarty"}), actor="kierownik")
@@ -114,15 +114,6 @@ async def test_one_event_per_date_even_when_two_managers_save_at_once(office_fac
     assert (await refusal(events.event(setup, 999))).code == "event_not_found"
 
 
-async def open_saturdays(office: Office) -> None:
-    """Both Saturdays open for consultations (C) by a date's own hours, the second until 12:00: the
-    slots a booking moves between, as the event moved there offers them. (Once the event itself opens
-    its services' slots, okienko/office/directory.py, these hours only repeat it.)"""
-    headers = await manager(office, "otwierajacy")
-    for day, hours in ((SATURDAY, "08:00-15:00"), (NEXT_SATURDAY, "08:00-12:00")):
-        await set_day(office, headers, day, hours=[hours], services=["C"], reason="Sobota informacyjna")
-
-
 async def calendar_of(office: Office, address: str) -> tuple[Any, Any]:
     mail = await last_mail_to(office, address)
     part = [p for p in mail.walk() if p.get_content_type() == "text/calendar"][0]
@@ -132,7 +123,6 @@ async def calendar_of(office: Office, address: str) -> tuple[Any, Any]:
 async def test_moving_a_published_event_moves_its_bookings_with_an_updated_invite_and_cancelling_cancels_them(
         office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
-    await open_saturdays(office)
     events = office.okienko.office_events
     setup = await office.okienko.offices.get()
     event = (await events.create(setup, form(), actor="kierownik")).event
@@ -196,14 +186,14 @@ async def test_moving_a_published_event_moves_its_bookings_with_an_updated_invit
 async def test_a_draft_changes_without_telling_anyone_and_its_title_only_change_keeps_bookings(
         office_factory: Any) -> None:
     office = await office_factory(TUESDAY)
-    await open_saturdays(office)
     events = office.okienko.office_events
     setup = await office.okienko.offices.get()
     event = (await events.create(setup, form(), actor="kierownik")).event
-    changed = await events.update(setup, event["id"], {"opens": "09:00", "booking_opens_at": None},
-                                  actor="kierownik")
-    assert changed.event["opens"] == "09:00" and changed.event["booking_opens_at"] is None
-    assert changed.event["sequence"] == 0 and changed.told == []
+    walk_in = await events.update(setup, event["id"], {"opens": "09:00", "booking_opens_at": None}, actor="kierownik")
+    assert walk_in.event["opens"] == "09:00" and walk_in.event["booking_opens_at"] is None
+    assert walk_in.event["sequence"] == 0 and walk_in.told == []
+    changed = await events.update(setup, event["id"], {"booking_opens_at": "2026-12-01T08:30"}, actor="kierownik")
+    assert changed.event["booking_opens_at"] == "2026-12-01T08:30:00+01:00"
     await events.publish_event(setup, event["id"], actor="kierownik")
     olena = await book(office, start=f"{SATURDAY}T10:00:00+01:00", service="C")
     retitled = await events.update(setup, event["id"], {"titles": {**TITLES, "uk": "Інформаційна субота"}},
