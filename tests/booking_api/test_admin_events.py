@@ -27,7 +27,7 @@ async def test_a_manager_creates_publishes_and_cancels_an_information_saturday(o
 
     listed = (await office.client.get(EVENTS, headers=boss)).json()
     assert [e["id"] for e in listed["events"]] == [event["id"]]
-    assert listed["event_only_services"] == ["C", "S"]
+    assert listed["event_only_services"] == ["C", "D"]
 
     sunday = await office.client.post(EVENTS, headers=boss, json=form(date="2026-12-13"))
     assert sunday.status_code == 201 and sunday.json()["warnings"] == ["not_saturday"]

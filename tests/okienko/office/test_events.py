@@ -40,7 +40,7 @@ async def test_a_draft_is_checked_created_listed_and_published_with_its_audit_en
     office = await office_factory(TUESDAY)
     events = office.okienko.office_events
     setup = await office.okienko.offices.get()
-    assert await events.event_only_services(setup) == ["C", "S"]
+    assert await events.event_only_services(setup) == ["C", "D"]
 
     created = await events.create(setup, form(), actor="kierownik")
     shown = created.event

@@ -27,7 +27,7 @@ def test_the_demo_office_describes_a_foreigners_department() -> None:
     assert {s.code for s in spec.services} >= {"A", "F", "K", "B", "I"}
     for service in spec.services:   # an event-only service's hours are its events'
         assert set(service.names) >= {"pl", "en", "uk", "ru"} and (service.hours or service.event_only)
-    assert [s.code for s in spec.services if s.event_only] == ["C", "S"]
+    assert [s.code for s in spec.services if s.event_only] == ["C", "D"]
     assert next(s for s in spec.services if s.code == "C").booking["days"] == {}
     assert [kind for kind, _name, _printer in spec.devices].count("kiosk") >= 1
 
@@ -254,7 +254,7 @@ async def test_reloading_keeps_ids_and_tokens_and_switches_off_what_was_removed(
             inactive = (await conn.execute(sa.select(Service.__table__.c.code)
                                            .where(sa.not_(Service.__table__.c.active)))).scalars().all()
             windows = (await conn.execute(sa.select(sa.func.count()).select_from(Window.__table__))).scalar()
-        assert [s.code for s in setup.services] == ["A", "F", "K", "I", "C", "S"]
+        assert [s.code for s in setup.services] == ["A", "F", "K", "I", "C", "D"]
         assert inactive == ["B"] and windows == 12 and devices is not None
         office.okienko.offices.invalidate()
         assert (await office.client.get(f"/api/v1/tickets/{first['id']}")).json()["number"] == "I001"
