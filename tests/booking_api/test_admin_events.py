@@ -80,3 +80,27 @@ async def test_a_second_event_on_the_date_is_409_event_exists_in_the_managers_la
     twice = await office.client.post(EVENTS, headers=boss, json={**form(), "language": "uk"})
     assert twice.status_code == 409 and twice.json()["error"] == "event_exists"
     assert twice.json()["field"] == "date" and SATURDAY in twice.json()["message"]
+
+
+async def test_a_service_is_marked_event_only_in_the_service_form_and_offered_to_events(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    boss = await manager(office)
+    names = {"pl": "Odbiór karty w sobotę", "en": "Collecting a card on Saturday", "uk": "Отримання карти в суботу",
+             "ru": "Получение карты в субботу"}
+    added = await office.client.post("/api/v1/admin/services", headers=boss, json={
+        "code": "KS", "prefix": "KS", "names": names, "event_only": True})
+    assert added.status_code == 201, added.text
+    assert added.json()["service"]["event_only"] is True and added.json()["service"]["hours"] == {}
+    listed = (await office.client.get(EVENTS, headers=boss)).json()
+    assert listed["event_only_services"] == ["C", "D", "KS"]
+    created = await office.client.post(EVENTS, headers=boss, json=form(services=["KS", "C"]))
+    assert created.status_code == 201 and created.json()["event"]["services"] == ["KS", "C"]
+    # Unticked, it is a weekday service again: an event can no longer list it.
+    edited = await office.client.put("/api/v1/admin/services/KS", headers=boss,
+                                     json={"event_only": False, "hours": {"tue": ["08:00-15:00"]}})
+    assert edited.status_code == 200 and edited.json()["service"]["event_only"] is False
+    refused = await office.client.put(f"{EVENTS}/{created.json()['event']['id']}", headers=boss,
+                                      json={"opens": "09:00"})
+    assert refused.status_code == 422 and refused.json()["error"] == "event_service_invalid"
+    exported = await office.client.get("/api/v1/admin/office", headers=boss)
+    assert {s["code"]: s["event_only"] for s in exported.json()["services"]}["C"] is True
