@@ -156,8 +156,10 @@ class OfficeEvents:
             await conn.execute(sa.update(table).where(table.c.id == event_id).values(
                 **spec.row(), sequence=row["sequence"] + (1 if published else 0), updated_at=now))
             told: list[Told] = []
-            if published and (spec.day, spec.opens_minute, spec.closes_minute, spec.services) != (
-                    old.day, old.opens_minute, old.closes_minute, old.services):
+            # Anything but its texts may take a booked slot away (walk-in only from now on, too).
+            if published and (spec.day, spec.opens_minute, spec.closes_minute, spec.services,
+                              spec.booking_opens_at) != (old.day, old.opens_minute, old.closes_minute, old.services,
+                                                         old.booking_opens_at):
                 changed = await read_setup(conn, setup.code)
                 told = await self._follow(conn, setup, changed, old, spec, now, actor)
             return row, await _load(conn, setup, event_id), told
@@ -246,7 +248,7 @@ class OfficeEvents:
 
     async def _follow(self, conn: AsyncConnection, setup: OfficeSetup, changed: OfficeSetup, old: EventSpec,
                       new: EventSpec, now: datetime, actor: str) -> list[Told]:
-        """The bookings of a published event whose date, hours or services changed: each stays where
+        """The bookings of a published event whose date, hours, services or booking changed: each stays where
         its slot still is, else moves to the same wall time on the new date where that slot has a place,
         else is flagged and its person told to choose another time."""
         told = []

@@ -205,3 +205,18 @@ async def test_a_draft_changes_without_telling_anyone_and_its_title_only_change_
         flag = (await conn.execute(sa.select(Booking.__table__.c.flag).where(
             Booking.__table__.c.code == olena["code"]))).scalar_one()
     assert flag is None
+
+
+async def test_a_published_event_made_walk_in_only_tells_its_booked_people_to_choose_another_time(
+        office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    events = office.okienko.office_events
+    setup = await office.okienko.offices.get()
+    event = (await events.create(setup, form(), actor="kierownik")).event
+    await events.publish_event(setup, event["id"], actor="kierownik")
+    olena = await book(office, start=f"{SATURDAY}T11:00:00+01:00", service="C")
+    later = await events.update(setup, event["id"], {"booking_opens_at": "2026-12-01T08:45"}, actor="kierownik")
+    assert later.told == []   # still open for booking: her slot is there
+    walk_in = await events.update(setup, event["id"], {"booking_opens_at": None}, actor="kierownik")
+    assert [(t.booking["code"], t.outcome) for t in walk_in.told] == [(olena["code"], "cut_off")]
+    assert "choose another time" in (await last_mail_to(office, PERSON["email"]))["Subject"]
