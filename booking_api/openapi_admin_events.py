@@ -69,6 +69,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
         "/api/v1/admin/events/{id}/cancel": {"post": {
             "summary": "Cancel an event; a published one's bookings are cancelled and each person told (a "
                        "METHOD:CANCEL invite). `preview`: only who would be told", "security": STAFF,
-            "parameters": [EVENT_ID, OFFICE, lang], "requestBody": {**json_body(bodies.EVENT_CANCEL), "required": False},
+            "parameters": [EVENT_ID, OFFICE, lang],
+            "requestBody": {**json_body(bodies.EVENT_CANCEL), "required": False},
             "responses": {"200": change, **errors(400, 401, 403, 404)}}},
     }

@@ -303,7 +303,8 @@ async def _event_only(conn: AsyncConnection, office_id: int) -> list[str]:
         .order_by(services.c.sort_order, services.c.id))).scalars())
 
 
-async def _bookings_of(conn: AsyncConnection, setup: OfficeSetup, spec: EventSpec, now: datetime) -> list[dict[str, Any]]:
+async def _bookings_of(conn: AsyncConnection, setup: OfficeSetup, spec: EventSpec,
+                       now: datetime) -> list[dict[str, Any]]:
     """The confirmed bookings still ahead of the event's services on its date, in slot order."""
     ids = [service.id for service in (*setup.services, *setup.switched_off) if service.code in spec.services]
     if not ids:
