@@ -23,6 +23,7 @@ from okienko.booking.call_centre import CallCentre
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.office.days import OfficeDays
+from okienko.office.events import OfficeEvents
 from okienko.notify.outbox import OutboxSender
 from okienko.notify.reminders import ReminderSweeper
 from okienko.hall.print_agents import AgentHub
@@ -55,6 +56,7 @@ class Okienko:
     devices: DeviceAdmin
     staff: StaffAdmin
     days: OfficeDays
+    office_events: OfficeEvents   # information Saturdays (the back office's "Events")
     desk: OfficeBookings
     call_centre: CallCentre
     editor: OfficeEditor
@@ -108,6 +110,8 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
+            office_events=OfficeEvents(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
+                                       places_changed=booking.places_changed, publish=live.publish),
             call_centre=CallCentre(db, locks, clock, booking, desk, settings.call_centre_bookings_per_operator_per_day,
                                    settings.call_centre_lookups_per_operator_per_hour),
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),

@@ -27,6 +27,7 @@ from booking_api import admin_bookings
 from booking_api import admin_messages
 from booking_api import sms_reports
 from booking_api import admin_days
+from booking_api import admin_events
 from booking_api import admin_devices
 from booking_api import admin_staff
 from booking_api import admin_today
@@ -131,6 +132,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/users/{username}/reset-password", admin_staff.reset_password, methods=["POST"]),
         Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
         *admin_office_routes(),
+        *admin_events_routes(),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
         WebSocketRoute("/ws/kiosk", live_ws.kiosk_socket),
@@ -167,6 +169,19 @@ def routes(part: str = "all") -> list[Any]:
     # `/api/v1/tickets/{id}/{action}`.
     chosen = {"all": public + hall, "hall": hall, "public": public}[part]
     return [*common, *chosen, Mount("/static", app=StaticFiles(directory=rendering.STATIC), name="static")]
+
+
+def admin_events_routes() -> list[Route]:
+    """The back office's events, information Saturdays (booking_api/admin_events.py; docs/api.md)."""
+    events = "/api/v1/admin/events"
+    return [
+        Route(events, admin_events.list_events, methods=["GET"]),
+        Route(events, admin_events.create_event, methods=["POST"]),
+        Route(f"{events}/{{id}}", admin_events.get_event, methods=["GET"]),
+        Route(f"{events}/{{id}}", admin_events.update_event, methods=["PUT"]),
+        Route(f"{events}/{{id}}/publish", admin_events.publish_event, methods=["POST"]),
+        Route(f"{events}/{{id}}/cancel", admin_events.cancel_event, methods=["POST"]),
+    ]
 
 
 def admin_office_routes() -> list[Route]:
