@@ -103,6 +103,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_notice": (422, _("A notice is a text of at most 500 characters for each of the languages pl, en, uk, ru.")),
     "message_not_found": (404, _("There is no such message in this office.")),
     "message_not_failed": (409, _("This message has not failed: it was sent, or it is still being tried.")),
+    "event_not_found": (404, _("There is no such event in this office.")),
+    "too_many_events": (400, _("At most {most} events can be compared at once.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 
