@@ -57,7 +57,8 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "summary": "Events side by side (manager): per service and in total, bookings, tickets, served, "
                        "no-shows, waiting at close, waiting and service times (median, 90th percentile)",
             "security": STAFF, "parameters": [IDS, fmt, lang, OFFICE],
-            "responses": {"200": json(ref("EventStats"), "the events"), **errors(400, 401, 403, 404)}}},
+            "responses": {"200": _with_csv(json(ref("EventStats"), "the events (`format=csv`: the CSV)")),
+                          **errors(400, 401, 403, 404)}}},
         "/api/v1/admin/events/stats.csv": {"get": {
             "summary": "The same table as a CSV download: a row per event and service, a total row per event "
                        "(its `service` empty); durations in seconds",
@@ -65,3 +66,7 @@ def paths(ref: Callable[[str], dict[str, str]], json: Callable[[Any, str], dict[
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
                           **errors(400, 401, 403, 404)}}},
     }
+
+
+def _with_csv(answer: dict[str, Any]) -> dict[str, Any]:
+    return {**answer, "content": {**answer["content"], "text/csv": {"schema": {"type": "string"}}}}
