@@ -22,6 +22,7 @@ pytestmark = pytest.mark.anyio
 TUESDAY = warsaw(2026, 12, 1, 9, 0)
 EVENT_DAY = date(2026, 12, 3)          # a Thursday: the demo office's services have hours then
 SLOT = "2026-12-03T10:00:00+01:00"
+BOOKING_OPENS = warsaw(2026, 11, 20, 8, 0)   # its slots open at the event's own moment
 PEOPLE = [PERSON, {**PERSON, "name": "Ivan Petrenko", "document_number": "FE 654321", "email": "ivan@example.com"},
           {**PERSON, "name": "Maria Sidorova", "document_number": "FE 111222", "email": "maria@example.com"}]
 
@@ -35,10 +36,13 @@ async def add_event(office: Office, day: date, services: list[str], *, status: s
     async with office.okienko.db.engine.begin() as conn:
         office_id = (await conn.execute(sa.text("SELECT id FROM offices WHERE code = :code"),
                                         {"code": office_code})).scalar_one()
-        return (await conn.execute(sa.insert(Event.__table__).values(
+        event_id = (await conn.execute(sa.insert(Event.__table__).values(
             office_id=office_id, day=day, opens_minute=8 * 60, closes_minute=hours * 60 + minutes,
-            titles={"pl": title, "en": f"{title} (en)"}, descriptions={}, services=services, booking_opens_at=None,
-            status=status, sequence=0, created_at=now, updated_at=now).returning(Event.__table__.c.id))).scalar_one()
+            titles={"pl": title, "en": f"{title} (en)"}, descriptions={}, services=services,
+            booking_opens_at=BOOKING_OPENS, status=status, sequence=0, created_at=now, updated_at=now)
+            .returning(Event.__table__.c.id))).scalar_one()
+    office.okienko.offices.invalidate()   # as the events section does: the day now belongs to the event
+    return event_id
 
 
 async def at(office: Office, hour: int, minute: int) -> None:
@@ -61,6 +65,7 @@ async def play_the_day(office: Office) -> dict[str, int]:
     returns the events' ids. What happens, and what the figures must say, is in the comments."""
     async with office.okienko.db.engine.begin() as conn:
         await conn.execute(sa.update(Service.__table__).where(Service.__table__.c.code == "K").values(event_only=True))
+    office.okienko.offices.invalidate()
     event = await add_event(office, EVENT_DAY, ["A", "K"], closes="12:00")
     empty = await add_event(office, date(2026, 11, 28), ["A"], title="Pierwsza sobota")
     draft = await add_event(office, date(2026, 11, 21), ["A"], status="draft")
