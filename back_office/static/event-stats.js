@@ -82,6 +82,7 @@
       const shown = answer.events.map((event) => event.id);
       renderChoices(answer.choices, shown);
       renderTable(answer.events);
+      if (!answer.choices.length) $("stats-empty").hidden = true;   // "no events yet" says it all
       remember(ids.length ? ids : shown.map(String));
     } catch (failure) {
       fail(failure);
