@@ -1,6 +1,7 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, office, days, events, bookings, devices, staff, notices, messages, audit), each a shell of translated labels and
-forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
+services, office, days, events, bookings, event statistics, devices, staff, notices, messages, audit),
+each a shell of translated labels and forms that a small script of its own fills from the JSON API
+(/api/v1/admin/...).
 
 Managers and admins sign in with the same staff accounts and session cookie as the console
 (pages/staff_sign_in.py); a clerk who opens the back office is told it is for managers.
@@ -38,6 +39,7 @@ SECTIONS: dict[str, str] = {
     "days": _("Days and hours"),
     "events": _("Events"),
     "bookings": _("Bookings"),
+    "event-stats": _("Event statistics"),
     "devices": _("Devices"),
     "staff": _("Staff"),
     "notices": _("Notices"),

@@ -7,6 +7,7 @@ holds the document number itself; what a board is shown never holds a name.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from okienko.office.public_events import event_span, event_uid
 from okienko.people import mask_email, mask_phone
 from okienko.staff.accounts import AccountSummary
 from okienko.staff.devices import DeviceState
+from okienko.stats.events import EventChoice, EventFigures
 
 NOWHERE = Place(0, 0)   # a ticket at a window: nobody is ahead of it any more
 
@@ -281,3 +283,22 @@ def failed_message_json(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "channel": row["channel"], "recipient": recipient,
             "created_at": row["created_at"].isoformat(), "failed_at": row["failed_at"].isoformat(),
             "attempts": row["attempts"], "reason": row["last_error"] or ""}
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def event_stats_json(compared: list[EventFigures], choices: list[EventChoice], language: str) -> dict[str, Any]:
+    """Events side by side (okienko/stats/events.py): each event with a row per service and its
+    total; and the events one may pick. Counts and durations only: nothing about any person."""
+    return {
+        "events": [{"id": event.id, "day": event.day.isoformat(), "title": event.title(language),
+                    "status": event.status, "opens": _hhmm(event.opens_minute), "closes": _hhmm(event.closes_minute),
+                    "over": event.over,
+                    "services": [{"code": row.code, "name": row.name(language), **dataclasses.asdict(row.figures)}
+                                 for row in event.rows],
+                    "total": dataclasses.asdict(event.total)} for event in compared],
+        "choices": [{"id": choice.id, "day": choice.day.isoformat(), "title": choice.title(language),
+                     "status": choice.status} for choice in choices],
+    }

@@ -31,6 +31,7 @@ from okienko.hall.printing import PrintService
 from okienko.hall.front_door import Hall
 from okienko.hall.queueing import TicketIssuer
 from okienko.settings import Settings
+from okienko.stats.events import EventStatistics
 from okienko.notify.transports import transports_for
 
 
@@ -61,6 +62,7 @@ class Okienko:
     call_centre: CallCentre
     editor: OfficeEditor
     reminders: ReminderSweeper
+    event_stats: EventStatistics
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -116,4 +118,5 @@ class Okienko:
                                    settings.call_centre_lookups_per_operator_per_hour),
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
             reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
+            event_stats=EventStatistics(db, clock),
         )

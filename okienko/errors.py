@@ -113,6 +113,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "event_text_invalid": (422, _("Titles have at most {title} characters and descriptions at most {description}, in the languages pl, en, uk, ru.")),
     "event_service_invalid": (422, _("{service} is not a service of this office offered only at events (event-only).")),
     "event_booking_opens_invalid": (422, _("Booking opens at a date and time before the event starts ({start}), or leave it empty for walk-ins only.")),
+    "too_many_events": (400, _("At most {most} events can be compared at once.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

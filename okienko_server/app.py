@@ -31,6 +31,7 @@ from booking_api import admin_events
 from booking_api import admin_devices
 from booking_api import admin_staff
 from booking_api import admin_today
+from booking_api import admin_event_stats
 from booking_api import agents
 from booking_api import bookings
 from booking_api import call_centre
@@ -119,6 +120,9 @@ def routes(part: str = "all") -> list[Any]:
         # The back office (managers: their own office; docs/security.md, "Who may do what").
         Route("/api/v1/admin/today", admin_today.get_today, methods=["GET"]),
         Route("/api/v1/admin/tickets/{ticket_id}/hand", admin_today.hand_ticket, methods=["POST"]),
+        # Before any `/api/v1/admin/events/{id}`: "stats" is no event's id.
+        Route("/api/v1/admin/events/stats", admin_event_stats.get_event_stats, methods=["GET"]),
+        Route("/api/v1/admin/events/stats.csv", admin_event_stats.get_event_stats_csv, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.list_devices, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.add_device, methods=["POST"]),
         Route("/api/v1/admin/devices/{device_id}", admin_devices.rename_device, methods=["PUT"]),

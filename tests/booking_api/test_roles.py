@@ -155,6 +155,8 @@ TABLE: dict[tuple[str, str], str] = {
     # The back office, asked with ?office=demo: a manager of another office is refused.
     ("GET", "/api/v1/admin/today"):                           "N N N N N Y N",
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"):       "N N N N N Y N",
+    ("GET", "/api/v1/admin/events/stats"):                    "N N N N N Y N",
+    ("GET", "/api/v1/admin/events/stats.csv"):                "N N N N N Y N",
     ("GET", "/api/v1/admin/devices"):                         "N N N N N Y N",
     ("POST", "/api/v1/admin/devices"):                        "N N N N N Y N",
     ("PUT", "/api/v1/admin/devices/{device_id}"):             "N N N N N Y N",
