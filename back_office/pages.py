@@ -1,6 +1,7 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, office, days, bookings, devices, staff, notices, messages, audit), each a shell of translated labels and
-forms that a small script of its own fills from the JSON API (/api/v1/admin/...).
+services, office, days, events, bookings, event statistics, devices, staff, notices, messages, audit),
+each a shell of translated labels and forms that a small script of its own fills from the JSON API
+(/api/v1/admin/...).
 
 Managers and admins sign in with the same staff accounts and session cookie as the console
 (pages/staff_sign_in.py); a clerk who opens the back office is told it is for managers.
@@ -23,6 +24,7 @@ from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
 from okienko.booking.rules import BookingPolicy
 from okienko.errors import DomainError
 from okienko.i18n import _
+from okienko.office.directory import OfficeSetup
 from pages.rendering import render
 from pages.staff_sign_in import StaffScreen, secured, sign_in_routes, signed_in_clerk
 
@@ -35,7 +37,9 @@ SECTIONS: dict[str, str] = {
     "services": _("Services and windows"),
     "office": _("Office and booking rules"),
     "days": _("Days and hours"),
+    "events": _("Events"),
     "bookings": _("Bookings"),
+    "event-stats": _("Event statistics"),
     "devices": _("Devices"),
     "staff": _("Staff"),
     "notices": _("Notices"),
@@ -62,12 +66,15 @@ async def section_page(request: Request) -> Response:
                               error=error_body(request, DomainError("not_found"), language)))
     return secured(render(request, f"admin_{section}.html", section=section, sections=SECTIONS, office=setup,
                           clerk=clerk, csrf_token=clerk.csrf_token or "",
-                          office_query=request.query_params.get("office", ""), **_section_context(section)))
+                          office_query=request.query_params.get("office", ""), **_section_context(section, setup)))
 
 
-def _section_context(section: str) -> dict[str, Any]:
+def _section_context(section: str, setup: OfficeSetup) -> dict[str, Any]:
     """What a section's form needs besides the office: the office section lists the time zones and
-    shows the booking rules' defaults (BookingPolicy) where a rule is left empty."""
+    shows the booking rules' defaults (BookingPolicy) where a rule is left empty; the events section
+    names the services (its script lists the event-only ones the API gives)."""
+    if section == "events":
+        return {"service_names": {service.code: service.names for service in setup.services}}
     if section != "office":
         return {}
     return {"timezones": _timezones(), "booking_defaults": BookingPolicy().to_mapping()}

@@ -95,6 +95,8 @@ SERVICE_FIELDS: dict[str, Any] = {
     "number_digits": {"type": "integer", "enum": [3, 4]},
     "average_service_minutes": {"type": "number"}, "daily_limit": {"type": "integer", "nullable": True},
     "last_ticket_minutes_before_close": {"type": "integer"}, "walk_in": {"type": "boolean"},
+    "event_only": {"type": "boolean", "description": "offered only on the days of published events that list it "
+                                                    "(information Saturdays); needs no weekly hours"},
     "hours": WEEK, "booking": SLOT_SCHEDULE}
 SERVICE_NEW = closed_object({"code": {"type": "string", "maxLength": 20, "example": "A"}, **SERVICE_FIELDS},
                             ("code", "prefix", "names"))
@@ -167,6 +169,30 @@ ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
                                          "description": "kept in the audit log (not sent to the visitor)"},
                               "language": LANGUAGE})
 ADMIN_MOVE = closed_object({"starts_at": TIME, "language": LANGUAGE}, ("starts_at",))
+
+# The back office's events (information Saturdays; booking_api/admin_events.py, okienko/office/events.py).
+EVENT_TEXTS = {"type": "object", "additionalProperties": False, "description": "per language (pl, en, uk, ru)",
+               "properties": {language: {"type": "string", "maxLength": 2000} for language in LANGUAGES}}
+EVENT_FIELDS: dict[str, Any] = {
+    "date": {"type": "string", "format": "date", "example": "2027-03-13",
+             "description": "after today; not a Saturday is allowed with the warning `not_saturday`"},
+    "opens": {"type": "string", "example": "08:00", "description": "HH:MM, 24-hour"},
+    "closes": {"type": "string", "example": "15:00", "description": "HH:MM, after `opens` (24:00 at most)"},
+    "titles": {**EVENT_TEXTS, "description": "per language; required in the office's default language, "
+                                             "at most 200 characters each"},
+    "descriptions": {**EVENT_TEXTS, "description": "per language, at most 2000 characters each"},
+    "services": {"type": "array", "items": STR, "maxItems": 50,
+                 "description": "codes of the office's event-only services"},
+    "booking_opens_at": {"type": "string", "nullable": True, "example": "2027-02-27T08:00:00+01:00",
+                         "description": "when its slots can be booked (without an offset: the office's "
+                                        "time), before the event starts; null: walk-in only"},
+    "language": LANGUAGE}
+EVENT_NEW = closed_object(EVENT_FIELDS, ("date", "opens", "closes", "titles"))
+EVENT_EDIT = closed_object({**EVENT_FIELDS, "preview": {
+    "type": "boolean", "description": "only say who would be told (nothing is changed)"}})
+EVENT_CANCEL = closed_object({"preview": {"type": "boolean", "description": "only say who would be told "
+                                                                           "(nothing is changed)"},
+                              "language": LANGUAGE})
 
 # The call centre's bodies (/api/v1/call-centre/, docs/call-centre.md).
 CALL_CENTRE_BOOKING = closed_object({**PERSON_PROPERTIES, "service": SERVICE, "start": TIME, "language": LANGUAGE,

@@ -12,6 +12,8 @@ from okienko import __version__
 from booking_api import openapi_admin_office
 from booking_api import openapi_admin
 from booking_api import openapi_admin_days
+from booking_api import openapi_admin_events
+from booking_api import openapi_event_stats
 from booking_api import openapi_call_centre
 from booking_api import openapi_booking
 from booking_api import openapi_draws
@@ -83,6 +85,18 @@ SCHEMAS: dict[str, Any] = {
         "waiting": {"type": "integer"}, "estimated_wait_minutes": {"type": "integer"},
         "daily_limit": {"type": "integer", "nullable": True}, "issued_today": {"type": "integer"},
         "closes_at": {"type": "string", "format": "date-time", "nullable": True}}},
+    "PublicEvent": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "uid": {"type": "string", "description": "the feed's UID, stable for good"},
+        "sequence": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
+        "title": {"type": "string"}, "description": {"type": "string"},
+        "booking_opens_at": {"type": "string", "format": "date-time", "nullable": True,
+                             "description": "null: walk-in tickets only"},
+        "booking_open": {"type": "boolean"},
+        "services": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "name_pl": {"type": "string"},
+            "walk_in": {"type": "boolean"}, "bookable": {"type": "boolean"},
+            "book_url": {"type": "string", "nullable": True}}}}}},
     "Priority": {"type": "object", "nullable": True, "properties": {
         "code": {"type": "string"}, "mark": {"type": "string"}, "name": {"type": "string"}}},
     "Ticket": {"type": "object", "required": ["id", "number", "service", "status", "position",
@@ -155,6 +169,7 @@ def _document() -> dict[str, Any]:
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
                                               **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS,
+                                              **openapi_admin_events.SCHEMAS, **openapi_event_stats.SCHEMAS,
                                               **openapi_admin_office.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
@@ -174,6 +189,23 @@ def _document() -> dict[str, Any]:
                     "services": {"type": "array", "items": _ref("Service")},
                     "priority_categories": {"type": "array", "items": _ref("Priority")}}}, "the services"),
                     **_errors(404)}}},
+            "/api/v1/events": {"get": {
+                "summary": "The office's published information Saturdays from today on: date, hours, title, "
+                           "description, services, and whether and from when they can be booked",
+                "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,
+                                            "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "office": {"type": "object"}, "language": {"type": "string"}, "feed_url": {"type": "string"},
+                    "events": {"type": "array", "items": _ref("PublicEvent")}}}, "the events"),
+                    **_errors(404)}}},
+            "/calendar/events.ics": {"get": {
+                "summary": "The information Saturdays as an iCalendar feed to subscribe to (RFC 5545; stable "
+                           "UIDs, SEQUENCE on changes, cancelled events as STATUS:CANCELLED)",
+                "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,
+                                            "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the feed",
+                                      "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                              **_errors(404)}}},
             "/api/v1/tickets": {"post": {
                 "summary": "Issue a ticket (kiosk token). Retrying with the same Idempotency-Key returns "
                            "the same ticket (200, replayed: true).",
@@ -272,7 +304,9 @@ def _document() -> dict[str, Any]:
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_events.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_event_stats.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_call_centre.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},

@@ -9,7 +9,7 @@ from okienko.staff.devices import DeviceAdmin, Heartbeats
 from okienko.staff.management import StaffAdmin
 from okienko.notify.booking_mail import Notifier
 from okienko.hall.check_ins import KioskCheckIn
-from okienko.clock import Clock, SystemClock
+from okienko.clock import Clock, clock_for
 from okienko.storage.db import Database
 from okienko.hall.estimates import Estimator
 from okienko.hall.events import events_after
@@ -23,6 +23,7 @@ from okienko.booking.call_centre import CallCentre
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.office.days import OfficeDays
+from okienko.office.events import OfficeEvents
 from okienko.notify.outbox import OutboxSender
 from okienko.notify.reminders import ReminderSweeper
 from okienko.hall.print_agents import AgentHub
@@ -30,6 +31,7 @@ from okienko.hall.printing import PrintService
 from okienko.hall.front_door import Hall
 from okienko.hall.queueing import TicketIssuer
 from okienko.settings import Settings
+from okienko.stats.events import EventStatistics
 from okienko.notify.transports import transports_for
 
 
@@ -55,14 +57,16 @@ class Okienko:
     devices: DeviceAdmin
     staff: StaffAdmin
     days: OfficeDays
+    office_events: OfficeEvents   # information Saturdays (the back office's "Events")
     desk: OfficeBookings
     call_centre: CallCentre
     editor: OfficeEditor
     reminders: ReminderSweeper
+    event_stats: EventStatistics
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
-        clock = clock or SystemClock()
+        clock = clock or clock_for(settings.clock_start)
         db = Database.from_settings(settings)
         locks = Locks(db)
         estimator = Estimator(db, clock, settings.estimate_sample_size)
@@ -108,8 +112,11 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
+            office_events=OfficeEvents(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
+                                       places_changed=booking.places_changed, publish=live.publish),
             call_centre=CallCentre(db, locks, clock, booking, desk, settings.call_centre_bookings_per_operator_per_day,
                                    settings.call_centre_lookups_per_operator_per_hour),
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
             reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
+            event_stats=EventStatistics(db, clock),
         )

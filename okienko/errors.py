@@ -103,6 +103,17 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_notice": (422, _("A notice is a text of at most 500 characters for each of the languages pl, en, uk, ru.")),
     "message_not_found": (404, _("There is no such message in this office.")),
     "message_not_failed": (409, _("This message has not failed: it was sent, or it is still being tried.")),
+    "event_not_found": (404, _("There is no such event in this office.")),
+    "event_exists": (409, _("There is already an event on {day}: change that one, or cancel it first.")),
+    "event_cancelled": (409, _("This event is cancelled: it can no longer be changed or published.")),
+    "event_on_closure": (409, _("The office is closed on {day}: remove the closure first.")),
+    "event_date_invalid": (422, _("An event's date is a day after today, as YYYY-MM-DD.")),
+    "event_hours_invalid": (422, _("An event's hours are HH:MM within the day, opening before closing (e.g. 08:00 to 15:00).")),
+    "event_title_missing": (422, _("The event needs a title at least in {default}, the office's default language.")),
+    "event_text_invalid": (422, _("Titles have at most {title} characters and descriptions at most {description}, in the languages pl, en, uk, ru.")),
+    "event_service_invalid": (422, _("{service} is not a service of this office offered only at events (event-only).")),
+    "event_booking_opens_invalid": (422, _("Booking opens at a date and time before the event starts ({start}), or leave it empty for walk-ins only.")),
+    "too_many_events": (400, _("At most {most} events can be compared at once.")),
     "busy": (503, _("The system is very busy. Please try again in a moment.")),
 }
 

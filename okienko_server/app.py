@@ -27,9 +27,11 @@ from booking_api import admin_bookings
 from booking_api import admin_messages
 from booking_api import sms_reports
 from booking_api import admin_days
+from booking_api import admin_events
 from booking_api import admin_devices
 from booking_api import admin_staff
 from booking_api import admin_today
+from booking_api import admin_event_stats
 from booking_api import agents
 from booking_api import bookings
 from booking_api import call_centre
@@ -37,6 +39,7 @@ from booking_api import clerks
 from booking_api import draws
 from booking_api import live_ws
 from booking_api import services
+from booking_api import events
 from booking_api import system
 from booking_api import tickets
 from booking_api.http import domain_error_handler, http_error_handler
@@ -76,6 +79,8 @@ def routes(part: str = "all") -> list[Any]:
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
+        Route("/api/v1/events", events.list_events, methods=["GET"]),
+        Route("/calendar/events.ics", events.events_calendar, methods=["GET"]),
         Route("/api/v1/sms/delivery-report", sms_reports.delivery_report, methods=["POST"]),  # every part
     ]
     hall = [
@@ -115,6 +120,9 @@ def routes(part: str = "all") -> list[Any]:
         # The back office (managers: their own office; docs/security.md, "Who may do what").
         Route("/api/v1/admin/today", admin_today.get_today, methods=["GET"]),
         Route("/api/v1/admin/tickets/{ticket_id}/hand", admin_today.hand_ticket, methods=["POST"]),
+        # Before any `/api/v1/admin/events/{id}`: "stats" is no event's id.
+        Route("/api/v1/admin/events/stats", admin_event_stats.get_event_stats, methods=["GET"]),
+        Route("/api/v1/admin/events/stats.csv", admin_event_stats.get_event_stats_csv, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.list_devices, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.add_device, methods=["POST"]),
         Route("/api/v1/admin/devices/{device_id}", admin_devices.rename_device, methods=["PUT"]),
@@ -128,6 +136,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/users/{username}/reset-password", admin_staff.reset_password, methods=["POST"]),
         Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
         *admin_office_routes(),
+        *admin_events_routes(),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
         WebSocketRoute("/ws/kiosk", live_ws.kiosk_socket),
@@ -164,6 +173,19 @@ def routes(part: str = "all") -> list[Any]:
     # `/api/v1/tickets/{id}/{action}`.
     chosen = {"all": public + hall, "hall": hall, "public": public}[part]
     return [*common, *chosen, Mount("/static", app=StaticFiles(directory=rendering.STATIC), name="static")]
+
+
+def admin_events_routes() -> list[Route]:
+    """The back office's events, information Saturdays (booking_api/admin_events.py; docs/api.md)."""
+    events = "/api/v1/admin/events"
+    return [
+        Route(events, admin_events.list_events, methods=["GET"]),
+        Route(events, admin_events.create_event, methods=["POST"]),
+        Route(f"{events}/{{id}}", admin_events.get_event, methods=["GET"]),
+        Route(f"{events}/{{id}}", admin_events.update_event, methods=["PUT"]),
+        Route(f"{events}/{{id}}/publish", admin_events.publish_event, methods=["POST"]),
+        Route(f"{events}/{{id}}/cancel", admin_events.cancel_event, methods=["POST"]),
+    ]
 
 
 def admin_office_routes() -> list[Route]:

@@ -1,6 +1,6 @@
 /* Back office, Services: the office's set-up (GET /api/v1/admin/office) and its services: add,
- * edit (names in every language side by side, weekly hours, walk-in, limits, the online booking
- * schedule), switch off and on.
+ * edit (names in every language side by side, weekly hours, walk-in, only at events, limits, the
+ * online booking schedule), switch off and on.
  *
  * Loads the set-up for the whole page and hands it to windows.js with an "office-loaded" event;
  * Admin.reloadOffice() loads it again after any change.
@@ -13,7 +13,7 @@
   const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   // What a service's PUT takes (its code is in the address; `active` and `waiting` are only shown).
   const EDITABLE = ["prefix", "names", "number_digits", "average_service_minutes", "daily_limit",
-                    "last_ticket_minutes_before_close", "walk_in", "hours", "booking"];
+                    "last_ticket_minutes_before_close", "walk_in", "event_only", "hours", "booking"];
   const dialog = $("service-dialog");
   const form = $("service-form");
   const bookable = $("service-bookable");
@@ -62,7 +62,8 @@
         el("td", {class: "ticket-cell"}, service.code),
         el("th", {scope: "row"}, name(service.names),
            service.walk_in === false ? el("span", {class: "pill pill-off"}, text.bookedOnly) : null,
-           service.booking ? el("span", {class: "pill"}, text.bookable) : null),
+           service.booking ? el("span", {class: "pill"}, text.bookable) : null,
+           service.event_only ? el("span", {class: "pill"}, text.eventOnly) : null),
         el("td", {}, hoursSummary(service.hours)),
         el("td", {class: "num"}, service.daily_limit == null ? text.noLimit : service.daily_limit),
         el("td", {}, on ? text.on : el("span", {class: "pill pill-off"}, text.off),

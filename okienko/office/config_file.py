@@ -46,7 +46,7 @@ OFFICE_FILE = Table(tables={
                      "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits"),
                     {"ticket_footer": _PER_LANGUAGE, "booking": Table(tuple(f.name for f in fields(BookingPolicy)))}),
     "service": Table(("code", "prefix", "number_digits", "average_service_minutes", "daily_limit",
-                      "last_ticket_minutes_before_close", "walk_in"),
+                      "last_ticket_minutes_before_close", "walk_in", "event_only"),
                      {"names": _PER_LANGUAGE, "hours": _PER_WEEKDAY, "booking": SLOT_SCHEDULE}, named_by="code"),
     "window": Table(("number", "name", "services"), named_by="number"),
     "priority": Table(("code", "mark"), {"names": _PER_LANGUAGE}, named_by="code"),
@@ -85,6 +85,7 @@ class ServiceSpec:
     daily_limit: int | None = None
     last_ticket_minutes_before_close: int = 15
     walk_in: bool = True
+    event_only: bool = False    # offered only on the days of published events that list it
     number_digits: int = DEFAULT_DIGITS
     hours: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     booking: dict[str, Any] = field(default_factory=dict)
@@ -254,12 +255,14 @@ def _service(item: dict[str, Any], where: str, default_digits: int = DEFAULT_DIG
     service.daily_limit = None if limit is None else int(_number(item, "daily_limit", where, 0))
     service.last_ticket_minutes_before_close = int(_number(item, "last_ticket_minutes_before_close", where, 15))
     service.walk_in = bool(item.get("walk_in", True))
+    service.event_only = _flag(item, "event_only", where)
     service.number_digits = _digits(item, where, default_digits)
     for day, ranges in item.get("hours", {}).items():
         service.hours[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.hours.{day}")
                                               for part in str(ranges).split(",") if part.strip()]
     if "booking" in item:
-        service.booking = _slot_schedule(item["booking"], f"{where}.booking")
+        # An event-only service's slots follow its events' hours: it needs no weekly booking days.
+        service.booking = _slot_schedule(item["booking"], f"{where}.booking", days_required=not service.event_only)
     return service
 
 
@@ -309,7 +312,7 @@ def _reminders(value: Any, where: str) -> tuple[int, ...]:
     return tuple(sorted(set(value), reverse=True))
 
 
-def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
+def _slot_schedule(raw: dict[str, Any], where: str, days_required: bool = True) -> dict[str, Any]:
     slot_minutes = int(_number(raw, "slot_minutes", where, 15))
     places = int(_number(raw, "places", where, 1))
     if slot_minutes < 5 or places < 1:
@@ -318,7 +321,7 @@ def _slot_schedule(raw: dict[str, Any], where: str) -> dict[str, Any]:
     for day, ranges in raw.get("days", {}).items():
         days[WEEKDAYS.index(day)] = [_range(part.strip(), f"{where}.days.{day}")
                                      for part in str(ranges).split(",") if part.strip()]
-    if not days:
+    if not days and days_required:
         raise OfficeFileError(_("{field}: at least one day with hours"), f"{where}.days")
     breaks = [_range(str(text).strip(), f"{where}.breaks[{i}]") for i, text in enumerate(raw.get("breaks", []))]
     release = _RANGE.match(f"{raw.get('release_time', '06:00')}-23:59")
@@ -438,6 +441,7 @@ async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: b
             "average_service_minutes": service.average_service_minutes, "daily_limit": service.daily_limit,
             "last_ticket_minutes_before_close": service.last_ticket_minutes_before_close,
             "walk_in": service.walk_in, "booking": service.booking, "number_digits": service.number_digits,
+            "event_only": service.event_only,
         })
         hours = ServiceHours.__table__
         await conn.execute(sa.delete(hours).where(hours.c.service_id == service_ids[service.code]))

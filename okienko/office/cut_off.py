@@ -43,18 +43,28 @@ async def tell_cut_off(conn: AsyncConnection, notifier: Notifier, changed: Offic
     """Flag each booking `changed` cuts off (on `day`, or any day ahead; of those, only the ids in
     `only` when given), give it a new manage link and write its message."""
     told = []
-    table = Booking.__table__
     for booking in await cut_off_bookings(conn, changed, now, day):
         if only is not None and booking["id"] not in only:
             continue
-        if not await flag_cut_off(conn, booking, now):
-            continue
-        secret = secrets.token_urlsafe(24)
-        await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(secret_hash=digest(secret)))
-        flagged = {**booking, "flag": "day_closed"}
-        await notifier.day_closed(conn, changed, changed.service_by_id(booking["service_id"]), flagged, secret, now)
-        told.append(Affected(flagged, notifier.contact_of(changed, flagged)))
+        affected = await tell_one_cut_off(conn, notifier, changed, booking, now)
+        if affected is not None:
+            told.append(affected)
     return told
+
+
+async def tell_one_cut_off(conn: AsyncConnection, notifier: Notifier, changed: OfficeSetup, booking: dict[str, Any],
+                           now: datetime) -> Affected | None:
+    """Flag one booking whose slot is gone `day_closed`, give it a new manage link and write its
+    message (None: it was flagged already, moved or ended meanwhile). Also for a moved or shortened
+    event whose new hours have no place for it (okienko/office/events.py)."""
+    if not await flag_cut_off(conn, booking, now):
+        return None
+    table = Booking.__table__
+    secret = secrets.token_urlsafe(24)
+    await conn.execute(sa.update(table).where(table.c.id == booking["id"]).values(secret_hash=digest(secret)))
+    flagged = {**booking, "flag": "day_closed"}
+    await notifier.day_closed(conn, changed, changed.service_by_id(booking["service_id"]), flagged, secret, now)
+    return Affected(flagged, notifier.contact_of(changed, flagged))
 
 
 def named(bookings: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -140,6 +140,8 @@ def _priority_item(priority: Any) -> dict[str, Any]:
 
 async def _service_item(conn: AsyncConnection, service: Any) -> dict[str, Any]:
     item = {key: service[key] for key in SERVICE_KEYS if service[key] is not None}
+    if service["event_only"]:   # only when set: files of offices without events stay as they were
+        item["event_only"] = True
     hours = await _hours(conn, service["id"])
     if hours:
         item["hours"] = hours
@@ -192,7 +194,8 @@ def _slot_schedule(booking: dict[str, Any]) -> dict[str, Any]:
             for day, ranges in sorted(booking["days"].items(), key=lambda item: int(item[0]))}
     release = int(booking.get("release_minute", 6 * 60))
     schedule: dict[str, Any] = {
-        "slot_minutes": booking["slot_minutes"], "places": booking["places"], "days": days,
+        "slot_minutes": booking["slot_minutes"], "places": booking["places"],
+        **({"days": days} if days else {}),   # an event-only service's may have none
         "breaks": [_range(a, b) for a, b in booking.get("breaks", [])],
         "horizon_days": booking.get("horizon_days", 30), "first_day": booking.get("first_day", 1),
         "release_time": f"{release // 60:02d}:{release % 60:02d}"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from okienko.office.export import SERVICE_KEYS
 
-SERVICE_EDITABLE = tuple(key for key in SERVICE_KEYS if key != "code") + ("hours", "booking")
+SERVICE_EDITABLE = tuple(key for key in SERVICE_KEYS if key != "code") + ("event_only", "hours", "booking")
 
 
 def ranges_of(value: Any) -> list[str]:
@@ -39,6 +39,7 @@ def service_view(item: dict[str, Any], active: bool, waiting: int) -> dict[str, 
         booking = copy.deepcopy(booking)
         booking["days"] = {day: ranges_of(ranges) for day, ranges in (booking.get("days") or {}).items()}
     view["booking"] = booking or None
+    view["event_only"] = bool(item.get("event_only", False))
     view["active"] = active
     view["waiting"] = waiting
     return view
@@ -56,7 +57,7 @@ def service_item(item: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
             value = copy.deepcopy(value)
             if isinstance(value.get("days"), dict):
                 value["days"] = {day: joined(ranges) for day, ranges in value["days"].items()}
-        if value is None or (key in ("hours", "booking") and value == {}):
+        if value is None or (key in ("hours", "booking") and value == {}) or (key == "event_only" and value is False):
             item.pop(key, None)
         else:
             item[key] = copy.deepcopy(value)

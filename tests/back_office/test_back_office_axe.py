@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, sign_in, wait_loaded
 
 pytestmark = pytest.mark.browser
-SECTIONS = ("today", "services", "office", "days", "bookings", "devices", "staff", "notices", "messages", "audit")
+SECTIONS = ("today", "services", "office", "days", "events", "bookings", "event-stats", "devices", "staff", "notices", "messages",
+            "audit")
 LANGUAGES = ("pl", "en")
 
 

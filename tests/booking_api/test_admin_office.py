@@ -84,7 +84,7 @@ async def test_a_mistake_gets_the_office_file_s_own_message_in_the_manager_s_lan
     assert (await kiosk_service(office, "A"))["open_now"] is True
     missing = await office.client.post(f"{ADMIN}/services", headers=boss, params={"lang": "en"},
                                        json={"code": "Z", "prefix": "Z", "names": {"pl": "Zet", "en": "Zed"}})
-    assert missing.status_code == 422 and missing.json()["message"].endswith(": service[5] (Z).names: missing uk, ru")
+    assert missing.status_code == 422 and missing.json()["message"].endswith(": service[7] (Z).names: missing uk, ru")
 
 
 async def test_a_new_service_and_window_are_offered_at_once(office_factory: Any) -> None:
@@ -97,7 +97,7 @@ async def test_a_new_service_and_window_are_offered_at_once(office_factory: Any)
     assert added.json()["service"] == {
         "code": "W", "prefix": "W", "names": names, "number_digits": 3, "average_service_minutes": 10.0,
         "daily_limit": None, "last_ticket_minutes_before_close": 15, "walk_in": True,
-        "hours": {"tue": ["08:00-15:00"]}, "booking": None, "active": True, "waiting": 0}
+        "hours": {"tue": ["08:00-15:00"]}, "booking": None, "event_only": False, "active": True, "waiting": 0}
     window = await office.client.post(f"{ADMIN}/windows", headers=boss,
                                       json={"number": "13", "name": "Praca", "services": ["W"]})
     assert window.status_code == 201 and window.json()["window"]["services"] == ["W"]
@@ -130,7 +130,7 @@ async def test_switching_off_a_service_with_people_waiting_asks_first(office_fac
     assert again.status_code == 200 and again.json()["service"]["active"] is True
     view = (await office.client.get(f"{ADMIN}/office", headers=boss)).json()
     assert [w["services"] for w in view["windows"] if w["number"] == "3"] == [["A", "B"]]
-    assert [s["code"] for s in view["services"]] == ["A", "F", "K", "B", "I"]
+    assert [s["code"] for s in view["services"]] == ["A", "F", "K", "B", "I", "C", "D"]
     assert (await office.take("B")).status_code == 201
 
 

@@ -46,6 +46,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/healthz"):                                      EVERYONE,
     ("GET", "/openapi.json"):                                 EVERYONE,
     ("GET", "/api/v1/services"):                              EVERYONE,
+    ("GET", "/api/v1/events"):                                EVERYONE,
+    ("GET", "/calendar/events.ics"):                          EVERYONE,
     # The visitor's own: whoever holds the ticket's id, the manage link, the code, the receipt.
     ("GET", "/api/v1/tickets/{ticket_id}"):                   EVERYONE,
     ("POST", "/api/v1/tickets/{ticket_id}/cancel"):           EVERYONE,
@@ -104,6 +106,13 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sms/delivery-report"):                  EVERYONE,
     ("GET", "/api/v1/admin/messages"):                        "N N N N N Y N",
     ("POST", "/api/v1/admin/messages/{id}/resend"):           "N N N N N Y N",
+    # Information Saturdays (tests/booking_api/test_admin_events.py).
+    ("GET", "/api/v1/admin/events"):                          "N N N N N Y N",
+    ("POST", "/api/v1/admin/events"):                         "N N N N N Y N",
+    ("GET", "/api/v1/admin/events/{id}"):                     "N N N N N Y N",
+    ("PUT", "/api/v1/admin/events/{id}"):                     "N N N N N Y N",
+    ("POST", "/api/v1/admin/events/{id}/publish"):            "N N N N N Y N",
+    ("POST", "/api/v1/admin/events/{id}/cancel"):             "N N N N N Y N",
     # The call centre: operators (tests/booking_api/test_call_centre.py), managers and admins of the office.
     ("GET", "/api/v1/call-centre/slots"):                     "N N N N N Y N",
     ("POST", "/api/v1/call-centre/bookings"):                 "N N N N N Y N",
@@ -146,6 +155,8 @@ TABLE: dict[tuple[str, str], str] = {
     # The back office, asked with ?office=demo: a manager of another office is refused.
     ("GET", "/api/v1/admin/today"):                           "N N N N N Y N",
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"):       "N N N N N Y N",
+    ("GET", "/api/v1/admin/events/stats"):                    "N N N N N Y N",
+    ("GET", "/api/v1/admin/events/stats.csv"):                "N N N N N Y N",
     ("GET", "/api/v1/admin/devices"):                         "N N N N N Y N",
     ("POST", "/api/v1/admin/devices"):                        "N N N N N Y N",
     ("PUT", "/api/v1/admin/devices/{device_id}"):             "N N N N N Y N",
@@ -282,6 +293,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"): {"window": "2"},
     ("POST", "/api/v1/admin/days/{date}/preview"): {"hours": ["09:00-12:00"]},
     ("PUT", "/api/v1/admin/days/{date}"): {"hours": ["09:00-12:00"], "reason": "information Saturday"},
+    ("POST", "/api/v1/admin/events"): {"date": "2027-01-16", "opens": "08:00", "closes": "15:00",
+                                       "titles": {"pl": "Sobota informacyjna"}},
+    ("PUT", "/api/v1/admin/events/{id}"): {"opens": "09:00"},
     ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
     ("POST", "/api/v1/call-centre/lookup"): {"name": "Nobody", "birth_date": "1990-01-01", "document_end": "99"},
 }

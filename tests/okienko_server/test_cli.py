@@ -59,7 +59,7 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 def test_an_administrator_sets_up_an_office(cli_env: dict[str, str]) -> None:
     assert process("migrate", env=cli_env).returncode == 0   # the entry point itself, once
     loaded = okienko("office", "load", str(DEMO_OFFICE), env=cli_env)
-    assert loaded.returncode == 0 and "5 services, 12 windows" in loaded.stderr
+    assert loaded.returncode == 0 and "7 services, 12 windows" in loaded.stderr
 
     kiosk = okienko("device", "add", "kiosk", "hall-1", env=cli_env)
     assert kiosk.returncode == 0
@@ -243,7 +243,7 @@ def test_a_typo_in_the_office_file_is_named_and_changes_nothing(cli_env: dict[st
     assert okienko("migrate", env=cli_env).returncode == 0
     assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
     checked = okienko("office", "check", str(DEMO_OFFICE), env=cli_env)
-    assert checked.returncode == 0 and "office 'demo', 5 services, 12 windows" in checked.stderr
+    assert checked.returncode == 0 and "office 'demo', 7 services, 12 windows" in checked.stderr
     office_file = tmp_path / "office.toml"
     office_file.write_text(DEMO_OFFICE.read_text(encoding="utf-8")
                            .replace("daily_limit = 120\n", "daily_limit = 7\n")
@@ -428,7 +428,7 @@ def test_an_exported_office_loads_back_unchanged(cli_env: dict[str, str], tmp_pa
     written = okienko("office", "export", "--output", str(exported), env=cli_env)
     assert written.returncode == 0 and f"office exported to {exported}" in written.stderr
     loaded = okienko("office", "load", str(exported), env=cli_env)
-    assert loaded.returncode == 0 and "5 services, 12 windows, 3 devices" in loaded.stderr
+    assert loaded.returncode == 0 and "7 services, 12 windows, 3 devices" in loaded.stderr
     assert _office_tables(cli_env["DATABASE_URL"]) == before
     again = okienko("office", "export", env=cli_env)
     assert again.returncode == 0 and again.stdout == exported.read_text(encoding="utf-8")

@@ -25,9 +25,28 @@ def test_the_demo_office_describes_a_foreigners_department() -> None:
     spec = read_office_file(DEMO_OFFICE)
     assert len(spec.windows) == 12
     assert {s.code for s in spec.services} >= {"A", "F", "K", "B", "I"}
-    for service in spec.services:
-        assert set(service.names) >= {"pl", "en", "uk", "ru"} and service.hours
+    for service in spec.services:   # an event-only service's hours are its events'
+        assert set(service.names) >= {"pl", "en", "uk", "ru"} and (service.hours or service.event_only)
+    assert [s.code for s in spec.services if s.event_only] == ["C", "D"]
+    assert next(s for s in spec.services if s.code == "C").booking["days"] == {}
     assert [kind for kind, _name, _printer in spec.devices].count("kiosk") >= 1
+
+
+def test_event_only_is_true_or_false_and_spares_an_event_service_weekly_booking_days() -> None:
+    def office(**service: Any) -> dict[str, Any]:
+        return {"office": {"code": "x", "name": "X"}, "service": [
+            {"code": "C", "prefix": "C", **service,
+             "names": {"pl": "Konsultacje", "en": "Consultations", "uk": "Консультації", "ru": "Консультации"}}]}
+
+    spec = parse_office(office(event_only=True, booking={"slot_minutes": 15, "places": 2}))
+    assert spec.services[0].event_only and spec.services[0].booking["slot_minutes"] == 15
+    assert parse_office(office()).services[0].event_only is False
+    with pytest.raises(OfficeFileError) as wrong:
+        parse_office(office(event_only="yes"))
+    assert wrong.value.field == "service[0] (C).event_only"
+    with pytest.raises(OfficeFileError) as weekly:   # a weekday service still needs its booking days
+        parse_office(office(booking={"slot_minutes": 15, "places": 2}))
+    assert weekly.value.field == "service[0] (C).booking.days"
 
 
 def test_the_example_production_file_is_valid() -> None:
@@ -235,7 +254,7 @@ async def test_reloading_keeps_ids_and_tokens_and_switches_off_what_was_removed(
             inactive = (await conn.execute(sa.select(Service.__table__.c.code)
                                            .where(sa.not_(Service.__table__.c.active)))).scalars().all()
             windows = (await conn.execute(sa.select(sa.func.count()).select_from(Window.__table__))).scalar()
-        assert [s.code for s in setup.services] == ["A", "F", "K", "I"]
+        assert [s.code for s in setup.services] == ["A", "F", "K", "I", "C", "D"]
         assert inactive == ["B"] and windows == 12 and devices is not None
         office.okienko.offices.invalidate()
         assert (await office.client.get(f"/api/v1/tickets/{first['id']}")).json()["number"] == "I001"

@@ -1,0 +1,216 @@
+"""The figures of one office day for a set of services: bookings, tickets, served, no-shows, the
+people still waiting at closing time, and waiting and service times (median and 90th percentile).
+
+Read only, from the append-only facts: every ticket's events (ticket_events, in commit order) are
+replayed, so a ticket transferred from one service to another counts in each where it happened;
+bookings are read by their status. Nothing personal is read or returned: counts and durations.
+
+What each figure means (docs/back-office.md, "Event statistics"):
+- tickets issued: `issued` events; booked when the ticket came from a booking's check-in
+  (it carries an appointment time), walk-in otherwise;
+- served: `finished` events; no-shows: `no_show` events (the visitor did not come when called);
+- waiting at close: tickets waiting in the service's queue at `close_at` (or now, before it);
+- waiting time: from joining the queue (issue, or a transfer into the service) to the first call
+  there; a booked visitor's wait starts at the later of the check-in and the slot's start, since
+  coming early is no wait the office made. A ticket returned to its place is not counted twice;
+- service time: from `started` to `finished`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from okienko.storage.models import Booking, Ticket, TicketEvent
+
+# The bookings' statuses counted, and the JSON names they are counted under. A booking "made" is
+# one that was confirmed; a hold that expired was never made.
+BOOKING_STATUSES = {"confirmed": "bookings_confirmed", "checked_in": "bookings_checked_in",
+                    "no_show": "bookings_no_show", "cancelled": "bookings_cancelled"}
+
+
+@dataclass
+class Tally:
+    """Counts and duration samples (seconds) of one service, or of several pooled (`merged`)."""
+
+    bookings_confirmed: int = 0     # still confirmed: not (yet) checked in nor missed
+    bookings_checked_in: int = 0
+    bookings_no_show: int = 0
+    bookings_cancelled: int = 0
+    tickets_walk_in: int = 0
+    tickets_booked: int = 0
+    served: int = 0
+    no_shows: int = 0
+    tickets_cancelled: int = 0      # by the visitor, from the phone
+    transferred_out: int = 0
+    waiting_at_close: int = 0
+    waits: list[float] = field(default_factory=list)
+    service_times: list[float] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, tallies: Iterable["Tally"]) -> "Tally":
+        """One tally of several: counts added, samples pooled (a total's median is the median of
+        all its visits, not a sum of medians)."""
+        total = cls()
+        for tally in tallies:
+            for counted in fields(cls):
+                mine, theirs = getattr(total, counted.name), getattr(tally, counted.name)
+                setattr(total, counted.name, mine + theirs)
+        return total
+
+    def figures(self) -> "Figures":
+        return Figures(
+            bookings_made=self.bookings_confirmed + self.bookings_checked_in + self.bookings_no_show
+            + self.bookings_cancelled,
+            bookings_confirmed=self.bookings_confirmed, bookings_checked_in=self.bookings_checked_in,
+            bookings_no_show=self.bookings_no_show, bookings_cancelled=self.bookings_cancelled,
+            tickets_issued=self.tickets_walk_in + self.tickets_booked, tickets_walk_in=self.tickets_walk_in,
+            tickets_booked=self.tickets_booked, served=self.served, no_shows=self.no_shows,
+            tickets_cancelled=self.tickets_cancelled, transferred_out=self.transferred_out,
+            waiting_at_close=self.waiting_at_close,
+            wait_median_seconds=median(self.waits), wait_p90_seconds=percentile(self.waits, 90),
+            service_median_seconds=median(self.service_times),
+            service_p90_seconds=percentile(self.service_times, 90),
+            waits_measured=len(self.waits), services_measured=len(self.service_times))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a day made for one service (or a total): counts, and durations in whole seconds (None
+    when nothing was measured)."""
+
+    bookings_made: int
+    bookings_confirmed: int
+    bookings_checked_in: int
+    bookings_no_show: int
+    bookings_cancelled: int
+    tickets_issued: int
+    tickets_walk_in: int
+    tickets_booked: int
+    served: int
+    no_shows: int
+    tickets_cancelled: int
+    transferred_out: int
+    waiting_at_close: int
+    wait_median_seconds: int | None
+    wait_p90_seconds: int | None
+    service_median_seconds: int | None
+    service_p90_seconds: int | None
+    waits_measured: int
+    services_measured: int
+
+
+def median(samples: list[float]) -> int | None:
+    return round(statistics.median(samples)) if samples else None
+
+
+def percentile(samples: list[float], percent: int) -> int | None:
+    """The nearest-rank percentile: the smallest sample at or above `percent`% of them (a value some
+    visitor really had, never one interpolated between two)."""
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    return round(ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)])
+
+
+@dataclass
+class _Stint:
+    """A ticket's time in one service's queue, as the replay goes."""
+
+    service_id: int
+    joined_at: datetime
+    waiting: bool = True
+    waited: bool = False            # its wait was measured (a return does not measure it again)
+    started_at: datetime | None = None
+
+
+async def day_figures(conn: AsyncConnection, office_id: int, day: date, service_ids: Iterable[int], *,
+                      close_at: datetime | None = None) -> dict[int, Tally]:
+    """Service id -> its tally on the office day `day`, for each of `service_ids` (every one present,
+    empty when nothing happened). `close_at`: the moment the queue's leftovers are counted at
+    (None: after the last event, i.e. now)."""
+    wanted = list(dict.fromkeys(service_ids))
+    tallies = {service_id: Tally() for service_id in wanted}
+    if not wanted:
+        return tallies
+    await _count_bookings(conn, office_id, day, tallies)
+    await _replay_tickets(conn, office_id, day, tallies, close_at)
+    return tallies
+
+
+async def _count_bookings(conn: AsyncConnection, office_id: int, day: date, tallies: dict[int, Tally]) -> None:
+    bookings = Booking.__table__
+    rows = (await conn.execute(
+        sa.select(bookings.c.service_id, bookings.c.status, sa.func.count())
+        .where(bookings.c.office_id == office_id, bookings.c.office_day == day,
+               bookings.c.service_id.in_(list(tallies)), bookings.c.status.in_(list(BOOKING_STATUSES)))
+        .group_by(bookings.c.service_id, bookings.c.status))).all()
+    for service_id, status, count in rows:
+        tally = tallies[service_id]
+        setattr(tally, BOOKING_STATUSES[status], getattr(tally, BOOKING_STATUSES[status]) + int(count))
+
+
+async def _replay_tickets(conn: AsyncConnection, office_id: int, day: date, tallies: dict[int, Tally],
+                          close_at: datetime | None) -> None:
+    tickets, events = Ticket.__table__, TicketEvent.__table__
+    rows = (await conn.execute(
+        sa.select(events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id, tickets.c.appointment_at)
+        .join(tickets, tickets.c.id == events.c.ticket_id)
+        .where(tickets.c.office_id == office_id, tickets.c.office_day == day, events.c.office_id == office_id)
+        .order_by(events.c.seq))).all()
+    stints: dict[str, _Stint] = {}
+    counted_close = False
+    for ticket_id, kind, at, service_id, appointment_at in rows:
+        if close_at is not None and not counted_close and at > close_at:
+            _count_waiting(stints, tallies)
+            counted_close = True
+        stint = stints.get(ticket_id)
+        if kind == "issued":
+            joined = max(at, appointment_at) if appointment_at is not None else at
+            stints[ticket_id] = _Stint(service_id, joined)
+            if service_id in tallies:
+                if appointment_at is not None:
+                    tallies[service_id].tickets_booked += 1
+                else:
+                    tallies[service_id].tickets_walk_in += 1
+            continue
+        if stint is None:
+            continue
+        tally = tallies.get(stint.service_id)
+        if kind == "transferred":
+            if tally is not None:
+                tally.transferred_out += 1
+            stints[ticket_id] = _Stint(service_id, at)
+        elif kind == "called":
+            if stint.waiting and not stint.waited and tally is not None:
+                tally.waits.append(max(0.0, (at - stint.joined_at).total_seconds()))
+            stint.waiting, stint.waited = False, True
+        elif kind == "returned":
+            stint.waiting, stint.started_at = True, None
+        elif kind == "started":
+            stint.started_at = at
+        elif kind in ("finished", "no_show", "cancelled"):
+            if tally is not None:
+                if kind == "finished":
+                    tally.served += 1
+                    if stint.started_at is not None:
+                        tally.service_times.append(max(0.0, (at - stint.started_at).total_seconds()))
+                elif kind == "no_show":
+                    tally.no_shows += 1
+                else:
+                    tally.tickets_cancelled += 1
+            del stints[ticket_id]
+    if not counted_close:
+        _count_waiting(stints, tallies)
+
+
+def _count_waiting(stints: dict[str, _Stint], tallies: dict[int, Tally]) -> None:
+    for stint in stints.values():
+        if stint.waiting and stint.service_id in tallies:
+            tallies[stint.service_id].waiting_at_close += 1
