@@ -90,9 +90,9 @@ async def set_ticket_phone(request: Request) -> Response:
     """PUT /api/v1/tickets/{id}/phone {"phone"}: an SMS when the turn is near and when called (public:
     the id is the secret); 200 with the ticket's SMS state."""
     hall = okienko(request).hall
-    setup, ticket = await hall.ticket(request.path_params["ticket_id"])
     language_of(request)
     body = await read_json(request, bodies.TICKET_PHONE)
+    setup, ticket = await hall.ticket(request.path_params["ticket_id"])
     phone = body.get("phone")
     if not isinstance(phone, str):
         raise field_error(_("the field “phone” must be a phone number, e.g. “+48 600 700 800”"))
