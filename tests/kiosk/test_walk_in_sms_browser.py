@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.back_office.screens import axe_violations
 from tests.call_centre import test_call_centre_browser as call_centre
 from tests.conftest import launched_chromium, require_chromium, running_demo
 
@@ -83,6 +84,7 @@ def test_a_number_given_on_the_ticket_page_gets_the_near_and_the_called_sms(brow
         expect(page.locator("#sms-phone")).to_have_text("+48******555")
         expect(form).to_be_hidden()
         shoot(page, "ticket-page-en.png")
+        assert axe_violations(page) == []
 
         api(demo.url, "POST", "/api/v1/windows/8/sign-in", clerk)
 
@@ -136,6 +138,7 @@ def test_the_kiosk_offers_the_sms_after_the_ticket_on_large_keys(browser: Browse
         boxes = [page.locator(".phone-key").nth(i).bounding_box() for i in range(12)]
         assert min(box["height"] for box in boxes if box) >= 80 and min(box["width"] for box in boxes if box) >= 80
         shoot(page, f"kiosk-sms-{language}-{shape}.png")
+        assert axe_violations(page) == []
         submit.click()
         expect(page.locator("#screen-ticket")).to_be_visible()
         expect(page.locator("#ticket-sms-phone")).to_have_text("+48******888")

@@ -92,6 +92,9 @@ async def test_a_number_given_near_the_turn_gets_its_sms_at_once_and_never_twice
         assert again.json()["sms"] == {"offered": True, "phone": "+38*******567", "near_turn_ahead": 3,
                                        "near_sent": True, "called_sent": False}
         assert len(await texts(office, received)) == 1
+        async with office.okienko.locks.write_transaction() as conn:   # another look finds nothing due
+            assert await office.okienko.hall.sms.write_due(conn, await office.okienko.offices.get(),
+                                                           office.clock.now()) == 0
         third = await give_phone(office, mine)
         assert third.status_code == 200
         refused = await give_phone(office, mine)
