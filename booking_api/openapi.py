@@ -89,6 +89,18 @@ SCHEMAS: dict[str, Any] = {
         "waiting": {"type": "integer"}, "estimated_wait_minutes": {"type": "integer"},
         "daily_limit": {"type": "integer", "nullable": True}, "issued_today": {"type": "integer"},
         "closes_at": {"type": "string", "format": "date-time", "nullable": True}}},
+    "PublicEvent": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "uid": {"type": "string", "description": "the feed's UID, stable for good"},
+        "sequence": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
+        "title": {"type": "string"}, "description": {"type": "string"},
+        "booking_opens_at": {"type": "string", "format": "date-time", "nullable": True,
+                             "description": "null: walk-in tickets only"},
+        "booking_open": {"type": "boolean"},
+        "services": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "name_pl": {"type": "string"},
+            "walk_in": {"type": "boolean"}, "bookable": {"type": "boolean"},
+            "book_url": {"type": "string", "nullable": True}}}}}},
     "Priority": {"type": "object", "nullable": True, "properties": {
         "code": {"type": "string"}, "mark": {"type": "string"}, "name": {"type": "string"}}},
     "Ticket": {"type": "object", "required": ["id", "number", "service", "status", "position",
@@ -180,6 +192,23 @@ def _document() -> dict[str, Any]:
                     "services": {"type": "array", "items": _ref("Service")},
                     "priority_categories": {"type": "array", "items": _ref("Priority")}}}, "the services"),
                     **_errors(404)}}},
+            "/api/v1/events": {"get": {
+                "summary": "The office's published information Saturdays from today on: date, hours, title, "
+                           "description, services, and whether and from when they can be booked",
+                "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,
+                                            "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "office": {"type": "object"}, "language": {"type": "string"}, "feed_url": {"type": "string"},
+                    "events": {"type": "array", "items": _ref("PublicEvent")}}}, "the events"),
+                    **_errors(404)}}},
+            "/calendar/events.ics": {"get": {
+                "summary": "The information Saturdays as an iCalendar feed to subscribe to (RFC 5545; stable "
+                           "UIDs, SEQUENCE on changes, cancelled events as STATUS:CANCELLED)",
+                "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,
+                                            "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the feed",
+                                      "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                              **_errors(404)}}},
             "/api/v1/tickets": {"post": {
                 "summary": "Issue a ticket (kiosk token). Retrying with the same Idempotency-Key returns "
                            "the same ticket (200, replayed: true).",

@@ -24,7 +24,8 @@ from okienko.hall.today import Today
 from okienko.i18n import LANGUAGES, Translator, _
 from okienko.links import PublicLinks
 from okienko.notify.booking_mail import calendar_uid
-from okienko.office.directory import OfficeSetup
+from okienko.office.directory import EventSetup, OfficeSetup
+from okienko.office.public_events import event_span, event_uid
 from okienko.people import mask_email, mask_phone
 from okienko.staff.accounts import AccountSummary
 from okienko.staff.devices import DeviceState
@@ -127,7 +128,9 @@ def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, langua
                 "language_name": LANGUAGES.get(row["language"], row["language"]),
                 "queued_at": _iso(row["queued_at"], setup)} for row in desk.waiting]
     return {"window": view.number, "paused": desk.paused, "ticket": ticket, "queues": queues, "waiting": waiting,
-            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in setup.services],
+            # The services offered on the ticket's day: an information Saturday's own on its day.
+            "transfer_to": [{"service": s.code, "name": s.name(language)} for s in
+                            (setup.offered(desk.current["office_day"]) if desk.current else setup.services)],
             "recalls_before_no_show": setup.recalls_before_no_show}
 
 
@@ -138,6 +141,31 @@ def _booked_person(booking: dict[str, Any] | None, setup: OfficeSetup) -> dict[s
     return {"name": booking["person_name"], "birth_date": booking["birth_date"].isoformat(),
             "document": booking["document_masked"], "document_country": booking.get("document_country") or "",
             "starts_at": _iso(booking["starts_at"], setup)}
+
+
+def event_json(links: PublicLinks, setup: OfficeSetup, event: EventSetup, language: str, now: datetime,
+               office: str | None = None) -> dict[str, Any]:
+    """A published information Saturday as the public sees it: when, what it offers, whether and from
+    when its services can be booked (`office`: the office asked for by `?office=`, kept in links)."""
+    starts, ends = event_span(setup, event)
+    opens = event.booking_opens_at
+    services = []
+    for code in event.services:
+        try:
+            service = setup.service(code)
+        except DomainError:
+            continue   # switched off since
+        bookable = service.booking is not None and opens is not None
+        services.append({"code": service.code, "name": service.name(language), "name_pl": service.name("pl"),
+                         "walk_in": service.walk_in, "bookable": bookable,
+                         "book_url": links.book_path(service.code, language, office) if bookable else None})
+    return {
+        "id": event.id, "uid": event_uid(setup.code, event.id), "sequence": event.sequence,
+        "date": event.day.isoformat(), "starts_at": _iso(starts, setup), "ends_at": _iso(ends, setup),
+        "title": event.title(language), "description": event.description(language),
+        "booking_opens_at": _iso(opens, setup), "booking_open": opens is not None and now >= opens,
+        "services": services,
+    }
 
 
 def status_json(translator: Translator, status: ServiceStatus, language: str) -> dict[str, Any]:

@@ -13,16 +13,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_datetime, format_time
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.presenters import booking_json, qr_svg
+from booking_api.presenters import booking_json, event_json, qr_svg
 from okienko.booking.changes import can_cancel, can_change, cancel_deadline, change_deadline
 from okienko.booking.rules import SlotSchedule
-from booking_api.http import okienko
+from booking_api.http import okienko, public_links
 from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH, normalise_code, pending_hold
 from okienko.errors import DomainError
 from okienko.office.hours import office_day
@@ -46,14 +46,18 @@ async def book_page(request: Request) -> Response:
     except DomainError as error:
         return missing_page(request, error)
     language = page_language(request)
-    bookable = [s for s in setup.services if s.booking is not None]
+    now = okienko(request).clock.now()
+    upcoming = setup.events_from(office_day(setup, now))
+    on_events = {code for event in upcoming if event.booking_opens_at is not None for code in event.services}
+    bookable = [s for s in setup.services if s.booking is not None and (not s.event_only or s.code in on_events)]
     chosen_code = request.query_params.get("service")
     chosen = next((s for s in bookable if chosen_code in (s.code, s.prefix)), None)
     if chosen is None and len(bookable) == 1:
         chosen = bookable[0]
     services = [{"code": s.code, "name": s.name(language), "name_pl": s.name("pl"),
                  "bring": s.booking.bring(language) if s.booking else "",
-                 "case_number": bool(s.booking and s.booking.case_number)} for s in bookable]
+                 "case_number": bool(s.booking and s.booking.case_number),
+                 "event_only": s.event_only} for s in bookable]
     service = next((s for s in services if chosen and s["code"] == chosen.code), None)
     pattern = setup.booking_policy.case_number_pattern
     asks_case = bool(service and service["case_number"])
@@ -63,7 +67,14 @@ async def book_page(request: Request) -> Response:
     config = script_config(request, setup, language, "book", service=service["code"] if service else None,
                      service_name=service["name"] if service else None, draws=draws,
                      case_number_pattern=pattern if asks_case else None, **extra)
-    return page(request, "book.html", office=setup, services=services, service=service,
+    links = public_links(request)
+    events = [{**event_json(links, setup, event, language, now, request.query_params.get("office") or None),
+               "when": format_date(event.day, format="full", locale=language),
+               "opens": format_datetime(event.booking_opens_at, "d MMMM, HH:mm", tzinfo=setup.timezone,
+                                         locale=language)
+               if event.booking_opens_at else None} for event in upcoming]
+    return page(request, "book.html", office=setup, services=services, service=service, events=events,
+                feed_url=links.events_feed_path(language, request.query_params.get("office") or None),
                  unknown_service=bool(chosen_code) and chosen is None,
                  waitlist=setup.booking_policy.waitlist, hold_minutes=setup.booking_policy.hold_minutes,
                  countries=countries(language), case_number=asks_case, draws=draws,

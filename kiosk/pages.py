@@ -14,11 +14,16 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.http import error_body, language_of, okienko, require_kiosk
-from booking_api.presenters import status_json
+from babel.dates import format_date
+from markupsafe import Markup
+
+from booking_api.http import error_body, language_of, okienko, public_links, require_kiosk
+from booking_api.presenters import qr_svg, status_json
 from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH
 from okienko.errors import DomainError
+from okienko.office.directory import OfficeSetup
 from okienko.office.notices import line_for
+from okienko.office.public_events import announced
 from pages.rendering import enroll_device, render
 
 STATIC = Path(__file__).parent / "static"
@@ -48,7 +53,29 @@ async def kiosk_page(request: Request) -> Response:
         code_alphabet=CODE_ALPHABET, code_length=CODE_LENGTH,
         notice=line_for(setup.notices, "kiosk", language, setup.default_language),
         sms_offered=await app.hall.sms_offered(setup), near_turn_ahead=setup.booking_policy.near_turn_ahead,
+        event=_announcement(request, setup, language),
     )
+
+
+def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[str, object] | None:
+    """The information Saturday the start screen announces in the days before it (public_events.py),
+    with a QR code of the booking page for the visitor's phone."""
+    app = okienko(request)
+    event = announced(setup, app.clock.now())
+    if event is None:
+        return None
+    names = []
+    for code in event.services:
+        service = next((s for s in setup.services if s.code == code), None)
+        if service is not None:
+            names.append(service.name(language))
+    address = public_links(request).book(None, language)
+    svg = qr_svg(address).decode("utf-8")
+    return {"title": event.title(language), "date": format_date(event.day, format="full", locale=language),
+            "hours": f"{event.opens_minute // 60:02d}:{event.opens_minute % 60:02d}–"
+                     f"{event.closes_minute // 60:02d}:{event.closes_minute % 60:02d}",
+            "services": ", ".join(names), "bookable": event.booking_opens_at is not None, "address": address,
+            "qr": Markup(svg[svg.index("<svg"):])}
 
 
 async def enroll(request: Request) -> Response:

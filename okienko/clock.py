@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -32,3 +33,22 @@ class FixedClock:
 
     def set(self, moment: datetime) -> None:
         self.moment = moment.astimezone(timezone.utc)
+
+
+class StartedClock:
+    """A clock that starts at `moment` and runs on in real time (`OKIENKO_CLOCK_START`): a demo, a
+    rehearsal or a browser test standing on an information Saturday, not a production server."""
+
+    def __init__(self, moment: datetime, monotonic=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+        if moment.tzinfo is None:
+            raise ValueError("StartedClock needs an aware datetime")
+        self.start, self.monotonic = moment.astimezone(timezone.utc), monotonic
+        self.started = monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.monotonic() - self.started)
+
+
+def clock_for(start: str) -> Clock:
+    """The server's clock: the real one, or one started at `start` (ISO 8601 with its offset)."""
+    return StartedClock(datetime.fromisoformat(start)) if start else SystemClock()

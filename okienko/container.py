@@ -9,7 +9,7 @@ from okienko.staff.devices import DeviceAdmin, Heartbeats
 from okienko.staff.management import StaffAdmin
 from okienko.notify.booking_mail import Notifier
 from okienko.hall.check_ins import KioskCheckIn
-from okienko.clock import Clock, SystemClock
+from okienko.clock import Clock, clock_for
 from okienko.storage.db import Database
 from okienko.hall.estimates import Estimator
 from okienko.hall.events import events_after
@@ -63,7 +63,7 @@ class Okienko:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
-        clock = clock or SystemClock()
+        clock = clock or clock_for(settings.clock_start)
         db = Database.from_settings(settings)
         locks = Locks(db)
         estimator = Estimator(db, clock, settings.estimate_sample_size)

@@ -122,6 +122,26 @@ class PublicLinks:
         return self.url(self.draw_entry_path(entry_id, language=language, office=office))
 
 
+    # --- information Saturdays ----------------------------------------------------------------
+    @staticmethod
+    def book_path(service: str | None = None, language: str | None = None, office: str | None = None) -> str:
+        """The booking site, at a service's first step when given."""
+        query = _query(service=service, lang=language, office=office)
+        return "/book" + (f"?{query}" if query else "")
+
+    def book(self, service: str | None = None, language: str | None = None, office: str | None = None) -> str:
+        return self.url(self.book_path(service, language, office))
+
+    @staticmethod
+    def events_feed_path(language: str | None = None, office: str | None = None) -> str:
+        """The public iCalendar feed of the office's information Saturdays."""
+        query = _query(lang=language, office=office)
+        return "/calendar/events.ics" + (f"?{query}" if query else "")
+
+    def events_feed(self, language: str | None = None, office: str | None = None) -> str:
+        return self.url(self.events_feed_path(language, office))
+
+
 def _query(**params: str | None) -> str:
     return urlencode({name: value for name, value in params.items() if value})
 

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import re
+from datetime import datetime
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -55,6 +56,11 @@ class Settings:
                                   "Empty: the address the server listens on, `http://HOST:PORT`; a server that "
                                   "listens beyond loopback refuses to start without it while any service takes "
                                   "bookings (see \"The public address\").", "OKIENKO_PUBLIC_URL"))
+    clock_start: str = field(
+        default="", metadata=_doc("For demos, rehearsals and browser tests only: the server's clock starts at this "
+                                  "moment (ISO 8601 with its offset, e.g. `2027-01-16T09:00:00+01:00`) and runs on, "
+                                  "so that a demo can stand on an information Saturday. Empty (always in "
+                                  "production): the real time.", "OKIENKO_CLOCK_START"))
     host: str = field(default="127.0.0.1", metadata=_doc("Address `okienko serve` listens on (`--host`).",
                                                          "OKIENKO_HOST"))
     port: int = field(default=8000, metadata=_doc("Port `okienko serve` listens on (`--port`).", "OKIENKO_PORT"))
@@ -237,6 +243,13 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
         raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
     if settings.sms_gateway_auth_header and ":" not in settings.sms_gateway_auth_header:
         raise SettingsError("OKIENKO_SMS_GATEWAY_AUTH_HEADER: a header as `Name: value`")
+    if settings.clock_start:
+        try:
+            aware = datetime.fromisoformat(settings.clock_start).tzinfo is not None
+        except ValueError:
+            aware = False
+        if not aware:
+            raise SettingsError("OKIENKO_CLOCK_START: a moment with its offset, e.g. 2027-01-16T09:00:00+01:00")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
     return settings

@@ -37,6 +37,7 @@ from booking_api import clerks
 from booking_api import draws
 from booking_api import live_ws
 from booking_api import services
+from booking_api import events
 from booking_api import system
 from booking_api import tickets
 from booking_api.http import domain_error_handler, http_error_handler
@@ -76,6 +77,8 @@ def routes(part: str = "all") -> list[Any]:
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
+        Route("/api/v1/events", events.list_events, methods=["GET"]),
+        Route("/calendar/events.ics", events.events_calendar, methods=["GET"]),
         Route("/api/v1/sms/delivery-report", sms_reports.delivery_report, methods=["POST"]),  # every part
     ]
     hall = [

@@ -6,10 +6,11 @@ import argparse
 import dataclasses
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
+from okienko.clock import clock_for
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
@@ -286,7 +287,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = ensure_secret_key(settings)
     upgrade_schema(settings)
     spec = read_office_file(DEMO_OFFICE)
-    drawn = demo_draw_now(spec, datetime.now(timezone.utc))
+    drawn = demo_draw_now(spec, clock_for(settings.clock_start).now())
     _run(_load_office(settings, spec, True))
     tokens = {(kind, name): _run(_with_db(settings, lambda conn, k=kind, n=name: issue_device_token(conn, spec.code, k, n)))
               for kind, name, _ in spec.devices}

@@ -51,7 +51,7 @@ from okienko.notify.outbox import OutboxSender
 from okienko.people import Person, case_key, check_applicant, contact_key
 from okienko.rate_limits import ListingCounter, forget_old, hit_all
 from okienko.booking.slot_hints import SlotHints
-from okienko.booking.slots import Slot, check_bookable, draw_window, next_release, plan, schedule_of
+from okienko.booking.slots import MAX_RANGE_DAYS, Slot, check_bookable, draw_window, next_release, plan, schedule_of
 from calendar_sync.ics import timezone_lines
 
 log = logging.getLogger("okienko.booking")
@@ -95,7 +95,10 @@ class OnlineBooking:
         schedule = schedule_of(service, language)
         today = office_day(setup, now)
         first = first or today
-        last = last or first + timedelta(days=schedule.horizon_days + 1 + ahead_days)
+        if last is None:
+            last = first + timedelta(days=schedule.horizon_days + 1 + ahead_days)
+            own = [day for day in schedule.releases if day > last]   # an information Saturday further on
+            last = min(max([last, *own]), first + timedelta(days=MAX_RANGE_DAYS - 1))
         key = (setup.id, service.id, first, last, language, ahead_days)
         cached = self._listings.get(key)
         if cached and time.monotonic() < cached[0]:

@@ -31,11 +31,15 @@ class SlotSchedule:
     # the public holidays; () closes the date. Read into the office snapshot, never stored with
     # the schedule (the office's day_hours table holds them).
     dates: dict[date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    # When a date of its own opens for booking (an information Saturday's `booking_opens_at`), over
+    # the weekly release rule; read into the snapshot from the events, never stored with the schedule.
+    releases: dict[date, datetime] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "SlotSchedule | None":
-        """The schedule stored with the service; None when the service takes no bookings."""
-        if not raw or not raw.get("days"):
+        """The schedule stored with the service; None when the service takes no bookings. A schedule
+        with no weekly days is bookable only on dates of its own (an event-only service's)."""
+        if not raw or "slot_minutes" not in raw:
             return None
         return cls(slot_minutes=int(raw["slot_minutes"]), places=int(raw["places"]),
                    days={int(day): tuple((int(a), int(b)) for a, b in ranges) for day, ranges in raw["days"].items()},
@@ -50,6 +54,7 @@ class SlotSchedule:
     def to_mapping(self) -> dict[str, Any]:
         raw = asdict(self)
         raw.pop("dates")
+        raw.pop("releases")
         raw["days"] = {str(day): [list(r) for r in ranges] for day, ranges in self.days.items()}
         raw["breaks"] = [list(b) for b in self.breaks]
         return raw

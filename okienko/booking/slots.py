@@ -84,8 +84,24 @@ def _day_slots(tz: ZoneInfo, slot_minutes: int, places: int, hours: tuple[tuple[
 
 
 def release_moment(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> datetime:
-    """When `day` opens for booking: `release_time` on the day `horizon_days` before it."""
+    """When `day` opens for booking: its own moment (an information Saturday's `booking_opens_at`),
+    else `release_time` on the day `horizon_days` before it."""
+    own = schedule.releases.get(day)
+    if own is not None:
+        return own
     return local_moment(setup, day - timedelta(days=schedule.horizon_days), schedule.release_minute)
+
+
+def released(setup: OfficeSetup, schedule: SlotSchedule, day: date, now: datetime, ahead_days: int = 0) -> bool:
+    """`day` can be booked at `now` by the release rule: from `first_day` days ahead, up to the
+    horizon (widened by `ahead_days`, see `check_bookable`); a date with its own release moment
+    from that moment on, however far ahead."""
+    first, last = bookable_days(setup, schedule, now)
+    if day < first:
+        return False
+    if day in schedule.releases:
+        return ahead_days > 0 or now >= schedule.releases[day]
+    return day <= last + timedelta(days=ahead_days)
 
 
 def draw_window(setup: OfficeSetup, schedule: SlotSchedule, day: date) -> tuple[datetime, datetime] | None:
@@ -107,7 +123,7 @@ def draw_days_around(setup: OfficeSetup, schedule: SlotSchedule, now: datetime, 
     first = today + timedelta(days=schedule.horizon_days - minutes // (24 * 60) - 2)
     last = today + timedelta(days=schedule.horizon_days + ahead.days + 2)
     found = []
-    for day in _days(first, last):
+    for day in sorted({*_days(first, last), *schedule.releases}):
         window = draw_window(setup, schedule, day)
         if window is None or window[1] <= now or window[0] > now + ahead:
             continue
@@ -126,9 +142,14 @@ def bookable_days(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> 
 
 
 def next_release(setup: OfficeSetup, schedule: SlotSchedule, now: datetime) -> datetime:
-    """The next moment a new day opens for booking."""
+    """The next moment a new day opens for booking: the next day by the weekly rule, or a date's own
+    release moment if one comes sooner (the only kind a schedule with no weekly days has)."""
+    own = [moment for moment in schedule.releases.values() if moment > now]
     _, last = bookable_days(setup, schedule, now)
-    return release_moment(setup, schedule, last + timedelta(days=1))
+    weekly = release_moment(setup, schedule, last + timedelta(days=1))
+    if not schedule.days and own:
+        return min(own)
+    return min([weekly, *own])
 
 
 def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: datetime, now: datetime,
@@ -144,10 +165,10 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     start time of the schedule).
     """
     day = office_day(setup, starts_at)
-    first, last = bookable_days(setup, schedule, now)
-    last += timedelta(days=ahead_days)
-    if not first <= day <= last or starts_at <= now:
-        raise DomainError("outside_horizon", first=first.isoformat(), last=last.isoformat())
+    if not released(setup, schedule, day, now, ahead_days) or starts_at <= now:
+        first, last = bookable_days(setup, schedule, now)
+        raise DomainError("outside_horizon", first=first.isoformat(),
+                          last=(last + timedelta(days=ahead_days)).isoformat())
     if day_closed(setup, schedule, day):
         raise DomainError("closed_day", day=day.isoformat())
     window = draw_window(setup, schedule, day)
@@ -191,10 +212,10 @@ def plan(setup: OfficeSetup, schedule: SlotSchedule, first: date, last: date, no
         raise DomainError("bad_date_range")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise DomainError("date_range_too_long", days=MAX_RANGE_DAYS)
-    lowest, highest = bookable_days(setup, schedule, now)
-    highest += timedelta(days=ahead_days)
     days = []
-    for day in _days(max(first, lowest), min(last, highest)):
+    for day in _days(first, last):
+        if not released(setup, schedule, day, now, ahead_days) or (not schedule.days and day not in schedule.dates):
+            continue   # not yet released, or a day a schedule with dates only (an event's) never has
         reason = day_closed(setup, schedule, day)
         if reason:
             days.append(DayPlan(day, reason, ()))

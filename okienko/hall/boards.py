@@ -52,7 +52,7 @@ async def board_snapshot(conn: AsyncConnection, setup: OfficeSetup, now: datetim
         "windows": [{"window": w.number, "number": serving[w.id]["number"] if w.id in serving else None,
                      "status": serving[w.id]["status"] if w.id in serving else None} for w in setup.windows],
         "services": [{"code": s.code, "prefix": s.prefix, "names": s.names, "waiting": waiting.get(s.code, 0)}
-                     for s in setup.services if s.walk_in],
+                     for s in setup.offered(day) if s.walk_in],
     }
 
 

@@ -27,7 +27,7 @@ class ServiceStatus:
 async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datetime,
                            minutes_per_visit: dict[int, float], language: str,
                            staffed: frozenset[int] = frozenset()) -> list[ServiceStatus]:
-    """For every service: people waiting, the wait a new ticket would have (call_order.py: by the order it
+    """For every service offered today (`OfficeSetup.offered`): people waiting, the wait a new ticket would have (call_order.py: by the order it
     would be called in), and whether one can be taken."""
     day = office_day(setup, now)
     tickets, counters = Ticket.__table__, Counter.__table__
@@ -45,7 +45,7 @@ async def service_statuses(conn: AsyncConnection, setup: OfficeSetup, now: datet
         sa.select(counters.c.name, counters.c.value).where(counters.c.name.in_(list(names))))).all()}
     ahead = await Ahead.read(conn, CallOrder(setup, now), day)
     result = []
-    for service in setup.services:
+    for service in setup.offered(day):   # an information Saturday's services only, on its day
         count = int(waiting.get(service.id, 0))
         wait = place(ahead, service, Kind(service.id, False, False), None, minutes_per_visit,
                      staffed).estimated_wait_minutes

@@ -66,7 +66,8 @@ def with_rule(setup: OfficeSetup, day: date, rule: DayRule | None) -> OfficeSetu
         rules[day] = rule
     listed = list(rules.values())
     return dataclasses.replace(setup, day_rules=rules,
-                               services=tuple(with_dates(service, listed) for service in setup.services))
+                               services=tuple(with_dates(service, listed, setup.events.values())
+                                             for service in setup.services))
 
 
 def day_json(rule: DayRule) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Callable
+from datetime import date, datetime
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
 from okienko.office.notices import clean_notices, ticker_text
-from okienko.storage.models import (Closure, DayHours, Office, PriorityCategory, Service, ServiceHours, Window,
+from okienko.storage.models import (Closure, DayHours, Event, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 
 REFRESH_SECONDS = 30.0          # the longest a process serves a set-up older than the database's
@@ -49,6 +49,7 @@ class ServiceSetup:
     # A date's own walk-in hours (the office's `[[day]]`), over `hours` and the public holidays;
     # () closes the date. The booking hours of a date are the schedule's (`booking.dates`).
     dates: dict[date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    event_only: bool = False    # offered only on the days of the published events that list it
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("pl") or self.code
@@ -68,6 +69,33 @@ class DayRule:
 
     def covers(self, service_code: str) -> bool:
         return self.services is None or service_code in self.services
+
+
+@dataclass(frozen=True)
+class EventSetup:
+    """A published information Saturday (table events; okienko/office/events.py manages them): on its
+    day the office offers its services only, in its hours; their slots open at `booking_opens_at`
+    (None: walk-in tickets only)."""
+
+    id: int
+    day: date
+    opens_minute: int
+    closes_minute: int
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    services: tuple[str, ...]
+    booking_opens_at: datetime | None
+    sequence: int = 0
+
+    @property
+    def ranges(self) -> tuple[tuple[int, int], ...]:
+        return ((self.opens_minute, self.closes_minute),)
+
+    def title(self, language: str) -> str:
+        return self.titles.get(language) or self.titles.get("pl") or next(iter(self.titles.values()), "")
+
+    def description(self, language: str) -> str:
+        return self.descriptions.get(language) or self.descriptions.get("pl") or ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +140,19 @@ class OfficeSetup:
     # but the tickets, bookings and calls made with them are still shown (service_by_id).
     switched_off: tuple[ServiceSetup, ...] = ()
     day_rules: dict[date, DayRule] = field(default_factory=dict)
+    events: dict[date, EventSetup] = field(default_factory=dict)   # the published ones, by day
+
+    def offered(self, day: date) -> tuple[ServiceSetup, ...]:
+        """The services a kiosk offers on `day`: a published event's own, in the order of the office's
+        services; else every service that is not for events only."""
+        event = self.events.get(day)
+        if event is not None:
+            return tuple(service for service in self.services if service.code in event.services)
+        return tuple(service for service in self.services if not service.event_only)
+
+    def events_from(self, day: date) -> list[EventSetup]:
+        """The published events on `day` and after, soonest first."""
+        return [self.events[d] for d in sorted(self.events) if d >= day]
 
     def service(self, code: str) -> ServiceSetup:
         """The service by code (or by prefix); `unknown_service` when there is none."""
@@ -184,6 +225,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
         for w in (await conn.execute(sa.select(windows_t).where(windows_t.c.office_id == oid, windows_t.c.active)
                                      .order_by(windows_t.c.id))).mappings())
     rules = await read_day_rules(conn, oid)
+    events = await read_published_events(conn, oid, ZoneInfo(office["timezone"]))
     every = tuple(
         with_dates(ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
                      average_service_minutes=s["average_service_minutes"], daily_limit=s["daily_limit"],
@@ -191,7 +233,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                      hours={day: tuple(r) for day, r in hours.get(s["id"], {}).items()},
                      window_ids=tuple(w.id for w in windows if s["id"] in w.service_ids),
                      booking=SlotSchedule.from_mapping(s["booking"]), number_digits=s["number_digits"],
-                     active=s["active"]), rules)
+                     active=s["active"], event_only=s["event_only"]), rules, events)
         for s in (await conn.execute(sa.select(services_t).where(services_t.c.office_id == oid)
                                      .order_by(services_t.c.sort_order, services_t.c.id))).mappings())
     services = tuple(service for service in every if service.active)
@@ -214,7 +256,20 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        services=services, windows=windows, categories=categories, closures=closures,
                        booking_policy=BookingPolicy.from_mapping(office["booking_policy"]),
                        day_rules={rule.day: rule for rule in rules}, notices=notices,
+                       events={event.day: event for event in events},
                        switched_off=tuple(service for service in every if not service.active))
+
+
+async def read_published_events(conn: AsyncConnection, office_id: int, zone: ZoneInfo) -> list[EventSetup]:
+    """The office's published events, by day (their moments in the office's zone)."""
+    table = Event.__table__
+    rows = (await conn.execute(sa.select(table).where(table.c.office_id == office_id, table.c.status == "published")
+                               .order_by(table.c.day))).mappings()
+    return [EventSetup(id=row["id"], day=row["day"], opens_minute=row["opens_minute"],
+                       closes_minute=row["closes_minute"], titles=dict(row["titles"] or {}),
+                       descriptions=dict(row["descriptions"] or {}), services=tuple(row["services"] or ()),
+                       booking_opens_at=None if row["booking_opens_at"] is None
+                       else row["booking_opens_at"].astimezone(zone), sequence=row["sequence"]) for row in rows]
 
 
 async def read_day_rules(conn: AsyncConnection, office_id: int) -> list[DayRule]:
@@ -234,15 +289,28 @@ async def read_day_rules(conn: AsyncConnection, office_id: int) -> list[DayRule]
     return list(rules.values())
 
 
-def with_dates(service: ServiceSetup, rules: list[DayRule]) -> ServiceSetup:
+def with_dates(service: ServiceSetup, rules: list[DayRule], events: Iterable[EventSetup] = ()) -> ServiceSetup:
     """The service with the dates' own hours that cover it, for walk-ins and for its slots: resolved
-    once per snapshot, so that the hot path looks a date up and reads no table."""
+    once per snapshot, so that the hot path looks a date up and reads no table.
+
+    A published event's day belongs to the event: its services open in its hours (their slots from
+    `booking_opens_at`), every other service is closed. An event-only service has no weekly hours."""
     covering = [rule for rule in rules if rule.covers(service.code)]
     walk_in = {rule.day: rule.ranges for rule in covering if rule.walk_in}
+    booked = {rule.day: rule.ranges for rule in covering if rule.booking}
+    releases = {}
+    for event in events:
+        offered = service.code in event.services
+        walk_in[event.day] = event.ranges if offered else ()
+        booked[event.day] = event.ranges if offered and event.booking_opens_at is not None else ()
+        if offered and event.booking_opens_at is not None:
+            releases[event.day] = event.booking_opens_at
+    hours = {} if service.event_only else service.hours
     booking = service.booking
     if booking is not None:
-        booking = dataclasses.replace(booking, dates={rule.day: rule.ranges for rule in covering if rule.booking})
-    return dataclasses.replace(service, dates=walk_in, booking=booking)
+        booking = dataclasses.replace(booking, dates=booked, releases=releases,
+                                      days={} if service.event_only else booking.days)
+    return dataclasses.replace(service, dates=walk_in, booking=booking, hours=hours)
 
 
 class OfficeDirectory:

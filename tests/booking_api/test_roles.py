@@ -46,6 +46,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/healthz"):                                      EVERYONE,
     ("GET", "/openapi.json"):                                 EVERYONE,
     ("GET", "/api/v1/services"):                              EVERYONE,
+    ("GET", "/api/v1/events"):                                EVERYONE,
+    ("GET", "/calendar/events.ics"):                          EVERYONE,
     # The visitor's own: whoever holds the ticket's id, the manage link, the code, the receipt.
     ("GET", "/api/v1/tickets/{ticket_id}"):                   EVERYONE,
     ("POST", "/api/v1/tickets/{ticket_id}/cancel"):           EVERYONE,
