@@ -29,6 +29,7 @@ SHOTS = Path("/tmp/walk-in-sms-shots")
 LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 PHONE_VIEW = {"width": 390, "height": 844}
+TUESDAY_MORNING = "2026-12-01T10:00:00+01:00"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, gateway: str) -> Iterator[Any]:
     with running_demo(tmp_path_factory.mktemp("walk-in-sms-demo"),
-                      env={"OKIENKO_SMS_GATEWAY_URL": gateway, "OKIENKO_OUTBOX_POLL_SECONDS": "0.5"}) as server:
+                      env={"OKIENKO_SMS_GATEWAY_URL": gateway, "OKIENKO_OUTBOX_POLL_SECONDS": "0.5",
+                           # the injected clock: a Tuesday morning, the office open whenever the test runs
+                           "OKIENKO_CLOCK_START": TUESDAY_MORNING}) as server:
         yield server
 
 
@@ -64,6 +67,7 @@ def test_a_number_given_on_the_ticket_page_gets_the_near_and_the_called_sms(brow
     clerk = demo.staff_token("urzednik")
     ahead = [api(demo.url, "POST", "/api/v1/tickets", kiosk, {"service": "K"}) for _ in range(4)]
     mine = api(demo.url, "POST", "/api/v1/tickets", kiosk, {"service": "K", "language": "en"})
+    assert mine["issued_at"].startswith("2026-12-01T10:")   # on the injected clock
     number = "+48601444555"
     context = browser.new_context(viewport=PHONE_VIEW, locale="en-GB", base_url=demo.url)
     page = context.new_page()
