@@ -57,6 +57,9 @@ TICKET = closed_object({
     "priority": {"type": "string", "nullable": True, "description": "a priority category code"}}, ("service",))
 CHECK_IN = closed_object({"code": {**STR, "description": "the booking code", "example": "K7M3QD"},
                           "language": LANGUAGE}, ("code",))
+TICKET_PHONE = closed_object({"phone": {**STR, "description": "a mobile number with its country code (a 9-digit "
+                                                          "number is taken as Polish)", "example": "+48 600 700 800"}},
+                             ("phone",))
 TICKET_ACTION = closed_object({"service": {**SERVICE, "description": "transfer: the service to join (the other "
                                                                      "actions take no body)"}})
 DOCUMENT_CHECK = closed_object({

@@ -61,6 +61,12 @@ LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": "
               "otherwise Accept-Language, otherwise the office default", "schema": {"type": "string",
                                                                                   "enum": ["pl", "en", "uk", "ru"]}}
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
+TICKET_SMS = {"type": "object", "required": ["sms"], "properties": {"sms": {
+    "type": "object", "required": ["offered", "phone", "near_turn_ahead", "near_sent", "called_sent"], "properties": {
+        "offered": {"type": "boolean", "description": "the office sends SMS (an SMS gateway is configured)"},
+        "phone": {"type": "string", "nullable": True, "description": "the number given, masked (+48******800)"},
+        "near_turn_ahead": {"type": "integer", "description": "the SMS goes when this many or fewer are ahead"},
+        "near_sent": {"type": "boolean"}, "called_sent": {"type": "boolean"}}}}}
 WINDOW = {"name": "window", "in": "path", "required": True, "schema": {"type": "string"}, "example": "7"}
 NULLABLE_STR = {"type": "string", "nullable": True}
 
@@ -222,6 +228,16 @@ def _document() -> dict[str, Any]:
             "/api/v1/tickets/{ticket_id}/cancel": {"post": {
                 "summary": "The visitor gives up their place", "parameters": [TICKET_ID, LANG_PARAM],
                 "responses": {"200": _json(_ref("Ticket"), "cancelled"), **_errors(404, 409)}}},
+            "/api/v1/tickets/{ticket_id}/phone": {
+                "put": {"summary": "A walk-in's mobile number: one SMS when few people are ahead (the office's "
+                                   "`near_turn_ahead`), one when called, in the ticket's language. Only while the "
+                                   "ticket waits, where the server has an SMS gateway (else `sms_not_offered`)",
+                        "parameters": [TICKET_ID, LANG_PARAM], "requestBody": json_body(bodies.TICKET_PHONE),
+                        "responses": {"200": _json(TICKET_SMS, "the ticket's SMS now"),
+                                      **_errors(400, 404, 409, 422, 429)}},
+                "delete": {"summary": "Remove the number: no more SMS for this ticket",
+                           "parameters": [TICKET_ID, LANG_PARAM],
+                           "responses": {"200": _json(TICKET_SMS, "the ticket's SMS now"), **_errors(404, 409)}}},
             "/api/v1/printers": {"get": {
                 "summary": "Printer health of the office's kiosks (a kiosk token sees its own)",
                 "security": [{"bearer": []}], "parameters": [LANG_PARAM],

@@ -18,6 +18,7 @@ from okienko.hall.calling import Desk, can_mark_no_show
 from okienko.hall.front_door import WindowView
 from okienko.hall.lifecycle import was_returned
 from okienko.hall.print_outcome import PrintOutcome
+from okienko.hall.ticket_phones import PhoneState
 from okienko.hall.queueing import IssuedTicket
 from okienko.hall.status import ServiceStatus
 from okienko.hall.today import Today
@@ -62,6 +63,14 @@ def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], 
         "appointment_at": _iso(ticket.get("appointment_at"), setup),
         "expected_at": _iso(place.expected_at, setup),
     }
+
+
+def ticket_sms_json(setup: OfficeSetup, state: PhoneState, offered: bool) -> dict[str, Any]:
+    """A walk-in's SMS before its turn: offered here or not, the number given (masked: whoever holds
+    the ticket's link sees no more than its ends) and which SMS went."""
+    return {"offered": offered, "phone": mask_phone(state.phone) or None,
+            "near_turn_ahead": setup.booking_policy.near_turn_ahead,
+            "near_sent": state.near_sent, "called_sent": state.called_sent}
 
 
 STATUS_MESSAGES = {

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api import bodies
 from booking_api.http import body_language, field_error, language_of, okienko, public_links, read_json, \
     require_kiosk, ticket_view
-from booking_api.presenters import issued_json, qr_svg
+from booking_api.presenters import issued_json, qr_svg, ticket_sms_json
 from okienko.hall.queueing import IssuedTicket, TicketRequest
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
@@ -84,6 +84,29 @@ async def cancel_ticket(request: Request) -> Response:
     language = language_of(request)
     cancelled = await hall.cancel(setup, ticket["id"])
     return JSONResponse(await ticket_view(request, setup, cancelled, language))
+
+
+async def set_ticket_phone(request: Request) -> Response:
+    """PUT /api/v1/tickets/{id}/phone {"phone"}: an SMS when the turn is near and when called (public:
+    the id is the secret); 200 with the ticket's SMS state."""
+    hall = okienko(request).hall
+    language_of(request)
+    body = await read_json(request, bodies.TICKET_PHONE)
+    setup, ticket = await hall.ticket(request.path_params["ticket_id"])
+    phone = body.get("phone")
+    if not isinstance(phone, str):
+        raise field_error(_("the field “phone” must be a phone number, e.g. “+48 600 700 800”"))
+    state = await hall.set_phone(setup, ticket, phone)
+    return JSONResponse({"sms": ticket_sms_json(setup, state, await hall.sms_offered(setup))})
+
+
+async def remove_ticket_phone(request: Request) -> Response:
+    """DELETE /api/v1/tickets/{id}/phone: no SMS for this ticket any more."""
+    hall = okienko(request).hall
+    setup, ticket = await hall.ticket(request.path_params["ticket_id"])
+    language_of(request)
+    state = await hall.remove_phone(setup, ticket)
+    return JSONResponse({"sms": ticket_sms_json(setup, state, await hall.sms_offered(setup))})
 
 
 async def ticket_qr(request: Request) -> Response:

@@ -52,6 +52,7 @@ async def kiosk_page(request: Request) -> Response:
         bookable=any(service.booking is not None for service in setup.services),
         code_alphabet=CODE_ALPHABET, code_length=CODE_LENGTH,
         notice=line_for(setup.notices, "kiosk", language, setup.default_language),
+        sms_offered=await app.hall.sms_offered(setup), near_turn_ahead=setup.booking_policy.near_turn_ahead,
         event=_announcement(request, setup, language),
     )
 

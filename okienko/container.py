@@ -26,6 +26,7 @@ from okienko.office.days import OfficeDays
 from okienko.office.events import OfficeEvents
 from okienko.notify.outbox import OutboxSender
 from okienko.notify.reminders import ReminderSweeper
+from okienko.notify.ticket_sms import TicketSms
 from okienko.hall.print_agents import AgentHub
 from okienko.hall.printing import PrintService
 from okienko.hall.front_door import Hall
@@ -100,7 +101,8 @@ class Okienko:
         printing = PrintService(db, clock, agents, settings.print_timeout_seconds)
         check_ins = KioskCheckIn(locks, clock, estimator, live.publish, settings.check_in_wrong_codes_per_minute)
         hall = Hall(db, locks, clock, offices, estimator, TicketIssuer(locks, clock, estimator, live.publish),
-                    printing, check_ins, translator, live.publish, live.send_hint)
+                    printing, check_ins, translator, live.publish, live.send_hint,
+                    sms=TicketSms(translator, can_sms="sms" in transports), sms_written=outbox.wake)
         days = OfficeDays(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
                           places_changed=booking.places_changed, publish=live.publish)
         desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,

@@ -118,7 +118,7 @@ def check_person(raw: dict[str, object], today: date, *, email_optional: bool = 
     if country and country not in country_codes():
         problems["document_country"] = "country_invalid"
     phone = normalise_phone(str(raw.get("phone") or ""))
-    if phone and not _PHONE.match(phone):
+    if phone and not valid_phone(phone):
         problems["phone"] = "phone_invalid"
     email = str(raw.get("email") or "").strip()
     if email_optional and not email:
@@ -176,6 +176,20 @@ def case_key(secret_key: str, case_number: str) -> str:
 
 def normalise_document(text: str) -> str:
     return re.sub(r"[\s\-‐‑‒–—]", "", text).upper()
+
+
+def valid_phone(phone: str) -> bool:
+    """THE phone rule (a booking's, the call centre's, a walk-in's SMS): a normalised number with its
+    country code, 8 to 15 digits (E.164)."""
+    return bool(_PHONE.match(phone))
+
+
+def checked_phone(text: str) -> str:
+    """`text` as a normalised phone number; `invalid_details` (the `phone` field) when it is not one."""
+    phone = normalise_phone(text)
+    if not valid_phone(phone):
+        raise DomainError("invalid_details", fields={"phone": "phone_invalid"})
+    return phone
 
 
 def normalise_phone(text: str) -> str:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from booking_api.http import error_body, language_of, okienko, ticket_view
+from booking_api.presenters import ticket_sms_json
 from okienko.errors import DomainError
 from pages.rendering import render
 
@@ -28,6 +29,7 @@ async def tracking_page(request: Request) -> Response:
         return render(request, "error.html", status_code=404, error=error_body(request, error))
     language = language_of(request, request.query_params.get("lang") or ticket["language"])
     view = await ticket_view(request, setup, ticket, language)
+    sms = ticket_sms_json(setup, await app.hall.phone(ticket["id"]), await app.hall.sms_offered(setup))
     # Its own script and socket, nothing else: the default page CSP (security_headers.py); its
     # address is the ticket's secret: no Referer ever names it.
-    return render(request, "ticket.html", office=setup, ticket=view)
+    return render(request, "ticket.html", office=setup, ticket=view, sms=sms)

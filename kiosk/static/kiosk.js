@@ -46,6 +46,7 @@
     scan: null, // the camera while it looks for a booking's QR code: {stream, timer}
   };
   const codeInput = byId("booking-code"); // null where the office takes no bookings
+  let sms = null; // the SMS before the turn (sms.js), where the office sends SMS
   let qrDetector = null; // a BarcodeDetector, once a camera and QR support are known to be there
 
   // ---- small helpers ------------------------------------------------------------------------
@@ -105,7 +106,7 @@
 
   function show(screen, focusTarget) {
     if (screen !== "booking") stopScanning();
-    for (const name of ["start", "priority", "booking", "ticket"]) {
+    for (const name of ["start", "priority", "booking", "ticket", "sms"]) {
       const section = byId("screen-" + name);
       if (section) section.hidden = name !== screen;
     }
@@ -198,6 +199,7 @@
   }
 
   function resetInPlace() {
+    if (sms) sms.forget();
     setPriority(null);
     setA11y(false);
     clearCode();
@@ -441,6 +443,7 @@
     window.clearTimeout(state.doneTimer);
     state.doneTimer = window.setTimeout(() => done.setAttribute("aria-disabled", "false"), DONE_GUARD_MS);
     setPriority(null);
+    if (sms) sms.offer(ticket);
     show("ticket", byId("ticket-title"));
     fitTicketNumber();
     const parts = [
@@ -771,6 +774,20 @@
     });
     byId("a11y-toggle").addEventListener("click", () => setA11y(!a11yOn()));
     wireBooking();
+    if (window.KioskSms) {
+      sms = window.KioskSms({
+        byId, config, announce, request,
+        show(screen, focusTarget) {
+          stopCountdown(); // typing a number takes longer than the ticket's countdown
+          show(screen, focusTarget);
+        },
+        backToTicket() {
+          show("ticket", byId("ticket-title"));
+          fitTicketNumber();
+          startCountdown(config.idle_seconds);
+        },
+      });
+    }
     byId("ticket-done").addEventListener("click", () => {
       if (Date.now() - state.ticketShownAt >= DONE_GUARD_MS) goHome();
     });

@@ -92,6 +92,8 @@ class BookingPolicy:
                                            # past the public's last bookable day (okienko/booking/changes.py)
     reminders: tuple[int, ...] = (24, 2)   # hours before a visit that a reminder goes (okienko/notify/reminders.py)
     quiet_hours: str = "21:00-08:00"       # office-local hours no reminder goes in; "": none
+    near_turn_ahead: int = 3               # a walk-in who gave a mobile number gets an SMS once this many
+                                           # people or fewer are ahead (okienko/hall/ticket_phones.py)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> "BookingPolicy":

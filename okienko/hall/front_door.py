@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from okienko.clock import Clock
 from okienko.errors import DomainError
-from okienko.hall import boards, calling, stranded, windows
+from okienko.hall import boards, calling, stranded, ticket_phones, windows
 from okienko.hall.today import Today, today as office_today
 from okienko.hall.check_ins import KioskCheckIn
 from okienko.hall.call_order import Place, place_in_queue, services_called_with
@@ -31,6 +31,7 @@ from okienko.hall.printing import PrintService, build_slip
 from okienko.hall.queueing import IssuedTicket, TicketIssuer, TicketRequest
 from okienko.hall.status import ServiceStatus, service_statuses
 from okienko.i18n import Translator
+from okienko.notify.ticket_sms import TicketSms
 from okienko.office.audit import record_change
 from okienko.office.directory import OfficeDirectory, OfficeSetup
 from okienko.storage.db import Database
@@ -66,11 +67,16 @@ class WindowView:
 class Hall:
     def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, estimator: Estimator,
                  issuer: TicketIssuer, printing: PrintService, check_ins: KioskCheckIn, translator: Translator,
-                 publish: Publish, send_hint: SendHint) -> None:
+                 publish: Publish, send_hint: SendHint, sms: TicketSms | None = None,
+                 sms_written: Callable[[], None] = lambda: None) -> None:
+        """`sms`: the walk-ins' SMS (written in the transaction of each move that makes one due);
+        `sms_written`: told after a commit that wrote any (the outbox sends at once)."""
         self.db, self.locks, self.clock, self.offices = db, locks, clock, offices
         self.estimator, self.issuer, self.printing, self.translator = estimator, issuer, printing, translator
         self.check_ins = check_ins
         self.publish, self.send_hint = publish, send_hint
+        self.sms = sms or TicketSms(translator, can_sms=False)
+        self.sms_written = sms_written
 
     # --- visitors and kiosks -------------------------------------------------------------------
 
@@ -97,8 +103,35 @@ class Hall:
         """The visitor gives up their place."""
         async with self.locks.write_transaction() as conn:
             moved = await calling.act(conn, setup, ticket_id, "cancel", self.clock.now())
-        await self._published(moved)
+            written = await self._sms_due(conn, setup, moved.events)
+        await self._published(moved, written)
         return moved.ticket
+
+    async def sms_offered(self, setup: OfficeSetup) -> bool:
+        """Whether a walk-in may ask for an SMS before its turn (an SMS gateway is configured)."""
+        return self.sms.offered(setup)
+
+    async def phone(self, ticket_id: str) -> ticket_phones.PhoneState:
+        """The ticket's number for SMS ('' when none) and which SMS went."""
+        async with self.db.read() as conn:
+            return await ticket_phones.phone_state(conn, ticket_id)
+
+    async def set_phone(self, setup: OfficeSetup, ticket: dict[str, Any], phone: str) -> ticket_phones.PhoneState:
+        """Give a waiting ticket a mobile number for the SMS before its turn and when it is called
+        (notify/ticket_sms.py); already near its turn, the first goes at once."""
+        async with self.locks.write_transaction() as conn:
+            await self.sms.add(conn, setup, ticket, phone, self.clock.now())
+            state = await ticket_phones.phone_state(conn, ticket["id"])
+        self.sms_written()
+        return state
+
+    async def remove_phone(self, setup: OfficeSetup, ticket: dict[str, Any]) -> ticket_phones.PhoneState:
+        """Forget the ticket's number: no more SMS for it."""
+        if not self.sms.offered(setup):
+            raise DomainError("sms_not_offered")
+        async with self.locks.write_transaction() as conn:
+            await ticket_phones.remove_phone(conn, ticket["id"])
+            return await ticket_phones.phone_state(conn, ticket["id"])
 
     async def statuses(self, setup: OfficeSetup, language: str) -> list[ServiceStatus]:
         """Each service's queue now: open or why not, waiting, the wait, issued today."""
@@ -143,8 +176,9 @@ class Hall:
                 await calling.settle_in_hand(conn, setup, before, None, now)
             events = await stranded.return_stranded(conn, setup, now, setup.window_id(number))
             row = await windows.take_window(conn, setup, number, seat.session_key, now)
+            written = await self._sms_due(conn, setup, events)
         self.estimator.forget()  # staffed windows count in the wait estimate
-        await self._publish_all(events)
+        await self._publish_all(events, written)
         return await self._view(setup, row)
 
     async def leave_window(self, setup: OfficeSetup, seat: Seat, ticket: str | None = None) -> None:
@@ -156,15 +190,17 @@ class Hall:
             window_id = await windows.window_held_by(conn, seat.session_key)
             events = [] if window_id is None else await calling.settle_in_hand(conn, setup, window_id, ticket, now)
             await windows.leave_window(conn, seat.session_key)
+            written = await self._sms_due(conn, setup, events)
         self.estimator.forget()
-        await self._publish_all(events)
+        await self._publish_all(events, written)
 
     async def pause(self, setup: OfficeSetup, number: str, seat: Seat, paused: bool) -> WindowView:
         async with self.locks.write_transaction() as conn:
             events = await stranded.return_stranded(conn, setup, self.clock.now(), setup.window_id(number))
             row = await windows.set_paused(conn, setup, number, seat.session_key, paused, self.clock.now())
+            written = await self._sms_due(conn, setup, events)
         self.estimator.forget()
-        await self._publish_all(events)
+        await self._publish_all(events, written)
         return await self._view(setup, row)
 
     async def window(self, setup: OfficeSetup, number: str, seat: Seat) -> WindowView:
@@ -172,7 +208,8 @@ class Hall:
         left there while the hold had lapsed has gone back to its queue first)."""
         async with self.locks.write_transaction() as conn:
             row, events = await self._seated(conn, setup, number, seat)
-        await self._publish_all(events)
+            written = await self._sms_due(conn, setup, events)
+        await self._publish_all(events, written)
         return await self._view(setup, row)
 
     async def call_next(self, setup: OfficeSetup, number: str, seat: Seat) -> dict[str, Any] | None:
@@ -183,7 +220,9 @@ class Hall:
             if window["paused"]:
                 raise DomainError("window_paused", window=window["number"])
             moved = await calling.call_next(conn, setup, window["id"], now)
-        await self._publish_all(events + (moved.events if moved else []))
+            events += moved.events if moved else []
+            written = await self._sms_due(conn, setup, events)
+        await self._publish_all(events, written)
         if moved is None or moved.ticket is None or moved.ticket["status"] != "called":
             return None
         return moved.ticket
@@ -197,12 +236,14 @@ class Hall:
             if window["paused"]:
                 raise DomainError("window_paused", window=window["number"])
             moved = await calling.call_number(conn, setup, window["id"], ticket_number, now)
-        await self._publish_all(events + moved.events)
+            events += moved.events
+            written = await self._sms_due(conn, setup, events)
+        await self._publish_all(events, written)
         return moved.ticket
 
     async def sweep(self) -> int:
-        """Return the tickets stranded at windows whose hold lapsed, in every office (stranded.py);
-        how many went back."""
+        """Return the tickets stranded at windows whose hold lapsed, in every office (stranded.py),
+        and erase walk-ins' phone numbers whose day is over (ticket_phones.py); how many went back."""
         async with self.db.read() as conn:
             office_ids = (await conn.execute(sa.select(Office.__table__.c.id))).scalars().all()
         returned = 0
@@ -210,7 +251,9 @@ class Hall:
             setup = await self.offices.by_id(office_id)
             async with self.locks.write_transaction() as conn:
                 events = await stranded.return_stranded(conn, setup, self.clock.now())
-            await self._publish_all(events)
+                written = await self._sms_due(conn, setup, events)
+                await ticket_phones.erase_ended_days(conn, setup, self.clock.now())
+            await self._publish_all(events, written)
             returned += len(events)
         return returned
 
@@ -234,7 +277,8 @@ class Hall:
                                       service_code=service_code)
             # A clerk at work holds the window: a client that only acts (no console polling) keeps it.
             await windows.renew_hold(conn, seat.session_key, self.clock.now())
-        await self._published(moved)
+            written = await self._sms_due(conn, setup, moved.events)
+        await self._published(moved, written)
         return moved.ticket
 
     async def check_document(self, setup: OfficeSetup, ticket_id: str, typed: str, country: str, seat: Seat, *,
@@ -267,7 +311,8 @@ class Hall:
             await record_change(conn, office_id=setup.id, actor=actor, action="ticket.hand", target=ticket["number"],
                                 before={"window": events[0]["detail"]["handed_from"]},
                                 after={"window": setup.window_number(ticket["window_id"])}, now=now)
-        await self._publish_all(events)
+            written = await self._sms_due(conn, setup, events)
+        await self._publish_all(events, written)
         return ticket
 
     # --- boards --------------------------------------------------------------------------------
@@ -300,10 +345,15 @@ class Hall:
         events = await stranded.return_stranded(conn, setup, now, setup.window_id(number))
         return await windows.window_of(conn, setup, number, seat.session_key, now), events
 
-    async def _publish_all(self, events: list[dict[str, Any]]) -> None:
+    async def _sms_due(self, conn: Any, setup: OfficeSetup, events: list[dict[str, Any]]) -> int:
+        """Inside a move's transaction: the walk-ins' SMS it made due (notify/ticket_sms.py)."""
+        return await self.sms.write_due(conn, setup, self.clock.now(), events) if events else 0
+
+    async def _publish_all(self, events: list[dict[str, Any]], sms_written: int = 0) -> None:
+        if sms_written:
+            self.sms_written()
         if events:
             await self.publish(events)
 
-    async def _published(self, moved: calling.Moved | None) -> None:
-        if moved and moved.events:
-            await self.publish(moved.events)
+    async def _published(self, moved: calling.Moved | None, sms_written: int = 0) -> None:
+        await self._publish_all(moved.events if moved else [], sms_written)

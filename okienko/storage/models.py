@@ -372,6 +372,31 @@ class Ticket:
     )
 
 
+class TicketPhone:
+    """A walk-in's mobile number for the SMS before its turn and when it is called
+    (okienko/hall/ticket_phones.py). One row per ticket (UNIQUE): the two flags, set in the
+    transaction that writes each SMS, are what makes each go once. Removing the number blanks it and
+    keeps the row (its flags and how often a number was set, so removing and adding again sends
+    nothing twice); the row goes when the ticket's day is over."""
+
+    __table__ = sa.Table(
+        "ticket_phones", metadata,
+        id_column(),
+        column("ticket_id", sa.String(32), sa.ForeignKey("tickets.id")),
+        foreign_key("office_id", "offices.id"),
+        column("office_day", sa.Date, doc="the ticket's day: the number is erased once it is over"),
+        column("phone", sa.String(20), doc="E.164 (+48...); '' once the visitor removed it"),
+        column("times_set", sa.Integer, default=1, doc="how often a number was given (a few at most)"),
+        utc_column("added_at"),
+        utc_column("near_sent_at", nullable=True, doc="the 'your turn is near' SMS was written"),
+        utc_column("called_sent_at", nullable=True, doc="the 'please go to window' SMS was written"),
+        column("near_message_id", sa.String(32), nullable=True, doc="its outbox message"),
+        column("called_message_id", sa.String(32), nullable=True, doc="its outbox message"),
+        sa.UniqueConstraint("ticket_id", name="uq_ticket_phones_ticket"),
+        sa.Index("ix_ticket_phones_office_day", "office_id", "office_day"),
+    )
+
+
 class TicketEvent:
     """Append-only facts: every transition of every ticket, with its moment."""
 

@@ -57,6 +57,57 @@
     }
     if (called && lastStatus !== "called") { alertVisitor(); }
     lastStatus = ticket.status;
+    showSms(ticket.status === "waiting");
+  }
+
+  // The SMS before the turn (only where the office sends SMS): a number may be given while waiting.
+  var sms = byId("sms");
+  var smsWaiting = sms ? sms.getAttribute("data-waiting") === "yes" : false;
+
+  function showSms(waiting) {
+    if (!sms) { return; }
+    smsWaiting = waiting;
+    var given = !byId("sms-given").hidden;
+    sms.hidden = !(waiting || given);
+    byId("sms-form").hidden = given || !waiting;
+  }
+
+  function smsState(state) {
+    byId("sms-phone").textContent = state.phone || "";
+    byId("sms-given").hidden = !state.phone;
+    byId("sms-problem").textContent = "";
+    showSms(smsWaiting);
+  }
+
+  function sendSms(method, body) {
+    var options = {method: method, headers: {"Accept": "application/json"}};
+    if (body) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch("/api/v1/tickets/" + encodeURIComponent(config.id) + "/phone?lang=" +
+                 encodeURIComponent(config.lang), options)
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) {
+            var field = answer.fields && answer.fields.phone;
+            byId("sms-problem").textContent = field || answer.message;
+            return;
+          }
+          smsState(answer.sms);
+          if (body) { byId("sms-number").value = ""; }
+        });
+      })
+      .catch(function () { byId("sms-problem").textContent = texts.offline; });
+  }
+
+  if (sms) {
+    byId("sms-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendSms("PUT", {phone: byId("sms-number").value});
+    });
+    byId("sms-remove").addEventListener("click", function () { sendSms("DELETE", null); });
+    showSms(smsWaiting);
   }
 
   function connect() {

@@ -51,6 +51,8 @@ TABLE: dict[tuple[str, str], str] = {
     # The visitor's own: whoever holds the ticket's id, the manage link, the code, the receipt.
     ("GET", "/api/v1/tickets/{ticket_id}"):                   EVERYONE,
     ("POST", "/api/v1/tickets/{ticket_id}/cancel"):           EVERYONE,
+    ("PUT", "/api/v1/tickets/{ticket_id}/phone"):             EVERYONE,
+    ("DELETE", "/api/v1/tickets/{ticket_id}/phone"):          EVERYONE,
     ("GET", "/t/{ticket_id}"):                                EVERYONE,
     ("GET", "/t/{ticket_id}/qr.svg"):                         EVERYONE,
     ("WS", "/ws/ticket/{ticket_id}"):                         EVERYONE,
@@ -286,6 +288,7 @@ async def set_the_scene(hall: Hall) -> None:
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/tickets"): {"service": "A"},
     ("POST", "/api/v1/check-in"): {"code": "AAAAAA"},
+    ("PUT", "/api/v1/tickets/{ticket_id}/phone"): {"phone": "+48600700800"},
     ("POST", "/api/v1/tickets/{ticket_id}/document-check"): {"document_number": "FE 123456"},
     ("POST", "/api/v1/windows/{window}/pause"): {"paused": False},
     ("POST", "/api/v1/windows/{window}/call"): {"number": "A999"},
