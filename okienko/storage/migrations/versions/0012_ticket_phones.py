@@ -2,8 +2,8 @@
 table (one row per ticket, UNIQUE; the two flags that make each SMS go once; the messages written;
 erased when the ticket's day is over).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 14:00:00.000000
 """
 from alembic import op
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import okienko.storage.models
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
