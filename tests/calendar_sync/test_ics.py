@@ -1,4 +1,5 @@
-"""Booking confirmation files: read back with the icalendar parser, and checked byte by byte."""
+"""Booking confirmation files: read back with the icalendar parser and an independent one (vobject),
+and checked byte by byte."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -263,3 +264,23 @@ def test_any_line_break_in_text_becomes_an_escaped_newline():
 def test_invalid_input_is_refused(changes):
     with pytest.raises(ValueError):
         confirmation(**changes)
+
+
+@pytest.mark.parametrize("start", [datetime(2026, 3, 29, 9, 0, tzinfo=WARSAW), datetime(2026, 10, 25, 9, 0, tzinfo=WARSAW)])
+def test_a_second_independent_parser_reads_the_same_invite(start):
+    """vobject (its own parser and time-zone code, not icalendar's) reads the request and the
+    cancellation alike, on both days the clocks change."""
+    import vobject
+
+    for method, sequence in (("REQUEST", 0), ("CANCEL", 1)):
+        raw = confirmation(method=method, sequence=sequence, start=start, end=start + timedelta(minutes=20),
+                           description=LONG_TEXT)
+        calendar = vobject.readOne(raw.decode("utf-8"))
+        assert calendar.method.value == method
+        event = calendar.vevent
+        assert event.uid.value == "booking-42@okienko.example" and event.sequence.value == str(sequence)
+        assert event.dtstart.value.astimezone(UTC) == start.astimezone(UTC)
+        assert event.dtend.value - event.dtstart.value == timedelta(minutes=20)
+        assert event.description.value == LONG_TEXT.replace("\r\n", "\n")
+        assert event.location.value == "Urząd Miasta, ul. Długa 1; Warszawa"
+        assert event.status.value == ("CONFIRMED" if method == "REQUEST" else "CANCELLED")
