@@ -115,6 +115,8 @@ OFFICE_EDIT = closed_object({
     "number_digits": {"type": "integer", "enum": [3, 4]},
     "closures": {"type": "array", "items": {"type": "string", "format": "date"}},
     "ticket_footer": NAMES,
+    "board_languages": {"type": "array", "items": {"type": "string"},
+                        "description": "the languages the boards take turns in and speak, in order"},
     "booking": {"type": "object", "description": "the office's booking rules ([office.booking])"}, **CONFIRM_CUT})
 WINDOW_FIELDS: dict[str, Any] = {"name": {"type": "string", "maxLength": 100},
                                  "services": {"type": "array", "items": {"type": "string"},

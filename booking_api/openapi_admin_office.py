@@ -22,7 +22,9 @@ SCHEMAS: dict[str, Any] = {
         "code": STR, "name": STR, "timezone": STR, "default_language": STR,
         "closed_on_public_holidays": {"type": "boolean"}, "priority_mode": STR,
         "recalls_before_no_show": {"type": "integer"}, "transfer_position": STR,
-        "closures": {"type": "array", "items": STR}, "ticket_footer": LINES, "booking": {"type": "object"}}},
+        "closures": {"type": "array", "items": STR}, "ticket_footer": LINES, "booking": {"type": "object"},
+        "board_languages": {"type": "array", "items": STR,
+                            "description": "the languages the boards take turns in and speak, in order"}}},
     "AdminService": {"type": "object", "description": "a [[service]] of the office file", "properties": {
         "code": STR, "prefix": STR, "names": LINES, "number_digits": {"type": "integer"},
         "average_service_minutes": {"type": "number"}, "daily_limit": {"type": "integer", "nullable": True},

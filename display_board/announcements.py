@@ -79,6 +79,62 @@ def _english_below_thousand(value: int) -> str:
     return " ".join(words)
 
 
+# Ukrainian and Russian: the plain cardinal (as a number is read out, "номер А двадцять три");
+# "thousand" agrees with the number before it: одна тисяча / дві тисячі / п'ять тисяч.
+_UK_ONES = ["нуль", "один", "два", "три", "чотири", "п'ять", "шість", "сім", "вісім", "дев'ять", "десять",
+            "одинадцять", "дванадцять", "тринадцять", "чотирнадцять", "п'ятнадцять", "шістнадцять", "сімнадцять",
+            "вісімнадцять", "дев'ятнадцять"]
+_UK_TENS = ["", "", "двадцять", "тридцять", "сорок", "п'ятдесят", "шістдесят", "сімдесят", "вісімдесят",
+            "дев'яносто"]
+_UK_HUNDREDS = ["", "сто", "двісті", "триста", "чотириста", "п'ятсот", "шістсот", "сімсот", "вісімсот",
+                "дев'ятсот"]
+_UK_THOUSANDS = ["", "одна тисяча", "дві тисячі", "три тисячі", "чотири тисячі", "п'ять тисяч", "шість тисяч",
+                 "сім тисяч", "вісім тисяч", "дев'ять тисяч"]
+_RU_ONES = ["ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять",
+            "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать", "шестнадцать", "семнадцать",
+            "восемнадцать", "девятнадцать"]
+_RU_TENS = ["", "", "двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят", "восемьдесят",
+            "девяносто"]
+_RU_HUNDREDS = ["", "сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот",
+                "девятьсот"]
+_RU_THOUSANDS = ["", "одна тысяча", "две тысячи", "три тысячи", "четыре тысячи", "пять тысяч", "шесть тысяч",
+                 "семь тысяч", "восемь тысяч", "девять тысяч"]
+
+# Latin letters as a Ukrainian or Russian speaker names them (a Cyrillic voice reads a bare "K" oddly).
+_UK_LETTERS = {"A": "А", "B": "Бе", "C": "Це", "D": "Де", "E": "Е", "F": "Еф", "G": "Ге", "H": "Аш", "I": "І",
+               "J": "Йот", "K": "Ка", "L": "Ель", "M": "Ем", "N": "Ен", "O": "О", "P": "Пе", "Q": "Ку", "R": "Ер",
+               "S": "Ес", "T": "Те", "U": "У", "V": "Ве", "W": "Дубль-ве", "X": "Ікс", "Y": "Ігрек", "Z": "Зет"}
+_RU_LETTERS = {"A": "А", "B": "Бэ", "C": "Цэ", "D": "Дэ", "E": "Е", "F": "Эф", "G": "Гэ", "H": "Аш", "I": "И",
+               "J": "Йот", "K": "Ка", "L": "Эль", "M": "Эм", "N": "Эн", "O": "О", "P": "Пэ", "Q": "Ку", "R": "Эр",
+               "S": "Эс", "T": "Тэ", "U": "У", "V": "Вэ", "W": "Дубль-вэ", "X": "Икс", "Y": "Игрек", "Z": "Зэт"}
+
+
+def ukrainian_number(value: int) -> str:
+    """0-9999 in Ukrainian words: 23 -> "двадцять три", 2005 -> "дві тисячі п'ять"."""
+    return _slavic_number(value, _UK_ONES, _UK_TENS, _UK_HUNDREDS, _UK_THOUSANDS)
+
+
+def russian_number(value: int) -> str:
+    """0-9999 in Russian words: 23 -> "двадцать три", 2005 -> "две тысячи пять"."""
+    return _slavic_number(value, _RU_ONES, _RU_TENS, _RU_HUNDREDS, _RU_THOUSANDS)
+
+
+def _slavic_number(value: int, ones: list[str], tens: list[str], hundreds: list[str],
+                   thousands_words: list[str]) -> str:
+    _check(value)
+    if value < 20:
+        return ones[value]
+    thousands, rest = divmod(value, 1000)
+    hundred, rest = divmod(rest, 100)
+    words = [thousands_words[thousands], hundreds[hundred]]
+    if rest >= 20:
+        ten, one = divmod(rest, 10)
+        words += [tens[ten], ones[one] if one else ""]
+    elif rest:
+        words.append(ones[rest])
+    return " ".join(word for word in words if word)
+
+
 def _check(value: int) -> None:
     if not 0 <= value <= 9999:   # ticket numbers have at most four digits (numbering.py)
         raise ValueError(f"{value} is outside 0-9999")
@@ -96,7 +152,11 @@ def _spoken(label: str, letters: dict[str, str], number_words: object) -> str:
 
 
 def announcement(number: str, window: str, language: str) -> str:
-    """The sentence spoken for a call, in Polish ("pl") or English ("en")."""
+    """The sentence spoken for a call, in Polish ("pl"), English ("en"), Ukrainian ("uk") or Russian ("ru")."""
+    if language == "uk":
+        return f"Номер {_spoken(number, _UK_LETTERS, ukrainian_number)}, вікно {_spoken(window, _UK_LETTERS, ukrainian_number)}."
+    if language == "ru":
+        return f"Номер {_spoken(number, _RU_LETTERS, russian_number)}, окно {_spoken(window, _RU_LETTERS, russian_number)}."
     if language == "pl":
         return f"Numer {_spoken(number, _PL_LETTERS, polish_number)}, stanowisko {_spoken(window, {}, polish_number)}."
     if language == "en":

@@ -11,7 +11,7 @@
          $} = window.Admin;
   const OFFICE_KEYS = ["name", "timezone", "default_language", "priority_mode", "transfer_position",
                        "recalls_before_no_show", "number_digits", "closed_on_public_holidays", "ticket_footer",
-                       "booking"];
+                       "booking", "board_languages"];
   const DEFAULTS = JSON.parse($("booking-defaults").textContent);
   const form = $("office-form");
   let stored = null;   // the office's settings as last loaded

@@ -4,6 +4,11 @@
  * The board replaces its whole state on every snapshot (after a reconnect nothing stale
  * stays), applies only events above the last `seq` it applied, flashes every call, and
  * plays the spoken calls strictly one after another.
+ *
+ * Labels are on the page in each of the office's board languages (data-languages); the board
+ * shows one language at a time and moves on every data-rotate-seconds. Sound starts by itself
+ * where the browser allows it (a kiosk-mode Chromium with --autoplay-policy=no-user-gesture-required);
+ * elsewhere a prompt asks, in a place of its own on the screen.
  */
 (function () {
   "use strict";
@@ -16,6 +21,8 @@
   var LANG = root.dataset.lang || "pl";
   var DEFAULT_LANG = root.dataset.defaultLang || "pl";
   var LANGUAGES = ["pl", "en", "uk", "ru"];
+  var BOARD_LANGUAGES = (root.dataset.languages || LANG).split(" ");
+  var ROTATE_MS = 1000 * (Number(root.dataset.rotateSeconds) || 6);
   var TIMEZONE = root.dataset.timezone || "Europe/Warsaw";
   var SOUND_KEY = "okienko.board.sound";               // "on" | "off", remembered per screen
   var LAST_CALLS = 12;
@@ -33,7 +40,8 @@
     state: state,
     announcements: [],          // what was queued and played, in order: for people and tests
     sound: "ask",
-    connected: false
+    connected: false,
+    shownLanguage: BOARD_LANGUAGES[0]
   };
   window.okienkoBoard = board;
 
@@ -248,12 +256,45 @@
     else if (call.window === MY_WINDOW) flash(byId("window-number"));
   }
 
+  // ---------------------------------------------------------------- languages take turns
+
+  function showLanguage(index) {
+    var code = BOARD_LANGUAGES[index];
+    board.shownLanguage = code;
+    var labels = document.querySelectorAll("[data-rotating]");
+    for (var i = 0; i < labels.length; i++) {
+      var texts = labels[i].children;
+      for (var j = 0; j < texts.length; j++) {
+        var shown = texts[j].getAttribute("lang") === code;
+        texts[j].classList.toggle("shown", shown);
+        // Only the shown text is read out: a screen reader hears one language, not four.
+        if (shown) texts[j].removeAttribute("aria-hidden"); else texts[j].setAttribute("aria-hidden", "true");
+      }
+    }
+    clock.language(code);
+  }
+
+  if (BOARD_LANGUAGES.length > 1) {
+    var turn = 0;
+    setInterval(function () {
+      turn = (turn + 1) % BOARD_LANGUAGES.length;
+      showLanguage(turn);
+    }, ROTATE_MS);
+  }
+  board.showLanguage = showLanguage;   // for tests and for a person at the console
+
   // ---------------------------------------------------------------- clock
 
   var clock = {
     skew: 0,
     timeFormat: null,
     dateFormat: null,
+    lang: BOARD_LANGUAGES[0],
+    language: function (code) {
+      this.lang = code;
+      this.timeFormat = this.dateFormat = null;
+      this.tick();
+    },
     sync: function (at) {
       var server = Date.parse(at);
       if (!isNaN(server)) this.skew = server - Date.now();  // the board's own clock may be wrong
@@ -265,9 +306,9 @@
       var now = new Date(Date.now() + this.skew);
       try {
         if (!this.timeFormat) {
-          this.timeFormat = new Intl.DateTimeFormat(LANG, { timeZone: TIMEZONE, hour: "2-digit", minute: "2-digit",
+          this.timeFormat = new Intl.DateTimeFormat(this.lang, { timeZone: TIMEZONE, hour: "2-digit", minute: "2-digit",
                                                             hourCycle: "h23" });
-          this.dateFormat = new Intl.DateTimeFormat(LANG, { timeZone: TIMEZONE, weekday: "long", day: "numeric",
+          this.dateFormat = new Intl.DateTimeFormat(this.lang, { timeZone: TIMEZONE, weekday: "long", day: "numeric",
                                                             month: "long" });
         }
         setText(time, this.timeFormat.format(now));
@@ -317,6 +358,9 @@
       audioContext = new (window.AudioContext || window.webkitAudioContext)();
     }
     return probe.play().then(function () {
+      if (!audioContext && (window.AudioContext || window.webkitAudioContext)) {
+        audioContext = new (window.AudioContext || window.webkitAudioContext)();  // the chime, if speech fails
+      }
       board.sound = "on";
       showPrompt(false);
       playNext();
@@ -340,10 +384,10 @@
     });
     if (choice === "off") {
       board.sound = "off";
-    } else if (choice === "on") {
-      enableSound(false);
     } else {
-      showPrompt(true);
+      // Asked for ("on"), or not decided: try. Where the browser allows sound unasked the board
+      // speaks at once and shows no prompt; elsewhere the prompt asks (enableSound's refusal).
+      enableSound(false);
     }
   }
 

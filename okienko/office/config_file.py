@@ -27,6 +27,9 @@ from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
 from okienko.i18n import _
 
 LANGUAGES = ("pl", "en", "uk", "ru")
+# The hall's two readerships at once: Polish for the office, English for everyone else, unless the
+# office names its own (`board_languages`); boards take turns between them, and the spoken call follows.
+DEFAULT_BOARD_LANGUAGES = ("pl", "en")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
@@ -43,7 +46,8 @@ SLOT_SCHEDULE = Table(("slot_minutes", "places", "breaks", "horizon_days", "firs
                       {"days": _PER_WEEKDAY, "what_to_bring": _PER_LANGUAGE})
 OFFICE_FILE = Table(tables={
     "office": Table(("code", "name", "timezone", "default_language", "closed_on_public_holidays", "closures",
-                     "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits"),
+                     "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits",
+                     "board_languages"),
                     {"ticket_footer": _PER_LANGUAGE, "booking": Table(tuple(f.name for f in fields(BookingPolicy)))}),
     "service": Table(("code", "prefix", "number_digits", "average_service_minutes", "daily_limit",
                       "last_ticket_minutes_before_close", "walk_in", "event_only"),
@@ -114,6 +118,7 @@ class OfficeSpec:
     recalls_before_no_show: int = 1
     transfer_position: str = "end"
     ticket_footer: dict[str, str] = field(default_factory=dict)
+    board_languages: tuple[str, ...] = DEFAULT_BOARD_LANGUAGES
     closures: list[tuple[date, str]] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
     windows: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -150,6 +155,8 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
     spec.default_language = str(office.get("default_language", "pl"))
     if spec.default_language not in LANGUAGES:
         raise OfficeFileError(_("{field}: one of {choices}"), "office.default_language", choices=", ".join(LANGUAGES))
+    spec.board_languages = board_languages(office.get("board_languages", list(DEFAULT_BOARD_LANGUAGES)),
+                                           "office.board_languages")
     spec.closed_on_public_holidays = bool(office.get("closed_on_public_holidays", True))
     spec.priority_mode = str(office.get("priority_mode", "first"))
     if spec.priority_mode not in ("first", "none"):
@@ -424,12 +431,27 @@ def _unique(values: list[str], where: str, message: str, indexed: bool = True) -
         seen.add(value)
 
 
+def board_languages(value: Any, where: str) -> tuple[str, ...]:
+    """The languages boards take turns in and speak, in order: one to four of LANGUAGES, each once;
+    OfficeFileError names the entry at fault (`office.board_languages[1]`)."""
+    if not isinstance(value, list) or not value:
+        raise OfficeFileError(_("{field}: a list of one to four of {choices}"), where, choices=", ".join(LANGUAGES))
+    for index, code in enumerate(value):
+        if code not in LANGUAGES:
+            raise OfficeFileError(_("{field}: {value} is not one of {choices}"), f"{where}[{index}]",
+                                  value=repr(code), choices=", ".join(LANGUAGES))
+        if code in value[:index]:
+            raise OfficeFileError(_("{field}: {value} appears twice"), f"{where}[{index}]", value=repr(code))
+    return tuple(str(code) for code in value)
+
+
 async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: bool | None = None) -> int:
     """Write the office into the database (upsert); returns the office id."""
     office_id = await _upsert(conn, Office, {"code": spec.code}, {
         "name": spec.name, "timezone": spec.timezone, "default_language": spec.default_language,
         "closed_on_public_holidays": spec.closed_on_public_holidays, "priority_mode": spec.priority_mode,
-        "ticket_footer": spec.ticket_footer, "recalls_before_no_show": spec.recalls_before_no_show,
+        "ticket_footer": spec.ticket_footer, "board_languages": list(spec.board_languages),
+        "recalls_before_no_show": spec.recalls_before_no_show,
         "transfer_position": spec.transfer_position, "booking_policy": spec.booking_policy,
         **({} if always_open is None else {"always_open": always_open}),
     })

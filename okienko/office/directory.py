@@ -136,6 +136,7 @@ class OfficeSetup:
     closures: frozenset[date] = field(default_factory=frozenset)
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
     notices: dict[str, dict[str, str]] = field(default_factory=dict)   # okienko/office/notices.py
+    board_languages: tuple[str, ...] = ("pl", "en")   # config_file.board_languages: boards take turns in them
     # Services switched off (back office, or left out of the office file): no new tickets or bookings,
     # but the tickets, bookings and calls made with them are still shown (service_by_id).
     switched_off: tuple[ServiceSetup, ...] = ()
@@ -256,6 +257,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        services=services, windows=windows, categories=categories, closures=closures,
                        booking_policy=BookingPolicy.from_mapping(office["booking_policy"]),
                        day_rules={rule.day: rule for rule in rules}, notices=notices,
+                       board_languages=tuple(office["board_languages"] or ("pl", "en")),
                        events={event.day: event for event in events},
                        switched_off=tuple(service for service in every if not service.active))
 

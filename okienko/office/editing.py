@@ -44,7 +44,7 @@ from okienko.storage.models import Office, Window
 # What a manager may change of the office itself (its code is what devices and accounts point at).
 OFFICE_EDITABLE = ("name", "timezone", "default_language", "closed_on_public_holidays", "priority_mode",
                    "recalls_before_no_show", "transfer_position", "number_digits", "closures", "ticket_footer",
-                   "booking")
+                   "booking", "board_languages")
 
 
 class OfficeEditor:

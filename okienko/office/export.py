@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.office.config_file import WEEKDAYS
+from okienko.office.config_file import DEFAULT_BOARD_LANGUAGES, WEEKDAYS
 from okienko.office.directory import read_day_rules
 from okienko.storage.models import (Closure, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                     WindowService)
@@ -50,6 +50,7 @@ async def office_document(conn: AsyncConnection, office_code: str | None = None)
                                .order_by(closures.c.day))).scalars().all()
     head: dict[str, Any] = {key: office[key] for key in OFFICE_KEYS}
     head["closures"] = [day.isoformat() for day in days]
+    head["board_languages"] = list(office["board_languages"] or DEFAULT_BOARD_LANGUAGES)
     if office["ticket_footer"]:
         head["ticket_footer"] = dict(office["ticket_footer"])
     if office["booking_policy"]:

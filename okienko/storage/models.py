@@ -116,6 +116,8 @@ class Office:
         column("closed_on_public_holidays", sa.Boolean, default=True),
         column("priority_mode", sa.String(20), default="first"),
         json_column("ticket_footer"),
+        json_column("board_languages", default=lambda: ["pl", "en"],
+                    doc="the languages the boards take turns in and speak, in order (config_file.board_languages)"),
         column("recalls_before_no_show", sa.Integer, default=1, doc="recalls needed before no-show is allowed"),
         column("transfer_position", sa.String(20), default="end", doc="end | original"),
         json_column("notices", doc='lines shown to visitors, per language: {"ticker": {lang: text}, "kiosk": {…}}'),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from display_board.announcements import announcement, english_number, polish_number
+from display_board.announcements import announcement, english_number, polish_number, russian_number, ukrainian_number
 
 
 @pytest.mark.parametrize("value, words", [
@@ -27,6 +27,38 @@ def test_english_numbers(value: int, words: str) -> None:
     assert english_number(value) == words
 
 
+@pytest.mark.parametrize("value, words", [
+    (0, "нуль"), (1, "один"), (7, "сім"), (11, "одинадцять"), (20, "двадцять"), (23, "двадцять три"),
+    (100, "сто"), (215, "двісті п'ятнадцять"), (340, "триста сорок"), (999, "дев'ятсот дев'яносто дев'ять"),
+    (1000, "одна тисяча"), (1001, "одна тисяча один"), (1234, "одна тисяча двісті тридцять чотири"),
+    (2000, "дві тисячі"), (4019, "чотири тисячі дев'ятнадцять"), (5500, "п'ять тисяч п'ятсот"),
+    (9999, "дев'ять тисяч дев'ятсот дев'яносто дев'ять"),
+])
+def test_ukrainian_numbers(value: int, words: str) -> None:
+    assert ukrainian_number(value) == words
+
+
+@pytest.mark.parametrize("value, words", [
+    (0, "ноль"), (1, "один"), (7, "семь"), (11, "одиннадцать"), (20, "двадцать"), (23, "двадцать три"),
+    (100, "сто"), (215, "двести пятнадцать"), (340, "триста сорок"), (999, "девятьсот девяносто девять"),
+    (1000, "одна тысяча"), (1001, "одна тысяча один"), (1234, "одна тысяча двести тридцать четыре"),
+    (2000, "две тысячи"), (4019, "четыре тысячи девятнадцать"), (5500, "пять тысяч пятьсот"),
+    (9999, "девять тысяч девятьсот девяносто девять"),
+])
+def test_russian_numbers(value: int, words: str) -> None:
+    assert russian_number(value) == words
+
+
+def test_a_call_is_announced_in_ukrainian_and_russian_with_latin_letters_named() -> None:
+    assert announcement("A023", "7", "uk") == "Номер А двадцять три, вікно сім."
+    assert announcement("K101", "12", "uk") == "Номер Ка сто один, вікно дванадцять."
+    assert announcement("KW1234", "B2", "uk") == "Номер Ка Дубль-ве одна тисяча двісті тридцять чотири, вікно Бе два."
+    assert announcement("A023", "7", "ru") == "Номер А двадцать три, окно семь."
+    assert announcement("F005", "B2", "ru") == "Номер Эф пять, окно Бэ два."
+    with pytest.raises(ValueError):
+        announcement("A023", "7", "de")
+
+
 def test_a_call_is_announced_in_polish_and_english() -> None:
     assert announcement("A023", "7", "pl") == "Numer A dwadzieścia trzy, stanowisko siedem."
     assert announcement("K101", "12", "pl") == "Numer Ka sto jeden, stanowisko dwanaście."
@@ -44,3 +76,7 @@ def test_out_of_range() -> None:
         polish_number(10000)
     with pytest.raises(ValueError):
         english_number(-1)
+    with pytest.raises(ValueError):
+        ukrainian_number(10000)
+    with pytest.raises(ValueError):
+        russian_number(-1)

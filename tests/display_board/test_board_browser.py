@@ -2,7 +2,9 @@
 
 What the hall sees: a call shown large the moment a clerk makes it, the waiting counts moving,
 the number above the window, a board that catches up with a call made while its connection was
-down (and shows nothing stale), and spoken calls that never cut each other off.
+down (and shows nothing stale), and spoken calls that never cut each other off. Labels take turns
+in the office's board languages (the demo's: Polish, Ukrainian, English) without anything moving,
+no text is too small to read across the hall, and the sound prompt covers nothing.
 Screenshots go to /tmp/board-shots/ for a person to look at.
 """
 
@@ -22,7 +24,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
 
-from tests.conftest import demo_office_variant, launched_chromium, overflow_problems, require_chromium, running_demo
+from tests.conftest import CHROMIUM_ARGS, demo_office_variant, launched_chromium, overflow_problems, require_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +34,26 @@ LANDSCAPE = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
 
 CUT_OFF_CHECKED = ".call, .calls-row, .waiting-service, .window-number, .board-header"
+# No text on a board under this (px at 1920x1080 and 1080x1920): a capital of about 14 mm on a 55"
+# screen, readable at 6-10 m (character height >= 1/200-1/300 of the distance). board.css: --min-text.
+MIN_TEXT_PX = 28
+# Every element with text of its own, its rendered font size and box: the hidden languages of a
+# label too (visibility: hidden), since each of them is shown in turn. `display: none` is left out.
+TEXT_SIZES_JS = """() => {
+  const found = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    if (!element.getClientRects().length || ["SCRIPT", "STYLE"].includes(element.tagName)) continue;
+    const own = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const box = element.getBoundingClientRect();
+    found.push({text: element.textContent.trim().slice(0, 40), size: parseFloat(getComputedStyle(element).fontSize),
+                className: element.className, width: box.width, height: box.height});
+  }
+  return found;
+}"""
+# The boxes of what the hall reads, for the sound prompt to stay clear of.
+CONTENT = ".office-name, .clock, .panel-title, .call, .calls-head, .calls-row, .waiting-service, .ticker, " \
+          ".window-title, .window-number, .window-office"
 
 
 def short_wav(seconds: float = 0.3) -> bytes:
@@ -160,10 +182,11 @@ def test_the_board_shows_calls_live_and_catches_up_after_a_break(demo_server: De
     page.goto(demo_server.url + demo_server.board_enroll)
     expect(page).to_have_url(re.compile(r"/board/$"))
 
-    # A fresh board: nothing called yet, counts from the snapshot, a discreet offer of sound.
+    # A fresh board: nothing called yet, counts from the snapshot; this browser may play sound
+    # unasked (as a kiosk-mode board's Chromium), so the board speaks without asking.
     expect(page.locator("#current-number")).to_have_text("—")
     expect(waiting(page, "A")).to_have_text("0")
-    page.locator("#sound-on").click()  # the label is in the board's language
+    page.wait_for_function("() => window.okienkoBoard.sound === 'on'")
     expect(page.locator("#sound-prompt")).to_be_hidden()
 
     demo_server.take_ticket("A")
@@ -226,6 +249,11 @@ def test_the_board_shows_calls_live_and_catches_up_after_a_break(demo_server: De
         assert later["startedAt"] >= earlier["endedAt"], log
     assert spoken == [(a["number"], a["window"]) for a in log]
     expect(page.locator("#current-number")).to_have_text("A005")
+    # The arrows of the last calls stand in one column, whatever the number and window beside them.
+    arrows = page.locator(".calls-row:visible .calls-arrow")
+    expect(arrows).to_have_count(4)
+    centres = [round(box["x"] + box["width"] / 2, 1) for box in (arrows.nth(i).bounding_box() for i in range(4))]
+    assert max(centres) - min(centres) < 0.5, centres
 
     line = "Dziś urząd czynny do 15:00 · Today the office closes at 15:00"
     demo_server.api("PUT", "/api/v1/board/ticker", demo_server.manager_token, {"text": line})
@@ -278,7 +306,7 @@ def test_four_digit_numbers_are_shown_whole_and_spoken(four_digit_demo: tuple[De
     context.route("**/board/announcement.wav?*", announcement)
     page = context.new_page()
     page.goto(server.url + server.board_enroll)
-    page.locator("#sound-on").click()
+    page.wait_for_function("() => window.okienkoBoard.sound === 'on'")
     assert server.take_ticket("I")["number"] == "IW0001"
     with sqlite3.connect(database) as db:   # as if 1,232 more had come and gone today (I has no daily limit)
         db.execute("UPDATE counters SET value = 1233 WHERE name LIKE 'tickets/%/IW'")
@@ -302,3 +330,102 @@ def test_four_digit_numbers_are_shown_whole_and_spoken(four_digit_demo: tuple[De
     screenshot(above, "window-four-digits-1920x1080")
     above.set_viewport_size(PORTRAIT)
     screenshot(above, "window-four-digits-1080x1920")
+
+
+def boxes(page: Page, selectors: str) -> list[dict[str, Any]]:
+    return page.evaluate("""(selectors) => [...document.querySelectorAll(selectors)]
+        .filter((e) => e.getClientRects().length)
+        .map((e) => { const b = e.getBoundingClientRect();
+                      return {name: e.className || e.id, x: b.x, y: b.y, width: b.width, height: b.height}; })""",
+                         selectors)
+
+
+def test_labels_take_turns_in_the_board_languages_and_nothing_moves(demo_server: DemoServer,
+                                                                      context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto(demo_server.url + demo_server.board_enroll)
+    demo_server.take_ticket("K")
+    demo_server.call_next("6")
+    expect(page.locator("#current-number")).not_to_have_text("—")
+    title = page.locator("#now-calling-title .in-lang.shown")
+    expect(title).to_have_text("Zapraszamy")
+    assert page.evaluate("document.getElementById('board').dataset.languages") == "pl uk en"
+    fixed = "#current-number, #current-window, .call, .calls-row, .waiting-count, .service-prefix, .panel-title"
+    before = boxes(page, fixed)
+    seen = {}
+    for language in ("uk", "en", "pl"):   # in turn, every 6 s: waited for, never slept
+        page.wait_for_function(f"() => window.okienkoBoard.shownLanguage === '{language}'", timeout=9000)
+        seen[language] = (title.text_content(), page.locator("#clock-date").text_content(),
+                          page.locator('.waiting-service[data-service="A"] .service-name .in-lang.shown')
+                          .text_content())
+        assert boxes(page, fixed) == before, language
+        assert page.locator("#now-calling-title .in-lang.shown").count() == 1
+    assert seen["uk"][0] == "Запрошуємо" and seen["en"][0] == "Now calling", seen
+    assert len({date for _, date, _ in seen.values()}) == 3, seen   # the date in each language too
+    assert len({name for _, _, name in seen.values()}) == 3, seen
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["1920x1080", "1080x1920"])
+def test_no_text_on_a_board_is_too_small_to_read_across_the_hall(demo_server: DemoServer, browser: Browser,
+                                                                  viewport: dict[str, int]) -> None:
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(demo_server.url + demo_server.board_enroll)
+        demo_server.take_ticket("A")
+        demo_server.call_next("2")
+        expect(page.locator("#current-number")).not_to_have_text("—")
+        page.evaluate("document.getElementById('sound-prompt').hidden = false;"   # as shown where sound waits
+                      "document.getElementById('connection').hidden = false")
+        above = context.new_page()
+        above.goto(f"{demo_server.url}/board/window/2?sound=on")
+        expect(above.locator("#window-number")).not_to_have_text("—")
+        for screen in (page, above):
+            texts = screen.evaluate(TEXT_SIZES_JS)
+            assert len(texts) > 5
+            small = [text for text in texts if text["size"] < MIN_TEXT_PX]
+            assert small == [], small
+        numbers = page.evaluate(TEXT_SIZES_JS)
+        assert min(t["size"] for t in numbers if t["className"] in ("call-number", "calls-number")) >= 3 * MIN_TEXT_PX
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["1920x1080", "1080x1920"])
+def test_the_sound_prompt_has_its_own_place_and_covers_nothing(demo_server: DemoServer, browser: Browser,
+                                                                viewport: dict[str, int]) -> None:
+    """A browser that wants a click before sound (the default without the kiosk flag): the prompt shows,
+    beside the content, never over it."""
+    strict = browser.browser_type.launch(executable_path=str(require_chromium()),
+                                         args=[*CHROMIUM_ARGS, "--autoplay-policy=document-user-activation-required"])
+    try:
+        context = strict.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(demo_server.url + demo_server.board_enroll)
+        demo_server.take_ticket("B")
+        demo_server.call_next("9")
+        expect(page.locator("#sound-prompt")).to_be_visible()
+        assert page.evaluate("window.okienkoBoard.sound") == "ask"
+        prompt = page.locator("#sound-prompt").bounding_box()
+        for box in boxes(page, CONTENT):
+            apart = (prompt["x"] + prompt["width"] <= box["x"] or box["x"] + box["width"] <= prompt["x"]
+                     or prompt["y"] + prompt["height"] <= box["y"] or box["y"] + box["height"] <= prompt["y"])
+            assert apart, (prompt, box)
+        size = viewport["width"]
+        screenshot(page, f"hall-sound-prompt-{size}x{viewport['height']}")
+        page.locator("#sound-on").click()
+        expect(page.locator("#sound-prompt")).to_be_hidden()
+        page.wait_for_function("() => window.okienkoBoard.sound === 'on'")
+        context.close()
+    finally:
+        strict.close()
+
+
+def test_a_board_enrolled_with_sound_off_stays_silent(demo_server: DemoServer, context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto(demo_server.url + demo_server.board_enroll + "&sound=off")
+    expect(page).to_have_url(re.compile(r"/board/\?sound=off$"))
+    page.wait_for_function("() => window.okienkoBoard.sound === 'off'")
+    page.goto(f"{demo_server.url}/board/")   # remembered by the screen
+    page.wait_for_function("() => window.okienkoBoard.sound === 'off'")
+    expect(page.locator("#sound-prompt")).to_be_hidden()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from okienko.config_keys import Table, item_path, walk
 from okienko.storage.models import Device, Service, Window
 from okienko.office.directory import read_setup
+from okienko.office.export import export_office
 from okienko.office.config_file import (LANGUAGES, OFFICE_FILE, WEEKDAYS, OfficeFileError, load_office, parse_office,
                                        read_office_file)
 from tests.conftest import DEMO_OFFICE, close_office, open_office, warsaw
@@ -300,3 +301,44 @@ def test_reminders_are_read_latest_last_and_quiet_hours_may_pass_midnight() -> N
     none = parse_office({"office": {"code": "x", "name": "X", "booking": {"reminders": [], "quiet_hours": ""}},
                          "service": [service]})
     assert none.booking_policy["reminders"] == [] and none.booking_policy["quiet_hours"] == ""
+
+
+def _board_office(**office: Any) -> dict[str, Any]:
+    return {"office": {"code": "x", "name": "X", **office}, "service": [
+        {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"}}]}
+
+
+def test_boards_show_polish_and_english_unless_the_office_names_its_languages() -> None:
+    assert parse_office(_board_office()).board_languages == ("pl", "en")
+    assert parse_office(_board_office(board_languages=["pl", "uk", "en"])).board_languages == ("pl", "uk", "en")
+    assert parse_office(_board_office(board_languages=["uk"])).board_languages == ("uk",)
+    assert read_office_file(DEMO_OFFICE).board_languages == ("pl", "uk", "en")
+
+
+@pytest.mark.parametrize("languages, path, words", [
+    (["pl", "de", "en"], "office.board_languages[1]", "office.board_languages[1]: 'de' is not one of pl, en, uk, ru"),
+    (["pl", "en", "pl"], "office.board_languages[2]", "office.board_languages[2]: 'pl' appears twice"),
+    ([], "office.board_languages", "office.board_languages: a list of one to four of pl, en, uk, ru"),
+    ("pl, en", "office.board_languages", "office.board_languages: a list of one to four of pl, en, uk, ru"),
+    (["PL"], "office.board_languages[0]", "office.board_languages[0]: 'PL' is not one of"),
+])
+def test_a_board_language_the_office_cannot_have_is_refused_with_its_path(languages: Any, path: str,
+                                                                           words: str) -> None:
+    with pytest.raises(OfficeFileError, match=re.escape(words)) as wrong:
+        parse_office(_board_office(board_languages=languages))
+    assert wrong.value.field == path
+
+
+async def test_board_languages_are_stored_read_back_and_exported(database_url, tmp_path) -> None:
+    office = await open_office(database_url, tmp_path, warsaw(2026, 12, 1, 9, 0))
+    try:
+        spec = read_office_file(DEMO_OFFICE)
+        spec.board_languages = ("uk", "ru", "pl")
+        async with office.okienko.db.engine.begin() as conn:
+            await load_office(conn, spec)
+            setup = await read_setup(conn, "demo")
+            exported = parse_office(tomllib.loads(await export_office(conn, "demo")))
+        assert setup.board_languages == ("uk", "ru", "pl")
+        assert exported.board_languages == ("uk", "ru", "pl")
+    finally:
+        await close_office(office)
