@@ -373,6 +373,8 @@
   function setUpSound() {
     var asked = new URLSearchParams(location.search).get("sound");
     var choice = asked === "off" || asked === "on" ? asked : remembered();
+    // Asked for in the address (the enrolment link's &sound=on|off): this screen keeps to it.
+    if (asked === "off" || asked === "on") remember(asked);
     // A window display is silent unless asked: the hall board speaks for the whole room.
     if (!choice && KIND === "window") choice = "off";
     var on = byId("sound-on"), off = byId("sound-off");

@@ -272,7 +272,7 @@ def test_sound_off_still_flashes_the_call(demo_server: DemoServer, context: Brow
     page.goto(demo_server.url + demo_server.board_enroll)
     page.goto(f"{demo_server.url}/board/?sound=off&lang=en")
     expect(page.locator("#sound-prompt")).to_be_hidden()
-    expect(page.locator(".waiting-service")).to_have_count(5)
+    expect(page.locator(".waiting-service")).to_have_count(7)   # every walk-in service, event-only ones too
     before = page.locator("#current-number").text_content()
     demo_server.take_ticket("F")
     called = demo_server.call_next("5")["number"]
@@ -336,7 +336,7 @@ def boxes(page: Page, selectors: str) -> list[dict[str, Any]]:
     return page.evaluate("""(selectors) => [...document.querySelectorAll(selectors)]
         .filter((e) => e.getClientRects().length)
         .map((e) => { const b = e.getBoundingClientRect();
-                      return {name: e.className || e.id, x: b.x, y: b.y, width: b.width, height: b.height}; })""",
+                      return {name: e.id || e.classList[0], x: b.x, y: b.y, width: b.width, height: b.height}; })""",
                          selectors)
 
 
@@ -345,7 +345,7 @@ def test_labels_take_turns_in_the_board_languages_and_nothing_moves(demo_server:
     page = context.new_page()
     page.goto(demo_server.url + demo_server.board_enroll)
     demo_server.take_ticket("K")
-    demo_server.call_next("6")
+    demo_server.call_next("8")
     expect(page.locator("#current-number")).not_to_have_text("—")
     title = page.locator("#now-calling-title .in-lang.shown")
     expect(title).to_have_text("Zapraszamy")
@@ -365,35 +365,41 @@ def test_labels_take_turns_in_the_board_languages_and_nothing_moves(demo_server:
     assert len({name for _, _, name in seen.values()}) == 3, seen
 
 
-@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["1920x1080", "1080x1920"])
+@pytest.mark.parametrize("viewport, service, window", [(LANDSCAPE, "F", "7"), (PORTRAIT, "I", "9")],
+                         ids=["1920x1080", "1080x1920"])
 def test_no_text_on_a_board_is_too_small_to_read_across_the_hall(demo_server: DemoServer, browser: Browser,
-                                                                  viewport: dict[str, int]) -> None:
+                                                                  viewport: dict[str, int], service: str,
+                                                                  window: str) -> None:
     context = browser.new_context(viewport=viewport)
     try:
         page = context.new_page()
         page.goto(demo_server.url + demo_server.board_enroll)
-        demo_server.take_ticket("A")
-        demo_server.call_next("2")
+        demo_server.take_ticket(service)
+        demo_server.call_next(window)
         expect(page.locator("#current-number")).not_to_have_text("—")
         page.evaluate("document.getElementById('sound-prompt').hidden = false;"   # as shown where sound waits
                       "document.getElementById('connection').hidden = false")
         above = context.new_page()
-        above.goto(f"{demo_server.url}/board/window/2?sound=on")
+        above.goto(f"{demo_server.url}/board/window/{window}?sound=on")
         expect(above.locator("#window-number")).not_to_have_text("—")
         for screen in (page, above):
             texts = screen.evaluate(TEXT_SIZES_JS)
             assert len(texts) > 5
             small = [text for text in texts if text["size"] < MIN_TEXT_PX]
             assert small == [], small
-        numbers = page.evaluate(TEXT_SIZES_JS)
-        assert min(t["size"] for t in numbers if t["className"] in ("call-number", "calls-number")) >= 3 * MIN_TEXT_PX
+        numbers = page.evaluate(TEXT_SIZES_JS)   # the numbers are many times larger than any label
+        assert min(t["size"] for t in numbers if t["className"] == "call-number") >= 6 * MIN_TEXT_PX
+        assert min(t["size"] for t in numbers if t["className"] == "calls-number") >= 2.5 * MIN_TEXT_PX
+        assert min(t["size"] for t in numbers if t["className"] == "waiting-count") >= 2.5 * MIN_TEXT_PX
     finally:
         context.close()
 
 
-@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["1920x1080", "1080x1920"])
+@pytest.mark.parametrize("viewport, service, window", [(LANDSCAPE, "F", "6"), (PORTRAIT, "B", "12")],
+                         ids=["1920x1080", "1080x1920"])
 def test_the_sound_prompt_has_its_own_place_and_covers_nothing(demo_server: DemoServer, browser: Browser,
-                                                                viewport: dict[str, int]) -> None:
+                                                                viewport: dict[str, int], service: str,
+                                                                window: str) -> None:
     """A browser that wants a click before sound (the default without the kiosk flag): the prompt shows,
     beside the content, never over it."""
     strict = browser.browser_type.launch(executable_path=str(require_chromium()),
@@ -402,8 +408,8 @@ def test_the_sound_prompt_has_its_own_place_and_covers_nothing(demo_server: Demo
         context = strict.new_context(viewport=viewport)
         page = context.new_page()
         page.goto(demo_server.url + demo_server.board_enroll)
-        demo_server.take_ticket("B")
-        demo_server.call_next("9")
+        demo_server.take_ticket(service)
+        demo_server.call_next(window)
         expect(page.locator("#sound-prompt")).to_be_visible()
         assert page.evaluate("window.okienkoBoard.sound") == "ask"
         prompt = page.locator("#sound-prompt").bounding_box()
