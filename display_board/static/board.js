@@ -90,6 +90,7 @@
       rows.appendChild(row);
     });
     list.replaceChildren(rows);
+    fitCalls();
 
     var tiles = document.querySelectorAll(".waiting-service");
     for (var i = 0; i < tiles.length; i++) {
@@ -111,6 +112,19 @@
     }
   }
 
+  function fitCalls() {
+    // A last call that does not fit whole in its panel is left out, never shown cut in half.
+    var list = byId("calls-list");
+    var bottom = list.getBoundingClientRect().bottom + 1;
+    var rows = list.children;
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].classList.remove("calls-row-cut");
+      if (rows[i].getClientRects().length && rows[i].getBoundingClientRect().bottom > bottom) {
+        rows[i].classList.add("calls-row-cut");
+      }
+    }
+  }
+
   function fitCall() {
     // Shrink the call only when it would not fit (a long window name, a four-digit number with a
     // two-letter prefix, a narrow screen). Only the number and the window scale, not the gaps and
@@ -125,7 +139,9 @@
       call.style.setProperty("--call-scale", String(scale));
     }
   }
-  window.addEventListener("resize", function () { if (KIND === "hall") fitCall(); else fitWindowNumber(); });
+  window.addEventListener("resize", function () {
+    if (KIND === "hall") { fitCall(); fitCalls(); } else fitWindowNumber();
+  });
 
   function renderWindow() {
     var here = state.windows[MY_WINDOW];
