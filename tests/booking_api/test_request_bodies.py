@@ -36,7 +36,7 @@ PLAUSIBLE: dict[str, Any] = {
     "priority_mode": "first", "recalls_before_no_show": 1, "transfer_position": "end", "closures": [],
     "ticket_footer": {}, "prefix": "Q", "names": {"pl": "Q", "en": "Q", "uk": "Q", "ru": "Q"},
     "number_digits": 3, "average_service_minutes": 10, "daily_limit": None, "last_ticket_minutes_before_close": 15,
-    "mark": "*", "confirm": False, "ticker": {}, "kiosk": {}, "event_only": False,
+    "mark": "*", "confirm": False, "ticker": {}, "kiosk": {}, "event_only": False, "board_languages": ["pl", "en"],
     # The back office's events (/api/v1/admin/events).
     "date": "2027-01-16", "opens": "08:00", "closes": "15:00", "titles": {"pl": "Sobota informacyjna"},
     "descriptions": {}, "booking_opens_at": None, "preview": True,
