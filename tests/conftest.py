@@ -36,6 +36,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from okienko_server.app import create_app
+from okienko.staff import passwords as _passwords
 from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
 from okienko.clock import FixedClock
 from okienko.storage.models import metadata
@@ -47,6 +48,24 @@ DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
 WARSAW = ZoneInfo("Europe/Warsaw")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("OKIENKO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+# argon2 at the app's strength (64 MiB, three passes) costs a tenth of a second or more for every
+# password set or checked, and the suite sets and checks hundreds. In the test processes (not in the
+# servers they start as subprocesses) the one hasher takes argon2's cheapest parameters: the same
+# code and the same checks, at a thousandth of the cost. The app's own hasher, REAL_PASSWORD_HASHER,
+# keeps its strength (tests/okienko/staff/test_staff.py).
+REAL_PASSWORD_HASHER = _passwords._hasher
+
+
+@functools.cache
+def _cheapest_hasher() -> Any:
+    from argon2 import PasswordHasher, profiles
+
+    return PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+_passwords._hasher = _cheapest_hasher
 
 
 def warsaw(*args: int) -> datetime:
