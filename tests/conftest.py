@@ -170,21 +170,41 @@ def _sqlite_template() -> Path:
 
 async def fresh_schema(url: str) -> None:
     """The models' tables, empty. A PostgreSQL database that still holds exactly those tables (the
-    last test's) is emptied with one TRUNCATE, much faster than dropping and making 30 tables."""
+    last test's) is emptied in place (_emptied_in_place), much faster than dropping and making 30 tables."""
+    if not url.startswith("sqlite") and await _emptied_in_place(url):
+        return
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                present = set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
-                if present == set(metadata.tables):
-                    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-                    await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                    return
             await conn.run_sync(metadata.drop_all)
             await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
             await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()
+
+
+# Every table's rows deleted (children first), every sequence back at its start: what TRUNCATE ...
+# RESTART IDENTITY leaves, without its cost (a TRUNCATE makes new files for 30 tables and their
+# indexes, a few tenths of a second; a test's few rows are deleted in milliseconds). One round trip.
+_EMPTY_ALL = "BEGIN;\n{deletes}\nSELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)" \
+             " FROM pg_sequences WHERE schemaname = current_schema();\nCOMMIT;"
+
+
+async def _emptied_in_place(url: str) -> bool:
+    """Empty a PostgreSQL database that holds exactly the models' tables; False if it holds others."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        present = {row[0] for row in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        if present != set(metadata.tables):
+            return False
+        await conn.execute(_EMPTY_ALL.format(deletes="\n".join(
+            f'DELETE FROM "{table.name}";' for table in reversed(metadata.sorted_tables))))
+        return True
+    finally:
+        await conn.close()
 
 
 async def drop_everything(url: str, *, recreate: bool = False) -> None:
