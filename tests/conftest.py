@@ -416,9 +416,25 @@ class Demo:
         return made.stdout.strip()
 
 
-# `okienko demo` with another office file in place of config/demo-office.toml (same staff, tokens, links).
-_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import okienko_server.cli as cli; "
-                     "cli.DEMO_OFFICE = Path(sys.argv[1]); sys.exit(cli.main(['demo']))")
+# `okienko demo`, with argon2's cheapest parameters as in the test processes (its four staff
+# accounts cost a second or more to hash at the app's strength, and so does every sign-in), and with
+# another office file in place of config/demo-office.toml if one is given (same staff, tokens, links).
+_DEMO = """
+import functools, sys
+from pathlib import Path
+import okienko.staff.passwords as passwords
+import okienko_server.cli as cli
+
+@functools.cache
+def cheapest():
+    from argon2 import PasswordHasher, profiles
+    return PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+passwords._hasher = cheapest
+if sys.argv[1:]:
+    cli.DEMO_OFFICE = Path(sys.argv[1])
+sys.exit(cli.main(["demo"]))
+"""
 
 
 @contextlib.contextmanager
@@ -431,8 +447,7 @@ def running_demo(data_dir: Path, office_file: Path | None = None, env: dict[str,
     env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1",
            **(env or {})}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    command = [sys.executable, "-m", "okienko_server.cli", "demo"] if office_file is None else \
-        [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
+    command = [sys.executable, "-c", _DEMO, *([str(office_file)] if office_file is not None else [])]
     # Its output and its log (the access log goes to stdout, the rest to stderr) in one list.
     process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
