@@ -8,6 +8,7 @@ not reachable its tests are skipped, except under CI=true, where they fail.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import filecmp
 import functools
@@ -24,7 +25,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
@@ -408,12 +409,18 @@ class Demo:
         return links[name or next(iter(links))].split("token=", 1)[1]
 
     def staff_token(self, username: str) -> str:
-        """A bearer token for one of the demo's staff (`okienko token create`)."""
-        env = {**os.environ, "OKIENKO_DATA_DIR": str(self.data_dir),
-               "DATABASE_URL": f"sqlite:///{self.data_dir}/demo.db"}
-        made = subprocess.run([sys.executable, "-m", "okienko_server.cli", "token", "create", username], env=env,
-                              cwd=self.data_dir, capture_output=True, text=True, timeout=30, check=True)
-        return made.stdout.strip()
+        """A bearer token for one of the demo's staff, as `okienko token create` gives one (that command
+        is tested in tests/okienko_server/test_cli.py; a subprocess for each token cost seconds)."""
+        async def issue() -> str:
+            engine = create_async_engine(async_url(f"sqlite:///{self.data_dir}/demo.db"))
+            try:
+                async with engine.begin() as conn:
+                    return await issue_staff_token(conn, username, datetime.now(timezone.utc))
+            finally:
+                await engine.dispose()
+
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:   # callable where an event loop runs
+            return thread.submit(asyncio.run, issue()).result()
 
 
 # `okienko demo`, with argon2's cheapest parameters as in the test processes (its four staff
