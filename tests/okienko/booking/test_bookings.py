@@ -410,3 +410,14 @@ async def test_sixty_wrong_codes_at_once_do_not_get_past_the_attempt_limit(offic
     assert errors.count("wrong_code") <= 5
     assert set(errors) <= {"wrong_code", "code_attempts_used"}
     assert answers[-1].status_code == 410 and answers[-1].json()["error"] == "code_attempts_used"
+
+
+@pytest.mark.parametrize(("language", "words"), [("pl", "24 grudnia 2026"), ("uk", "24 грудня 2026"),
+                                                 ("ru", "24 декабря 2026"), ("en", "24 December 2026")])
+async def test_a_closed_day_is_named_in_words_in_the_visitors_language(office_factory: Any, language: str,
+                                                                      words: str) -> None:
+    office = await office_factory(TUESDAY)
+    response = await office.client.post("/api/v1/bookings", params={"lang": language},
+                                        json={"service": "A", "start": "2026-12-24T08:00:00+01:00", **PERSON})
+    assert response.json()["error"] == "closed_day"
+    assert words in response.json()["message"] and "2026-12-24" not in response.json()["message"]
