@@ -239,8 +239,10 @@
 
   // ---- the person's details, checked as they are typed (the rules of okienko/people.py) ----
 
-  const LETTERS = "[\\p{L}\\p{Nl}\\p{No}]+";
-  const NAME = new RegExp(`^${LETTERS}(?:[ '\\-.\u2019]${LETTERS})*\\.?$`, "u");
+  // A word: a letter of any script, then letters and combining marks (or ZWNJ/ZWJ); words joined by
+  // one space, hyphen or apostrophe, or a dot with or without a space (okienko/people.py `valid_name`).
+  const WORD = "\\p{L}[\\p{L}\\p{M}\\u200C\\u200D]*";
+  const NAME = new RegExp(`^${WORD}(?:(?:[ '\\-\u2019]|\\. ?)${WORD})*\\.?$`, "u");
   const DOCUMENT = /^[A-Z0-9]{5,20}$/;
   const EMAIL = /^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/;
   const PHONE = /^\+[1-9]\d{7,14}$/;
@@ -267,9 +269,12 @@
 
   const checks = {
     name(value) {
-      const name = value.split(/\s+/).filter(Boolean).join(" ");
+      const typed = value.normalize("NFC"); // "Z\u0307" typed decomposed is "Ż", as the server sees it
+      const name = typed.split(/\s+/).filter(Boolean).join(" ");
       if (!name) return "name_missing";
-      return name.length > 120 || !NAME.test(name) ? "name_invalid" : null;
+      // eslint-disable-next-line no-control-regex
+      return name.length > 120 || !NAME.test(name) || /[\u0000-\u001F\u007F-\u009F]/.test(typed)
+        ? "name_invalid" : null;
     },
     birth_date(value) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isRealDate(value)) return "birth_date_invalid";
@@ -522,7 +527,8 @@
 
   function startManage() {
     const booking = config.booking;
-    byId("print").addEventListener("click", () => window.print());
+    const print = byId("print");
+    if (print) print.addEventListener("click", () => window.print()); // an ended booking offers to book again instead
     const cancelStart = byId("cancel-start");
     if (!cancelStart) return; // no longer changeable: nothing more to do here
     const manageNotice = byId("manage-notice");
