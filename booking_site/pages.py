@@ -150,6 +150,7 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
         "manage_path": PublicLinks.manage_path(booking["code"], secret, language, office),
         "calendar_path": PublicLinks.calendar_path(booking["code"], secret, language, office),
         "qr_path": PublicLinks.booking_qr_path(booking["code"]),
+        "book_again_path": PublicLinks.book_path(shown["service"], language, office),
     }
 
 
