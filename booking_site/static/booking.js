@@ -372,10 +372,30 @@
     loadSlots();
   }
 
-  // After a hold (or joining the list) the earlier steps are done: only this one stays.
+  // After a hold (or joining the list) the earlier steps are done: only this one stays. What was shown
+  // before is kept, for a hold that lapses: the visitor goes back to the days, details as typed.
+  let stepsBefore = null;
+
   function onlyStep(id) {
-    for (const section of document.querySelectorAll(".step")) section.hidden = section.id !== id;
+    const sections = [...document.querySelectorAll(".step")];
+    if (!stepsBefore) stepsBefore = sections.map((section) => [section, section.hidden]);
+    for (const section of sections) section.hidden = section.id !== id;
     focusHeading(byId(id).querySelector("h2"));
+  }
+
+  // The hold lapsed (or is gone) before its code came: choose another time, without typing the
+  // person's details again (the form keeps them; the next hold sends them as they are).
+  function anotherTime(message) {
+    for (const [section, hidden] of stepsBefore || []) section.hidden = hidden;
+    stepsBefore = null;
+    heldId = null;
+    const code = byId("code");
+    code.value = "";
+    code.disabled = false;
+    fieldError("code", "");
+    byId("code-submit").hidden = false;
+    byId("start-again").classList.add("button-quiet");
+    backToDays(message);
   }
 
   function showCode(held) {
@@ -499,6 +519,11 @@
       // The booking's own page: the link the server builds (the same as in the email), marked "just booked".
       window.location.assign(formKind === "draw" ? window.OkienkoDraw.entryPath(answer.body)
         : answer.body.manage_url + "&done=1");
+      return;
+    }
+    if (config.mode === "book" && formKind === "book"
+        && ["code_expired", "booking_not_found"].includes(answer.body.error)) {
+      anotherTime(text.hold_lapsed);
       return;
     }
     fieldError("code", answer.body.message || text.network);
