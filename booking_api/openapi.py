@@ -272,7 +272,7 @@ def _document() -> dict[str, Any]:
                             "number": {"type": "string"},
                             "services": {"type": "array", "items": {"type": "string"},
                                          "description": "the services' names in the requested language"},
-                            "taken_by": {"type": ["string", "null"],
+                            "taken_by": {"type": "string", "nullable": True,
                                          "description": "user name of the clerk sitting there now; null: free"},
                             "yours": {"type": "boolean", "description": "this session sits there"}}}}}},
                     "the windows"), **_errors(401, 403)}}},
