@@ -16,10 +16,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from display_board.announcements import announcement
-from booking_api.http import error_body, language_of
+from booking_api.http import error_body, language_of, okienko
 from booking_api.sessions import board_office
 from okienko.errors import DomainError
 from okienko.i18n import _
+from okienko.office.hours import office_day
 from okienko.office.notices import ticker_text
 from pages.rendering import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
@@ -50,7 +51,9 @@ async def _board_page(request: Request, template: str, **context: object) -> Res
     # The ticker in the board's language first, then the others' (notices.ticker_text).
     ticker = ticker_text(setup.notices, language_of(request, request.query_params.get("lang") or "pl"),
                          setup.default_language)
-    response = render(request, template, office=setup, ticker=ticker, **context)
+    # The services of today: an information Saturday's own on its day, never the event-only ones else.
+    services = setup.offered(office_day(setup, okienko(request).clock.now()))
+    response = render(request, template, office=setup, services=services, ticker=ticker, **context)
     response.headers["Content-Security-Policy"] = CSP
     return response
 

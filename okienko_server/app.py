@@ -87,6 +87,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}/document-check", clerks.document_check, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}/{action}", clerks.ticket_action, methods=["POST"]),
+        Route("/api/v1/windows", clerks.list_windows, methods=["GET"]),
         Route("/api/v1/windows/{window}", clerks.get_window, methods=["GET"]),
         Route("/api/v1/windows/{window}/sign-in", clerks.sign_in_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),

@@ -99,6 +99,8 @@ class Notifier:
             body = self._t(language, _("Hello,\n\nTo confirm your booking ({service}, {when}, {office}), enter this "
                                        "code by {until}: {code}\n\nIf you did not book this, ignore this message: "
                                        "the place is released by itself.\n"), **params)
+            # The code page of this hold, for a visitor who closed the tab or reads the email elsewhere.
+            body += f"\n{self.links.confirm(booking['id'], language, setup.code)}\n"
         await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
                       body=body, now=now)
         if sms:

@@ -88,6 +88,7 @@ TABLE: dict[tuple[str, str], str] = {
     # Staff: a clerk acts at their own window; a manager on any ticket of their own office.
     ("POST", "/api/v1/tickets/{ticket_id}/document-check"):   "N N N Y O Y O",
     ("POST", "/api/v1/tickets/{ticket_id}/{action}"):         "N N N Y O Y O",
+    ("GET", "/api/v1/windows"):                               "N N N Y Y Y Y",   # the chooser: who sits where
     ("GET", "/api/v1/windows/{window}"):                      "N N N Y O O O",
     ("POST", "/api/v1/windows/{window}/sign-in"):             "N N N Y O O Y",   # window 1 of "other" is free
     ("POST", "/api/v1/windows/{window}/sign-out"):            "N N N Y Y Y Y",   # leaves one's own window

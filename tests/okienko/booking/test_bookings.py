@@ -421,3 +421,16 @@ async def test_a_closed_day_is_named_in_words_in_the_visitors_language(office_fa
                                         json={"service": "A", "start": "2026-12-24T08:00:00+01:00", **PERSON})
     assert response.json()["error"] == "closed_day"
     assert words in response.json()["message"] and "2026-12-24" not in response.json()["message"]
+
+
+async def test_the_code_email_links_back_to_its_code_step(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    held = await office.client.post("/api/v1/bookings", json={"service": "A", "start": SLOT, "language": "pl",
+                                                               **PERSON})
+    assert held.status_code == 202, held.text
+    body = text_of(await last_mail_to(office, PERSON["email"]))
+    link = re.search(r"(https?://\S+)/book/confirm/([\w-]+)\?(\S+)", body)
+    assert link, body
+    assert link.group(2) == held.json()["id"] and "lang=pl" in link.group(3)
+    page = await office.client.get(f"/book/confirm/{held.json()['id']}?{link.group(3)}")
+    assert page.status_code == 200 and "Potwierdź" in page.text
