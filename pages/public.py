@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from booking_api.http import error_body, http_error_handler, language_of, okienko, public_links, ticket_view
 from booking_api.presenters import status_json, ticket_sms_json
-from okienko.errors import DomainError
+from okienko.errors import DomainError, Unavailable
 from pages.rendering import STATIC, render
 
 
@@ -107,6 +108,9 @@ async def http_error_page(request: Request, error: Exception) -> Response:
     if error.status_code != 404 or not wants_page(request):
         return await http_error_handler(request, error)
     language_of(request)
-    setup = await okienko(request).offices.get()
+    try:
+        setup = await okienko(request).offices.get()
+    except (DomainError, Unavailable, SQLAlchemyError):   # no office yet, or no database: the page all the same
+        setup = None
     return render(request, "not_found.html", status_code=404, office=setup,
                   error=error_body(request, DomainError("not_found")))

@@ -174,3 +174,18 @@ def test_docs_name_the_new_settings() -> None:
     for field in dataclasses.fields(Settings):
         if field.name.startswith("accessibility_"):
             assert f"`{field.name}`" in text
+
+
+async def test_the_not_found_page_needs_no_office(database_url: str, tmp_path: Any) -> None:
+    """A server with no office loaded yet still answers an unknown address with the page, not a 500."""
+    import httpx
+
+    from okienko.settings import Settings
+    from okienko_server.app import create_app
+
+    app = create_app(Settings(database_url=database_url, data_dir=str(tmp_path), secret_key="test-secret"),
+                     check_printers=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://okienko.test") as client:
+        answer = await client.get("/no/such/page?lang=en", headers=BROWSER)
+    await app.state.okienko.db.dispose()
+    assert answer.status_code == 404 and "Page not found" in answer.text
