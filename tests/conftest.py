@@ -399,8 +399,10 @@ class Demo:
     data_dir: Path
 
     def links(self, kind: str) -> dict[str, str]:
-        """Device name -> enrolment path, e.g. {"hall-1": "/kiosk/enroll?token=…"}."""
-        found = re.findall(rf"^\s+{kind} ([\w-]+): (/\w+/enroll\?token=\S+)$", "".join(self.log), re.MULTILINE)
+        """Device name -> enrolment path, e.g. {"hall-1": "/kiosk/enroll?token=…"} (the demo prints
+        whole links, `http://127.0.0.1:PORT/kiosk/enroll?token=…`)."""
+        found = re.findall(rf"^\s+{kind} ([\w-]+): https?://[^/\s]+(/\w+/enroll\?token=\S+)$", "".join(self.log),
+                           re.MULTILINE)
         assert found, "".join(self.log)
         return dict(found)
 

@@ -43,6 +43,9 @@ EVERYONE = "Y Y Y Y Y Y Y"
 # What each role may do.             anonymous kiosk board clerk clerk_other_window manager manager_other_office
 TABLE: dict[tuple[str, str], str] = {
     ("GET", "/"):                                             EVERYONE,
+    ("GET", "/queue"):                                        EVERYONE,
+    ("GET", "/accessibility"):                                EVERYONE,
+    ("GET", "/favicon.ico"):                                  EVERYONE,
     ("GET", "/healthz"):                                      EVERYONE,
     ("GET", "/openapi.json"):                                 EVERYONE,
     ("GET", "/api/v1/services"):                              EVERYONE,
