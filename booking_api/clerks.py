@@ -46,6 +46,22 @@ async def _at_window(request: Request, change: Callable[[OfficeSetup, str, Seat]
     return _window_answer(request, setup, view, language)
 
 
+async def list_windows(request: Request) -> Response:
+    """GET /api/v1/windows: the office's windows and who sits at each (the console's chooser)."""
+    app = okienko(request)
+    language = language_of(request)
+    clerk = await require_clerk(request)
+    setup = await _setup_for(app, clerk)
+    return JSONResponse({"windows": await window_choices(app, setup, clerk, language)})
+
+
+async def window_choices(app: Okienko, setup: OfficeSetup, clerk: Clerk, language: str) -> list[dict[str, object]]:
+    """The chooser's windows: number, the services' names, and `taken_by` / `yours` (hall.seating)."""
+    services = {window.number: [setup.service_by_id(s).name(language) for s in window.service_ids]
+                for window in setup.windows}
+    return [{**seated, "services": services[seated["number"]]} for seated in await app.hall.seating(setup, _seat(clerk))]
+
+
 async def sign_in_window(request: Request) -> Response:
     """POST /api/v1/windows/{window}/sign-in: sit at this window."""
     return await _at_window(request, okienko(request).hall.take_window)

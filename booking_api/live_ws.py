@@ -33,7 +33,7 @@ MESSAGE_TYPES = {
     "kiosk": ("setup",),
 }
 EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show", "transferred", "cancelled",
-               "returned", "ticker", "setup")
+               "returned", "ticker", "setup", "window_taken", "window_left")
 TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
 NOT_ALLOWED = 4403
 TICKET_REFRESH_SECONDS = 1.0

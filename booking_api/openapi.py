@@ -263,6 +263,19 @@ def _document() -> dict[str, Any]:
                     "matched": {"type": "boolean"},
                     "message": {"type": "string", "description": "what the clerk should do, in their language"}}},
                     "the outcome"), **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/windows": {"get": {
+                "summary": "The office's windows and who sits at each now (the console's window chooser)",
+                "security": [{"bearer": []}, {"session": []}], "parameters": [LANG_PARAM],
+                "responses": {"200": _json({"type": "object", "required": ["windows"], "properties": {
+                    "windows": {"type": "array", "items": {
+                        "type": "object", "required": ["number", "services", "taken_by", "yours"], "properties": {
+                            "number": {"type": "string"},
+                            "services": {"type": "array", "items": {"type": "string"},
+                                         "description": "the services' names in the requested language"},
+                            "taken_by": {"type": "string", "nullable": True,
+                                         "description": "user name of the clerk sitting there now; null: free"},
+                            "yours": {"type": "boolean", "description": "this session sits there"}}}}}},
+                    "the windows"), **_errors(401, 403)}}},
             "/api/v1/windows/{window}": {"get": {
                 "summary": "The clerk's window: ticket in hand, queues, pause state (renews the clerk's hold)",
                 "security": [{"bearer": []}, {"session": []}], "parameters": [WINDOW, LANG_PARAM],

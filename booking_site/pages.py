@@ -97,7 +97,8 @@ def _fits(pattern: str, text: str) -> bool:
 
 
 async def confirm_page(request: Request) -> Response:
-    """GET /book/confirm/{booking_id}: the code step alone (the link in a waiting-list offer)."""
+    """GET /book/confirm/{booking_id}: the code step alone (the link in the code's email: a hold's or a
+    waiting-list offer's)."""
     booking_id = request.path_params["booking_id"]
     try:
         setup = await office_setup(request)
@@ -118,7 +119,7 @@ async def confirm_page(request: Request) -> Response:
              "when": f"{format_date(starts.date(), format='full', locale=language)}, "
                      f"{format_time(starts, 'HH:mm', locale=language)}",
              "until": format_time(held["hold_expires_at"].astimezone(setup.timezone), "HH:mm", locale=language)}
-    return page(request, "book_confirm.html", office=setup, offer=offer,
+    return page(request, "book_confirm.html", office=setup, offer=offer, waitlist=held["waitlist_entry_id"] is not None,
                  config=script_config(request, setup, language, "confirm", booking_id=booking_id))
 
 
@@ -150,6 +151,7 @@ def booking_view(request: Request, setup: OfficeSetup, booking: dict[str, Any], 
         "manage_path": PublicLinks.manage_path(booking["code"], secret, language, office),
         "calendar_path": PublicLinks.calendar_path(booking["code"], secret, language, office),
         "qr_path": PublicLinks.booking_qr_path(booking["code"]),
+        "book_again_path": PublicLinks.book_path(shown["service"], language, office),
     }
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from booking_api.clerks import window_choices
 from booking_api.http import language_of, okienko
 from okienko.people import countries
 from pages.rendering import render
@@ -28,8 +29,7 @@ async def console_page(request: Request) -> Response:
     if isinstance(clerk, Response):
         return clerk
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
-    windows = [{"number": w.number,
-                "services": [setup.service_by_id(s).name(language) for s in w.service_ids]} for w in setup.windows]
+    windows = await window_choices(app, setup, clerk, language)   # who sits where, as GET /api/v1/windows
     return secured(render(request, "console.html", office=setup, clerk=clerk, windows=windows,
                           csrf_token=clerk.csrf_token or "", countries=countries(language)))
 

@@ -16,11 +16,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from display_board.announcements import announcement
-from booking_api.http import error_body, language_of
+from booking_api.http import error_body, language_of, okienko
 from booking_api.sessions import board_office
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
+from okienko.office.hours import office_day
 from okienko.office.notices import ticker_text
 from pages.rendering import enroll_device, render
 from display_board.speech import SpeechUnavailable, announcement_wav
@@ -64,15 +65,16 @@ async def _board_page(request: Request, template: str, **context: object) -> Res
     language_of(request, languages[0])
     translator = request.app.state.templates.translator
     labels = {key: [(code, translator.gettext(code, msgid)) for code in languages] for key, msgid in LABELS.items()}
-    service_names = {service.code: [(code, service.name(code)) for code in languages] for service in setup.services}
     if "window" in context and context["window"] not in [w.number for w in setup.windows]:
         return render(request, "board_signin.html", status_code=404,
                       error=error_body(request, DomainError("unknown_window", window=context["window"])))
     # The ticker in the board's language first, then the others' (notices.ticker_text).
     ticker = ticker_text(setup.notices, languages[0], setup.default_language)
-    response = render(request, template, office=setup, ticker=ticker, board_languages=languages, labels=labels,
-                      service_names=service_names,
-                      rotate_seconds=ROTATE_SECONDS, **context)
+    # The services of today: an information Saturday's own on its day, never the event-only ones else.
+    services = setup.offered(office_day(setup, okienko(request).clock.now()))
+    service_names = {service.code: [(code, service.name(code)) for code in languages] for service in services}
+    response = render(request, template, office=setup, services=services, ticker=ticker, board_languages=languages,
+                      labels=labels, service_names=service_names, rotate_seconds=ROTATE_SECONDS, **context)
     response.headers["Content-Security-Policy"] = CSP
     return response
 

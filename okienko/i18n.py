@@ -8,8 +8,10 @@ pages, printed tickets. Polish, English, Ukrainian and Russian are complete (a t
 from __future__ import annotations
 
 import contextvars
+import functools
 import gettext
 import io
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,24 @@ ACTION_LABELS = {
     "call": _("called"), "recall": _("called again"), "start": _("started"), "finish": _("finished"),
     "no_show": _("marked as not present"), "transfer": _("transferred"), "cancel": _("cancelled"),
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def format_day(day: date, language: str, *, weekday: bool = False) -> str:
+    """A day as a visitor reads it, never as "2026-12-24": "24 grudnia 2026", "24 грудня 2026",
+    "24 декабря 2026", "24 December 2026" (the month in the genitive where the language wants it,
+    as CLDR says through Babel); with `weekday`, "czwartek, 24 grudnia 2026". The one place every
+    message (email, SMS, page, error) gets its dates from."""
+    from babel.dates import format_date   # Babel's date data only when a date is first written
+
+    day = day.date() if isinstance(day, datetime) else day
+    return format_date(day, "EEEE, d MMMM y" if weekday else "d MMMM y",
+                       locale=language if language in LANGUAGES else "en")
+
+
+def format_moment(moment: datetime, language: str) -> str:
+    """A local wall time with its day: "24 grudnia 2026, 10:00" (24-hour clock in every language)."""
+    return f"{format_day(moment.date(), language)}, {moment.strftime('%H:%M')}"
 
 
 class Translator:
@@ -73,6 +93,11 @@ class Translator:
         if isinstance(params.get("expected"), tuple):   # JSON types, each named in the language
             params["expected"] = ", ".join(self.gettext(language, TYPE_LABELS.get(kind, kind))
                                            for kind in params["expected"])
+        for key, value in params.items():   # a day in words, in the message's language
+            if isinstance(value, datetime):
+                params[key] = format_moment(value, language)
+            elif isinstance(value, date):
+                params[key] = format_day(value, language)
         if isinstance(params.get("detail"), str):  # details are msgids too, where they come from us
             params["detail"] = self.gettext(language, params["detail"])
         if isinstance(params.get("detail"), tuple):   # (msgid, its parameters): e.g. an office file's mistake

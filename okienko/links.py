@@ -1,7 +1,7 @@
 """Every address the server gives out, from one public address and one rule.
 
 A ticket's tracking page and its QR code (on the kiosk's screen and on paper), a booking's manage
-link, the code step of a waiting-list offer, a draw entry's page, the calendar file: in API
+link, the code step of a hold (in its code's email) or a waiting-list offer, a draw entry's page, the calendar file: in API
 answers, pages, emails and SMS alike, each is built here, so a QR code and an email never
 disagree about where the server is. The rule (docs/configuration.md, "The public address"):
 
@@ -107,7 +107,7 @@ class PublicLinks:
         return f"/book/confirm/{quote(booking_id, safe='')}?{_query(lang=language, office=office)}"
 
     def confirm(self, booking_id: str, language: str, office: str | None = None) -> str:
-        """The code step of a waiting-list offer, for the offer's email."""
+        """The code step of a hold alone: in the one-time code's email and a waiting-list offer's."""
         return self.url(self.confirm_path(booking_id, language, office))
 
     # --- draws -------------------------------------------------------------------------------

@@ -26,7 +26,12 @@ import babel
 from okienko.errors import DomainError
 from okienko.i18n import _
 
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.’][^\W\d_]+)*\.?$")
+# A name, with each character read as its kind (`_name_shape`): a word is a letter of any script
+# followed by letters and combining marks; words are joined by one space, hyphen or apostrophe, or a
+# dot (with a space after it or not): "John F. Smith Jr.", "O'Brien-Kowalska", "Zoë Ōta".
+_NAME_SHAPE = re.compile(r"^a[am]*(?:(?:[ '\-’]|\. ?)a[am]*)*\.?$")
+_NAME_JOINERS = frozenset(" '-’.")
+_JOINING_CONTROLS = frozenset("\u200c\u200d")   # ZWNJ, ZWJ: part of how Persian or Indic names are written
 _DOCUMENT = re.compile(r"^[A-Z0-9]{5,20}$")
 # One mailbox: an RFC 5321 dot-atom local part (no commas, spaces, quotes or control characters, so
 # never a list of addresses), then a domain of letters, digits and hyphens, Unicode (IDNA) allowed.
@@ -99,10 +104,11 @@ def check_person(raw: dict[str, object], today: date, *, email_optional: bool = 
     The document's country may be left out ("": unknown), for clients older than the field.
     `email_optional`: a mobile number alone will do (the call centre, where SMS goes out)."""
     problems: dict[str, str] = {}
-    name = " ".join(str(raw.get("name") or "").split())
+    typed = unicodedata.normalize("NFC", str(raw.get("name") or ""))
+    name = " ".join(typed.split())
     if not name:
         problems["name"] = "name_missing"
-    elif len(name) > 120 or not _NAME.match(name):
+    elif len(name) > 120 or not valid_name(name) or _has_control(typed):
         problems["name"] = "name_invalid"
     birth = None
     try:
@@ -131,6 +137,31 @@ def check_person(raw: dict[str, object], today: date, *, email_optional: bool = 
     assert birth is not None
     return Person(name=name, birth_date=birth, document_number=document, email=email, phone=phone,
                   document_country=country)
+
+
+def _name_shape(name: str) -> str:
+    """Each character as its kind: "a" a letter, "m" a combining mark (or ZWNJ/ZWJ), a joiner as
+    itself, "x" anything else (a digit, a symbol, a control character)."""
+    def kind(char: str) -> str:
+        category = unicodedata.category(char)
+        if category.startswith("L"):
+            return "a"
+        if category.startswith("M") or char in _JOINING_CONTROLS:
+            return "m"
+        return char if char in _NAME_JOINERS else "x"
+    return "".join(kind(char) for char in name)
+
+
+def valid_name(name: str) -> bool:
+    """THE name rule (booking.js mirrors it): letters of any script with their combining marks,
+    words joined by spaces, hyphens, apostrophes (' and ’) and dots; no digits, symbols or control
+    characters. `name` is NFC with its spacing collapsed, as `check_person` makes it."""
+    return bool(_NAME_SHAPE.match(_name_shape(name)))
+
+
+def _has_control(text: str) -> bool:
+    """A control character (a tab, a line break, a NUL…) typed or pasted into a one-line field."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
 
 
 def check_case_number(raw: object, pattern: str) -> str:
@@ -166,7 +197,7 @@ def check_applicant(raw: dict[str, object], today: date, case_pattern: str | Non
 
 
 def normalise_case_number(text: str) -> str:
-    return "".join(text.split()).upper()
+    return "".join(unicodedata.normalize("NFC", text).split()).upper()
 
 
 def case_key(secret_key: str, case_number: str) -> str:
@@ -175,7 +206,7 @@ def case_key(secret_key: str, case_number: str) -> str:
 
 
 def normalise_document(text: str) -> str:
-    return re.sub(r"[\s\-‐‑‒–—]", "", text).upper()
+    return re.sub(r"[\s\-‐‑‒–—]", "", unicodedata.normalize("NFC", text)).upper()
 
 
 def valid_phone(phone: str) -> bool:
@@ -220,7 +251,10 @@ def folded_name(name: str) -> str:
 
 
 def keyed_hash(secret_key: str, *parts: str) -> str:
-    return hmac.new(secret_key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA-256 of the parts, each read as NFC first: text typed decomposed (NFD, "Zo\u0307fia")
+    gives the hash of the same text composed, and NFC text (every hash stored so far) its own."""
+    text = "\x1f".join(unicodedata.normalize("NFC", part) for part in parts)
+    return hmac.new(secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def person_key(secret_key: str, person: Person) -> str:

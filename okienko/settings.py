@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -153,6 +153,32 @@ class Settings:
                                      "printers, check-in); or `public` (the booking site and API, the visitor's "
                                      "phone). Run one of each behind a proxy so that a booking rush cannot "
                                      "slow the hall down.", "OKIENKO_SERVE_PART"))
+    accessibility_contact_name: str = field(
+        default="", metadata=_doc("The accessibility statement (`/accessibility`): the contact person for accessibility "
+                                  "(name, or a post such as the office's accessibility coordinator); empty: not "
+                                  "named.", "OKIENKO_ACCESSIBILITY_CONTACT_NAME"))
+    accessibility_contact_email: str = field(
+        default="", metadata=_doc("The accessibility statement: the contact person's email; empty: `mail_from`.",
+                                  "OKIENKO_ACCESSIBILITY_CONTACT_EMAIL"))
+    accessibility_contact_phone: str = field(
+        default="", metadata=_doc("The accessibility statement: the contact person's phone; empty: not given.",
+                                  "OKIENKO_ACCESSIBILITY_CONTACT_PHONE"))
+    accessibility_published: str = field(
+        default="2026-12-03", metadata=_doc("The accessibility statement: the date the site was published "
+                                            "(YYYY-MM-DD).", "OKIENKO_ACCESSIBILITY_PUBLISHED"))
+    accessibility_updated: str = field(
+        default="2026-12-03", metadata=_doc("The accessibility statement: the date of the site's last major update "
+                                            "(YYYY-MM-DD).", "OKIENKO_ACCESSIBILITY_UPDATED"))
+    accessibility_checked: str = field(
+        default="2026-12-03", metadata=_doc("The accessibility statement: the date it was prepared and the site last "
+                                            "checked (self-assessment, YYYY-MM-DD). The default is the date of "
+                                            "Okienko's own check (axe-core, WCAG 2.1 AA); set your own after your "
+                                            "review.", "OKIENKO_ACCESSIBILITY_CHECKED"))
+    accessibility_building: str = field(
+        default="", metadata=_doc("The accessibility statement: the office building's architectural accessibility "
+                                  "(entrances, lifts, toilets, parking, induction loop, assistance dogs), as the "
+                                  "office writes it in Polish (shown as written, in every language); empty: a note to ask the "
+                                  "contact person.", "OKIENKO_ACCESSIBILITY_BUILDING"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
 
     @property
@@ -250,6 +276,11 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
             aware = False
         if not aware:
             raise SettingsError("OKIENKO_CLOCK_START: a moment with its offset, e.g. 2027-01-16T09:00:00+01:00")
+    for key in ("accessibility_published", "accessibility_updated", "accessibility_checked"):
+        try:
+            date.fromisoformat(getattr(settings, key))
+        except ValueError:
+            raise SettingsError(f"OKIENKO_{key.upper()}: a date as YYYY-MM-DD") from None
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
     return settings

@@ -42,7 +42,7 @@ from booking_api import services
 from booking_api import events
 from booking_api import system
 from booking_api import tickets
-from booking_api.http import domain_error_handler, http_error_handler
+from booking_api.http import domain_error_handler
 from okienko.clock import Clock
 from okienko.container import Okienko
 from okienko.errors import DomainError, Unavailable
@@ -76,6 +76,9 @@ def routes(part: str = "all") -> list[Any]:
     (`okienko serve --part`, docs/configuration.md)."""
     common = [
         Route("/", public_pages.index, methods=["GET"]),
+        Route("/favicon.ico", public_pages.favicon, methods=["GET"]),
+        Route("/accessibility", public_pages.accessibility_statement, methods=["GET"]),
+        Route("/queue", public_pages.queue_page, methods=["GET"]),
         Route("/healthz", system.healthz, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
@@ -87,6 +90,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/tickets", tickets.create_ticket, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}/document-check", clerks.document_check, methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}/{action}", clerks.ticket_action, methods=["POST"]),
+        Route("/api/v1/windows", clerks.list_windows, methods=["GET"]),
         Route("/api/v1/windows/{window}", clerks.get_window, methods=["GET"]),
         Route("/api/v1/windows/{window}/sign-in", clerks.sign_in_window, methods=["POST"]),
         Route("/api/v1/windows/{window}/sign-out", clerks.sign_out_window, methods=["POST"]),
@@ -250,9 +254,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         routes=routes(settings.serve_part),
         middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
+        # An unknown address: a page for a browser, JSON for the API (pages/public.py).
         # A database that cannot answer is `Unavailable` (db.py); any other database error that gets
         # this far is answered alike, never with a bare 500.
-        exception_handlers={DomainError: domain_error_handler, HTTPException: http_error_handler,
+        exception_handlers={DomainError: domain_error_handler, HTTPException: public_pages.http_error_page,
                             Unavailable: rendering.busy_answer, SQLAlchemyError: rendering.busy_answer},
     )
     app.state.okienko = okienko

@@ -306,11 +306,32 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         say("  " + tr(_("draw: service {service}, day {day}: entries from {opens} for its draw_minutes, then the "
                         "draw runs (GET /api/v1/draws?service={service})"), service=code, day=day,
                       opens=f"{opens:%H:%M}"))
-    for (kind, name), token in tokens.items():
-        say(f"  {kind} {name}: /{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}")
-    say("  " + tr(_("clerk console: /console/login  users {users}, password {password}"),
-                  users=", ".join(u for u, role in DEMO_STAFF if role != "operator"), password=DEMO_PASSWORD))
+    for line in demo_link_lines(settings, args.host, args.port, tokens):
+        say(line)
     return _serve(settings, args.host, args.port, demo_links=links)
+
+
+def demo_link_lines(settings: Settings, host: str | None, port: int | None,
+                    tokens: dict[tuple[str, str], str]) -> list[str]:
+    """What the demo prints for its operator: every link whole (the address the server will be at,
+    `--host` and `--port` included), so that a click in the terminal opens it."""
+    from okienko.links import PublicLinks
+
+    served = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    base = PublicLinks.from_settings(served).base
+    lines = [f"  {kind} {name}: {base}/{'kiosk' if kind == 'kiosk' else 'board'}/enroll?token={token}"
+             for (kind, name), token in tokens.items()]
+    lines.append("  " + tr(_("clerk console: {link}  users {users}, password {password}"), link=f"{base}/console/login",
+                           users=", ".join(u for u, role in DEMO_STAFF if role != "operator"),
+                           password=DEMO_PASSWORD))
+    lines.append("  " + tr(_("back office: {link}  user {users}, password {password}"), link=f"{base}/admin/login",
+                           users=", ".join(u for u, role in DEMO_STAFF if role == "manager"), password=DEMO_PASSWORD))
+    lines.append("  " + tr(_("call centre: {link}  user {users}, password {password}"), link=f"{base}/call-centre/login",
+                           users=", ".join(u for u, role in DEMO_STAFF if role == "operator"), password=DEMO_PASSWORD))
+    lines.append("  " + tr(_("online booking: {link}"), link=f"{base}/book"))
+    lines.append("  " + tr(_("queue now: {link}"), link=f"{base}/queue"))
+    lines.append("  " + tr(_("start page: {link}"), link=f"{base}/"))
+    return lines
 
 
 def demo_draw_now(spec: Any, now: datetime) -> list[tuple[str, date, datetime]]:

@@ -8,6 +8,11 @@ adds what is missing:
   JSON error or an uploaded-looking text is never run as a script).
 - `Content-Security-Policy` on every HTML answer without one (the start page, error and sign-in
   pages): our own scripts, styles and images only, never framed, nothing fetched from outside.
+  One page may be framed: the live queue's embeddable variant, `/queue?embed=1`, which sets its own
+  policy with `frame-ancestors *` (pages/public.py, `EMBED_CSP`) so that the office can show it on
+  its website, whatever host that is. It is read-only (no form, no action, no cookie), so a frame
+  around it can trick nobody into doing anything; `/queue` itself and every other page stay
+  `frame-ancestors 'none'`.
 - `Referrer-Policy: no-referrer` on every answer: many addresses are secrets (a ticket's tracking
   page, a booking's manage link, a draw receipt, a device's enrolment token), and no page needs to
   tell anyone where it came from. The console's pages say `same-origin` instead: its sign-in form

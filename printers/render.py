@@ -11,6 +11,9 @@ Guarantees of :func:`render_ticket`:
   so a ticket never shows ``?`` in place of a letter;
 * the ticket number is printed at four times the normal width and height (less
   only when a very long number would not fit the paper);
+* a detail line ("label: value", often twice: "People ahead: 4 / Przed Tobą: 4") never breaks
+  between a label and its value: whole pairs are wrapped, each on a row of its own when they do
+  not fit side by side, and a pair wider than a row breaks only inside its label;
 * the QR code holds ``track_url``: as a native ``GS ( k`` symbol when the profile
   supports it, otherwise as an image.
 
@@ -29,6 +32,7 @@ import re
 import textwrap
 import unicodedata
 from pathlib import Path
+from typing import Callable
 
 from escpos.capabilities import CAPABILITIES
 from escpos.constants import QR_ECLEVEL_M
@@ -62,6 +66,9 @@ FALLBACK_PAPER_DOTS = 384  # 58 mm paper, when neither the profile nor the calle
 _HAN_CHARACTERS = re.compile(r"[\u4e00-\u9fa5]")
 # Caller text must never smuggle printer commands (ESC, GS, ...) onto the slip.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Between the same line in the visitor's language and in Polish (okienko/hall/printing.py).
+PAIR_SEPARATOR = " / "
+_NO_BREAK = "\u00a0"   # glues a pair's value to its label while wrapping; printed as a space
 
 
 def render_ticket(
@@ -97,7 +104,7 @@ def render_ticket(
         ticket.line(service_line, bold=True)
     printer.ln()
     for detail_line in (slip.issued_line, slip.ahead_line, slip.wait_line):
-        ticket.line(detail_line)
+        ticket.line(detail_line, pairs=True)
     _print_qr(printer, slip.track_url, _wants_native_qr(printer, qr_native))
     for footer_line in slip.footer_lines:
         ticket.line(footer_line)
@@ -133,18 +140,24 @@ class _TicketWriter:
         self.bold = False  # ESC @ starts every ticket in regular weight
         self.scale = (1, 1)  # and normal size
 
-    def line(self, text: str, *, bold: bool = False, scale: tuple[int, int] = (1, 1)) -> None:
+    def line(self, text: str, *, bold: bool = False, scale: tuple[int, int] = (1, 1), pairs: bool = False) -> None:
+        """``pairs``: the line is "label: value" pairs (see :func:`pair_rows`)."""
         text = _printable(text)
         if not text:
             return
         if can_print_as_text(self.printer, text):
-            self._as_text(text, bold, scale)
+            self._as_text(text, bold, scale, pairs)
         else:
-            self._as_image(text, scale)
+            self._as_image(text, scale, pairs)
 
-    def _as_text(self, text: str, bold: bool, scale: tuple[int, int]) -> None:
+    def _as_text(self, text: str, bold: bool, scale: tuple[int, int], pairs: bool) -> None:
         self._style(bold, scale)
-        for piece in textwrap.wrap(text, max(1, self.columns // scale[0]), break_on_hyphens=False):
+        width = max(1, self.columns // scale[0])
+
+        def wrap(words: str) -> list[str]:
+            return textwrap.wrap(words, width, break_on_hyphens=False)
+
+        for piece in pair_rows(text, lambda row: len(row) <= width, wrap) if pairs else wrap(text):
             self.printer.textln(piece)
         self._style(False, (1, 1))
 
@@ -157,9 +170,52 @@ class _TicketWriter:
             self.printer.set(custom_size=True, width=scale[0], height=scale[1])
             self.scale = scale
 
-    def _as_image(self, text: str, scale: tuple[int, int]) -> None:
+    def _as_image(self, text: str, scale: tuple[int, int], pairs: bool) -> None:
         font = load_ticket_font(FONT_A_DOTS[1] * scale[1], self.font_path)
-        self.printer.image(_text_image(text, font, self.paper_dots), impl="bitImageRaster")
+
+        def wrap(words: str) -> list[str]:
+            return _wrap_to_dots(words, font, self.paper_dots)
+
+        def fits(row: str) -> bool:
+            return font.getlength(row) <= self.paper_dots
+
+        rows = pair_rows(text, fits, wrap) if pairs else wrap(text)
+        self.printer.image(_text_image(rows, font, self.paper_dots), impl="bitImageRaster")
+
+
+def pair_rows(text: str, fits: Callable[[str], bool], wrap: Callable[[str], list[str]]) -> list[str]:
+    """The rows of a line of "label: value" pairs (joined by " / "), never breaking a pair's label
+    from its value: pairs side by side while they fit, else each pair on rows of its own; a pair
+    wider than a row is wrapped with its value and the label's last word kept together."""
+    if fits(text):
+        return [text]
+    rows: list[str] = []
+    current = ""
+    for pair in text.split(PAIR_SEPARATOR):
+        together = f"{current}{PAIR_SEPARATOR}{pair}" if current else pair
+        if fits(together):
+            current = together
+            continue
+        if current:
+            rows.append(current)
+            current = ""
+        if fits(pair):
+            current = pair
+        else:
+            rows.extend(row.replace(_NO_BREAK, " ") for row in wrap(_glued(pair)))
+    if current:
+        rows.append(current)
+    return rows
+
+
+def _glued(pair: str) -> str:
+    """"Szacowany czas oczekiwania: około 25 min" with no break allowed in "oczekiwania: około 25 min"."""
+    label, colon, value = pair.partition(": ")
+    if not colon or not value:
+        return pair
+    head, _space, last = label.rpartition(" ")
+    kept = f"{last}:{_NO_BREAK}{value}".replace(" ", _NO_BREAK)
+    return f"{head} {kept}" if head else kept
 
 
 def _ticket_printer(profile: str) -> Dummy:
@@ -218,9 +274,8 @@ def _print_qr(printer: Dummy, track_url: str, native: bool) -> None:
         printer.qr(track_url, ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS, native=False)
 
 
-def _text_image(text: str, font: TicketFont, paper_dots: int) -> Image.Image:
-    """Draw ``text`` centred and word-wrapped on a white strip as wide as the paper."""
-    rows = _wrap_to_dots(text, font, paper_dots)
+def _text_image(rows: list[str], font: TicketFont, paper_dots: int) -> Image.Image:
+    """Draw ``rows`` centred, one under another, on a white strip as wide as the paper."""
     ascent, descent = _font_metrics(font)
     row_height = ascent + descent + 4
     image = Image.new("L", (paper_dots, row_height * len(rows) + 4), 255)
@@ -234,7 +289,9 @@ def _text_image(text: str, font: TicketFont, paper_dots: int) -> Image.Image:
 def _wrap_to_dots(text: str, font: TicketFont, paper_dots: int) -> list[str]:
     rows: list[str] = []
     current = ""
-    for word in text.split():
+    for word in text.split(" "):   # only plain spaces: a no-break space keeps its words together
+        if not word:
+            continue
         candidate = f"{current} {word}" if current else word
         if font.getlength(candidate) <= paper_dots:
             current = candidate

@@ -8,6 +8,7 @@ not reachable its tests are skipped, except under CI=true, where they fail.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import filecmp
 import functools
@@ -24,7 +25,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from okienko_server.app import create_app
+from okienko.staff import passwords as _passwords
 from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
 from okienko.clock import FixedClock
 from okienko.storage.models import metadata
@@ -47,6 +49,24 @@ DEMO_OFFICE = ROOT / "config" / "demo-office.toml"
 WARSAW = ZoneInfo("Europe/Warsaw")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("OKIENKO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+# argon2 at the app's strength (64 MiB, three passes) costs a tenth of a second or more for every
+# password set or checked, and the suite sets and checks hundreds. In the test processes (not in the
+# servers they start as subprocesses) the one hasher takes argon2's cheapest parameters: the same
+# code and the same checks, at a thousandth of the cost. The app's own hasher, REAL_PASSWORD_HASHER,
+# keeps its strength (tests/okienko/staff/test_staff.py).
+REAL_PASSWORD_HASHER = _passwords._hasher
+
+
+@functools.cache
+def _cheapest_hasher() -> Any:
+    from argon2 import PasswordHasher, profiles
+
+    return PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+_passwords._hasher = _cheapest_hasher
 
 
 def warsaw(*args: int) -> datetime:
@@ -151,21 +171,41 @@ def _sqlite_template() -> Path:
 
 async def fresh_schema(url: str) -> None:
     """The models' tables, empty. A PostgreSQL database that still holds exactly those tables (the
-    last test's) is emptied with one TRUNCATE, much faster than dropping and making 30 tables."""
+    last test's) is emptied in place (_emptied_in_place), much faster than dropping and making 30 tables."""
+    if not url.startswith("sqlite") and await _emptied_in_place(url):
+        return
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                present = set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
-                if present == set(metadata.tables):
-                    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-                    await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-                    return
             await conn.run_sync(metadata.drop_all)
             await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
             await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()
+
+
+# Every table's rows deleted (children first), every sequence back at its start: what TRUNCATE ...
+# RESTART IDENTITY leaves, without its cost (a TRUNCATE makes new files for 30 tables and their
+# indexes, a few tenths of a second; a test's few rows are deleted in milliseconds). One round trip.
+_EMPTY_ALL = "BEGIN;\n{deletes}\nSELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)" \
+             " FROM pg_sequences WHERE schemaname = current_schema();\nCOMMIT;"
+
+
+async def _emptied_in_place(url: str) -> bool:
+    """Empty a PostgreSQL database that holds exactly the models' tables; False if it holds others."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        present = {row[0] for row in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        if present != set(metadata.tables):
+            return False
+        await conn.execute(_EMPTY_ALL.format(deletes="\n".join(
+            f'DELETE FROM "{table.name}";' for table in reversed(metadata.sorted_tables))))
+        return True
+    finally:
+        await conn.close()
 
 
 async def drop_everything(url: str, *, recreate: bool = False) -> None:
@@ -359,8 +399,10 @@ class Demo:
     data_dir: Path
 
     def links(self, kind: str) -> dict[str, str]:
-        """Device name -> enrolment path, e.g. {"hall-1": "/kiosk/enroll?token=…"}."""
-        found = re.findall(rf"^\s+{kind} ([\w-]+): (/\w+/enroll\?token=\S+)$", "".join(self.log), re.MULTILINE)
+        """Device name -> enrolment path, e.g. {"hall-1": "/kiosk/enroll?token=…"} (the demo prints
+        whole links, `http://127.0.0.1:PORT/kiosk/enroll?token=…`)."""
+        found = re.findall(rf"^\s+{kind} ([\w-]+): https?://[^/\s]+(/\w+/enroll\?token=\S+)$", "".join(self.log),
+                           re.MULTILINE)
         assert found, "".join(self.log)
         return dict(found)
 
@@ -369,17 +411,39 @@ class Demo:
         return links[name or next(iter(links))].split("token=", 1)[1]
 
     def staff_token(self, username: str) -> str:
-        """A bearer token for one of the demo's staff (`okienko token create`)."""
-        env = {**os.environ, "OKIENKO_DATA_DIR": str(self.data_dir),
-               "DATABASE_URL": f"sqlite:///{self.data_dir}/demo.db"}
-        made = subprocess.run([sys.executable, "-m", "okienko_server.cli", "token", "create", username], env=env,
-                              cwd=self.data_dir, capture_output=True, text=True, timeout=30, check=True)
-        return made.stdout.strip()
+        """A bearer token for one of the demo's staff, as `okienko token create` gives one (that command
+        is tested in tests/okienko_server/test_cli.py; a subprocess for each token cost seconds)."""
+        async def issue() -> str:
+            engine = create_async_engine(async_url(f"sqlite:///{self.data_dir}/demo.db"))
+            try:
+                async with engine.begin() as conn:
+                    return await issue_staff_token(conn, username, datetime.now(timezone.utc))
+            finally:
+                await engine.dispose()
+
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:   # callable where an event loop runs
+            return thread.submit(asyncio.run, issue()).result()
 
 
-# `okienko demo` with another office file in place of config/demo-office.toml (same staff, tokens, links).
-_DEMO_WITH_OFFICE = ("import sys; from pathlib import Path; import okienko_server.cli as cli; "
-                     "cli.DEMO_OFFICE = Path(sys.argv[1]); sys.exit(cli.main(['demo']))")
+# `okienko demo`, with argon2's cheapest parameters as in the test processes (its four staff
+# accounts cost a second or more to hash at the app's strength, and so does every sign-in), and with
+# another office file in place of config/demo-office.toml if one is given (same staff, tokens, links).
+_DEMO = """
+import functools, sys
+from pathlib import Path
+import okienko.staff.passwords as passwords
+import okienko_server.cli as cli
+
+@functools.cache
+def cheapest():
+    from argon2 import PasswordHasher, profiles
+    return PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+passwords._hasher = cheapest
+if sys.argv[1:]:
+    cli.DEMO_OFFICE = Path(sys.argv[1])
+sys.exit(cli.main(["demo"]))
+"""
 
 
 @contextlib.contextmanager
@@ -392,8 +456,7 @@ def running_demo(data_dir: Path, office_file: Path | None = None, env: dict[str,
     env = {**os.environ, "OKIENKO_DATA_DIR": str(data_dir), "OKIENKO_PORT": str(port), "OKIENKO_HOST": "127.0.0.1",
            **(env or {})}
     env.pop("DATABASE_URL", None)  # the demo must never load itself into a configured database
-    command = [sys.executable, "-m", "okienko_server.cli", "demo"] if office_file is None else \
-        [sys.executable, "-c", _DEMO_WITH_OFFICE, str(office_file)]
+    command = [sys.executable, "-c", _DEMO, *([str(office_file)] if office_file is not None else [])]
     # Its output and its log (the access log goes to stdout, the rest to stderr) in one list.
     process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)

@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from okienko.staff.auth import add_user, issue_device_token, issue_staff_token
-from okienko.storage.migrate import upgrade
+from okienko.storage.migrate import _at_head, upgrade
 from okienko.office.config_file import load_office, read_office_file
 from okienko.settings import Settings, async_url
 from tests.conftest import DEMO_OFFICE, IN_CI, free_port
@@ -247,11 +247,17 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
+        self.launch()
+        self.wait(timeout)
+
+    def launch(self) -> None:
+        """Start the process, not waiting for it to answer (`wait`)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "okienko_server.cli", "serve", "--port", str(self.port)],
                                         env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         log.close()
 
+    def wait(self, timeout: float = 30.0) -> None:
         def answers() -> bool:
             assert self.process is not None and self.process.poll() is None, f"okienko serve exited:\n{self.log()}"
             try:
@@ -281,11 +287,20 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def okienko_servers(env: dict[str, str], folder: Path, count: int = 1) -> Iterator[list[ServerProcess]]:
-    """`count` server processes over one database, started one after the other; stopped afterwards."""
+    """`count` server processes over one database, stopped afterwards. Over a database at the
+    schema's head (prepare_hall) they start side by side (each start is a few seconds of imports);
+    otherwise the first migrates it alone and the others start after it."""
     servers = [ServerProcess(env, folder / f"serve-{n}.log") for n in range(count)]
     try:
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:   # callable where an event loop runs
+            at_head = thread.submit(_at_head, env["DATABASE_URL"]).result()
+        if not at_head:
+            servers[0].start()
         for server in servers:
-            server.start()
+            if server.process is None:
+                server.launch()
+        for server in servers:
+            server.wait()
         yield servers
     finally:
         for server in servers:

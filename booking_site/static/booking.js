@@ -239,8 +239,10 @@
 
   // ---- the person's details, checked as they are typed (the rules of okienko/people.py) ----
 
-  const LETTERS = "[\\p{L}\\p{Nl}\\p{No}]+";
-  const NAME = new RegExp(`^${LETTERS}(?:[ '\\-.\u2019]${LETTERS})*\\.?$`, "u");
+  // A word: a letter of any script, then letters and combining marks (or ZWNJ/ZWJ); words joined by
+  // one space, hyphen or apostrophe, or a dot with or without a space (okienko/people.py `valid_name`).
+  const WORD = "\\p{L}[\\p{L}\\p{M}\\u200C\\u200D]*";
+  const NAME = new RegExp(`^${WORD}(?:(?:[ '\\-\u2019]|\\. ?)${WORD})*\\.?$`, "u");
   const DOCUMENT = /^[A-Z0-9]{5,20}$/;
   const EMAIL = /^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/;
   const PHONE = /^\+[1-9]\d{7,14}$/;
@@ -267,9 +269,12 @@
 
   const checks = {
     name(value) {
-      const name = value.split(/\s+/).filter(Boolean).join(" ");
+      const typed = value.normalize("NFC"); // "Z\u0307" typed decomposed is "Ż", as the server sees it
+      const name = typed.split(/\s+/).filter(Boolean).join(" ");
       if (!name) return "name_missing";
-      return name.length > 120 || !NAME.test(name) ? "name_invalid" : null;
+      // eslint-disable-next-line no-control-regex
+      return name.length > 120 || !NAME.test(name) || /[\u0000-\u001F\u007F-\u009F]/.test(typed)
+        ? "name_invalid" : null;
     },
     birth_date(value) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isRealDate(value)) return "birth_date_invalid";
@@ -367,10 +372,30 @@
     loadSlots();
   }
 
-  // After a hold (or joining the list) the earlier steps are done: only this one stays.
+  // After a hold (or joining the list) the earlier steps are done: only this one stays. What was shown
+  // before is kept, for a hold that lapses: the visitor goes back to the days, details as typed.
+  let stepsBefore = null;
+
   function onlyStep(id) {
-    for (const section of document.querySelectorAll(".step")) section.hidden = section.id !== id;
+    const sections = [...document.querySelectorAll(".step")];
+    if (!stepsBefore) stepsBefore = sections.map((section) => [section, section.hidden]);
+    for (const section of sections) section.hidden = section.id !== id;
     focusHeading(byId(id).querySelector("h2"));
+  }
+
+  // The hold lapsed (or is gone) before its code came: choose another time, without typing the
+  // person's details again (the form keeps them; the next hold sends them as they are).
+  function anotherTime(message) {
+    for (const [section, hidden] of stepsBefore || []) section.hidden = hidden;
+    stepsBefore = null;
+    heldId = null;
+    const code = byId("code");
+    code.value = "";
+    code.disabled = false;
+    fieldError("code", "");
+    byId("code-submit").hidden = false;
+    byId("start-again").classList.add("button-quiet");
+    backToDays(message);
   }
 
   function showCode(held) {
@@ -496,6 +521,11 @@
         : answer.body.manage_url + "&done=1");
       return;
     }
+    if (config.mode === "book" && formKind === "book"
+        && ["code_expired", "booking_not_found"].includes(answer.body.error)) {
+      anotherTime(text.hold_lapsed);
+      return;
+    }
     fieldError("code", answer.body.message || text.network);
     if (["code_expired", "booking_not_found", "already_confirmed", "entry_not_found", "draw_not_open"]
       .includes(answer.body.error)) {
@@ -522,7 +552,8 @@
 
   function startManage() {
     const booking = config.booking;
-    byId("print").addEventListener("click", () => window.print());
+    const print = byId("print");
+    if (print) print.addEventListener("click", () => window.print()); // an ended booking offers to book again instead
     const cancelStart = byId("cancel-start");
     if (!cancelStart) return; // no longer changeable: nothing more to do here
     const manageNotice = byId("manage-notice");

@@ -37,6 +37,29 @@
     }
   }
 
+  // ---- who sits where: GET /api/v1/windows, read again when a window is taken or left ----
+
+  function renderSeating(windows) {
+    for (const seated of windows) {
+      const choice = view.windowList.querySelector(`.window-choice[data-window="${CSS.escape(seated.number)}"]`);
+      if (!choice) continue;
+      const label = choice.querySelector(".window-choice-seat");
+      const taken = Boolean(seated.taken_by) && !seated.yours;
+      label.textContent = seated.yours ? text.seatYours
+        : taken ? format(text.seatTaken, {name: seated.taken_by}) : text.seatFree;
+      label.classList.toggle("is-taken", taken);
+    }
+  }
+
+  async function readSeating() {
+    if (view.chooser.hidden) return;
+    try {
+      renderSeating((await api("GET", "/api/v1/windows")).windows);
+    } catch (failure) {
+      // The labels stay as they were; choosing a taken window still says it is taken.
+    }
+  }
+
   function showChooser() {
     Console.stopPolling();
     seat.windowNumber = null;
@@ -47,6 +70,7 @@
     view.leave.hidden = true;
     view.chooser.hidden = false;
     arrangeChooser();
+    readSeating();
     const first = view.windowList.querySelector(".window-choice");
     if (first) first.focus();
   }
@@ -170,7 +194,7 @@
 
   view.leave.addEventListener("click", () => leaveWindow());
 
-  Object.assign(Console, {showChooser});
+  Object.assign(Console, {showChooser, readSeating});
 
   // ---- start -----------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@
   const LONGEST_RECONNECT_MS = 30000;
   const RECONNECT_JITTER_MS = 500;   // the consoles of an office do not all come back at once
 
+  const SEATING_KINDS = ["window_taken", "window_left"];
+
+  let seatingTimer = null;
   let pollTimer = null;
   let refreshTimer = null;
   let socket = null;
@@ -36,6 +39,11 @@
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(refresh, REFRESH_DEBOUNCE_MS);
+  }
+
+  function scheduleSeating() {
+    clearTimeout(seatingTimer);
+    seatingTimer = setTimeout(() => Console.readSeating(), REFRESH_DEBOUNCE_MS);
   }
 
   function startPolling() {
@@ -86,6 +94,9 @@
           && (message.kind === "setup" || concernsThisWindow(message)))) {
         scheduleRefresh();
       }
+      // A window taken or left (by anyone, or by this clerk in another tab): the chooser shows who
+      // sits where; the window's own console reads it again, so one left elsewhere says so at once.
+      if (message.type === "snapshot" || SEATING_KINDS.includes(message.kind)) scheduleSeating();
     });
     socket.addEventListener("close", () => {
       setLive(false);

@@ -162,8 +162,7 @@ async def refuse_if_draw_pending(conn: AsyncConnection, setup: OfficeSetup, serv
     closes_at = (await conn.execute(sa.select(table.c.closes_at).where(
         table.c.service_id == service_id, table.c.office_day == day, table.c.status != "done"))).scalar()
     if closes_at is not None:
-        raise DomainError("draw_pending", day=day.isoformat(),
-                          time=closes_at.astimezone(setup.timezone).strftime("%Y-%m-%d %H:%M"))
+        raise DomainError("draw_pending", day=day, time=closes_at.astimezone(setup.timezone))
 
 
 async def active_booking_of(conn: AsyncConnection, service_id: int, key: str) -> dict[str, Any] | None:

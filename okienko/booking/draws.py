@@ -221,9 +221,8 @@ def draw_detail_json(setup: OfficeSetup, draw: dict[str, Any], now: datetime) ->
 
 
 def _window_error(setup: OfficeSetup, draw: dict[str, Any]) -> DomainError:
-    return DomainError("draw_not_open",
-                       opens=draw["opens_at"].astimezone(setup.timezone).strftime("%Y-%m-%d %H:%M"),
-                       closes=draw["closes_at"].astimezone(setup.timezone).strftime("%Y-%m-%d %H:%M"))
+    return DomainError("draw_not_open", opens=draw["opens_at"].astimezone(setup.timezone),
+                       closes=draw["closes_at"].astimezone(setup.timezone))
 
 
 def _check_open(setup: OfficeSetup, draw: dict[str, Any], now: datetime) -> None:
@@ -289,7 +288,7 @@ async def enter(conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup
 
 
 def already_entered(service: ServiceSetup, draw: dict[str, Any], language: str) -> DomainError:
-    return DomainError("already_entered", service=service.name(language), day=draw["office_day"].isoformat())
+    return DomainError("already_entered", service=service.name(language), day=draw["office_day"])
 
 
 async def _entry(conn: AsyncConnection, setup: OfficeSetup, entry_id: str) -> dict[str, Any]:

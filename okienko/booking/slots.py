@@ -167,14 +167,13 @@ def check_bookable(setup: OfficeSetup, schedule: SlotSchedule, starts_at: dateti
     day = office_day(setup, starts_at)
     if not released(setup, schedule, day, now, ahead_days) or starts_at <= now:
         first, last = bookable_days(setup, schedule, now)
-        raise DomainError("outside_horizon", first=first.isoformat(),
-                          last=(last + timedelta(days=ahead_days)).isoformat())
+        raise DomainError("outside_horizon", first=first, last=last + timedelta(days=ahead_days))
     if day_closed(setup, schedule, day):
-        raise DomainError("closed_day", day=day.isoformat())
+        raise DomainError("closed_day", day=day)
     window = draw_window(setup, schedule, day)
     if window is not None and now < window[1] and not ahead_days:
         # Released, but given out by the draw first: first come only once the draw has run.
-        raise DomainError("draw_pending", day=day.isoformat(), time=window[1].strftime("%Y-%m-%d %H:%M"))
+        raise DomainError("draw_pending", day=day, time=window[1])
     # The exact instant, not the wall time: on the night the clocks go back, 02:30+01:00 is not
     # the listed 02:30+02:00 (aware datetimes in one zone compare by wall time).
     moment = starts_at.astimezone(timezone.utc)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_date, format_time
+from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.booking.bookings import normalise_code, record
@@ -52,7 +52,7 @@ async def check_in(conn: AsyncConnection, setup: OfficeSetup, code: str, *, now:
     local = booking["starts_at"].astimezone(setup.timezone)
     opens, closes = setup.booking_policy.check_in_window(booking["starts_at"])
     if office_day(setup, booking["starts_at"]) != office_day(setup, now) and now < opens:
-        raise DomainError("check_in_wrong_day", day=format_date(local.date(), format="long", locale=language),
+        raise DomainError("check_in_wrong_day", day=local.date(),
                           time=format_time(local, "HH:mm", locale=language))
     if now < opens:
         raise DomainError("check_in_too_early", time=format_time(local, "HH:mm", locale=language),

@@ -176,6 +176,8 @@ class Hall:
                 await calling.settle_in_hand(conn, setup, before, None, now)
             events = await stranded.return_stranded(conn, setup, now, setup.window_id(number))
             row = await windows.take_window(conn, setup, number, seat.session_key, now)
+            if before != row["id"]:   # sitting down again at one's own window changes nothing
+                events += await windows.seating_changed(conn, setup, now, left=before, taken=row["id"])
             written = await self._sms_due(conn, setup, events)
         self.estimator.forget()  # staffed windows count in the wait estimate
         await self._publish_all(events, written)
@@ -190,9 +192,20 @@ class Hall:
             window_id = await windows.window_held_by(conn, seat.session_key)
             events = [] if window_id is None else await calling.settle_in_hand(conn, setup, window_id, ticket, now)
             await windows.leave_window(conn, seat.session_key)
+            events += await windows.seating_changed(conn, setup, now, left=window_id)
             written = await self._sms_due(conn, setup, events)
         self.estimator.forget()
         await self._publish_all(events, written)
+
+    async def seating(self, setup: OfficeSetup, seat: Seat) -> list[dict[str, Any]]:
+        """Every window of the office as the console's chooser shows it: its number, the clerk
+        sitting there now (`taken_by`, their user name; None when free) and whether it is this
+        session's own (`yours`)."""
+        async with self.db.read() as conn:
+            seated = await windows.seated_clerks(conn, setup.id, self.clock.now())
+        return [{"number": window.number, "taken_by": seated[window.id][0] if window.id in seated else None,
+                 "yours": window.id in seated and seated[window.id][1] == seat.session_key}
+                for window in setup.windows]
 
     async def pause(self, setup: OfficeSetup, number: str, seat: Seat, paused: bool) -> WindowView:
         async with self.locks.write_transaction() as conn:

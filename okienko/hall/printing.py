@@ -54,7 +54,8 @@ def build_slip(setup: OfficeSetup, translator: Translator, ticket: dict[str, Any
     issued = ticket["issued_at"].astimezone(setup.timezone)
     footer = [setup.ticket_footer[lang] for lang in both if setup.ticket_footer.get(lang)]
     ahead_line = line(_("People ahead: {count}"), count=people_ahead)
-    wait_line = line(_("Estimated wait: about {minutes} min"), minutes=wait)
+    # Nothing to wait: the kiosk's and the phone's words, never "about 0 min".
+    wait_line = line(_("Estimated wait: about {minutes} min"), minutes=wait) if wait > 0 else line(_("No wait"))
     if ticket.get("appointment_at"):  # a checked-in booking is called at its slot, not by the queue
         slot = ticket["appointment_at"].astimezone(setup.timezone).strftime("%H:%M")
         expected = (expected_at or ticket["appointment_at"]).astimezone(setup.timezone).strftime("%H:%M")

@@ -2,7 +2,9 @@
 
 A hold lasts HOLD while the console keeps beating (it renews every 30 s), so a window left by
 a closed browser frees itself. Taking a window is one conditional UPDATE: of two clerks
-choosing the same free window at once, exactly one gets it.
+choosing the same free window at once, exactly one gets it. Taking and leaving are live events
+(`window_taken`, `window_left`: the window's number, never the clerk), so every console's chooser
+shows who sits where, and a console whose window was left in another tab hears it at once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.errors import DomainError
-from okienko.storage.models import Window
+from okienko.hall.events import record
+from okienko.storage.models import StaffSession, StaffToken, User, Window
 from okienko.office.directory import OfficeSetup
 
 HOLD = timedelta(minutes=2)
@@ -95,3 +98,30 @@ async def staffed_windows(conn: AsyncConnection, office_id: int, now: datetime) 
     rows = await conn.execute(sa.select(windows.c.id).where(
         windows.c.office_id == office_id, windows.c.active, windows.c.held_until > now, sa.not_(windows.c.paused)))
     return set(rows.scalars())
+
+
+WINDOW_TAKEN, WINDOW_LEFT = "window_taken", "window_left"
+
+
+async def seating_changed(conn: AsyncConnection, setup: OfficeSetup, now: datetime, *,
+                          left: int | None = None, taken: int | None = None) -> list[dict[str, Any]]:
+    """Record the live events of a clerk leaving window id `left` and taking window id `taken`, in
+    the change's transaction; publish what it returns after the commit."""
+    rows = [{"ticket_id": None, "kind": kind, "service_id": None, "window_id": window_id}
+            for kind, window_id in ((WINDOW_LEFT, left), (WINDOW_TAKEN, taken)) if window_id is not None]
+    return await record(conn, setup, rows, now)
+
+
+async def seated_clerks(conn: AsyncConnection, office_id: int, now: datetime) -> dict[int, tuple[str, str]]:
+    """Window id -> (the clerk's user name, the session holding it) for every window held now
+    (a hold that lapsed is a free window: whoever takes it next gets it)."""
+    windows, sessions, tokens, users = (Window.__table__, StaffSession.__table__, StaffToken.__table__,
+                                        User.__table__)
+    joined = (windows.outerjoin(sessions, sessions.c.id == windows.c.clerk_session_id)
+              .outerjoin(tokens, tokens.c.token_hash == windows.c.clerk_session_id)
+              .outerjoin(users, users.c.id == sa.func.coalesce(sessions.c.user_id, tokens.c.user_id)))
+    rows = await conn.execute(sa.select(windows.c.id, users.c.username, windows.c.clerk_session_id)
+                              .select_from(joined)
+                              .where(windows.c.office_id == office_id, windows.c.clerk_session_id.is_not(None),
+                                     windows.c.held_until > now))
+    return {int(window_id): (username or "", session) for window_id, username, session in rows}

@@ -9,13 +9,13 @@ calendar entry (calendars are synced, shared and shown to others: the entry has 
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_datetime, format_time
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.i18n import Translator, _
+from okienko.i18n import Translator, _, format_day
 from okienko.links import PublicLinks
 from okienko.office.directory import OfficeSetup, ServiceSetup
 from okienko.notify.outbox import enqueue
@@ -27,15 +27,10 @@ def calendar_uid(booking: dict[str, Any]) -> str:
     return f"{booking['id']}@okienko"
 
 
-@functools.lru_cache(maxsize=1024)
-def _full_date(day: date, language: str) -> str:
-    return format_date(day, format="full", locale=language)
-
-
 @functools.lru_cache(maxsize=4096)
 def _when(local: datetime, language: str) -> str:
     """A visit's local wall time in words (cached: a draw tells thousands of people about a few slots)."""
-    return f"{_full_date(local.date(), language)}, {format_time(local, 'HH:mm', locale=language)}"
+    return f"{format_day(local.date(), language, weekday=True)}, {format_time(local, 'HH:mm', locale=language)}"
 
 
 class Notifier:
@@ -104,6 +99,8 @@ class Notifier:
             body = self._t(language, _("Hello,\n\nTo confirm your booking ({service}, {when}, {office}), enter this "
                                        "code by {until}: {code}\n\nIf you did not book this, ignore this message: "
                                        "the place is released by itself.\n"), **params)
+            # The code page of this hold, for a visitor who closed the tab or reads the email elsewhere.
+            body += f"\n{self.links.confirm(booking['id'], language, setup.code)}\n"
         await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
                       body=body, now=now)
         if sms:
@@ -237,7 +234,7 @@ class Notifier:
 
     # --- draws -------------------------------------------------------------------------------
     def draw_day(self, setup: OfficeSetup, entry: dict[str, Any], day: Any) -> str:
-        return _full_date(day, entry["language"])
+        return format_day(day, entry["language"], weekday=True)
 
     def entry_status_url(self, setup: OfficeSetup, entry: dict[str, Any]) -> str:
         """The entry's page (the receipt is added by whoever holds it: it is never in an email)."""

@@ -104,7 +104,7 @@ def check_event(setup: OfficeSetup, form: dict[str, Any], event_only: set[str], 
         booking_opens_at = _moment(setup, opening, starts)
         spec = EventSpec(**{**spec.__dict__, "booking_opens_at": booking_opens_at})
     if day in setup.closures:
-        raise DomainError("event_on_closure", day=day.isoformat(), field="date")
+        raise DomainError("event_on_closure", day=day, field="date")
     return spec
 
 

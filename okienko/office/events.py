@@ -24,7 +24,7 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
@@ -75,6 +75,14 @@ class _RolledBack(Exception):
     def __init__(self, change: EventChange) -> None:
         super().__init__("preview")
         self.change = change
+
+
+def _form_day(value: Any) -> Any:
+    """The form's "YYYY-MM-DD" as a day (a message then says it in words), or as it came."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return value
 
 
 def day_lock(office_id: int, day: Any) -> str:
@@ -234,7 +242,7 @@ class OfficeEvents:
         except _RolledBack as rolled_back:
             return rolled_back.change
         except IntegrityError:   # the UNIQUE index: another event took the date meanwhile
-            raise DomainError("event_exists", day=str(day), field="date") from None
+            raise DomainError("event_exists", day=_form_day(day), field="date") from None
         self.offices.invalidate()
         await announce_office_loaded(self.broker, setup.code)
         if self.publish is not None:
@@ -293,7 +301,7 @@ async def _claim_day(conn: AsyncConnection, setup: OfficeSetup, spec: EventSpec,
         table.c.office_id == setup.id, table.c.day == spec.day, table.c.status != "cancelled",
         *(() if event_id is None else (table.c.id != event_id,))))).first()
     if taken is not None:
-        raise DomainError("event_exists", day=spec.day.isoformat(), field="date")
+        raise DomainError("event_exists", day=spec.day, field="date")
 
 
 async def _event_only(conn: AsyncConnection, office_id: int) -> list[str]:

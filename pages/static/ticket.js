@@ -31,13 +31,27 @@
     } catch (ignored) { /* no sound on this phone: the banner and vibration remain */ }
   }
 
+  // "about 12 min", or for nothing to wait "No wait", the same words as the kiosk and the ticket.
+  function waitText(minutes) {
+    return minutes > 0 ? texts.minutes.replace("{minutes}", minutes) : texts.no_wait;
+  }
+
+  var FINAL = ["done", "no_show", "cancelled"];
+
+  // One state at a time: whatever an earlier state showed (the queue's figures, the call, the
+  // "keep this page open" note) is hidden as soon as it no longer holds.
   function show(ticket) {
+    var status = ticket.status;
+    var called = status === "called";
+    var waiting = status === "waiting";
+    document.querySelector(".ticket-page").setAttribute("data-status", status);
     byId("status").textContent = ticket.status_text;
     // Called, then sent back to the queue (the clerk left, or their console went away): it says so.
-    byId("status").className = "status status-" + (ticket.returned ? "returned" : ticket.status);
+    byId("status").className = "status status-" + (ticket.returned ? "returned" : status);
+    byId("status").hidden = called;   // the banner is the one message, with the window
     byId("service").textContent = ticket.service_name;
     byId("position").textContent = ticket.position;
-    byId("wait").textContent = texts.minutes.replace("{minutes}", ticket.estimated_wait_minutes);
+    byId("wait").textContent = waitText(ticket.estimated_wait_minutes);
     // A checked-in booking shows its slot and when it is expected to be called instead.
     var booked = Boolean(ticket.expected_at);
     byId("booked-at").textContent = wallTime(ticket.appointment_at);
@@ -45,20 +59,58 @@
     Array.prototype.forEach.call(document.querySelectorAll("#facts [data-for]"), function (fact) {
       fact.hidden = (fact.getAttribute("data-for") === "booked") !== booked;
     });
-    byId("facts").hidden = ticket.status !== "waiting";
-    var called = ticket.status === "called";
+    byId("facts").hidden = !waiting;
+    byId("keep-open").hidden = !waiting;
+    FINAL.forEach(function (end) { byId("final-" + end).hidden = status !== end; });
     byId("called").hidden = !called;
-    if (called && ticket.window) {
-      byId("called-window").textContent = texts.go_to_window.replace("{window}", ticket.window);
-      document.title = texts.your_turn + ": " + ticket.window;
-    } else if (!called) {
+    if (called) {
+      byId("called-window").textContent = ticket.window ?
+        texts.go_to_window.replace("{window}", ticket.window) : texts.go_to_the_window;
+      document.title = texts.your_turn + (ticket.window ? ": " + ticket.window : "");
+    } else {
       byId("called-window").textContent = "";   // never "go to window 1" once that is over
       document.title = pageTitle;
     }
+    byId("leave").hidden = !(waiting || called);
+    if (!(waiting || called) && leaveDialog.open) { leaveDialog.close(); }
     if (called && lastStatus !== "called") { alertVisitor(); }
-    lastStatus = ticket.status;
-    showSms(ticket.status === "waiting");
+    lastStatus = status;
+    showSms(waiting);
   }
+
+  // "I am leaving": asked once more in a dialog (Escape or "No" keeps the place), then given up.
+  var leaveDialog = byId("leave-confirm");
+
+  function giveUp() {
+    byId("leave-yes").disabled = true;
+    fetch("/api/v1/tickets/" + encodeURIComponent(config.id) + "/cancel?lang=" + encodeURIComponent(config.lang),
+          {method: "POST", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          leaveDialog.close();
+          if (!response.ok) { byId("leave-problem").textContent = answer.message; return; }
+          byId("leave-problem").textContent = "";
+          show(answer);
+          byId("status").focus();
+        });
+      })
+      .catch(function () {
+        leaveDialog.close();
+        byId("leave-problem").textContent = texts.offline;
+      })
+      .then(function () { byId("leave-yes").disabled = false; });
+  }
+
+  byId("leave-open").addEventListener("click", function () {
+    byId("leave-problem").textContent = "";
+    leaveDialog.showModal();
+    byId("leave-keep").focus();   // the safe answer first
+  });
+  byId("leave-keep").addEventListener("click", function () { leaveDialog.close(); });
+  byId("leave-yes").addEventListener("click", giveUp);
+  leaveDialog.addEventListener("close", function () {
+    if (!byId("leave").hidden) { byId("leave-open").focus(); }
+  });
 
   // The SMS before the turn (only where the office sends SMS): a number may be given while waiting.
   var sms = byId("sms");

@@ -12,7 +12,9 @@ from __future__ import annotations
 import email
 import json
 import re
+import sqlite3
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 import zlib
@@ -545,3 +547,89 @@ def test_a_booking_whose_day_the_office_closed_moves_first_into_a_day_not_yet_op
     secret = link.group(1).split("secret=", 1)[1]
     status, moved = demo_server.api("GET", f"/api/v1/bookings/{code}?secret={secret}")
     assert status == 200 and moved["start"] == new_start and moved["flag"] is None
+
+
+def lapse_hold(server: Server, booking_id: str) -> None:
+    """Let a hold's time to confirm pass, as if the visitor's code had come too late."""
+    with sqlite3.connect(server.demo.data_dir / "demo.db") as db:
+        changed = db.execute("UPDATE bookings SET hold_expires_at = '2000' || substr(hold_expires_at, 5) "
+                             "WHERE id = ? AND status = 'held'", (booking_id,)).rowcount
+    assert changed == 1
+
+
+@pytest.mark.parametrize("language", ["pl", "uk"])
+def test_a_lapsed_hold_keeps_the_details_for_another_time(open_page: OpenPage, demo_server: Server,
+                                                          language: str) -> None:
+    page = open_page(demo_server, f"/book?service=A&lang={language}")
+    choose_first_slot(page)
+    visitor = person(f"lapsed-{language}", "John F. Smith Jr.")
+    fill_person(page, visitor)
+    page.locator("#person-submit").tap()
+    expect(page.locator("#step-code")).to_be_visible()
+    demo_server.one_time_code(visitor["email"])
+    # The code's email leads back to this code step, for a visitor who closed the tab.
+    body = demo_server.mails_to(visitor["email"])[-1].get_body(("plain",)).get_content()
+    link = re.search(r"https?://\S+/book/confirm/([\w-]+)\?\S*lang=" + language, body)
+    assert link, body
+    lapse_hold(demo_server, link.group(1))
+
+    page.locator("#code").fill("123456")
+    page.locator("#code-submit").tap()
+    # Back at the days, told why, with every detail still as typed.
+    expect(page.locator("#step-day")).to_be_visible()
+    expect(page.locator("#step-code")).to_be_hidden()
+    expect(page.locator("#day-notice")).to_have_text(
+        Translator().gettext(language, "The time to confirm has passed and the place was released. "
+                                       "Your details are kept: choose another time."))
+    shoot(page, f"hold-lapsed-{language}-390x844.png")
+    page.locator("button.day").first.tap()
+    page.locator("button.time").nth(1).tap()
+    expect(page.locator("#step-person")).to_be_visible()
+    expect(page.locator("#name")).to_have_value("John F. Smith Jr.")
+    expect(page.locator("#email")).to_have_value(visitor["email"])
+    expect(page.locator("#document_number")).to_have_value(visitor["document_number"])
+    expect(page.locator("#document_country")).to_have_value("UA")
+    page.locator("#person-submit").tap()
+    expect(page.locator("#step-code")).to_be_visible()
+    expect(page.locator("#code")).to_be_enabled()
+    expect(page.locator("#code")).to_have_value("")
+    page.locator("#code").fill(demo_server.one_time_code(visitor["email"], already=1))
+    page.locator("#code-submit").tap()
+    page.wait_for_url(re.compile(r"/book/manage/\w{6}\?secret=.+&done=1$"))
+    expect(page.locator("#booking-name")).to_have_text("John F. Smith Jr.")
+
+
+def test_a_name_typed_decomposed_is_booked_composed(open_page: OpenPage, demo_server: Server) -> None:
+    page = open_page(demo_server, "/book?service=A&lang=en")
+    choose_first_slot(page)
+    visitor = person("decomposed", unicodedata.normalize("NFD", "Zofia Żółtowska-O’Brien"))
+    fill_person(page, visitor)
+    expect(page.locator("#name-error")).to_have_text("")
+    page.locator("#person-submit").tap()
+    page.locator("#code").fill(demo_server.one_time_code(visitor["email"]))
+    page.locator("#code-submit").tap()
+    page.wait_for_url(re.compile(r"/book/manage/\w{6}\?secret=.+&done=1$"))
+    assert page.locator("#booking-name").inner_text() == "Zofia Żółtowska-O’Brien"   # NFC, as stored
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_cancelled_booking_shows_no_qr_and_offers_to_book_again(open_page: OpenPage, demo_server: Server,
+                                                                   language: str) -> None:
+    booking = demo_server.book("A", free_start_after(demo_server, "A", 30), person(f"cancelled-{language}"))
+    code, secret = booking["code"], booking["secret"]
+    status, _cancelled = demo_server.api("POST", f"/api/v1/bookings/{code}/cancel", {"secret": secret})
+    assert status == 200, _cancelled
+    page = open_page(demo_server, f"/book/manage/{code}?secret={secret}&lang={language}")
+    expect(page.locator("#booking-status")).to_have_text(Translator().gettext(language, "Visit cancelled"))
+    expect(page.locator(".pass-qr")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(
+        Translator().gettext(language, "The booking is valid only for this person. Bring this travel document "
+                                       "to the visit."))
+    expect(page.locator("#booking-bring")).to_have_count(0)
+    again = page.locator("#book-again")
+    expect(again).to_have_text(Translator().gettext(language, "Book a new visit"))
+    expect(again).to_have_attribute("href", re.compile(rf"^/book\?service=A&lang={language}"))
+    shoot(page, f"cancelled-{language}-390x844.png")
+    again.tap()
+    page.wait_for_url(re.compile(r"/book\?service=A"))
+    expect(page.locator('.choice[aria-current="true"]')).to_be_visible()

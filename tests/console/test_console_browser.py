@@ -379,3 +379,43 @@ def test_leaving_the_window_asks_too_and_stay_keeps_the_visitor(browser: Browser
     finally:
         context.close()
     assert errors == []
+
+
+def test_the_chooser_shows_who_sits_where_and_a_tab_hears_its_window_left_elsewhere(
+        browser: Browser, demo_server: DemoServer) -> None:
+    errors: list[str] = []
+    context, page = sign_in(browser, demo_server, "urzednik", errors)
+    other_context, other = sign_in(browser, demo_server, "urzedniczka", errors)
+    try:
+        page.locator('.window-choice[data-window="4"]').click()
+        expect(page.locator("#desk")).to_be_visible()
+        seat = other.locator('.window-choice[data-window="4"] .window-choice-seat')
+        # The other clerk's chooser, open already, learns it over the WebSocket (no reload, no click).
+        expect(seat).to_have_text("Taken by urzednik", timeout=5000)
+        expect(other.locator('.window-choice[data-window="5"] .window-choice-seat')).to_have_text("Free")
+        shoot(other, "chooser-taken-en-1366x768.png")
+        other.goto("/console/?lang=pl")
+        expect(seat).to_have_text(re.compile(r"urzednik"))
+        shoot(other, "chooser-taken-pl-1366x768.png")
+        other.goto("/console/?lang=en")
+
+        # The same clerk in a second tab of the same browser: the window is theirs there too.
+        tab = context.new_page()
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.goto("/console/?lang=en")
+        expect(tab.locator("#desk")).to_be_visible()
+        expect(tab.locator("#desk-window")).to_have_text("4")
+        expect(tab.locator("#live-state")).to_have_text("Live")
+        settled(page)
+        page.locator("#leave-window").click()
+        expect(page.locator("#chooser")).to_be_visible()
+        # The second tab says so at once (long before its 15 s poll) and offers the chooser.
+        expect(tab.locator("#chooser")).to_be_visible(timeout=5000)
+        expect(tab.locator("#error")).to_have_text("You are not signed in at window 4. Choose your window again.")
+        expect(tab.locator('.window-choice[data-window="4"] .window-choice-seat')).to_have_text("Free")
+        shoot(tab, "window-left-elsewhere-en-1366x768.png")
+        expect(seat).to_have_text("Free", timeout=5000)
+    finally:
+        other_context.close()
+        context.close()
+    assert errors == []

@@ -75,7 +75,7 @@ def test_a_number_given_on_the_ticket_page_gets_the_near_and_the_called_sms(brow
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(f"/t/{mine['id']}?lang=pl")
-        expect(page.locator("#sms h2")).to_have_text("Get an SMS when your turn is near")   # catalogs come later
+        expect(page.locator("#sms h2")).to_have_text("SMS, gdy zbliża się Twoja kolej")
         shoot(page, "ticket-page-pl.png")
         page.goto(f"/t/{mine['id']}?lang=en")
         form = page.locator("#sms-form")

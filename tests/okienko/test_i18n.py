@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 import pytest
 from babel.messages.pofile import read_po
 
 from okienko_server.catalogs import extract
 from okienko.errors import ERRORS
-from okienko.i18n import LANGUAGES, LOCALE_DIR, Translator, negotiate
+from okienko.i18n import LANGUAGES, LOCALE_DIR, Translator, format_day, format_moment, negotiate
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)s")
 
@@ -57,3 +58,38 @@ def test_language_negotiation() -> None:
     assert negotiate("xx", None, "pl") == "pl"
     assert negotiate(None, "en-GB", "pl") == "en"
     assert set(LANGUAGES) == {"pl", "en", "uk", "ru"}
+
+
+@pytest.mark.parametrize(("language", "day", "words"), [
+    ("pl", date(2026, 12, 24), "24 grudnia 2026"),     # the month in the genitive, never "grudzień"
+    ("pl", date(2027, 3, 1), "1 marca 2027"),
+    ("uk", date(2026, 12, 24), "24 грудня 2026"),      # not "грудень"
+    ("uk", date(2027, 5, 2), "2 травня 2027"),
+    ("ru", date(2026, 12, 24), "24 декабря 2026"),     # not "декабрь"
+    ("ru", date(2027, 5, 2), "2 мая 2027"),
+    ("en", date(2026, 12, 24), "24 December 2026"),
+    ("xx", date(2026, 12, 24), "24 December 2026"),    # an unknown language: English, as the catalogs do
+])
+def test_a_day_reads_as_a_day_in_each_language(language: str, day: date, words: str) -> None:
+    assert format_day(day, language) == words
+
+
+def test_a_day_with_its_weekday_and_a_moment_with_its_time() -> None:
+    assert format_day(date(2026, 12, 3), "pl", weekday=True) == "czwartek, 3 grudnia 2026"
+    assert format_day(date(2026, 12, 3), "uk", weekday=True) == "четвер, 3 грудня 2026"
+    assert format_day(date(2026, 12, 3), "ru", weekday=True) == "четверг, 3 декабря 2026"
+    assert format_day(datetime(2026, 12, 3, 23, 59), "en", weekday=True) == "Thursday, 3 December 2026"
+    assert format_moment(datetime(2026, 12, 20, 9, 5), "pl") == "20 grudnia 2026, 09:05"
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("pl", "Urząd jest nieczynny w dniu 24 grudnia 2026."),
+    ("uk", "Установа не працює 24 грудня 2026."),
+    ("ru", "Учреждение не работает 24 декабря 2026."),
+    ("en", "The office is closed on 24 December 2026."),
+])
+def test_a_day_in_a_message_is_written_in_words_in_its_language(language: str, message: str) -> None:
+    # Domain errors carry days as dates; the message says them in the reader's language.
+    assert Translator().format(language, ERRORS["closed_day"][1], day=date(2026, 12, 24)) == message
+    assert "2026-12-24" not in Translator().format(language, ERRORS["outside_horizon"][1],
+                                                    first=date(2026, 12, 2), last=date(2026, 12, 24))

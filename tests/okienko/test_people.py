@@ -3,7 +3,10 @@ Through the API, on SQLite and PostgreSQL, as a visitor (or a reseller) would tr
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,8 @@ import sqlalchemy as sa
 from okienko.booking.cases import case_numbers_in_csv, load_open_cases
 from okienko.storage.models import Booking, WaitlistEntry
 from okienko.errors import DomainError
-from okienko.people import (ERASED_PERSON, PERSON_COLUMNS, Person, check_person, countries, country_codes,
-                                folded_name, person_key, stored_person)
+from okienko.people import (ERASED_PERSON, FIELD_MESSAGES, PERSON_COLUMNS, Person, case_key, check_person, countries,
+                            country_codes, folded_name, keyed_hash, person_key, stored_person)
 from tests.okienko.booking.test_bookings import PERSON, SLOT, TUESDAY, book, last_mail_to, text_of
 from tests.conftest import DEMO_OFFICE
 
@@ -113,6 +116,47 @@ def test_an_email_is_one_mailbox(email: str, valid: bool) -> None:
         with pytest.raises(DomainError) as refused:
             check_person(details, date(2026, 12, 2))
         assert refused.value.params["fields"] == {"email": "email_invalid"}
+
+
+NAMED = {"birth_date": "1990-01-01", "document_number": "EP1234567", "document_country": "PL",
+         "email": "a@example.com"}
+
+
+@pytest.mark.parametrize("name", [
+    "John F. Smith Jr.", "O'Brien-Kowalska", "O’Brien", "Olena Kovalenko", "Łukasz Żółtowski",
+    "Олена Коваленко", "Nguyễn Văn An", "राम कुमार", "محمد علي", "张伟", "Ἀλέξανδρος", "St.John",
+])
+def test_names_are_taken_as_people_write_them(name: str) -> None:
+    assert check_person({**NAMED, "name": name}, date(2026, 12, 2)).name == name
+
+
+@pytest.mark.parametrize("name", ["R2-D2", "Anna 2", "A²", "Anna\x00Nowak", "Anna\tNowak", "Anna\u0085",
+                                  "Anna--Nowak", "-Anna", "Anna!", "Anna_Nowak", "\u0301Anna"])
+def test_digits_symbols_and_control_characters_in_a_name_are_refused(name: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        check_person({**NAMED, "name": name}, date(2026, 12, 2))
+    assert refused.value.params["fields"] == {"name": "name_invalid"}
+    assert FIELD_MESSAGES["name_invalid"] == "Use letters only (spaces, hyphens and apostrophes are fine)."
+
+
+def test_a_name_typed_decomposed_is_stored_composed() -> None:
+    typed = unicodedata.normalize("NFD", "Zofia Żółtowska Nguyễn")
+    assert typed != "Zofia Żółtowska Nguyễn"
+    person = check_person({**NAMED, "name": typed}, date(2026, 12, 2))
+    assert person.name == "Zofia Żółtowska Nguyễn"
+    assert unicodedata.is_normalized("NFC", person.name)
+
+
+def test_nfc_and_nfd_give_the_same_keyed_hash_and_nfc_keeps_its_old_one() -> None:
+    composed = "Żółtowska"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert keyed_hash("k", "case", decomposed) == keyed_hash("k", "case", composed)
+    # What was stored before names and cases were normalised: NFC text hashes as it always did.
+    before = hmac.new(b"k", "\x1f".join(("case", composed)).encode(), hashlib.sha256).hexdigest()
+    assert keyed_hash("k", "case", composed) == before
+    one = Person("Olena Kovalenko", date(1990, 4, 12), "FE123456", "a@example.com", "", "UA")
+    assert person_key("k", one) == hmac.new(b"k", "person\x1fUA\x1fFE123456".encode(), hashlib.sha256).hexdigest()
+    assert case_key("k", unicodedata.normalize("NFD", "WSC-Ż.1.2024")) == case_key("k", "WSC-Ż.1.2024")
 
 
 def test_names_fold_letters_that_accents_alone_do_not_explain() -> None:

@@ -436,3 +436,35 @@ def test_an_exported_office_loads_back_unchanged(cli_env: dict[str, str], tmp_pa
     assert 'date = "2027-03-08"\nhours = ""\nwalk_in = false\nbooking = true' in again.stdout
     wrong = okienko("office", "export", "--office", "nowhere", env=cli_env)
     assert (wrong.returncode, wrong.stderr) == (2, "okienko: error: no such office: nowhere\n")
+
+
+def test_the_demo_prints_whole_links_with_its_host_and_port(tmp_path: Path) -> None:
+    """`okienko demo --port N`: every link it prints opens as it stands (host and port included),
+    the kiosk's and the board's sign-in links, the staff screens, online booking and the queue."""
+    import re
+    import urllib.request
+
+    from tests.conftest import running_demo
+
+    with running_demo(tmp_path) as demo:
+        printed = "".join(demo.log)
+        base = demo.url   # http://127.0.0.1:PORT, the port given by OKIENKO_PORT as `--port` would
+        for line in (f"kiosk hall-1: {base}/kiosk/enroll?token=", f"board hall: {base}/board/enroll?token=",
+                     f"{base}/console/login", f"{base}/admin/login", f"{base}/call-centre/login",
+                     f"{base}/book", f"{base}/queue"):
+            assert line in printed, printed
+        links = re.findall(r"http://127\.0\.0\.1:\d+/\S*", printed.split("Okienko is at")[0])
+        assert len(links) >= 9 and all(link.startswith(base + "/") for link in links)
+        for link in (f"{base}/book", f"{base}/queue", f"{base}/console/login"):
+            with urllib.request.urlopen(link, timeout=10) as answer:
+                assert answer.status == 200, link
+
+
+def test_the_demo_links_follow_the_port_it_is_given() -> None:
+    from okienko_server.cli import demo_link_lines
+
+    lines = demo_link_lines(Settings(), "127.0.0.1", 8123, {("kiosk", "hall-1"): "abc"})
+    assert lines[0] == "  kiosk hall-1: http://127.0.0.1:8123/kiosk/enroll?token=abc"
+    assert any(line.endswith("http://127.0.0.1:8123/book") for line in lines)
+    public = demo_link_lines(Settings(public_url="https://kolejka.example.gov.pl"), None, 9000, {})
+    assert any("https://kolejka.example.gov.pl/queue" in line for line in public)

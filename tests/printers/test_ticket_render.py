@@ -1,12 +1,13 @@
 """Tickets as the visitor sees them: render the real ESC/POS bytes, then decode them."""
 
 import dataclasses
+import textwrap
 
 import pytest
 from escpos.printer import Dummy
 
 from printers.decode import decode
-from printers.render import can_print_as_text, render_ticket
+from printers.render import can_print_as_text, pair_rows, render_ticket
 from printers.slip import TicketSlip
 
 UKRAINIAN_SERVICE = "Отримання посвідки: її видача, якщо є рішення"
@@ -159,3 +160,36 @@ def test_rendering_does_not_change_the_shared_profile_data():
     render_ticket(a_slip(), "default")
 
     assert Dummy(profile="default").profile.profile_data["media"]["width"]["pixels"] == "Unknown"
+
+
+UKRAINIAN_WAIT = "Орієнтовний час очікування: близько 25 хв / Szacowany czas oczekiwania: ok. 25 min"
+
+
+@pytest.mark.parametrize("width_chars", [32, 42, 48])
+def test_a_label_and_its_value_are_never_printed_on_different_rows(width_chars):
+    slip = a_slip(ahead_line="Люди перед вами: 14 / Przed Tobą: 14", wait_line=UKRAINIAN_WAIT)
+    decoded = decode(render_ticket(slip, "TM-T88V", width_chars=width_chars), "TM-T88V")
+
+    assert all(len(line) <= width_chars for line in decoded.lines)
+    # Every value is on the row of its label, whatever the paper.
+    for value in ("вами: 14", "Tobą: 14", "очікування: близько 25 хв", "oczekiwania: ok. 25 min"):
+        assert any(value in line for line in decoded.lines), (value, decoded.lines)
+    assert not any(line.endswith(":") for line in decoded.lines)
+    assert "\u00a0" not in decoded.text   # the glue is printed as a plain space
+
+
+def test_pairs_that_fit_side_by_side_stay_on_one_row_and_otherwise_each_gets_its_own():
+    wide = decode(render_ticket(a_slip(ahead_line="People ahead: 4 / Przed Tobą: 4"), "TM-T88V"), "TM-T88V")
+    narrow = decode(render_ticket(a_slip(ahead_line="People ahead: 14 / Przed Tobą: 14"), "TM-T88V",
+                                  width_chars=24), "TM-T88V")
+
+    assert "People ahead: 4 / Przed Tobą: 4" in wide.lines
+    assert ["People ahead: 14", "Przed Tobą: 14"] == [line for line in narrow.lines if ": 14" in line]
+
+
+def test_a_pair_drawn_as_an_image_keeps_its_value_with_its_label():
+    # TM-T88III has no code page for "і": the line is drawn, and wrapped by the same rule.
+    rows = pair_rows(UKRAINIAN_WAIT, lambda row: len(row) <= 32, lambda words: textwrap.wrap(words, 32))
+    assert rows == ["Орієнтовний час", "очікування: близько 25 хв", "Szacowany czas", "oczekiwania: ok. 25 min"]
+    decoded = decode(render_ticket(a_slip(wait_line=UKRAINIAN_WAIT), "TM-T88III", width_chars=32), "TM-T88III")
+    assert decoded.images >= 1 and "?" not in decoded.text.replace("czujesz?", "")

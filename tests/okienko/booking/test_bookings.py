@@ -410,3 +410,27 @@ async def test_sixty_wrong_codes_at_once_do_not_get_past_the_attempt_limit(offic
     assert errors.count("wrong_code") <= 5
     assert set(errors) <= {"wrong_code", "code_attempts_used"}
     assert answers[-1].status_code == 410 and answers[-1].json()["error"] == "code_attempts_used"
+
+
+@pytest.mark.parametrize(("language", "words"), [("pl", "24 grudnia 2026"), ("uk", "24 грудня 2026"),
+                                                 ("ru", "24 декабря 2026"), ("en", "24 December 2026")])
+async def test_a_closed_day_is_named_in_words_in_the_visitors_language(office_factory: Any, language: str,
+                                                                      words: str) -> None:
+    office = await office_factory(TUESDAY)
+    response = await office.client.post("/api/v1/bookings", params={"lang": language},
+                                        json={"service": "A", "start": "2026-12-24T08:00:00+01:00", **PERSON})
+    assert response.json()["error"] == "closed_day"
+    assert words in response.json()["message"] and "2026-12-24" not in response.json()["message"]
+
+
+async def test_the_code_email_links_back_to_its_code_step(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    held = await office.client.post("/api/v1/bookings", json={"service": "A", "start": SLOT, "language": "pl",
+                                                               **PERSON})
+    assert held.status_code == 202, held.text
+    body = text_of(await last_mail_to(office, PERSON["email"]))
+    link = re.search(r"(https?://\S+)/book/confirm/([\w-]+)\?(\S+)", body)
+    assert link, body
+    assert link.group(2) == held.json()["id"] and "lang=pl" in link.group(3)
+    page = await office.client.get(f"/book/confirm/{held.json()['id']}?{link.group(3)}")
+    assert page.status_code == 200 and "Potwierdź" in page.text

@@ -166,7 +166,7 @@ async def test_entry_is_confirmed_by_its_code_and_shows_where_it_stands(office: 
 
     again = await enter(office, draw["id"], {**person(1), "name": "ANNA NOWAK BA"})
     assert again.status_code == 409 and again.json()["error"] == "already_entered"
-    assert again.json()["message"] == f"This person has already entered the draw for Drawn visit on {DAY}."
+    assert again.json()["message"] == "This person has already entered the draw for Drawn visit on 8 December 2026."
 
 
 async def test_first_come_is_refused_until_the_draw_has_run(office: Office) -> None:

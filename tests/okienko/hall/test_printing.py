@@ -75,6 +75,29 @@ async def test_ticket_printed_on_a_network_printer(office_factory, printer_liste
     assert slip.cuts == 1
 
 
+async def test_nobody_ahead_is_printed_in_the_kiosks_words(office_factory, printer_listener) -> None:
+    office = await office_factory(TUESDAY, printer={"kind": "network", "host": "127.0.0.1",
+                                                    "port": printer_listener.port, "profile": "TM-T88V",
+                                                    "timeout_seconds": 2})
+    first = (await office.take("K", language="uk")).json()
+    assert first["estimated_wait_minutes"] == 0
+    second = (await office.take("K", language="pl")).json()
+    assert second["estimated_wait_minutes"] > 0
+    for _ in range(50):
+        if len(printer_listener.jobs) == 2:
+            break
+        await asyncio.sleep(0.02)
+    nothing_to_wait, some_wait = (decode(job, "TM-T88V") for job in printer_listener.jobs)
+    translator = office.okienko.translator
+    # The kiosk's and the phone's "No wait", in both languages, never "about 0 min".
+    no_wait = f"{translator.gettext('uk', 'No wait')} / {translator.gettext('pl', 'No wait')}"
+    assert no_wait == "Без очікування / Bez oczekiwania"
+    assert no_wait in nothing_to_wait.lines
+    assert " 0 min" not in nothing_to_wait.text and " 0 хв" not in nothing_to_wait.text
+    wait = translator.format("pl", "Estimated wait: about {minutes} min", minutes=second["estimated_wait_minutes"])
+    assert wait in some_wait.lines   # the label and its value on one row
+
+
 async def test_a_four_digit_number_is_printed_whole_and_large(office_factory, printer_listener, tmp_path) -> None:
     office = await office_factory(TUESDAY, office_file=demo_office_variant(tmp_path, {"number_digits": 4}),
                                   printer={"kind": "network", "host": "127.0.0.1", "port": printer_listener.port,

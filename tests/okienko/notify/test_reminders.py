@@ -55,7 +55,7 @@ async def test_a_reminder_goes_24_hours_before_once_with_a_link_that_works(offic
     assert await at(office, warsaw(2026, 12, 2, 10, 1)) == 0            # once, however often the sweep runs
     [reminder] = await reminders_to(office, PERSON["email"])
     text = text_of(reminder)
-    assert booking["code"] in text and "Thursday, December 3, 2026, 10:00" in text
+    assert booking["code"] in text and "Thursday, 3 December 2026, 10:00" in text
     assert "Passport, the completed application, 4 photos" in text      # what to bring
     assert "a freed place helps someone else" in text
     assert "FE 123456" not in text and "123456" not in text              # never the document number
@@ -100,7 +100,7 @@ async def test_a_cancelled_booking_gets_no_reminder_and_a_moved_one_gets_them_fo
     assert await at(office, warsaw(2026, 12, 3, 8, 0)) == 0
     assert await at(office, warsaw(2026, 12, 3, 9, 0)) == 1              # 24 hours before the new time
     [reminder] = await reminders_to(office, OTHER["email"])
-    assert "Friday, December 4, 2026, 09:00" in text_of(reminder)
+    assert "Friday, 4 December 2026, 09:00" in text_of(reminder)
     assert await reminders_to(office, PERSON["email"]) == []
 
 

@@ -6,6 +6,7 @@ PostgreSQL, an injected clock (Tuesday 1 December 2026, 09:00 in Warsaw)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 import icalendar
@@ -100,7 +101,7 @@ async def test_one_event_per_date_even_when_two_managers_save_at_once(office_fac
     made = [o for o in outcomes if not isinstance(o, BaseException)]
     refused = [o for o in outcomes if isinstance(o, DomainError)]
     assert len(made) == 1 and [e.code for e in refused] == ["event_exists", "event_exists"]
-    assert refused[0].params["day"] == SATURDAY
+    assert refused[0].params["day"] == date.fromisoformat(SATURDAY)
     other = await events.create(setup, form(date=NEXT_SATURDAY), actor="kierownik")
     moved_onto = await refusal(events.update(setup, other.event["id"], {"date": SATURDAY}, actor="kierownik"))
     assert moved_onto.code == "event_exists"

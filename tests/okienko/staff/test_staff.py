@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -15,7 +15,8 @@ from okienko.staff.auth import add_user
 from okienko_server.cli import parser
 from okienko.i18n import Translator
 from okienko.staff.roles import ROLES
-from tests.conftest import warsaw
+from okienko.staff import passwords
+from tests.conftest import REAL_PASSWORD_HASHER, warsaw
 
 pytestmark = pytest.mark.anyio
 MORNING = warsaw(2026, 12, 1, 7, 50, 30)   # the quarter 07:45-08:00: 9.5 minutes of it left
@@ -92,6 +93,22 @@ async def test_passwords_sent_at_once_are_checked_at_most_five_times(office_fact
     assert 1 <= checked <= 5 and statuses.count(429) == len(statuses) - checked, statuses
 
 
+@pytest.fixture
+def real_argon2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Passwords hashed at the app's own strength (the suite uses argon2's cheapest parameters,
+    tests/conftest.py), the stand-in hash for unknown names too."""
+    monkeypatch.setattr(passwords, "_hasher", REAL_PASSWORD_HASHER)
+    passwords._stand_in.cache_clear()
+    yield
+    passwords._stand_in.cache_clear()
+
+
+def test_the_app_hashes_passwords_at_argon2_s_recommended_strength() -> None:
+    """argon2id, 64 MiB, three passes, four lanes (RFC 9106's second recommendation)."""
+    assert REAL_PASSWORD_HASHER().hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+@pytest.mark.usefixtures("real_argon2")
 async def test_an_unknown_user_costs_a_password_check_like_a_known_one(office_factory: Any) -> None:
     """No shortcut for unknown names: a quick "no" would tell a script which names exist."""
     office = await office_factory(MORNING)
