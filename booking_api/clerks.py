@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
 from booking_api.http import language_of, okienko, public_links, read_json
-from booking_api.presenters import NOWHERE, ticket_json, window_json
-from booking_api.sessions import Clerk, require_clerk
+from booking_api.presenters import NOWHERE, ticket_json, window_choices_json, window_json
+from booking_api.sessions import Clerk, require_clerk, seat_of
 from okienko.container import Okienko
 from okienko.errors import DomainError
 from okienko.hall.front_door import Seat, WindowView
@@ -26,11 +26,6 @@ async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
     return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
 
 
-def _seat(clerk: Clerk) -> Seat:
-    """A clerk acts on tickets at their own window; managers may act anywhere."""
-    return Seat(clerk.session_key, anywhere=clerk.role in ("manager", "admin"))
-
-
 def _window_answer(request: Request, setup: OfficeSetup, view: WindowView, language: str) -> Response:
     app = okienko(request)
     return JSONResponse(window_json(app.links, setup, view, language, app.translator))
@@ -42,7 +37,7 @@ async def _at_window(request: Request, change: Callable[[OfficeSetup, str, Seat]
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
-    view = await change(setup, request.path_params["window"], _seat(clerk))
+    view = await change(setup, request.path_params["window"], seat_of(clerk))
     return _window_answer(request, setup, view, language)
 
 
@@ -57,9 +52,7 @@ async def list_windows(request: Request) -> Response:
 
 async def window_choices(app: Okienko, setup: OfficeSetup, clerk: Clerk, language: str) -> list[dict[str, object]]:
     """The chooser's windows: number, the services' names, and `taken_by` / `yours` (hall.seating)."""
-    services = {window.number: [setup.service_by_id(s).name(language) for s in window.service_ids]
-                for window in setup.windows}
-    return [{**seated, "services": services[seated["number"]]} for seated in await app.hall.seating(setup, _seat(clerk))]
+    return window_choices_json(setup, await app.hall.seating(setup, seat_of(clerk)), language)
 
 
 async def sign_in_window(request: Request) -> Response:
@@ -74,7 +67,7 @@ async def sign_out_window(request: Request) -> Response:
     language_of(request)
     clerk = await require_clerk(request)
     body = await read_json(request, bodies.LEAVE, optional=True)
-    await app.hall.leave_window(await _setup_for(app, clerk), _seat(clerk), body.get("ticket"))
+    await app.hall.leave_window(await _setup_for(app, clerk), seat_of(clerk), body.get("ticket"))
     return Response(status_code=204)
 
 
@@ -99,7 +92,7 @@ async def call_next_visitor(request: Request) -> Response:
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
     setup = await _setup_for(app, clerk)
-    called = await app.hall.call_next(setup, request.path_params["window"], _seat(clerk))
+    called = await app.hall.call_next(setup, request.path_params["window"], seat_of(clerk))
     if called is None:
         return Response(status_code=204)
     return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
@@ -114,7 +107,7 @@ async def call_number(request: Request) -> Response:
     if not isinstance(number, str) or not number.strip() or len(number) > 12:
         raise DomainError("malformed_request", detail=_("the field “number” must be a ticket number, e.g. “A004”"))
     setup = await _setup_for(app, clerk)
-    called = await app.hall.call_number(setup, request.path_params["window"], _seat(clerk), number)
+    called = await app.hall.call_number(setup, request.path_params["window"], seat_of(clerk), number)
     return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
 
 
@@ -130,7 +123,7 @@ async def ticket_action(request: Request) -> Response:
     service = body.get("service")
     if action == "transfer" and not isinstance(service, str):
         raise DomainError("malformed_request", detail=_("the field “service” must be a service code, e.g. “A”"))
-    moved = await app.hall.act(setup, request.path_params["ticket_id"], action, _seat(clerk), service)
+    moved = await app.hall.act(setup, request.path_params["ticket_id"], action, seat_of(clerk), service)
     return JSONResponse(ticket_json(public_links(request), setup, moved, NOWHERE, language, app.translator))
 
 
@@ -151,7 +144,7 @@ async def document_check(request: Request) -> Response:
     if not isinstance(country, str) or len(country) > 2:
         raise DomainError("malformed_request",
                           detail=_("the field “document_country” must be a country code, e.g. “UA”"))
-    matched = await app.hall.check_document(setup, request.path_params["ticket_id"], typed, country, _seat(clerk),
+    matched = await app.hall.check_document(setup, request.path_params["ticket_id"], typed, country, seat_of(clerk),
                                             checked_by=clerk.username, secret_key=app.settings.secret_key)
     message = DOCUMENT_MATCHES if matched else DOCUMENT_DIFFERS
     return JSONResponse({"matched": matched, "message": app.translator.gettext(language, message)})

@@ -136,6 +136,14 @@ def window_json(links: PublicLinks, setup: OfficeSetup, view: WindowView, langua
             "recalls_before_no_show": setup.recalls_before_no_show}
 
 
+def window_choices_json(setup: OfficeSetup, seating: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """The console's window chooser: each window's number, who sits there (hall.seating) and the names
+    of the services it serves."""
+    services = {window.number: [setup.service_by_id(s).name(language) for s in window.service_ids]
+                for window in setup.windows}
+    return [{**seated, "services": services[seated["number"]]} for seated in seating]
+
+
 def _booked_person(booking: dict[str, Any] | None, setup: OfficeSetup) -> dict[str, Any] | None:
     """Who booked the visit, for the clerk to check against the document in hand (masked number only)."""
     if booking is None:

@@ -12,6 +12,7 @@ from booking_api.http import identify, okienko
 from okienko.office.directory import OfficeSetup
 from okienko.staff.auth import DeviceIdentity, StaffIdentity, token_hash
 from okienko.errors import DomainError
+from okienko.hall.front_door import Seat
 from okienko.staff.roles import ROLES
 from okienko.staff.accounts import session_for
 
@@ -98,3 +99,8 @@ async def require_manager(connection: HTTPConnection, *roles: str) -> tuple[Cler
             raise DomainError("forbidden")
         return clerk, setup
     return clerk, await app.offices.get(wanted)
+
+
+def seat_of(clerk: Clerk) -> Seat:
+    """A clerk acts on tickets at their own window; managers may act anywhere."""
+    return Seat(clerk.session_key, anywhere=clerk.role in ("manager", "admin"))

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.clerks import window_choices
 from booking_api.http import language_of, okienko
+from booking_api.presenters import window_choices_json
+from booking_api.sessions import seat_of
 from okienko.people import countries
 from pages.rendering import render
 from pages.staff_sign_in import StaffScreen, secured, sign_in_routes, signed_in_clerk
@@ -29,7 +30,8 @@ async def console_page(request: Request) -> Response:
     if isinstance(clerk, Response):
         return clerk
     setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
-    windows = await window_choices(app, setup, clerk, language)   # who sits where, as GET /api/v1/windows
+    # Who sits where, as GET /api/v1/windows answers.
+    windows = window_choices_json(setup, await app.hall.seating(setup, seat_of(clerk)), language)
     return secured(render(request, "console.html", office=setup, clerk=clerk, windows=windows,
                           csrf_token=clerk.csrf_token or "", countries=countries(language)))
 

@@ -156,5 +156,5 @@ async def add_far_office(office: Office) -> None:
     async with office.okienko.db.engine.begin() as conn:
         await conn.execute(sa.text("INSERT INTO offices (code, name, timezone, default_language, always_open, "
                                    "closed_on_public_holidays, priority_mode, ticket_footer, recalls_before_no_show, "
-                                   "transfer_position, notices, booking_policy) VALUES ('far', 'Far', "
-                                   "'Europe/Warsaw', 'pl', false, true, 'first', '{}', 1, 'end', '{}', '{}')"))
+                                   "transfer_position, notices, booking_policy, board_languages) VALUES ('far', 'Far', "
+                                   "'Europe/Warsaw', 'pl', false, true, 'first', '{}', 1, 'end', '{}', '{}', '[\"pl\", \"en\"]')"))
