@@ -76,23 +76,53 @@ def one_time_code(demo: Demo, address: str) -> str:
     raise AssertionError(f"no email with a code to {address}")
 
 
-def booking(demo: Demo, language: str) -> dict[str, Any]:
-    """A confirmed booking of service A made through the API, as the booking page makes one."""
+def details(tag: str) -> dict[str, str]:
+    """A distinct person (one booking per person and service, one entry per person and draw)."""
+    return {"name": "Olena Kovalenko", "birth_date": "1990-04-02", "phone": "", "email": f"{tag}@example.com",
+            "document_number": f"FE{zlib.crc32(tag.encode()) % 10**7:07d}", "document_country": "UA"}
+
+
+def held(demo: Demo, tag: str, language: str) -> dict[str, Any]:
+    """A booking of service A held (its code emailed, not yet given), as the booking page makes one."""
     status, listing = api(demo, "GET", "/api/v1/slots?service=A")
     assert status == 200, listing
     after = datetime.now().astimezone() + timedelta(hours=30)
     start = next(slot["start"] for day in listing["days"] for slot in day["slots"]
                  if slot["free"] and datetime.fromisoformat(slot["start"]) > after)
-    address = f"axe-{language}@example.com"
-    status, held = api(demo, "POST", "/api/v1/bookings", {
-        "service": "A", "start": start, "language": language, "name": "Olena Kovalenko", "birth_date": "1990-04-02",
-        "document_number": f"FE{zlib.crc32(language.encode()) % 10**7:07d}", "phone": "", "email": address,
-        "document_country": "UA"})
-    assert status == 202, held
-    status, confirmed = api(demo, "POST", f"/api/v1/bookings/{held['id']}/confirm",
-                            {"code": one_time_code(demo, address)})
+    status, holding = api(demo, "POST", "/api/v1/bookings",
+                          {"service": "A", "start": start, "language": language, **details(tag)})
+    assert status == 202, holding
+    return holding
+
+
+def booking(demo: Demo, language: str) -> dict[str, Any]:
+    """A confirmed booking of service A, confirmed with the code from the email."""
+    tag = f"axe-{language}"
+    holding = held(demo, tag, language)
+    status, confirmed = api(demo, "POST", f"/api/v1/bookings/{holding['id']}/confirm",
+                            {"code": one_time_code(demo, details(tag)["email"])})
     assert status == 201, confirmed
     return confirmed
+
+
+def draw_pages(demo: Demo, language: str) -> list[tuple[str, str]]:
+    """The demo's draw for service F (its entry window opens when the demo starts): its public record
+    and, while it takes entries, an entry's page. None where the demo has no draw at hand."""
+    status, listing = api(demo, "GET", "/api/v1/slots?service=F")
+    draw = listing.get("next_draw") if status == 200 else None
+    if not draw:
+        return []
+    pages = [(f"/book/draws/{draw['id']}", "draw: its record")]
+    if draw["status"] == "open":
+        person = details(f"axe-draw-{language}")
+        status, pending = api(demo, "POST", f"/api/v1/draws/{draw['id']}/entries",
+                              {**person, "language": language, "preferences": []})
+        if status == 202:
+            status, entered = api(demo, "POST", f"/api/v1/draw-entries/{pending['id']}/confirm",
+                                  {"code": one_time_code(demo, person["email"])})
+            assert status == 201, entered
+            pages.append((f"/book/draw/{entered['id']}", "draw: an entry"))
+    return pages
 
 
 def signed_in(context: BrowserContext, screen: str, username: str, language: str,
@@ -116,6 +146,8 @@ def test_every_page_meets_wcag_21_aa_in_every_language(browser: Browser, demo: D
     status, ticket = api(demo, "POST", "/api/v1/tickets", {"service": "A", "language": language}, kiosk)
     assert status == 201, ticket
     mine = booking(demo, language)
+    waiting_for_code = held(demo, f"axe-held-{language}", language)
+    draws = draw_pages(demo, language)
     lang = f"lang={language}"
 
     def check(page: Page, where: str) -> None:
@@ -152,12 +184,18 @@ def test_every_page_meets_wcag_21_aa_in_every_language(browser: Browser, demo: D
         check(page, "book: the form with its errors")
         visit(context, f"/book?service=F&{lang}", "book: a service released by draw",
               lambda page: expect(page.locator("#days-status, button.day").first).to_be_visible())
+        visit(context, f"/book/confirm/{waiting_for_code['id']}?{lang}", "book: the code asked for", heading)
+        for path, where in draws:
+            visit(context, f"{path}?{lang}", where, heading)
         visit(context, f"/book/manage/{mine['code']}?secret={mine['secret']}&{lang}&done=1", "book: manage",
               lambda page: expect(page.locator("#booking-code")).to_have_text(mine["code"]))
         visit(context, f"/t/{ticket['id']}?{lang}", "ticket page",
               lambda page: expect(page.locator("main h1")).to_be_visible())
         visit(context, f"/queue?{lang}", "queue",
               lambda page: expect(page.locator(".queue-service").first).to_be_visible())
+        visit(context, f"/queue?embed=1&{lang}", "queue, embedded",
+              lambda page: expect(page.locator(".queue-service").first).to_be_visible())
+        visit(context, f"/board/?{lang}", "board: not signed in", heading)
         visit(context, f"/accessibility?{lang}", "accessibility statement", heading)
         visit(context, f"/no/such/page?{lang}", "not found", heading)
     finally:
