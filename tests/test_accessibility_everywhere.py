@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 LANGUAGES = ("pl", "en", "uk", "ru")
 LOCALES = {"pl": "pl-PL", "en": "en-GB", "uk": "uk-UA", "ru": "ru-RU"}
 VIEWPORT = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,9 @@ def test_every_page_meets_wcag_21_aa_in_every_language(browser: Browser, demo: D
             problems[where] = found
 
     def visit(context: BrowserContext, path: str, where: str, loaded: Callable[[Page], None]) -> Page:
+        """The page at `path`, checked once `loaded` sees what it loads; the one before it closed."""
+        for before in context.pages:
+            before.close()
         page = context.new_page()
         listen_for_errors(page, errors)
         page.goto(path)
@@ -167,47 +171,54 @@ def test_every_page_meets_wcag_21_aa_in_every_language(browser: Browser, demo: D
     def heading(page: Page) -> None:
         expect(page.locator("h1").first).to_be_visible()
 
-    # The visitor's pages, in one context.
-    context = browser.new_context(viewport=VIEWPORT, base_url=demo.url, locale=LOCALES[language])
-    try:
-        visit(context, f"/?{lang}", "start page", heading)
-        visit(context, f"/book?{lang}", "book: services", lambda page: expect(page.locator(".choice").first).to_be_visible())
-        page = visit(context, f"/book?service=A&{lang}", "book: a service",
-                     lambda page: expect(page.locator("button.day").first).to_be_visible())
-        page.locator("button.day").first.click()
-        expect(page.locator("#step-time")).to_be_visible()
-        page.locator("button.time").first.click()
-        expect(page.locator("#step-person")).to_be_visible()
-        check(page, "book: a time chosen, the form")
-        page.locator("#step-person button[type=submit]").first.click()   # sent empty: every field says what is wrong
-        expect(page.locator(".field-error:visible").first).to_be_visible()
-        check(page, "book: the form with its errors")
-        visit(context, f"/book?service=F&{lang}", "book: a service released by draw",
-              lambda page: expect(page.locator("#days-status, button.day").first).to_be_visible())
-        visit(context, f"/book/confirm/{waiting_for_code['id']}?{lang}", "book: the code asked for", heading)
-        for path, where in draws:
-            visit(context, f"{path}?{lang}", where, heading)
-        visit(context, f"/book/manage/{mine['code']}?secret={mine['secret']}&{lang}&done=1", "book: manage",
-              lambda page: expect(page.locator("#booking-code")).to_have_text(mine["code"]))
-        visit(context, f"/t/{ticket['id']}?{lang}", "ticket page",
-              lambda page: expect(page.locator("main h1")).to_be_visible())
-        visit(context, f"/queue?{lang}", "queue",
-              lambda page: expect(page.locator(".queue-service").first).to_be_visible())
-        visit(context, f"/queue?embed=1&{lang}", "queue, embedded",
-              lambda page: expect(page.locator(".queue-service").first).to_be_visible())
-        visit(context, f"/board/?{lang}", "board: not signed in", heading)
-        visit(context, f"/accessibility?{lang}", "accessibility statement", heading)
-        visit(context, f"/no/such/page?{lang}", "not found", heading)
-    finally:
-        context.close()
+    # The visitor's pages, on a desk-top screen and on a phone (menus fold, columns stack), one context each.
+    for size, viewport in (("desktop", VIEWPORT), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport, base_url=demo.url, locale=LOCALES[language])
+        try:
+            visit(context, f"/?{lang}", f"{size}: start page", heading)
+            visit(context, f"/book?{lang}", f"{size}: book: services",
+                  lambda page: expect(page.locator(".choice").first).to_be_visible())
+            page = visit(context, f"/book?service=A&{lang}", f"{size}: book: a service",
+                         lambda page: expect(page.locator("button.day").first).to_be_visible())
+            page.locator("button.day").first.click()
+            expect(page.locator("#step-time")).to_be_visible()
+            page.locator("button.time").first.click()
+            expect(page.locator("#step-person")).to_be_visible()
+            check(page, f"{size}: book: a time chosen, the form")
+            # Sent empty: every field says what is wrong.
+            page.locator("#step-person button[type=submit]").first.click()
+            expect(page.locator(".field-error:visible").first).to_be_visible()
+            check(page, f"{size}: book: the form with its errors")
+            visit(context, f"/book?service=F&{lang}", f"{size}: book: a service released by draw",
+                  lambda page: expect(page.locator("#days-status, button.day").first).to_be_visible())
+            visit(context, f"/book/confirm/{waiting_for_code['id']}?{lang}", f"{size}: book: the code asked for",
+                  heading)
+            for path, where in draws:
+                visit(context, f"{path}?{lang}", f"{size}: {where}", heading)
+            visit(context, f"/book/manage/{mine['code']}?secret={mine['secret']}&{lang}&done=1",
+                  f"{size}: book: manage",
+                  lambda page: expect(page.locator("#booking-code")).to_have_text(mine["code"]))
+            visit(context, f"/t/{ticket['id']}?{lang}", f"{size}: ticket page",
+                  lambda page: expect(page.locator("main h1")).to_be_visible())
+            visit(context, f"/queue?{lang}", f"{size}: queue",
+                  lambda page: expect(page.locator(".queue-service").first).to_be_visible())
+            visit(context, f"/queue?embed=1&{lang}", f"{size}: queue, embedded",
+                  lambda page: expect(page.locator(".queue-service").first).to_be_visible())
+            visit(context, f"/board/?{lang}", f"{size}: board: not signed in", heading)
+            visit(context, f"/accessibility?{lang}", f"{size}: accessibility statement", heading)
+            visit(context, f"/no/such/page?{lang}", f"{size}: not found", heading)
+        finally:
+            context.close()
 
     # The hall board and a window's display, as a board device signed in by its link.
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, base_url=demo.url, locale=LOCALES[language])
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, base_url=demo.url,
+                                  locale=LOCALES[language])
     try:
         page = context.new_page()
         page.goto(demo.links("board")[next(iter(demo.links("board")))])
         page.wait_for_url(re.compile(r"/board/"))
-        visit(context, f"/board/?{lang}", "hall board", lambda page: expect(page.locator("#current-number")).to_be_visible())
+        visit(context, f"/board/?{lang}", "hall board",
+              lambda page: expect(page.locator("#current-number")).to_be_visible())
         visit(context, f"/board/window/1?{lang}", "window display",
               lambda page: expect(page.locator("#window-number")).to_be_visible())
     finally:
