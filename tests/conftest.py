@@ -81,7 +81,8 @@ SHARED_REDIS_MODULES = {"tests.okienko.test_live", "tests.okienko_server.test_pr
 
 # The modules that take longest (servers in subprocesses, browsers, many cases), started first so
 # that no worker is left alone with one of them at the end (`--durations` shows the current costs).
-SLOW_FIRST = ("tests/test_accessibility_everywhere.py", "tests/okienko_server/test_cli.py", "tests/booking_api/test_openapi_fuzz.py",
+SLOW_FIRST = ("tests/test_accessibility_everywhere.py",
+              "tests/okienko_server/test_cli.py", "tests/booking_api/test_openapi_fuzz.py",
               "tests/kiosk/test_kiosk_browser.py", "tests/back_office/test_back_office_browser.py",
               "tests/okienko_server/test_outages.py", "tests/booking_site/test_booking_browser.py",
               "tests/back_office/test_back_office_axe.py", "tests/kiosk/test_kiosk_checkin_browser.py",
