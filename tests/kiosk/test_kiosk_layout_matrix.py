@@ -13,12 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import overflow_problems
-from tests.kiosk.test_kiosk_browser import (CUT_OFF_CHECKED, LANDSCAPE, PORTRAIT, OpenKiosk,  # noqa: F401
-                                            browser, chromium_path, demo_server, kiosk)
-import pytest
+from tests.kiosk import test_kiosk_browser as shared
+from tests.kiosk.test_kiosk_browser import CUT_OFF_CHECKED, LANDSCAPE, PORTRAIT, OpenKiosk
+
+# The kiosk tests' fixtures (a demo server, Chromium, a signed-in kiosk page): pytest finds them by name.
+browser, chromium_path, demo_server, kiosk = shared.browser, shared.chromium_path, shared.demo_server, shared.kiosk
 
 pytestmark = pytest.mark.browser
 
