@@ -44,6 +44,21 @@ CARDS_JS = """() => [...document.querySelectorAll('#services .service:not(.is-cl
           gap: Math.round(bottom - Math.max(...figures))};
 })"""
 
+# Elements cut by a box around them that hides what overflows it (overflow_problems sees only their own).
+CLIPPED_JS = """(selectors) => [...document.querySelectorAll(selectors)].filter((e) => e.getClientRects().length)
+  .flatMap((e) => {
+    const box = e.getBoundingClientRect(), cut = [];
+    for (let outer = e.parentElement; outer; outer = outer.parentElement) {
+      if (getComputedStyle(outer).overflow === 'visible') continue;
+      const edge = outer.getBoundingClientRect();
+      if (box.top < edge.top - 1 || box.bottom > edge.bottom + 1 || box.left < edge.left - 1
+          || box.right > edge.right + 1) {
+        cut.push(`${e.className} "${e.textContent.trim().slice(0, 30)}" is clipped by ${outer.className}`);
+      }
+    }
+    return cut;
+  })"""
+
 
 def set_banner(page: Page, on: bool) -> None:
     toggle = page.locator("#priority-toggle")
@@ -68,6 +83,7 @@ def check(page: Page, name: str, accessible: bool) -> tuple[list[str], dict[str,
     page.wait_for_timeout(50)
     page.screenshot(path=str(MATRIX / f"{name}.png"))
     problems = [f"{name}: {p}" for p in overflow_problems(page, TEXT_CHECKED)]
+    problems += [f"{name}: {p}" for p in page.evaluate(CLIPPED_JS, TEXT_CHECKED + ", .stat-label")]
     cards: list[dict[str, Any]] = page.evaluate(CARDS_JS)
     assert cards, name
     for card in cards:
