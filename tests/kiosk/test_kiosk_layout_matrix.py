@@ -69,8 +69,8 @@ def set_banner(page: Page, on: bool) -> None:
         categories = page.locator(".category")
         names = categories.evaluate_all("els => els.map(e => e.dataset.name.length)")
         categories.nth(names.index(max(names))).click()
-    expect(page.locator("#priority-banner")).to_be_visible() if on else expect(
-        page.locator("#priority-banner")).to_be_hidden()
+    banner = expect(page.locator("#priority-banner"))
+    banner.to_be_visible() if on else banner.to_be_hidden()
 
 
 def set_a11y(page: Page, on: bool) -> None:
