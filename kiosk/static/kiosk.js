@@ -117,15 +117,23 @@
     if (focusTarget) focusTarget.focus({ preventScroll: true });
   }
 
-  // Long names in some languages can overfill the buttons: then all of them drop the Polish line
-  // ("is-tight") and, if that is not enough, show icons for the labels of the figures ("is-tighter").
+  // Long names in some languages (or the priority banner's room) can overfill the buttons. Then all
+  // of them get a little smaller ("is-snug", "is-snugger"); only if that is not enough they drop the
+  // Polish line ("is-tight") and, last, show icons for the labels of the figures ("is-tighter").
+  // A button is overfull when a part of it reaches into its padding: its figures must not sit on
+  // its edge (a centred part that overflows shows no scrollHeight, so the parts are measured).
   function fitServices() {
     const list = byId("services");
     if (!list) return;
     const buttons = Array.from(list.querySelectorAll(".service"));
-    const overfull = () => buttons.some((button) => button.scrollHeight > button.clientHeight + 1);
-    list.classList.remove("is-tight", "is-tighter");
-    for (const level of ["is-tight", "is-tighter"]) {
+    const overfull = () => buttons.some((button) => {
+      const style = getComputedStyle(button);
+      const inside = button.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      return button.scrollHeight > button.clientHeight + 1
+        || Array.from(button.children).some((part) => part.offsetHeight > inside + 1);
+    });
+    list.classList.remove("is-snug", "is-snugger", "is-tight", "is-tighter");
+    for (const level of ["is-snug", "is-snugger", "is-tight", "is-tighter"]) {
       if (!overfull()) break;
       list.classList.add(level);
     }
