@@ -72,7 +72,10 @@ class FolderTransport:
     async def send(self, message: Message) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         mail = email_of(message, self.sender, self.sender_name)
-        (self.folder / f"{message.id}.eml").write_bytes(mail.as_bytes())
+        # Written aside, then renamed: whoever reads the folder sees a whole email or none.
+        written = self.folder / f".{message.id}.eml.part"
+        written.write_bytes(mail.as_bytes())
+        written.replace(self.folder / f"{message.id}.eml")
 
 
 class HttpSmsTransport:
