@@ -7,8 +7,6 @@ for a person to look at.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.back_office.screens import axe_violations
 from tests.conftest import launched_chromium, require_chromium, running_demo
+from tests.kiosk.test_walk_in_sms_browser import api
 
 pytestmark = pytest.mark.browser
 
@@ -45,14 +44,6 @@ def clerk(demo: Any) -> str:
     token = demo.staff_token("urzednik")
     api(demo.url, "POST", "/api/v1/windows/8/sign-in", token)
     return token
-
-
-def api(url: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(f"{url}{path}", method=method, headers=headers,
-                                     data=None if body is None else json.dumps(body).encode())
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer) if answer.status != 204 else None
 
 
 def shoot(page: Page, name: str) -> None:
