@@ -18,7 +18,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from booking_api.http import error_body, language_of, okienko, public_links, require_kiosk
-from booking_api.presenters import qr_svg, status_json
+from booking_api.presenters import event_json, qr_svg, status_json
 from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH
 from okienko.errors import DomainError
 from okienko.office.directory import OfficeSetup
@@ -61,20 +61,18 @@ def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[s
     """The information Saturday the start screen announces in the days before it (public_events.py),
     with a QR code of the booking page for the visitor's phone."""
     app = okienko(request)
-    event = announced(setup, app.clock.now())
+    now = app.clock.now()
+    event = announced(setup, now)
     if event is None:
         return None
-    names = []
-    for code in event.services:
-        service = next((s for s in setup.services if s.code == code), None)
-        if service is not None:
-            names.append(service.name(language))
-    address = public_links(request).book(None, language)
+    links = public_links(request)
+    shown = event_json(links, setup, event, language, now)   # the one public view of an event
+    address = links.book(None, language)
     svg = qr_svg(address).decode("utf-8")
-    return {"title": event.title(language), "date": format_date(event.day, format="full", locale=language),
-            "hours": f"{event.opens_minute // 60:02d}:{event.opens_minute % 60:02d}–"
-                     f"{event.closes_minute // 60:02d}:{event.closes_minute % 60:02d}",
-            "services": ", ".join(names), "bookable": event.booking_opens_at is not None, "address": address,
+    return {"title": shown["title"], "date": format_date(event.day, format="full", locale=language),
+            "hours": f"{shown['starts_at'][11:16]}–{shown['ends_at'][11:16]}",
+            "services": ", ".join(service["name"] for service in shown["services"]),
+            "bookable": event.booking_opens_at is not None, "address": address,
             "qr": Markup(svg[svg.index("<svg"):])}
 
 
