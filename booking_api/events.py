@@ -10,7 +10,7 @@ from booking_api.http import language_of, okienko, public_links
 from booking_api.presenters import event_json
 from calendar_sync.events_feed import PublicEvent, events_feed
 from okienko.errors import DomainError
-from okienko.i18n import _
+from okienko.i18n import _, text_in
 from okienko.office.hours import office_day
 from okienko.office.public_events import event_span, event_uid, feed_entries
 
@@ -53,13 +53,13 @@ async def events_calendar(request: Request) -> Response:
                 names.append(setup.service(code).name(language))
             except DomainError:   # a service switched off since: left out of the text
                 continue
-        text = descriptions.get(language) or descriptions.get(setup.default_language) or ""
+        text = text_in(descriptions, language, setup.default_language)
         offered = app.translator.format(language, _("Offered: {services}"), services=", ".join(names))
         book = app.translator.format(language, _("Book a visit: {address}"),
                                      address=links.url(links.book_path(None, language, office)))
         events.append(PublicEvent(
             uid=event_uid(setup.code, row["id"]), sequence=row["sequence"], start=starts, end=ends,
-            summary=titles.get(language) or titles.get(setup.default_language) or next(iter(titles.values()), ""),
+            summary=text_in(titles, language, setup.default_language),
             description="\n\n".join(part for part in (text, offered if names else "", book) if part),
             location=setup.name, modified=row["updated_at"], cancelled=entry.cancelled,
             url=links.url(links.book_path(None, language, office))))

@@ -2,7 +2,9 @@
 its language is first asked for.
 
 Message ids are English. Every user-facing string goes through here: API error messages,
-pages, printed tickets. Polish, English, Ukrainian and Russian are complete (a test checks).
+pages, printed tickets. Every shipped language's catalog is complete (a test checks): Polish, English,
+Ukrainian, Russian, Belarusian, Vietnamese, Hindi, Georgian and Turkish, the languages of the people who
+come to a Polish foreigners' department, most numerous first after Polish and English.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES: dict[str, str] = {"pl": "Polski", "en": "English", "uk": "Українська", "ru": "Русский"}
+LANGUAGES: dict[str, str] = {
+    "pl": "Polski", "en": "English", "uk": "Українська", "ru": "Русский", "be": "Беларуская",
+    "vi": "Tiếng Việt", "hi": "हिन्दी", "ka": "ქართული", "tr": "Türkçe",
+}
+# An office's own texts (service names, what to bring, notices) must be given in these; in any other
+# language a missing text is shown in English, then Polish (see `text_in`).
+REQUIRED_TEXT_LANGUAGES = ("pl", "en")
 DOMAIN = "messages"
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar("okienko_language", default="pl")
@@ -44,6 +52,22 @@ ACTION_LABELS = {
 }
 
 
+def text_in(texts: dict[str, str] | None, language: str, *fallbacks: str) -> str:
+    """An office's own text (a service's name, an event's title, a notice) in `language`: its own if
+    given, else the first of `fallbacks` given (e.g. the office's default language), else English, else
+    Polish, else any. The one rule for every text a manager writes per language."""
+    texts = texts or {}
+    for code in (language, *fallbacks, "en", "pl"):
+        if texts.get(code):
+            return texts[code]
+    return next((text for text in texts.values() if text), "")
+
+
+# Languages whose dates CLDR's long forms write as their readers do; the others' long forms add an
+# abbreviation ("2026 г.") or put the month first (English), so they take "d MMMM y".
+_CLDR_DAY_ORDER = frozenset({"vi", "ka", "tr"})
+
+
 @functools.lru_cache(maxsize=4096)
 def format_day(day: date, language: str, *, weekday: bool = False) -> str:
     """A day as a visitor reads it, never as "2026-12-24": "24 grudnia 2026", "24 грудня 2026",
@@ -53,8 +77,11 @@ def format_day(day: date, language: str, *, weekday: bool = False) -> str:
     from babel.dates import format_date   # Babel's date data only when a date is first written
 
     day = day.date() if isinstance(day, datetime) else day
+    if language in _CLDR_DAY_ORDER:   # the language's own order: "24 tháng 12, 2026", "24 Aralık 2026 Perşembe"
+        return format_date(day, "full" if weekday else "long", locale=language)
     return format_date(day, "EEEE, d MMMM y" if weekday else "d MMMM y",
                        locale=language if language in LANGUAGES else "en")
+
 
 
 def format_moment(moment: datetime, language: str) -> str:

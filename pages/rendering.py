@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from booking_api.http import KIOSK_COOKIE, error_body, error_response, language_of, okienko
 from okienko.errors import DomainError, Unavailable
-from okienko.i18n import LANGUAGES, Translator, current_language
+from okienko.i18n import LANGUAGES, REQUIRED_TEXT_LANGUAGES, Translator, current_language
 from okienko.logs import loggable
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class PageTemplates:
         env.install_gettext_callables(self.translator.jinja_gettext, self.translator.jinja_ngettext,  # type: ignore[attr-defined]
                                       newstyle=True)
         env.globals["LANGUAGES"] = LANGUAGES
+        env.globals["REQUIRED_TEXT_LANGUAGES"] = REQUIRED_TEXT_LANGUAGES
         return env
 
     def get_template(self, name: str) -> jinja2.Template:

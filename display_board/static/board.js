@@ -20,7 +20,6 @@
   var MY_WINDOW = root.dataset.window || null;
   var LANG = root.dataset.lang || "pl";
   var DEFAULT_LANG = root.dataset.defaultLang || "pl";
-  var LANGUAGES = ["pl", "en", "uk", "ru"];
   var BOARD_LANGUAGES = (root.dataset.languages || LANG).split(" ");
   var ROTATE_MS = 1000 * (Number(root.dataset.rotateSeconds) || 6);
   var TIMEZONE = root.dataset.timezone || "Europe/Warsaw";
@@ -194,7 +193,7 @@
   function tickerText(tickers, fallback) {
     if (!tickers) return fallback || "";
     var texts = [];
-    [LANG, DEFAULT_LANG].concat(LANGUAGES).forEach(function (lang) {
+    [LANG, DEFAULT_LANG].concat(Object.keys(tickers)).forEach(function (lang) {
       var text = tickers[lang];
       if (text && texts.indexOf(text) < 0) texts.push(text);
     });

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
+from okienko.i18n import text_in
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class SlotSchedule:
         return raw
 
     def bring(self, language: str) -> str:
-        return self.what_to_bring.get(language) or self.what_to_bring.get("pl", "")
+        return text_in(self.what_to_bring, language)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,8 @@ from okienko.config_keys import Table, item_path, unknown_keys
 from okienko.storage.models import (Closure, DayHours, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
-from okienko.i18n import _
+from okienko.i18n import LANGUAGES, REQUIRED_TEXT_LANGUAGES, _
 
-LANGUAGES = ("pl", "en", "uk", "ru")
 # The hall's two readerships at once: Polish for the office, English for everyone else, unless the
 # office names its own (`board_languages`); boards take turns between them, and the spoken call follows.
 DEFAULT_BOARD_LANGUAGES = ("pl", "en")
@@ -39,7 +38,7 @@ _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 # Every key the office file takes, table by table (docs/office-config.md documents each, a test
 # checks); any other key stops the load with its path named (okienko/config_keys.py).
-_PER_LANGUAGE = Table(LANGUAGES)
+_PER_LANGUAGE = Table(tuple(LANGUAGES))
 _PER_WEEKDAY = Table(WEEKDAYS)
 SLOT_SCHEDULE = Table(("slot_minutes", "places", "breaks", "horizon_days", "first_day", "release_time",
                        "release_mode", "draw_minutes", "case_number"),
@@ -336,7 +335,7 @@ def _slot_schedule(raw: dict[str, Any], where: str, days_required: bool = True) 
         raise OfficeFileError(_("{field}: HH:MM, got {value}"), f"{where}.release_time",
                               value=repr(raw.get("release_time")))
     bring = {str(k): str(v) for k, v in raw.get("what_to_bring", {}).items()}
-    missing = [language for language in LANGUAGES if bring and not bring.get(language)]
+    missing = [language for language in REQUIRED_TEXT_LANGUAGES if bring and not bring.get(language)]
     if missing:
         raise OfficeFileError(_("{field}: missing {languages}"), f"{where}.what_to_bring", languages=", ".join(missing))
     schedule = SlotSchedule(
@@ -416,7 +415,7 @@ def _number(item: dict[str, Any], key: str, where: str, default: float) -> float
 
 def _names(item: dict[str, Any], where: str) -> dict[str, str]:
     names = {str(k): str(v) for k, v in item.get("names", {}).items()}
-    missing = [lang for lang in LANGUAGES if not names.get(lang)]
+    missing = [lang for lang in REQUIRED_TEXT_LANGUAGES if not names.get(lang)]
     if missing:
         raise OfficeFileError(_("{field}: missing {languages}"), f"{where}.names", languages=", ".join(missing))
     return names

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.booking.rules import BookingPolicy, SlotSchedule
+from okienko.i18n import text_in
 from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
@@ -52,7 +53,7 @@ class ServiceSetup:
     event_only: bool = False    # offered only on the days of the published events that list it
 
     def name(self, language: str) -> str:
-        return self.names.get(language) or self.names.get("pl") or self.code
+        return text_in(self.names, language) or self.code
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ class EventSetup:
         return ((self.opens_minute, self.closes_minute),)
 
     def title(self, language: str) -> str:
-        return self.titles.get(language) or self.titles.get("pl") or next(iter(self.titles.values()), "")
+        return text_in(self.titles, language)
 
     def description(self, language: str) -> str:
-        return self.descriptions.get(language) or self.descriptions.get("pl") or ""
+        return text_in(self.descriptions, language)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class CategorySetup:
     names: dict[str, str]
 
     def name(self, language: str) -> str:
-        return self.names.get(language) or self.names.get("pl") or self.code
+        return text_in(self.names, language) or self.code
 
 
 @dataclass(frozen=True)

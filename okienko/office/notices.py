@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from okienko.errors import DomainError
-from okienko.i18n import LANGUAGES
+from okienko.i18n import LANGUAGES, text_in
 
 KINDS = ("ticker", "kiosk")
 MAX_LENGTH = 500
@@ -37,7 +37,7 @@ def clean_notices(raw: Any) -> dict[str, dict[str, str]]:
 def line_for(notices: dict[str, Any], kind: str, language: str, default_language: str) -> str:
     """The line a screen in `language` shows: its own, else the office's default language's, else none."""
     lines = (notices or {}).get(kind) or {}
-    return lines.get(language) or lines.get(default_language) or ""
+    return text_in(lines, language, default_language)
 
 
 def ticker_text(notices: dict[str, Any], language: str, default_language: str) -> str:

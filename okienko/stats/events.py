@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.clock import Clock
 from okienko.errors import DomainError
+from okienko.i18n import text_in
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import local_moment, office_day
 from okienko.stats.figures import Figures, Tally, day_figures
@@ -34,7 +35,7 @@ class ServiceRow:
     figures: Figures
 
     def name(self, language: str) -> str:
-        return self.names.get(language) or self.names.get("pl") or self.code
+        return text_in(self.names, language) or self.code
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class EventFigures:
     total: Figures
 
     def title(self, language: str) -> str:
-        return self.titles.get(language) or self.titles.get("pl") or next(iter(self.titles.values()), "")
+        return text_in(self.titles, language)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class EventChoice:
     status: str
 
     def title(self, language: str) -> str:
-        return self.titles.get(language) or self.titles.get("pl") or next(iter(self.titles.values()), "")
+        return text_in(self.titles, language)
 
 
 async def events_figures(conn: AsyncConnection, setup: OfficeSetup, event_ids: Sequence[int] | None,

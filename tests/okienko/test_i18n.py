@@ -1,4 +1,4 @@
-"""Every user-facing string is translated into Polish, Ukrainian and Russian (English is the source)."""
+"""Every user-facing string is translated into every shipped language (English is the source)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def messages() -> list:
     return [m for m in extract() if m.id]
 
 
-@pytest.mark.parametrize("language", ["pl", "uk", "ru"])
+TRANSLATED = [code for code in LANGUAGES if code != "en"]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
 def test_catalog_is_complete(language: str, messages: list) -> None:
     catalog = _catalog(language)
     missing = [m.id for m in messages if not (catalog.get(m.id) and catalog.get(m.id).string)]
@@ -34,7 +37,7 @@ def test_catalog_is_complete(language: str, messages: list) -> None:
     assert fuzzy == []
 
 
-@pytest.mark.parametrize("language", ["pl", "uk", "ru"])
+@pytest.mark.parametrize("language", TRANSLATED)
 def test_translations_keep_every_placeholder(language: str) -> None:
     for message in _catalog(language):
         if not message.id or not message.string:
@@ -48,7 +51,7 @@ def test_translations_keep_every_placeholder(language: str) -> None:
 def test_every_error_message_differs_from_english_in_each_language() -> None:
     translator = Translator()
     for code, (_status, message) in ERRORS.items():
-        for language in ("pl", "uk", "ru"):
+        for language in TRANSLATED:
             assert translator.gettext(language, message) != message, (language, code)
 
 
@@ -57,7 +60,9 @@ def test_language_negotiation() -> None:
     assert negotiate(None, "de-DE,ru;q=0.8,en;q=0.5", "pl") == "ru"
     assert negotiate("xx", None, "pl") == "pl"
     assert negotiate(None, "en-GB", "pl") == "en"
-    assert set(LANGUAGES) == {"pl", "en", "uk", "ru"}
+    assert negotiate(None, "vi-VN,vi;q=0.9,en;q=0.5", "pl") == "vi"
+    assert negotiate(None, "ka-GE", "pl") == "ka"
+    assert set(LANGUAGES) == {"pl", "en", "uk", "ru", "be", "vi", "hi", "ka", "tr"}
 
 
 @pytest.mark.parametrize(("language", "day", "words"), [
@@ -68,6 +73,11 @@ def test_language_negotiation() -> None:
     ("ru", date(2026, 12, 24), "24 декабря 2026"),     # not "декабрь"
     ("ru", date(2027, 5, 2), "2 мая 2027"),
     ("en", date(2026, 12, 24), "24 December 2026"),
+    ("be", date(2026, 12, 24), "24 снежня 2026"),
+    ("vi", date(2026, 12, 24), "24 tháng 12, 2026"),
+    ("hi", date(2026, 12, 24), "24 दिसंबर 2026"),
+    ("ka", date(2026, 12, 24), "24 დეკემბერი, 2026"),
+    ("tr", date(2026, 12, 24), "24 Aralık 2026"),
     ("xx", date(2026, 12, 24), "24 December 2026"),    # an unknown language: English, as the catalogs do
 ])
 def test_a_day_reads_as_a_day_in_each_language(language: str, day: date, words: str) -> None:

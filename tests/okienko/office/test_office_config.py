@@ -65,7 +65,7 @@ def test_every_shipped_office_file_loads_clean(name: str) -> None:
     ({"hours": {"mon": "8-15"}}, "service[0] (A).hours.mon: '8-15' is not HH:MM-HH:MM"),
     ({"hours": {"mon": "15:00-08:00"}}, "must open before it closes"),
     ({"hours": {"someday": "08:00-15:00"}}, "service[0] (A).hours.someday: unknown key; known: mon, tue"),
-    ({"names": {"pl": "X"}}, "service[0] (A).names: missing en, uk, ru"),
+    ({"names": {"pl": "X"}}, "service[0] (A).names: missing en"),
     ({"daily_limit": "many"}, "service[0] (A).daily_limit"),
     ({"number_digits": 5}, "service[0] (A).number_digits: 3 or 4, got 5"),
     ({"number_digits": "4"}, "service[0] (A).number_digits: 3 or 4, got '4'"),
@@ -76,7 +76,7 @@ def test_every_shipped_office_file_loads_clean(name: str) -> None:
     ({"booking": {"days": {"mon": "08:00-12:00"}, "slot_minutes": 2}}, "slot_minutes must be at least 5"),
     ({"booking": {"days": {"mon": "08:00-12:00"}, "release_time": "6am"}}, "service[0] (A).booking.release_time"),
     ({"booking": {"days": {"mon": "08:00-12:00"}, "what_to_bring": {"pl": "x"}}},
-     "service[0] (A).booking.what_to_bring: missing en, uk, ru"),
+     "service[0] (A).booking.what_to_bring: missing en"),
 ])
 def test_mistakes_are_named(change: dict, words: str) -> None:
     service = {"code": "A", "prefix": "A", "names": {"pl": "a", "en": "a", "uk": "a", "ru": "a"},
@@ -165,10 +165,10 @@ def test_an_unknown_key_in_any_table_stops_the_load_with_its_path(path: str) -> 
     ("office", "timezon", "Europe/Warsaw", "office.timezon: unknown key; did you mean timezone?"),
     ("office", "number_digit", 4, "office.number_digit: unknown key; did you mean number_digits?"),
     ("office.booking", "waitlsit", True, "office.booking.waitlsit: unknown key; did you mean waitlist?"),
-    ("office.ticket_footer", "de", "Danke", "office.ticket_footer.de: unknown key; known: pl, en, uk, ru"),
+    ("office.ticket_footer", "de", "Danke", "office.ticket_footer.de: unknown key; known: pl, en, uk, ru, be, vi, hi, ka, tr"),
     ("service.0.hours", "monday", "08:00-15:00", "service[0] (A).hours.monday: unknown key; did you mean mon?"),
     ("service.0.booking", "place", 3, "service[0] (A).booking.place: unknown key; did you mean places?"),
-    ("service.0.names", "ua", "Подання", "service[0] (A).names.ua: unknown key; known: pl, en, uk, ru"),
+    ("service.0.names", "ua", "Подання", "service[0] (A).names.ua: unknown key; known: pl, en, uk, ru, be, vi, hi, ka, tr"),
     ("window.3", "nmae", "Okno", "window[3] (4).nmae: unknown key; did you mean name?"),
     ("priority.0", "marks", "P", "priority[0] (pregnancy).marks: unknown key; did you mean mark?"),
     ("kiosk.0.printer", "hots", "10.0.0.7", "kiosk[0] (hall-1).printer.hots: unknown key; did you mean host?"),
@@ -228,7 +228,7 @@ def test_every_key_the_loader_takes_is_documented() -> None:
     for path, table in walk(OFFICE_FILE):
         if not path:
             continue
-        if table.keys in (LANGUAGES, WEEKDAYS):   # per language / per weekday: documented as such
+        if table.keys in (tuple(LANGUAGES), WEEKDAYS):   # per language / per weekday: documented as such
             assert "{ pl = …, en = …, uk = …, ru = … }" in whole and "(`mon`…`sun`)" in whole
             continue
         header = f"`[[{path}]]`" if table.named_by else f"`[{path}]`"
