@@ -121,12 +121,13 @@ def _texts(value: Any, name: str, most: int) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DomainError("event_text_invalid", title=MAX_TITLE, description=MAX_DESCRIPTION, field=name)
+        raise DomainError("event_text_invalid", title=MAX_TITLE, description=MAX_DESCRIPTION, field=name,
+                          languages=", ".join(LANGUAGES))
     texts = {}
     for language, text in value.items():
         if language not in LANGUAGES or not isinstance(text, str) or len(text.strip()) > most:
             raise DomainError("event_text_invalid", title=MAX_TITLE, description=MAX_DESCRIPTION,
-                              field=f"{name}.{language}")
+                              field=f"{name}.{language}", languages=", ".join(LANGUAGES))
         if text.strip():
             texts[language] = text.strip()
     return texts

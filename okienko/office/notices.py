@@ -24,11 +24,11 @@ def clean_notices(raw: Any) -> dict[str, dict[str, str]]:
     for kind in KINDS:
         lines = raw.get(kind) or {}
         if not isinstance(lines, dict):
-            raise DomainError("invalid_notice", kind=kind)
+            raise DomainError("invalid_notice", kind=kind, languages=", ".join(LANGUAGES))
         notices[kind] = {}
         for language, text in lines.items():
             if language not in LANGUAGES or not isinstance(text, str) or len(text) > MAX_LENGTH:
-                raise DomainError("invalid_notice", kind=kind)
+                raise DomainError("invalid_notice", kind=kind, languages=", ".join(LANGUAGES))
             if text.strip():
                 notices[kind][language] = text.strip()
     return notices

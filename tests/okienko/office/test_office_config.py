@@ -229,7 +229,7 @@ def test_every_key_the_loader_takes_is_documented() -> None:
         if not path:
             continue
         if table.keys in (tuple(LANGUAGES), WEEKDAYS):   # per language / per weekday: documented as such
-            assert "{ pl = …, en = …, uk = …, ru = … }" in whole and "(`mon`…`sun`)" in whole
+            assert "{ pl = …, en = …, uk = …, … }" in whole and "(`mon`…`sun`)" in whole
             continue
         header = f"`[[{path}]]`" if table.named_by else f"`[{path}]`"
         section = next((text for heading, text in sections.items() if header in heading), None)
