@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from okienko import __version__
+from okienko.i18n import LANGUAGES
 from booking_api import openapi_admin_office
 from booking_api import openapi_admin
 from booking_api import openapi_admin_days
@@ -57,9 +58,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": "pl, en, uk or ru; "
+LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": f"{', '.join(LANGUAGES)}; "
               "otherwise Accept-Language, otherwise the office default", "schema": {"type": "string",
-                                                                                  "enum": ["pl", "en", "uk", "ru"]}}
+                                                                                  "enum": list(LANGUAGES)}}
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TICKET_SMS = {"type": "object", "required": ["sms"], "properties": {"sms": {
     "type": "object", "required": ["offered", "phone", "near_turn_ahead", "near_sent", "called_sent"], "properties": {

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from okienko.i18n import LANGUAGES
 from okienko.notify.outbox import enqueue
 from okienko.notify.sms import for_sms, request_body, segments
 from okienko.storage.models import Office as OfficeRow, OutboxMessage
@@ -50,7 +51,7 @@ async def test_every_reminder_sms_fits_one_sms_where_its_alphabet_allows(office_
     setup = await office.okienko.offices.get()
     service = setup.service("A")
     parts = {}
-    for language in ("pl", "en", "uk", "ru"):
+    for language in LANGUAGES:
         booking = {"code": "K7M2QX", "language": language, "starts_at": warsaw(2026, 12, 3, 10, 0)}
         text = office.okienko.translator.format(
             language, "{office}: reminder, {service} {when}, booking code {code}. Cannot come? Cancel with the "
@@ -63,6 +64,8 @@ async def test_every_reminder_sms_fits_one_sms_where_its_alphabet_allows(office_
     assert parts["en"].encoding == "GSM-7" and parts["en"].parts == 1, parts
     assert parts["uk"].encoding == "UCS-2" and parts["ru"].encoding == "UCS-2"             # Cyrillic: two parts
     assert parts["uk"].parts <= 2 and parts["ru"].parts <= 2, parts
+    # Vietnamese, Hindi, Georgian, Belarusian: UCS-2 too; a reminder may take three parts, never more.
+    assert all(parts[language].parts <= 3 for language in LANGUAGES), parts
 
 
 @contextlib.asynccontextmanager
