@@ -5,9 +5,10 @@ DejaVu Sans alone (no Devanagari), and a phone may lack Georgian.
 Devanagari", "Okienko Georgian"), each with its `unicode-range`, so a browser fetches a font only for
 a page that shows letters of its script, and Latin and Cyrillic text keep the page's own font; every
 page's font stack names these families first (pages/static/okienko.css, kiosk.css, board.css).
-`/fonts/<script>.ttf` is the font the printer draws that script with (`fonts.script_font`): a font
-made for the script (Noto Sans Devanagari) whole, a font for every script (DejaVu Sans) cut down to
-the script's letters with fontTools. TrueType, sent gzip-compressed: WOFF2 would be about half the
+`/fonts/<script>.ttf` is the font the printer draws that script with (`fonts.script_font`), with
+its bold sibling (`<script>-bold.ttf`) where there is one: a font made for the script (Noto Sans
+Devanagari, variable: every weight in one file) whole, a font for every script (DejaVu Sans) cut
+down to the script's letters with fontTools. TrueType, sent gzip-compressed: WOFF2 would be about half the
 size, but compressing Noto Sans Devanagari takes fontTools some eight seconds of CPU per process.
 """
 
@@ -18,9 +19,11 @@ import functools
 import gzip
 import hashlib
 import io
+from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from printers import fonts
@@ -29,10 +32,21 @@ CACHE = "public, max-age=86400"
 _GENERAL_FONT_CHARACTERS = 1000   # a font mapping more characters is for every script: cut it down
 
 
+@dataclass(frozen=True)
+class Face:
+    """One `@font-face`: a script's font file in one weight (CSS `font-weight`: "400", "700", or
+    "100 900" for a variable font, which draws every weight itself)."""
+
+    file: str        # served at /fonts/<file>.ttf
+    script: fonts.Script
+    path: str
+    weight: str
+
+
 def font_routes() -> list[Route]:
     return [
         Route("/fonts/scripts.css", font_faces, methods=["GET"]),
-        Route("/fonts/{script}.ttf", script_font, methods=["GET"]),
+        Route("/fonts/{file}.ttf", script_font, methods=["GET"]),
     ]
 
 
@@ -42,11 +56,10 @@ async def font_faces(request: Request) -> Response:
 
 
 async def script_font(request: Request) -> Response:
-    script = next((script for script in fonts.SCRIPTS if script.name == request.path_params["script"]), None)
-    served = await asyncio.to_thread(_served_font, script.name) if script else None
-    if served is None:
-        return PlainTextResponse("No such font.", status_code=404)
-    body, compressed, etag = served
+    face = next((face for face in faces() if face.file == request.path_params["file"]), None)
+    if face is None:
+        return Response(status_code=404)   # a stylesheet's request, seen by no one
+    body, compressed, etag = await asyncio.to_thread(_served_font, face)
     headers = {"Cache-Control": CACHE, "ETag": etag, "Vary": "Accept-Encoding"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -56,28 +69,56 @@ async def script_font(request: Request) -> Response:
 
 
 @functools.cache
-def _font_faces() -> str:
-    return "".join(
-        f'@font-face {{ font-family: "{script.family}"; src: url("/fonts/{script.name}.ttf") format("truetype"); '
-        f"font-display: swap; unicode-range: {script.unicode_range}; }}\n"
-        for script in fonts.SCRIPTS if fonts.script_font(script))
+def faces() -> tuple[Face, ...]:
+    """Each script's font (`fonts.script_font`), and its bold sibling where one has the script too
+    (DejaVuSans-Bold.ttf beside DejaVuSans.ttf): headings and buttons are bold, and a browser's
+    own thickening of a regular face is poor or none."""
+    found: list[Face] = []
+    for script in fonts.SCRIPTS:
+        path = fonts.script_font(script)
+        if path is None:
+            continue
+        if _is_variable(path):
+            found.append(Face(script.name, script, path, "100 900"))
+            continue
+        found.append(Face(script.name, script, path, "400"))
+        bold = _bold_sibling(path)
+        if bold and {ord(letter) for letter in script.sample if letter != " "} <= fonts.characters_of(bold):
+            found.append(Face(f"{script.name}-bold", script, bold, "700"))
+    return tuple(found)
 
 
 @functools.cache
-def _served_font(name: str) -> tuple[bytes, bytes, str] | None:
-    """(the font file, gzip-compressed, its ETag), made once per process; None without a font."""
-    script = next(script for script in fonts.SCRIPTS if script.name == name)
-    path = fonts.script_font(script)
-    if path is None:
-        return None
-    if len(fonts.characters_of(path)) > _GENERAL_FONT_CHARACTERS:
-        body = _cut_down(path, script)
+def _font_faces() -> str:
+    return "".join(
+        f'@font-face {{ font-family: "{face.script.family}"; src: url("/fonts/{face.file}.ttf") format("truetype"); '
+        f"font-weight: {face.weight}; font-display: swap; unicode-range: {face.script.unicode_range}; }}\n"
+        for face in faces())
+
+
+@functools.cache
+def _served_font(face: Face) -> tuple[bytes, bytes, str]:
+    """(the font file, gzip-compressed, its ETag), made once per process."""
+    if len(fonts.characters_of(face.path)) > _GENERAL_FONT_CHARACTERS:
+        body = _cut_down(face.path, face.script)
     else:
-        with open(path, "rb") as file:
+        with open(face.path, "rb") as file:
             body = file.read()
     return body, gzip.compress(body, compresslevel=9, mtime=0), f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
 
+def _bold_sibling(path: str) -> str | None:
+    font = Path(path)
+    name = font.stem.removesuffix("-Regular")
+    bold = font.with_name(f"{name}-Bold{font.suffix}")
+    return str(bold) if bold.is_file() else None
+
+
+def _is_variable(path: str) -> bool:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return "fvar" in font
 def _cut_down(path: str, script: fonts.Script) -> bytes:
     """The font with the script's letters alone, and what shaping them needs (its OpenType features)."""
     from fontTools import subset

@@ -81,7 +81,7 @@ def render_ticket(
     ``profile`` is a python-escpos printer profile name ("TM-T88V", "TM-T20II", ...);
     ``qr_native`` forces the QR code to be native (True) or an image (False);
     ``width_chars`` overrides the profile's characters per line (font A);
-    ``font_path`` is a TrueType font with Latin and Cyrillic for lines drawn as images.
+    ``font_path`` is a TrueType font tried first for lines drawn as images (then printers/fonts.py's chain).
     Raises ValueError for an unknown profile.
     """
     printer = _ticket_printer(profile)

@@ -30,13 +30,16 @@ async def test_the_font_faces_name_each_script_with_its_unicode_range(client) ->
     answer = await client.get("/fonts/scripts.css")
 
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/css")
-    assert '@font-face { font-family: "Okienko Devanagari"; src: url("/fonts/devanagari.ttf")' in answer.text
+    assert ('@font-face { font-family: "Okienko Devanagari"; src: url("/fonts/devanagari.ttf") format("truetype"); '
+            "font-weight: 100 900;") in answer.text   # a variable font: every weight from one file
+    assert 'src: url("/fonts/georgian-bold.ttf") format("truetype"); font-weight: 700;' in answer.text
     assert "unicode-range: U+0900-097F, U+1CD0-1CFF, U+20B9, U+25CC, U+A8E0-A8FF;" in answer.text
     assert '"Okienko Georgian"' in answer.text and "U+10A0-10FF" in answer.text
     assert "U+0000" not in answer.text and "U+0041" not in answer.text   # Latin keeps the page's font
 
 
-@pytest.mark.parametrize(("script", "letters"), [("devanagari", "नमस्ते हिन्दी"), ("georgian", "ქართული")])
+@pytest.mark.parametrize(("script", "letters"), [("devanagari", "नमस्ते हिन्दी"), ("georgian", "ქართული"),
+                                                ("georgian-bold", "ქართული")])
 async def test_each_script_font_has_its_letters_and_its_licence(client, script: str, letters: str) -> None:
     answer = await client.get(f"/fonts/{script}.ttf")   # httpx asks for gzip and unpacks it
 
@@ -44,7 +47,7 @@ async def test_each_script_font_has_its_letters_and_its_licence(client, script: 
     assert answer.headers["content-encoding"] == "gzip" and answer.headers["cache-control"].startswith("public")
     with TTFont(io.BytesIO(answer.content)) as font:
         assert {ord(letter) for letter in letters if letter != " "} <= set(font.getBestCmap())
-        assert "GSUB" in font or script == "georgian"   # Devanagari's shaping rules came along
+        assert "GSUB" in font or script.startswith("georgian")   # Devanagari's shaping rules came along
         assert font["name"].getDebugName(0)   # the copyright notice stays in the file
     again = await client.get(f"/fonts/{script}.ttf", headers={"If-None-Match": answer.headers["etag"]})
     assert again.status_code == 304
