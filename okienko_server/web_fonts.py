@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,11 +77,11 @@ def faces() -> tuple[Face, ...]:
         path = fonts.script_font(script)
         if path is None:
             continue
-        if _is_variable(path):
+        if fonts.is_variable(path):
             found.append(Face(script.name, script, path, "100 900"))
             continue
         found.append(Face(script.name, script, path, "400"))
-        bold = _bold_sibling(path)
+        bold = fonts.bold_sibling(path)
         if bold and {ord(letter) for letter in script.sample if letter != " "} <= fonts.characters_of(bold):
             found.append(Face(f"{script.name}-bold", script, bold, "700"))
     return tuple(found)
@@ -107,18 +106,6 @@ def _served_font(face: Face) -> tuple[bytes, bytes, str]:
     return body, gzip.compress(body, compresslevel=9, mtime=0), f'"{hashlib.sha256(body).hexdigest()[:16]}"'
 
 
-def _bold_sibling(path: str) -> str | None:
-    font = Path(path)
-    name = font.stem.removesuffix("-Regular")
-    bold = font.with_name(f"{name}-Bold{font.suffix}")
-    return str(bold) if bold.is_file() else None
-
-
-def _is_variable(path: str) -> bool:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, lazy=True) as font:
-        return "fvar" in font
 def _cut_down(path: str, script: fonts.Script) -> bytes:
     """The font with the script's letters alone, and what shaping them needs (its OpenType features)."""
     from fontTools import subset

@@ -101,6 +101,25 @@ def script_font(script: Script) -> str | None:
     return next((path for path in font_chain() if needed <= characters_of(path)), None)
 
 
+def bold_sibling(path: str) -> str | None:
+    """The bold face beside a font file (DejaVuSans-Bold.ttf beside DejaVuSans.ttf), if there is one."""
+    font = Path(path)
+    bold = font.with_name(f"{font.stem.removesuffix('-Regular')}-Bold{font.suffix}")
+    return str(bold) if bold.is_file() else None
+
+
+@functools.lru_cache(maxsize=16)
+def is_variable(path: str) -> bool:
+    """Whether a font file draws every weight itself (an OpenType variable font: Noto Sans Devanagari)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            return "fvar" in font
+    except (OSError, TTLibError):
+        return False
+
+
 @functools.lru_cache(maxsize=16)
 def characters_of(path: str) -> frozenset[int]:
     """The characters a font file maps to a glyph of its own (its best ``cmap``); empty if unreadable."""

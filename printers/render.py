@@ -122,10 +122,14 @@ def can_print_as_text(printer: Escpos, text: str) -> bool:
     )
 
 
-def load_ticket_font(size: int, font_path: str | Path | None = None, text: str = "") -> TicketFont:
+def load_ticket_font(size: int, font_path: str | Path | None = None, text: str = "", *,
+                     bold: bool = False) -> TicketFont:
     """The font that draws ``text`` in a line drawn as an image: the first of
-    :func:`printers.fonts.font_chain` (``font_path`` first) that holds every character of it."""
-    return _load_font(size, fonts.font_for(text, font_path))
+    :func:`printers.fonts.font_chain` (``font_path`` first) that holds every character of it; with
+    ``bold``, its bold face (a variable font's weight 700, or the bold file beside it) where it has one
+    with those characters, as the printer's own bold prints a line sent as text."""
+    path = fonts.font_for(text, font_path)
+    return _load_font(size, path, _bold_face(path, text) if bold and path else None)
 
 
 class _TicketWriter:
@@ -147,7 +151,7 @@ class _TicketWriter:
         if can_print_as_text(self.printer, text):
             self._as_text(text, bold, scale, pairs)
         else:
-            self._as_image(text, scale, pairs)
+            self._as_image(text, bold, scale, pairs)
 
     def _as_text(self, text: str, bold: bool, scale: tuple[int, int], pairs: bool) -> None:
         self._style(bold, scale)
@@ -169,8 +173,8 @@ class _TicketWriter:
             self.printer.set(custom_size=True, width=scale[0], height=scale[1])
             self.scale = scale
 
-    def _as_image(self, text: str, scale: tuple[int, int], pairs: bool) -> None:
-        font = load_ticket_font(FONT_A_DOTS[1] * scale[1], self.font_path, text)
+    def _as_image(self, text: str, bold: bool, scale: tuple[int, int], pairs: bool) -> None:
+        font = load_ticket_font(FONT_A_DOTS[1] * scale[1], self.font_path, text, bold=bold)
 
         def wrap(words: str) -> list[str]:
             return _wrap_to_dots(words, font, self.paper_dots)
@@ -315,15 +319,38 @@ def _font_metrics(font: TicketFont) -> tuple[int, int]:
     return bottom, 0
 
 
+_VARIABLE_BOLD = "variable"   # _load_font's bold: set the weight axis of the font itself
+
+
+def _bold_face(path: str, text: str) -> str | None:
+    if fonts.is_variable(path):
+        return _VARIABLE_BOLD
+    bold = fonts.bold_sibling(path)
+    needed = {ord(character) for character in text} - {ord(" "), 0xA0}
+    return bold if bold and needed <= fonts.characters_of(bold) else None
+
+
 @functools.lru_cache(maxsize=32)
-def _load_font(size: int, font_path: str | None) -> TicketFont:
+def _load_font(size: int, font_path: str | None, bold: str | None = None) -> TicketFont:
+    """``bold``: None (regular), a bold font file, or _VARIABLE_BOLD."""
     if font_path:
         try:
-            return ImageFont.truetype(font_path, size, layout_engine=_layout_engine())
+            font = ImageFont.truetype(bold if bold and bold != _VARIABLE_BOLD else font_path, size,
+                                      layout_engine=_layout_engine())
         except OSError:
             logger.warning("ticket font %s cannot be loaded", font_path)
+        else:
+            if bold == _VARIABLE_BOLD:
+                font.set_variation_by_axes([700.0 if _is_weight(axis) else float(axis["default"])
+                                            for axis in font.get_variation_axes()])
+            return font
     logger.warning("no TrueType font found: letters beyond ASCII in images will be boxes")
     return ImageFont.load_default(size=size)
+
+
+def _is_weight(axis: dict) -> bool:
+    name = axis.get("name", b"")
+    return (name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)).lower() in ("weight", "wght")
 
 
 @functools.cache

@@ -244,3 +244,14 @@ def drawn(font, text: str) -> bytes:
     image = Image.new("L", (200, 80), 255)
     ImageDraw.Draw(image).text((10, 0), text, font=font, fill=0)
     return image.tobytes()
+
+
+@pytest.mark.parametrize("line", ["ბინადრობის ბარათი", "निवास कार्ड: आवेदन"])
+def test_a_bold_line_drawn_as_an_image_is_drawn_bold(line):
+    """The service's name is bold (ESC E as text): drawn, it takes the font's bold face (DejaVu Sans
+    Bold beside DejaVu Sans; Noto Sans Devanagari's weight axis at 700)."""
+    slip = a_slip(service_lines=[line], footer_lines=[line])
+    bold, regular = decode(render_ticket(slip, "TM-T88V"), "TM-T88V").raster_images
+
+    assert bold.height == regular.height
+    assert bold.inked_dots() > 1.2 * regular.inked_dots()
