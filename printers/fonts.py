@@ -65,9 +65,11 @@ class Script:
 
 
 SCRIPTS: tuple[Script, ...] = (
-    # Devanagari, its extensions, the rupee sign and the dotted circle a lone vowel sign is shown on.
+    # Devanagari, its extensions, the joiners that choose a conjunct's form (which must be shaped in
+    # the same font as the letters around them), the rupee sign and the dotted circle.
     Script("devanagari", "Okienko Devanagari",
-           ((0x0900, 0x097F), (0x1CD0, 0x1CFF), (0x20B9, 0x20B9), (0x25CC, 0x25CC), (0xA8E0, 0xA8FF)),
+           ((0x0900, 0x097F), (0x1CD0, 0x1CFF), (0x200C, 0x200D), (0x20B9, 0x20B9), (0x25CC, 0x25CC),
+            (0xA8E0, 0xA8FF)),
            "हिन्दी क्ष"),
     # Georgian (Mkhedruli, Asomtavruli, Mtavruli capitals, Nuskhuri).
     Script("georgian", "Okienko Georgian", ((0x10A0, 0x10FF), (0x1C90, 0x1CBF), (0x2D00, 0x2D2F)), "ქართული"),

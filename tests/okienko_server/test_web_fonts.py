@@ -33,7 +33,7 @@ async def test_the_font_faces_name_each_script_with_its_unicode_range(client) ->
     assert ('@font-face { font-family: "Okienko Devanagari"; src: url("/fonts/devanagari.ttf") format("truetype"); '
             "font-weight: 100 900;") in answer.text   # a variable font: every weight from one file
     assert 'src: url("/fonts/georgian-bold.ttf") format("truetype"); font-weight: 700;' in answer.text
-    assert "unicode-range: U+0900-097F, U+1CD0-1CFF, U+20B9, U+25CC, U+A8E0-A8FF;" in answer.text
+    assert "unicode-range: U+0900-097F, U+1CD0-1CFF, U+200C-200D, U+20B9, U+25CC, U+A8E0-A8FF;" in answer.text
     assert '"Okienko Georgian"' in answer.text and "U+10A0-10FF" in answer.text
     assert "U+0000" not in answer.text and "U+0041" not in answer.text   # Latin keeps the page's font
 
