@@ -48,6 +48,7 @@ from okienko.container import Okienko
 from okienko.errors import DomainError, Unavailable
 from okienko.logs import loggable
 from okienko_server.security_headers import SecurityHeaders
+from okienko_server.web_fonts import font_routes
 from okienko.settings import Settings, ensure_secret_key, load_settings
 from back_office.pages import admin_routes
 from call_centre.pages import call_centre_routes
@@ -77,6 +78,7 @@ def routes(part: str = "all") -> list[Any]:
     common = [
         Route("/", public_pages.index, methods=["GET"]),
         Route("/favicon.ico", public_pages.favicon, methods=["GET"]),
+        *font_routes(),   # Devanagari and Georgian for every page (okienko_server/web_fonts.py)
         Route("/accessibility", public_pages.accessibility_statement, methods=["GET"]),
         Route("/queue", public_pages.queue_page, methods=["GET"]),
         Route("/healthz", system.healthz, methods=["GET"]),

@@ -42,6 +42,25 @@ _CUT_WITH_FEED = {65, 66, 97, 98, 103, 104}  # GS V m n; other modes are GS V m
 _PARTIAL_CUTS = {b"i", b"m"}  # ESC i / ESC m: the older cut commands
 
 
+@dataclass(frozen=True)
+class RasterImage:
+    """One ``GS v 0`` image as the printer receives it: ``width`` dots (a multiple of 8), ``height``
+    rows, ``bits`` row after row, most significant bit first, 1 = a black dot."""
+
+    width: int
+    height: int
+    bits: bytes
+
+    def inked_dots(self) -> int:
+        """How many dots the printer burns black."""
+        return sum(byte.bit_count() for byte in self.bits)
+
+    def to_image(self):  # -> PIL.Image.Image, black on white: to look at (a PNG) or compare
+        from PIL import Image, ImageOps
+
+        return ImageOps.invert(Image.frombytes("1", (self.width, self.height), self.bits).convert("L"))
+
+
 class DecodeError(ValueError):
     """The bytes hold a command this decoder does not know, or end inside a command."""
 
@@ -58,6 +77,7 @@ class DecodedSlip:
     code_pages: list[str] = field(default_factory=list)  # code page names from each ESC t, in order
     large_text: list[tuple[str, int, int]] = field(default_factory=list)  # (line, width x, height x) above 1x1
     image_sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) in dots, per image
+    raster_images: list[RasterImage] = field(default_factory=list)  # the GS v 0 images, in order
 
 
 def decode(data: bytes, profile: str = "TM-T88V") -> DecodedSlip:
@@ -266,7 +286,8 @@ class _Decoder:
         _mode, width_low, width_high, height_low, height_high = self._take(5)
         width_bytes = width_low + 256 * width_high
         height = height_low + 256 * height_high
-        self._take(width_bytes * height)
+        bits = self._take(width_bytes * height)
+        self.slip.raster_images.append(RasterImage(width_bytes * 8, height, bits))
         self.slip.images += 1
         self.slip.image_sizes.append((width_bytes * 8, height))
 

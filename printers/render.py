@@ -17,11 +17,13 @@ Guarantees of :func:`render_ticket`:
 * the QR code holds ``track_url``: as a native ``GS ( k`` symbol when the profile
   supports it, otherwise as an image.
 
-Font for lines drawn as images, first one found wins: the ``font_path`` argument,
-then :data:`SYSTEM_FONT_PATHS` (DejaVu Sans, Liberation Sans, Arial, all with
-Latin and Cyrillic), then Pillow's built-in ``ImageFont.load_default(size=...)``,
-which has no Polish or Cyrillic letters: it draws boxes, so install
-``fonts-dejavu-core`` on kiosk and server machines.
+Lines drawn as images (every line that holds a letter of a script no code page has: Georgian,
+Devanagari; and every Vietnamese line, see :func:`can_print_as_text`) are drawn with the first font
+that holds every character of the line (:func:`printers.fonts.font_for`: the ``font_path``
+argument, DejaVu Sans, then Noto Sans Devanagari from the PyPI package), shaped by HarfBuzz through
+Pillow's Raqm layout (Devanagari's conjuncts and vowel signs), so a line never shows a box in
+place of a letter. Without any font file, Pillow's built-in font draws boxes for everything but
+ASCII: install ``fonts-dejavu-core`` on kiosk and server machines.
 """
 
 from __future__ import annotations
@@ -38,24 +40,15 @@ from escpos.capabilities import CAPABILITIES
 from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 from escpos.printer import Dummy
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
+from printers import fonts
 from printers.slip import TicketSlip
 
 logger = logging.getLogger(__name__)
 
 TicketFont = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
-SYSTEM_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # Debian, Ubuntu
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",  # Fedora
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",  # Arch
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:\\Windows\\Fonts\\arial.ttf",
-)
 
 NUMBER_SCALE = 4  # width and height multiplier of the ticket number
 QR_MODULE_DOTS = 6  # printer dots per QR module: about 0.85 mm at 180 dpi
@@ -64,6 +57,10 @@ FALLBACK_PAPER_DOTS = 384  # 58 mm paper, when neither the profile nor the calle
 
 # python-escpos sends these as GB18030 bytes whatever the profile, so they are drawn instead.
 _HAN_CHARACTERS = re.compile(r"[\u4e00-\u9fa5]")
+# Vietnamese letters (horned o and u; the letters with a tone mark, stacked on another mark or not):
+# TCVN-3, the only code pages that hold them, are missing from most printers' firmware, and a missing
+# page prints other letters without a word of warning; an image shows them on every printer.
+_VIETNAMESE_LETTERS = re.compile(r"[\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]")
 # Caller text must never smuggle printer commands (ESC, GS, ...) onto the slip.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Between the same line in the visitor's language and in Polish (okienko/hall/printing.py).
@@ -84,7 +81,7 @@ def render_ticket(
     ``profile`` is a python-escpos printer profile name ("TM-T88V", "TM-T20II", ...);
     ``qr_native`` forces the QR code to be native (True) or an image (False);
     ``width_chars`` overrides the profile's characters per line (font A);
-    ``font_path`` is a TrueType font with Latin and Cyrillic for lines drawn as images.
+    ``font_path`` is a TrueType font tried first for lines drawn as images (then printers/fonts.py's chain).
     Raises ValueError for an unknown profile.
     """
     printer = _ticket_printer(profile)
@@ -113,8 +110,9 @@ def render_ticket(
 
 
 def can_print_as_text(printer: Escpos, text: str) -> bool:
-    """True if every character of ``text`` is in some code page of the printer's profile."""
-    if _HAN_CHARACTERS.search(text):
+    """True if every character of ``text`` is in some code page of the printer's profile (Vietnamese
+    letters never are: they are drawn, see ``_VIETNAMESE_LETTERS``)."""
+    if _HAN_CHARACTERS.search(text) or _VIETNAMESE_LETTERS.search(text):
         return False
     encoder = printer.magic.encoder
     return all(
@@ -124,9 +122,14 @@ def can_print_as_text(printer: Escpos, text: str) -> bool:
     )
 
 
-def load_ticket_font(size: int, font_path: str | Path | None = None) -> TicketFont:
-    """Return the font for lines drawn as images, searched as the module docstring says."""
-    return _load_font(size, str(font_path) if font_path else None)
+def load_ticket_font(size: int, font_path: str | Path | None = None, text: str = "", *,
+                     bold: bool = False) -> TicketFont:
+    """The font that draws ``text`` in a line drawn as an image: the first of
+    :func:`printers.fonts.font_chain` (``font_path`` first) that holds every character of it; with
+    ``bold``, its bold face (a variable font's weight 700, or the bold file beside it) where it has one
+    with those characters, as the printer's own bold prints a line sent as text."""
+    path = fonts.font_for(text, font_path)
+    return _load_font(size, path, _bold_face(path, text) if bold and path else None)
 
 
 class _TicketWriter:
@@ -148,7 +151,7 @@ class _TicketWriter:
         if can_print_as_text(self.printer, text):
             self._as_text(text, bold, scale, pairs)
         else:
-            self._as_image(text, scale, pairs)
+            self._as_image(text, bold, scale, pairs)
 
     def _as_text(self, text: str, bold: bool, scale: tuple[int, int], pairs: bool) -> None:
         self._style(bold, scale)
@@ -170,8 +173,8 @@ class _TicketWriter:
             self.printer.set(custom_size=True, width=scale[0], height=scale[1])
             self.scale = scale
 
-    def _as_image(self, text: str, scale: tuple[int, int], pairs: bool) -> None:
-        font = load_ticket_font(FONT_A_DOTS[1] * scale[1], self.font_path)
+    def _as_image(self, text: str, bold: bool, scale: tuple[int, int], pairs: bool) -> None:
+        font = load_ticket_font(FONT_A_DOTS[1] * scale[1], self.font_path, text, bold=bold)
 
         def wrap(words: str) -> list[str]:
             return _wrap_to_dots(words, font, self.paper_dots)
@@ -316,14 +319,46 @@ def _font_metrics(font: TicketFont) -> tuple[int, int]:
     return bottom, 0
 
 
+_VARIABLE_BOLD = "variable"   # _load_font's bold: set the weight axis of the font itself
+
+
+def _bold_face(path: str, text: str) -> str | None:
+    if fonts.is_variable(path):
+        return _VARIABLE_BOLD
+    bold = fonts.bold_sibling(path)
+    needed = {ord(character) for character in text} - {ord(" "), 0xA0}
+    return bold if bold and needed <= fonts.characters_of(bold) else None
+
+
 @functools.lru_cache(maxsize=32)
-def _load_font(size: int, font_path: str | None) -> TicketFont:
-    candidates = ([font_path] if font_path else []) + list(SYSTEM_FONT_PATHS)
-    for candidate in candidates:
+def _load_font(size: int, font_path: str | None, bold: str | None = None) -> TicketFont:
+    """``bold``: None (regular), a bold font file, or _VARIABLE_BOLD."""
+    if font_path:
         try:
-            return ImageFont.truetype(candidate, size)
+            font = ImageFont.truetype(bold if bold and bold != _VARIABLE_BOLD else font_path, size,
+                                      layout_engine=_layout_engine())
         except OSError:
-            if candidate == font_path:
-                logger.warning("ticket font %s cannot be loaded, trying system fonts", font_path)
-    logger.warning("no TrueType font with Cyrillic found: Polish and Cyrillic letters in images will be boxes")
+            logger.warning("ticket font %s cannot be loaded", font_path)
+        else:
+            if bold == _VARIABLE_BOLD:
+                font.set_variation_by_axes([700.0 if _is_weight(axis) else float(axis["default"])
+                                            for axis in font.get_variation_axes()])
+            return font
+    logger.warning("no TrueType font found: letters beyond ASCII in images will be boxes")
     return ImageFont.load_default(size=size)
+
+
+def _is_weight(axis: dict) -> bool:
+    name = axis.get("name", b"")
+    return (name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)).lower() in ("weight", "wght")
+
+
+@functools.cache
+def _layout_engine() -> ImageFont.Layout:
+    """Raqm (HarfBuzz shaping: Devanagari's conjuncts and vowel signs), which Pillow's wheels carry;
+    it needs the system's FriBiDi library (Debian: libfribidi0). Without it, letters are drawn one by
+    one: readable for Latin, Cyrillic and Georgian, not for Devanagari, so it is logged."""
+    if features.check("raqm"):
+        return ImageFont.Layout.RAQM
+    logger.warning("Pillow has no Raqm layout (install libfribidi0): Devanagari lines are drawn unshaped")
+    return ImageFont.Layout.BASIC

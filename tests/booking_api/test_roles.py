@@ -46,6 +46,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/queue"):                                        EVERYONE,
     ("GET", "/accessibility"):                                EVERYONE,
     ("GET", "/favicon.ico"):                                  EVERYONE,
+    ("GET", "/fonts/scripts.css"):                            EVERYONE,
+    ("GET", "/fonts/{file}.ttf"):                             EVERYONE,
     ("GET", "/healthz"):                                      EVERYONE,
     ("GET", "/openapi.json"):                                 EVERYONE,
     ("GET", "/api/v1/services"):                              EVERYONE,
@@ -256,7 +258,7 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
                    "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
-                   "section": "days", "id": "unknown-message"}
+                   "section": "days", "id": "unknown-message", "file": "georgian"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},

@@ -468,3 +468,31 @@ def test_a_kiosk_tapped_while_postgresql_restarts_gets_one_ticket(browser: Brows
             finally:
                 context.close()
             assert DemoServer(server.url, {}).services()["K"]["waiting"] == 1   # one ticket, not two
+
+
+SCRIPT_FACES = """family => [...document.fonts].filter(face => face.family.replaceAll('"', '') === family)
+                                              .map(face => face.status)"""
+
+
+def test_hindi_and_georgian_are_drawn_with_the_fonts_the_app_serves(kiosk: OpenKiosk, demo_server: DemoServer) -> None:
+    """A kiosk may be offline with DejaVu Sans alone: Devanagari and Georgian come from the app
+    (okienko_server/web_fonts.py), nothing from anywhere else."""
+    page = kiosk(PORTRAIT)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    for language, family, letters in [("hi", "Okienko Devanagari", "नमस्ते हिन्दी"),
+                                      ("ka", "Okienko Georgian", "გამარჯობა ქართული")]:
+        page.goto(f"/kiosk/?lang={language}")
+        expect(page.locator(f".language[lang='{language}']")).to_have_attribute("aria-current", "true")
+        page.evaluate("document.fonts.ready")
+        faces = page.evaluate(SCRIPT_FACES, family)   # a weight the page uses is loaded; none failed
+        assert "loaded" in faces and "error" not in faces, (family, faces)
+        # Its regular weight too draws the script's letters (loaded now if the page has not needed it yet).
+        assert page.evaluate("async ([font, text]) => (await document.fonts.load(font, text)).length",
+                             [f'40px "{family}"', letters]) == 1
+        assert page.evaluate("([font, text]) => document.fonts.check(font, text)", [f'40px "{family}"', letters])
+        shoot(page, f"script-font-{language}-1080x1920.png")
+        page.locator(".language-switch").screenshot(path=str(SHOTS / f"script-font-{language}-languages.png"))
+    for script in ("devanagari", "georgian"):
+        assert any(url.startswith(f"{demo_server.url}/fonts/{script}") for url in asked), (script, asked)
+    assert all(url.startswith(demo_server.url) or url.startswith("data:") for url in asked), asked

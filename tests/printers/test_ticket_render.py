@@ -6,8 +6,11 @@ import textwrap
 import pytest
 from escpos.printer import Dummy
 
+from PIL import Image, ImageDraw, ImageFont
+
+from printers import fonts
 from printers.decode import decode
-from printers.render import can_print_as_text, pair_rows, render_ticket
+from printers.render import can_print_as_text, load_ticket_font, pair_rows, render_ticket
 from printers.slip import TicketSlip
 
 UKRAINIAN_SERVICE = "Отримання посвідки: її видача, якщо є рішення"
@@ -69,6 +72,10 @@ def test_tm_t88v_ticket_shows_number_polish_and_ukrainian_qr_and_one_cut():
         ("TM-T88V", "Ґанок і їжак", {"CP1251"}),  # ґ: CP1251 is the first page that has it
         ("TM-T20II", "Ґанок і їжак", {"CP1125"}),  # this profile lists CP1125 (n=44) before CP1251
         ("TM-T88V", "Єва і Ігор", {"CP866", "CP855"}),  # і is not in CP866; CP855 (n=34) has it
+        ("TM-T88V", "İkamet kartı: başvuru, doğrulama", {"CP857"}),  # Turkish ı İ ş ğ
+        ("TM-T20II", "İkamet kartı: başvuru, doğrulama", {"CP857"}),
+        ("TM-T88V", "Дазвол: заяўка і білет", {"CP866"}),  # Belarusian ў (CP866) and і (another page)
+        ("TM-T20II", "Дазвол: заяўка і білет", {"CP866"}),
     ],
 )
 def test_code_page_switches_print_each_letter_as_itself(profile, text, code_pages):
@@ -193,3 +200,58 @@ def test_a_pair_drawn_as_an_image_keeps_its_value_with_its_label():
     assert rows == ["Орієнтовний час", "очікування: близько 25 хв", "Szacowany czas", "oczekiwania: ok. 25 min"]
     decoded = decode(render_ticket(a_slip(wait_line=UKRAINIAN_WAIT), "TM-T88III", width_chars=32), "TM-T88III")
     assert decoded.images >= 1 and "?" not in decoded.text.replace("czujesz?", "")
+
+
+@pytest.mark.parametrize("profile", ["TM-T88V", "TM-T20II", "default"])
+def test_vietnamese_is_drawn_even_where_a_tcvn3_code_page_could_hold_it(profile):
+    line = "Thẻ cư trú: nộp đơn"
+    decoded = decode(render_ticket(a_slip(office_name=line, footer_lines=[]), profile), profile)
+
+    assert not can_print_as_text(Dummy(profile=profile), line)
+    assert "Thẻ" not in decoded.text and "Th" not in decoded.text
+    assert decoded.images == 1 and decoded.raster_images[0].inked_dots() > 500
+    assert not any(page.startswith("TCVN") for page in decoded.code_pages)
+
+
+@pytest.mark.parametrize(("line", "family"), [
+    ("निवास कार्ड: आवेदन / Karta pobytu", "Noto Sans Devanagari"),
+    ("ბინადრობის ბარათი / Karta pobytu", "DejaVu Sans"),
+    ("Thẻ cư trú: nộp đơn / Karta pobytu", "DejaVu Sans"),
+])
+def test_a_drawn_line_takes_a_font_that_has_every_letter_of_it(line, family):
+    font = fonts.font_for(line)
+    decoded = decode(render_ticket(a_slip(office_name=line, footer_lines=[]), "TM-T88V"), "TM-T88V")
+
+    assert {ord(character) for character in line if character != " "} <= fonts.characters_of(font)
+    assert load_ticket_font(24, text=line).getname()[0] == family
+    assert decoded.images == 1 and decoded.raster_images[0].inked_dots() > 1000
+    assert "?" not in decoded.text
+
+
+def test_devanagari_is_shaped_its_conjuncts_joined_and_vowel_signs_placed():
+    """Raqm (HarfBuzz) joins क ् ष into the one letter क्ष and sets ि before the consonant it
+    follows in the text; drawn one by one they would stand apart, the virama visible."""
+    path = fonts.font_for("क्ष कि")
+    shaped = load_ticket_font(48, text="क्ष कि")
+    unshaped = ImageFont.truetype(path, 48, layout_engine=ImageFont.Layout.BASIC)
+
+    assert shaped.layout_engine == ImageFont.Layout.RAQM
+    assert shaped.getlength("क्ष") < unshaped.getlength("क्ष") - 10
+    assert drawn(shaped, "कि") != drawn(unshaped, "कि")
+
+
+def drawn(font, text: str) -> bytes:
+    image = Image.new("L", (200, 80), 255)
+    ImageDraw.Draw(image).text((10, 0), text, font=font, fill=0)
+    return image.tobytes()
+
+
+@pytest.mark.parametrize("line", ["ბინადრობის ბარათი", "निवास कार्ड: आवेदन"])
+def test_a_bold_line_drawn_as_an_image_is_drawn_bold(line):
+    """The service's name is bold (ESC E as text): drawn, it takes the font's bold face (DejaVu Sans
+    Bold beside DejaVu Sans; Noto Sans Devanagari's weight axis at 700)."""
+    slip = a_slip(service_lines=[line], footer_lines=[line])
+    bold, regular = decode(render_ticket(slip, "TM-T88V"), "TM-T88V").raster_images
+
+    assert bold.height == regular.height
+    assert bold.inked_dots() > 1.2 * regular.inked_dots()
