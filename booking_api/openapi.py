@@ -20,6 +20,7 @@ from booking_api import openapi_draws
 from booking_api import bodies
 from booking_api.openapi_booking import json_body
 from okienko.errors import ERRORS
+from okienko.i18n import LANGUAGES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -57,9 +58,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": "pl, en, uk or ru; "
+LANG_PARAM = {"name": "lang", "in": "query", "required": False, "description": f"{', '.join(LANGUAGES)}; "
               "otherwise Accept-Language, otherwise the office default", "schema": {"type": "string",
-                                                                                  "enum": ["pl", "en", "uk", "ru"]}}
+                                                                                  "enum": list(LANGUAGES)}}
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
 TICKET_SMS = {"type": "object", "required": ["sms"], "properties": {"sms": {
     "type": "object", "required": ["offered", "phone", "near_turn_ahead", "near_sent", "called_sent"], "properties": {

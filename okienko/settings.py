@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from okienko.config_keys import Table, unknown_keys
+from okienko.i18n import LANGUAGES
 
 log = logging.getLogger("okienko.settings")
 
@@ -45,7 +46,7 @@ class Settings:
     data_dir: str = field(
         default="var", metadata=_doc("Folder for the SQLite file, the secret key and local files.", "OKIENKO_DATA_DIR"))
     default_language: str = field(
-        default="pl", metadata=_doc("Language used when a request names none (pl, en, uk, ru).",
+        default="pl", metadata=_doc("Language used when a request names none (pl, en, uk, ru, be, vi, hi, ka, tr).",
                                     "OKIENKO_DEFAULT_LANGUAGE"))
     office: str = field(
         default="", metadata=_doc("Code of the office this server serves by default; empty: the only "
@@ -261,8 +262,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
             values[name] = _coerce(name, fld.type, from_file[name])
     settings = Settings(**values)
     async_url(settings.database_url)  # fail early on an unusable URL
-    if settings.default_language not in ("pl", "en", "uk", "ru"):
-        raise SettingsError("OKIENKO_DEFAULT_LANGUAGE: one of pl, en, uk, ru")
+    if settings.default_language not in LANGUAGES:
+        raise SettingsError(f"OKIENKO_DEFAULT_LANGUAGE: one of {', '.join(LANGUAGES)}")
     if settings.serve_part not in ("all", "hall", "public"):
         raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
     if settings.smtp_security not in ("none", "starttls", "tls"):
