@@ -29,7 +29,8 @@ from playwright.sync_api import Page, expect
 
 from okienko.i18n import LANGUAGES
 from tests.back_office.screens import DemoServer as ApiServer
-from tests.conftest import overflow_problems, running_demo
+from tests.conftest import _OVERFLOW_JS as OVERFLOW_JS
+from tests.conftest import running_demo
 from tests.kiosk import test_kiosk_browser as shared
 from tests.kiosk.test_kiosk_browser import CUT_OFF_CHECKED, LANDSCAPE, PORTRAIT, DemoServer, OpenKiosk
 
@@ -134,9 +135,8 @@ def drop_event(page: Page) -> None:
     page.evaluate("() => { document.getElementById('kiosk-event').remove(); dispatchEvent(new Event('resize')); }")
 
 
-def picker_problems(page: Page) -> list[str]:
-    """The language links: each language once, in its own name and script, large, on screen, apart."""
-    links: list[dict[str, Any]] = page.evaluate(PICKER_JS)
+def picker_problems(links: list[dict[str, Any]]) -> list[str]:
+    """The language links (PICKER_JS): each language once, in its own name and script, large, apart."""
     problems = []
     if [link["code"] for link in links] != list(LANGUAGES):
         problems.append(f"languages offered: {[link['code'] for link in links]}")
@@ -153,12 +153,16 @@ def picker_problems(page: Page) -> list[str]:
     return problems
 
 
+# Everything measured on one screen in one call into the page (the matrix has 144 screens).
+MEASURE_JS = f"""(selectors) => ({{overflow: ({OVERFLOW_JS})(selectors), clipped: ({CLIPPED_JS})(selectors + ", .stat-label"),
+                                   picker: ({PICKER_JS})(), cards: ({CARDS_JS})()}})"""
+
+
 def check(page: Page, name: str, accessible: bool, shoot: bool) -> tuple[list[str], dict[str, bool]]:
     """The problems a visitor would see on this screen, and which cards show their Polish line."""
-    problems = [f"{name}: {p}" for p in overflow_problems(page, TEXT_CHECKED)]
-    problems += [f"{name}: {p}" for p in page.evaluate(CLIPPED_JS, TEXT_CHECKED + ", .stat-label")]
-    problems += [f"{name}: {p}" for p in picker_problems(page)]
-    cards: list[dict[str, Any]] = page.evaluate(CARDS_JS)
+    measured = page.evaluate(MEASURE_JS, TEXT_CHECKED)
+    problems = [f"{name}: {p}" for p in measured["overflow"] + measured["clipped"] + picker_problems(measured["picker"])]
+    cards: list[dict[str, Any]] = measured["cards"]
     assert cards, name
     for card in cards:
         if not accessible and len(card["labels"]) != 2:
