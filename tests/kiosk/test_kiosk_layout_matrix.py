@@ -4,7 +4,8 @@ the standard and the accessibility mode (issue 13).
 
 What a visitor must see on every service card: nothing cut off, the "People waiting" and "Estimated
 wait" labels (the accessibility mode shows icons for them by design), the figures clear of the card's
-bottom edge, and in landscape the Polish name under a foreign one wherever portrait shows it. The
+bottom edge, and in landscape the Polish name under a foreign one wherever portrait shows it; in the
+accessibility mode on a portrait screen every control below its middle. The
 language picker: every language as a large target named in its own language and script, none cut
 off, none over another.
 
@@ -32,7 +33,7 @@ from tests.back_office.screens import DemoServer as ApiServer
 from tests.conftest import _OVERFLOW_JS as OVERFLOW_JS
 from tests.conftest import running_demo
 from tests.kiosk import test_kiosk_browser as shared
-from tests.kiosk.test_kiosk_browser import CUT_OFF_CHECKED, LANDSCAPE, PORTRAIT, DemoServer, OpenKiosk
+from tests.kiosk.test_kiosk_browser import CONTROLS, CUT_OFF_CHECKED, LANDSCAPE, PORTRAIT, DemoServer, OpenKiosk
 
 # The kiosk tests' fixtures (Chromium, a signed-in kiosk page): pytest finds them by name.
 browser, chromium_path, kiosk = shared.browser, shared.chromium_path, shared.kiosk
@@ -155,7 +156,9 @@ def picker_problems(links: list[dict[str, Any]]) -> list[str]:
 
 # Everything measured on one screen in one call into the page (the matrix has 144 screens).
 MEASURE_JS = f"""(selectors) => ({{overflow: ({OVERFLOW_JS})(selectors), clipped: ({CLIPPED_JS})(selectors + ", .stat-label"),
-                                   picker: ({PICKER_JS})(), cards: ({CARDS_JS})()}})"""
+                                   picker: ({PICKER_JS})(), cards: ({CARDS_JS})(),
+                                   controls: [...document.querySelectorAll("{CONTROLS}, #have-booking")]
+                                     .filter((e) => e.getClientRects().length).map((e) => e.getBoundingClientRect().top)}})"""
 
 
 def check(page: Page, name: str, accessible: bool, shoot: bool) -> tuple[list[str], dict[str, bool]]:
@@ -163,6 +166,9 @@ def check(page: Page, name: str, accessible: bool, shoot: bool) -> tuple[list[st
     measured = page.evaluate(MEASURE_JS, TEXT_CHECKED)
     problems = [f"{name}: {p}" for p in measured["overflow"] + measured["clipped"] + picker_problems(measured["picker"])]
     cards: list[dict[str, Any]] = measured["cards"]
+    size = page.viewport_size or PORTRAIT
+    if accessible and size["height"] > size["width"] and min(measured["controls"]) < size["height"] / 2:
+        problems.append(f"{name}: a control starts {min(measured['controls']):.0f}px from the top, above the middle")
     assert cards, name
     for card in cards:
         if not accessible and len(card["labels"]) != 2:
