@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from okienko import __version__
+from okienko.i18n import LANGUAGES
 from booking_api import openapi_admin_office
 from booking_api import openapi_admin
 from booking_api import openapi_admin_days
@@ -20,7 +21,6 @@ from booking_api import openapi_draws
 from booking_api import bodies
 from booking_api.openapi_booking import json_body
 from okienko.errors import ERRORS
-from okienko.i18n import LANGUAGES
 
 
 def _ref(name: str) -> dict[str, str]:
