@@ -135,6 +135,44 @@ def _slavic_number(value: int, ones: list[str], tens: list[str], hundreds: list[
     return " ".join(word for word in words if word)
 
 
+# Belarusian, Vietnamese, Hindi, Georgian and Turkish: eSpeak NG reads a whole number ("23", never
+# "023") as its words in each of these voices, so the number goes to it as digits. Latin letters as a
+# speaker of the language names them: Vietnamese and Turkish voices name them themselves ("K" is
+# "ca", "ke"); the others would switch to an English voice for one letter, so they are written in
+# the language's own script (Hindi and Georgian speakers name them as in English).
+_BE_LETTERS = {"A": "А", "B": "Бэ", "C": "Цэ", "D": "Дэ", "E": "Э", "F": "Эф", "G": "Гэ", "H": "Аш", "I": "І",
+               "J": "Ёт", "K": "Ка", "L": "Эль", "M": "Эм", "N": "Эн", "O": "О", "P": "Пэ", "Q": "Ку", "R": "Эр",
+               "S": "Эс", "T": "Тэ", "U": "У", "V": "Вэ", "W": "Дубль-вэ", "X": "Ікс", "Y": "Ігрэк", "Z": "Зэт"}
+_HI_LETTERS = {"A": "ए", "B": "बी", "C": "सी", "D": "डी", "E": "ई", "F": "एफ़", "G": "जी", "H": "एच", "I": "आई",
+               "J": "जे", "K": "के", "L": "एल", "M": "एम", "N": "एन", "O": "ओ", "P": "पी", "Q": "क्यू", "R": "आर",
+               "S": "एस", "T": "टी", "U": "यू", "V": "वी", "W": "डब्ल्यू", "X": "एक्स", "Y": "वाई", "Z": "ज़ेड"}
+_KA_LETTERS = {"A": "ეი", "B": "ბი", "C": "სი", "D": "დი", "E": "ი", "F": "ეფ", "G": "ჯი", "H": "ეიჩ", "I": "აი",
+               "J": "ჯეი", "K": "კეი", "L": "ელ", "M": "ემ", "N": "ენ", "O": "ოუ", "P": "პი", "Q": "ქიუ", "R": "არ",
+               "S": "ეს", "T": "ტი", "U": "იუ", "V": "ვი", "W": "დაბლიუ", "X": "ექს", "Y": "უაი", "Z": "ზედ"}
+
+
+def digits_number(value: int) -> str:
+    """0-9999 as the whole number in digits, for a voice that reads it as words: 23 -> "23" (from "023")."""
+    _check(value)
+    return str(value)
+
+
+# The sentence of a call in each language: (its words for "number" and "window", the letters' names,
+# the number's words). The board's languages (config_file.board_languages) are these keys.
+_CALLS: dict[str, tuple[str, dict[str, str], object]] = {
+    "pl": ("Numer {number}, stanowisko {window}.", _PL_LETTERS, polish_number),
+    "en": ("Number {number}, window {window}.", _EN_LETTERS, english_number),
+    "uk": ("Номер {number}, вікно {window}.", _UK_LETTERS, ukrainian_number),
+    "ru": ("Номер {number}, окно {window}.", _RU_LETTERS, russian_number),
+    "be": ("Нумар {number}, акно {window}.", _BE_LETTERS, digits_number),
+    "vi": ("Số {number}, quầy {window}.", {}, digits_number),
+    "hi": ("नंबर {number}, काउंटर {window}।", _HI_LETTERS, digits_number),
+    "ka": ("ნომერი {number}, ფანჯარა {window}.", _KA_LETTERS, digits_number),
+    "tr": ("Numara {number}, gişe {window}.", {}, digits_number),
+}
+SPOKEN_LANGUAGES = tuple(_CALLS)
+
+
 def _check(value: int) -> None:
     if not 0 <= value <= 9999:   # ticket numbers have at most four digits (numbering.py)
         raise ValueError(f"{value} is outside 0-9999")
@@ -152,13 +190,13 @@ def _spoken(label: str, letters: dict[str, str], number_words: object) -> str:
 
 
 def announcement(number: str, window: str, language: str) -> str:
-    """The sentence spoken for a call, in Polish ("pl"), English ("en"), Ukrainian ("uk") or Russian ("ru")."""
-    if language == "uk":
-        return f"Номер {_spoken(number, _UK_LETTERS, ukrainian_number)}, вікно {_spoken(window, _UK_LETTERS, ukrainian_number)}."
-    if language == "ru":
-        return f"Номер {_spoken(number, _RU_LETTERS, russian_number)}, окно {_spoken(window, _RU_LETTERS, russian_number)}."
-    if language == "pl":
-        return f"Numer {_spoken(number, _PL_LETTERS, polish_number)}, stanowisko {_spoken(window, {}, polish_number)}."
-    if language == "en":
-        return f"Number {_spoken(number, _EN_LETTERS, english_number)}, window {_spoken(window, {}, english_number)}."
-    raise ValueError(f"no announcements in {language!r}")
+    """The sentence spoken for a call in one of i18n.LANGUAGES: "Numer A dwadzieścia trzy, stanowisko
+    siedem.", "Номер А двадцять три, вікно сім.", "Số A 23, quầy 7." (ValueError for any other)."""
+    if language not in _CALLS:
+        raise ValueError(f"no announcements in {language!r}")
+    sentence, letters, number_words = _CALLS[language]
+    # A window's letters are named as a ticket's in Cyrillic, Devanagari and Georgian; in Polish and
+    # English a window is named as it is written ("B2").
+    window_letters = letters if language not in ("pl", "en") else {}
+    return sentence.format(number=_spoken(number, letters, number_words),
+                           window=_spoken(window, window_letters, number_words))

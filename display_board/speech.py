@@ -15,10 +15,13 @@ import threading
 import wave
 from functools import lru_cache
 
+from display_board.announcements import SPOKEN_LANGUAGES
+
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 CHARS_UTF8 = 1
 RATE_PARAMETER = 1
-VOICES = {"pl": b"pl", "en": b"en", "uk": b"uk", "ru": b"ru"}
+# eSpeak NG has a voice of each language the board speaks, named by its code (`espeak-ng --voices`).
+VOICES = {language: language.encode() for language in SPOKEN_LANGUAGES}
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 

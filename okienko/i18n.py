@@ -63,6 +63,17 @@ def text_in(texts: dict[str, str] | None, language: str, *fallbacks: str) -> str
     return next((text for text in texts.values() if text), "")
 
 
+@functools.lru_cache(maxsize=128)
+def language_names(language: str) -> dict[str, str]:
+    """Each of LANGUAGES by its name in `language`, as CLDR gives it through Babel ("uk": "Ukrainian"
+    in English, "ukraiński" in Polish), for a page that names a visitor's language to staff; a
+    visitor picks their own by LANGUAGES' own names."""
+    from babel import Locale   # Babel's locale data only when a name is first asked for
+
+    reader = Locale.parse(language)
+    return {code: Locale.parse(code).get_display_name(reader) or name for code, name in LANGUAGES.items()}
+
+
 # Languages whose dates CLDR's long forms write as their readers do; the others' long forms add an
 # abbreviation ("2026 г.") or put the month first (English), so they take "d MMMM y".
 _CLDR_DAY_ORDER = frozenset({"vi", "ka", "tr"})

@@ -146,7 +146,7 @@
   function shortcutOf(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return null;
     if (/^[a-z]$/i.test(event.key)) return event.key.toLowerCase();
-    // Ukrainian or Russian layout: the key at the place of the Latin letter.
+    // A Cyrillic, Georgian or Devanagari layout (or Turkish "ı"): the key at the place of the Latin letter.
     return /^Key[A-Z]$/.test(event.code) ? event.code.slice(3).toLowerCase() : null;
   }
 

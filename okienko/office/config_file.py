@@ -29,6 +29,7 @@ from okienko.i18n import LANGUAGES, REQUIRED_TEXT_LANGUAGES, _
 # The hall's two readerships at once: Polish for the office, English for everyone else, unless the
 # office names its own (`board_languages`); boards take turns between them, and the spoken call follows.
 DEFAULT_BOARD_LANGUAGES = ("pl", "en")
+MAX_BOARD_LANGUAGES = 4
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
@@ -433,7 +434,8 @@ def _unique(values: list[str], where: str, message: str, indexed: bool = True) -
 def board_languages(value: Any, where: str) -> tuple[str, ...]:
     """The languages boards take turns in and speak, in order: one to four of LANGUAGES, each once;
     OfficeFileError names the entry at fault (`office.board_languages[1]`)."""
-    if not isinstance(value, list) or not value:
+    # Four at most of the nine: each label takes its turn (6 s) and each call is said in every one.
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_BOARD_LANGUAGES:
         raise OfficeFileError(_("{field}: a list of one to four of {choices}"), where, choices=", ".join(LANGUAGES))
     for index, code in enumerate(value):
         if code not in LANGUAGES:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from display_board.announcements import announcement, english_number, polish_number, russian_number, ukrainian_number
+from display_board.announcements import (SPOKEN_LANGUAGES, announcement, digits_number, english_number, polish_number,
+                                         russian_number, ukrainian_number)
+from okienko.i18n import LANGUAGES
 
 
 @pytest.mark.parametrize("value, words", [
@@ -80,3 +82,29 @@ def test_out_of_range() -> None:
         ukrainian_number(10000)
     with pytest.raises(ValueError):
         russian_number(-1)
+
+
+def test_every_language_a_board_may_have_is_spoken() -> None:
+    assert set(SPOKEN_LANGUAGES) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("language, sentences", [
+    ("be", ("Нумар А 23, акно 7.", "Нумар Ка Дубль-вэ 1234, акно Бэ 2.")),
+    ("vi", ("Số A 23, quầy 7.", "Số K W 1234, quầy B 2.")),
+    ("hi", ("नंबर ए 23, काउंटर 7।", "नंबर के डब्ल्यू 1234, काउंटर बी 2।")),
+    ("ka", ("ნომერი ეი 23, ფანჯარა 7.", "ნომერი კეი დაბლიუ 1234, ფანჯარა ბი 2.")),
+    ("tr", ("Numara A 23, gişe 7.", "Numara K W 1234, gişe B 2.")),
+])
+def test_a_call_in_the_other_languages_gives_the_voice_the_whole_number(language: str,
+                                                                       sentences: tuple[str, str]) -> None:
+    """eSpeak NG reads "23" as the number in these voices (tests/display_board/test_speech.py hears
+    it); "023" would be "zero twenty-three". Latin letters are named in Cyrillic, Devanagari and
+    Georgian; Vietnamese and Turkish voices name them themselves."""
+    assert (announcement("A023", "7", language), announcement("KW1234", "B2", language)) == sentences
+    assert announcement("F0100", "12", language).count("100") == 1 and "0100" not in announcement("F0100", "12", language)
+
+
+def test_digits_are_given_without_leading_zeros() -> None:
+    assert [digits_number(value) for value in (0, 7, 23, 100, 9999)] == ["0", "7", "23", "100", "9999"]
+    with pytest.raises(ValueError):
+        digits_number(10000)

@@ -81,3 +81,25 @@ async def test_a_language_the_board_cannot_have_is_refused_with_its_path(office_
     assert field in answer.json()["message"]
     page = (await office.client.get("/board/", headers=board)).text
     assert 'data-languages="pl uk en"' in page   # nothing changed
+
+
+async def test_the_new_languages_are_shown_in_turn_and_spoken(office_factory: Any) -> None:
+    """Any of the nine languages may be a board's (okienko/i18n.py): its labels take their turn, with
+    the language's own `lang` (its own text once its catalog has it), and the call is spoken in it."""
+    office = await office_factory(TUESDAY)
+    boss, board = await _manager_and_board(office)
+    spoken: dict[tuple[str, ...], float] = {}
+    for languages in (["pl", "uk", "vi"], ["be", "hi", "ka", "tr"], ["pl"]):
+        answer = await office.client.put("/api/v1/admin/office", headers=boss, json={"board_languages": languages})
+        assert answer.status_code == 200, answer.text
+        page = (await office.client.get("/board/", headers=board)).text
+        assert _shown_first(page, "now-calling-title") == languages
+        assert f'data-languages="{" ".join(languages)}"' in page
+        window = (await office.client.get("/board/window/7", headers=board)).text
+        assert f'data-languages="{" ".join(languages)}"' in window
+        call = await office.client.get("/board/announcement.wav", params={"number": "K023", "window": "7"},
+                                       headers=board)
+        assert call.status_code == 200 and call.headers["content-type"] == "audio/wav"
+        spoken[tuple(languages)] = _seconds(call.content)
+    # A sentence for each language: four take longer than three, three longer than one.
+    assert spoken[("pl",)] < spoken[("pl", "uk", "vi")] < spoken[("be", "hi", "ka", "tr")]

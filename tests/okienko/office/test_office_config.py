@@ -312,14 +312,19 @@ def test_boards_show_polish_and_english_unless_the_office_names_its_languages() 
     assert parse_office(_board_office()).board_languages == ("pl", "en")
     assert parse_office(_board_office(board_languages=["pl", "uk", "en"])).board_languages == ("pl", "uk", "en")
     assert parse_office(_board_office(board_languages=["uk"])).board_languages == ("uk",)
+    assert parse_office(_board_office(board_languages=["ka", "hi", "tr", "vi"])).board_languages == ("ka", "hi", "tr", "vi")
     assert read_office_file(DEMO_OFFICE).board_languages == ("pl", "uk", "en")
 
 
+KNOWN = ", ".join(LANGUAGES)   # every language the office may have: all of them
+
+
 @pytest.mark.parametrize("languages, path, words", [
-    (["pl", "de", "en"], "office.board_languages[1]", "office.board_languages[1]: 'de' is not one of pl, en, uk, ru"),
+    (["pl", "de", "en"], "office.board_languages[1]", f"office.board_languages[1]: 'de' is not one of {KNOWN}"),
     (["pl", "en", "pl"], "office.board_languages[2]", "office.board_languages[2]: 'pl' appears twice"),
-    ([], "office.board_languages", "office.board_languages: a list of one to four of pl, en, uk, ru"),
-    ("pl, en", "office.board_languages", "office.board_languages: a list of one to four of pl, en, uk, ru"),
+    ([], "office.board_languages", f"office.board_languages: a list of one to four of {KNOWN}"),
+    ("pl, en", "office.board_languages", f"office.board_languages: a list of one to four of {KNOWN}"),
+    (["pl", "uk", "vi", "hi", "ka"], "office.board_languages", "office.board_languages: a list of one to four of"),
     (["PL"], "office.board_languages[0]", "office.board_languages[0]: 'PL' is not one of"),
 ])
 def test_a_board_language_the_office_cannot_have_is_refused_with_its_path(languages: Any, path: str,
