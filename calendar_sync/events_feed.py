@@ -12,7 +12,7 @@ writes them: CRLF, folded at 75 octets without splitting a character or an escap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
