@@ -131,7 +131,7 @@ class CalendarPusher:
         """Push what is due; returns how many bookings the calendars now show as they are."""
         done = 0
         async with self._client() as client:
-            down: set[str] = set()
+            down: dict[str, str] = {}   # collection -> why it did not answer, this round
             while done < limit:
                 claimed = await self._claim(batch)
                 if not claimed:
@@ -159,7 +159,7 @@ class CalendarPusher:
         return sorted((Claimed(row["booking_id"], row["version"], dict(row["copies"] or {}), row["changed_at"],
                                row["attempts"]) for row in rows), key=lambda row: row.changed_at)
 
-    async def _push(self, client: httpx.AsyncClient, row: Claimed, down: set[str]) -> int:
+    async def _push(self, client: httpx.AsyncClient, row: Claimed, down: dict[str, str]) -> int:
         async with self.db.read() as conn:
             booking = (await conn.execute(sa.select(Booking.__table__)
                                           .where(Booking.__table__.c.id == row.booking_id))).mappings().one()
@@ -181,7 +181,7 @@ class CalendarPusher:
         try:
             for url in wanted:
                 if url in down:
-                    raise CalDAVError("the server did not answer earlier in this round")
+                    raise CalDAVError(down[url])
                 visit = visit_of(self.translator, setup, service, booking, with_names=self.with_names,  # type: ignore[arg-type]
                                  modified=row.changed_at)
                 body = caldav_resource(visit, setup.timezone, now)  # type: ignore[union-attr]
@@ -190,7 +190,7 @@ class CalendarPusher:
                 copies[url] = stored.etag or ""
             for url in [url for url in copies if url not in wanted]:
                 if url in down:
-                    raise CalDAVError("the server did not answer earlier in this round")
+                    raise CalDAVError(down[url])
                 await self._guarded(CalDAVCollection(url, client).delete(uid, copies[url] or None), url, down)
                 del copies[url]
         except CalDAVError as failure:
@@ -198,12 +198,13 @@ class CalendarPusher:
         await self._record(row, copies, error)
         return 0 if error else 1
 
-    async def _guarded(self, call: Any, url: str, down: set[str]) -> Any:
+    async def _guarded(self, call: Any, url: str, down: dict[str, str]) -> Any:
+        """A request to a collection; one that cannot be reached is not tried again this round."""
         try:
             return await call
         except CalDAVError as failure:
             if failure.retry:
-                down.add(url)
+                down[url] = str(failure)
             raise
 
     async def _record(self, row: Claimed, copies: dict[str, str], error: str | None) -> None:
