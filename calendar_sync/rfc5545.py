@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 _FOLD_AT = 75  # octets per physical line, CRLF not counted (RFC 5545 section 3.1)
 _ATOM = re.compile(r"\\.|.", re.DOTALL)  # an escape such as "\n" or "\," is never split by a fold
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")   # control characters but tab and newline: dropped
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -168,7 +169,7 @@ def _offset(delta: timedelta) -> str:
 def text(value: str) -> str:
     """TEXT value escaped per RFC 5545 3.3.11; line breaks of any kind become a literal \\n."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(ch for ch in value if ch in "\n\t" or (ch >= " " and ch != "\x7f"))
+    value = _CONTROL.sub("", value)
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 

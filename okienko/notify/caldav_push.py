@@ -21,7 +21,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -49,6 +51,7 @@ log = logging.getLogger("okienko.caldav")
 CALENDAR_KINDS = frozenset({"confirmed", "moved", "cancelled"})
 CLAIM_SECONDS = 120
 MAX_PAUSE = timedelta(minutes=5)
+PARALLEL = 4     # requests in flight to the CalDAV servers, per process
 PAST_DAYS = 30   # a visit longer ago than this is not written any more (a calendar set up later)
 
 
@@ -68,6 +71,12 @@ async def bookings_changed(conn: AsyncConnection, bookings: list[dict[str, Any]]
         await conn.execute(sa.insert(CalendarPush.__table__), [
             {"booking_id": booking["id"], "office_id": booking["office_id"], "version": 1, "pushed_version": 0,
              "copies": {}, "changed_at": now, "next_attempt_at": now, "attempts": 0} for booking in bookings])
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The system's CA certificates, read once per process (it takes a while), for every round's client."""
+    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class CalendarPusher:
         self.calendars = calendars
         self.with_names = with_names
         self.poll_seconds = poll_seconds
-        self._client = client or (lambda: httpx.AsyncClient(timeout=10.0))
+        self._client = client or (lambda: httpx.AsyncClient(timeout=10.0, verify=_tls()))
         self._wake = asyncio.Event()
 
     @classmethod
@@ -102,7 +111,8 @@ class CalendarPusher:
         auth = (settings.caldav_username, settings.caldav_password) if settings.caldav_username else None
 
         def client() -> httpx.AsyncClient:
-            return httpx.AsyncClient(auth=auth, timeout=settings.caldav_timeout_seconds, follow_redirects=False)
+            return httpx.AsyncClient(auth=auth, timeout=settings.caldav_timeout_seconds, follow_redirects=False,
+                                     verify=_tls())
 
         return cls(db, locks, clock, offices, translator, caldav_calendars(settings.caldav_calendars),
                    with_names=settings.caldav_names == "names", client=client, poll_seconds=settings.caldav_poll_seconds)
@@ -128,16 +138,31 @@ class CalendarPusher:
         return urls
 
     async def push_due(self, limit: int = 1000, batch: int = 50) -> int:
-        """Push what is due; returns how many bookings the calendars now show as they are."""
+        """Push what is due; returns how many bookings the calendars now show as they are.
+
+        A batch is claimed, read and recorded in three short transactions, its bookings pushed
+        side by side in between (PARALLEL at a time; a booking is claimed once per round, so one
+        booking's writes are never concurrent and stay in order)."""
         done = 0
         async with self._client() as client:
             down: dict[str, str] = {}   # collection -> why it did not answer, this round
+            lanes = asyncio.Semaphore(PARALLEL)
             while done < limit:
                 claimed = await self._claim(batch)
                 if not claimed:
                     break
-                for row in claimed:
-                    done += await self._push(client, row, down)
+                async with self.db.read() as conn:
+                    table = Booking.__table__
+                    bookings = {row["id"]: dict(row) for row in (await conn.execute(sa.select(table).where(
+                        table.c.id.in_([row.booking_id for row in claimed])))).mappings()}
+
+                async def push(row: Claimed) -> tuple[Claimed, dict[str, str], str | None]:
+                    async with lanes:
+                        return await self._push(client, row, bookings[row.booking_id], down)
+
+                outcomes = await asyncio.gather(*(push(row) for row in claimed))
+                await self._record(outcomes)
+                done += sum(1 for _row, _copies, error in outcomes if error is None)
                 if len(claimed) < batch:
                     break
         return done
@@ -159,11 +184,9 @@ class CalendarPusher:
         return sorted((Claimed(row["booking_id"], row["version"], dict(row["copies"] or {}), row["changed_at"],
                                row["attempts"]) for row in rows), key=lambda row: row.changed_at)
 
-    async def _push(self, client: httpx.AsyncClient, row: Claimed, down: dict[str, str]) -> int:
-        async with self.db.read() as conn:
-            booking = (await conn.execute(sa.select(Booking.__table__)
-                                          .where(Booking.__table__.c.id == row.booking_id))).mappings().one()
-        booking = dict(booking)
+    async def _push(self, client: httpx.AsyncClient, row: Claimed, booking: dict[str, Any],
+                    down: dict[str, str]) -> tuple[Claimed, dict[str, str], str | None]:
+        """Make every calendar agree with the booking as it is now; returns the copies left and the error."""
         now = self.clock.now()
         wanted: list[str] = []
         setup = service = None
@@ -195,8 +218,7 @@ class CalendarPusher:
                 del copies[url]
         except CalDAVError as failure:
             error = loggable(failure)[:300]
-        await self._record(row, copies, error)
-        return 0 if error else 1
+        return row, copies, error
 
     async def _guarded(self, call: Any, url: str, down: dict[str, str]) -> Any:
         """A request to a collection; one that cannot be reached is not tried again this round."""
@@ -207,22 +229,27 @@ class CalendarPusher:
                 down[url] = str(failure)
             raise
 
-    async def _record(self, row: Claimed, copies: dict[str, str], error: str | None) -> None:
+    async def _record(self, outcomes: list[tuple[Claimed, dict[str, str], str | None]]) -> None:
+        """Each booking's copies as they now are; done where it succeeded (the version it claimed:
+        a change since keeps it due), else due again after a pause that grows to MAX_PAUSE."""
         table = CalendarPush.__table__
         now = self.clock.now()
         async with self.locks.write_transaction() as conn:
-            if error is None:
-                await conn.execute(sa.update(table).where(table.c.booking_id == row.booking_id).values(
-                    copies=copies, claimed_until=None, attempts=0, last_error=None,
-                    pushed_version=sa.func.max(table.c.pushed_version, row.version)
-                    if conn.dialect.name == "sqlite" else sa.func.greatest(table.c.pushed_version, row.version)))
-                return
-            attempts = row.attempts + 1
-            pause = min(MAX_PAUSE, timedelta(seconds=5 * 2 ** min(attempts, 10)))
-            await conn.execute(sa.update(table).where(table.c.booking_id == row.booking_id).values(
-                copies=copies, claimed_until=None, attempts=attempts, last_error=error,
-                next_attempt_at=sa.case((table.c.version > row.version, now), else_=now + pause)))
-        log.warning("calendar copy of a booking not written (attempt %s): %s", attempts, error)
+            highest = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
+            for row, copies, error in outcomes:
+                mine = table.c.booking_id == row.booking_id
+                if error is None:
+                    await conn.execute(sa.update(table).where(mine).values(
+                        copies=copies, claimed_until=None, attempts=0, last_error=None,
+                        pushed_version=highest(table.c.pushed_version, row.version)))
+                    continue
+                pause = min(MAX_PAUSE, timedelta(seconds=5 * 2 ** min(row.attempts + 1, 10)))
+                await conn.execute(sa.update(table).where(mine).values(
+                    copies=copies, claimed_until=None, attempts=row.attempts + 1, last_error=error,
+                    next_attempt_at=sa.case((table.c.version > row.version, now), else_=now + pause)))
+        for row, _copies, error in outcomes:
+            if error is not None:
+                log.warning("calendar copy of a booking not written (attempt %s): %s", row.attempts + 1, error)
 
     async def backlog(self) -> dict[str, Any]:
         """How many bookings wait to be written, the oldest change among them, the last error."""
