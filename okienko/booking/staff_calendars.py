@@ -157,7 +157,7 @@ class StaffFeeds:
     def feed_title(self, setup: OfficeSetup, row: dict[str, Any]) -> str:
         language = setup.default_language
         if row["scope"] == "window":
-            return f"{self.translator.gettext(language, _('Window'))} {row['target']}"
+            return self.translator.format(language, _("Window {number}"), number=row["target"])
         try:
             return next(service.name(language) for service in (*setup.services, *setup.switched_off)
                         if service.code == row["target"])
