@@ -13,7 +13,9 @@ straight into `bookings` over the next 30 days. Then:
 - push: `--changes` of those bookings recorded as changed (caldav_push.booking_changed, one
   transaction) and pushed to a fresh Radicale collection (CalendarPusher.push_due until nothing is
   due: one PUT each, with If-None-Match), timed; the collection is then listed (PROPFIND) to check
-  that it holds exactly that many resources.
+  that it holds exactly that many resources;
+- the server alone: the same resources PUT into a second collection straight from the script (four at a
+  time, no database), for what the push costs beyond the CalDAV server's own time.
 Radicale (the test extra) runs as a subprocess on a free loopback port with a temporary folder and no
 authentication. Only 127.0.0.1 is contacted.
 """
@@ -46,7 +48,9 @@ from common import free_port  # noqa: E402
 from okienko.booking.staff_calendars import StaffFeeds  # noqa: E402
 from okienko.clock import FixedClock  # noqa: E402
 from okienko.i18n import Translator  # noqa: E402
-from okienko.notify.caldav_push import CalendarPusher, booking_changed  # noqa: E402
+from calendar_sync.staff_calendar import caldav_resource  # noqa: E402
+from okienko.booking.staff_calendars import visit_of  # noqa: E402
+from okienko.notify.caldav_push import PARALLEL, CalendarPusher, booking_changed  # noqa: E402
 from okienko.office.config_file import load_office, read_office_file  # noqa: E402
 from okienko.office.directory import OfficeDirectory  # noqa: E402
 from okienko.settings import CalDAVCalendar, async_url  # noqa: E402
@@ -169,10 +173,26 @@ async def run(url: str, bookings: int, changes: int) -> dict[str, Any]:
         push_seconds = time.perf_counter() - began
         async with httpx.AsyncClient(timeout=30) as client:
             listed = len(await CalDAVCollection(collection, client).listing())
+            # The CalDAV server alone: the same resources PUT into a second collection, four at a
+            # time as the pusher does, without the database (what the push costs beyond the server).
+            bodies = [(row["id"] + "@okienko", caldav_resource(visit_of(
+                Translator(), setup, setup.service("A"), row, with_names=False, modified=NOW), setup.timezone, NOW))
+                for row in rows[:changes]]
+            second = CalDAVCollection(collection.replace("/bench/a/", "/bench/b/"), client)
+            assert (await client.request("MKCALENDAR", second.url)).status_code == 201
+            lanes = asyncio.Semaphore(PARALLEL)
+
+            async def put(uid: str, body: bytes) -> None:
+                async with lanes:
+                    await second.put(uid, body, None)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(put(uid, body) for uid, body in bodies))
+            server_seconds = time.perf_counter() - began
         return {"database": url.split(":", 1)[0], "bookings": bookings, "feed_events": events, "feed_bytes": size,
                 "feed_first_s": round(times[0], 3), "feed_median_s": round(statistics.median(times), 3),
                 "changes": changes, "pushed": pushed, "listed": listed, "push_s": round(push_seconds, 2),
-                "push_per_s": round(pushed / push_seconds, 1)}
+                "push_per_s": round(pushed / push_seconds, 1), "server_alone_s": round(server_seconds, 2)}
     finally:
         radicale.terminate()
         radicale.wait(10)
@@ -188,15 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args(argv)
     results = []
-    print("| database | feed of | first | median | size | changes pushed | time | per second | listed |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| database | feed of | first | median | size | changes pushed | time | per second | listed "
+          "| the server alone |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for kind in args.database.split(","):
         url = args.pg_url if kind == "postgresql" else f"sqlite:///{tempfile.mkdtemp()}/calendar.db"
         result = asyncio.run(run(url, args.bookings, args.changes))
         results.append(result)
         print(f"| {result['database']} | {result['feed_events']} visits | {result['feed_first_s']:.2f} s | "
               f"{result['feed_median_s']:.2f} s | {result['feed_bytes'] / 1e6:.1f} MB | {result['pushed']} | "
-              f"{result['push_s']:.1f} s | {result['push_per_s']:.0f} | {result['listed']} |")
+              f"{result['push_s']:.1f} s | {result['push_per_s']:.0f} | {result['listed']} | "
+              f"{result['server_alone_s']:.1f} s |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0 if all(result["listed"] == result["changes"] for result in results) else 1
