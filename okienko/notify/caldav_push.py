@@ -26,13 +26,11 @@ import logging
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from calendar_sync.caldav import CalDAVCollection, CalDAVError
 from calendar_sync.staff_calendar import caldav_resource
 from okienko.booking.staff_calendars import VISIBLE_STATUSES, visit_of
 from okienko.clock import Clock
@@ -45,6 +43,9 @@ from okienko.settings import CalDAVCalendar, Settings, caldav_calendars
 from okienko.storage.db import Database
 from okienko.storage.locking import Locks, upsert_insert
 from okienko.storage.models import Booking, CalendarPush
+
+if TYPE_CHECKING:   # httpx is loaded with the first push, not with the app (tests/okienko_server/test_startup.py)
+    import httpx
 
 log = logging.getLogger("okienko.caldav")
 # The booking facts (bookings.record's kinds) that change what the calendars show.
@@ -73,6 +74,11 @@ async def bookings_changed(conn: AsyncConnection, bookings: list[dict[str, Any]]
              "copies": {}, "changed_at": now, "next_attempt_at": now, "attempts": 0} for booking in bookings])
 
 
+def _client_without_login() -> "httpx.AsyncClient":
+    import httpx
+    return httpx.AsyncClient(timeout=10.0, verify=_tls())
+
+
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """The system's CA certificates, read once per process (it takes a while), for every round's client."""
@@ -93,7 +99,7 @@ class CalendarPusher:
 
     def __init__(self, db: Database, locks: Locks, clock: Clock, offices: OfficeDirectory, translator: Translator,
                  calendars: tuple[CalDAVCalendar, ...], *, with_names: bool = False,
-                 client: Callable[[], httpx.AsyncClient] | None = None, poll_seconds: float = 10.0) -> None:
+                 client: Callable[[], "httpx.AsyncClient"] | None = None, poll_seconds: float = 10.0) -> None:
         self.db = db
         self.locks = locks
         self.clock = clock
@@ -102,7 +108,7 @@ class CalendarPusher:
         self.calendars = calendars
         self.with_names = with_names
         self.poll_seconds = poll_seconds
-        self._client = client or (lambda: httpx.AsyncClient(timeout=10.0, verify=_tls()))
+        self._client = client or _client_without_login
         self._wake = asyncio.Event()
 
     @classmethod
@@ -110,7 +116,8 @@ class CalendarPusher:
                       translator: Translator) -> "CalendarPusher":
         auth = (settings.caldav_username, settings.caldav_password) if settings.caldav_username else None
 
-        def client() -> httpx.AsyncClient:
+        def client() -> "httpx.AsyncClient":
+            import httpx
             return httpx.AsyncClient(auth=auth, timeout=settings.caldav_timeout_seconds, follow_redirects=False,
                                      verify=_tls())
 
@@ -184,9 +191,10 @@ class CalendarPusher:
         return sorted((Claimed(row["booking_id"], row["version"], dict(row["copies"] or {}), row["changed_at"],
                                row["attempts"]) for row in rows), key=lambda row: row.changed_at)
 
-    async def _push(self, client: httpx.AsyncClient, row: Claimed, booking: dict[str, Any],
+    async def _push(self, client: "httpx.AsyncClient", row: Claimed, booking: dict[str, Any],
                     down: dict[str, str]) -> tuple[Claimed, dict[str, str], str | None]:
         """Make every calendar agree with the booking as it is now; returns the copies left and the error."""
+        from calendar_sync.caldav import CalDAVCollection, CalDAVError
         now = self.clock.now()
         wanted: list[str] = []
         setup = service = None
@@ -222,6 +230,7 @@ class CalendarPusher:
 
     async def _guarded(self, call: Any, url: str, down: dict[str, str]) -> Any:
         """A request to a collection; one that cannot be reached is not tried again this round."""
+        from calendar_sync.caldav import CalDAVError
         try:
             return await call
         except CalDAVError as failure:
