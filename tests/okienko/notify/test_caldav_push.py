@@ -128,6 +128,7 @@ async def test_a_server_down_for_an_hour_catches_up_with_exactly_the_right_event
         assert await pusher.push_due() == 0
         backlog = await pusher.backlog()
         assert backlog["pending"] == 3 and "ConnectError" in backlog["last_error"]
+        assert (await office.client.get("/healthz")).json()["calendar_backlog"] == 3
         logged = "\n".join(record.getMessage() for record in caplog.records)
         assert "ConnectError" in logged and RADICALE_USER[1] not in logged and "Łukasz" not in logged
     finally:
@@ -136,6 +137,7 @@ async def test_a_server_down_for_an_hour_catches_up_with_exactly_the_right_event
     assert await pusher.push_due() == 0            # not due yet: the pause after the last failure
     office.clock.advance(seconds=MAX_PAUSE.total_seconds())
     assert await pusher.push_due() == 3
+    assert (await office.client.get("/healthz")).json()["calendar_backlog"] == 0
     shown = events_in(service_a)
     by_name = {str(event["SUMMARY"]).split(" — ")[0]: event for event in shown.values()}
     assert sorted(by_name) == sorted(["Łukasz Żółtowski", "Ірина Шевченко"])   # names: `caldav_names = names`
