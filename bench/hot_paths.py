@@ -37,7 +37,7 @@ from okienko.i18n import Translator  # noqa: E402
 from okienko.office.directory import OfficeSetup, ServiceSetup  # noqa: E402
 from okienko.booking import slots  # noqa: E402
 from okienko.booking.slots import check_bookable  # noqa: E402
-from calendar_sync import ics  # noqa: E402
+from calendar_sync import rfc5545 as ics  # noqa: E402
 from calendar_sync.ics import timezone_lines  # noqa: E402
 
 WARSAW = ZoneInfo("Europe/Warsaw")

@@ -140,6 +140,15 @@ DEVICE_NAME = {"type": "string", "maxLength": 100, "description": "1-100 letters
                "example": "hall-north"}
 NEW_DEVICE = closed_object({"kind": {"type": "string", "enum": ["kiosk", "board"]}, "name": DEVICE_NAME},
                            ("kind", "name"))
+NEW_CALENDAR_FEED = closed_object({
+    "scope": {"type": "string", "enum": ["service", "window"], "description": "a service's visits, or those of "
+              "every service a window serves"},
+    "target": {"type": "string", "maxLength": 40, "description": "the service's code or the window's number",
+               "example": "A"},
+    "with_names": {"type": "boolean", "description": "the visitors' names in the entries (default false: the "
+                   "booking code and the service only)"},
+    "label": {"type": "string", "maxLength": 100, "description": "what the link is for, e.g. whose phone",
+              "example": "Okno 3, Anna"}}, ("scope", "target"))
 RENAME_DEVICE = closed_object({"name": DEVICE_NAME}, ("name",))
 ROLE = {"type": "string", "enum": ["clerk", "operator", "manager", "admin"],
         "description": "only an administrator gives the role admin"}

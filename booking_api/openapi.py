@@ -15,6 +15,7 @@ from booking_api import openapi_admin
 from booking_api import openapi_admin_days
 from booking_api import openapi_admin_events
 from booking_api import openapi_event_stats
+from booking_api import openapi_staff_feeds
 from booking_api import openapi_call_centre
 from booking_api import openapi_booking
 from booking_api import openapi_draws
@@ -177,6 +178,7 @@ def _document() -> dict[str, Any]:
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
                                               **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS,
                                               **openapi_admin_events.SCHEMAS, **openapi_event_stats.SCHEMAS,
+                                              **openapi_staff_feeds.SCHEMAS,
                                               **openapi_admin_office.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
                         "description": "the clerk console's session (sign in at /console/login); changes also "
@@ -337,6 +339,7 @@ def _document() -> dict[str, Any]:
             **openapi_admin_events.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_event_stats.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_staff_feeds.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_call_centre.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},
                                                                                               "OpenAPI 3")}}},

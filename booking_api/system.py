@@ -22,8 +22,13 @@ async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "error", "database": type(error).__name__}, status_code=503)
     # Failed messages do not make the server unhealthy (a restart would not send them): they are
     # counted for monitoring to alert on, and listed in the back office.
-    return JSONResponse({"status": "ok", "version": __version__, "database": app.db.dialect,
-                         "failed_messages": failed})
+    answer = {"status": "ok", "version": __version__, "database": app.db.dialect, "failed_messages": failed}
+    if app.caldav.configured:   # bookings waiting for the CalDAV calendars (docs/calendar.md): alert on it growing
+        try:
+            answer["calendar_backlog"] = (await app.caldav.backlog())["pending"]
+        except Exception as error:  # report, never crash the probe
+            return JSONResponse({"status": "error", "database": type(error).__name__}, status_code=503)
+    return JSONResponse(answer)
 
 
 async def list_printers(request: Request) -> Response:

@@ -22,8 +22,10 @@ from okienko.office.editing import OfficeEditor
 from okienko.booking.call_centre import CallCentre
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
+from okienko.booking.staff_calendars import StaffFeeds
 from okienko.office.days import OfficeDays
 from okienko.office.events import OfficeEvents
+from okienko.notify.caldav_push import CalendarPusher
 from okienko.notify.outbox import OutboxSender
 from okienko.notify.reminders import ReminderSweeper
 from okienko.notify.ticket_sms import TicketSms
@@ -64,6 +66,8 @@ class Okienko:
     editor: OfficeEditor
     reminders: ReminderSweeper
     event_stats: EventStatistics
+    caldav: CalendarPusher        # booked visits written to the CalDAV calendars (docs/calendar.md)
+    staff_feeds: StaffFeeds       # the staff calendar feeds' links
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -107,6 +111,9 @@ class Okienko:
                           places_changed=booking.places_changed, publish=live.publish)
         desk = OfficeBookings(db, locks, clock, notifier, outbox, settings.secret_key,
                               places_changed=booking.places_changed)
+        caldav = CalendarPusher.from_settings(settings, db, locks, clock, offices, translator)
+        if caldav.configured:
+            outbox.also_wake(caldav.wake)
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
@@ -121,4 +128,6 @@ class Okienko:
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
             reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
             event_stats=EventStatistics(db, clock),
+            caldav=caldav,
+            staff_feeds=StaffFeeds(db, locks, clock, offices, translator),
         )

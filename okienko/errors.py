@@ -106,6 +106,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_notice": (422, _("A notice is a text of at most 500 characters for each of the languages {languages}.")),
     "message_not_found": (404, _("There is no such message in this office.")),
     "message_not_failed": (409, _("This message has not failed: it was sent, or it is still being tried.")),
+    "feed_not_found": (404, _("This calendar link is not valid: it was revoked or mistyped. Ask the office for a new one.")),
+    "invalid_feed": (422, _("A calendar link is for a service (its code) or a window (its number).")),
     "event_not_found": (404, _("There is no such event in this office.")),
     "event_exists": (409, _("There is already an event on {day}: change that one, or cancel it first.")),
     "event_cancelled": (409, _("This event is cancelled: it can no longer be changed or published.")),

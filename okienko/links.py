@@ -141,6 +141,14 @@ class PublicLinks:
     def events_feed(self, language: str | None = None, office: str | None = None) -> str:
         return self.url(self.events_feed_path(language, office))
 
+    @staticmethod
+    def staff_feed_path(token: str) -> str:
+        """A staff calendar feed (okienko/booking/staff_calendars.py): its token is the key."""
+        return f"/calendar/staff/{quote(token, safe='')}.ics"
+
+    def staff_feed(self, token: str) -> str:
+        return self.url(self.staff_feed_path(token))
+
 
 def _query(**params: str | None) -> str:
     return urlencode({name: value for name, value in params.items() if value})

@@ -180,6 +180,30 @@ class Settings:
                                   "(entrances, lifts, toilets, parking, induction loop, assistance dogs), as the "
                                   "office writes it in Polish (shown as written, in every language); empty: a note to ask the "
                                   "contact person.", "OKIENKO_ACCESSIBILITY_BUILDING"))
+    caldav_calendars: str = field(
+        default="", metadata=_doc("CalDAV calendars that booked visits are written to (docs/calendar.md): "
+                                  "`service:CODE=URL` (the service's visits) or `window:NUMBER=URL` (the visits of "
+                                  "every service the window serves), separated by spaces or new lines; a key may "
+                                  "name its office first, `OFFICE/service:CODE=URL`. URL: the collection, e.g. "
+                                  "`https://dav.example.gov.pl/okienko/paszporty/`. Empty: no CalDAV.",
+                                  "OKIENKO_CALDAV_CALENDARS"))
+    caldav_username: str = field(
+        default="", metadata=_doc("User name for the CalDAV server (HTTP Basic); empty: no login.",
+                                  "OKIENKO_CALDAV_USERNAME"))
+    caldav_password: str = field(
+        default="", metadata=_doc("Password for the CalDAV server; never logged (set it in the environment).",
+                                  "OKIENKO_CALDAV_PASSWORD"))
+    caldav_names: str = field(
+        default="codes", metadata=_doc("What a visit in the CalDAV calendars is called: `codes` (the booking code "
+                                       "and the service: no personal data) or `names` (the visitor's name too, for "
+                                       "calendars only the office's staff can read).", "OKIENKO_CALDAV_NAMES"))
+    caldav_poll_seconds: float = field(
+        default=10.0, metadata=_doc("How often each server process looks for booking changes to write to the "
+                                    "CalDAV calendars (a change is retried with growing pauses, at most "
+                                    "5 minutes apart, until the server takes it).", "OKIENKO_CALDAV_POLL_SECONDS"))
+    caldav_timeout_seconds: float = field(
+        default=10.0, metadata=_doc("How long one request to the CalDAV server may take.",
+                                    "OKIENKO_CALDAV_TIMEOUT_SECONDS"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
 
     @property
@@ -284,7 +308,37 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
             raise SettingsError(f"OKIENKO_{key.upper()}: a date as YYYY-MM-DD") from None
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
+    if settings.caldav_names not in ("codes", "names"):
+        raise SettingsError("OKIENKO_CALDAV_NAMES: one of codes, names")
+    caldav_calendars(settings.caldav_calendars)   # fail early on a calendar that cannot be read
     return settings
+
+
+@dataclass(frozen=True)
+class CalDAVCalendar:
+    """One configured CalDAV calendar: whose visits (a service's or a window's, in `office` or in
+    every office when None) and the collection's address."""
+
+    office: str | None
+    scope: str      # service | window
+    target: str     # the service's code or the window's number
+    url: str
+
+
+def caldav_calendars(text: str) -> tuple[CalDAVCalendar, ...]:
+    """`caldav_calendars` read: `[OFFICE/]service:CODE=URL` or `[OFFICE/]window:NUMBER=URL` entries."""
+    found = []
+    for entry in text.split():
+        entry = entry.strip(",;")
+        key, equals, url = entry.partition("=")
+        office, slash, rest = key.rpartition("/")
+        scope, colon, target = rest.partition(":")
+        if not (equals and colon and target and scope in ("service", "window")
+                and re.fullmatch(r"https?://[^\s?#]+", url)):
+            raise SettingsError(f"OKIENKO_CALDAV_CALENDARS: cannot read {key or entry!r}: write "
+                                "service:CODE=URL or window:NUMBER=URL")
+        found.append(CalDAVCalendar(office or None, scope, target, url if url.endswith("/") else url + "/"))
+    return tuple(found)
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

@@ -40,6 +40,7 @@ from booking_api import draws
 from booking_api import live_ws
 from booking_api import services
 from booking_api import events
+from booking_api import staff_feeds
 from booking_api import system
 from booking_api import tickets
 from booking_api.http import domain_error_handler
@@ -86,6 +87,7 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/services", services.list_services, methods=["GET"]),
         Route("/api/v1/events", events.list_events, methods=["GET"]),
         Route("/calendar/events.ics", events.events_calendar, methods=["GET"]),
+        Route("/calendar/staff/{feed_token}.ics", staff_feeds.staff_feed, methods=["GET"]),
         Route("/api/v1/sms/delivery-report", sms_reports.delivery_report, methods=["POST"]),  # every part
     ]
     hall = [
@@ -143,6 +145,9 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/users/{username}/unlock", admin_staff.unlock_user, methods=["POST"]),
         *admin_office_routes(),
         *admin_events_routes(),
+        Route("/api/v1/admin/calendar-feeds", staff_feeds.list_feeds, methods=["GET"]),
+        Route("/api/v1/admin/calendar-feeds", staff_feeds.add_feed, methods=["POST"]),
+        Route("/api/v1/admin/calendar-feeds/{feed_id}/revoke", staff_feeds.revoke_feed, methods=["POST"]),
         WebSocketRoute("/ws/print-agent", agents.print_agent_socket),
         WebSocketRoute("/ws/board", live_ws.board_socket),
         WebSocketRoute("/ws/kiosk", live_ws.kiosk_socket),
@@ -237,6 +242,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                    asyncio.create_task(_after_start(okienko.reminders.run(REMINDER_SWEEP_SECONDS)))]
         if check_printers:
             workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
+        if okienko.caldav.configured:
+            workers.append(asyncio.create_task(_after_start(okienko.caldav.run())))
         await okienko.live.start(okienko.hall.current_seq)
         # Not awaited: the server answers while the first bookings are prepared (in a thread).
         workers.append(asyncio.create_task(_warm_up(okienko)))

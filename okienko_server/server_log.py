@@ -2,7 +2,8 @@
 person's data (docs/security.md).
 
 Secrets travel in addresses: a device's sign-in token (`/kiosk/enroll?token=`), a booking's link
-secret (`?secret=`), a draw entry's receipt (`?receipt=`), and the ids that are themselves the key
+secret (`?secret=`), a draw entry's receipt (`?receipt=`), a staff calendar feed's token
+(`/calendar/staff/{feed_token}.ics`), and the ids that are themselves the key
 to a ticket, a hold, a booking or an entry (`/t/{ticket_id}`, `/book/manage/{code}`). The access
 log, and every other line that names a request target, shows them as `…`; email addresses are
 scrubbed from every line and traceback (okienko/logs.py).
@@ -23,7 +24,7 @@ from okienko_server.app import routes
 from okienko.logs import HIDDEN, scrub
 
 # Path parameters that are keys in themselves: whoever holds one may follow or change what it names.
-SECRET_PATH_PARAMS = frozenset({"ticket_id", "booking_id", "code", "entry_id"})
+SECRET_PATH_PARAMS = frozenset({"ticket_id", "booking_id", "code", "entry_id", "feed_token"})
 # Query parameters whose values say nothing of anyone; every other value is hidden.
 PLAIN_QUERY_PARAMS = frozenset({"lang", "service", "office", "from", "to", "day", "flagged", "changed"})
 

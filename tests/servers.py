@@ -1,5 +1,5 @@
-"""Real servers that tests start, stop, kill and start again themselves: a private PostgreSQL and a
-private Redis (each on its own port, never the shared 127.0.0.1:5432 and :6379), and `okienko
+"""Real servers that tests start, stop, kill and start again themselves: a private PostgreSQL, a
+private Redis, a private Radicale (CalDAV) (each on its own port, never the shared 127.0.0.1:5432 and :6379), and `okienko
 serve` processes over a database prepared with a hall (kiosk, board and clerk tokens).
 
 PostgreSQL's `initdb` and `pg_ctl` refuse to run as root: as root they run as `nobody` (through
@@ -10,6 +10,7 @@ the test is skipped with the reason, except under CI=true, where it fails.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import concurrent.futures
 import contextlib
 import os
@@ -170,6 +171,71 @@ def private_redis(home: Path) -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.kill()
+
+
+# ---- Radicale (CalDAV) --------------------------------------------------------------------------
+
+RADICALE_USER = ("okienko", "hasło-Ключ-1")   # htpasswd, plain: the push logs in as a real server asks
+
+
+@dataclass
+class PrivateRadicale:
+    """A Radicale CalDAV server of the test's own on a free loopback port, its collections in a
+    temporary folder (kept across a stop and a start, as a real server's disk); one user, HTTP Basic."""
+
+    port: int
+    home: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def collection(self, name: str) -> str:
+        return f"{self.url}/{RADICALE_USER[0]}/{name}/"
+
+    def start(self) -> None:
+        users = self.home / "users"
+        users.write_text(f"{RADICALE_USER[0]}:{RADICALE_USER[1]}\n", encoding="utf-8")
+        with open(self.home / "radicale.log", "ab") as log:   # the server keeps its own copy of the file
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{self.port}",
+                 "--storage-filesystem-folder", str(self.home / "collections"), "--auth-type", "htpasswd",
+                 "--auth-htpasswd-filename", str(users), "--auth-htpasswd-encryption", "plain",
+                 "--rights-type", "owner_only", "--logging-level", "error"],
+                stdout=subprocess.DEVNULL, stderr=log)
+        wait_until(self._answers, 30, "radicale did not start")
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(self.url + "/.web/", timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    def make_calendar(self, name: str) -> str:
+        """A new calendar collection (MKCALENDAR) under the user's home; returns its address."""
+        with httpx.Client(auth=RADICALE_USER, timeout=10) as client:
+            client.request("MKCOL", f"{self.url}/{RADICALE_USER[0]}/")   # 201, or 405 when it is there
+            made = client.request("MKCALENDAR", self.collection(name))
+            assert made.status_code == 201, made.text
+        return self.collection(name)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@contextlib.contextmanager
+def private_radicale(home: Path) -> Iterator[PrivateRadicale]:
+    if importlib.util.find_spec("radicale") is None:
+        _unavailable("radicale is not installed (pip install -e '.[test]'): the CalDAV tests need it")
+    server = PrivateRadicale(free_port(), home)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ---- a hall in a database, and `okienko serve` over it ------------------------------------------

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.notify.booking_mail import Notifier
+from okienko.notify.caldav_push import CALENDAR_KINDS, booking_changed
 from okienko.booking.cases import active_booking_of_case, check_open_case
 from okienko.errors import DomainError
 from okienko.storage.locking import take_numbers
@@ -78,9 +79,12 @@ def digest(*parts: str) -> str:
 
 async def record(conn: AsyncConnection, booking: dict[str, Any], kind: str, now: datetime,
                  **detail: Any) -> None:
-    """Append one fact to the booking's history (statistics read these)."""
+    """Append one fact to the booking's history (statistics read these); a fact the staff's CalDAV
+    calendars must show (CALENDAR_KINDS) is recorded for them in the same transaction."""
     await conn.execute(sa.insert(BookingEvent.__table__).values(
         office_id=booking["office_id"], booking_id=booking["id"], kind=kind, at=now, detail=detail))
+    if kind in CALENDAR_KINDS:
+        await booking_changed(conn, booking, now)
 
 
 async def expire_stale_holds(conn: AsyncConnection, now: datetime, **where: Any) -> list[dict[str, Any]]:

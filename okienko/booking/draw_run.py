@@ -34,6 +34,7 @@ from okienko.storage.locking import take_numbers
 from okienko.storage.models import ACTIVE_BOOKING_STATUSES as ACTIVE, Booking, BookingEvent, Draw, DrawEntry, \
     WaitlistEntry
 from okienko.office.directory import OfficeSetup
+from okienko.notify.caldav_push import bookings_changed
 from okienko.notify.outbox import enqueue_many
 from okienko.people import PERSON_COLUMNS
 from okienko.booking.slots import Slot, slots_on
@@ -174,6 +175,7 @@ async def run_draw(conn: AsyncConnection, setup: OfficeSetup, draw_id: int, *, n
     if new_bookings:
         await conn.execute(sa.insert(bookings_table), new_bookings)
         await conn.execute(sa.insert(BookingEvent.__table__), events)
+        await bookings_changed(conn, new_bookings, now)   # confirmed at once: the staff calendars show them
     if entry_updates:
         await conn.execute(sa.update(entries_table).where(entries_table.c.id == sa.bindparam("b_id")).values(
             status=sa.bindparam("b_status"), rank=sa.bindparam("b_rank"), booking_id=sa.bindparam("b_booking")),

@@ -19,7 +19,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -92,10 +92,18 @@ class OutboxSender:
         self.transports = transports
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._also_wake: list[Callable[[], None]] = []
 
     def wake(self) -> None:
         """Look at the outbox now (called after a commit that wrote a message)."""
         self._wake.set()
+        for wake in self._also_wake:
+            wake()
+
+    def also_wake(self, wake: Callable[[], None]) -> None:
+        """Wake another worker with this one: a commit that told a person of a booking change has a
+        change for the staff's calendars too (caldav_push.py)."""
+        self._also_wake.append(wake)
 
     async def deliver_due(self, limit: int = 200, batch: int = 25) -> int:
         """Send what is due; returns how many messages went out.

@@ -695,3 +695,43 @@ class OutboxMessage:
                doc="an SMS reported undelivered and sent again: the id of its new message (one resend only)"),
         sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     )
+
+
+class CalendarPush:
+    """A booking whose copies in the configured CalDAV calendars must follow it (okienko/notify/
+    caldav_push.py): written in the booking's own transaction (`version` raised by each change,
+    one row per booking, so only its latest state is pushed), done when `pushed_version` catches up."""
+
+    __table__ = sa.Table(
+        "calendar_pushes", metadata,
+        column("booking_id", sa.String(32), sa.ForeignKey("bookings.id"), primary_key=True),
+        foreign_key("office_id", "offices.id"),
+        column("version", sa.Integer, default=1, doc="raised by every change the calendars must show"),
+        column("pushed_version", sa.Integer, default=0, doc="the version the calendars show"),
+        json_column("copies", doc="calendar key -> the ETag of the booking's resource there"),
+        utc_column("changed_at"),
+        utc_column("next_attempt_at"),
+        utc_column("claimed_until", nullable=True),
+        column("attempts", sa.Integer, default=0, doc="failed attempts since the last success"),
+        column("last_error", sa.String(300), nullable=True),
+        sa.Index("ix_calendar_pushes_due", "next_attempt_at"),
+    )
+
+
+class CalendarFeed:
+    """A staff calendar feed's link (okienko/booking/staff_feeds.py): a service's or a window's
+    booked visits; the token is in the link only, the SHA-256 here."""
+
+    __table__ = sa.Table(
+        "calendar_feeds", metadata,
+        id_column(),
+        foreign_key("office_id", "offices.id", index=True),
+        column("token_hash", sa.String(64), unique=True),
+        column("scope", sa.String(10), doc="service | window"),
+        column("target", sa.String(40), doc="the service's code or the window's number"),
+        column("with_names", sa.Boolean, default=False, doc="the visitors' names in the entries"),
+        column("label", sa.String(100), default=""),
+        column("created_by", sa.String(100)),
+        utc_column("created_at"),
+        utc_column("revoked_at", nullable=True),
+    )

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from okienko.storage.models import AuditEntry, Booking, BookingEvent, Office
-from tests.back_office.screens import PASSWORD, VIEWPORT, DemoServer, sign_in
+from tests.back_office.screens import PASSWORD, VIEWPORT, DemoServer, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 PAGING = 205   # more than one page of the audit log (200)
@@ -249,6 +249,43 @@ def test_a_bookings_history_reads_as_sentences_in_the_pages_language(
             f"Przeniesiona z {hhmm[0]} na {hhmm[1]} przez kierownika kierownik")
         expect(history.locator('tr[data-kind="reminder_sent"]')).to_contain_text("Inna zmiana rezerwacji")
         _screenshot(page, "bookings-history-pl")
+        assert manager[1] == []
+    finally:
+        page.close()
+
+
+def test_a_calendar_link_is_made_shown_once_and_revoked(manager: tuple[BrowserContext, list[str]]) -> None:
+    """Calendars: a link for window 1 with names; its address works until it is revoked; the page
+    passes axe. With OKIENKO_SCREENSHOTS=1, /tmp/calendars-<lang>.png in en, pl and ka."""
+    page = _page(manager, "/admin/calendars?lang=en")
+    try:
+        page.locator("#feed-for").select_option("window:1")
+        page.locator("#feed-label").fill("Okno 1, Анна")
+        page.locator("#feed-names").check()
+        page.get_by_role("button", name="Make the link").click()
+        expect(page.locator("#feed-dialog")).to_be_visible()
+        url = page.locator("#feed-url").text_content() or ""
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/calendar/staff/[A-Za-z0-9_-]{40,}\.ics", url), url
+        assert (page.locator("#feed-webcal").get_attribute("href") or "").startswith("webcal://")
+        feed = page.request.get(url)
+        assert feed.status == 200 and feed.headers["content-type"].startswith("text/calendar")
+        assert b"BEGIN:VCALENDAR\r\n" in feed.body()
+        _screenshot(page, "calendars-link-en")
+        page.locator("#feed-dialog [data-close]").click()
+        row = page.locator("#feed-rows tr").first
+        expect(row).to_contain_text("Okno 1, Анна")
+        expect(row).to_contain_text("with names")
+        assert axe_violations(page) == []
+        row.get_by_role("button", name=re.compile("Revoke")).click()
+        page.locator("dialog[open]").get_by_role("button", name="Revoke", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Calendar link Okno 1, Анна revoked.")
+        expect(row.locator(".pill-off")).to_have_text("Revoked")
+        assert page.request.get(url).status == 404
+        _screenshot(page, "calendars-en")
+        for language in ("pl", "ka"):
+            page.goto(f"/admin/calendars?lang={language}")
+            expect(page.locator("#feed-rows tr").first).to_contain_text("Okno 1, Анна")
+            _screenshot(page, f"calendars-{language}")
         assert manager[1] == []
     finally:
         page.close()

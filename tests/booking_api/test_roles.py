@@ -53,6 +53,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/services"):                              EVERYONE,
     ("GET", "/api/v1/events"):                                EVERYONE,
     ("GET", "/calendar/events.ics"):                          EVERYONE,
+    # A staff feed: its token is the key (an unknown one is `feed_not_found`, for anyone alike).
+    ("GET", "/calendar/staff/{feed_token}.ics"):              EVERYONE,
     # The visitor's own: whoever holds the ticket's id, the manage link, the code, the receipt.
     ("GET", "/api/v1/tickets/{ticket_id}"):                   EVERYONE,
     ("POST", "/api/v1/tickets/{ticket_id}/cancel"):           EVERYONE,
@@ -165,6 +167,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"):       "N N N N N Y N",
     ("GET", "/api/v1/admin/events/stats"):                    "N N N N N Y N",
     ("GET", "/api/v1/admin/events/stats.csv"):                "N N N N N Y N",
+    ("GET", "/api/v1/admin/calendar-feeds"):                  "N N N N N Y N",
+    ("POST", "/api/v1/admin/calendar-feeds"):                 "N N N N N Y N",
+    ("POST", "/api/v1/admin/calendar-feeds/{feed_id}/revoke"): "N N N N N Y N",
     ("GET", "/api/v1/admin/devices"):                         "N N N N N Y N",
     ("POST", "/api/v1/admin/devices"):                        "N N N N N Y N",
     ("PUT", "/api/v1/admin/devices/{device_id}"):             "N N N N N Y N",
@@ -258,7 +263,8 @@ async def open_hall(office: Any, url: str) -> Hall:
     hall.values = {"code": booking["code"], "booking_id": "unknown-hold", "draw_id": "1", "entry_id": "1",
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
                    "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
-                   "section": "days", "id": "unknown-message", "file": "georgian"}
+                   "section": "days", "id": "unknown-message", "file": "georgian",
+                   "feed_token": "unknown-token", "feed_id": "999"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
@@ -320,6 +326,7 @@ BODIES: dict[tuple[str, str], Any] = {
                                        "titles": {"pl": "Sobota informacyjna"}},
     ("PUT", "/api/v1/admin/events/{id}"): {"opens": "09:00"},
     ("POST", "/api/v1/admin/bookings/{code}/move"): {"starts_at": "2026-12-04T09:00:00+01:00"},
+    ("POST", "/api/v1/admin/calendar-feeds"): {"scope": "service", "target": "A"},
     ("POST", "/api/v1/call-centre/lookup"): {"name": "Nobody", "birth_date": "1990-01-01", "document_end": "99"},
 }
 FORMS: dict[tuple[str, str], dict[str, str]] = {

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from okienko.settings import RETIRED, SettingsError, async_url, ensure_secret_key, load_settings, setting_fields
+from okienko.settings import RETIRED, CalDAVCalendar, caldav_calendars, SettingsError, async_url, ensure_secret_key, load_settings, setting_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,9 @@ def test_database_urls_take_the_usual_forms(url: str, expected: str) -> None:
     ({"DATABASE_URL": "mysql://x"}, "unsupported database"),
     ({"OKIENKO_PORT": "eighty"}, "OKIENKO_PORT: expected a number"),
     ({"OKIENKO_DEFAULT_LANGUAGE": "de"}, "OKIENKO_DEFAULT_LANGUAGE"),
+    ({"OKIENKO_CALDAV_CALENDARS": "desk:1=https://dav.example/a/"}, "OKIENKO_CALDAV_CALENDARS: cannot read 'desk:1'"),
+    ({"OKIENKO_CALDAV_CALENDARS": "service:A=ftp://dav.example/a/"}, "write service:CODE=URL"),
+    ({"OKIENKO_CALDAV_NAMES": "all"}, "OKIENKO_CALDAV_NAMES: one of codes, names"),
 ])
 def test_bad_values_are_named(environ: dict, words: str) -> None:
     with pytest.raises(SettingsError, match=words):
@@ -81,6 +84,14 @@ def test_the_timezone_setting_is_gone_and_setting_it_is_named(tmp_path: Path, ca
         f"OKIENKO_TIMEZONE is no longer used and is ignored: {why}",
         f"timezone in {config} is no longer used and is ignored: {why}",
     ]
+
+
+def test_caldav_calendars_are_read_with_their_office_scope_and_collection() -> None:
+    settings = load_settings({"OKIENKO_CALDAV_CALENDARS": "service:A=https://dav.example/a\n"
+                                                          "wsc/window:3=https://dav.example/okno-3/,"})
+    assert caldav_calendars(settings.caldav_calendars) == (
+        CalDAVCalendar(None, "service", "A", "https://dav.example/a/"),
+        CalDAVCalendar("wsc", "window", "3", "https://dav.example/okno-3/"))
 
 
 def test_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:

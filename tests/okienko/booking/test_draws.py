@@ -19,7 +19,7 @@ from okienko_server.cli import demo_draw_now
 from okienko.booking.draws import ticket_of
 from okienko.errors import DomainError
 from okienko.storage.locking import Locks
-from okienko.storage.models import Booking, Draw, DrawEntry, OutboxMessage, WaitlistEntry
+from okienko.storage.models import Booking, CalendarPush, Draw, DrawEntry, OutboxMessage, WaitlistEntry
 from okienko.office.config_file import read_office_file
 from okienko.people import ERASED_PERSON, Person
 from tests.conftest import DEMO_OFFICE, Office, warsaw
@@ -302,7 +302,9 @@ async def test_two_processes_racing_run_the_draw_once(office: Office) -> None:
         booked = (await conn.execute(sa.select(sa.func.count()).select_from(Booking.__table__))).scalar_one()
         waiting = (await conn.execute(sa.select(sa.func.count()).select_from(WaitlistEntry.__table__))).scalar_one()
         status = (await conn.execute(sa.select(Draw.__table__.c.status))).scalars().all()
+        for_calendars = (await conn.execute(sa.select(sa.func.count()).select_from(CalendarPush.__table__))).scalar_one()
     assert (booked, waiting, status) == (8, 4, ["done"])
+    assert for_calendars == 8   # each drawn booking is recorded for the staff's CalDAV calendars, once
     assert await draw_run.run_due_draws(app.locks.write_transaction, setup, now=office.clock.now(),
                                         secret_key="test-secret", notifier=app.booking.notifier) == []
 
