@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 WARSAW = ZoneInfo("Europe/Warsaw")
 DAY_MINUTES = 24 * 60
 MAX_REASON = 200   # the length of a day's reason in the database
+MAX_OCCURRENCES = 20_000   # a closure calendar has dozens a year; more is a mistake or an attack
+TOO_OFTEN = ("SECONDLY", "MINUTELY", "HOURLY")
 
 
 class CalendarError(ValueError):
@@ -58,12 +60,22 @@ def read_closure_calendar(files: bytes | str | Iterable[bytes | str], first: dat
     for raw in ([files] if isinstance(files, (bytes, str)) else list(files)):
         try:
             calendar = icalendar.Calendar.from_ical(raw)
+            if calendar.name != "VCALENDAR":
+                raise CalendarError("not an iCalendar file (no VCALENDAR)")
+            for component in calendar.walk("VEVENT"):
+                rules = component.get("RRULE")
+                for rule in rules if isinstance(rules, list) else [] if rules is None else [rules]:
+                    if str((rule.get("FREQ") or [""])[0]).upper() in TOO_OFTEN:
+                        # Hourly or more often is no closure plan, and would expand to thousands of events.
+                        raise CalendarError("a recurrence more often than daily")
             occurrences = recurring_ical_events.of(calendar, skip_bad_series=True).between(
                 first, last + timedelta(days=1))
+            if len(occurrences) > MAX_OCCURRENCES:
+                raise CalendarError(f"more than {MAX_OCCURRENCES} events in {(last - first).days} days")
+        except CalendarError:
+            raise
         except Exception as error:   # icalendar and the expander raise many kinds: one answer for all
             raise CalendarError(f"not a readable iCalendar file ({type(error).__name__})") from None
-        if calendar.name != "VCALENDAR":
-            raise CalendarError("not an iCalendar file (no VCALENDAR)")
         for event in occurrences:
             if event.name != "VEVENT" or str(event.get("STATUS", "")).upper() == "CANCELLED":
                 continue

@@ -12,6 +12,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -40,11 +41,12 @@ class ImportPlan:
     affected: list[Affected]
 
 
-def read_file(setup: OfficeSetup, ics: str, today: date, horizon_days: int) -> dict[date, CalendarDay]:
-    """The file's dates from today on; `calendar_unreadable` for a file that is not a calendar."""
+async def read_file(setup: OfficeSetup, ics: str, today: date, horizon_days: int) -> dict[date, CalendarDay]:
+    """The file's dates from today on (read in a thread: a large file never holds the server up);
+    `calendar_unreadable` for a file that is not a calendar."""
     try:
-        return read_closure_calendar(ics.encode("utf-8"), today, today + timedelta(days=horizon_days),
-                                     setup.timezone)
+        return await asyncio.to_thread(read_closure_calendar, ics.encode("utf-8"), today,
+                                       today + timedelta(days=horizon_days), setup.timezone)
     except CalendarError:
         raise DomainError("calendar_unreadable") from None
 
@@ -67,7 +69,7 @@ def _state(setup: OfficeSetup, day: date, language: str) -> dict[str, Any]:
 async def plan(days: OfficeDays, setup: OfficeSetup, ics: str, language: str, horizon_days: int) -> ImportPlan:
     """What importing `ics` would change now (the module's guarantees); nothing is written."""
     now = days.clock.now()
-    found = read_file(setup, ics, office_day(setup, now), horizon_days)
+    found = await read_file(setup, ics, office_day(setup, now), horizon_days)
     changes, skipped, specs = [], [], []
     changed = setup
     for day, entry in found.items():

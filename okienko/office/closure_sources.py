@@ -16,6 +16,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -134,8 +135,8 @@ class ClosureSources:
         try:
             fetched = await self.fetch(row["url"], row["kind"], etag=row["etag"], last_modified=row["last_modified"],
                                        first=first, last=last, timeout=self.timeout)
-            days = None if fetched.files is None else read_closure_calendar(fetched.files, first, last,
-                                                                            setup.timezone)
+            days = None if fetched.files is None else await asyncio.to_thread(   # never in the event loop
+                read_closure_calendar, fetched.files, first, last, setup.timezone)
         except (FetchError, CalendarError) as error:
             reason = error.reason if isinstance(error, FetchError) else str(error)
             log.warning("closure calendar %s at %s not taken: %s", row["id"], host_of(row["url"]), reason)
@@ -187,8 +188,6 @@ class ClosureSources:
 
     async def run(self, every_seconds: float = 60.0) -> None:
         """Poll what is due, every `every_seconds`, for as long as the server runs."""
-        import asyncio
-
         while True:
             try:
                 await self.poll_due()

@@ -126,3 +126,9 @@ async def test_fetching_asks_with_the_etag_and_reads_a_caldav_report() -> None:
     assert refused.value.reason == "HTTP 403"
     with pytest.raises(FetchError):
         await fetch_calendar("file:///etc/passwd", "ics", first=FIRST, last=LAST, transport=transport)
+
+
+def test_a_recurrence_of_every_minute_is_refused_not_expanded_for_a_year() -> None:
+    with pytest.raises(CalendarError, match="more often than daily"):
+        read_closure_calendar(calendar(event("x", "DTSTART:20261201T080000Z", "DTEND:20261201T080100Z",
+                                             "RRULE:FREQ=MINUTELY")), FIRST, LAST)
