@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
-from xml.etree import ElementTree
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 KINDS = ("ics", "caldav")
 MAX_CALENDAR_BYTES = 5 * 1024 * 1024   # a year of closures is a few kilobytes; anything this big is wrong
@@ -73,13 +74,15 @@ def _report_body(first: date, last: date) -> bytes:
 
 async def fetch_calendar(url: str, kind: str, *, etag: str = "", last_modified: str = "",
                          first: date, last: date, timeout: float = 20.0,
-                         transport: httpx.AsyncBaseTransport | None = None) -> Fetched:
+                         transport: "httpx.AsyncBaseTransport | None" = None) -> Fetched:
     """Fetch the calendar at `url` (`kind` "ics" or "caldav"); `Fetched(None)` when the server says
     it has not changed since `etag` / `last_modified`. `FetchError` for an unreachable server, an
     error status, a body too large or a CalDAV answer that is not a multistatus.
 
     Sent through the transport itself, not an `httpx.AsyncClient`: the client logs every request's
     full address (with its token) at INFO."""
+    import httpx   # with the first fetch, not at the server's start
+
     url = check_url(url)
     headers = {"User-Agent": "Okienko closure calendar"}
     if etag:
@@ -140,6 +143,8 @@ async def fetch_calendar(url: str, kind: str, *, etag: str = "", last_modified: 
 
 def _calendar_data(body: bytes) -> list[bytes]:
     """The calendar-data of every event in a CalDAV multistatus answer."""
+    from xml.etree import ElementTree
+
     if re.search(rb"<!(DOCTYPE|ENTITY)", body[:4096], re.IGNORECASE):   # no entities: no billion laughs
         raise FetchError("the CalDAV answer is not plain XML")
     try:
