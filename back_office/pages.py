@@ -1,5 +1,5 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, office, days, events, bookings, event statistics, devices, calendars, staff, notices, messages, audit),
+services, office, days, closures from a calendar, events, bookings, event statistics, devices, calendars, staff, notices, messages, audit),
 each a shell of translated labels and forms that a small script of its own fills from the JSON API
 (/api/v1/admin/...).
 
@@ -37,6 +37,7 @@ SECTIONS: dict[str, str] = {
     "services": _("Services and windows"),
     "office": _("Office and booking rules"),
     "days": _("Days and hours"),
+    "closures": _("Closures from a calendar"),
     "events": _("Events"),
     "bookings": _("Bookings"),
     "event-stats": _("Event statistics"),

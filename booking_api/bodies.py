@@ -179,6 +179,18 @@ DAY_HOURS = closed_object({
     "booking": {"type": "boolean", "description": "the hours are for booked slots (default true)"},
     "reason": {"type": "string", "maxLength": 200, "description": "shown to staff, e.g. “staff training”"},
     "language": LANGUAGE}, ("hours",))
+CLOSURE_CALENDAR = closed_object({
+    "name": {"type": "string", "maxLength": 100, "description": "how the back office names it",
+             "example": "Zamknięcia urzędu"},
+    "url": {"type": "string", "maxLength": 2000, "description": "an http(s) address of an .ics file, or of a "
+            "CalDAV collection (kind caldav); may carry a token: it is shown and logged by its host only",
+            "example": "https://cloud.example.gov.pl/remote.php/dav/public-calendars/AbC123?export"},
+    "kind": {"type": "string", "enum": ["ics", "caldav"], "description": "ics (GET, default) or caldav "
+             "(a calendar-query REPORT)"},
+    "language": LANGUAGE}, ("name", "url"))
+CLOSURE_IMPORT = closed_object({
+    "ics": {"type": "string", "description": "the .ics file's text (UTF-8), at most max_body_bytes in all"},
+    "language": LANGUAGE}, ("ics",))
 ADMIN_CANCEL = closed_object({"reason": {"type": "string", "maxLength": 200,
                                          "description": "kept in the audit log (not sent to the visitor)"},
                               "language": LANGUAGE})

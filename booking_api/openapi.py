@@ -12,6 +12,7 @@ from okienko import __version__
 from okienko.i18n import LANGUAGES
 from booking_api import openapi_admin_office
 from booking_api import openapi_admin
+from booking_api import openapi_admin_closures
 from booking_api import openapi_admin_days
 from booking_api import openapi_admin_events
 from booking_api import openapi_event_stats
@@ -176,7 +177,7 @@ def _document() -> dict[str, Any]:
                  "description": "Queue tickets, services and printers of an Okienko office. Errors are "
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
-                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS,
+                                              **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS, **openapi_admin_closures.SCHEMAS,
                                               **openapi_admin_events.SCHEMAS, **openapi_event_stats.SCHEMAS,
                                               **openapi_staff_feeds.SCHEMAS,
                                               **openapi_admin_office.SCHEMAS}, "securitySchemes": {
@@ -336,6 +337,7 @@ def _document() -> dict[str, Any]:
             **openapi_draws.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_days.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_admin_closures.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_events.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_event_stats.paths(_ref, _json, _errors, LANG_PARAM),

@@ -20,7 +20,8 @@ SCHEMAS: dict[str, Any] = {
         "services": {"type": "array", "items": STR, "nullable": True, "description": "null: every service"},
         "walk_in": BOOL, "booking": BOOL, "reason": STR,
         "own": {"type": "boolean", "description": "the date's own hours (DELETE takes them away); false: a "
-                                                  "closure of the office file or a public holiday"},
+                                                  "closure of the office file, a public holiday or a closure calendar's date"},
+        "source": {"type": "string", "description": "the closure calendar that set the date (only then present)"},
         "bookings": {"type": "integer", "description": "confirmed bookings that day"}}},
     "AffectedBooking": {"type": "object", "properties": {
         "code": STR, "service": STR, "service_name": STR, "starts_at": TIME, "name": STR, "language": STR,

@@ -23,6 +23,7 @@ from okienko.booking.call_centre import CallCentre
 from okienko.booking.desk import OfficeBookings
 from okienko.booking.online import OnlineBooking
 from okienko.booking.staff_calendars import StaffFeeds
+from okienko.office.closure_sources import ClosureSources
 from okienko.office.days import OfficeDays
 from okienko.office.events import OfficeEvents
 from okienko.notify.caldav_push import CalendarPusher
@@ -60,6 +61,7 @@ class Okienko:
     devices: DeviceAdmin
     staff: StaffAdmin
     days: OfficeDays
+    closures: ClosureSources      # closure calendars, polled (the back office's "Closures from a calendar")
     office_events: OfficeEvents   # information Saturdays (the back office's "Events")
     desk: OfficeBookings
     call_centre: CallCentre
@@ -121,6 +123,9 @@ class Okienko:
             devices=DeviceAdmin(locks, clock, credentials_changed),
             staff=StaffAdmin(locks, clock, settings.secret_key, credentials_changed),
             days=days, desk=desk,
+            closures=ClosureSources(db, locks, clock, offices, days, horizon_days=settings.closure_horizon_days,
+                                    timeout=settings.closure_fetch_timeout_seconds,
+                                    poll_seconds=settings.closure_poll_seconds),
             office_events=OfficeEvents(db, locks, clock, offices, notifier, outbox, live.broker, settings.secret_key,
                                        places_changed=booking.places_changed, publish=live.publish),
             call_centre=CallCentre(db, locks, clock, booking, desk, settings.call_centre_bookings_per_operator_per_day,

@@ -149,6 +149,19 @@ class Settings:
     slots_cache_seconds: float = field(
         default=1.0, metadata=_doc("How long a slot listing is served from memory before it is counted again "
                                    "(bookings always check the real count).", "OKIENKO_SLOTS_CACHE_SECONDS"))
+    closure_poll_seconds: float = field(
+        default=900.0, metadata=_doc("How often the closure calendars an office takes closures from (back office, "
+                                     "\"Closures from a calendar\") are fetched; an unchanged calendar (ETag, "
+                                     "Last-Modified) costs one short request. 0: never polled (the back office's "
+                                     "\"Fetch now\" still works).", "OKIENKO_CLOSURE_POLL_SECONDS"))
+    closure_fetch_timeout_seconds: float = field(
+        default=20.0, metadata=_doc("How long a closure calendar's server may take to answer before the fetch "
+                                    "counts as failed (nothing changes; the back office shows the error).",
+                                    "OKIENKO_CLOSURE_FETCH_TIMEOUT_SECONDS"))
+    closure_horizon_days: int = field(
+        default=400, metadata=_doc("How far ahead (days from today) a closure calendar's dates are taken, "
+                                   "recurring events expanded; an imported .ics file is read twice as far.",
+                                   "OKIENKO_CLOSURE_HORIZON_DAYS"))
     serve_part: str = field(
         default="all", metadata=_doc("What this server process answers: `all`; `hall` (kiosks, clerks, boards, "
                                      "printers, check-in); or `public` (the booking site and API, the visitor's "

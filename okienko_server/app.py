@@ -27,6 +27,7 @@ from booking_api import admin_bookings
 from booking_api import admin_messages
 from booking_api import sms_reports
 from booking_api import admin_days
+from booking_api import admin_closures
 from booking_api import admin_events
 from booking_api import admin_devices
 from booking_api import admin_staff
@@ -66,6 +67,7 @@ PRINTER_CHECK_SECONDS = 30.0
 BOOKING_SWEEP_SECONDS = 30.0
 STRANDED_SWEEP_SECONDS = 15.0
 REMINDER_SWEEP_SECONDS = 60.0   # a reminder goes at most this long after its moment
+CLOSURE_CHECK_SECONDS = 60.0     # how often the closure calendars due a poll are looked for
 WORKERS_START_SECONDS = 1.0     # sweeps, printer checks, the outbox and the warm-up wait this long   # a ticket left at a window goes back within HOLD and this
 
 
@@ -108,6 +110,12 @@ def routes(part: str = "all") -> list[Any]:
         Route("/api/v1/admin/days/{date}/preview", admin_days.preview_day, methods=["POST"]),
         Route("/api/v1/admin/days/{date}", admin_days.save_day, methods=["PUT"]),
         Route("/api/v1/admin/days/{date}", admin_days.remove_day, methods=["DELETE"]),
+        Route("/api/v1/admin/closure-calendars", admin_closures.list_calendars, methods=["GET"]),
+        Route("/api/v1/admin/closure-calendars", admin_closures.add_calendar, methods=["POST"]),
+        Route("/api/v1/admin/closure-calendars/{id}/poll", admin_closures.poll_calendar, methods=["POST"]),
+        Route("/api/v1/admin/closure-calendars/{id}", admin_closures.remove_calendar, methods=["DELETE"]),
+        Route("/api/v1/admin/closure-import/preview", admin_closures.preview_import, methods=["POST"]),
+        Route("/api/v1/admin/closure-import", admin_closures.apply_import, methods=["POST"]),
         Route("/api/v1/admin/bookings", admin_bookings.list_bookings, methods=["GET"]),
         Route("/api/v1/admin/bookings/{code}", admin_bookings.get_booking, methods=["GET"]),
         Route("/api/v1/admin/bookings/{code}/cancel", admin_bookings.cancel_booking, methods=["POST"]),
@@ -240,6 +248,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                    asyncio.create_task(_after_start(okienko.booking.run_sweeper(BOOKING_SWEEP_SECONDS))),
                    asyncio.create_task(_after_start(okienko.hall.run_sweeper(STRANDED_SWEEP_SECONDS))),
                    asyncio.create_task(_after_start(okienko.reminders.run(REMINDER_SWEEP_SECONDS)))]
+        if settings.closure_poll_seconds > 0:
+            workers.append(asyncio.create_task(_after_start(okienko.closures.run(
+                min(CLOSURE_CHECK_SECONDS, settings.closure_poll_seconds)))))
         if check_printers:
             workers.append(asyncio.create_task(_after_start(_watch_printers(okienko))))
         if okienko.caldav.configured:

@@ -78,6 +78,11 @@ def day_json(rule: DayRule) -> dict[str, Any]:
             "booking": rule.booking, "reason": rule.reason}
 
 
+def _own(setup: OfficeSetup, day: date) -> bool:
+    rule = setup.day_rules.get(day)
+    return rule is not None and not rule.source
+
+
 def _hhmm_range(opens: int, closes: int) -> str:
     return f"{opens // 60:02d}:{opens % 60:02d}-{closes // 60:02d}:{closes % 60:02d}"
 
@@ -118,7 +123,10 @@ class OfficeDays:
                 entry = {"date": day.isoformat(), "kind": "closed", "hours": [], "services": None, "walk_in": True,
                          "booking": True, "reason": "closures", "own": False}
             elif day in setup.day_rules:
-                entry = {**day_json(setup.day_rules[day]), "own": True}
+                rule = setup.day_rules[day]
+                entry = {**day_json(rule), "own": not rule.source}
+                if rule.source:
+                    entry["source"] = rule.source
             elif setup.closed_on_public_holidays and holiday_name(day, language):
                 entry = {"date": day.isoformat(), "kind": "holiday", "hours": [], "services": None, "walk_in": True,
                          "booking": True, "reason": holiday_name(day, language), "own": False}
@@ -146,30 +154,73 @@ class OfficeDays:
 
     async def remove(self, setup: OfficeSetup, day: date, *, actor: str) -> list[Affected]:
         """Back to the weekly hours on `day` (an extra Saturday taken away cuts its bookings off too);
-        `not_found` when the date has no hours of its own."""
-        if day not in setup.day_rules:
+        `not_found` when the date has no hours a manager set (a calendar's are taken back by the calendar)."""
+        if not _own(setup, day):
             async with self.db.read() as conn:
                 fresh = await read_setup(conn, setup.code)
-            if day not in fresh.day_rules:
+            if not _own(fresh, day):
                 raise DomainError("not_found")
         return await self._change(setup, day, None, actor)
 
-    async def _change(self, setup: OfficeSetup, day: date, spec: DaySpec | None, actor: str) -> list[Affected]:
-        now = self.clock.now()
+    async def save_many(self, setup: OfficeSetup, specs: list[DaySpec], *, actor: str,
+                        via: str) -> list[Affected]:
+        """Set several dates' own hours in one transaction (an imported closure plan, `via` "import"):
+        each date as `save` sets it, its people told, one audit entry per date."""
+        if not specs:
+            return []
         ids = {service.code: service.id for service in setup.services}
-        async with self.locks.write_transaction() as conn:
-            # One change of a date at a time (two managers saving it at once: one after the other).
-            await take_numbers(conn, {f"day:{setup.id}:{day.isoformat()}": 1})
-            before = (await read_setup(conn, setup.code)).day_rules.get(day)
+
+        async def write(conn: AsyncConnection) -> None:
+            for spec in specs:
+                await write_days(conn, setup.id, [spec], ids, only=spec.day)
+
+        return await self._commit(setup, [spec.day for spec in specs], write, actor=actor, action="day.set", via=via)
+
+    async def apply_source(self, setup: OfficeSetup, write: Callable[[AsyncConnection], Awaitable[list[date]]], *,
+                           actor: str) -> list[Affected]:
+        """Take what an external calendar now says (`write` stores it and returns the dates it changed;
+        okienko/office/closure_sources.py): the dates it closes or shortens cut bookings off exactly
+        as a manager's change does (flagged, told, audited), in the same transaction."""
+        return await self._commit(setup, None, write, actor=actor, action="day.calendar", via="calendar")
+
+    async def _change(self, setup: OfficeSetup, day: date, spec: DaySpec | None, actor: str) -> list[Affected]:
+        ids = {service.code: service.id for service in setup.services}
+
+        async def write(conn: AsyncConnection) -> None:
             await write_days(conn, setup.id, [] if spec is None else [spec], ids, only=day)
+
+        return await self._commit(setup, [day], write, actor=actor,
+                                  action="day.set" if spec is not None else "day.remove", via="")
+
+    async def _commit(self, setup: OfficeSetup, days: list[date] | None, write: Callable[[AsyncConnection], Any], *,
+                      actor: str, action: str, via: str) -> list[Affected]:
+        """Change dates in one transaction: lock them (in date order), `write`, then flag and tell the
+        people each changed date cuts off and record it; after the commit, every process reads the
+        office again, the slots are recounted and the messages go out. `days` None: the dates `write`
+        returns (a calendar learns which it changed only as it writes)."""
+        now = self.clock.now()
+        async with self.locks.write_transaction() as conn:
+            if days is not None:
+                # One change of a date at a time (two managers saving it at once: one after the other).
+                await take_numbers(conn, {f"day:{setup.id}:{day.isoformat()}": 1 for day in days})
+            before = (await read_setup(conn, setup.code)).day_rules
+            written = await write(conn)
+            if days is None:
+                days = sorted(written or [])
+                if not days:
+                    return []
+                await take_numbers(conn, {f"day:{setup.id}:{day.isoformat()}": 1 for day in days})
             changed = await read_setup(conn, setup.code)
-            told = await self._tell(conn, changed, day, now)
-            after = None if spec is None else day_json(rule_of(spec))
-            await record_change(conn, office_id=setup.id, actor=actor,
-                                action="day.set" if spec is not None else "day.remove", target=day.isoformat(),
-                                before=None if before is None else day_json(before),
-                                after=None if after is None else {**after, "told": [a.booking["code"] for a in told]},
-                                now=now)
+            told: list[Affected] = []
+            for day in sorted(set(days)):
+                told_here = await self._tell(conn, changed, day, now)
+                told += told_here
+                old, new = before.get(day), changed.day_rules.get(day)
+                after = None if new is None else {**day_json(new), "told": [a.booking["code"] for a in told_here]}
+                if after is not None and via:
+                    after["via"] = via
+                await record_change(conn, office_id=setup.id, actor=actor, action=action, target=day.isoformat(),
+                                    before=None if old is None else day_json(old), after=after, now=now)
             events = await record_set_up_changed(conn, setup, now)
         self.offices.invalidate()
         await announce_office_loaded(self.broker, setup.code)

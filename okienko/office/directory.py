@@ -25,8 +25,8 @@ from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
 from okienko.office.notices import clean_notices, ticker_text
-from okienko.storage.models import (Closure, DayHours, Event, Office, PriorityCategory, Service, ServiceHours, Window,
-                                WindowService)
+from okienko.storage.models import (Closure, ClosureSource, DayHours, Event, Office, PriorityCategory, Service,
+                                    ServiceHours, SourceDay, Window, WindowService)
 
 REFRESH_SECONDS = 30.0          # the longest a process serves a set-up older than the database's
 OFFICE_LOADED = "office_loaded"  # the hint that an office file was loaded (docs/office-config.md)
@@ -67,6 +67,7 @@ class DayRule:
     walk_in: bool = True
     booking: bool = True
     reason: str = ""
+    source: str = ""    # the external calendar that set it (closure_sources.name); "": a manager did
 
     def covers(self, service_code: str) -> bool:
         return self.services is None or service_code in self.services
@@ -227,6 +228,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
         for w in (await conn.execute(sa.select(windows_t).where(windows_t.c.office_id == oid, windows_t.c.active)
                                      .order_by(windows_t.c.id))).mappings())
     rules = await read_day_rules(conn, oid)
+    rules += await read_source_rules(conn, oid, {rule.day for rule in rules})
     events = await read_published_events(conn, oid, ZoneInfo(office["timezone"]))
     every = tuple(
         with_dates(ServiceSetup(id=s["id"], code=s["code"], prefix=s["prefix"], names=dict(s["names"]),
@@ -289,6 +291,26 @@ async def read_day_rules(conn: AsyncConnection, office_id: int) -> list[DayRule]
         rules[row["day"]] = DayRule(day=row["day"], ranges=tuple((int(a), int(b)) for a, b in row["ranges"]),
                                     services=codes, walk_in=row["walk_in"], booking=row["booking"],
                                     reason=row["reason"])
+    return list(rules.values())
+
+
+async def read_source_rules(conn: AsyncConnection, office_id: int, own: set[date]) -> list[DayRule]:
+    """The dates the office's external calendars set (okienko/office/closure_sources.py), except the
+    `own` dates a manager set (the manager wins). Two calendars on one date: a closure wins over
+    hours; hours against hours, the calendar added first."""
+    days_t, sources_t = SourceDay.__table__, ClosureSource.__table__
+    rows = (await conn.execute(
+        sa.select(days_t.c.day, days_t.c.ranges, days_t.c.reason, sources_t.c.name)
+        .join(sources_t, sources_t.c.id == days_t.c.source_id)
+        .where(days_t.c.office_id == office_id).order_by(days_t.c.day, sources_t.c.id))).mappings().all()
+    rules: dict[date, DayRule] = {}
+    for row in rows:
+        if row["day"] in own:
+            continue
+        ranges = tuple((int(a), int(b)) for a, b in row["ranges"])
+        known = rules.get(row["day"])
+        if known is None or (ranges == () and known.ranges != ()):
+            rules[row["day"]] = DayRule(day=row["day"], ranges=ranges, reason=row["reason"], source=row["name"])
     return list(rules.values())
 
 

@@ -276,6 +276,46 @@ class Closure:
     )
 
 
+class ClosureSource:
+    """An external calendar an office takes closure days and other hours from (okienko/office/
+    closure_sources.py): an .ics address or a CalDAV collection, polled; its last answer kept here.
+    `url` may carry a token: it is shown and logged by its host only."""
+
+    __table__ = sa.Table(
+        "closure_sources", metadata,
+        id_column(),
+        foreign_key("office_id", "offices.id", index=True),
+        column("name", sa.String(100)),
+        column("url", sa.String(2000)),
+        column("kind", sa.String(10), default="ics", doc="ics | caldav"),
+        column("etag", sa.String(200), default="", doc="the last answer's ETag (If-None-Match)"),
+        column("last_modified", sa.String(100), default="", doc="the last answer's Last-Modified"),
+        utc_column("polled_at", nullable=True),
+        utc_column("changed_at", nullable=True, doc="when its days last changed"),
+        column("status", sa.String(12), default="new", doc="new | ok | unchanged | error"),
+        column("error", sa.String(200), default="", doc="the last error, without the address"),
+        utc_column("created_at"),
+        sa.UniqueConstraint("office_id", "name"),
+    )
+
+
+class SourceDay:
+    """A date as an external calendar sets it (`ranges` [] closes it), kept apart from the dates the
+    managers set (day_hours, closures): those win, and a source's dates go when the source drops them."""
+
+    __table__ = sa.Table(
+        "source_days", metadata,
+        id_column(),
+        foreign_key("source_id", "closure_sources.id"),
+        foreign_key("office_id", "offices.id"),
+        column("day", sa.Date),
+        json_column("ranges", default=list),
+        column("reason", sa.String(200), default=""),
+        sa.UniqueConstraint("source_id", "day"),
+        sa.Index("ix_source_days_office_day", "office_id", "day"),
+    )
+
+
 class Device:
     """A kiosk or a board: configured in the office file, given a bearer token by the CLI."""
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, sign_in, wait_loaded
 
 pytestmark = pytest.mark.browser
-SECTIONS = ("today", "services", "office", "days", "events", "bookings", "event-stats", "devices", "staff", "notices", "messages",
+SECTIONS = ("today", "services", "office", "days", "closures", "events", "bookings", "event-stats", "devices", "staff", "notices", "messages",
             "audit")
 LANGUAGES = ("pl", "en", "uk", "ru")
 

@@ -40,6 +40,8 @@ PLAUSIBLE: dict[str, Any] = {
     # The back office's events (/api/v1/admin/events).
     "date": "2027-01-16", "opens": "08:00", "closes": "15:00", "titles": {"pl": "Sobota informacyjna"},
     "descriptions": {}, "booking_opens_at": None, "preview": True,
+    # The back office's closure calendars and .ics import (/api/v1/admin/closure-…).
+    "url": "http://127.0.0.1:1/closures.ics", "ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
 # Bodies another system writes (an SMS gateway's delivery report carries whatever fields it adds):
