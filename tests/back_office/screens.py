@@ -5,6 +5,7 @@ straight in the demo's database."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -125,14 +126,35 @@ def sign_in(browser: Browser, server: DemoServer, username: str, language: str =
     return context, page
 
 
-def axe_violations(page: Page, context: Any = None) -> list[str]:
-    """What axe-core (WCAG 2.1 A and AA) finds wrong on the page as it is now, one line each."""
+@functools.cache
+def _axe_script() -> str:
     import axe_playwright_python
 
-    script = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
-    page.evaluate(script)
-    results = page.evaluate("([context, tags]) => axe.run(context || document, {runOnly: {type: 'tag', values: tags},"
-                            " resultTypes: ['violations']})", [context, WCAG_21_AA])
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+# axe-core is 570 kB of script: handed to each page as it is checked, its journey (test process ->
+# Playwright's driver -> Chromium) cost more than the check itself (0.2-0.5 s a page). A browser context
+# that had a page checked once holds it from then on as the body of a function that every new page
+# of the context is given (Chromium keeps it, compiled), called only when a page is checked: the
+# pages run as they are until then, and the rules are the same ones.
+_AXE_HELD = "window.__okienkoAxe = function () {{\n{script}\n}};"
+_AXE_RUN = """([context, tags]) => {
+  if (typeof axe === "undefined" && typeof __okienkoAxe === "function") __okienkoAxe();
+  if (typeof axe === "undefined") return null;
+  return axe.run(context || document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+}"""
+
+
+def axe_violations(page: Page, context: Any = None) -> list[str]:
+    """What axe-core (WCAG 2.1 A and AA) finds wrong on the page as it is now, one line each."""
+    results = page.evaluate(_AXE_RUN, [context, WCAG_21_AA])
+    if results is None:   # the first page of its browser context: given the script itself, once
+        page.evaluate(_axe_script())
+        results = page.evaluate(_AXE_RUN, [context, WCAG_21_AA])
+        if not getattr(page.context, "_okienko_axe_held", False):
+            page.context.add_init_script(_AXE_HELD.format(script=_axe_script()))
+            page.context._okienko_axe_held = True   # type: ignore[attr-defined]
     return [f"{violation['id']}: {violation['help']} at {[node['target'] for node in violation['nodes']][:5]}"
             for violation in results["violations"]]
 
