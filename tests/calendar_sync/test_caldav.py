@@ -1,10 +1,12 @@
-"""The CalDAV collection client against a real Radicale on loopback: create, replace and delete
-with ETag preconditions, and Okienko's copy winning when the server holds another version (an
-answer lost after a PUT, an entry edited in someone's calendar)."""
+"""CalDAV against a real Radicale on loopback: the collection client (create, replace and delete
+with ETag preconditions, Okienko's copy winning when the server holds another version: an answer
+lost after a PUT, an entry edited in someone's calendar), and a closure calendar read from a CalDAV
+collection with a calendar-query REPORT."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
@@ -12,6 +14,8 @@ import httpx
 import pytest
 
 from calendar_sync.caldav import CalDAVCollection, CalDAVError
+from calendar_sync.closure_calendar import CalendarDay, read_closure_calendar
+from calendar_sync.closure_fetch import fetch_calendar
 from calendar_sync.staff_calendar import Visit, caldav_resource
 from tests.servers import RADICALE_USER, PrivateRadicale, private_radicale
 
@@ -65,3 +69,36 @@ def test_a_uid_with_spaces_has_no_address() -> None:
     assert collection.href("x@okienko") == "http://127.0.0.1:1/c/x@okienko.ics"
     with pytest.raises(ValueError):
         collection.href("a b")
+
+
+def closure(uid: str, *lines: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Nextcloud//PL\r\nBEGIN:VEVENT\r\n"
+            f"UID:{uid}\r\nDTSTAMP:20261201T000000Z\r\n" + "".join(f"{line}\r\n" for line in lines)
+            + "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+async def test_a_closure_calendar_kept_in_a_caldav_collection_is_read_with_a_report(radicale: PrivateRadicale) -> None:
+    url = radicale.make_calendar("zamkniecia")
+    with httpx.Client(auth=RADICALE_USER, timeout=10) as client:
+        for uid, body in {
+            "wigilia": closure("wigilia", "DTSTART;VALUE=DATE:20271224", "DTEND;VALUE=DATE:20271225",
+                               "SUMMARY:Wigilia – urząd zamknięty"),
+            "sanitarny": closure("sanitarny", "DTSTART;VALUE=DATE:20270301", "RRULE:FREQ=MONTHLY;COUNT=3",
+                                 "EXDATE;VALUE=DATE:20270401", "SUMMARY:Санітарний день"),
+            "krotko": closure("krotko", "DTSTART;TZID=Europe/Warsaw:20271029T080000",
+                              "DTEND;TZID=Europe/Warsaw:20271029T120000", "SUMMARY:Szkolenie"),
+            "dawno": closure("dawno", "DTSTART;VALUE=DATE:20250101", "SUMMARY:Outside the range"),
+        }.items():
+            put = client.put(f"{url}{uid}.ics", content=body, headers={"Content-Type": "text/calendar"})
+            assert put.status_code == 201, put.text
+    user, password = (quote(part, safe="") for part in RADICALE_USER)
+    address = url.replace("http://", f"http://{user}:{password}@")
+    first, last = date(2026, 12, 1), date(2027, 12, 31)
+    fetched = await fetch_calendar(address, "caldav", first=first, last=last)
+    assert fetched.files is not None and len(fetched.files) == 3   # the 2025 closure is not asked for
+    days = read_closure_calendar(fetched.files, first, last)
+    assert days == {
+        date(2027, 3, 1): CalendarDay(date(2027, 3, 1), (), "Санітарний день"),
+        date(2027, 5, 1): CalendarDay(date(2027, 5, 1), (), "Санітарний день"),
+        date(2027, 10, 29): CalendarDay(date(2027, 10, 29), ((8 * 60, 12 * 60),), "Szkolenie"),
+        date(2027, 12, 24): CalendarDay(date(2027, 12, 24), (), "Wigilia – urząd zamknięty")}
