@@ -56,7 +56,8 @@ async def add_calendar(request: Request) -> Response:
     language = body_language(request, body)
     clerk, setup = await require_manager(request)
     closures = okienko(request).closures
-    source_id = await closures.add(setup, body["name"], body["url"], body.get("kind", "ics"), actor=clerk.username)
+    source_id = await closures.add(setup, body.get("name", ""), body.get("url", ""), body.get("kind", "ics"),
+                                   actor=clerk.username)
     result = await closures.poll(setup, source_id)
     return JSONResponse({"calendar": await _calendar(request, setup, source_id),
                          "poll": _poll_json(result, setup, language)}, status_code=201)
@@ -91,7 +92,7 @@ async def preview_import(request: Request) -> Response:
     language = body_language(request, body)
     _clerk, setup = await require_manager(request)
     app = okienko(request)
-    plan = await closure_import.plan(app.days, setup, body["ics"], language, 2 * app.settings.closure_horizon_days)
+    plan = await closure_import.plan(app.days, setup, body.get("ics", ""), language, 2 * app.settings.closure_horizon_days)
     return JSONResponse(_plan_json(plan, setup, language))
 
 
@@ -101,7 +102,7 @@ async def apply_import(request: Request) -> Response:
     language = body_language(request, body)
     clerk, setup = await require_manager(request)
     app = okienko(request)
-    plan, told = await closure_import.apply(app.days, setup, body["ics"], language,
+    plan, told = await closure_import.apply(app.days, setup, body.get("ics", ""), language,
                                             2 * app.settings.closure_horizon_days, actor=clerk.username)
     return JSONResponse({"changes": plan.changes, "skipped": plan.skipped, "told": len(told),
                          "affected": _told(setup, told, language)})

@@ -53,13 +53,13 @@ async def events_calendar(request: Request) -> Response:
                 names.append(setup.service(code).name(language))
             except DomainError:   # a service switched off since: left out of the text
                 continue
-        text = text_in(descriptions, language, setup.default_language)
+        text = text_in(descriptions, language)
         offered = app.translator.format(language, _("Offered: {services}"), services=", ".join(names))
         book = app.translator.format(language, _("Book a visit: {address}"),
                                      address=links.url(links.book_path(None, language, office)))
         events.append(PublicEvent(
             uid=event_uid(setup.code, row["id"]), sequence=row["sequence"], start=starts, end=ends,
-            summary=text_in(titles, language, setup.default_language),
+            summary=text_in(titles, language),
             description="\n\n".join(part for part in (text, offered if names else "", book) if part),
             location=setup.name, modified=row["updated_at"], cancelled=entry.cancelled,
             url=links.url(links.book_path(None, language, office))))

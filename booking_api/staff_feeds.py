@@ -43,7 +43,7 @@ async def add_feed(request: Request) -> Response:
     clerk, setup = await require_manager(request)
     body = await read_json(request, bodies.NEW_CALENDAR_FEED)
     row, token = await okienko(request).staff_feeds.create(
-        setup, actor_of(clerk), scope=body["scope"], target=body["target"],
+        setup, actor_of(clerk), scope=body.get("scope", ""), target=body.get("target", ""),
         with_names=bool(body.get("with_names", False)), label=body.get("label", ""))
     return JSONResponse({"feed": feed_json(public_links(request), row, token)}, status_code=201, headers=NO_STORE)
 

@@ -33,7 +33,7 @@ async def test_the_public_sees_a_published_event_with_its_services_and_when_book
     assert event["services"][0]["book_url"] == "/book?service=S&lang=en"
     assert answer.json()["feed_url"].endswith("/calendar/events.ics")
     ukrainian = (await office.client.get("/api/v1/events", params={"lang": "uk"})).json()["events"][0]
-    assert ukrainian["title"] == "Sobota informacyjna"   # no Ukrainian title given: the office's language
+    assert ukrainian["title"] == "Information Saturday"   # no Ukrainian title given: English, as every office text
 
 
 async def test_a_draft_is_not_public(office_factory: Any) -> None:

@@ -42,6 +42,8 @@ PLAUSIBLE: dict[str, Any] = {
     "descriptions": {}, "booking_opens_at": None, "preview": True,
     # The back office's closure calendars and .ics import (/api/v1/admin/closure-…).
     "url": "http://127.0.0.1:1/closures.ics", "ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
+    # The staff calendar feeds (/api/v1/admin/calendar-feeds).
+    "scope": "service", "target": "A", "with_names": False, "label": "Okno 3",
 }
 WRONG_TYPES = [{"pl": 1}, ["A"], 10 ** 40, True]
 # Bodies another system writes (an SMS gateway's delivery report carries whatever fields it adds):
