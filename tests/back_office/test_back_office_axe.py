@@ -1,5 +1,5 @@
 """axe-core (WCAG 2.1 A and AA) finds nothing wrong on any back-office page, in every shipped language
-(pl, en, uk, ru): the sign-in form, the page a clerk gets, every section with its data loaded, and the
+(okienko.i18n.LANGUAGES): the sign-in form, the page a clerk gets, every section with its data loaded, and the
 dialogs."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from okienko.i18n import LANGUAGES
 from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, sign_in, wait_loaded
 
 pytestmark = pytest.mark.browser
-SECTIONS = ("today", "services", "office", "days", "closures", "events", "bookings", "event-stats", "devices", "staff", "notices", "messages",
-            "audit")
-LANGUAGES = ("pl", "en", "uk", "ru")
+SECTIONS = ("today", "services", "office", "days", "closures", "events", "bookings", "event-stats", "devices",
+            "calendars", "staff", "notices", "messages", "audit")
 
 
 def _checked(page: Page, where: str, problems: dict[str, list[str]]) -> None:
