@@ -16,23 +16,14 @@ from datetime import datetime
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from calendar_sync.rfc5545 import check_event, envelope, head, text, uri, utc, wall_time
+from calendar_sync.rfc5545 import CalendarEntry, check_event, envelope, head, text, uri, utc, wall_time
 
 PRODID = "-//Okienko//Events//EN"
 
 
 @dataclass(frozen=True)
-class PublicEvent:
-    uid: str
-    sequence: int
-    start: datetime         # aware
-    end: datetime
-    summary: str
-    description: str
-    location: str
-    modified: datetime
+class PublicEvent(CalendarEntry):
     url: str | None = None
-    cancelled: bool = False
 
 
 def events_feed(*, name: str, tz: ZoneInfo, events: Sequence[PublicEvent], stamp: datetime) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
@@ -20,6 +21,22 @@ _FOLD_AT = 75  # octets per physical line, CRLF not counted (RFC 5545 section 3.
 _ATOM = re.compile(r"\\.|.", re.DOTALL)  # an escape such as "\n" or "\," is never split by a fold
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")   # control characters but tab and newline: dropped
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What every event Okienko writes has: a stable UID, a SEQUENCE that goes up at each change, its
+    aware start and end, its texts and when it last changed; `cancelled` writes it as CANCELLED."""
+
+    uid: str
+    sequence: int
+    start: datetime         # aware
+    end: datetime
+    summary: str
+    description: str
+    location: str
+    modified: datetime
+    cancelled: bool = False
 
 
 def head(prodid: str, method: str | None, *extra: str) -> list[str]:

@@ -16,22 +16,14 @@ from datetime import datetime
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from calendar_sync.rfc5545 import check_event, envelope, head, text, utc, wall_time
+from calendar_sync.rfc5545 import CalendarEntry, check_event, envelope, head, text, utc, wall_time
 
 PRODID = "-//Okienko//Staff//EN"
 
 
 @dataclass(frozen=True)
-class Visit:
-    uid: str
-    sequence: int
-    start: datetime         # aware
-    end: datetime
-    summary: str
-    description: str
-    location: str
-    modified: datetime
-    cancelled: bool = False
+class Visit(CalendarEntry):
+    """A booked visit as the staff's calendars show it (its UID the booking's invitation's)."""
 
 
 def staff_feed(*, name: str, tz: ZoneInfo, visits: Sequence[Visit], stamp: datetime,
