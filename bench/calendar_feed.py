@@ -41,10 +41,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from calendar_sync.caldav import CalDAVCollection  # noqa: E402
-from common import free_port  # noqa: E402
+from common import free_port, fresh_schema  # noqa: E402
 from okienko.booking.staff_calendars import StaffFeeds  # noqa: E402
 from okienko.clock import FixedClock  # noqa: E402
 from okienko.i18n import Translator  # noqa: E402
@@ -53,11 +52,11 @@ from okienko.booking.staff_calendars import visit_of  # noqa: E402
 from okienko.notify.caldav_push import PARALLEL, CalendarPusher, booking_changed  # noqa: E402
 from okienko.office.config_file import load_office, read_office_file  # noqa: E402
 from okienko.office.directory import OfficeDirectory  # noqa: E402
-from okienko.settings import CalDAVCalendar, async_url  # noqa: E402
+from okienko.settings import CalDAVCalendar  # noqa: E402
 from okienko.staff.roles import Actor  # noqa: E402
 from okienko.storage.db import Database  # noqa: E402
 from okienko.storage.locking import Locks  # noqa: E402
-from okienko.storage.models import Booking, metadata  # noqa: E402
+from okienko.storage.models import Booking  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_calendar"
 OFFICE = """
@@ -76,21 +75,6 @@ services = ["A"]
 """
 NOW = datetime(2027, 3, 1, 7, 0, tzinfo=timezone.utc)
 SLOTS_A_DAY, PLACES, DAYS = 36, 10, 30
-
-
-async def _fresh(url: str) -> None:
-    if url.startswith("postgresql"):
-        base, name = url.rsplit("/", 1)
-        admin = create_async_engine(async_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        await admin.dispose()
-    engine = create_async_engine(async_url(url))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
 
 
 def _bookings(office_id: int, service_id: int, count: int) -> list[dict[str, Any]]:
@@ -135,7 +119,7 @@ def _radicale(folder: Path) -> tuple[subprocess.Popen, str]:
 
 
 async def run(url: str, bookings: int, changes: int) -> dict[str, Any]:
-    await _fresh(url)
+    await fresh_schema(url)
     folder = Path(tempfile.mkdtemp(prefix="okienko-calendar-bench-"))
     (folder / "office.toml").write_text(OFFICE, encoding="utf-8")
     db = Database(url)

@@ -112,6 +112,23 @@ async def recreate_pg_database(url: str) -> None:
         await conn.close()
 
 
+async def fresh_schema(url: str) -> None:
+    """An empty database at `url` with Okienko's tables made from the models (no migrations): the
+    PostgreSQL database dropped and created again first (a benchmark's own, never the tests')."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from okienko.settings import async_url
+    from okienko.storage.models import metadata
+
+    if url.startswith("postgresql"):
+        await recreate_pg_database(url)
+    engine = create_async_engine(async_url(url))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+
+
 def office_toml(services: list[str], windows: int, written_by: str) -> str:
     """A walk-in office open 00:00-24:00 every day, no daily limit, no cut-off, a kiosk `hall-1`
     without a printer, and `windows` windows each serving every service."""

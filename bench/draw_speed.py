@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from common import fresh_schema  # noqa: E402
 
 from okienko.booking import draw_run  # noqa: E402
 from okienko.notify.booking_mail import Notifier  # noqa: E402
@@ -41,10 +41,9 @@ from okienko.storage.db import Database  # noqa: E402
 from okienko.booking.draws import ensure_draws, ticket_of  # noqa: E402
 from okienko.i18n import Translator  # noqa: E402
 from okienko.storage.locking import Locks  # noqa: E402
-from okienko.storage.models import Draw, DrawEntry, metadata  # noqa: E402
+from okienko.storage.models import Draw, DrawEntry  # noqa: E402
 from okienko.office.directory import OfficeDirectory  # noqa: E402
 from okienko.office.config_file import load_office, read_office_file  # noqa: E402
-from okienko.settings import async_url  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/okienko_bench_draw"
 OFFICE = """
@@ -76,21 +75,6 @@ DURING = datetime(2026, 12, 1, 5, 30, tzinfo=timezone.utc)     # 06:30 in Warsaw
 AFTER = datetime(2026, 12, 1, 6, 1, tzinfo=timezone.utc)
 
 
-async def _fresh(url: str) -> None:
-    if url.startswith("postgresql"):
-        base, name = url.rsplit("/", 1)
-        admin = create_async_engine(async_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        await admin.dispose()
-    engine = create_async_engine(async_url(url))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
-
-
 def _preferences(rng: random.Random) -> list[list[int]]:
     ranges = []
     for _ in range(rng.choice((0, 1, 1, 2, 3))):
@@ -101,7 +85,7 @@ def _preferences(rng: random.Random) -> list[list[int]]:
 
 async def time_draw(url: str, entries: int = 10_000, places: int = 2_000, seed: int = 8) -> dict[str, Any]:
     """Time one draw of `entries` confirmed entries for `places` places on a fresh database at `url`."""
-    await _fresh(url)
+    await fresh_schema(url)
     folder = Path(tempfile.mkdtemp(prefix="okienko-draw-bench-"))
     office_file = folder / "office.toml"
     office_file.write_text(OFFICE.format(places_per_slot=max(1, places // SLOTS)), encoding="utf-8")
