@@ -39,22 +39,38 @@
     const headers = {Accept: "application/json"};
     if (method !== "GET") headers["X-CSRF-Token"] = config.csrfToken;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
+    busy(1);
     try {
-      response = await fetch(address(path, query), {method, headers, credentials: "same-origin", cache: "no-store",
-                                                    body: body === undefined ? undefined : JSON.stringify(body)});
-    } catch (failure) {
-      throw new ApiError(0, null, text.network);
+      let response;
+      try {
+        response = await fetch(address(path, query), {method, headers, credentials: "same-origin", cache: "no-store",
+                                                      body: body === undefined ? undefined : JSON.stringify(body)});
+      } catch (failure) {
+        throw new ApiError(0, null, text.network);
+      }
+      if (response.status === 204) return null;
+      let answer = null;
+      try {
+        answer = await response.json();
+      } catch (failure) {
+        answer = null;
+      }
+      if (!response.ok) throw new ApiError(response.status, answer, text.network);
+      return answer;
+    } finally {
+      busy(-1);
     }
-    if (response.status === 204) return null;
-    let answer = null;
-    try {
-      answer = await response.json();
-    } catch (failure) {
-      answer = null;
-    }
-    if (!response.ok) throw new ApiError(response.status, answer, text.network);
-    return answer;
+  }
+
+  // While an answer is awaited the page's main region says so (aria-busy): assistive technology
+  // waits for the whole update instead of reading a half-filled table, and so can a test.
+  let inFlight = 0;
+  function busy(change) {
+    inFlight += change;
+    const main = document.querySelector("main");
+    if (!main) return;
+    if (inFlight > 0) main.setAttribute("aria-busy", "true");
+    else main.removeAttribute("aria-busy");
   }
 
   // ---- messages --------------------------------------------------------------------------

@@ -169,6 +169,7 @@ def shoot(page: Page, name: str) -> None:
 
 
 def wait_loaded(page: Page) -> None:
-    """The section's first answer from the API has arrived (its table or form is filled)."""
-    page.wait_for_load_state("networkidle")
+    """The section's answers from the API have arrived and are shown: the page has loaded and its
+    main region is no longer busy (admin.js marks it `aria-busy` while a request is in flight)."""
+    expect(page.locator("main[aria-busy]")).to_have_count(0)
     expect(page.locator("main h1")).to_be_visible()

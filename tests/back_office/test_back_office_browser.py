@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, shoot, sign_in
+from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, shoot, sign_in, wait_loaded
 
 pytestmark = pytest.mark.browser
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -246,7 +246,7 @@ def test_notices_in_every_language_reach_the_board(browser: Browser, demo_server
     context, page = sign_in(browser, demo_server, "kierownik", "pl", errors)
     try:
         page.goto("/admin/notices?lang=pl")
-        page.wait_for_load_state("networkidle")
+        wait_loaded(page)
         page.locator("#ticker-pl").fill("Okienko 3 jest dziś nieczynne.")
         page.locator("#ticker-en").fill("Window 3 is closed today.")
         page.locator("#ticker-uk").fill("Віконце 3 сьогодні не працює.")
@@ -299,7 +299,7 @@ def _plain_day(page: Page, weekdays: tuple[int, ...], at_least: int) -> str:
     """The first date in the calendar, `at_least` days from today, on one of `weekdays` (0 = Monday),
     that has nothing of its own (no closure, holiday or own hours)."""
     expect(page.locator("#calendar-rows .day-button").first).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    wait_loaded(page)
     first = datetime.now(WARSAW).date() + timedelta(days=at_least)
     for offset in range(40):
         day = first + timedelta(days=offset)
