@@ -101,9 +101,6 @@ def setting_problems(settings: Settings, production: bool) -> list[SettingProble
             or settings.broker_url.startswith(("redis://", "rediss://", "unix://", "postgresql://", "postgres://"))):
         refuse(_("OKIENKO_BROKER_URL: unknown broker {url} (memory, redis://host:6379/0, postgresql)"),
                url=repr(settings.broker_url))
-    if settings.broker_url in ("", "memory") and settings.is_sqlite is False and production:
-        refuse(_("OKIENKO_BROKER_URL is memory: live events reach one server process only; with several, set "
-                 "redis://… or postgresql"))
     if settings.broker_url == "postgresql" and settings.is_sqlite:
         refuse(_("OKIENKO_BROKER_URL is postgresql but the database is SQLite: use memory or redis://…"))
     url_problem = database_url_problem(settings.database_url)
