@@ -321,7 +321,8 @@ def read_settings(environ: Mapping[str, str] | None = None,
         except (OSError, tomllib.TOMLDecodeError) as error:
             return None, [SettingProblem(_("OKIENKO_CONFIG: cannot read {path}: {reason}"),
                                          {"path": str(path), "reason": str(error)})]
-        problems += [SettingProblem(_("OKIENKO_CONFIG {path}: {problem}"), {"path": str(path), "problem": problem})
+        # The key's path and the known key it resembles (config_keys.py) read alike in every language.
+        problems += [SettingProblem("OKIENKO_CONFIG {path}: {problem}", {"path": str(path), "problem": problem})
                      for problem in unknown_keys(raw, settings_file_keys())]
         from_file = raw.get("okienko", {}) if isinstance(raw.get("okienko"), dict) else {}
     for (env_name, key), why in RETIRED.items():
