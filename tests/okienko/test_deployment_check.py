@@ -160,3 +160,12 @@ def test_a_database_and_redis_that_do_not_answer(tmp_path: Path) -> None:
 def test_the_shared_database_and_redis_answer(tmp_path: Path, postgres_url: str) -> None:
     environ = production(tmp_path, DATABASE_URL=postgres_url, OKIENKO_BROKER_URL="redis://127.0.0.1:6379/0")
     assert found(environ, connect=True) == []
+
+
+def test_the_example_settings_file_is_caught_with_its_placeholders(tmp_path: Path) -> None:
+    """config/okienko.example.toml copied as it is: what an operator still has to change."""
+    from tests.conftest import ROOT
+
+    problems = found({}, config=ROOT / "config" / "okienko.example.toml", is_production=None)
+    assert "OKIENKO_SECRET_KEY is still the example's placeholder: set random characters" in problems
+    assert not any("unknown key" in problem or "expected" in problem for problem in problems), problems
