@@ -6,9 +6,12 @@
 #
 #   sh deploy/try-compose.sh            (from the repository; needs docker compose v2 and python3)
 #   KEEP=1 sh deploy/try-compose.sh     (leave it running afterwards, at http://localhost:8080/)
+#   PYTHON=.venv/bin/python sh deploy/try-compose.sh   (a Python with `websockets`, for the board)
 set -eu
+PYTHON="${PYTHON:-python3}"
+case "$PYTHON" in */*) PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")" ;; esac
 cd "$(dirname "$0")"
-export OKIENKO_SECRET_KEY="${OKIENKO_SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')}"
+export OKIENKO_SECRET_KEY="${OKIENKO_SECRET_KEY:-$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(36))')}"
 export OKIENKO_HTTP_PORT="${OKIENKO_HTTP_PORT:-8080}"
 compose() { docker compose -f compose.yaml "$@"; }
 okienko() { compose exec -T app1 okienko "$@"; }
@@ -42,7 +45,7 @@ printf 'correct horse battery staple\n' | okienko user add try-clerk --role cler
 CLERK=$(okienko token create try-clerk)
 
 step "through nginx: a ticket, the board's WebSocket, a call"
-BASE="http://127.0.0.1:$OKIENKO_HTTP_PORT" KIOSK="$KIOSK" BOARD="$BOARD" CLERK="$CLERK" python3 - <<'PY'
+BASE="http://127.0.0.1:$OKIENKO_HTTP_PORT" KIOSK="$KIOSK" BOARD="$BOARD" CLERK="$CLERK" "$PYTHON" - <<'PY'
 import asyncio, json, os, urllib.request
 
 base, ws = os.environ["BASE"], os.environ["BASE"].replace("http", "ws")
