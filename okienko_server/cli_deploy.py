@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from okienko.i18n import _
-from okienko.settings import Settings
+from okienko.settings import SettingProblem, Settings
 from okienko_server.cli_common import CommandError, say, tr
 
 
@@ -50,11 +49,10 @@ def cmd_check_config(args: argparse.Namespace, settings: Settings | None) -> int
     return 0
 
 
-def problem_text(problem: object) -> str:
-    """A settings problem (or a list of them) in the terminal's language."""
-    message, params, where = (getattr(problem, name) for name in ("message", "params", "where"))
-    text = tr(message, **params)
-    return f"{where}: {text}" if where else text
+def problem_text(problem: SettingProblem) -> str:
+    """A settings problem in the terminal's language, after what it was found in (an office file)."""
+    text = tr(problem.message, **problem.params)
+    return f"{problem.where}: {text}" if problem.where else text
 
 
 def cmd_copy_database(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,7 +82,6 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(tr(error.message, **error.params)) from None
     say(tr(_("backup of {database} written to {path}"), database=database_label(settings.database_url),
            path=args.file))
-    sys.stderr.flush()
     return 0
 
 
