@@ -18,13 +18,31 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from okienko.config_keys import Table, unknown_keys
-from okienko.i18n import LANGUAGES
+from okienko.i18n import LANGUAGES, _
 
 log = logging.getLogger("okienko.settings")
 
 
+@dataclass(frozen=True)
+class SettingProblem:
+    """One setting that cannot be used: an English msgid naming the key, with its parameters
+    (translated where it is shown: the command line in the terminal's language)."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    where: str = ""     # what it is found in, when not a setting (an office file's path), as it is
+
+    def __str__(self) -> str:
+        text = self.message.format(**self.params)
+        return f"{self.where}: {text}" if self.where else text
+
+
 class SettingsError(ValueError):
-    """A setting has a value that cannot be used; the message names the key."""
+    """Settings that cannot be used; `problems` names every key at fault, not only the first."""
+
+    def __init__(self, message: str | list[SettingProblem], **params: Any) -> None:
+        self.problems = list(message) if isinstance(message, list) else [SettingProblem(message, params)]
+        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 def _doc(text: str, env: str) -> dict[str, str]:
@@ -238,22 +256,31 @@ def async_url(url: str) -> str:
             return "postgresql+asyncpg://" + url[len(prefix):]
     if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         return url
-    raise SettingsError(f"DATABASE_URL: unsupported database {url.split(':', 1)[0]!r}; "
-                        "use sqlite:///path.db or postgresql://user@host:5432/db")
+    raise SettingsError(_("DATABASE_URL: unsupported database {kind}; use sqlite:///path.db or "
+                          "postgresql://user@host:5432/db"), kind=repr(url.split(':', 1)[0]))
 
 
 def setting_fields() -> list[dataclasses.Field]:
     return list(dataclasses.fields(Settings))
 
 
-def _coerce(name: str, kind: Any, value: Any) -> Any:
+def _coerce(name: str, kind: Any, value: Any, from_file: bool = False) -> Any:
+    """`value` as the setting's type. An environment variable is text and is read as a number where
+    one is wanted; a file's value must already be of the right TOML type (`port = "80"` or
+    `secret_key = 123` is a mistake, not something to guess at)."""
+    number = kind in (int, "int", float, "float")
+    if from_file and (isinstance(value, bool) or (number and not isinstance(value, (int, float)))
+                      or (kind in (int, "int") and isinstance(value, float))):
+        raise SettingsError(_("{name}: expected a number, got {value}"), name=name, value=repr(value))
+    if from_file and not number and not isinstance(value, str):
+        raise SettingsError(_("{name}: expected text in quotes, got {value}"), name=name, value=repr(value))
     try:
         if kind in (int, "int"):
             return int(value)
         if kind in (float, "float"):
             return float(value)
     except (TypeError, ValueError):
-        raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+        raise SettingsError(_("{name}: expected a number, got {value}"), name=name, value=repr(value)) from None
     return str(value)
 
 
@@ -272,19 +299,32 @@ def settings_file_keys() -> Table:
 
 def load_settings(environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
     """Read settings once: environment variables win over the config file, which wins over defaults.
-    An unknown key in the file is refused, named with its path; a retired setting is logged as unused."""
+    An unknown key in the file is refused, named with its path; a retired setting is logged as unused.
+    SettingsError names every problem found (`read_settings`)."""
+    settings, problems = read_settings(environ, config_file)
+    if problems or settings is None:
+        raise SettingsError(problems)
+    return settings
+
+
+def read_settings(environ: Mapping[str, str] | None = None,
+                  config_file: str | Path | None = None) -> tuple[Settings | None, list[SettingProblem]]:
+    """The settings and every problem with them (`okienko check-config` lists them all); the
+    settings are None when the file cannot be read, and hold defaults where a value was refused."""
     environ = os.environ if environ is None else environ
     path = config_file or environ.get("OKIENKO_CONFIG")
     from_file: dict[str, Any] = {}
+    problems: list[SettingProblem] = []
     if path:
         try:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
-            raise SettingsError(f"OKIENKO_CONFIG: cannot read {path}: {error}") from None
-        problems = unknown_keys(raw, settings_file_keys())
-        if problems:
-            raise SettingsError("\n".join(f"OKIENKO_CONFIG {path}: {problem}" for problem in problems))
-        from_file = raw.get("okienko", {})
+            return None, [SettingProblem(_("OKIENKO_CONFIG: cannot read {path}: {reason}"),
+                                         {"path": str(path), "reason": str(error)})]
+        # The key's path and the known key it resembles (config_keys.py) read alike in every language.
+        problems += [SettingProblem("OKIENKO_CONFIG {path}: {problem}", {"path": str(path), "problem": problem})
+                     for problem in unknown_keys(raw, settings_file_keys())]
+        from_file = raw.get("okienko", {}) if isinstance(raw.get("okienko"), dict) else {}
     for (env_name, key), why in RETIRED.items():
         if env_name in environ or key in from_file:
             log.warning("%s is no longer used and is ignored: %s", env_name if env_name in environ
@@ -293,38 +333,58 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
     known = {f.name: f for f in setting_fields()}
     for name, fld in known.items():
         env_name = fld.metadata["env"]
-        if env_name in environ:
-            values[name] = _coerce(env_name, fld.type, environ[env_name])
-        elif name in from_file:
-            values[name] = _coerce(name, fld.type, from_file[name])
+        try:
+            if env_name in environ:
+                values[name] = _coerce(env_name, fld.type, environ[env_name])
+            elif name in from_file:
+                values[name] = _coerce(name, fld.type, from_file[name], from_file=True)
+        except SettingsError as error:
+            problems += error.problems
     settings = Settings(**values)
-    async_url(settings.database_url)  # fail early on an unusable URL
+    return settings, problems + value_problems(settings)
+
+
+def value_problems(settings: Settings) -> list[SettingProblem]:
+    """Every setting whose value cannot be used, whatever the deployment (`okienko check-config` adds
+    what a production server needs on top: okienko/deployment_check.py)."""
+    problems: list[SettingProblem] = []
+
+    def refuse(message: str, **params: Any) -> None:
+        problems.append(SettingProblem(message, params))
+
+    try:
+        async_url(settings.database_url)  # fail early on an unusable URL
+    except SettingsError as error:
+        problems += error.problems
     if settings.default_language not in LANGUAGES:
-        raise SettingsError(f"OKIENKO_DEFAULT_LANGUAGE: one of {', '.join(LANGUAGES)}")
+        refuse(_("OKIENKO_DEFAULT_LANGUAGE: one of {choices}"), choices=", ".join(LANGUAGES))
     if settings.serve_part not in ("all", "hall", "public"):
-        raise SettingsError("OKIENKO_SERVE_PART: one of all, hall, public")
+        refuse(_("OKIENKO_SERVE_PART: one of {choices}"), choices="all, hall, public")
     if settings.smtp_security not in ("none", "starttls", "tls"):
-        raise SettingsError("OKIENKO_SMTP_SECURITY: one of none, starttls, tls")
+        refuse(_("OKIENKO_SMTP_SECURITY: one of {choices}"), choices="none, starttls, tls")
     if settings.sms_gateway_auth_header and ":" not in settings.sms_gateway_auth_header:
-        raise SettingsError("OKIENKO_SMS_GATEWAY_AUTH_HEADER: a header as `Name: value`")
+        refuse(_("OKIENKO_SMS_GATEWAY_AUTH_HEADER: a header as `Name: value`"))
     if settings.clock_start:
         try:
             aware = datetime.fromisoformat(settings.clock_start).tzinfo is not None
         except ValueError:
             aware = False
         if not aware:
-            raise SettingsError("OKIENKO_CLOCK_START: a moment with its offset, e.g. 2027-01-16T09:00:00+01:00")
+            refuse(_("OKIENKO_CLOCK_START: a moment with its offset, e.g. 2027-01-16T09:00:00+01:00"))
     for key in ("accessibility_published", "accessibility_updated", "accessibility_checked"):
         try:
             date.fromisoformat(getattr(settings, key))
         except ValueError:
-            raise SettingsError(f"OKIENKO_{key.upper()}: a date as YYYY-MM-DD") from None
+            refuse(_("{name}: a date as YYYY-MM-DD"), name=f"OKIENKO_{key.upper()}")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
-        raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
+        refuse(_("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl"))
     if settings.caldav_names not in ("codes", "names"):
-        raise SettingsError("OKIENKO_CALDAV_NAMES: one of codes, names")
-    caldav_calendars(settings.caldav_calendars)   # fail early on a calendar that cannot be read
-    return settings
+        refuse(_("OKIENKO_CALDAV_NAMES: one of {choices}"), choices="codes, names")
+    try:
+        caldav_calendars(settings.caldav_calendars)   # fail early on a calendar that cannot be read
+    except SettingsError as error:
+        problems += error.problems
+    return problems
 
 
 @dataclass(frozen=True)
@@ -348,8 +408,8 @@ def caldav_calendars(text: str) -> tuple[CalDAVCalendar, ...]:
         scope, colon, target = rest.partition(":")
         if not (equals and colon and target and scope in ("service", "window")
                 and re.fullmatch(r"https?://[^\s?#]+", url)):
-            raise SettingsError(f"OKIENKO_CALDAV_CALENDARS: cannot read {key or entry!r}: write "
-                                "service:CODE=URL or window:NUMBER=URL")
+            raise SettingsError(_("OKIENKO_CALDAV_CALENDARS: cannot read {entry}: write "
+                                  "service:CODE=URL or window:NUMBER=URL"), entry=repr(key or entry))
         found.append(CalDAVCalendar(office or None, scope, target, url if url.endswith("/") else url + "/"))
     return tuple(found)
 

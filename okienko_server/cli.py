@@ -14,7 +14,7 @@ from okienko.clock import clock_for
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
-from okienko_server import cli_staff
+from okienko_server import cli_deploy, cli_staff
 from okienko_server.cli_common import (CommandError, Parser, run as _run, say, tell_servers, tr, upgrade_schema,
                                        with_db as _with_db)
 
@@ -56,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
                             help=_("the list becomes exactly this file (cases not in it are closed)"))
 
     cli_staff.add_parsers(commands)
+    cli_deploy.add_parsers(commands)
 
     agent = commands.add_parser("print-agent", help=_("print a kiosk's tickets on a printer attached to this computer"))
     agent.add_argument("--server", required=True, help=_("the server's address, e.g. http://10.0.0.5:8000"))
@@ -75,10 +76,14 @@ def _host_port(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = None if args.command in cli_deploy.OWN_SETTINGS else load_settings()
         handler = HANDLERS[args.command]
         return handler(args, settings) or 0
-    except (CommandError, SettingsError, ValueError) as error:
+    except SettingsError as error:
+        for problem in error.problems:
+            say(f"okienko: error: {cli_deploy.problem_text(problem)}")
+        return 2
+    except (CommandError, ValueError) as error:
         say(f"okienko: error: {cli_staff.refusal_text(error) or error}")
         return 2
     except DomainError as error:
@@ -395,7 +400,7 @@ def _pairs(text: str) -> dict[str, Any]:
 HANDLERS = {
     "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
     "user": cli_staff.cmd_user, "device": cli_staff.cmd_device, "token": cli_staff.cmd_token,
-    "print-agent": cmd_print_agent,
+    "print-agent": cmd_print_agent, **cli_deploy.HANDLERS,
 }
 
 if __name__ == "__main__":

@@ -283,7 +283,7 @@ def test_a_typo_in_the_settings_file_stops_the_server_from_starting(tmp_path: Pa
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr.splitlines() == [
         f"okienko: error: OKIENKO_CONFIG {config}: okienko.prot: unknown key; did you mean port?",
-        f"OKIENKO_CONFIG {config}: okienk: unknown key; did you mean okienko?"]
+        f"okienko: error: OKIENKO_CONFIG {config}: okienk: unknown key; did you mean okienko?"]
 
 
 def test_the_retired_timezone_setting_is_named_at_start(tmp_path: Path) -> None:

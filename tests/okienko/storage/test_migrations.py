@@ -101,3 +101,19 @@ def test_heads_are_read_only_from_plain_scripts(tmp_path: Path, scripts: dict[st
     for name, text in scripts.items():
         (tmp_path / f"{name}.py").write_text(f'"""A migration."""\n{text}\n', encoding="utf-8")
     assert script_heads(tmp_path) == heads
+
+
+@pytest.mark.postgres
+def test_processes_migrating_at_once_take_turns(postgres_url: str, tmp_path: Path) -> None:
+    """Server processes started side by side on an empty (or outdated) database each migrate it
+    first: one does, the others wait for it and find nothing left to do (docs/deployment.md)."""
+    asyncio.run(drop_everything(postgres_url))
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": postgres_url, "OKIENKO_DATA_DIR": str(tmp_path)}
+    migrations = [subprocess.Popen([sys.executable, "-m", "okienko_server.cli", "migrate"], env=env,
+                                   stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outcomes = [(process.wait(timeout=120), process.stderr.read()) for process in migrations]   # type: ignore[union-attr]
+    for process in migrations:
+        process.stderr.close()   # type: ignore[union-attr]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    assert asyncio.run(database_revisions(postgres_url)) == script_heads()
+    assert asyncio.run(_differences(postgres_url)) == []
