@@ -7,6 +7,7 @@ test checks that the list and this module agree.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import os
 import re
@@ -218,6 +219,25 @@ class Settings:
         default=10.0, metadata=_doc("How long one request to the CalDAV server may take.",
                                     "OKIENKO_CALDAV_TIMEOUT_SECONDS"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
+    log_format: str = field(
+        default="text", metadata=_doc("How the server's log lines are written: `text` (uvicorn's lines, as a person "
+                                      "reads them) or `json` (one JSON object per line: time, level, logger, "
+                                      "message, request_id, and for each request method, route, status, "
+                                      "duration_ms; docs/monitoring.md).", "OKIENKO_LOG_FORMAT"))
+    metrics_token: str = field(
+        default="", metadata=_doc("Bearer token Prometheus sends to read `/metrics` (`Authorization: Bearer ...`); "
+                                  "never logged (set it in the environment). With neither this nor "
+                                  "`metrics_allow` set, `/metrics` is refused to everyone (docs/monitoring.md).",
+                                  "OKIENKO_METRICS_TOKEN"))
+    metrics_allow: str = field(
+        default="", metadata=_doc("Addresses or networks that may read `/metrics`, comma-separated (e.g. "
+                                  "`10.0.5.7,192.168.10.0/24`): the client's address as a trusted proxy forwards "
+                                  "it (`trusted_proxies`). When both this and `metrics_token` are set, a scrape "
+                                  "needs both.", "OKIENKO_METRICS_ALLOW"))
+    ready_outbox_stuck_seconds: float = field(
+        default=300.0, metadata=_doc("`/readyz` answers 503 (`outbox: stuck`) once a notification has been due "
+                                     "for longer than this without being sent or retried later (no sender "
+                                     "is working through the outbox).", "OKIENKO_READY_OUTBOX_STUCK_SECONDS"))
 
     @property
     def async_database_url(self) -> str:
@@ -321,6 +341,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
             raise SettingsError(f"OKIENKO_{key.upper()}: a date as YYYY-MM-DD") from None
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         raise SettingsError("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl")
+    if settings.log_format not in ("text", "json"):
+        raise SettingsError("OKIENKO_LOG_FORMAT: one of text, json")
+    metrics_networks(settings.metrics_allow)   # fail early on an address that cannot be read
     if settings.caldav_names not in ("codes", "names"):
         raise SettingsError("OKIENKO_CALDAV_NAMES: one of codes, names")
     caldav_calendars(settings.caldav_calendars)   # fail early on a calendar that cannot be read
@@ -367,3 +390,15 @@ def ensure_secret_key(settings: Settings) -> Settings:
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
     return dataclasses.replace(settings, secret_key=key)
+
+
+def metrics_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`metrics_allow` read: each address or network, comma-separated; an unreadable one is refused."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise SettingsError(f"OKIENKO_METRICS_ALLOW: {part!r} is no address or network") from None
+    return tuple(networks)
