@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.hall.events import waiting_counts
-from okienko.notify.outbox import Backlog, backlog
+from okienko.notify.outbox import Backlog, backlog, count_failed
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import office_day
 from okienko.staff.devices import device_states
@@ -48,6 +48,7 @@ class Figures:
     services: tuple[ServiceFigures, ...]
     devices: tuple[DeviceFigures, ...]
     outbox: Backlog
+    outbox_failed: int     # as /healthz's `failed_messages`
 
 
 async def office_ids(conn: AsyncConnection) -> list[int]:
@@ -74,7 +75,7 @@ async def read_figures(conn: AsyncConnection, setups: list[OfficeSetup], now: da
                 status = device.printer_status if device.printer_status in PRINTER_STATUSES else "unknown"
                 devices.append(DeviceFigures(setup.code, "printer", device.name,
                                              _age(device.printer_checked_at, now), status))
-    return Figures(tuple(services), tuple(devices), await backlog(conn, now))
+    return Figures(tuple(services), tuple(devices), await backlog(conn, now), await count_failed(conn))
 
 
 async def _issued_counts(conn: AsyncConnection, setup: OfficeSetup, day: object) -> dict[int, int]:

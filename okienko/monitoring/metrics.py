@@ -112,7 +112,7 @@ class _FiguresCollector(Collector):
         yield GaugeMetricFamily("okienko_outbox_retrying", "Notifications not sent yet that failed at least once",
                                 value=outbox.retrying)
         yield GaugeMetricFamily("okienko_outbox_failed", "Notifications given up on (or SMS reported undelivered)",
-                                value=outbox.failed)
+                                value=figures.outbox_failed)
         yield GaugeMetricFamily("okienko_outbox_oldest_due_seconds",
                                 "How long the longest-due notification has been due", value=outbox.oldest_due_seconds)
         seen = GaugeMetricFamily("okienko_device_last_seen_seconds",

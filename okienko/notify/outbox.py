@@ -268,14 +268,14 @@ class Backlog:
 
     pending: int              # not sent yet and not given up (due now or waiting for a retry)
     retrying: int             # of those, the ones that failed at least once
-    failed: int               # as `count_failed`
     oldest_due_seconds: float  # how long the longest-due pending message has been due (0: none due)
 
 
 async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
     """How far the senders are behind. A message waiting for its retry (`next_attempt_at` ahead) is not
     due, so a mail server that is down does not look like a stuck outbox; one due for long does: no
-    process is sending (readiness, okienko/monitoring/readiness.py)."""
+    process is sending (readiness, okienko/monitoring/readiness.py). Reads the unsent messages only
+    (an index), never the years of sent ones: a load balancer asks often."""
     table = OutboxMessage.__table__
     unsent = sa.and_(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
     row = (await conn.execute(sa.select(
@@ -283,7 +283,7 @@ async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
         sa.func.min(table.c.next_attempt_at)).where(unsent))).one()
     oldest = row[2]
     due = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    return Backlog(int(row[0]), int(row[1]), await count_failed(conn), due)
+    return Backlog(int(row[0]), int(row[1]), due)
 
 
 async def resend(conn: AsyncConnection, office_id: int, message_id: str, now: datetime) -> dict[str, Any]:

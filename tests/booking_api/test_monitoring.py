@@ -5,6 +5,7 @@ hall's figures read from the database and never a raw path."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
-from okienko.storage.models import Device
+from okienko.storage.models import Device, OutboxMessage
 from tests.booking_api.test_live_ws import board_token, receive, ws
 from tests.conftest import serving
 from tests.okienko.booking.test_bookings import PERSON, SLOT, TUESDAY
@@ -41,7 +42,7 @@ async def scrape(office: Any) -> str:
 
 
 async def test_ready_until_the_outbox_is_stuck(office_factory: Any) -> None:
-    office = await office_factory(TUESDAY)
+    office = await office_factory(TUESDAY, metrics_token=TOKEN)
     ready = await office.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "outbox": "ok", "broker": "ok"}
@@ -57,9 +58,35 @@ async def test_ready_until_the_outbox_is_stuck(office_factory: Any) -> None:
     assert body["status"] == "not_ready" and body["failed"] == ["outbox"]
     assert body["checks"]["outbox"] == "stuck" and body["outbox_oldest_due_seconds"] > 300
     assert "example.com" not in stuck.text and "olena" not in stuck.text.lower()   # nobody's data
-    assert await office.okienko.outbox.deliver_due() == 1   # a sender works through it: ready again
+    text = await scrape(office)
+    assert value(text, "okienko_outbox_backlog") == 1 and value(text, "okienko_outbox_oldest_due_seconds") > 300
+
+    # The mail server refuses it: waiting for its retry is not stuck, and given up is not either.
+    messages = OutboxMessage.__table__
+    async with office.okienko.db.transaction() as conn:
+        await conn.execute(sa.update(messages).values(attempts=3, last_error="refused",
+                                                      next_attempt_at=office.clock.now() + timedelta(minutes=30)))
     assert (await office.client.get("/readyz")).status_code == 200
-    assert (await office.client.get("/healthz")).status_code == 200   # alive all along
+    text = await scrape(office)
+    assert (value(text, "okienko_outbox_backlog"), value(text, "okienko_outbox_retrying")) == (1, 1)
+    assert value(text, "okienko_outbox_oldest_due_seconds") == 0
+    async with office.okienko.db.transaction() as conn:
+        await conn.execute(sa.update(messages).values(failed_at=office.clock.now()))
+    assert (await office.client.get("/readyz")).status_code == 200
+    text = await scrape(office)
+    assert (value(text, "okienko_outbox_backlog"), value(text, "okienko_outbox_failed")) == (0, 1)
+    assert (await office.client.get("/healthz")).json()["failed_messages"] == 1   # alive all along, and agreeing
+
+
+async def test_a_sender_working_through_a_stuck_outbox_makes_it_ready_again(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY)
+    held = await office.client.post("/api/v1/bookings", json={"service": "A", "start": SLOT, "language": "en",
+                                                               **PERSON})
+    assert held.status_code == 202
+    office.clock.advance(minutes=10)
+    assert (await office.client.get("/readyz")).status_code == 503
+    assert await office.okienko.outbox.deliver_due() == 1
+    assert (await office.client.get("/readyz")).status_code == 200
 
 
 async def test_not_ready_while_the_broker_is_away(office_factory: Any) -> None:

@@ -22,7 +22,7 @@ import sys
 from okienko.monitoring.figures import Figures
 from okienko.monitoring.metrics import Metrics
 from okienko.notify.outbox import Backlog
-sys.stdout.write(Metrics().exposition(Figures((), (), Backlog(0, 0, 0, 0.0))).decode())
+sys.stdout.write(Metrics().exposition(Figures((), (), Backlog(0, 0, 0.0), 0)).decode())
 """
 
 
