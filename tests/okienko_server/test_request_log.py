@@ -72,10 +72,12 @@ async def test_json_access_lines_carry_the_request_id_and_no_secret(office_facto
     generated = followed.headers["X-Request-ID"]
     assert len(generated) == 32 and generated != "bad id with spaces"   # not sane: a new one
     await office.take("F")
+    searched = await office.client.get("/api/v1/staff/bookings", params={"day": "2026-12-01", "name": "Olena Kowalenko"})
+    assert lines.parsed[-1]["message"] == f"GET /api/v1/staff/bookings?day=2026-12-01&name=… {searched.status_code}"
     text = "\n".join(lines.written)
     assert [line["request_id"] for line in lines.parsed[1:2]] == [generated]
     assert lines.parsed[1]["route"] == "/t/{ticket_id}"
-    for secret in (ticket["id"], "K7M3QD", "link-secret-xyz", office.kiosk_token, "bad id"):
+    for secret in (ticket["id"], "K7M3QD", "link-secret-xyz", office.kiosk_token, "bad id", "Olena"):
         assert secret not in text
 
 
