@@ -5,6 +5,7 @@ hall's figures read from the database and never a raw path."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -174,7 +175,9 @@ async def test_a_silent_kiosk_and_a_printer_out_of_paper_show_within_a_minute(of
     assert value(text, "okienko_printer_status", office="demo", kiosk="hall-1", status="paper_out") == 1
     assert value(text, "okienko_printer_status", office="demo", kiosk="hall-1", status="online") == 0
 
+    await board_token(office)   # a board enrolled that never connected
     office.clock.advance(seconds=61)   # nothing heard from the kiosk or its printer since
     text = await scrape(office)
+    assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="board", device="hall") == math.inf
     assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="kiosk", device="hall-1") == 61
     assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="printer", device="hall-1") == 61
