@@ -181,3 +181,31 @@ async def test_a_silent_kiosk_and_a_printer_out_of_paper_show_within_a_minute(of
     assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="board", device="hall") == math.inf
     assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="kiosk", device="hall-1") == 61
     assert value(text, "okienko_device_last_seen_seconds", office="demo", kind="printer", device="hall-1") == 61
+
+
+async def test_every_kind_of_websocket_client_is_counted_while_connected(office_factory: Any) -> None:
+    office = await office_factory(TUESDAY, metrics_token=TOKEN)
+    ticket = (await office.take("F")).json()
+    kiosk = {"Authorization": f"Bearer {office.kiosk_token}"}
+    async with serving(office.app) as url:
+        async with connect(ws(url, "/ws/kiosk"), additional_headers=kiosk) as screen, \
+                connect(ws(url, f"/ws/ticket/{ticket['id']}")) as phone, \
+                connect(ws(url, "/ws/print-agent"), additional_headers=kiosk) as agent:
+            await screen.recv()
+            await phone.recv()
+            await agent.send(json.dumps({"type": "hello", "printed_ids": []}))
+            counted: dict[str, float] = {}
+            for _ in range(100):   # the agent's hello is read after its socket is counted: wait for all three
+                text = await scrape(office)
+                counted = {kind: value(text, "okienko_websocket_clients", kind=kind)
+                           for kind in ("kiosk", "ticket", "print_agent", "board")}
+                if counted == {"kiosk": 1, "ticket": 1, "print_agent": 1, "board": 0}:
+                    break
+            assert counted == {"kiosk": 1, "ticket": 1, "print_agent": 1, "board": 0}
+        for _ in range(100):   # the server notices each close on its own
+            text = await scrape(office)
+            if all(value(text, "okienko_websocket_clients", kind=kind) == 0 for kind in ("kiosk", "ticket",
+                                                                                         "print_agent")):
+                break
+        assert all(value(text, "okienko_websocket_clients", kind=kind) == 0
+                   for kind in ("kiosk", "ticket", "print_agent"))
