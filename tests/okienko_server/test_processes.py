@@ -86,6 +86,9 @@ async def test_both_processes_report_the_same_hall_in_their_metrics(two_servers)
                                      json={"service": "K"})
             assert issued.status_code == 201, issued.text
         answers = [(await http.get(f"{url}/metrics", headers=scrape)).text for url in (first, second)]
+        for url in (first, second):   # the broker (Redis, or PostgreSQL's LISTEN connection) answers each
+            ready = await http.get(f"{url}/readyz")
+            assert (ready.status_code, ready.json()["checks"]["broker"]) == (200, "ok"), ready.text
     shared = [sorted(line for line in text.splitlines()
                      if line.startswith(("okienko_tickets_issued_today{", "okienko_waiting{", "okienko_outbox_backlog ")))
               for text in answers]
