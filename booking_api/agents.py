@@ -29,15 +29,16 @@ async def print_agent_socket(websocket: WebSocket) -> None:
     # The agent's kiosk is alive while the agent's socket is open (the server's pings close a dead one).
     beating = asyncio.ensure_future(app.heartbeats.keep_beating(identity.id))
     try:
-        hello = json.loads(await websocket.receive_text())
-        if not isinstance(hello, dict) or hello.get("type") != "hello":
-            await websocket.close(code=4400)
-            return
-        await app.agents.attach(identity.id, websocket, hello)
-        while True:
-            message = json.loads(await websocket.receive_text())
-            if isinstance(message, dict):
-                await app.agents.receive(identity.id, message)
+        with app.metrics.websocket_client("print_agent"):
+            hello = json.loads(await websocket.receive_text())
+            if not isinstance(hello, dict) or hello.get("type") != "hello":
+                await websocket.close(code=4400)
+                return
+            await app.agents.attach(identity.id, websocket, hello)
+            while True:
+                message = json.loads(await websocket.receive_text())
+                if isinstance(message, dict):
+                    await app.agents.receive(identity.id, message)
     except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
         pass
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from booking_api import bodies
 from booking_api.http import identify, language_of, okienko, read_json, require_kiosk, ticket_view
 from booking_api.sessions import SESSION_COOKIE, board_office, require_manager
-from okienko.hall.boards import SET_UP_KINDS, board_message
+from okienko.hall.boards import CALL_KINDS, SET_UP_KINDS, board_message
 from okienko.container import Okienko
 from okienko.errors import DomainError
 from okienko.i18n import _
@@ -95,6 +96,11 @@ def board_view(app: Okienko, setup: OfficeSetup) -> Callable[[dict[str, Any]], s
     def encode(event: dict[str, Any]) -> str | None:
         if not event.get("for_boards", True):
             return None
+        if event["kind"] in CALL_KINDS:
+            # Encoded once per office, as the hub hands the call to this process's boards: the call-to-board
+            # latency, from the call's commit (its `at`, from the same injected clock) to now.
+            app.metrics.call_reached_boards(setup.code, (app.clock.now() - datetime.fromisoformat(event["at"]))
+                                            .total_seconds())
         return json.dumps(board_message(event, timezone), ensure_ascii=False)
 
     return app.live.views.setdefault(("board", setup.id), encode)
@@ -112,10 +118,11 @@ async def board_socket(websocket: WebSocket) -> None:
     subscriber = app.live.subscribe(setup.id, board_view(app, setup), websocket.send_text)
     device_id = await board_device(websocket)
     try:
-        snapshot = await app.hall.board(setup)
-        await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
-        app.live.snapshot_taken(subscriber, snapshot["seq"])
-        await _follow(websocket, subscriber, *([_while_signed_in(websocket)] if device_id else []))
+        with app.metrics.websocket_client("board"):
+            snapshot = await app.hall.board(setup)
+            await websocket.send_text(json.dumps(snapshot, ensure_ascii=False))
+            app.live.snapshot_taken(subscriber, snapshot["seq"])
+            await _follow(websocket, subscriber, *([_while_signed_in(websocket)] if device_id else []))
     finally:
         app.live.unsubscribe(subscriber)
 
@@ -180,9 +187,10 @@ async def ticket_socket(websocket: WebSocket) -> None:
 
     subscriber = app.live.subscribe(setup.id, concerns, note)
     try:
-        app.live.snapshot_taken(subscriber, await app.hall.current_seq(setup.id))
-        moved.set()  # the first message: the ticket as it is now
-        await _follow(websocket, subscriber, send_views())
+        with app.metrics.websocket_client("ticket"):
+            app.live.snapshot_taken(subscriber, await app.hall.current_seq(setup.id))
+            moved.set()  # the first message: the ticket as it is now
+            await _follow(websocket, subscriber, send_views())
     finally:
         app.live.unsubscribe(subscriber)
 
@@ -212,9 +220,10 @@ async def kiosk_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     subscriber = app.live.subscribe(setup.id, _kiosk_view, websocket.send_text)
     try:
-        seq = await app.hall.current_seq(setup.id)   # then the notices: a change after `seq` follows as an event
-        await websocket.send_text(kiosk_message(await app.editor.notices(setup)))
-        app.live.snapshot_taken(subscriber, seq)
-        await _follow(websocket, subscriber, _while_signed_in(websocket))
+        with app.metrics.websocket_client("kiosk"):
+            seq = await app.hall.current_seq(setup.id)   # then the notices: a change after `seq` follows as an event
+            await websocket.send_text(kiosk_message(await app.editor.notices(setup)))
+            app.live.snapshot_taken(subscriber, seq)
+            await _follow(websocket, subscriber, _while_signed_in(websocket))
     finally:
         app.live.unsubscribe(subscriber)

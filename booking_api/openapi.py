@@ -41,6 +41,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return out
 
 
+_READINESS = {"type": "object", "required": ["status", "checks"], "properties": {
+    "status": {"type": "string", "enum": ["ready", "not_ready"]},
+    "checks": {"type": "object", "properties": {name: {"type": "string"} for name in ("database", "broker", "outbox")}},
+    "outbox_oldest_due_seconds": {"type": "number"},
+    "failed": {"type": "array", "items": {"type": "string"}}}}
+
+
 def _add_common_errors(path: str, operation: dict[str, Any]) -> None:
     """What any operation may answer besides its own errors, one rule each, so that none forgets one:
     a body that is not its documented JSON object (400) or is past `max_body_bytes` (413); nothing
@@ -50,7 +57,7 @@ def _add_common_errors(path: str, operation: dict[str, Any]) -> None:
         statuses |= {400, 413}
     if "{" in path or any(parameter["name"] == "office" for parameter in operation.get("parameters", [])):
         statuses.add(404)
-    if path not in ("/openapi.json", "/healthz"):   # the document needs no database; /healthz says its own 503
+    if path not in ("/openapi.json", "/healthz", "/readyz"):   # the document needs no database; the probes say their own 503
         statuses.add(503)
     for status, response in _errors(*sorted(statuses)).items():
         operation["responses"].setdefault(status, response)
@@ -190,6 +197,16 @@ def _document() -> dict[str, Any]:
         "paths": {
             "/healthz": {"get": {"summary": "Liveness and database check", "responses": {
                 "200": _json({"type": "object"}, "ok"), "503": _json({"type": "object"}, "database unreachable")}}},
+            "/readyz": {"get": {"summary": "Readiness: database and live-event broker reachable, outbox not stuck "
+                                           "(docs/monitoring.md)", "responses": {
+                "200": _json(_READINESS, "ready"), "503": _json(_READINESS, "not ready: `failed` names the checks")}}},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics, for the monitoring server only: the `metrics_token` as a bearer "
+                           "token and/or an address in `metrics_allow`; refused to everyone while neither is set "
+                           "(docs/monitoring.md)",
+                "responses": {"200": {"description": "the Prometheus text format",
+                                      "content": {"text/plain": {"schema": {"type": "string"}}}},
+                              **_errors(401, 403)}}},
             "/api/v1/services": {"get": {
                 "summary": "Services of the office with queue length, wait estimate and whether open now",
                 "parameters": [LANG_PARAM, {"name": "office", "in": "query", "required": False,

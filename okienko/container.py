@@ -14,6 +14,8 @@ from okienko.storage.db import Database
 from okienko.hall.estimates import Estimator
 from okienko.hall.events import events_after
 from okienko.links import PublicLinks
+from okienko.monitoring.metrics import Metrics
+from okienko.monitoring.monitor import Monitoring
 from okienko.live import LiveHub, broker_for
 from okienko.i18n import Translator
 from okienko.storage.locking import Locks
@@ -70,6 +72,8 @@ class Okienko:
     event_stats: EventStatistics
     caldav: CalendarPusher        # booked visits written to the CalDAV calendars (docs/calendar.md)
     staff_feeds: StaffFeeds       # the staff calendar feeds' links
+    metrics: Metrics              # this process's Prometheus metrics (docs/monitoring.md)
+    monitoring: Monitoring        # readiness and the scrape
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Okienko":
@@ -116,6 +120,7 @@ class Okienko:
         caldav = CalendarPusher.from_settings(settings, db, locks, clock, offices, translator)
         if caldav.configured:
             outbox.also_wake(caldav.wake)
+        metrics = Metrics()
         return cls(
             settings=settings, clock=clock, db=db, locks=locks, offices=offices, estimator=estimator,
             hall=hall, auth=auth, translator=translator, agents=agents, printing=printing, live=live,
@@ -135,4 +140,6 @@ class Okienko:
             event_stats=EventStatistics(db, clock),
             caldav=caldav,
             staff_feeds=StaffFeeds(db, locks, clock, offices, translator),
+            metrics=metrics,
+            monitoring=Monitoring(db, clock, offices, live, metrics, settings.ready_outbox_stuck_seconds),
         )

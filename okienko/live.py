@@ -41,6 +41,8 @@ class Broker(Protocol):
     async def start(self, handler: Handler) -> None: ...
     async def publish(self, channel: str, message: str) -> None: ...
     async def stop(self) -> None: ...
+    async def check(self) -> None:
+        """Raise unless the broker answers now (readiness)."""
 
 
 class MemoryBroker:
@@ -58,6 +60,9 @@ class MemoryBroker:
 
     async def stop(self) -> None:
         self._handler = None
+
+    async def check(self) -> None:
+        """In memory: there whenever this process is."""
 
 
 class RedisBroker:
@@ -91,6 +96,9 @@ class RedisBroker:
 
     async def publish(self, channel: str, message: str) -> None:
         await self._client.publish(channel, message)
+
+    async def check(self) -> None:
+        await self._client.ping()
 
     async def stop(self) -> None:
         await _cancelled(self._task)
@@ -145,6 +153,17 @@ class PostgresBroker:
             if self._sender is None or self._sender.is_closed():
                 self._sender = await asyncpg.connect(self.dsn)
             await self._sender.execute("SELECT pg_notify($1, $2)", self.NOTIFY_CHANNEL, f"{channel}\n{message}")
+
+    async def check(self) -> None:
+        """The listening connection is up (a lost one is being re-made), and a publish would go."""
+        import asyncpg
+
+        if self._task is not None and (self._listener is None or self._listener.is_closed()):
+            raise ConnectionError("not listening")
+        async with self._sending:
+            if self._sender is None or self._sender.is_closed():
+                self._sender = await asyncpg.connect(self.dsn)
+            await self._sender.fetchval("SELECT 1")
 
     async def stop(self) -> None:
         await _cancelled(self._task)
@@ -320,6 +339,16 @@ class LiveHub:
         if self._broker_failing:
             self._broker_failing = False
             log.warning("publishing through the broker again")
+
+    async def broker_answers(self, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> bool:
+        """Whether the broker answers within `timeout` (readiness; docs/monitoring.md)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self.broker.check()
+        except Exception as error:
+            log.debug("broker check failed: %s", loggable(error))
+            return False
+        return True
 
     async def send_hint(self, message: str) -> None:
         """Send a hint (not an event: no sequence, not stored) to every process, this one included."""

@@ -9,11 +9,14 @@ okienko/storage/db.py), and the server's log hides secrets in addresses (okienko
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 
 HIDDEN = "…"
 MAX_LENGTH = 2000   # room for a statement's SQL, which says what failed
 _EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:@]+@[^\s<>()\[\]{}'\",;:@]+")
 _QUOTED = re.compile(r"""b?'[^']*'|b?"[^"]*\"""")
+# The request being answered, for every log line written while it is (okienko_server/request_log.py).
+current_request_id: ContextVar[str | None] = ContextVar("okienko_request_id", default=None)
 
 
 def loggable(error: BaseException) -> str:

@@ -7,6 +7,7 @@ test checks that the list and this module agree.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import os
 import re
@@ -236,6 +237,25 @@ class Settings:
         default=10.0, metadata=_doc("How long one request to the CalDAV server may take.",
                                     "OKIENKO_CALDAV_TIMEOUT_SECONDS"))
     log_level: str = field(default="info", metadata=_doc("Server log level.", "OKIENKO_LOG_LEVEL"))
+    log_format: str = field(
+        default="text", metadata=_doc("How the server's log lines are written: `text` (uvicorn's lines, as a person "
+                                      "reads them) or `json` (one JSON object per line: time, level, logger, "
+                                      "message, request_id, and for each request method, route, status, "
+                                      "duration_ms; docs/monitoring.md).", "OKIENKO_LOG_FORMAT"))
+    metrics_token: str = field(
+        default="", metadata=_doc("Bearer token Prometheus sends to read `/metrics` (`Authorization: Bearer ...`); "
+                                  "never logged (set it in the environment). With neither this nor "
+                                  "`metrics_allow` set, `/metrics` is refused to everyone (docs/monitoring.md).",
+                                  "OKIENKO_METRICS_TOKEN"))
+    metrics_allow: str = field(
+        default="", metadata=_doc("Addresses or networks that may read `/metrics`, comma-separated (e.g. "
+                                  "`10.0.5.7,192.168.10.0/24`): the client's address as a trusted proxy forwards "
+                                  "it (`trusted_proxies`). When both this and `metrics_token` are set, a scrape "
+                                  "needs both.", "OKIENKO_METRICS_ALLOW"))
+    ready_outbox_stuck_seconds: float = field(
+        default=300.0, metadata=_doc("`/readyz` answers 503 (`outbox: stuck`) once a notification has been due "
+                                     "for longer than this without being sent or retried later (no sender "
+                                     "is working through the outbox).", "OKIENKO_READY_OUTBOX_STUCK_SECONDS"))
 
     @property
     def async_database_url(self) -> str:
@@ -378,6 +398,12 @@ def value_problems(settings: Settings) -> list[SettingProblem]:
             refuse(_("{name}: a date as YYYY-MM-DD"), name=f"OKIENKO_{key.upper()}")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", settings.public_url):
         refuse(_("OKIENKO_PUBLIC_URL: an address such as https://kolejka.example.gov.pl"))
+    if settings.log_format not in ("text", "json"):
+        refuse(_("OKIENKO_LOG_FORMAT: one of {choices}"), choices="text, json")
+    try:
+        metrics_networks(settings.metrics_allow)   # fail early on an address that cannot be read
+    except SettingsError as error:
+        problems += error.problems
     if settings.caldav_names not in ("codes", "names"):
         refuse(_("OKIENKO_CALDAV_NAMES: one of {choices}"), choices="codes, names")
     try:
@@ -427,3 +453,16 @@ def ensure_secret_key(settings: Settings) -> Settings:
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
     return dataclasses.replace(settings, secret_key=key)
+
+
+def metrics_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`metrics_allow` read: each address or network, comma-separated; an unreadable one is refused."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise SettingsError(_("OKIENKO_METRICS_ALLOW: {part} is no address or network"),
+                                    part=repr(part)) from None
+    return tuple(networks)

@@ -39,6 +39,7 @@ from booking_api import call_centre
 from booking_api import clerks
 from booking_api import draws
 from booking_api import live_ws
+from booking_api import monitoring
 from booking_api import services
 from booking_api import events
 from booking_api import staff_feeds
@@ -49,6 +50,7 @@ from okienko.clock import Clock
 from okienko.container import Okienko
 from okienko.errors import DomainError, Unavailable
 from okienko.logs import loggable
+from okienko_server.request_log import RequestLog
 from okienko_server.security_headers import SecurityHeaders
 from okienko_server.web_fonts import font_routes
 from okienko.settings import Settings, ensure_secret_key, load_settings
@@ -85,6 +87,8 @@ def routes(part: str = "all") -> list[Any]:
         Route("/accessibility", public_pages.accessibility_statement, methods=["GET"]),
         Route("/queue", public_pages.queue_page, methods=["GET"]),
         Route("/healthz", system.healthz, methods=["GET"]),
+        Route("/readyz", monitoring.readyz, methods=["GET"]),     # docs/monitoring.md
+        Route("/metrics", monitoring.metrics, methods=["GET"]),
         Route("/openapi.json", system.openapi, methods=["GET"]),
         Route("/api/v1/services", services.list_services, methods=["GET"]),
         Route("/api/v1/events", events.list_events, methods=["GET"]),
@@ -269,10 +273,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
             await okienko.db.dispose()
+            okienko.metrics.process_ended()
 
     app = Starlette(
         routes=routes(settings.serve_part),
-        middleware=[Middleware(SecurityHeaders)],
+        # The request id and latency first, so that they cover everything else (docs/monitoring.md).
+        middleware=[Middleware(RequestLog, metrics=okienko.metrics, access_lines=settings.log_format == "json"),
+                    Middleware(SecurityHeaders)],
         lifespan=lifespan,
         # An unknown address: a page for a browser, JSON for the API (pages/public.py).
         # A database that cannot answer is `Unavailable` (db.py); any other database error that gets

@@ -239,6 +239,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             os.environ["OKIENKO_BROKER_URL"] = "postgresql"   # worker processes read their settings again
             say(tr(_("several workers: live events go through PostgreSQL NOTIFY (OKIENKO_BROKER_URL=postgresql)")))
         os.environ.update(OKIENKO_HOST=host, OKIENKO_PORT=str(port))   # worker processes read their settings again
+        metrics_folder(settings)
         uvicorn.run("okienko_server.app:create_app", factory=True, host=host, port=port, workers=workers,
                     **server_options(settings))
         return 0
@@ -267,9 +268,22 @@ def server_options(settings: Settings) -> dict[str, Any]:
     carry no secret nor personal data (okienko_server/server_log.py)."""
     from okienko_server.server_log import log_config
 
-    return {"log_level": settings.log_level, "log_config": log_config(settings.log_level),
+    return {"log_level": settings.log_level, "log_config": log_config(settings.log_level, settings.log_format),
+            # In the JSON format the access lines are the server's own (okienko_server/request_log.py).
+            "access_log": settings.log_format != "json",
             "ws_per_message_deflate": False, "ws_max_size": settings.max_body_bytes, "proxy_headers": True,
             "forwarded_allow_ips": [ip.strip() for ip in settings.trusted_proxies.split(",") if ip.strip()]}
+
+
+def metrics_folder(settings: Settings) -> None:
+    """Several workers share their own metrics (request latency, WebSocket clients) through a folder
+    (prometheus_client's multiprocess mode, docs/monitoring.md): `<data_dir>/metrics` unless
+    PROMETHEUS_MULTIPROC_DIR names another, emptied before the workers start."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.data_dir) / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)   # worker processes import prometheus_client afresh
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.routing import Route, WebSocketRoute
 from uvicorn.config import LOGGING_CONFIG
 
 from okienko_server.app import routes
-from okienko.logs import HIDDEN, scrub
+from okienko.logs import HIDDEN, current_request_id, scrub
 
 # Path parameters that are keys in themselves: whoever holds one may follow or change what it names.
 SECRET_PATH_PARAMS = frozenset({"ticket_id", "booking_id", "code", "entry_id", "feed_token"})
@@ -82,14 +84,44 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def log_config(level: str) -> dict[str, Any]:
+# The fields an access line carries besides the message (okienko_server/request_log.py).
+REQUEST_FIELDS = ("method", "route", "status", "duration_ms")
+
+
+class JsonLines(logging.Formatter):
+    """`log_format = "json"`: one JSON object per line, `time` (UTC), `level`, `logger`, `message`,
+    `request_id` (the request being answered, or null) and, on access lines, `method`, `route`
+    (the template, never the path), `status`, `duration_ms`; a traceback as `exception`. The message
+    is the one RedactSecrets left: targets redacted, email addresses scrubbed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id.get(),
+        }
+        for name in REQUEST_FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def log_config(level: str, log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging set-up with `RedactSecrets` on every handler, and the server's own loggers
-    (`okienko.*`, and whatever else reaches the root) written through the same handler at `level`.
+    (`okienko.*`, and whatever else reaches the root) written through the same handler at `level`;
+    in the `json` format every handler writes `JsonLines` (and the access lines are the server's own,
+    `okienko.access`: uvicorn's are switched off, see `server_options`).
     Given to uvicorn as `log_config`, so that every worker process sets it up the same way."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact_secrets": {"()": f"{__name__}.RedactSecrets"}}
     for handler in config["handlers"].values():
         handler["filters"] = ["redact_secrets"]
+    if log_format == "json":
+        config["formatters"] = {name: {"()": f"{__name__}.JsonLines"} for name in config["formatters"]}
     config["loggers"]["okienko"] = {"level": level.upper()}
     config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config

@@ -262,6 +262,30 @@ async def count_failed(conn: AsyncConnection) -> int:
     return int((await conn.execute(sa.select(sa.func.count()).where(_failed(table)))).scalar_one())
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """The outbox as monitoring sees it (docs/monitoring.md), all offices together."""
+
+    pending: int              # not sent yet and not given up (due now or waiting for a retry)
+    retrying: int             # of those, the ones that failed at least once
+    oldest_due_seconds: float  # how long the longest-due pending message has been due (0: none due)
+
+
+async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
+    """How far the senders are behind. A message waiting for its retry (`next_attempt_at` ahead) is not
+    due, so a mail server that is down does not look like a stuck outbox; one due for long does: no
+    process is sending (readiness, okienko/monitoring/readiness.py). Reads the unsent messages only
+    (an index), never the years of sent ones: a load balancer asks often."""
+    table = OutboxMessage.__table__
+    unsent = sa.and_(table.c.sent_at.is_(None), table.c.failed_at.is_(None))
+    row = (await conn.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((table.c.attempts > 0, 1), else_=0)), 0),
+        sa.func.min(table.c.next_attempt_at)).where(unsent))).one()
+    oldest = row[2]
+    due = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return Backlog(int(row[0]), int(row[1]), due)
+
+
 async def resend(conn: AsyncConnection, office_id: int, message_id: str, now: datetime) -> dict[str, Any]:
     """Send a failed message again (in the caller's transaction); returns it as it was, with
     `resent_as`: the id that goes out now. Only a failed message of this office:

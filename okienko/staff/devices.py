@@ -33,7 +33,9 @@ from okienko.staff.roles import Actor
 from okienko.storage.locking import Locks
 from okienko.storage.models import Device, Office
 
-BEAT_EVERY = timedelta(seconds=20)
+# Below the kiosk screen's 20 s heartbeat, so that each of its beats is written: a working device is never
+# more than about 20 s old in the back office and in `/metrics`, well inside SILENT_AFTER (docs/monitoring.md).
+BEAT_EVERY = timedelta(seconds=15)
 SILENT_AFTER = timedelta(minutes=1)
 MAX_NAME_LENGTH = 100
 KIND_REQUIRED = _("the field “kind” must be “kiosk” or “board”")

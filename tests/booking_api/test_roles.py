@@ -49,6 +49,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/fonts/scripts.css"):                            EVERYONE,
     ("GET", "/fonts/{file}.ttf"):                             EVERYONE,
     ("GET", "/healthz"):                                      EVERYONE,
+    ("GET", "/readyz"):                                       EVERYONE,
+    # Only the monitoring server (a token or an allow-list, docs/monitoring.md): unset here, so nobody.
+    ("GET", "/metrics"):                                      "N N N N N N N",
     ("GET", "/openapi.json"):                                 EVERYONE,
     ("GET", "/api/v1/services"):                              EVERYONE,
     ("GET", "/api/v1/events"):                                EVERYONE,

@@ -205,7 +205,7 @@ def test_open_cases_are_loaded_as_keyed_hashes_only(cli_env: dict[str, str], tmp
 
 
 @pytest.mark.parametrize(("configured", "used"), [("memory", "postgresql"), ("redis://127.0.0.1:6379/0", None)])
-def test_several_workers_share_live_events_and_slot_hints(configured: str, used: str | None,
+def test_several_workers_share_live_events_and_slot_hints(configured: str, used: str | None, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # The memory broker reaches one process only: with several workers, NOTIFY on the database.
     import uvicorn
@@ -214,14 +214,17 @@ def test_several_workers_share_live_events_and_slot_hints(configured: str, used:
 
     started: dict[str, object] = {}
     monkeypatch.delenv("OKIENKO_BROKER_URL", raising=False)
-    for name in ("OKIENKO_HOST", "OKIENKO_PORT"):   # set for the workers: put back as they were afterwards
+    # Set for the workers: put back as they were afterwards.
+    for name in ("OKIENKO_HOST", "OKIENKO_PORT", "PROMETHEUS_MULTIPROC_DIR"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.update(
-        workers=options["workers"], broker=os.environ.get("OKIENKO_BROKER_URL")))
+        workers=options["workers"], broker=os.environ.get("OKIENKO_BROKER_URL"),
+        metrics=os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
     try:
-        _serve(Settings(database_url="postgresql://postgres@127.0.0.1/okienko", broker_url=configured),
-               "127.0.0.1", 8000, workers=2)
-        assert started == {"workers": 2, "broker": used}
+        _serve(Settings(database_url="postgresql://postgres@127.0.0.1/okienko", broker_url=configured,
+                        data_dir=str(tmp_path)), "127.0.0.1", 8000, workers=2)
+        # ... and their own metrics through one folder (docs/monitoring.md, "Several processes").
+        assert started == {"workers": 2, "broker": used, "metrics": str(tmp_path / "metrics")}
     finally:
         os.environ.pop("OKIENKO_BROKER_URL", None)
 

@@ -20,6 +20,7 @@ from tests.servers import okienko_servers, prepare_hall, serve_env, wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 REDIS_URL = os.environ.get("OKIENKO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+METRICS_TOKEN = "scrape-both"
 
 
 def redis_reachable() -> bool:
@@ -45,7 +46,7 @@ def hall_on_two_servers(request, postgres_url: str, tmp_path: Path):
                                                    "anna-9": "clerk:anna", "jan-12": "clerk:jan",
                                                    "ewa": "manager:ewa"})
     # Listings stay cached for a minute: what one process learns must reach the other at once.
-    env = serve_env(postgres_url, tmp_path, broker_url=broker, slots_cache_seconds="60")
+    env = serve_env(postgres_url, tmp_path, broker_url=broker, slots_cache_seconds="60", metrics_token=METRICS_TOKEN)
     with okienko_servers(env, tmp_path, count=2) as servers:
         yield [server.url for server in servers], tokens, env
 
@@ -73,6 +74,27 @@ async def test_a_board_on_one_process_sees_calls_made_on_the_other(two_servers) 
                 if event.get("kind") == "called":
                     break
             assert (event["number"], event["window"], event["seq"] > snapshot["seq"]) == (ticket["number"], "8", True)
+
+
+async def test_both_processes_report_the_same_hall_in_their_metrics(two_servers) -> None:
+    """Behind a proxy a scrape reaches either process: the figures read from the database agree."""
+    (first, second), tokens = two_servers
+    scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with httpx.AsyncClient() as http:
+        for _ in range(2):
+            issued = await http.post(f"{first}/api/v1/tickets", headers={"Authorization": f"Bearer {tokens['kiosk']}"},
+                                     json={"service": "K"})
+            assert issued.status_code == 201, issued.text
+        answers = [(await http.get(f"{url}/metrics", headers=scrape)).text for url in (first, second)]
+        for url in (first, second):   # the broker (Redis, or PostgreSQL's LISTEN connection) answers each
+            ready = await http.get(f"{url}/readyz")
+            assert (ready.status_code, ready.json()["checks"]["broker"]) == (200, "ok"), ready.text
+    shared = [sorted(line for line in text.splitlines()
+                     if line.startswith(("okienko_tickets_issued_today{", "okienko_waiting{", "okienko_outbox_backlog ")))
+              for text in answers]
+    assert shared[0] == shared[1] and 'okienko_tickets_issued_today{office="demo",service="K"} 2.0' in shared[0]
+    assert 'route="/api/v1/tickets",status="201"} 2.0' in answers[0]   # its own requests: the first's only
+    assert 'route="/api/v1/tickets"' not in answers[1]
 
 
 async def test_four_windows_on_two_processes_call_each_ticket_once(two_servers) -> None:

@@ -1,0 +1,1 @@
+"""Monitoring: readiness, and the figures and timings Prometheus reads at `/metrics` (docs/monitoring.md)."""
