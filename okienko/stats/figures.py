@@ -22,12 +22,12 @@ import math
 import statistics
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Iterable
+from typing import Iterable, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from okienko.storage.models import Booking, Ticket, TicketEvent
+from okienko.storage.models import ArchivedTicket, ArchivedTicketEvent, Booking, Ticket, TicketEvent
 
 # The bookings' statuses counted, and the JSON names they are counted under. A booking "made" is
 # one that was confirmed; a hold that expired was never made.
@@ -130,8 +130,34 @@ class _Stint:
     started_at: datetime | None = None
 
 
+class ReplayWatcher(Protocol):
+    """What else a replay of a day's events tells (okienko/stats/day_summary.py listens): the same
+    waits and visits the service tallies count, with the window and the clerk of each."""
+
+    def issued(self, at: datetime, service_id: int, booked: bool) -> None: ...
+    def waited(self, joined_at: datetime, seconds: float, window_id: int | None, clerk_id: int | None) -> None: ...
+    def finished(self, kind: str, seconds: float | None, window_id: int | None, clerk_id: int | None) -> None: ...
+    def queue(self, at: datetime, waiting: int) -> None: ...
+
+
+def ticket_rows() -> sa.Subquery:
+    """Every ticket, the hot ones and the archived ones alike (what statistics read)."""
+    hot, old = Ticket.__table__, ArchivedTicket.__table__
+    wanted = ("id", "office_id", "office_day", "appointment_at")
+    return sa.union_all(sa.select(*(hot.c[name] for name in wanted)),
+                        sa.select(*(old.c[name] for name in wanted))).subquery("all_tickets")
+
+
+def event_rows() -> sa.Subquery:
+    """Every ticket event, hot and archived."""
+    hot, old = TicketEvent.__table__, ArchivedTicketEvent.__table__
+    wanted = ("office_id", "seq", "ticket_id", "kind", "at", "service_id", "window_id", "clerk_id")
+    return sa.union_all(sa.select(*(hot.c[name] for name in wanted)),
+                        sa.select(*(old.c[name] for name in wanted))).subquery("all_events")
+
+
 async def day_figures(conn: AsyncConnection, office_id: int, day: date, service_ids: Iterable[int], *,
-                      close_at: datetime | None = None) -> dict[int, Tally]:
+                      close_at: datetime | None = None, watcher: ReplayWatcher | None = None) -> dict[int, Tally]:
     """Service id -> its tally on the office day `day`, for each of `service_ids` (every one present,
     empty when nothing happened). `close_at`: the moment the queue's leftovers are counted at
     (None: after the last event, i.e. now)."""
@@ -140,7 +166,7 @@ async def day_figures(conn: AsyncConnection, office_id: int, day: date, service_
     if not wanted:
         return tallies
     await _count_bookings(conn, office_id, day, tallies)
-    await _replay_tickets(conn, office_id, day, tallies, close_at)
+    await _replay_tickets(conn, office_id, day, tallies, close_at, watcher)
     return tallies
 
 
@@ -157,55 +183,75 @@ async def _count_bookings(conn: AsyncConnection, office_id: int, day: date, tall
 
 
 async def _replay_tickets(conn: AsyncConnection, office_id: int, day: date, tallies: dict[int, Tally],
-                          close_at: datetime | None) -> None:
-    tickets, events = Ticket.__table__, TicketEvent.__table__
+                          close_at: datetime | None, watcher: ReplayWatcher | None) -> None:
+    tickets, events = ticket_rows(), event_rows()
     rows = (await conn.execute(
-        sa.select(events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id, tickets.c.appointment_at)
+        sa.select(events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id, tickets.c.appointment_at,
+                  events.c.window_id, events.c.clerk_id)
         .join(tickets, tickets.c.id == events.c.ticket_id)
         .where(tickets.c.office_id == office_id, tickets.c.office_day == day, events.c.office_id == office_id)
         .order_by(events.c.seq))).all()
     stints: dict[str, _Stint] = {}
     counted_close = False
-    for ticket_id, kind, at, service_id, appointment_at in rows:
+    waiting_now = 0      # people waiting in any queue of the office (the watcher's queue length)
+    for ticket_id, kind, at, service_id, appointment_at, window_id, clerk_id in rows:
         if close_at is not None and not counted_close and at > close_at:
             _count_waiting(stints, tallies)
             counted_close = True
         stint = stints.get(ticket_id)
+        before = waiting_now
         if kind == "issued":
             joined = max(at, appointment_at) if appointment_at is not None else at
             stints[ticket_id] = _Stint(service_id, joined)
+            waiting_now += 1
             if service_id in tallies:
                 if appointment_at is not None:
                     tallies[service_id].tickets_booked += 1
                 else:
                     tallies[service_id].tickets_walk_in += 1
+                if watcher is not None:
+                    watcher.issued(at, service_id, appointment_at is not None)
+        elif stint is None:
             continue
-        if stint is None:
-            continue
-        tally = tallies.get(stint.service_id)
-        if kind == "transferred":
-            if tally is not None:
-                tally.transferred_out += 1
-            stints[ticket_id] = _Stint(service_id, at)
-        elif kind == "called":
-            if stint.waiting and not stint.waited and tally is not None:
-                tally.waits.append(max(0.0, (at - stint.joined_at).total_seconds()))
-            stint.waiting, stint.waited = False, True
-        elif kind == "returned":
-            stint.waiting, stint.started_at = True, None
-        elif kind == "started":
-            stint.started_at = at
-        elif kind in ("finished", "no_show", "cancelled"):
-            if tally is not None:
-                if kind == "finished":
-                    tally.served += 1
-                    if stint.started_at is not None:
-                        tally.service_times.append(max(0.0, (at - stint.started_at).total_seconds()))
-                elif kind == "no_show":
-                    tally.no_shows += 1
-                else:
-                    tally.tickets_cancelled += 1
-            del stints[ticket_id]
+        else:
+            tally = tallies.get(stint.service_id)
+            watched = watcher if tally is not None else None
+            if kind == "transferred":
+                if tally is not None:
+                    tally.transferred_out += 1
+                waiting_now += 0 if stint.waiting else 1
+                stints[ticket_id] = _Stint(service_id, at)
+            elif kind == "called":
+                if stint.waiting and not stint.waited and tally is not None:
+                    seconds = max(0.0, (at - stint.joined_at).total_seconds())
+                    tally.waits.append(seconds)
+                    if watched is not None:
+                        watched.waited(stint.joined_at, seconds, window_id, clerk_id)
+                waiting_now -= 1 if stint.waiting else 0
+                stint.waiting, stint.waited = False, True
+            elif kind == "returned":
+                waiting_now += 0 if stint.waiting else 1
+                stint.waiting, stint.started_at = True, None
+            elif kind == "started":
+                stint.started_at = at
+            elif kind in ("finished", "no_show", "cancelled"):
+                seconds = None
+                if tally is not None:
+                    if kind == "finished":
+                        tally.served += 1
+                        if stint.started_at is not None:
+                            seconds = max(0.0, (at - stint.started_at).total_seconds())
+                            tally.service_times.append(seconds)
+                    elif kind == "no_show":
+                        tally.no_shows += 1
+                    else:
+                        tally.tickets_cancelled += 1
+                    if watched is not None:
+                        watched.finished(kind, seconds, window_id, clerk_id)
+                waiting_now -= 1 if stint.waiting else 0
+                del stints[ticket_id]
+        if watcher is not None and waiting_now != before:
+            watcher.queue(at, waiting_now)
     if not counted_close:
         _count_waiting(stints, tallies)
 
