@@ -9,6 +9,7 @@ the "services" table, the queue line the "queue" table.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Callable
 
@@ -18,11 +19,25 @@ from okienko.stats.report import Report
 from okienko.stats.tables import Table, weekday_names
 
 Translate = Callable[[str], str]
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 CHARTS = ("heat_map", "services", "queue")
 FONTS = '"Okienko Devanagari", "Okienko Georgian", "DejaVu Sans", "Noto Sans", Arial, sans-serif'
 # The heat map's colours, from a short wait (pale) to a long one (dark red); all distinct in greyscale.
 HEAT = ("#fff3c4", "#fdd48a", "#f9a65a", "#e8703a", "#c23b22", "#7f1d1d")
 SERIES = ("#1f5fa8", "#2e7d32", "#b45309", "#6b21a8")
+
+
+def _pygal():   # type: ignore[no-untyped-def]
+    """pygal, imported with the first chart (not at start-up). pygal puts an old-style import hook of
+    its own (for map plugins, which no chart here uses) on `sys.meta_path`; every later import that
+    misses then warns (ImportWarning). It is taken off again."""
+    import sys
+
+    import pygal
+
+    sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
+    return pygal
 
 
 def _style():   # type: ignore[no-untyped-def]
@@ -41,7 +56,10 @@ def _config(title: str) -> dict[str, object]:
 
 
 def _accessible(svg: str, title: str, description: str, key: str) -> str:
-    """The chart's <svg> with role="img", its <title> first and a <desc> (what it shows, in words)."""
+    """The chart's <svg> with role="img", its <title> first and a <desc> (what it shows, in words);
+    without the script pygal writes its settings into (the page runs no inline script: CSP) and its
+    comments."""
+    svg = _SCRIPT.sub("", _COMMENT.sub("", svg))
     head_end = svg.index(">") + 1
     head = svg[:head_end].replace("<svg ", f'<svg role="img" aria-labelledby="chart-{key}-title chart-{key}-desc" '
                                            f'data-chart="{key}" ', 1)
@@ -52,7 +70,7 @@ def _accessible(svg: str, title: str, description: str, key: str) -> str:
 def heat_map(report: Report, language: str, translate: Translate) -> str:
     """Median waiting time (minutes) by weekday and hour of joining the queue: a dot per hour and
     weekday with waits, darker and larger the longer the wait."""
-    import pygal
+    pygal = _pygal()
 
     title = translate(_("Waiting time by weekday and hour"))
     cells = {cell: value for cell, value in report.heat_map().items() if value is not None}
@@ -82,7 +100,7 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
 def service_bars(report: Report, setup: OfficeSetup, language: str, translate: Translate,
                  services: Table) -> str:
     """Tickets issued and visitors served per service (the services table, without its total)."""
-    import pygal
+    pygal = _pygal()
 
     title = translate(_("Tickets and visits per service"))
     rows = services.as_dicts()[:-1]
@@ -97,7 +115,7 @@ def service_bars(report: Report, setup: OfficeSetup, language: str, translate: T
 
 def queue_line(report: Report, translate: Translate) -> str:
     """People waiting through the day, every quarter hour (a week's or month's: the mean of its days)."""
-    import pygal
+    pygal = _pygal()
 
     title = translate(_("People waiting through the day") if report.period.kind == "day"
                       else _("People waiting through the day, mean of the days"))
