@@ -17,7 +17,7 @@ from booking_api.http import language_of, okienko
 from booking_api.sessions import Clerk, require_manager
 from okienko.errors import DomainError
 from okienko.office.directory import OfficeSetup
-from okienko.stats.charts import CHARTS, report_charts
+from okienko.stats.charts import CHARTS, DESCRIPTIONS, TITLES, report_charts
 from okienko.stats.export import XLSX_TYPE, file_name, table_csv, workbook
 from okienko.stats.report import Report
 from okienko.stats.tables import TABLE_KEYS, Table, report_tables
@@ -49,9 +49,12 @@ def _period_json(report: Report) -> dict[str, Any]:
 async def get_stats(request: Request) -> Response:
     """GET /api/v1/admin/stats?period=week&date=2026-12-04: the period's tables (a total row last in
     the services table); durations in whole seconds, null where nothing was measured."""
-    report, setup, _language, tables = await _report(request)
+    report, setup, language, tables = await _report(request)
+    translate = okienko(request).translator.gettext
     return JSONResponse({
-        "office": setup.code, "period": _period_json(report), "charts": list(CHARTS),
+        "office": setup.code, "period": _period_json(report),
+        "charts": [{"key": key, "title": translate(language, TITLES[key]),
+                    "description": translate(language, DESCRIPTIONS[key])} for key in CHARTS],
         "tables": [{"key": table.key, "title": table.title,
                     "columns": [{"key": column.key, "label": label, "kind": column.kind}
                                 for column, label in zip(table.columns, table.labels)],

@@ -28,8 +28,10 @@ SCHEMAS: dict[str, Any] = {
             "first": {"type": "string", "format": "date"}, "last": {"type": "string", "format": "date"},
             "previous": {"type": "string", "format": "date", "description": "the first day of the period before"},
             "next": {"type": "string", "format": "date", "description": "the first day of the period after"}}},
-        "charts": {"type": "array", "items": {"type": "string", "enum": list(CHARTS)},
-                   "description": "the charts at /api/v1/admin/stats/charts/{chart}.svg"},
+        "charts": {"type": "array", "description": "the charts at /api/v1/admin/stats/charts/{key}.svg",
+                   "items": {"type": "object", "properties": {
+                       "key": {"type": "string", "enum": list(CHARTS)}, "title": {"type": "string"},
+                       "description": {"type": "string", "description": "what it shows, in words"}}}},
         "tables": {"type": "array", "description": "in the page's order: " + ", ".join(TABLE_KEYS), "items": {
             "type": "object", "properties": {
                 "key": {"type": "string", "enum": list(TABLE_KEYS)}, "title": {"type": "string"},

@@ -1,6 +1,9 @@
-"""A report's charts, drawn on the server as SVG with pygal (no script, nothing fetched: pygal's own
-scripts from the web are switched off, `js=[]`), to be put inline in the back office's page so that
-its text takes the page's fonts (/fonts/scripts.css: Devanagari and Georgian letters too).
+"""A report's charts, drawn on the server as SVG with pygal (no script, nothing fetched from outside:
+pygal's own scripts from the web are switched off, `js=[]`, and its inline settings script taken out).
+The back office shows each as a document of its own (`<object>`): pygal styles a chart with a
+`<style>` element, which the page's Content-Security-Policy would refuse inline; the SVG's own
+`@import` of /fonts/scripts.css gives its text the app's fonts, so Devanagari and Georgian labels
+are drawn wherever the page's are.
 
 Every chart says what it shows in a `<title>` and a `<desc>` (role="img"), and shows no figure that
 is not also in one of the report's tables (tables.py): the heat map the "heat_map" table, the bars
@@ -28,6 +31,18 @@ HEAT = ("#fff3c4", "#fdd48a", "#f9a65a", "#e8703a", "#c23b22", "#7f1d1d")
 SERIES = ("#1f5fa8", "#2e7d32", "#b45309", "#6b21a8")
 
 
+TITLES = {"heat_map": _("Waiting time by weekday and hour"), "services": _("Tickets and visits per service"),
+          "queue": _("People waiting through the day")}
+DESCRIPTIONS = {
+    "heat_map": _("Median waiting time in minutes for each weekday (rows) and hour of joining the queue (columns); "
+                  "the same figures are in the table below."),
+    "services": _("Bars per service: tickets issued and visitors served; the same figures are in the table per "
+                  "service."),
+    "queue": _("How many people were waiting in the office's queues at each quarter hour (over several days: the "
+               "mean of the days); the same figures are in the table of people waiting."),
+}
+
+
 def _pygal():   # type: ignore[no-untyped-def]
     """pygal, imported with the first chart (not at start-up). pygal puts an old-style import hook of
     its own (for map plugins, which no chart here uses) on `sys.meta_path`; every later import that
@@ -45,8 +60,8 @@ def _style():   # type: ignore[no-untyped-def]
 
     return Style(font_family=FONTS, background="#ffffff", plot_background="#ffffff", foreground="#1a1a1a",
                  foreground_strong="#1a1a1a", foreground_subtle="#555555", colors=SERIES,
-                 title_font_size=18, label_font_size=13, major_label_font_size=13, legend_font_size=14,
-                 value_font_size=12, tooltip_font_size=14)
+                 title_font_size=24, label_font_size=17, major_label_font_size=17, legend_font_size=18,
+                 value_font_size=16, tooltip_font_size=18)
 
 
 def _config(title: str) -> dict[str, object]:
@@ -64,7 +79,8 @@ def _accessible(svg: str, title: str, description: str, key: str) -> str:
     head = svg[:head_end].replace("<svg ", f'<svg role="img" aria-labelledby="chart-{key}-title chart-{key}-desc" '
                                            f'data-chart="{key}" ', 1)
     return (f'{head}<title id="chart-{key}-title">{escape(title)}</title>'
-            f'<desc id="chart-{key}-desc">{escape(description)}</desc>{svg[head_end:]}')
+            f'<desc id="chart-{key}-desc">{escape(description)}</desc>'
+            f'<style>@import url("/fonts/scripts.css");</style>{svg[head_end:]}')
 
 
 def heat_map(report: Report, language: str, translate: Translate) -> str:
@@ -72,7 +88,7 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
     weekday with waits, darker and larger the longer the wait."""
     pygal = _pygal()
 
-    title = translate(_("Waiting time by weekday and hour"))
+    title = translate(TITLES["heat_map"])
     cells = {cell: value for cell, value in report.heat_map().items() if value is not None}
     hours = sorted({hour for _day, hour in cells}) or list(range(8, 16))
     longest = max(cells.values(), default=0) or 1
@@ -92,9 +108,7 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
             values.append({"value": minutes, "color": shade,
                            "label": f"{names[weekday]} {hour:02d}:00"})
         chart.add(names[weekday], values)
-    description = translate(_("Median waiting time in minutes for each weekday (rows) and hour of joining the "
-                              "queue (columns); the same figures are in the table below."))
-    return _accessible(chart.render(is_unicode=True), title, description, "heat_map")
+    return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["heat_map"]), "heat_map")
 
 
 def service_bars(report: Report, setup: OfficeSetup, language: str, translate: Translate,
@@ -102,30 +116,25 @@ def service_bars(report: Report, setup: OfficeSetup, language: str, translate: T
     """Tickets issued and visitors served per service (the services table, without its total)."""
     pygal = _pygal()
 
-    title = translate(_("Tickets and visits per service"))
+    title = translate(TITLES["services"])
     rows = services.as_dicts()[:-1]
     chart = pygal.Bar(**_config(title), x_label_rotation=0)
     chart.x_labels = [row["service_name"] for row in rows]
     chart.add(translate(_("Tickets issued")), [row["tickets_issued"] for row in rows])
     chart.add(translate(_("Served")), [row["served"] for row in rows])
-    description = translate(_("Bars per service: tickets issued and visitors served; the same figures are in "
-                              "the table per service."))
-    return _accessible(chart.render(is_unicode=True), title, description, "services")
+    return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["services"]), "services")
 
 
 def queue_line(report: Report, translate: Translate) -> str:
     """People waiting through the day, every quarter hour (a week's or month's: the mean of its days)."""
     pygal = _pygal()
 
-    title = translate(_("People waiting through the day") if report.period.kind == "day"
-                      else _("People waiting through the day, mean of the days"))
+    title = translate(TITLES["queue"])
     chart = pygal.Line(**_config(title), show_legend=False, fill=True, show_dots=False,
                        x_labels_major_every=4, show_minor_x_labels=False, y_title=translate(_("People waiting")))
     chart.x_labels = [f"{minute // 60:02d}:{minute % 60:02d}" for minute, _waiting in report.queue]
     chart.add(translate(_("People waiting")), [waiting for _minute, waiting in report.queue])
-    description = translate(_("How many people were waiting in the office's queues at each quarter hour; the "
-                              "same figures are in the table of people waiting."))
-    return _accessible(chart.render(is_unicode=True), title, description, "queue")
+    return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["queue"]), "queue")
 
 
 def report_charts(report: Report, setup: OfficeSetup, language: str, translate: Translate,
