@@ -64,8 +64,8 @@ def _style():   # type: ignore[no-untyped-def]
                  value_font_size=16, tooltip_font_size=18)
 
 
-def _config(title: str) -> dict[str, object]:
-    return {"js": [], "css": ["file://style.css", "file://graph.css"], "disable_xml_declaration": True,
+def _config(title: str, translate: Translate) -> dict[str, object]:
+    return {"no_data_text": translate(_("Nothing happened in this period.")), "js": [], "css": ["file://style.css", "file://graph.css"], "disable_xml_declaration": True,
             "style": _style(), "title": title, "width": 900, "height": 420, "print_values": False,
             "legend_at_bottom": True, "truncate_legend": -1, "truncate_label": -1}
 
@@ -92,7 +92,7 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
     cells = {cell: value for cell, value in report.heat_map().items() if value is not None}
     hours = sorted({hour for _day, hour in cells}) or list(range(8, 16))
     longest = max(cells.values(), default=0) or 1
-    chart = pygal.Dot(**_config(title), show_legend=False, x_title=translate(_("Hour")),
+    chart = pygal.Dot(**_config(title, translate), show_legend=False, x_title=translate(_("Hour")),
                       y_title=translate(_("Weekday")))
     chart.x_labels = [f"{hour:02d}" for hour in hours]
     names = weekday_names(language)
@@ -118,7 +118,7 @@ def service_bars(report: Report, setup: OfficeSetup, language: str, translate: T
 
     title = translate(TITLES["services"])
     rows = services.as_dicts()[:-1]
-    chart = pygal.Bar(**_config(title), x_label_rotation=0)
+    chart = pygal.Bar(**_config(title, translate), x_label_rotation=0)
     chart.x_labels = [row["service_name"] for row in rows]
     chart.add(translate(_("Tickets issued")), [row["tickets_issued"] for row in rows])
     chart.add(translate(_("Served")), [row["served"] for row in rows])
@@ -130,7 +130,7 @@ def queue_line(report: Report, translate: Translate) -> str:
     pygal = _pygal()
 
     title = translate(TITLES["queue"])
-    chart = pygal.Line(**_config(title), show_legend=False, fill=True, show_dots=False,
+    chart = pygal.Line(**_config(title, translate), show_legend=False, fill=True, show_dots=False,
                        x_labels_major_every=4, show_minor_x_labels=False, y_title=translate(_("People waiting")))
     chart.x_labels = [f"{minute // 60:02d}:{minute % 60:02d}" for minute, _waiting in report.queue]
     chart.add(translate(_("People waiting")), [waiting for _minute, waiting in report.queue])
