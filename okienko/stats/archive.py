@@ -75,12 +75,14 @@ async def archive_day(conn: AsyncConnection, office_id: int, day: date) -> tuple
 
 async def archive_office(locks: Locks, setup: OfficeSetup, now: datetime, keep_days: int) -> Archived:
     """Archive the office's tickets of the days older than `keep_days`: their personal data erased
-    and every day's summary made first, then each day moved in a transaction of its own (a crash
+    and the summary of every day that is over made first, then each day moved in a transaction of its own (a crash
     leaves whole days moved or not)."""
     before = archive_before(setup, now, keep_days)
     async with locks.write_transaction() as conn:
         await erase_ended_days(conn, setup, now)
-        made = await ensure_summaries(conn, setup.id, setup.timezone, before, now)
+        # Every day that is over, not only those moved: run nightly, this makes yesterday's summary,
+        # so that nobody waits for a month's replay in the back office.
+        made = await ensure_summaries(conn, setup.id, setup.timezone, office_day(setup, now), now)
         days = await days_to_archive(conn, setup.id, before)
     tickets = events = 0
     for day in days:

@@ -189,7 +189,7 @@ async def _replay_tickets(conn: AsyncConnection, office_id: int, day: date, tall
         sa.select(events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id, tickets.c.appointment_at,
                   events.c.window_id, events.c.clerk_id)
         .join(tickets, tickets.c.id == events.c.ticket_id)
-        .where(tickets.c.office_id == office_id, tickets.c.office_day == day, events.c.office_id == office_id)
+        .where(tickets.c.office_id == office_id, tickets.c.office_day == day)   # the ticket's office is the events'
         .order_by(events.c.seq))).all()
     stints: dict[str, _Stint] = {}
     counted_close = False

@@ -4,6 +4,8 @@ printed, a second run moves nothing, and the tickets are all still there (archiv
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -11,10 +13,18 @@ import sqlalchemy as sa
 from okienko.settings import Settings
 from okienko.storage.db import Database
 from okienko.storage.models import ArchivedTicket, ArchivedTicketEvent, Office, Service, StatsDay, Ticket, TicketEvent
-from tests.conftest import DEMO_OFFICE
-from tests.okienko_server.test_cli import cli_env, okienko  # noqa: F401  (the fixture, and the runner)
+import pytest
+
+from tests.conftest import DEMO_OFFICE, drop_everything
+from tests.okienko_server.test_cli import okienko
 
 OLD_DAY = date.today() - timedelta(days=45)
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    asyncio.run(drop_everything(database_url))
+    return {**os.environ, "DATABASE_URL": database_url, "OKIENKO_DATA_DIR": str(tmp_path)}
 
 
 async def _in_db(url: str, work):   # type: ignore[no-untyped-def]
@@ -45,17 +55,17 @@ async def _counts(conn) -> tuple[int, ...]:   # type: ignore[no-untyped-def]
                   for t in tables])
 
 
-def test_okienko_archive_moves_old_days_and_keeps_them(cli_env: dict[str, str]) -> None:  # noqa: F811
+def test_okienko_archive_moves_old_days_and_keeps_them(cli_env: dict[str, str]) -> None:
     url = cli_env["DATABASE_URL"]
     assert okienko("migrate", env=cli_env).returncode == 0
     assert okienko("office", "load", str(DEMO_OFFICE), env=cli_env).returncode == 0
     asyncio.run(_in_db(url, _old_ticket))
     kept = okienko("archive", "--keep-days", "60", env=cli_env)
     assert kept.returncode == 0, kept.stderr
-    assert "office 'demo': 0 day(s) archived" in kept.stderr
+    assert "office 'demo': 0 day(s) archived, 0 ticket(s) and 0 event(s) moved; 1 day summary(ies) made" in kept.stderr
     moved = okienko("archive", "--keep-days", "30", env=cli_env)
     assert moved.returncode == 0, moved.stderr
-    assert "office 'demo': 1 day(s) archived, 1 ticket(s) and 4 event(s) moved; 1 day summary(ies) made" in moved.stderr
+    assert "office 'demo': 1 day(s) archived, 1 ticket(s) and 4 event(s) moved; 0 day summary(ies) made" in moved.stderr
     assert asyncio.run(_in_db(url, _counts)) == (0, 0, 1, 4, 1)
     again = okienko("archive", "--keep-days", "30", env=cli_env)
     assert "0 day(s) archived, 0 ticket(s)" in again.stderr
