@@ -61,7 +61,7 @@ def _style():   # type: ignore[no-untyped-def]
     return Style(font_family=FONTS, background="#ffffff", plot_background="#ffffff", foreground="#1a1a1a",
                  foreground_strong="#1a1a1a", foreground_subtle="#555555", colors=SERIES,
                  title_font_size=24, label_font_size=17, major_label_font_size=17, legend_font_size=18,
-                 value_font_size=16, tooltip_font_size=18)
+                 value_font_size=16, tooltip_font_size=18, no_data_font_size=24)
 
 
 def _config(title: str, translate: Translate) -> dict[str, object]:
@@ -92,8 +92,7 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
     cells = {cell: value for cell, value in report.heat_map().items() if value is not None}
     hours = sorted({hour for _day, hour in cells}) or list(range(8, 16))
     longest = max(cells.values(), default=0) or 1
-    chart = pygal.Dot(**_config(title, translate), show_legend=False, x_title=translate(_("Hour")),
-                      y_title=translate(_("Weekday")))
+    chart = pygal.Dot(**_config(title, translate), show_legend=False, x_title=translate(_("Hour")))
     chart.x_labels = [f"{hour:02d}" for hour in hours]
     names = weekday_names(language)
     for weekday in range(7):
@@ -105,7 +104,8 @@ def heat_map(report: Report, language: str, translate: Translate) -> str:
                 continue
             shade = HEAT[min(len(HEAT) - 1, int(seconds / longest * (len(HEAT) - 1) + 0.5))]
             minutes = round(seconds / 60, 1)
-            values.append({"value": minutes, "color": shade,
+            # A wait under six seconds still gets a dot (pygal draws none for 0), labelled as it was.
+            values.append({"value": max(minutes, 0.1), "color": shade, "formatter": lambda _value, shown=minutes: str(shown),
                            "label": f"{names[weekday]} {hour:02d}:00"})
         chart.add(names[weekday], values)
     return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["heat_map"]), "heat_map")
@@ -120,6 +120,7 @@ def service_bars(report: Report, setup: OfficeSetup, language: str, translate: T
     rows = services.as_dicts()[:-1]
     chart = pygal.Bar(**_config(title, translate), x_label_rotation=0)
     chart.x_labels = [row["service_name"] for row in rows]
+    _whole_numbers(chart, max([0, *(row["tickets_issued"] for row in rows), *(row["served"] for row in rows)]))
     chart.add(translate(_("Tickets issued")), [row["tickets_issued"] for row in rows])
     chart.add(translate(_("Served")), [row["served"] for row in rows])
     return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["services"]), "services")
@@ -134,7 +135,14 @@ def queue_line(report: Report, translate: Translate) -> str:
                        x_labels_major_every=4, show_minor_x_labels=False, y_title=translate(_("People waiting")))
     chart.x_labels = [f"{minute // 60:02d}:{minute % 60:02d}" for minute, _waiting in report.queue]
     chart.add(translate(_("People waiting")), [waiting for _minute, waiting in report.queue])
+    _whole_numbers(chart, max([0, *(waiting for _minute, waiting in report.queue)]))
     return _accessible(chart.render(is_unicode=True), title, translate(DESCRIPTIONS["queue"]), "queue")
+
+
+def _whole_numbers(chart, highest: float) -> None:   # type: ignore[no-untyped-def]
+    """Counts of people on whole-number lines (pygal would draw 0.2, 0.4… for a small count)."""
+    if highest <= 12:
+        chart.y_labels = list(range(0, int(highest) + 2))
 
 
 def report_charts(report: Report, setup: OfficeSetup, language: str, translate: Translate,
