@@ -148,12 +148,19 @@ def ticket_rows() -> sa.Subquery:
                         sa.select(*(old.c[name] for name in wanted))).subquery("all_tickets")
 
 
-def event_rows() -> sa.Subquery:
-    """Every ticket event, hot and archived."""
-    hot, old = TicketEvent.__table__, ArchivedTicketEvent.__table__
-    wanted = ("office_id", "seq", "ticket_id", "kind", "at", "service_id", "window_id", "clerk_id")
-    return sa.union_all(sa.select(*(hot.c[name] for name in wanted)),
-                        sa.select(*(old.c[name] for name in wanted))).subquery("all_events")
+def day_events(office_id: int, day: date) -> sa.Select:
+    """The events of the office's tickets of `day`, hot and archived, in commit order. Each table
+    joined to its own tickets (a join of the two unions makes PostgreSQL walk every event)."""
+    parts = []
+    for tickets, events in ((Ticket.__table__, TicketEvent.__table__),
+                            (ArchivedTicket.__table__, ArchivedTicketEvent.__table__)):
+        parts.append(sa.select(events.c.seq, events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id,
+                               tickets.c.appointment_at, events.c.window_id, events.c.clerk_id)
+                     .join(tickets, tickets.c.id == events.c.ticket_id)
+                     .where(tickets.c.office_id == office_id, tickets.c.office_day == day))
+    found = sa.union_all(*parts).subquery("day_events")
+    return sa.select(found.c.ticket_id, found.c.kind, found.c.at, found.c.service_id, found.c.appointment_at,
+                     found.c.window_id, found.c.clerk_id).order_by(found.c.seq)
 
 
 async def day_figures(conn: AsyncConnection, office_id: int, day: date, service_ids: Iterable[int], *,
@@ -184,13 +191,7 @@ async def _count_bookings(conn: AsyncConnection, office_id: int, day: date, tall
 
 async def _replay_tickets(conn: AsyncConnection, office_id: int, day: date, tallies: dict[int, Tally],
                           close_at: datetime | None, watcher: ReplayWatcher | None) -> None:
-    tickets, events = ticket_rows(), event_rows()
-    rows = (await conn.execute(
-        sa.select(events.c.ticket_id, events.c.kind, events.c.at, events.c.service_id, tickets.c.appointment_at,
-                  events.c.window_id, events.c.clerk_id)
-        .join(tickets, tickets.c.id == events.c.ticket_id)
-        .where(tickets.c.office_id == office_id, tickets.c.office_day == day)   # the ticket's office is the events'
-        .order_by(events.c.seq))).all()
+    rows = (await conn.execute(day_events(office_id, day))).all()
     stints: dict[str, _Stint] = {}
     counted_close = False
     waiting_now = 0      # people waiting in any queue of the office (the watcher's queue length)
