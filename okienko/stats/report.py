@@ -9,6 +9,7 @@ a user id here, named only where the reader may see it (`Report.clerk_names`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -137,8 +138,11 @@ class Statistics:
     """The front door of the period reports (read only, but for keeping the summaries of days
     that are over the first time they are made)."""
 
+    KEPT_REPORTS = 8   # reports of periods that are over, kept in the process (the page asks for one 4 times)
+
     def __init__(self, db: Database, locks: Locks, clock: Clock) -> None:
         self.db, self.locks, self.clock = db, locks, clock
+        self._kept: OrderedDict[tuple[int, Period, bool], Report] = OrderedDict()
 
     def period(self, setup: OfficeSetup, kind: str | None, given: str | None) -> Period:
         """The period the reader named (Period.parse), today's by default in the office's time."""
@@ -148,6 +152,10 @@ class Statistics:
         """The office's figures over `period`. `name_clerks`: the reader is a manager of this office,
         who may see which clerk is which (others see them numbered)."""
         now = self.clock.now()
+        key = (setup.id, period, name_clerks)
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
         async with self.db.read() as conn:
             days, made = await day_summaries(conn, setup.id, setup.timezone, period.days, now)
             report = add_up(setup.code, period, days, now)
@@ -156,7 +164,12 @@ class Statistics:
             events = await period_events(conn, setup, period, now)
         if made:
             await self._keep(setup.id, made, now)
-        return replace(report, clerk_names=names, draws=draws, events=events)
+        report = replace(report, clerk_names=names, draws=draws, events=events)
+        if period.last < office_day(setup, now):   # over: its figures change no more (the page, its charts,
+            self._kept[key] = report                # its files ask for the same report one after another)
+            while len(self._kept) > self.KEPT_REPORTS:
+                self._kept.popitem(last=False)
+        return report
 
     async def _keep(self, office_id: int, made: list[DaySummary], now: datetime) -> None:
         try:
