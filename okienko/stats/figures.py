@@ -65,6 +65,7 @@ class Tally:
         return total
 
     def figures(self) -> "Figures":
+        waits, times = sorted(self.waits), sorted(self.service_times)   # each sorted once (a month: 100,000)
         return Figures(
             bookings_made=self.bookings_confirmed + self.bookings_checked_in + self.bookings_no_show
             + self.bookings_cancelled,
@@ -74,9 +75,9 @@ class Tally:
             tickets_booked=self.tickets_booked, served=self.served, no_shows=self.no_shows,
             tickets_cancelled=self.tickets_cancelled, transferred_out=self.transferred_out,
             waiting_at_close=self.waiting_at_close,
-            wait_median_seconds=median(self.waits), wait_p90_seconds=percentile(self.waits, 90),
-            service_median_seconds=median(self.service_times),
-            service_p90_seconds=percentile(self.service_times, 90),
+            wait_median_seconds=_median_of_sorted(waits), wait_p90_seconds=_percentile_of_sorted(waits, 90),
+            service_median_seconds=_median_of_sorted(times),
+            service_p90_seconds=_percentile_of_sorted(times, 90),
             waits_measured=len(self.waits), services_measured=len(self.service_times))
 
 
@@ -107,15 +108,23 @@ class Figures:
 
 
 def median(samples: list[float]) -> int | None:
-    return round(statistics.median(samples)) if samples else None
+    return _median_of_sorted(sorted(samples))
 
 
 def percentile(samples: list[float], percent: int) -> int | None:
     """The nearest-rank percentile: the smallest sample at or above `percent`% of them (a value some
     visitor really had, never one interpolated between two)."""
-    if not samples:
+    return _percentile_of_sorted(sorted(samples), percent)
+
+
+def _median_of_sorted(ordered: list[float]) -> int | None:
+    # The mean of the middle two of an even count, as statistics.median.
+    return round(statistics.median(ordered)) if ordered else None
+
+
+def _percentile_of_sorted(ordered: list[float], percent: int) -> int | None:
+    if not ordered:
         return None
-    ordered = sorted(samples)
     return round(ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)])
 
 
