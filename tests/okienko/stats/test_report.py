@@ -170,3 +170,28 @@ async def test_charts_csv_and_xlsx_carry_the_figures(office_factory: Any) -> Non
     assert isinstance(sheet["C4"].value, int) and sheet["C4"].value == 5
     wait_column = [cell.value for cell in sheet[3]].index("wait_median_seconds") + 1
     assert sheet.cell(row=4, column=wait_column).value == 1200
+
+
+async def test_the_draws_of_the_period(office_factory: Any) -> None:
+    """A draw that released a day of the week: 3 entries for 2 places, 2 of them won."""
+    from datetime import date
+
+    from okienko.storage.models import Draw, DrawEntry
+
+    office = await office_factory(FRIDAY)
+    setup = await office.okienko.offices.get()
+    now = office.clock.now()
+    async with office.okienko.db.engine.begin() as conn:
+        draw_id = (await conn.execute(sa.insert(Draw.__table__).values(
+            office_id=setup.id, service_id=setup.service("A").id, office_day=date(2026, 11, 26), opens_at=now,
+            closes_at=now, status="done", seed="s", commitment="c", created_at=now, ran_at=now, places=2, entries=3,
+            result=[]).returning(Draw.__table__.c.id))).scalar_one()
+        for n, status in enumerate(("won", "won", "not_drawn")):
+            await conn.execute(sa.insert(DrawEntry.__table__).values(
+                id=f"entry-{n}", office_id=setup.id, draw_id=draw_id, service_id=setup.service("A").id, status=status,
+                person_key="", person_name="", birth_date=date(1900, 1, 1), document_hash="", document_masked="",
+                email="", preferences=[], created_at=now))
+    report = await office.okienko.stats.report(setup, WEEK, name_clerks=True)
+    draws = next(table for table in report_tables(report, setup, "en", lambda text: text) if table.key == "draws")
+    assert draws.as_dicts() == [{"day": "2026-11-26", "service": "A", "service_name": "Filing a residence application",
+                                 "status": "done", "entries": 3, "places": 2, "allocated": 2, "share_allocated": 0.6667}]
