@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from okienko.hall.ticket_phones import erase_ended_days
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import office_day
-from okienko.stats.day_summary import ensure_summaries
+from okienko.stats.day_summary import days_without_summary, keep_summary, make_summary
 from okienko.storage.locking import Locks
 from okienko.storage.models import (ArchivedTicket, ArchivedTicketEvent, Booking, IdempotencyKey, PrintJob, Ticket,
                                     TicketEvent)
@@ -80,13 +80,21 @@ async def archive_office(locks: Locks, setup: OfficeSetup, now: datetime, keep_d
     before = archive_before(setup, now, keep_days)
     async with locks.write_transaction() as conn:
         await erase_ended_days(conn, setup, now)
-        # Every day that is over, not only those moved: run nightly, this makes yesterday's summary,
-        # so that nobody waits for a month's replay in the back office.
-        made = await ensure_summaries(conn, setup.id, setup.timezone, office_day(setup, now), now)
+    # Every day that is over, not only those moved: run nightly, this makes yesterday's summary, so
+    # that nobody waits for a month's replay in the back office. Each day replayed in a read, kept in a
+    # short write of its own: a first run over years of history never holds the hall's writers up.
+    async with locks.db.read() as conn:
+        missing = await days_without_summary(conn, setup.id, office_day(setup, now))
+    for day in missing:
+        async with locks.db.read() as conn:
+            summary = await make_summary(conn, setup.id, setup.timezone, day)
+        async with locks.write_transaction() as conn:
+            await keep_summary(conn, setup.id, summary, now)
+    async with locks.db.read() as conn:
         days = await days_to_archive(conn, setup.id, before)
     tickets = events = 0
     for day in days:
         async with locks.write_transaction() as conn:
             moved, moved_events = await archive_day(conn, setup.id, day)
         tickets, events = tickets + moved, events + moved_events
-    return Archived(len(days), tickets, events, made)
+    return Archived(len(days), tickets, events, len(missing))

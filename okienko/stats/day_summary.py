@@ -174,15 +174,12 @@ async def keep_summary(conn: AsyncConnection, office_id: int, summary: DaySummar
                                                summary=summary.to_json()))
 
 
-async def ensure_summaries(conn: AsyncConnection, office_id: int, zone: ZoneInfo, before: date,
-                           now: datetime) -> int:
-    """Make and keep the summary of every day before `before` that has tickets and none (of this
-    `VERSION`) yet; how many were made (okienko archive, before it moves a day's tickets)."""
+async def days_without_summary(conn: AsyncConnection, office_id: int, before: date) -> list[date]:
+    """The office's days before `before` that have tickets and no summary (of this `VERSION`) yet
+    (okienko archive makes them, a day at a time)."""
     tickets, table = ticket_rows(), StatsDay.__table__
     days = set((await conn.execute(sa.select(tickets.c.office_day).where(
         tickets.c.office_id == office_id, tickets.c.office_day < before).distinct())).scalars())
     kept = set((await conn.execute(sa.select(table.c.day).where(
         table.c.office_id == office_id, table.c.version == VERSION))).scalars())
-    for day in sorted(days - kept):
-        await keep_summary(conn, office_id, await make_summary(conn, office_id, zone, day), now)
-    return len(days - kept)
+    return sorted(days - kept)

@@ -47,6 +47,8 @@ async def test_a_days_figures_survive_erasure_and_archiving(office_factory: Any)
     assert (services["A"]["tickets_booked"], services["A"]["bookings_checked_in"], services["A"]["bookings_cancelled"]) \
         == (1, 1, 1)
     assert services["A"]["served"] == 3 and services["A"]["wait_median_seconds"] is not None
+    events = before_day[7].as_dicts()       # the day's information Saturday, as Event statistics shows it
+    assert [(row["service"], row["served"]) for row in events] == [("A", 3), ("K", 1), ("", 4)]
 
     # Past the retention time: the sweeper erases the bookings' people, the day's end its phones.
     office.clock.set(office.clock.now() + timedelta(days=120))
