@@ -1,7 +1,7 @@
 """Old tickets archived, never deleted: a day's tickets and their events move from the hot tables
 (`tickets`, `ticket_events`, which every call and every board reads) into `archived_tickets` and
 `archived_ticket_events` once the day is `archive_after_days` old. Statistics read both
-(figures.ticket_rows), and a day's summary is made before its tickets move, so a report of an
+(figures.day_events), and a day's summary is made before its tickets move, so a report of an
 archived month is the same as before.
 
 What goes with them: the link from a booking to the ticket it was checked in as is kept in the

@@ -5,7 +5,7 @@ window and per clerk the counts and every wait and visit length (whole seconds, 
 median is the median of all its visits, not a mean of daily medians), tickets issued and waits per
 local hour, and the people waiting at every quarter hour. Only counts and durations: nothing
 personal, so erasing personal data changes no summary, and neither does archiving (the replay reads
-the archived tickets too, figures.ticket_rows).
+the archived tickets too, figures.day_events).
 
 Why kept: a month of a large office is ~100,000 tickets and ~600,000 events; replaying them for every
 look at the page takes seconds, reading 31 summaries a few milliseconds. A day's summary is made the

@@ -19,7 +19,6 @@ What each figure means (docs/back-office.md, "Event statistics"):
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Iterable, Protocol
@@ -118,8 +117,12 @@ def percentile(samples: list[float], percent: int) -> int | None:
 
 
 def _median_of_sorted(ordered: list[float]) -> int | None:
-    # The mean of the middle two of an even count, as statistics.median.
-    return round(statistics.median(ordered)) if ordered else None
+    """The middle sample, or the mean of the middle two of an even count (as statistics.median,
+    without sorting again)."""
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return round(ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2)
 
 
 def _percentile_of_sorted(ordered: list[float], percent: int) -> int | None:
