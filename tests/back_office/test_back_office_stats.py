@@ -115,3 +115,21 @@ def test_a_manager_sees_the_days_charts_and_tables(browser: Browser, demo_server
         assert errors == []
     finally:
         context.close()
+
+    # In Georgian, the month: the charts' weekdays in Mkhedruli, drawn with the app's Georgian font.
+    context, page = sign_in(browser, demo_server, "kierownik", "ka", errors)
+    try:
+        page.goto("/admin/stats?lang=ka&period=month")
+        expect(page.locator("#period-title")).to_contain_text("თვე")
+        assert chart_svg(page, "heat_map", "svg > title#chart-heat_map-title") == 1
+        labels = page.locator("#chart-heat_map object").evaluate(
+            "(box) => [...box.contentDocument.querySelectorAll('.axis.y text')].map((label) => label.textContent)")
+        assert "ორშაბათი" in labels, labels
+        assert page.locator("#chart-heat_map object").evaluate(
+            """(box) => box.contentDocument.fonts.ready.then(() => [...box.contentDocument.fonts]
+                 .some((face) => face.family.includes("Okienko Georgian") && face.status === "loaded"))""")
+        if SCREENSHOTS:
+            page.screenshot(path=f"{SCREENSHOTS}/stats-ka.png", full_page=True)
+        assert errors == []
+    finally:
+        context.close()
