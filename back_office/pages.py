@@ -1,5 +1,5 @@
 """The back office at /admin/: the managers' screen. One server-rendered page per section (today,
-services, office, days, closures from a calendar, events, bookings, event statistics, devices, calendars, staff, notices, messages, audit),
+services, office, days, closures from a calendar, events, bookings, event statistics, statistics, devices, calendars, staff, notices, messages, audit),
 each a shell of translated labels and forms that a small script of its own fills from the JSON API
 (/api/v1/admin/...).
 
@@ -41,6 +41,7 @@ SECTIONS: dict[str, str] = {
     "events": _("Events"),
     "bookings": _("Bookings"),
     "event-stats": _("Event statistics"),
+    "stats": _("Statistics"),
     "devices": _("Devices"),
     "calendars": _("Calendars"),
     "staff": _("Staff"),

@@ -16,6 +16,7 @@ from booking_api import openapi_admin_closures
 from booking_api import openapi_admin_days
 from booking_api import openapi_admin_events
 from booking_api import openapi_event_stats
+from booking_api import openapi_stats
 from booking_api import openapi_staff_feeds
 from booking_api import openapi_call_centre
 from booking_api import openapi_booking
@@ -185,7 +186,7 @@ def _document() -> dict[str, Any]:
                                 "`{\"error\": code, \"message\": text}` in the request's language."},
         "components": {"schemas": {**SCHEMAS, **openapi_booking.SCHEMAS, **openapi_draws.SCHEMAS,
                                               **openapi_admin.SCHEMAS, **openapi_admin_days.SCHEMAS, **openapi_admin_closures.SCHEMAS,
-                                              **openapi_admin_events.SCHEMAS, **openapi_event_stats.SCHEMAS,
+                                              **openapi_admin_events.SCHEMAS, **openapi_event_stats.SCHEMAS, **openapi_stats.SCHEMAS,
                                               **openapi_staff_feeds.SCHEMAS,
                                               **openapi_admin_office.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "okienko_session",
@@ -358,6 +359,7 @@ def _document() -> dict[str, Any]:
             **openapi_admin_events.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_admin_office.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_event_stats.paths(_ref, _json, _errors, LANG_PARAM),
+            **openapi_stats.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_staff_feeds.paths(_ref, _json, _errors, LANG_PARAM),
             **openapi_call_centre.paths(_ref, _json, _errors, LANG_PARAM),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"},

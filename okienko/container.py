@@ -38,6 +38,7 @@ from okienko.hall.front_door import Hall
 from okienko.hall.queueing import TicketIssuer
 from okienko.settings import Settings
 from okienko.stats.events import EventStatistics
+from okienko.stats.report import Statistics
 from okienko.notify.transports import transports_for
 
 
@@ -70,6 +71,7 @@ class Okienko:
     editor: OfficeEditor
     reminders: ReminderSweeper
     event_stats: EventStatistics
+    stats: Statistics
     caldav: CalendarPusher        # booked visits written to the CalDAV calendars (docs/calendar.md)
     staff_feeds: StaffFeeds       # the staff calendar feeds' links
     metrics: Metrics              # this process's Prometheus metrics (docs/monitoring.md)
@@ -138,6 +140,7 @@ class Okienko:
             editor=OfficeEditor(locks, clock, offices, live, notifier, outbox),
             reminders=ReminderSweeper(db, locks, clock, offices, notifier, written=outbox.wake),
             event_stats=EventStatistics(db, clock),
+            stats=Statistics(db, locks, clock),
             caldav=caldav,
             staff_feeds=StaffFeeds(db, locks, clock, offices, translator),
             metrics=metrics,

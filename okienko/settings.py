@@ -181,6 +181,10 @@ class Settings:
         default=400, metadata=_doc("How far ahead (days from today) a closure calendar's dates are taken, "
                                    "recurring events expanded; an imported .ics file is read twice as far.",
                                    "OKIENKO_CLOSURE_HORIZON_DAYS"))
+    archive_after_days: int = field(
+        default=400, metadata=_doc("How many days a day's tickets and their events stay in the hot tables; "
+                                   "`okienko archive` (run it nightly) moves older ones into the archive tables, "
+                                   "never deleting them; statistics read both.", "OKIENKO_ARCHIVE_AFTER_DAYS"))
     serve_part: str = field(
         default="all", metadata=_doc("What this server process answers: `all`; `hall` (kiosks, clerks, boards, "
                                      "printers, check-in); or `public` (the booking site and API, the visitor's "

@@ -33,6 +33,7 @@ from booking_api import admin_devices
 from booking_api import admin_staff
 from booking_api import admin_today
 from booking_api import admin_event_stats
+from booking_api import admin_stats
 from booking_api import agents
 from booking_api import bookings
 from booking_api import call_centre
@@ -143,6 +144,10 @@ def routes(part: str = "all") -> list[Any]:
         # Before any `/api/v1/admin/events/{id}`: "stats" is no event's id.
         Route("/api/v1/admin/events/stats", admin_event_stats.get_event_stats, methods=["GET"]),
         Route("/api/v1/admin/events/stats.csv", admin_event_stats.get_event_stats_csv, methods=["GET"]),
+        Route("/api/v1/admin/stats", admin_stats.get_stats, methods=["GET"]),
+        Route("/api/v1/admin/stats.csv", admin_stats.get_stats_csv, methods=["GET"]),
+        Route("/api/v1/admin/stats.xlsx", admin_stats.get_stats_xlsx, methods=["GET"]),
+        Route("/api/v1/admin/stats/charts/{chart}.svg", admin_stats.get_stats_chart, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.list_devices, methods=["GET"]),
         Route("/api/v1/admin/devices", admin_devices.add_device, methods=["POST"]),
         Route("/api/v1/admin/devices/{device_id}", admin_devices.rename_device, methods=["PUT"]),

@@ -14,7 +14,7 @@ from okienko.clock import clock_for
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.settings import Settings, SettingsError, ensure_secret_key, load_settings
-from okienko_server import cli_deploy, cli_staff
+from okienko_server import cli_archive, cli_deploy, cli_staff
 from okienko_server.cli_common import (CommandError, Parser, run as _run, say, tell_servers, tr, upgrade_schema,
                                        with_db as _with_db)
 
@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
 
     cli_staff.add_parsers(commands)
     cli_deploy.add_parsers(commands)
+    cli_archive.add_parser(commands)
 
     agent = commands.add_parser("print-agent", help=_("print a kiosk's tickets on a printer attached to this computer"))
     agent.add_argument("--server", required=True, help=_("the server's address, e.g. http://10.0.0.5:8000"))
@@ -414,7 +415,7 @@ def _pairs(text: str) -> dict[str, Any]:
 HANDLERS = {
     "serve": cmd_serve, "demo": cmd_demo, "migrate": cmd_migrate, "office": cmd_office, "cases": cmd_cases,
     "user": cli_staff.cmd_user, "device": cli_staff.cmd_device, "token": cli_staff.cmd_token,
-    "print-agent": cmd_print_agent, **cli_deploy.HANDLERS,
+    "print-agent": cmd_print_agent, "archive": cli_archive.cmd_archive, **cli_deploy.HANDLERS,
 }
 
 if __name__ == "__main__":

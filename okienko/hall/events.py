@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from okienko.office.hours import office_day
 from okienko.storage.locking import read_counter, take_numbers
-from okienko.storage.models import Ticket, TicketEvent
+from okienko.storage.models import StaffSession, StaffToken, Ticket, TicketEvent, Window
 from okienko.office.directory import OfficeSetup
 
 
@@ -32,10 +32,27 @@ async def record(conn: AsyncConnection, setup: OfficeSetup, rows: list[dict[str,
     seqs = (await take_numbers(conn, {events_counter(setup.id): len(rows)}))[events_counter(setup.id)]
     stored = [{"office_id": setup.id, "at": now, "seq": seq, "window_id": None, "detail": {}, **row}
               for seq, row in zip(seqs, rows)]
+    seated = await clerks_at_windows(conn, {row["window_id"] for row in stored if row["window_id"] is not None})
+    for row in stored:
+        row.setdefault("clerk_id", seated.get(row["window_id"]))
     await conn.execute(sa.insert(TicketEvent.__table__), stored)
     waiting = await waiting_counts(conn, setup, {row["service_id"] for row in stored if row.get("service_id")},
                                    office_day(setup, now))
     return [publishable(setup, row, waiting) for row in stored]
+
+
+async def clerks_at_windows(conn: AsyncConnection, window_ids: set[int]) -> dict[int, int]:
+    """Window id -> the user id of the staff account holding it (a console's session or a staff
+    token), for the statistics per clerk; a window nobody holds is left out."""
+    if not window_ids:
+        return {}
+    windows, sessions, tokens = Window.__table__, StaffSession.__table__, StaffToken.__table__
+    joined = (windows.outerjoin(sessions, sessions.c.id == windows.c.clerk_session_id)
+              .outerjoin(tokens, tokens.c.token_hash == windows.c.clerk_session_id))
+    rows = await conn.execute(sa.select(windows.c.id, sa.func.coalesce(sessions.c.user_id, tokens.c.user_id))
+                              .select_from(joined).where(windows.c.id.in_(sorted(window_ids)),
+                                                         windows.c.clerk_session_id.is_not(None)))
+    return {int(window_id): int(user_id) for window_id, user_id in rows if user_id is not None}
 
 
 async def waiting_counts(conn: AsyncConnection, setup: OfficeSetup, service_ids: Iterable[int],

@@ -453,7 +453,47 @@ class TicketEvent:
         foreign_key("service_id", "services.id", nullable=True),
         foreign_key("window_id", "windows.id", nullable=True),
         json_column("detail"),
+        foreign_key("clerk_id", "users.id", nullable=True,
+                    doc="the staff account seated at `window_id` when it happened (statistics per clerk)"),
         sa.UniqueConstraint("office_id", "seq", name="uq_ticket_events_office_id_seq"),
+    )
+
+
+def _archive_of(name: str, hot: sa.Table, *indexes: tuple[str, ...], extra: tuple[sa.Column, ...] = ()) -> sa.Table:
+    """A table with `hot`'s columns (no foreign keys, no UNIQUE but the key): where rows of days long
+    over are moved to (okienko/stats/archive.py), read by the statistics with the hot ones."""
+    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+               for c in hot.columns]
+    return sa.Table(name, metadata, *columns, *extra,
+                    *(sa.Index(f"ix_{name}_{'_'.join(cols)}", *cols) for cols in indexes))
+
+
+class ArchivedTicket:
+    """Tickets of days older than `archive_after_days`, moved out of `tickets` (never deleted)."""
+
+    __table__ = _archive_of("archived_tickets", Ticket.__table__, ("office_id", "office_day"),
+                            extra=(column("booking_id", sa.String(32), nullable=True,
+                                          doc="the booking it was checked in from (bookings.ticket_id is cleared)"),))
+
+
+class ArchivedTicketEvent:
+    """The events of the archived tickets, as they were."""
+
+    __table__ = _archive_of("archived_ticket_events", TicketEvent.__table__, ("ticket_id",))
+
+
+class StatsDay:
+    """One office day's statistics (okienko/stats/day_summary.py), kept once the day is over: a
+    month's report reads 31 of these instead of replaying every ticket. `version` changes when what
+    a summary holds does; an older one is made again."""
+
+    __table__ = sa.Table(
+        "stats_days", metadata,
+        foreign_key("office_id", "offices.id", primary_key=True),
+        column("day", sa.Date, primary_key=True),
+        column("version", sa.Integer),
+        utc_column("made_at"),
+        json_column("summary"),
     )
 
 

@@ -11,7 +11,7 @@ from okienko.i18n import LANGUAGES
 from tests.back_office.screens import VIEWPORT, DemoServer, axe_violations, sign_in, wait_loaded
 
 pytestmark = pytest.mark.browser
-SECTIONS = ("today", "services", "office", "days", "closures", "events", "bookings", "event-stats", "devices",
+SECTIONS = ("today", "services", "office", "days", "closures", "events", "bookings", "event-stats", "stats", "devices",
             "calendars", "staff", "notices", "messages", "audit")
 
 

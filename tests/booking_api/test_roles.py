@@ -176,6 +176,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/tickets/{ticket_id}/hand"):       "N N N N N Y N",
     ("GET", "/api/v1/admin/events/stats"):                    "N N N N N Y N",
     ("GET", "/api/v1/admin/events/stats.csv"):                "N N N N N Y N",
+    ("GET", "/api/v1/admin/stats"):                           "N N N N N Y N",
+    ("GET", "/api/v1/admin/stats.csv"):                       "N N N N N Y N",
+    ("GET", "/api/v1/admin/stats.xlsx"):                      "N N N N N Y N",
+    ("GET", "/api/v1/admin/stats/charts/{chart}.svg"):        "N N N N N Y N",
     ("GET", "/api/v1/admin/calendar-feeds"):                  "N N N N N Y N",
     ("POST", "/api/v1/admin/calendar-feeds"):                 "N N N N N Y N",
     ("POST", "/api/v1/admin/calendar-feeds/{feed_id}/revoke"): "N N N N N Y N",
@@ -273,7 +277,7 @@ async def open_hall(office: Any, url: str) -> Hall:
                    "window": "1", "number": "1", "action": "recall", "username": SPARE_USER,
                    "device_id": str(spare_device), "date": "2026-12-12", "service": "ZZ", "priority": "nobody",
                    "section": "days", "id": "unknown-message", "file": "georgian",
-                   "feed_token": "unknown-token", "feed_id": "999"}
+                   "feed_token": "unknown-token", "feed_id": "999", "chart": "heat_map"}
     secret = {"secret": booking["secret"]}
     hall.query = {"/api/v1/bookings/{code}": secret, "/api/v1/bookings/{code}/calendar.ics": secret,
                   "/book/manage/{code}": secret, "/api/v1/slots": {"service": "A"},
