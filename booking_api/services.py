@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.http import bearer_token, identify, language_of, okienko
+from booking_api.http import bearer_token, identify, language_of, office_asked, okienko
 from booking_api.presenters import status_json
 from okienko.staff.auth import DeviceIdentity
 from okienko.errors import DomainError
@@ -15,7 +15,7 @@ from okienko.office.directory import OfficeSetup
 async def office_of_caller(request: Request) -> OfficeSetup:
     """`?office=`, else the signed-in device's office, else the server's default office."""
     app = okienko(request)
-    code = request.query_params.get("office")
+    code = await office_asked(request)
     if not code and bearer_token(request):
         try:
             identity = await identify(request)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from booking_api.http import identify, okienko
+from booking_api.http import identify, office_asked, okienko
 from okienko.office.directory import OfficeSetup
 from okienko.staff.auth import DeviceIdentity, StaffIdentity, token_hash
 from okienko.errors import DomainError
@@ -93,12 +93,12 @@ async def require_manager(connection: HTTPConnection, *roles: str) -> tuple[Cler
     clerk = await require_clerk(connection, *(roles or MANAGING_ROLES))
     app = okienko(connection)
     wanted = connection.query_params.get("office") or None
-    if clerk.office_id is not None:
+    if clerk.office_id is not None:   # the host does not matter: their office is theirs wherever they sign in
         setup = await app.offices.by_id(clerk.office_id)
         if wanted and wanted != setup.code:
             raise DomainError("forbidden")
         return clerk, setup
-    return clerk, await app.offices.get(wanted)
+    return clerk, await app.offices.get(wanted or await office_asked(connection))
 
 
 def seat_of(clerk: Clerk) -> Seat:

@@ -65,7 +65,7 @@ def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[s
     event = announced(setup, now)
     if event is None:
         return None
-    links = public_links(request)
+    links = public_links(request, setup)
     shown = event_json(links, setup, event, language, now)   # the one public view of an event
     address = links.book(None, language)
     svg = qr_svg(address).decode("utf-8")
