@@ -5,7 +5,7 @@ own public address). Same app, same database, same live hub; Łódź is reached 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -24,12 +24,14 @@ class TwoOffices:
     demo: Office                 # the default office, at the installation's address
     lodz: Office                 # the same app seen at Łódź's own host, with Łódź's kiosk
     boards: dict[str, str]       # office code -> a board token of that office
+    usernames: list[str] = field(default_factory=list)   # the staff made with `staff`, in order
 
     async def staff(self, office: str, role: str = "clerk", window: str | None = None) -> dict[str, str]:
-        """A staff member of `office` with a token (signed in at `window` when given): the headers."""
-        username = f"{office}-{role}-{secrets.token_hex(3)}"
+        """A staff member of `office` ('': an administrator of every office) with a token (signed in at `window` when given): the headers."""
+        username = f"{office or 'all'}-{role}-{secrets.token_hex(3)}"
+        self.usernames.append(username)
         async with self.demo.okienko.db.engine.begin() as conn:
-            await add_user(conn, username, role, "correct horse battery", office)
+            await add_user(conn, username, role, "correct horse battery", office or None)
             token = await issue_staff_token(conn, username, self.demo.clock.now())
         headers = {"Authorization": f"Bearer {token}"}
         if window is not None:
