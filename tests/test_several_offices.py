@@ -77,6 +77,12 @@ async def test_numbers_queues_boards_and_live_events_stay_in_their_office(office
                     ("L0001", "MO0001", "A001")
                 assert lodz_first["track_url"].startswith(f"{LODZ_URL}/t/")
                 assert demo_first["track_url"].startswith("http://")   # the installation's address
+                # Each kiosk shows its own office's queues (whatever host it opened).
+                for token, expected in ((two.demo.kiosk_token, {"A": 1}), (two.lodz.kiosk_token, {"L": 1, "M": 1})):
+                    for client in (two.demo.client, two.lodz.client):
+                        kiosk = (await client.get("/api/v1/services", headers=two.demo.kiosk(token))).json()
+                        assert {s["code"]: s["waiting"] for s in kiosk["services"] if s["waiting"]} == expected
+                        assert {s["code"]: s["issued_today"] for s in kiosk["services"] if s["issued_today"]} == expected
                 # A demo kiosk cannot issue Łódź's service: its office has none of that code.
                 assert (await two.demo.take("L")).json()["error"] == "unknown_service"
                 called = await two.lodz.press(lodz_clerk, "/api/v1/windows/1/call-next")
