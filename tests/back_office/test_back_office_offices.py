@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.back_office.screens import PASSWORD, DemoServer, axe_violations, sign_in, wait_loaded
-from tests.conftest import ROOT, running_demo
+from tests.conftest import ROOT, launched_chromium, running_demo
 
 pytestmark = pytest.mark.browser
 LODZ_NAME = "Łódzki Urząd Wojewódzki — Oddział Spraw Cudzoziemców (demo)"
@@ -31,6 +31,14 @@ def okienko(data_dir: Path, *args: str, password: str | None = None) -> str:
                           input=password, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[Browser]:
+    """Chromium that finds Łódź's host on this computer, as a visitor's browser finds it on the net."""
+    with launched_chromium("--host-resolver-rules=MAP cudzoziemcy.lodz.example 127.0.0.1, "
+                           "MAP kolejka.lodz.example 127.0.0.1") as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -102,5 +110,26 @@ def test_a_manager_of_one_office_sees_it_alone(browser: Browser, two_offices: De
         expect(page.locator("main")).not_to_contain_text("lodz-kierownik")
         answer = page.goto("/admin/staff?lang=en&office=lodz")
         assert answer is not None and answer.status == 403
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["pl", "hi"])
+def test_a_visitor_at_the_offices_own_address_gets_its_booking_site(browser: Browser, two_offices: DemoServer,
+                                                                   language: str) -> None:
+    port = two_offices.url.rsplit(":", 1)[1]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"http://cudzoziemcy.lodz.example:{port}/book?lang={language}")
+        expect(page.locator("body")).to_contain_text("Łódzki Urząd Wojewódzki")
+        expect(page.locator("body")).not_to_contain_text(DEMO_NAME)
+        assert axe_violations(page) == []
+        if SHOTS:
+            page.screenshot(path=str(SHOTS / f"lodz-book-{language}.png"), full_page=True)
+        page.goto(f"http://127.0.0.1:{port}/book?lang={language}")   # the installation's address: the default
+        expect(page.locator("body")).to_contain_text(DEMO_NAME)
+        page.goto(f"http://kolejka.lodz.example:{port}/queue?lang={language}")
+        expect(page.locator("body")).to_contain_text("Łódzki Urząd Wojewódzki")
     finally:
         context.close()
