@@ -191,6 +191,14 @@ async def office_asked(connection: HTTPConnection) -> str | None:
     return code
 
 
+async def office_of_staff(connection: HTTPConnection, office_id: int | None) -> OfficeSetup:
+    """The office a staff member or device acts on: their own; for staff of no office (administrators)
+    the one the request is for (`office_of`)."""
+    if office_id is not None:
+        return await okienko(connection).offices.by_id(office_id)
+    return await office_of(connection)
+
+
 async def office_of(connection: HTTPConnection) -> OfficeSetup:
     """The set-up of the office a public request is for (`office_asked`); `unknown_office` for a
     code no office has."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from booking_api.http import identify, office_asked, okienko
+from booking_api.http import identify, office_asked, office_of_staff, okienko
 from okienko.office.directory import OfficeSetup
 from okienko.staff.auth import DeviceIdentity, StaffIdentity, token_hash
 from okienko.errors import DomainError
@@ -74,12 +74,12 @@ async def board_office(connection: HTTPConnection) -> OfficeSetup:
     app = okienko(connection)
     if connection.cookies.get(SESSION_COOKIE) and not connection.headers.get("authorization"):
         clerk = await require_clerk(connection)
-        return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+        return await office_of_staff(connection, clerk.office_id)
     identity = await identify(connection)
     if isinstance(identity, DeviceIdentity) and identity.kind == "board":
         return await app.offices.by_id(identity.office_id)
     if isinstance(identity, StaffIdentity):
-        return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())
+        return await office_of_staff(connection, identity.office_id)
     raise DomainError("forbidden")
 
 

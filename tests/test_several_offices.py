@@ -150,3 +150,18 @@ async def test_a_host_reaches_one_office_only(office_factory: Any, tmp_path: Any
         assert listed.json()["office"]["code"] == "lodz-2"
     finally:
         await two.close()
+
+
+async def test_an_administrator_of_no_office_works_in_the_office_they_reach(office_factory: Any) -> None:
+    two = await add_lodz(await office_factory(TUESDAY))
+    try:
+        admin = await two.staff("", "admin")
+        for client, params, windows in ((two.demo.client, {}, 12), (two.lodz.client, {}, 3),
+                                        (two.demo.client, {"office": "lodz"}, 3)):
+            listed = await client.get("/api/v1/windows", params=params, headers=admin)
+            assert listed.status_code == 200 and len(listed.json()["windows"]) == windows
+        manager = await two.staff("demo", "manager")   # bound to an office: that one, whatever host
+        listed = await two.lodz.client.get("/api/v1/windows", headers=manager)
+        assert len(listed.json()["windows"]) == 12
+    finally:
+        await two.close()
