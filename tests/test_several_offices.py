@@ -5,13 +5,20 @@ nor the other way round."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import json
-from typing import Any
+from typing import Any, AsyncIterator
 
+import httpx
 import pytest
+import uvicorn
 from websockets.asyncio.client import connect
 
 from okienko.office.config_file import OfficeFileError, load_office, read_office_file
+from okienko.settings import Settings
+from okienko_server.cli import server_options
 from tests.booking_api.test_live_ws import ws
 from tests.conftest import serving
 from tests.okienko.booking.test_bookings import PERSON, TUESDAY, book, last_mail_to, text_of
@@ -55,6 +62,8 @@ async def test_the_host_the_visitor_reached_picks_the_office(office_factory: Any
         assert "Łódzki Urząd Wojewódzki" in site and "Karta pobytu" in site
         assert "Złożenie wniosku o pobyt" not in site
         assert "Łódzki" not in (await demo.get("/book", params={"lang": "pl"})).text
+        assert "Łódzki Urząd Wojewódzki" in (await lodz.get("/", params={"lang": "pl"})).text   # the start page
+        assert "Łódzki Urząd Wojewódzki" in (await lodz.get("/queue", params={"lang": "pl"})).text
     finally:
         await two.close()
 
@@ -163,5 +172,40 @@ async def test_an_administrator_of_no_office_works_in_the_office_they_reach(offi
         manager = await two.staff("demo", "manager")   # bound to an office: that one, whatever host
         listed = await two.lodz.client.get("/api/v1/windows", headers=manager)
         assert len(listed.json()["windows"]) == 12
+    finally:
+        await two.close()
+
+
+@contextlib.asynccontextmanager
+async def served_as_okienko_serve(app: Any, settings: Settings) -> AsyncIterator[str]:
+    """The app behind uvicorn with what `okienko serve` tells it (server_options: the trusted proxies)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
+                                           **{**server_options(settings), "log_config": None}))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.mark.parametrize(("trusted", "believed"), [("127.0.0.1", True), ("10.9.9.9", False)])
+async def test_forwarded_host_is_believed_from_a_trusted_proxy_only(office_factory: Any, trusted: str,
+                                                                    believed: bool) -> None:
+    two = await add_lodz(await office_factory(TUESDAY))
+    settings = dataclasses.replace(two.demo.settings, trusted_proxies=trusted)
+    two.demo.okienko.settings = settings
+    try:
+        async with served_as_okienko_serve(two.demo.app, settings) as url, httpx.AsyncClient(base_url=url) as proxy:
+            # What nginx sends: the visitor's address and the host they typed.
+            answer = await proxy.get("/api/v1/services", headers={
+                "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "cudzoziemcy.lodz.example"})
+            assert answer.json()["office"]["code"] == ("lodz" if believed else "demo")
+            # The Host header itself always counts (nginx: proxy_set_header Host $host).
+            direct = await proxy.get("/api/v1/services", headers={"Host": "kolejka.lodz.example"})
+            assert direct.json()["office"]["code"] == "lodz"
     finally:
         await two.close()
