@@ -209,3 +209,24 @@ async def test_forwarded_host_is_believed_from_a_trusted_proxy_only(office_facto
             assert direct.json()["office"]["code"] == "lodz"
     finally:
         await two.close()
+
+
+async def test_a_draw_is_its_offices_alone(office_factory: Any, tmp_path: Any) -> None:
+    from tests.okienko.booking.test_draws import DAY, DRAW_OFFICE, DURING, person
+
+    drawn = tmp_path / "drawn.toml"
+    drawn.write_text(DRAW_OFFICE, encoding="utf-8")
+    two = await add_lodz(await office_factory(DURING, office_file=drawn), boards=False)
+    try:
+        listed = (await two.demo.client.get("/api/v1/draws", params={"service": "D"})).json()
+        draw = next(found for found in listed["draws"] if found["day"] == DAY)
+        assert draw["status"] == "open"
+        # At Łódź's address neither the service nor its draw exists, and no one can enter it there.
+        assert (await two.lodz.client.get("/api/v1/draws", params={"service": "D"})).json()["error"] == \
+            "unknown_service"
+        assert (await two.lodz.client.get(f"/api/v1/draws/{draw['id']}")).json()["error"] == "draw_not_found"
+        entered = await two.lodz.client.post(f"/api/v1/draws/{draw['id']}/entries", json=person(1))
+        assert entered.json()["error"] == "draw_not_found"
+        assert (await two.demo.client.post(f"/api/v1/draws/{draw['id']}/entries", json=person(1))).status_code == 202
+    finally:
+        await two.close()

@@ -44,20 +44,21 @@ class TwoOffices:
         await self.lodz.client.aclose()
 
 
-async def add_lodz(demo: Office, *, always_open: bool = False) -> TwoOffices:
-    """Load Łódź beside the demo office already open in `demo`, with a kiosk and a board each."""
+async def add_lodz(demo: Office, *, always_open: bool = False, boards: bool = True) -> TwoOffices:
+    """Load Łódź beside the demo office already open in `demo`, with a kiosk each, and a board each
+    (`boards`: the demo office's hall board; another first office may have none)."""
     spec = read_office_file(LODZ_OFFICE)
     spec.devices = [(kind, f"lodz-{name}", {"kind": "none"} if kind == "kiosk" else printer)
                     for kind, name, printer in spec.devices]
     async with demo.okienko.db.engine.begin() as conn:
         await load_office(conn, spec, always_open=always_open)
         kiosk = await issue_device_token(conn, "lodz", "kiosk", "lodz-hall-1")
-        boards = {"demo": await issue_device_token(conn, "demo", "board", "hall"),
-                  "lodz": await issue_device_token(conn, "lodz", "board", "lodz-hall")}
+        tokens = {"demo": await issue_device_token(conn, "demo", "board", "hall"),
+                  "lodz": await issue_device_token(conn, "lodz", "board", "lodz-hall")} if boards else {}
     demo.okienko.offices.invalidate()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=demo.app), base_url=LODZ_URL)
     lodz = Office(demo.app, client, demo.clock, kiosk, demo.settings)
-    return TwoOffices(demo, lodz, boards)
+    return TwoOffices(demo, lodz, tokens)
 
 
 def board_headers(offices: TwoOffices, code: str) -> dict[str, Any]:
