@@ -13,18 +13,20 @@ import functools
 import zoneinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.http import error_body, language_of
+from booking_api.http import error_body, language_of, okienko
 from booking_api.sessions import MANAGING_ROLES, Clerk, require_manager
 from okienko.booking.rules import BookingPolicy
 from okienko.errors import DomainError
 from okienko.i18n import _
 from okienko.office.directory import OfficeSetup
+from okienko.office.offices import OfficeSummary, list_offices
 from pages.rendering import render
 from pages.staff_sign_in import StaffScreen, secured, sign_in_routes, signed_in_clerk
 
@@ -67,9 +69,27 @@ async def section_page(request: Request) -> Response:
     if section not in SECTIONS:
         return secured(render(request, "error.html", status_code=404,
                               error=error_body(request, DomainError("not_found"), language)))
+    office_query = request.query_params.get("office", "")
     return secured(render(request, f"admin_{section}.html", section=section, sections=SECTIONS, office=setup,
-                          clerk=clerk, csrf_token=clerk.csrf_token or "",
-                          office_query=request.query_params.get("office", ""), **_section_context(section, setup)))
+                          clerk=clerk, csrf_token=clerk.csrf_token or "", office_query=office_query,
+                          offices=await _offices_to_pick(request, clerk), extra_query=_office_param(office_query),
+                          **_section_context(section, setup)))
+
+
+async def _offices_to_pick(request: Request, clerk: Clerk) -> list[OfficeSummary]:
+    """The offices an administrator of no office switches between (the top bar's picker): every
+    office of the installation, when there are several; none for staff bound to an office, who
+    see only theirs."""
+    if clerk.office_id is not None:
+        return []
+    async with okienko(request).db.read() as conn:
+        found = await list_offices(conn)
+    return found if len(found) > 1 else []
+
+
+def _office_param(office_query: str) -> str:
+    """What the language links keep of the office picked: `&office=CODE`."""
+    return "&" + urlencode({"office": office_query}) if office_query else ""
 
 
 def _section_context(section: str, setup: OfficeSetup) -> dict[str, Any]:

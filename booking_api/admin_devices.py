@@ -46,7 +46,7 @@ def required_text(body: dict[str, Any], name: str) -> str:
 def _enrolment(request: Request, setup: OfficeSetup, device: DeviceState, token: str) -> dict[str, Any]:
     """The device with its enrolment link and QR code, and the token itself (a kiosk's print agent
     signs in with it: docs/printing.md): shown this once."""
-    link = public_links(request).enrol(device.kind, token)
+    link = public_links(request, setup).enrol(device.kind, token)
     return {"device": device_json(setup, device), "enrol_url": link, "qr_svg": qr_svg(link).decode(),
             "token": token}
 

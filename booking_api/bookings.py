@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
 from booking_api.http import body_language, client_address, field_error, link_secret, okienko, query_date, \
-    path_number, public_links, read_json, require_staff, slot_start
+    office_of, path_number, public_links, read_json, require_staff, slot_start
 from booking_api.presenters import booking_json
 from okienko.office.hours import office_day
 from okienko.i18n import _
@@ -26,7 +26,7 @@ _encoded: dict[int, tuple[Any, bytes]] = {}
 
 
 async def _setup(request: Request) -> OfficeSetup:
-    return await okienko(request).offices.get(request.query_params.get("office") or None)
+    return await office_of(request)
 
 
 def _language(request: Request, body: dict[str, Any] | None = None) -> str:
@@ -103,7 +103,7 @@ async def confirm_booking(request: Request) -> Response:
     confirmed = await app.booking.confirm(setup, request.path_params["booking_id"], str(code))
     out = booking_json(setup, confirmed.booking, confirmed.booking["language"] or language)
     out["secret"] = confirmed.secret
-    out["manage_url"] = public_links(request).manage(confirmed.booking["code"], confirmed.secret,
+    out["manage_url"] = public_links(request, setup).manage(confirmed.booking["code"], confirmed.secret,
                                                     confirmed.booking["language"], setup.code)
     return JSONResponse(out, status_code=201)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api import bodies
-from booking_api.http import language_of, okienko, public_links, read_json
+from booking_api.http import language_of, office_of_staff, okienko, public_links, read_json
 from booking_api.presenters import NOWHERE, ticket_json, window_choices_json, window_json
 from booking_api.sessions import Clerk, require_clerk, seat_of
 from okienko.container import Okienko
@@ -22,8 +22,8 @@ ACTIONS = {"recall": "recall", "start": "start", "finish": "finish", "no-show": 
            "return": "return"}
 
 
-async def _setup_for(app: Okienko, clerk: Clerk) -> OfficeSetup:
-    return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+async def _setup_for(request: Request, clerk: Clerk) -> OfficeSetup:
+    return await office_of_staff(request, clerk.office_id)
 
 
 def _window_answer(request: Request, setup: OfficeSetup, view: WindowView, language: str) -> Response:
@@ -34,9 +34,9 @@ def _window_answer(request: Request, setup: OfficeSetup, view: WindowView, langu
 async def _at_window(request: Request, change: Callable[[OfficeSetup, str, Seat], Awaitable[WindowView]]) -> Response:
     """The clerk's office and the window in the path, `change(setup, number, seat)` through the hall,
     and the window as the console shows it afterwards."""
-    app, language = okienko(request), language_of(request)
+    language = language_of(request)
     clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     view = await change(setup, request.path_params["window"], seat_of(clerk))
     return _window_answer(request, setup, view, language)
 
@@ -46,7 +46,7 @@ async def list_windows(request: Request) -> Response:
     app = okienko(request)
     language = language_of(request)
     clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     return JSONResponse({"windows": await window_choices(app, setup, clerk, language)})
 
 
@@ -67,7 +67,7 @@ async def sign_out_window(request: Request) -> Response:
     language_of(request)
     clerk = await require_clerk(request)
     body = await read_json(request, bodies.LEAVE, optional=True)
-    await app.hall.leave_window(await _setup_for(app, clerk), seat_of(clerk), body.get("ticket"))
+    await app.hall.leave_window(await _setup_for(request, clerk), seat_of(clerk), body.get("ticket"))
     return Response(status_code=204)
 
 
@@ -91,7 +91,7 @@ async def call_next_visitor(request: Request) -> Response:
     """POST /api/v1/windows/{window}/call-next → 200 with the ticket, 204 when nobody waits."""
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     called = await app.hall.call_next(setup, request.path_params["window"], seat_of(clerk))
     if called is None:
         return Response(status_code=204)
@@ -106,7 +106,7 @@ async def call_number(request: Request) -> Response:
     number = body.get("number")
     if not isinstance(number, str) or not number.strip() or len(number) > 12:
         raise DomainError("malformed_request", detail=_("the field “number” must be a ticket number, e.g. “A004”"))
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     called = await app.hall.call_number(setup, request.path_params["window"], seat_of(clerk), number)
     return JSONResponse(ticket_json(public_links(request), setup, called, NOWHERE, language, app.translator))
 
@@ -118,7 +118,7 @@ async def ticket_action(request: Request) -> Response:
     if action is None:
         raise DomainError("not_found")
     clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     body = await read_json(request, bodies.TICKET_ACTION, optional=action != "transfer")
     service = body.get("service")
     if action == "transfer" and not isinstance(service, str):
@@ -136,7 +136,7 @@ async def document_check(request: Request) -> Response:
     document in hand match the booking behind the ticket? (clerk at its window, or a manager)"""
     app, language = okienko(request), language_of(request)
     clerk = await require_clerk(request)
-    setup = await _setup_for(app, clerk)
+    setup = await _setup_for(request, clerk)
     body = await read_json(request, bodies.DOCUMENT_CHECK)
     typed, country = body.get("document_number"), body.get("document_country") or ""
     if not isinstance(typed, str) or not typed.strip() or len(typed) > 60:

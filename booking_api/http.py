@@ -17,6 +17,7 @@ from okienko.container import Okienko
 from okienko.errors import DomainError, Refusal
 from okienko.i18n import LANGUAGES, _, current_language, negotiate
 from okienko.links import PublicLinks
+from okienko.office.addresses import request_host
 from okienko.office.directory import OfficeSetup
 from okienko.office.hours import wall_instant
 from okienko.people import FIELD_MESSAGES
@@ -168,9 +169,40 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def public_links(connection: HTTPConnection) -> PublicLinks:
-    """The links an answer to this request gives out (okienko/links.py: one rule for all)."""
-    return okienko(connection).links.for_request(str(connection.base_url))
+def public_links(connection: HTTPConnection, setup: OfficeSetup | None = None) -> PublicLinks:
+    """The links an answer to this request gives out (okienko/links.py: one rule for all); an
+    office's own public address where it has one."""
+    links = okienko(connection).links.for_request(str(connection.base_url))
+    return links.for_office(setup) if setup is not None else links
+
+
+async def office_asked(connection: HTTPConnection) -> str | None:
+    """The code of the office a public request is for (okienko/office/addresses.py): the office
+    whose address the visitor reached, else `?office=`, else None (the default office). Read once
+    per request."""
+    known = getattr(connection.state, "office_asked", False)
+    if known is not False:
+        return known
+    app = okienko(connection)
+    host = request_host(connection.scope.get("client"), connection.headers,
+                        app.settings.trusted_proxies.split(","))
+    code = (await app.offices.code_for_host(host) if host else None) or connection.query_params.get("office") or None
+    connection.state.office_asked = code
+    return code
+
+
+async def office_of_staff(connection: HTTPConnection, office_id: int | None) -> OfficeSetup:
+    """The office a staff member or device acts on: their own; for staff of no office (administrators)
+    the one the request is for (`office_of`)."""
+    if office_id is not None:
+        return await okienko(connection).offices.by_id(office_id)
+    return await office_of(connection)
+
+
+async def office_of(connection: HTTPConnection) -> OfficeSetup:
+    """The set-up of the office a public request is for (`office_asked`); `unknown_office` for a
+    code no office has."""
+    return await okienko(connection).offices.get(await office_asked(connection))
 
 
 def path_number(connection: HTTPConnection, name: str, missing: str) -> int:

@@ -59,7 +59,7 @@ def ticket_json(links: PublicLinks, setup: OfficeSetup, ticket: dict[str, Any], 
         "position": place.people_ahead, "estimated_wait_minutes": place.estimated_wait_minutes,
         "issued_at": _iso(ticket["issued_at"], setup),
         "office_day": ticket["office_day"].isoformat(), "language": ticket["language"],
-        "track_url": links.ticket(ticket["id"]),
+        "track_url": links.for_office(setup).ticket(ticket["id"]),
         "appointment_at": _iso(ticket.get("appointment_at"), setup),
         "expected_at": _iso(place.expected_at, setup),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.http import bearer_token, identify, language_of, okienko
+from booking_api.http import bearer_token, identify, language_of, office_of, okienko
 from booking_api.presenters import status_json
 from okienko.staff.auth import DeviceIdentity
 from okienko.errors import DomainError
@@ -13,17 +13,17 @@ from okienko.office.directory import OfficeSetup
 
 
 async def office_of_caller(request: Request) -> OfficeSetup:
-    """`?office=`, else the signed-in device's office, else the server's default office."""
+    """A device's own office (whatever host or `?office=` it came with: a kiosk shows its hall), else
+    the office the request is for (`office_asked`: the host's, `?office=`, the default)."""
     app = okienko(request)
-    code = request.query_params.get("office")
-    if not code and bearer_token(request):
+    if bearer_token(request):
         try:
             identity = await identify(request)
         except DomainError:
             identity = None
         if isinstance(identity, DeviceIdentity):
             return await app.offices.by_id(identity.office_id)
-    return await app.offices.get(code or None)
+    return await office_of(request)
 
 
 async def list_services(request: Request) -> Response:

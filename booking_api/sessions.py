@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from booking_api.http import identify, okienko
+from booking_api.http import identify, office_asked, office_of_staff, okienko
 from okienko.office.directory import OfficeSetup
 from okienko.staff.auth import DeviceIdentity, StaffIdentity, token_hash
 from okienko.errors import DomainError
@@ -74,12 +74,12 @@ async def board_office(connection: HTTPConnection) -> OfficeSetup:
     app = okienko(connection)
     if connection.cookies.get(SESSION_COOKIE) and not connection.headers.get("authorization"):
         clerk = await require_clerk(connection)
-        return await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+        return await office_of_staff(connection, clerk.office_id)
     identity = await identify(connection)
     if isinstance(identity, DeviceIdentity) and identity.kind == "board":
         return await app.offices.by_id(identity.office_id)
     if isinstance(identity, StaffIdentity):
-        return await (app.offices.by_id(identity.office_id) if identity.office_id else app.offices.get())
+        return await office_of_staff(connection, identity.office_id)
     raise DomainError("forbidden")
 
 
@@ -93,12 +93,12 @@ async def require_manager(connection: HTTPConnection, *roles: str) -> tuple[Cler
     clerk = await require_clerk(connection, *(roles or MANAGING_ROLES))
     app = okienko(connection)
     wanted = connection.query_params.get("office") or None
-    if clerk.office_id is not None:
+    if clerk.office_id is not None:   # the host does not matter: their office is theirs wherever they sign in
         setup = await app.offices.by_id(clerk.office_id)
         if wanted and wanted != setup.code:
             raise DomainError("forbidden")
         return clerk, setup
-    return clerk, await app.offices.get(wanted)
+    return clerk, await app.offices.get(wanted or await office_asked(connection))
 
 
 def seat_of(clerk: Clerk) -> Seat:

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from okienko import __version__
-from booking_api.http import identify, language_of, okienko
+from booking_api.http import identify, language_of, office_of, okienko
 from okienko.staff.auth import DeviceIdentity
 from okienko.errors import DomainError
 from okienko.notify.outbox import count_failed
@@ -43,7 +43,7 @@ async def list_printers(request: Request) -> Response:
         printers = await app.printing.statuses(identity.office_id, identity.id)
     else:
         setup = await (app.offices.by_id(identity.office_id) if identity.office_id
-                       else app.offices.get(request.query_params.get("office") or None))
+                       else office_of(request))
         printers = await app.printing.statuses(setup.id)
     return JSONResponse({"printers": printers})
 

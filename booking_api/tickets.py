@@ -64,7 +64,7 @@ async def _issued_answer(request: Request, setup: OfficeSetup, issued: IssuedTic
                          language: str) -> JSONResponse:
     """A kiosk's new ticket, printed (or why not): 201, or 200 for an idempotent replay."""
     app = okienko(request)
-    links = public_links(request)
+    links = public_links(request, setup)
     outcome = await app.hall.print_ticket(setup, issued, kiosk_id, links.ticket(issued.ticket["id"]))
     return JSONResponse(issued_json(links, setup, issued, outcome, language, app.translator),
                         status_code=200 if issued.replayed else 201)
@@ -111,6 +111,6 @@ async def remove_ticket_phone(request: Request) -> Response:
 
 async def ticket_qr(request: Request) -> Response:
     """GET /t/{id}/qr.svg: the QR code of the tracking page, drawn on the server (no outside fetch)."""
-    _setup, ticket = await okienko(request).hall.ticket(request.path_params["ticket_id"])
-    return Response(qr_svg(public_links(request).ticket(ticket["id"])), media_type="image/svg+xml",
+    setup, ticket = await okienko(request).hall.ticket(request.path_params["ticket_id"])
+    return Response(qr_svg(public_links(request, setup).ticket(ticket["id"])), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400"})

@@ -67,7 +67,7 @@ async def book_page(request: Request) -> Response:
     config = script_config(request, setup, language, "book", service=service["code"] if service else None,
                      service_name=service["name"] if service else None, draws=draws,
                      case_number_pattern=pattern if asks_case else None, **extra)
-    links = public_links(request)
+    links = public_links(request, setup)
     events = [{**event_json(links, setup, event, language, now, request.query_params.get("office") or None),
                "when": format_date(event.day, format="full", locale=language),
                "opens": format_datetime(event.booking_opens_at, "d MMMM, HH:mm", tzinfo=setup.timezone,

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from booking_api.http import error_body, language_of, okienko
+from booking_api.http import error_body, language_of, office_of, okienko
 from okienko.errors import DomainError
 from okienko.i18n import LANGUAGES
 from okienko.office.directory import OfficeSetup
@@ -44,7 +44,7 @@ def page_language(request: Request, preferred: str | None = None) -> str:
 
 
 async def office_setup(request: Request) -> OfficeSetup:
-    return await okienko(request).offices.get(request.query_params.get("office") or None)
+    return await office_of(request)
 
 
 def script_config(request: Request, setup: OfficeSetup, language: str, mode: str, **extra: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from booking_api.http import language_of, okienko
+from booking_api.http import language_of, office_of_staff, okienko
 from booking_api.presenters import window_choices_json
 from booking_api.sessions import seat_of
 from okienko.people import countries
@@ -29,7 +29,7 @@ async def console_page(request: Request) -> Response:
     clerk = await signed_in_clerk(request, CONSOLE)
     if isinstance(clerk, Response):
         return clerk
-    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    setup = await office_of_staff(request, clerk.office_id)
     # Who sits where, as GET /api/v1/windows answers.
     windows = window_choices_json(setup, await app.hall.seating(setup, seat_of(clerk)), language)
     return secured(render(request, "console.html", office=setup, clerk=clerk, windows=windows,

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from babel.dates import format_date
 from markupsafe import Markup
 
-from booking_api.http import error_body, language_of, okienko, public_links, require_kiosk
+from booking_api.http import error_body, language_of, office_of, okienko, public_links, require_kiosk
 from booking_api.presenters import event_json, qr_svg, status_json
 from okienko.booking.bookings import CODE_ALPHABET, CODE_LENGTH
 from okienko.errors import DomainError
@@ -53,11 +53,11 @@ async def kiosk_page(request: Request) -> Response:
         code_alphabet=CODE_ALPHABET, code_length=CODE_LENGTH,
         notice=line_for(setup.notices, "kiosk", language, setup.default_language),
         sms_offered=await app.hall.sms_offered(setup), near_turn_ahead=setup.booking_policy.near_turn_ahead,
-        event=_announcement(request, setup, language),
+        event=await _announcement(request, setup, language),
     )
 
 
-def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[str, object] | None:
+async def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[str, object] | None:
     """The information Saturday the start screen announces in the days before it (public_events.py),
     with a QR code of the booking page for the visitor's phone."""
     app = okienko(request)
@@ -65,9 +65,11 @@ def _announcement(request: Request, setup: OfficeSetup, language: str) -> dict[s
     event = announced(setup, now)
     if event is None:
         return None
-    links = public_links(request)
+    links = public_links(request, setup)
     shown = event_json(links, setup, event, language, now)   # the one public view of an event
-    address = links.book(None, language)
+    # The kiosk's office, named where the address the phone opens would reach another one by itself.
+    office = None if (await office_of(request)).code == setup.code else setup.code
+    address = links.book(None, language, office)
     svg = qr_svg(address).decode("utf-8")
     return {"title": shown["title"], "date": format_date(event.day, format="full", locale=language),
             "hours": f"{shown['starts_at'][11:16]}–{shown['ends_at'][11:16]}",

@@ -5,6 +5,8 @@ link, the code step of a hold (in its code's email) or a waiting-list offer, a d
 answers, pages, emails and SMS alike, each is built here, so a QR code and an email never
 disagree about where the server is. The rule (docs/configuration.md, "The public address"):
 
+0. the office's own `public_url` (its office file's `[office] public_url`) when it has one: several
+   offices in one installation each give out their own address (`for_office`);
 1. `public_url` (OKIENKO_PUBLIC_URL) when it is set;
 2. otherwise the address the server listens on, `http://HOST:PORT` as `okienko serve` or
    `okienko demo` was started (`--host`, `--port`, OKIENKO_HOST, OKIENKO_PORT);
@@ -49,6 +51,7 @@ class PublicLinks:
 
     base: str
     from_request: bool = False   # rule 3: each request's own address stands in for `base`
+    own_office: bool = False     # `base` is one office's own address: its links need no `office=`
 
     @classmethod
     def from_settings(cls, settings: Any) -> "PublicLinks":
@@ -60,6 +63,15 @@ class PublicLinks:
     def for_request(self, request_base: str) -> "PublicLinks":
         """The links for an answer to a request that came to `request_base` (its scheme and host)."""
         return PublicLinks(request_base.rstrip("/")) if self.from_request else self
+
+    def for_office(self, setup: Any) -> "PublicLinks":
+        """An office's links: on its own public address where it has one (`[office] public_url`,
+        okienko/office/addresses.py), which reaches that office alone, so no `office=` is added."""
+        public_url = getattr(setup, "public_url", "")
+        return PublicLinks(public_url.rstrip("/"), own_office=True) if public_url else self
+
+    def _office(self, office: str | None) -> str | None:
+        return None if self.own_office else office
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -90,7 +102,7 @@ class PublicLinks:
 
     def manage(self, code: str, secret: str, language: str, office: str | None = None) -> str:
         """The booking's own page: the link in the confirmation email and `manage_url`."""
-        return self.url(self.manage_path(code, secret, language, office))
+        return self.url(self.manage_path(code, secret, language, self._office(office)))
 
     @staticmethod
     def calendar_path(code: str, secret: str, language: str, office: str | None = None) -> str:
@@ -108,7 +120,7 @@ class PublicLinks:
 
     def confirm(self, booking_id: str, language: str, office: str | None = None) -> str:
         """The code step of a hold alone: in the one-time code's email and a waiting-list offer's."""
-        return self.url(self.confirm_path(booking_id, language, office))
+        return self.url(self.confirm_path(booking_id, language, self._office(office)))
 
     # --- draws -------------------------------------------------------------------------------
     @staticmethod
@@ -119,7 +131,7 @@ class PublicLinks:
         return f"/book/draw/{quote(entry_id, safe='')}" + (f"?{query}" if query else "")
 
     def draw_entry(self, entry_id: str, *, language: str | None = None, office: str | None = None) -> str:
-        return self.url(self.draw_entry_path(entry_id, language=language, office=office))
+        return self.url(self.draw_entry_path(entry_id, language=language, office=self._office(office)))
 
 
     # --- information Saturdays ----------------------------------------------------------------
@@ -130,7 +142,7 @@ class PublicLinks:
         return "/book" + (f"?{query}" if query else "")
 
     def book(self, service: str | None = None, language: str | None = None, office: str | None = None) -> str:
-        return self.url(self.book_path(service, language, office))
+        return self.url(self.book_path(service, language, self._office(office)))
 
     @staticmethod
     def events_feed_path(language: str | None = None, office: str | None = None) -> str:
@@ -139,7 +151,7 @@ class PublicLinks:
         return "/calendar/events.ics" + (f"?{query}" if query else "")
 
     def events_feed(self, language: str | None = None, office: str | None = None) -> str:
-        return self.url(self.events_feed_path(language, office))
+        return self.url(self.events_feed_path(language, self._office(office)))
 
     @staticmethod
     def staff_feed_path(token: str) -> str:

@@ -69,7 +69,9 @@ class Settings:
                                     "OKIENKO_DEFAULT_LANGUAGE"))
     office: str = field(
         default="", metadata=_doc("Code of the office this server serves by default; empty: the only "
-                                  "(or first) office in the database.", "OKIENKO_OFFICE"))
+                                  "(or first) office in the database. A visitor who reaches a host an office "
+                                  "names (its `public_url`, its `hosts`) gets that office, others `?office=` or "
+                                  "this one (docs/office-config.md, \"Several offices\").", "OKIENKO_OFFICE"))
     public_url: str = field(
         default="", metadata=_doc("The address visitors reach the server at (e.g. `https://kolejka.example.gov.pl`): "
                                   "every link given out starts with it (QR codes, printed tickets, emails, SMS). "

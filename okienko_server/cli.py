@@ -40,9 +40,13 @@ def parser() -> argparse.ArgumentParser:
     office = commands.add_parser("office", help=_("office configuration")).add_subparsers(dest="action", required=True)
     load = office.add_parser("load", help=_("load (or reload) an office file into the database; running servers "
                                           "are told through the broker"))
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=Path, nargs="+", help=_("one or more office files, each with its own code"))
+    load.add_argument("--as", dest="as_code", default=None, metavar="CODE",
+                      help=_("load the one file as the office CODE (without its public address and hosts): "
+                             "several offices from one file"))
     check = office.add_parser("check", help=_("check an office file without loading it"))
-    check.add_argument("file", type=Path)
+    check.add_argument("file", type=Path, nargs="+")
+    office.add_parser("list", help=_("every office: code, name, public address, services, windows, devices, staff"))
     export = office.add_parser("export", help=_("write the office as it stands in the database as an office file"))
     export.add_argument("--output", type=Path, default=None, help=_("file to write (default: stdout)"))
     export.add_argument("--office", default=None, help=_("office code (default: the only office)"))
@@ -105,18 +109,65 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "export":
         return _export_office(args, settings)
-    try:
-        spec = read_office_file(args.file)
-    except OfficeFileError as error:
-        raise CommandError(tr(error.message_id, **error.arguments)) from None
+    if args.action == "list":
+        return _list_offices(settings)
+    specs = []
+    for path in args.file:   # every file checked before any is loaded
+        try:
+            specs.append((path, read_office_file(path)))
+        except OfficeFileError as error:
+            raise CommandError(tr(error.message_id, **error.arguments)) from None
+    if getattr(args, "as_code", None):
+        if len(specs) != 1:
+            raise CommandError(tr(_("--as loads one file as another office: give one file")))
+        specs = [(path, renamed(spec, args.as_code)) for path, spec in specs]
+    codes = [spec.code for _path, spec in specs]
+    for index, code in enumerate(codes):
+        if code in codes[:index]:
+            raise CommandError(tr(_("{path}: office '{office}' is in two files; each office file needs its own code"),
+                                  path=specs[index][0], office=code))
+    for path, spec in specs:
+        _load_or_check(args, settings, path, spec)
+    return 0
+
+
+def renamed(spec: Any, code: str) -> Any:
+    """The office of `spec` as another office, `code` (`office load FILE --as CODE`): its name says the
+    code, and it has no address of its own (an address reaches one office only)."""
+    if not code.strip() or len(code.strip()) > 40:   # what the file's own `code` may be
+        raise CommandError(tr(_("--as: an office code of 1 to 40 characters")))
+    return dataclasses.replace(spec, code=code.strip(), name=f"{spec.name} ({code.strip()})"[:200],
+                               public_url="", hosts=())
+
+
+def _list_offices(settings: Settings) -> int:
+    from okienko.office.offices import list_offices
+    from okienko_server.cli_staff import _table
+
+    found = _run(_with_db(settings, list_offices))
+    if not found:
+        raise CommandError(tr(_("no office loaded yet: load one first with `okienko office load FILE`")))
+    header = (tr(_("office")), tr(_("name")), tr(_("address")), tr(_("services")), tr(_("windows")),
+              tr(_("devices")), tr(_("staff")))
+    print(_table(header, [(o.code, o.name, " ".join(o.hosts) or tr(_("(the installation's)")), str(o.services),
+                           str(o.windows), str(o.devices), str(o.staff)) for o in found]), flush=True)
+    return 0
+
+
+def _load_or_check(args: argparse.Namespace, settings: Settings, path: Path, spec: Any) -> None:
+    from okienko.office.config_file import OfficeFileError
+
     counts = tr(_("{services} services, {windows} windows, {devices} devices"), services=len(spec.services),
                 windows=len(spec.windows), devices=len(spec.devices))
     if args.action == "check":
-        say(tr(_("{path}: office '{office}', {counts}: no mistakes found"), path=args.file, office=spec.code,
+        say(tr(_("{path}: office '{office}', {counts}: no mistakes found"), path=path, office=spec.code,
                counts=counts))
         _warn_saturday_holidays(spec)
-        return 0
-    _run(_load_office(settings, spec, None))
+        return
+    try:
+        _run(_load_office(settings, spec, None))
+    except OfficeFileError as error:   # what only the database knows: a host another office has
+        raise CommandError(f"{path}: {tr(error.message_id, **error.arguments)}") from None
     flagged = _run(_with_db(settings, lambda conn: _flag_closed_days(conn, spec.code)))
     say(tr(_("office '{office}' loaded: {counts}"), office=spec.code, counts=counts))
     if flagged:
@@ -124,7 +175,6 @@ def cmd_office(args: argparse.Namespace, settings: Settings) -> int:
                  "(GET /api/v1/staff/bookings?flagged=1)"), count=flagged))
     _warn_saturday_holidays(spec)
     say(_run(tell_servers(settings, lambda broker: _announce_office(broker, spec.code))))
-    return 0
 
 
 def _export_office(args: argparse.Namespace, settings: Settings) -> int:

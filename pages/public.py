@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from booking_api.http import error_body, http_error_handler, language_of, okienko, public_links, ticket_view
+from booking_api.http import error_body, http_error_handler, language_of, office_of, okienko, public_links, ticket_view
 from booking_api.presenters import status_json, ticket_sms_json
 from okienko.errors import DomainError, Unavailable
 from pages.rendering import STATIC, render
@@ -20,8 +20,7 @@ from pages.rendering import STATIC, render
 
 async def index(request: Request) -> Response:
     language_of(request)
-    app = okienko(request)
-    setup = await app.offices.get()
+    setup = await office_of(request)
     return render(request, "index.html", office=setup, demo=request.app.state.demo_links)
 
 
@@ -56,7 +55,7 @@ async def queue_page(request: Request) -> Response:
     `?embed=1` leaves out the header and footer for a frame on the office's own website."""
     language = language_of(request)
     app = okienko(request)
-    setup = await app.offices.get(request.query_params.get("office") or None)   # as /api/v1/services
+    setup = await office_of(request)   # as /api/v1/services
     statuses = await app.hall.statuses(setup, language)
     services = [status_json(app.translator, status, language) for status in statuses]
     embed = request.query_params.get("embed") == "1"
@@ -76,10 +75,10 @@ async def accessibility_statement(request: Request) -> Response:
     dates, the building) come from the settings (docs/configuration.md)."""
     language_of(request)
     app = okienko(request)
-    setup = await app.offices.get()
+    setup = await office_of(request)
     settings = app.settings
     statement = {
-        "site": public_links(request).base,
+        "site": public_links(request, setup).base,
         "published": date.fromisoformat(settings.accessibility_published),
         "updated": date.fromisoformat(settings.accessibility_updated),
         "checked": date.fromisoformat(settings.accessibility_checked),
@@ -109,7 +108,7 @@ async def http_error_page(request: Request, error: Exception) -> Response:
         return await http_error_handler(request, error)
     language_of(request)
     try:
-        setup = await okienko(request).offices.get()
+        setup = await office_of(request)
     except (DomainError, Unavailable, SQLAlchemyError):   # no office yet, or no database: the page all the same
         setup = None
     return render(request, "not_found.html", status_code=404, office=setup,

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from booking_api.http import client_address, error_body, language_of, okienko, read_body
+from booking_api.http import client_address, error_body, language_of, office_of_staff, okienko, read_body
 from booking_api.sessions import SESSION_COOKIE, Clerk, require_clerk
 from okienko.errors import DomainError
 from okienko.hall.front_door import Seat
@@ -169,7 +169,7 @@ async def sign_out_form(request: Request, screen: StaffScreen) -> Response:
         clerk = await require_clerk(request, csrf_token=form.get("csrf_token", ""), password_pending=True)
     except DomainError:
         return screen.to(screen.sign_in, language)
-    setup = await (app.offices.by_id(clerk.office_id) if clerk.office_id else app.offices.get())
+    setup = await office_of_staff(request, clerk.office_id)
     try:
         await app.hall.leave_window(setup, Seat(clerk.session_key), form.get("ticket") or "return")
     except DomainError:   # e.g. "no_show" before the recalls it needs: the visitor keeps their place

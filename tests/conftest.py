@@ -88,7 +88,8 @@ SLOW_FIRST = ("tests/test_accessibility_everywhere.py",
               "tests/back_office/test_back_office_axe.py", "tests/kiosk/test_kiosk_checkin_browser.py",
               "tests/okienko_server/test_processes.py", "tests/deploy/test_nginx.py", "tests/booking_site/test_draw_browser.py",
               "tests/kiosk/test_kiosk_layout_matrix.py", "tests/okienko/notify/test_caldav_push.py",
-              "tests/okienko/stats/test_report.py", "tests/back_office/test_back_office_stats.py")
+              "tests/okienko/stats/test_report.py", "tests/back_office/test_back_office_stats.py",
+              "tests/back_office/test_back_office_offices.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -57,7 +57,7 @@ class Notifier:
         return format_datetime(local, "EEE d.MM, HH:mm", locale=booking["language"])
 
     def manage_url(self, setup: OfficeSetup, booking: dict[str, Any], secret: str) -> str:
-        return self.links.manage(booking["code"], secret, booking["language"], setup.code)
+        return self.links.for_office(setup).manage(booking["code"], secret, booking["language"], setup.code)
 
     def calendar(self, setup: OfficeSetup, service: ServiceSetup, booking: dict[str, Any], method: str,
                  now: datetime, url: str | None = None) -> bytes:
@@ -93,14 +93,14 @@ class Notifier:
             subject = self._t(language, _("A place is free for you: {service}"), **params)
             body = self._t(language, _("Hello,\n\nA place has become free for you: {service}, {when}, {office}.\n\n"
                                        "To take it, enter this code by {until}: {code}\n"), **params)
-            body += f"\n{self.links.confirm(booking['id'], language, setup.code)}\n"
+            body += f"\n{self.links.for_office(setup).confirm(booking['id'], language, setup.code)}\n"
         else:
             subject = self._t(language, _("Your confirmation code: {code}"), **params)
             body = self._t(language, _("Hello,\n\nTo confirm your booking ({service}, {when}, {office}), enter this "
                                        "code by {until}: {code}\n\nIf you did not book this, ignore this message: "
                                        "the place is released by itself.\n"), **params)
             # The code page of this hold, for a visitor who closed the tab or reads the email elsewhere.
-            body += f"\n{self.links.confirm(booking['id'], language, setup.code)}\n"
+            body += f"\n{self.links.for_office(setup).confirm(booking['id'], language, setup.code)}\n"
         await enqueue(conn, office_id=setup.id, channel="email", recipient=booking["email"], subject=subject,
                       body=body, now=now)
         if sms:
@@ -238,7 +238,7 @@ class Notifier:
 
     def entry_status_url(self, setup: OfficeSetup, entry: dict[str, Any]) -> str:
         """The entry's page (the receipt is added by whoever holds it: it is never in an email)."""
-        return self.links.draw_entry(entry["id"], language=entry["language"], office=setup.code)
+        return self.links.for_office(setup).draw_entry(entry["id"], language=entry["language"], office=setup.code)
 
     async def entry_code(self, conn: AsyncConnection, setup: OfficeSetup, service: ServiceSetup,
                          entry: dict[str, Any], draw: dict[str, Any], code: str, now: datetime) -> None:

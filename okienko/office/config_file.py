@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from printers.connections import PrinterConfig
 from okienko.booking.rules import BookingPolicy, SlotSchedule, quiet_span
 from okienko.config_keys import Table, item_path, unknown_keys
+from okienko.office.addresses import office_hosts, read_host_map, url_host
 from okienko.storage.models import (Closure, DayHours, Device, Office, PriorityCategory, Service, ServiceHours, Window,
                                 WindowService)
 from okienko.hall.numbering import DEFAULT_DIGITS, DIGITS
@@ -35,6 +37,7 @@ RELEASE_MODES = ("first_come", "draw")
 MAX_DRAW_MINUTES = 7 * 24 * 60
 MAX_REMINDER_HOURS = 14 * 24   # two weeks: reminders are read near the visit
 MAX_NUMBER = 1_000_000
+_HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 # Every key the office file takes, table by table (docs/office-config.md documents each, a test
@@ -47,7 +50,7 @@ SLOT_SCHEDULE = Table(("slot_minutes", "places", "breaks", "horizon_days", "firs
 OFFICE_FILE = Table(tables={
     "office": Table(("code", "name", "timezone", "default_language", "closed_on_public_holidays", "closures",
                      "priority_mode", "recalls_before_no_show", "transfer_position", "number_digits",
-                     "board_languages"),
+                     "board_languages", "public_url", "hosts"),
                     {"ticket_footer": _PER_LANGUAGE, "booking": Table(tuple(f.name for f in fields(BookingPolicy)))}),
     "service": Table(("code", "prefix", "number_digits", "average_service_minutes", "daily_limit",
                       "last_ticket_minutes_before_close", "walk_in", "event_only"),
@@ -119,6 +122,8 @@ class OfficeSpec:
     transfer_position: str = "end"
     ticket_footer: dict[str, str] = field(default_factory=dict)
     board_languages: tuple[str, ...] = DEFAULT_BOARD_LANGUAGES
+    public_url: str = ""            # the office's own address (addresses.py); empty: OKIENKO_PUBLIC_URL
+    hosts: tuple[str, ...] = ()     # more host names that reach the office's public pages
     closures: list[tuple[date, str]] = field(default_factory=list)
     services: list[ServiceSpec] = field(default_factory=list)
     windows: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -157,6 +162,8 @@ def parse_office(raw: dict[str, Any]) -> OfficeSpec:
         raise OfficeFileError(_("{field}: one of {choices}"), "office.default_language", choices=", ".join(LANGUAGES))
     spec.board_languages = board_languages(office.get("board_languages", list(DEFAULT_BOARD_LANGUAGES)),
                                            "office.board_languages")
+    spec.public_url = public_url(office.get("public_url", ""), "office.public_url")
+    spec.hosts = host_names(office.get("hosts", []), "office.hosts")
     spec.closed_on_public_holidays = bool(office.get("closed_on_public_holidays", True))
     spec.priority_mode = str(office.get("priority_mode", "first"))
     if spec.priority_mode not in ("first", "none"):
@@ -446,9 +453,57 @@ def board_languages(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(code) for code in value)
 
 
+def public_url(value: Any, where: str) -> str:
+    """`https://host[:port]` (or http), no path: the office's own public address, '' for none."""
+    if not isinstance(value, str):
+        raise OfficeFileError(_("{field}: expected text, got {value}"), where, value=repr(value))
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        parts.port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query
+            or parts.fragment or "@" in parts.netloc or len(value) > 300):
+        raise OfficeFileError(_("{field}: {value} is not an address like https://kolejka.example.gov.pl"),
+                              where, value=repr(value))
+    return value
+
+
+def host_names(value: Any, where: str) -> tuple[str, ...]:
+    """Host names (`kolejka.example.gov.pl`), each once, without scheme, port or path."""
+    if not isinstance(value, list):
+        raise OfficeFileError(_("{field}: expected a list, got {value}"), where, value=repr(value))
+    names: list[str] = []
+    for index, item in enumerate(value):
+        name = str(item).strip().lower().rstrip(".")
+        if not isinstance(item, str) or not _HOST.match(name):
+            raise OfficeFileError(_("{field}: {value} is not a host name like kolejka.example.gov.pl"),
+                                  f"{where}[{index}]", value=repr(item))
+        if name in names:
+            raise OfficeFileError(_("{field}: {value} appears twice"), f"{where}[{index}]", value=repr(item))
+        names.append(name)
+    return tuple(names)
+
+
+async def _check_hosts_free(conn: AsyncConnection, spec: OfficeSpec) -> None:
+    """A host reaches one office: another office's host is refused, by the key that names it."""
+    taken = await read_host_map(conn)
+    for host in office_hosts(spec.public_url, spec.hosts):
+        if taken.get(host, spec.code) != spec.code:
+            where = "office.public_url" if host == url_host(spec.public_url) else f"office.hosts[{spec.hosts.index(host)}]"
+            raise OfficeFileError(_("{field}: {value} already reaches office {office}"), where, value=repr(host),
+                                  office=taken[host])
+
+
 async def load_office(conn: AsyncConnection, spec: OfficeSpec, *, always_open: bool | None = None) -> int:
-    """Write the office into the database (upsert); returns the office id."""
+    """Write the office into the database (upsert); returns the office id. A host name (its
+    `public_url`'s or in `hosts`) another office already has stops the load."""
+    await _check_hosts_free(conn, spec)
     office_id = await _upsert(conn, Office, {"code": spec.code}, {
+        "public_url": spec.public_url, "hosts": list(spec.hosts),
         "name": spec.name, "timezone": spec.timezone, "default_language": spec.default_language,
         "closed_on_public_holidays": spec.closed_on_public_holidays, "priority_mode": spec.priority_mode,
         "ticket_footer": spec.ticket_footer, "board_languages": list(spec.board_languages),

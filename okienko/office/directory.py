@@ -24,6 +24,7 @@ from okienko.i18n import text_in
 from okienko.storage.db import Database
 from okienko.errors import DomainError
 from okienko.live import HINTS_CHANNEL, Broker
+from okienko.office.addresses import read_host_map
 from okienko.office.notices import clean_notices, ticker_text
 from okienko.storage.models import (Closure, ClosureSource, DayHours, Event, Office, PriorityCategory, Service,
                                     ServiceHours, SourceDay, Window, WindowService)
@@ -139,6 +140,7 @@ class OfficeSetup:
     booking_policy: BookingPolicy = field(default_factory=BookingPolicy)
     notices: dict[str, dict[str, str]] = field(default_factory=dict)   # okienko/office/notices.py
     board_languages: tuple[str, ...] = ("pl", "en")   # config_file.board_languages: boards take turns in them
+    public_url: str = ""    # the office's own public address (addresses.py); empty: the installation's
     # Services switched off (back office, or left out of the office file): no new tickets or bookings,
     # but the tickets, bookings and calls made with them are still shown (service_by_id).
     switched_off: tuple[ServiceSetup, ...] = ()
@@ -261,6 +263,7 @@ async def read_setup(conn: AsyncConnection, office_code: str | None) -> OfficeSe
                        booking_policy=BookingPolicy.from_mapping(office["booking_policy"]),
                        day_rules={rule.day: rule for rule in rules}, notices=notices,
                        board_languages=tuple(office["board_languages"] or ("pl", "en")),
+                       public_url=office["public_url"] or "",
                        events={event.day: event for event in events},
                        switched_off=tuple(service for service in every if not service.active))
 
@@ -348,6 +351,7 @@ class OfficeDirectory:
         self.refresh_seconds = refresh_seconds
         self.monotonic = monotonic
         self._cache: dict[str, tuple[float, OfficeSetup]] = {}
+        self._hosts: tuple[float, dict[str, str]] | None = None   # addresses.read_host_map, as `_cache`
         self._dropped = 0   # how many times the cache was dropped; a read that overlaps a drop is not kept
 
     async def get(self, code: str | None = None) -> OfficeSetup:
@@ -364,6 +368,19 @@ class OfficeDirectory:
             self._cache[key] = (self.monotonic(), setup)
         return setup
 
+    async def code_for_host(self, host: str) -> str | None:
+        """The code of the office whose address `host` is (addresses.py), None for a host no office
+        names; read like the set-ups (at most `refresh_seconds` old, never before `invalidate()`)."""
+        cached = self._hosts
+        if cached is None or self.monotonic() - cached[0] >= self.refresh_seconds:
+            dropped = self._dropped
+            async with self.db.read() as conn:
+                hosts = await read_host_map(conn)
+            cached = (self.monotonic(), hosts)
+            if dropped == self._dropped:
+                self._hosts = cached
+        return cached[1].get(host)
+
     async def by_id(self, office_id: int) -> OfficeSetup:
         for key, (_, setup) in list(self._cache.items()):
             if setup.id == office_id:
@@ -379,6 +396,7 @@ class OfficeDirectory:
         """Read every office's set-up again at its next use."""
         self._dropped += 1
         self._cache.clear()
+        self._hosts = None
 
     def receive(self, hint: str) -> None:
         """A hint from the broker (okienko.live): an office file was loaded, so drop the set-ups

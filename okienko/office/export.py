@@ -51,6 +51,10 @@ async def office_document(conn: AsyncConnection, office_code: str | None = None)
     head: dict[str, Any] = {key: office[key] for key in OFFICE_KEYS}
     head["closures"] = [day.isoformat() for day in days]
     head["board_languages"] = list(office["board_languages"] or DEFAULT_BOARD_LANGUAGES)
+    if office["public_url"]:
+        head["public_url"] = office["public_url"]
+    if office["hosts"]:
+        head["hosts"] = list(office["hosts"])
     if office["ticket_footer"]:
         head["ticket_footer"] = dict(office["ticket_footer"])
     if office["booking_policy"]:

@@ -122,6 +122,10 @@ class Office:
         column("transfer_position", sa.String(20), default="end", doc="end | original"),
         json_column("notices", doc='lines shown to visitors, per language: {"ticker": {lang: text}, "kiosk": {…}}'),
         json_column("booking_policy", doc="online booking rules of the office (bookings.BookingPolicy)"),
+        column("public_url", sa.String(300), default="", server_default="",
+               doc="the office's own public address (empty: OKIENKO_PUBLIC_URL); links in its emails and QR codes"),
+        json_column("hosts", default=list, server_default=sa.text("'[]'"),
+                    doc="host names that reach this office's public pages (okienko/office/addresses.py)"),
     )
 
 
