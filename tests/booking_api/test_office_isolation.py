@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from back_office.pages import SECTIONS
 from okienko.storage.models import Device
 from tests.booking_api.test_roles import TABLE
 from tests.okienko.booking.test_bookings import PERSON, TUESDAY, book
@@ -64,11 +65,12 @@ async def test_a_manager_sees_nothing_of_another_office_on_any_route(office_fact
         values = {"ticket_id": ticket["id"], "code": booking["code"], "id": str(event.json()["event"]["id"]),
                   "feed_id": str(feed.json()["feed"]["id"]), "device_id": str(device_id), "username": two.usernames[-1],
                   "service": "M", "window": "1", "number": "1", "date": "2026-12-03", "draw_id": "1",
-                  "entry_id": "1", "priority": "pregnancy", "feed_token": "x", "file": "georgian"}
+                  "entry_id": "1", "priority": "pregnancy", "feed_token": "x", "file": "georgian",
+                      "chart": "services"}
         query = {"day": "2026-12-03", "from": "2026-12-01", "to": "2026-12-31", "q": booking["code"],
-                 "ids": values["id"], "service": "M", "secret": booking["secret"]}
-        sections = ["today", "services", "office", "days", "closures", "events", "bookings", "event-stats",
-                    "devices", "calendars", "staff", "notices", "messages", "audit"]
+                 "ids": values["id"], "service": "M", "secret": booking["secret"],
+                     "period": "month", "date": "2026-12-03"}
+        sections = list(SECTIONS)   # every back-office section, the statistics' too
         asked, leaks = 0, []
         for template in staff_get_routes():
             paths = [template.replace("{section}", section) for section in sections] \
