@@ -38,6 +38,11 @@ EVENT_KINDS = ("issued", "called", "recalled", "started", "finished", "no_show",
 TOO_SLOW = 4408      # close code: the client did not keep up; reconnect for a fresh snapshot
 NOT_ALLOWED = 4403
 TICKET_REFRESH_SECONDS = 1.0
+# A phone hears its own ticket's news (called, recalled, transferred) at once, but a move elsewhere in
+# its queue (someone issued or called ahead of it) at most once per this many seconds: each view is a
+# fresh read of the queue, and at a busy hall's peak every phone's queue moves several times a second
+# (docs/benchmarks.md, "A whole day": the phones were the limit).
+QUEUE_MOVE_GAP_SECONDS = 2.0
 CLOSE_WAIT_SECONDS = 1.0
 
 
@@ -164,21 +169,22 @@ async def ticket_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     # Any move in a service sharing a window with the ticket's can change who is ahead of it.
     watched = {"services": app.hall.called_with(setup, ticket["service_id"])}
-    moved = asyncio.Event()
+    pace = PhonePace()
 
     def concerns(event: dict[str, Any]) -> str | None:
-        if event.get("ticket_id") == ticket["id"] or event.get("service") in watched["services"]:
+        if event.get("ticket_id") == ticket["id"]:
+            return "own"
+        if event.get("service") in watched["services"]:
             return "moved"
         return None
 
-    async def note(_message: str) -> None:
-        moved.set()
+    async def note(message: str) -> None:
+        pace.note(own=message == "own")
 
     async def send_views() -> None:
-        """One fresh view per burst of moves: read the ticket again, send it, wait a moment."""
+        """One fresh view per burst of news: read the ticket again, send it, wait a moment."""
         while True:
-            await moved.wait()
-            moved.clear()
+            await pace.due()
             _setup, current = await app.hall.ticket(ticket["id"])
             view = await ticket_view(websocket, setup, current, language)
             watched["services"] = app.hall.called_with(setup, current["service_id"])
@@ -189,10 +195,38 @@ async def ticket_socket(websocket: WebSocket) -> None:
     try:
         with app.metrics.websocket_client("ticket"):
             app.live.snapshot_taken(subscriber, await app.hall.current_seq(setup.id))
-            moved.set()  # the first message: the ticket as it is now
+            pace.note(own=True)  # the first message: the ticket as it is now
             await _follow(websocket, subscriber, send_views())
     finally:
         app.live.unsubscribe(subscriber)
+
+
+class PhonePace:
+    """When a phone's next view is due: at once for news of its own ticket, and for a move elsewhere
+    in its queue no sooner than QUEUE_MOVE_GAP_SECONDS after the last view a move caused."""
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._own = False
+        self._last_move = float("-inf")
+
+    def note(self, own: bool) -> None:
+        self._own = self._own or own
+        self._wake.set()
+
+    async def due(self) -> None:
+        """Wait until a view is due; the news it answers is then taken."""
+        loop = asyncio.get_running_loop()
+        await self._wake.wait()
+        deadline = self._last_move + QUEUE_MOVE_GAP_SECONDS
+        while not self._own and loop.time() < deadline:
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), deadline - loop.time())
+        if not self._own:
+            self._last_move = loop.time()
+        self._own = False
+        self._wake.clear()
 
 
 def kiosk_message(notices: dict[str, Any]) -> str:

@@ -138,3 +138,34 @@ def test_every_live_message_type_and_event_kind_is_documented() -> None:
             assert f"### `{message_type}`" in doc, message_type
     for kind in EVENT_KINDS:
         assert f"| `{kind}` |" in doc, kind
+
+
+async def test_a_phone_hears_its_own_news_at_once_and_queue_moves_at_a_measured_pace(monkeypatch) -> None:
+    """At a busy hall's peak every phone's queue moves several times a second: the phone gets one
+    view per QUEUE_MOVE_GAP_SECONDS for those, but its own call never waits behind that gap."""
+    import asyncio
+
+    from booking_api import live_ws
+
+    monkeypatch.setattr(live_ws, "QUEUE_MOVE_GAP_SECONDS", 0.4)
+    loop = asyncio.get_running_loop()
+    pace = live_ws.PhonePace()
+
+    async def waited(**news: bool) -> float:
+        pace.note(**news)
+        start = loop.time()
+        await pace.due()
+        return loop.time() - start
+
+    assert await waited(own=True) < 0.1          # the first view
+    assert await waited(own=False) < 0.1         # the first move after a quiet spell: at once
+    assert await waited(own=False) >= 0.35       # the next move: after the gap
+    # A move waits out its gap, and the ticket's own call, coming meanwhile, is sent at once.
+    pace.note(own=False)
+    start = loop.time()
+    due = asyncio.ensure_future(pace.due())
+    await asyncio.sleep(0.05)
+    assert not due.done()
+    pace.note(own=True)
+    await due
+    assert loop.time() - start < 0.2
