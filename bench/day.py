@@ -55,36 +55,42 @@ class Sampler:
         import psutil
         self.psutil, self.groups = psutil, groups
         self.samples: list[tuple[float, dict[str, tuple[float, float]]]] = []
+        self.cpu_seen: dict[str, dict[int, float]] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def take(self) -> dict[str, tuple[float, float]]:
         out = {}
         for name, lister in self.groups.items():
-            cpu = rss = 0.0
+            seen = self.cpu_seen.setdefault(name, {})     # a process that ended keeps the CPU it used
+            rss = 0.0
             for proc in lister():
                 with contextlib.suppress(self.psutil.Error):
                     times = proc.cpu_times()
-                    cpu += times.user + times.system
+                    seen[proc.pid] = times.user + times.system
                     rss += proc.memory_info().rss
-            out[name] = (cpu, rss / 2**20)
+            out[name] = (sum(seen.values()), rss / 2**20)
         return out
 
     def loop(self) -> None:
         while not self.stop.is_set():
-            self.samples.append((time.perf_counter(), self.take()))
+            taken = self.take()
+            machine = self.psutil.cpu_times()
+            # The whole machine as one more group: every core's busy time (200 % = both cores busy).
+            taken["machine (all processes)"] = (sum(machine) - machine.idle - getattr(machine, "iowait", 0.0), 0.0)
+            self.samples.append((time.perf_counter(), taken))
             self.stop.wait(1.0)
 
     def summary(self, since: float, until: float) -> dict[str, dict[str, float]]:
         rows = [s for s in self.samples if since <= s[0] <= until] or self.samples[-2:]
         out: dict[str, dict[str, float]] = {}
-        for name in self.groups:
+        for name in [*self.groups, "machine (all processes)"]:
             first, last = rows[0], rows[-1]
             wall = max(1e-6, last[0] - first[0])
             peaks = [100.0 * (b[1][name][0] - a[1][name][0]) / max(1e-6, b[0] - a[0]) for a, b in zip(rows, rows[1:])]
             out[name] = {"cpu": round(100.0 * (last[1][name][0] - first[1][name][0]) / wall, 1),
                          "cpu_peak": round(max(peaks, default=0.0), 1),
-                         "rss_end_mb": round(last[1][name][1], 1),
+                         "rss_end_mb": round(next((r[1][name][1] for r in reversed(rows) if r[1][name][1]), 0.0), 1),
                          "rss_max_mb": round(max(r[1][name][1] for r in rows), 1)}
         return out
 
@@ -92,7 +98,7 @@ class Sampler:
 def scaled(args: argparse.Namespace) -> dict[str, Any]:
     s = args.scale
     tickets = max(40, round(args.tickets * s))
-    windows = max(2, round(args.windows * s))
+    windows = max(4, round(args.windows * s))
     day_seconds = max(20.0, args.day_seconds * s) if args.day_seconds_fixed is None else args.day_seconds_fixed
     # Clerks a little faster than the day's mean arrival rate: a queue builds up in the morning peak
     # and is gone by the end.
@@ -105,6 +111,7 @@ def scaled(args: argparse.Namespace) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = scaled(args)
+    load_before = os.getloadavg()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="okienko-bench-day-"))
     workdir.mkdir(parents=True, exist_ok=True)
     offices = plan_offices(args.offices, plan["windows"], plan["bookings"], plan["draw_places"])
@@ -178,7 +185,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log.close()
     found = figures(hall, boards, booking, plan["boards"])
     check = await check_database(args.pg_url, found["tickets_issued"], found["bookings"].get("bookings confirmed", 0))
-    result = {"label": label, "plan": plan, "offices": args.offices, "scale": args.scale, "setup_seconds": setup_seconds,
+    result = {"label": label, "plan": plan, "load_average_before": load_before, "offices": args.offices, "scale": args.scale, "setup_seconds": setup_seconds,
               "boards_ready": ready, "figures": found, "processes": processes, "check": check,
               "load_average": os.getloadavg(), "machine": machine_info(), "workdir": str(workdir)}
     if not args.keep_workdir and not args.workdir:

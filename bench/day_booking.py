@@ -114,7 +114,7 @@ class Booking:
             http = await pool.get()
             try:
                 status, _ = await self.timed("confirm booking", http, "POST",
-                                             f"/api/v1/bookings/{hold['id']}/confirm", {"code": code})
+                                             f"/api/v1/bookings/{hold['id']}/confirm?office={office}", {"code": code})
             finally:
                 pool.put_nowait(http)
             self.counts["bookings confirmed"] += status == 201
@@ -141,7 +141,7 @@ class Booking:
             who = person("d", office, number)
             http = await pool.get()
             try:
-                status, entry = await self.timed("enter draw", http, "POST", f"/api/v1/draws/{draw_id}/entries",
+                status, entry = await self.timed("enter draw", http, "POST", f"/api/v1/draws/{draw_id}/entries?office={office}",
                                                  {**who, "preferences": []})
                 answered = time.perf_counter()
             finally:
@@ -154,7 +154,7 @@ class Booking:
             http = await pool.get()
             try:
                 status, receipt = await self.timed("confirm entry", http, "POST",
-                                                   f"/api/v1/draw-entries/{entry['id']}/confirm", {"code": code})
+                                                   f"/api/v1/draw-entries/{entry['id']}/confirm?office={office}", {"code": code})
             finally:
                 pool.put_nowait(http)
             if status == 201:
@@ -167,7 +167,7 @@ class Booking:
         outcome: dict[str, Any] = {"entered": len(entered)}
         deadline = time.perf_counter() + 60.0
         while time.perf_counter() < deadline:
-            status, drawn = await self.timed("read draw", http, "GET", f"/api/v1/draws/{draw_id}")
+            status, drawn = await self.timed("read draw", http, "GET", f"/api/v1/draws/{draw_id}?office={office}")
             if status == 200 and drawn.get("status") == "done":
                 outcome["done_after_close_s"] = round(time.perf_counter() - self.spec["draw_closes_at"], 2)
                 outcome["places"] = drawn.get("places")
@@ -180,7 +180,7 @@ class Booking:
             http = await pool.get()
             try:
                 status, answer = await self.timed("read draw result", http, "GET",
-                                                  f"/api/v1/draw-entries/{entry_id}?receipt={receipt}")
+                                                  f"/api/v1/draw-entries/{entry_id}?receipt={receipt}&office={office}")
             finally:
                 pool.put_nowait(http)
             results[(answer or {}).get("status", f"answer {status}")] += 1

@@ -132,10 +132,12 @@ async def set_up(url: str, folder: Path, offices: list[Office]) -> None:
     db = Database(url)
     try:
         if url.startswith("postgresql"):
-            # Live events go out on the Redis channel `okienko:office:<office id>`, which the tests
-            # running on the same Redis use too (their offices are 1, 2, ...): ids of our own.
+            # Live events go out on the Redis channel `okienko:office:<office id>` and slot hints name
+            # the service id, on a Redis that tests and other installations may share (their offices
+            # and services are 1, 2, ...): ids of our own, so that neither side hears the other.
             async with db.transaction(okienko_write=True) as conn:
-                await conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('offices', 'id'), 7100)"))
+                for table in ("offices", "services"):
+                    await conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 7100)"))
         for office in offices:
             path = folder / f"{office.code}.toml"
             path.write_text(office_toml(office))

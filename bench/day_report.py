@@ -12,7 +12,7 @@ from typing import Any
 from booking_measure import latency_summary, query
 from common import fmt
 
-HALL_OPS = ("issue", "call", "recall", "no-show", "start", "transfer", "finish", "read queues", "sign in")
+HALL_OPS = ("issue", "call", "call, nobody waiting", "recall", "no-show", "start", "transfer", "finish", "read queues", "sign in")
 BOOKING_OPS = ("list slots", "book", "code by e-mail", "confirm booking", "list draws", "enter draw",
                "confirm entry", "read draw", "read draw result")
 
@@ -100,6 +100,8 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"{name:<24} {row['count']:>7} {fmt(row['p50_ms']):>9} {fmt(row['p99_ms']):>9} "
                      f"{fmt(row['max_ms']):>9}")
     lines.append("")
+    lines.append(f"load average (1, 5, 15 min) before {tuple(round(x, 1) for x in result['load_average_before'])}, "
+                 f"after {tuple(round(x, 1) for x in result['load_average'])}")
     lines.append(f"{'process':<24} {'CPU % of a core':>16} {'busiest second %':>17} {'RSS MB end':>11} {'RSS MB max':>11}")
     for name, row in result["processes"].items():
         lines.append(f"{name:<24} {fmt(row.get('cpu')):>16} {fmt(row.get('cpu_peak')):>17} "
