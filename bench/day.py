@@ -151,7 +151,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         boards_out = workdir / "boards-out.json"
         clients["boards"] = day_live.start_boards(workdir / "boards.json", {
             "ports": ports, "offices": [o.to_json() for o in offices], "boards": plan["boards"],
-            "max_seconds": args.max_seconds, "out": str(boards_out)})
+            "max_seconds": args.max_seconds + 120, "out": str(boards_out)})
         ready = json.loads(clients["boards"].stdout.readline() or "{}")   # type: ignore[union-attr]
         start_at = time.perf_counter() + 3.0
         if start_at > closes_at - 0.4 * plan["day_seconds"]:
@@ -170,8 +170,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for name in ("hall", "booking"):
             await wait_for(clients[name], args.max_seconds + 60)
         ended = time.perf_counter()
-        clients["boards"].stdin.write("report\n")        # type: ignore[union-attr]
-        clients["boards"].stdin.flush()                  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):                # it may have given up already (max_seconds)
+            clients["boards"].stdin.write("report\n")    # type: ignore[union-attr]
+            clients["boards"].stdin.flush()              # type: ignore[union-attr]
         await wait_for(clients["boards"], 60)
         sampler.stop.set()
         processes = sampler.summary(start_at, ended)

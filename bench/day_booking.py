@@ -199,7 +199,10 @@ class Booking:
             tasks += [self.first_come(office, pool), self.draw(office, pool)]
         await self.until(self.start_at)
         began = time.perf_counter()
-        await asyncio.wait_for(asyncio.gather(*tasks), self.spec["max_seconds"])
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), self.start_at + self.spec["max_seconds"] + 30 - began)
+        except asyncio.TimeoutError:
+            self.errors["the bookings did not end within max_seconds"] += 1
         watcher.cancel()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {"latency": self.latency, "errors": dict(self.errors), "counts": dict(self.counts),
