@@ -89,6 +89,7 @@ class Sampler:
             wall = max(1e-6, last[0] - first[0])
             peaks = [100.0 * (b[1][name][0] - a[1][name][0]) / max(1e-6, b[0] - a[0]) for a, b in zip(rows, rows[1:])]
             out[name] = {"cpu": round(100.0 * (last[1][name][0] - first[1][name][0]) / wall, 1),
+                         "cpu_seconds": round(last[1][name][0] - first[1][name][0], 1),
                          "cpu_peak": round(max(peaks, default=0.0), 1),
                          "rss_end_mb": round(next((r[1][name][1] for r in reversed(rows) if r[1][name][1]), 0.0), 1),
                          "rss_max_mb": round(max(r[1][name][1] for r in rows), 1)}

@@ -102,9 +102,10 @@ def table(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"load average (1, 5, 15 min) before {tuple(round(x, 1) for x in result['load_average_before'])}, "
                  f"after {tuple(round(x, 1) for x in result['load_average'])}")
-    lines.append(f"{'process':<24} {'CPU % of a core':>16} {'busiest second %':>17} {'RSS MB end':>11} {'RSS MB max':>11}")
+    lines.append(f"{'process':<24} {'CPU % of a core':>16} {'CPU s':>8} {'busiest second %':>17} {'RSS MB end':>11} "
+                 f"{'RSS MB max':>11}")
     for name, row in result["processes"].items():
-        lines.append(f"{name:<24} {fmt(row.get('cpu')):>16} {fmt(row.get('cpu_peak')):>17} "
+        lines.append(f"{name:<24} {fmt(row.get('cpu')):>16} {fmt(row.get('cpu_seconds')):>8} {fmt(row.get('cpu_peak')):>17} "
                      f"{fmt(row.get('rss_end_mb')):>11} {fmt(row.get('rss_max_mb')):>11}")
     largest = f["largest_queue"]
     lines.append("")
