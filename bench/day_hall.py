@@ -141,6 +141,12 @@ class Hall:
             sent = time.perf_counter()
             status, ticket = await self.timed("call", http, "POST", f"/api/v1/windows/{window}/call-next", token,
                                               {}, ok=(200, 204), empty="call, nobody waiting")
+            if status == 409 and (ticket or {}).get("error") == "window_not_held":
+                # The hold lapsed (two minutes without a request that renews it: only when requests
+                # take that long): sit down again, as the console sends its clerk back to the chooser.
+                self.actions["window lost, signed in again"] += 1
+                await self.timed("sign in", http, "POST", f"/api/v1/windows/{window}/sign-in", token, {})
+                continue
             if status != 200:
                 # Nobody waiting: the clerk looks up again a second later (a console follows the
                 # queue live; pressing "next" on an empty queue is the exception).
