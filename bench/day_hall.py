@@ -147,6 +147,14 @@ class Hall:
                 self.actions["window lost, signed in again"] += 1
                 await self.timed("sign in", http, "POST", f"/api/v1/windows/{window}/sign-in", token, {})
                 continue
+            if status == 409 and (ticket or {}).get("error") == "current_ticket_open":
+                # A call whose answer was lost (the client gave up after 30 s) left a visitor called
+                # to this window: send them back to their place, as the console asks, and sit again.
+                self.actions["lost call: ticket returned"] += 1
+                await self.timed("sign out", http, "POST", f"/api/v1/windows/{window}/sign-out", token,
+                                 {"ticket": "return"}, ok=(200, 204))
+                await self.timed("sign in", http, "POST", f"/api/v1/windows/{window}/sign-in", token, {})
+                continue
             if status != 200:
                 # Nobody waiting: the clerk looks up again a second later (a console follows the
                 # queue live; pressing "next" on an empty queue is the exception).
