@@ -72,11 +72,12 @@ def office_toml(office: Office) -> str:
     all_day = ", ".join(f'{day} = "00:00-24:00"' for day in WEEK)
     visits = ", ".join(f'{day} = "{VISIT_HOURS}"' for day in WEEK)
 
-    def service(code: str, booking: list[str]) -> list[str]:
+    def service(code: str, booking: list[str], own: list[str] | None = None) -> list[str]:
+        own = own or []
         return ["[[service]]", f'code = "{code}"', f'prefix = "{office.prefix(code)}"',
                 f'names = {{ pl = "Usługa {code}", en = "Service {code}", uk = "Послуга {code}", ru = "Услуга {code}" }}',
                 "average_service_minutes = 5", "last_ticket_minutes_before_close = 0", f"hours = {{ {all_day} }}",
-                *(["", "[service.booking]", *booking] if booking else []), ""]
+                *own, *(["", "[service.booking]", *booking] if booking else []), ""]
 
     parts = [
         "# Written by bench/day.py: open all day every day, no public holidays, no rate limits, no printer.",
@@ -88,7 +89,9 @@ def office_toml(office: Office) -> str:
         "reminders = []", "",
     ]
     for code in WALK_IN:
-        parts += service(code, [])
+        # Four digits: the busiest service takes over 999 tickets a day at scale 1, and a number
+        # used twice in a day would mix two visitors' calls in the figures.
+        parts += service(code, [], ["number_digits = 4"])
     parts += service(FIRST_COME, [f"slot_minutes = {SLOT_MINUTES}", f"places = {office.first_come_places}",
                                   f"days = {{ {visits} }}", f"horizon_days = {office.first_come_days}",
                                   "first_day = 1", 'release_time = "00:00"'])
