@@ -239,8 +239,9 @@ class Http:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         data = b"" if body is None else json.dumps(body).encode()
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+                + (f"Authorization: Bearer {token}\r\n" if token else "")     # "": a visitor, no token
+                + f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
         if sent is not None:
             sent.append(time.perf_counter())
         self.writer.write(head + data)

@@ -42,7 +42,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -106,10 +105,7 @@ def office_toml(release: dt.datetime, per_address: int) -> str:
     ])
 
 
-class Codes(common.MailFolder):
-    """The emailed one-time codes of entries and bookings alike (the subject ends with the code)."""
-
-    CODE = re.compile(rb": (\d{6})\s*$")
+Codes = common.AnyCodeMailFolder   # the emailed one-time codes of entries and bookings alike
 
 
 @dataclass
