@@ -92,7 +92,7 @@ class Okienko:
             async with db.read() as conn:
                 return await events_after(conn, setup, after_seq, clock.now())
 
-        live = LiveHub(broker_for(settings.broker_url, settings.database_url), load_events)
+        live = LiveHub(broker_for(settings.broker_url, settings.database_url, settings.broker_namespace), load_events)
         transports = transports_for(settings)
         outbox = OutboxSender(db, locks, clock, transports, settings.outbox_poll_seconds)
         links = PublicLinks.from_settings(settings)

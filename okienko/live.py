@@ -66,13 +66,16 @@ class MemoryBroker:
 
 
 class RedisBroker:
-    """Several processes through Redis pub/sub (reconnects by itself)."""
+    """Several processes through Redis pub/sub (reconnects by itself). Pub/sub channels are one space
+    per Redis server, whatever its database number: installations sharing one Redis each take a
+    `namespace` of their own (OKIENKO_BROKER_NAMESPACE), or each would hear the other's offices."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         import redis.asyncio as redis
 
         self._client = redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
+        self._namespace = f"{namespace}:" if namespace else ""
 
     async def start(self, handler: Handler) -> None:
         self._task = asyncio.create_task(self._listen(handler))
@@ -82,11 +85,11 @@ class RedisBroker:
         while True:
             try:
                 async with self._client.pubsub() as pubsub:
-                    await pubsub.psubscribe(CHANNEL_PREFIX + "*", HINTS_CHANNEL)
+                    await pubsub.psubscribe(self._namespace + CHANNEL_PREFIX + "*", self._namespace + HINTS_CHANNEL)
                     delay = 0.2
                     async for message in pubsub.listen():
                         if message.get("type") == "pmessage":
-                            handler(_text(message["channel"]), _text(message["data"]))
+                            handler(_text(message["channel"])[len(self._namespace):], _text(message["data"]))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the broker went away: the sweep fills any gap
@@ -95,7 +98,7 @@ class RedisBroker:
                 delay = min(delay * 2, 5.0)
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._client.publish(channel, message)
+        await self._client.publish(self._namespace + channel, message)
 
     async def check(self) -> None:
         await self._client.ping()
@@ -180,12 +183,13 @@ async def _cancelled(task: asyncio.Task[Any] | None) -> None:
             await task
 
 
-def broker_for(url: str, database_url: str) -> Broker:
-    """"memory", "redis://…", or "postgresql" (the application database)."""
+def broker_for(url: str, database_url: str, namespace: str = "") -> Broker:
+    """"memory", "redis://…" (its channels in `namespace`), or "postgresql" (the application
+    database, whose NOTIFY channels are its own)."""
     if url in ("", "memory"):
         return MemoryBroker()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisBroker(url)
+        return RedisBroker(url, namespace)
     if url.startswith("postgres"):
         return PostgresBroker(database_url if url == "postgresql" else url)
     raise ValueError(f"OKIENKO_BROKER_URL: unknown broker {url!r} (memory, redis://…, postgresql)")

@@ -107,6 +107,11 @@ class Settings:
                                         "(one process; `okienko serve --workers N` uses `postgresql` instead), "
                                         "`redis://host:6379/0`, or `postgresql` (NOTIFY on the application "
                                         "database).", "OKIENKO_BROKER_URL"))
+    broker_namespace: str = field(
+        default="", metadata=_doc("With Redis: a name put before every channel, the same for every process of "
+                                  "one installation; installations sharing one Redis server each need their "
+                                  "own (pub/sub ignores the database number). Empty: none.",
+                                  "OKIENKO_BROKER_NAMESPACE"))
     smtp_host: str = field(
         default="", metadata=_doc("SMTP server for booking emails; empty: emails are written as .eml files to "
                                   "`<data_dir>/mail` (the demo).", "OKIENKO_SMTP_HOST"))

@@ -148,7 +148,7 @@ async def tell_servers(settings: Settings, announce: Callable[[Any], Awaitable[N
             return tr(_("a running server takes the change within {seconds} s (OKIENKO_BROKER_URL=memory reaches "
                         "no other process)"), seconds=seconds)
         url = "postgresql"   # what `serve --workers N` switches a memory broker to
-    broker = broker_for(url, settings.database_url)
+    broker = broker_for(url, settings.database_url, settings.broker_namespace)
     try:
         async with asyncio.timeout(5):
             await announce(broker)

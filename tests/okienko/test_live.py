@@ -248,3 +248,25 @@ def test_broker_choice() -> None:
     assert isinstance(broker_for("postgresql", POSTGRES_ADMIN_URL), PostgresBroker)
     with pytest.raises(ValueError, match="unknown broker"):
         broker_for("kafka://x", "")
+
+
+async def test_installations_sharing_one_redis_hear_only_their_own_namespace(redis_reachable: None) -> None:
+    """Pub/sub ignores Redis's database number: two installations on one Redis server stay apart by
+    their OKIENKO_BROKER_NAMESPACE, while the processes of one installation still hear each other."""
+    heard: dict[str, list[tuple[str, str]]] = {"a1": [], "a2": [], "b": []}
+    brokers = {"a1": RedisBroker(REDIS_URL, "lodz"), "a2": RedisBroker(REDIS_URL, "lodz"),
+               "b": RedisBroker(REDIS_URL, "gdansk")}
+    for name, broker in brokers.items():
+        await broker.start(lambda channel, message, name=name: heard[name].append((channel, message)))
+    try:
+        await asyncio.sleep(0.3)   # the subscriptions are in place
+        await brokers["a1"].publish("okienko:office:1", "called A001")
+        deadline = asyncio.get_running_loop().time() + 5
+        while not heard["a2"] and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert heard["a2"] == [("okienko:office:1", "called A001")]   # the channel as the app names it
+        assert heard["b"] == []
+    finally:
+        for broker in brokers.values():
+            await broker.stop()
