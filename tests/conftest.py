@@ -139,18 +139,37 @@ async def _admin(statement: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    name = f"okienko_test_{secrets.token_hex(4)}"
+def new_postgres_database(prefix: str = "okienko_test") -> str:
+    """A new, empty database of its own on the shared PostgreSQL server (its URL); dropped by
+    `drop_postgres_database`. Unreachable: the test fails under CI=true, else it is skipped."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, sa.exc.DBAPIError) as error:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI=true: {error}")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def own_postgres_database(prefix: str = "okienko_test") -> Iterator[str]:
+    """`new_postgres_database` for the length of a `with` block."""
+    url = new_postgres_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with own_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

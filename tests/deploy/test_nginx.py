@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Iterator
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from websockets.asyncio.client import connect
 
-from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, _admin, free_port
+from tests.conftest import IN_CI, free_port, own_postgres_database
 from tests.deploy.test_deploy_files import DEPLOY
 from tests.okienko.booking.test_bookings import PERSON
 from tests.servers import okienko_servers, prepare_hall, serve_env, wait_until
@@ -50,13 +48,8 @@ def nginx_conf(folder: Path, listen: int, upstreams: list[int]) -> Path:
 
 @pytest.fixture(scope="module")
 def own_database() -> Iterator[str]:
-    name = f"okienko_nginx_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, sa.exc.DBAPIError) as error:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
-    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with own_postgres_database("okienko_nginx") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from okienko.settings import Settings
 from okienko.storage.backup import backup_database
 from okienko.storage.copying import CopyRefused
 from okienko.storage.migrate import upgrade
-from tests.conftest import POSTGRES_ADMIN_URL, _admin, _sqlite_template, close_office
+from tests.conftest import _sqlite_template, close_office, drop_postgres_database, new_postgres_database
 from tests.okienko.storage.office_day import a_morning, reopened, what_the_office_shows
 
 pytestmark = pytest.mark.anyio
@@ -30,19 +29,14 @@ def new_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     made: list[str] = []
 
     def make(kind: str) -> str:
-        name = f"okienko_backup_{secrets.token_hex(4)}"
         if kind == "sqlite":
-            return f"sqlite:///{tmp_path}/{name}.db"
-        try:
-            asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        except (OSError, sa.exc.DBAPIError) as error:
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
-        made.append(name)
-        return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+            return f"sqlite:///{tmp_path}/okienko_backup_{secrets.token_hex(4)}.db"
+        made.append(new_postgres_database("okienko_backup"))
+        return made[-1]
 
     yield make
-    for name in made:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for url in made:
+        drop_postgres_database(url)
 
 
 def restore(kind: str, backup: Path, into: str) -> None:

@@ -4,18 +4,16 @@ the office goes on (the next ticket's number, new rows' ids); a copy never lands
 from __future__ import annotations
 
 import asyncio
-import secrets
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from okienko.settings import Settings
 from okienko.storage.copying import CopyRefused, copy_database
 from okienko.storage.migrate import upgrade
 from okienko.storage.models import metadata
-from tests.conftest import POSTGRES_ADMIN_URL, _admin, _sqlite_template, close_office
+from tests.conftest import _sqlite_template, close_office, own_postgres_database
 from tests.okienko.storage.office_day import a_morning, reopened, what_the_office_shows
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -25,13 +23,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 def new_postgres_database() -> Iterator[str]:
     """A PostgreSQL database of this test's own, created empty (as an operator makes one for the move)."""
     _sqlite_template()   # made outside the tests' event loop (open_office compares SQLite files with it)
-    name = f"okienko_copy_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, sa.exc.DBAPIError) as error:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
-    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with own_postgres_database("okienko_copy") as url:
+        yield url
 
 
 def migrated_sqlite(folder: Path) -> str:
