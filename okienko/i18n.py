@@ -95,6 +95,20 @@ def format_day(day: date, language: str, *, weekday: bool = False) -> str:
 
 
 
+@functools.lru_cache(maxsize=32)
+def date_names(language: str) -> dict[str, list[str]]:
+    """The abbreviated month names (January first) and weekday names (Sunday first, as JavaScript
+    counts) of `language`, from CLDR through Babel, for pages whose browser has no date data of the
+    language (Chromium's own ICU has none for Belarusian or Georgian; back_office/static/admin.js)."""
+    from babel.dates import get_day_names, get_month_names
+
+    locale = language if language in LANGUAGES else "en"
+    months = get_month_names("abbreviated", "format", locale=locale)
+    days = get_day_names("abbreviated", "format", locale=locale)   # 0 = Monday
+    return {"months": [months[number] for number in range(1, 13)],
+            "weekdays": [days[(number + 6) % 7] for number in range(7)]}
+
+
 def format_moment(moment: datetime, language: str) -> str:
     """A local wall time with its day: "24 grudnia 2026, 10:00" (24-hour clock in every language)."""
     return f"{format_day(moment.date(), language)}, {moment.strftime('%H:%M')}"

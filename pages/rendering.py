@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from booking_api.http import KIOSK_COOKIE, error_body, error_response, language_of, okienko
 from okienko.errors import DomainError, Unavailable
-from okienko.i18n import LANGUAGES, REQUIRED_TEXT_LANGUAGES, Translator, current_language, language_names
+from okienko.i18n import LANGUAGES, REQUIRED_TEXT_LANGUAGES, Translator, current_language, language_names, date_names
 from okienko.logs import loggable
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class PageTemplates:
         env.globals["LANGUAGES"] = LANGUAGES
         env.globals["REQUIRED_TEXT_LANGUAGES"] = REQUIRED_TEXT_LANGUAGES
         env.globals["language_names"] = language_names
+        env.globals["date_names"] = date_names
         return env
 
     def get_template(self, name: str) -> jinja2.Template:

@@ -257,12 +257,30 @@
 
   const zone = config.timezone;
   // An office keeps the 24-hour clock in every language (never "02:30 PM").
-  const formats = {
-    time: new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone}),
+  const time = new Intl.DateTimeFormat(config.lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+                                                     timeZone: zone});
+  /* A day in the language's names from the server (CLDR: config.dateNames), "4 დეკ." or with its
+   * weekday "პარ, 4 დეკ.", for a language the browser has no dates for. */
+  const spelled = (timeZone, {weekday = false, year = false} = {}) => ({format(moment) {
+    const part = Object.fromEntries(new Intl.DateTimeFormat("en-US", {timeZone, year: "numeric", month: "numeric",
+                                                                       day: "numeric"})
+      .formatToParts(moment).map(({type, value}) => [type, Number(value)]));
+    const text = `${part.day} ${config.dateNames.months[part.month - 1]}${year ? ` ${part.year}` : ""}`;
+    const dayOfWeek = new Date(Date.UTC(part.year, part.month - 1, part.day)).getUTCDay();
+    return weekday ? `${config.dateNames.weekdays[dayOfWeek]}, ${text}` : text;
+  }});
+  // Chromium's own ICU has dates only for the languages of its interface: not Belarusian nor Georgian.
+  const formats = Intl.DateTimeFormat.supportedLocalesOf([config.lang]).length ? {
+    time,
     dateTime: new Intl.DateTimeFormat(config.lang, {dateStyle: "medium", timeStyle: "short", hourCycle: "h23",
                                                     timeZone: zone}),
     date: new Intl.DateTimeFormat(config.lang, {weekday: "short", day: "numeric", month: "short", timeZone: "UTC"}),
     shortDate: new Intl.DateTimeFormat(config.lang, {day: "numeric", month: "short", timeZone: "UTC"}),
+  } : {
+    time,
+    dateTime: {format: (moment) => `${spelled(zone, {year: true}).format(moment)}, ${time.format(moment)}`},
+    date: spelled("UTC", {weekday: true}),
+    shortDate: spelled("UTC"),
   };
   /* A moment in the office's time; "recent": the time alone when it is today. */
   const when = (iso, kind) => {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import urllib.request
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, expect
 
+from okienko.i18n import date_names
 from tests.back_office.screens import DemoServer, axe_violations, shoot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -121,6 +123,10 @@ def test_a_manager_sees_the_days_charts_and_tables(browser: Browser, demo_server
     try:
         page.goto("/admin/stats?lang=ka&period=month")
         expect(page.locator("#period-title")).to_contain_text("თვე")
+        # Its days in Georgian (Chromium has no Georgian dates of its own: the names come from CLDR).
+        expect(page.locator("#period-title")).to_contain_text(re.compile("|".join(date_names("ka")["months"])))
+        expect(page.locator("#period-title")).not_to_contain_text(
+            re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b|M\d"))
         assert chart_svg(page, "heat_map", "svg > title#chart-heat_map-title") == 1
         labels = page.locator("#chart-heat_map object").evaluate(
             "(box) => [...box.contentDocument.querySelectorAll('.axis.y text')].map((label) => label.textContent)")
