@@ -9,7 +9,7 @@ from typing import Any
 
 from okienko.i18n import _
 from okienko.settings import Settings
-from okienko_server.cli_common import CommandError, run, say, tr
+from okienko_server.cli_common import CommandError, migrated_db, run, say, tr
 
 
 def add_parser(commands: Any) -> None:
@@ -24,31 +24,18 @@ async def _archive(settings: Settings, office: str | None, keep_days: int) -> li
     import sqlalchemy as sa
 
     from okienko.clock import SystemClock
-    from okienko.errors import Unavailable
     from okienko.office.directory import read_setup
     from okienko.stats.archive import archive_office
     from okienko.storage.locking import Locks
-    from okienko.storage.migrate import SchemaNotReady, database_label, open_migrated
     from okienko.storage.models import Office
-    from okienko_server.cli_common import SCHEMA_PROBLEMS
 
-    try:
-        db = await open_migrated(settings)
-    except SchemaNotReady as error:
-        raise CommandError(tr(SCHEMA_PROBLEMS[error.problem], database=error.database, revisions=error.detail,
-                              reason=error.detail)) from None
-    try:
+    async with migrated_db(settings) as db:
         async with db.read() as conn:
             codes = [office] if office else list((await conn.execute(
                 sa.select(Office.__table__.c.code).order_by(Office.__table__.c.code))).scalars())
             setups = [await read_setup(conn, code) for code in codes]
         locks = Locks(db)
         return [(setup.code, await archive_office(locks, setup, SystemClock().now(), keep_days)) for setup in setups]
-    except Unavailable as error:
-        raise CommandError(tr(SCHEMA_PROBLEMS["unreachable"], database=database_label(settings.database_url),
-                              reason=error.reason)) from None
-    finally:
-        await db.dispose()
 
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,7 @@ import functools
 import getpass
 import os
 import sys
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from okienko.i18n import LANGUAGES, Translator, _
 from okienko.settings import Settings
@@ -101,9 +101,10 @@ SCHEMA_PROBLEMS = {
 }
 
 
-async def with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `work(conn)` in one transaction, on a database known to be migrated; CommandError (one
-    line naming the database) when it is missing, not migrated or unreachable. Creates nothing."""
+@contextlib.asynccontextmanager
+async def migrated_db(settings: Settings) -> AsyncIterator[Any]:
+    """The database, known to be migrated, for a command's work; CommandError (one line naming the
+    database) when it is missing, not migrated or unreachable, also midway. Creates nothing."""
     from okienko.errors import Unavailable
     from okienko.storage.migrate import SchemaNotReady, database_label, open_migrated
 
@@ -113,15 +114,21 @@ async def with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> 
         raise CommandError(tr(SCHEMA_PROBLEMS[error.problem], database=error.database, revisions=error.detail,
                               reason=error.detail)) from None
     try:
-        # A write transaction from its start (BEGIN IMMEDIATE on SQLite): a command that read first and
-        # wrote later could deadlock with a running server's writer and fail as "database is locked".
-        async with db.transaction(okienko_write=True) as conn:
-            return await work(conn)
+        yield db
     except Unavailable as error:
         raise CommandError(tr(SCHEMA_PROBLEMS["unreachable"], database=database_label(settings.database_url),
                               reason=error.reason)) from None
     finally:
         await db.dispose()
+
+
+async def with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(conn)` in one transaction on the migrated database (`migrated_db`)."""
+    async with migrated_db(settings) as db:
+        # A write transaction from its start (BEGIN IMMEDIATE on SQLite): a command that read first and
+        # wrote later could deadlock with a running server's writer and fail as "database is locked".
+        async with db.transaction(okienko_write=True) as conn:
+            return await work(conn)
 
 
 def read_password() -> str:
