@@ -16,21 +16,11 @@ from okienko.stats.period import Period
 from okienko.stats.tables import report_tables
 from okienko.storage.models import StatsDay
 from tests.conftest import Office, warsaw
+from tests.okienko.stats.test_events import act, call
 
 pytestmark = pytest.mark.anyio
 FRIDAY = warsaw(2026, 11, 27, 16, 0)
 WEEK = Period.parse("week", "2026-W48", FRIDAY.date())
-
-
-async def call(office: Office, clerk: dict[str, str], window: str, number: str) -> str:
-    answer = await office.press(clerk, f"/api/v1/windows/{window}/call", number=number)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["id"]
-
-
-async def act(office: Office, clerk: dict[str, str], ticket_id: str, action: str, **body: Any) -> None:
-    answer = await office.press(clerk, f"/api/v1/tickets/{ticket_id}/{action}", **body)
-    assert answer.status_code == 200, answer.text
 
 
 async def play_the_week(office: Office) -> None:
